@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every benchmark in the bench build and prints the figures the issues
+# ask for, as absolute rates and as ratios to the baselines of the same run.
+set -euo pipefail
+build=${1:-build-bench}
+out="$build/bench-results"
+mkdir -p "$out"
+for b in "$build"/bench/*_benchmark; do
+  name=$(basename "$b")
+  echo "== $name"
+  "$b" --benchmark_min_time=0.5 --benchmark_format=console \
+       --benchmark_out="$out/$name.json" --benchmark_out_format=json
+done
+/usr/bin/python3 - "$out" <<'PY'
+import json, sys, glob, os
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
+    data = json.load(open(path))
+    rates = {b["name"]: b.get("items_per_second", 0) for b in data["benchmarks"]}
+    check = rates.get("BM_AccessCheck_20Groups_10Aces")
+    base = rates.get("BM_Baseline_TokenMatchMiss")
+    if check:
+        print(f"access check (20 groups x 10 ACEs): {check/1e6:.1f} M checks/s"
+              f" (goal >= 5 M/s: {'met' if check >= 5e6 else 'NOT met'})")
+        if base:
+            print(f"  = {check/base:.3f} x the rate of one token lookup"
+                  f" (baseline {base/1e6:.1f} M/s); a full check costs about"
+                  f" {base/check:.1f} lookups")
+PY

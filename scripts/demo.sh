@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The end-to-end demo on the embedded defaults. At this stage comsec's main
+# job is deciding: it parses the descriptors Windows ships as COM defaults
+# and answers who may launch, activate and call, and why.
+set -uo pipefail
+build=${1:-build}
+comcfg="$build/tools/comcfg/comcfg"
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+show() { printf '$ comcfg'; printf ' %q' "$@"; printf '\n'; "$comcfg" "$@"; echo "(exit $?)"; }
+
+# R175: the machine-wide restrictions Windows XP SP2 introduced.
+launch_limit='O:BAG:BAD:(A;;CCDCLCSWRP;;;BA)(A;;CCDCSW;;;WD)'
+access_limit='O:BAG:BAD:(A;;CCDCLC;;;WD)(A;;CCDC;;;AN)'
+
+step "SDDL: the machine launch restriction, decoded (R175)"
+show sddl parse "$launch_limit"
+
+step "Binary self-relative form, as stored in the registry value"
+hex=$("$comcfg" sddl to-hex "$launch_limit")
+show sddl to-hex "$launch_limit"
+show sddl from-hex "$hex"
+
+step "Hex masks become the canonical rights codes (the elevation moniker's example)"
+show sddl parse 'O:BAG:BAD:(A;;0x3;;;IU)(A;;0x3;;;SY)'
+
+step "COM rejects an ACL that mixes old and new formats (access-control-lists-for-com.md)"
+show sddl parse --com 'O:BAG:BAD:(A;;0x1;;;BA)(A;;0xb;;;SY)(A;;0x9;;;AU)'
+
+step "A local user may launch and activate locally"
+show access-check --sd "$launch_limit" --user "uid:$(id -u)" --local \
+  --rights execute,execute_local,activate_local
+
+step "The same user, remotely, may not launch: only Administrators have RL"
+show access-check --sd "$launch_limit" --user uid:4242 --group gid:4242 --remote \
+  --rights execute,execute_remote
+
+step "root is SYSTEM and Administrators, so remote launch is allowed"
+show access-check --sd "$launch_limit" --user unix:root --remote \
+  --rights execute,execute_remote,activate_remote
+
+step "Anonymous callers may call locally but not remotely (XP SP2 access restriction)"
+show access-check --sd "$access_limit" --user AN --remote --rights execute,execute_remote
+show access-check --sd "$access_limit" --user AN --local --rights execute,execute_local
+
+step "A deny ACE wins when it comes first, and the answer names it"
+show access-check --sd 'O:BAG:BAD:(D;;CCDCLC;;;NU)(A;;CCDCLC;;;WD)' --user uid:4242 \
+  --remote --rights execute,execute_remote --json
+
+step "Bad input is refused with its position (exit 2)"
+show sddl parse 'O:BAG:BAD:(A;;CCQQ;;;WD)'
+exit 0

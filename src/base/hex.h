@@ -1,0 +1,21 @@
+// Lowercase hex encoding of byte strings, and its strict inverse, for
+// command lines and test vectors.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace comsec {
+
+std::string ToHex(std::span<const uint8_t> bytes);
+// Accepts upper or lower case; ignores whitespace, ':' and ',' separators so
+// that regedit's "01,00,04,80" and spaced dumps paste in. An odd number of
+// digits or any other character is an error naming its position.
+Result<std::vector<uint8_t>> FromHex(std::string_view text);
+
+}  // namespace comsec

@@ -1,0 +1,100 @@
+// HResult: Windows's 32-bit status code as a value type, with the names and
+// messages Windows uses.
+//
+// An HRESULT is the contract between every COM method, fault PDU and
+// activation reply, so comsec carries it from where an error starts instead of
+// mapping at each edge. Values and names follow winerror.h ([MS-ERREF] 2.1);
+// Win32 and RPC status codes become HRESULTs through HRESULT_FROM_WIN32
+// ([MS-ERREF] 2.1.2: 0x8007xxxx).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace comsec {
+
+class HResult {
+ public:
+  constexpr HResult() = default;
+  constexpr explicit HResult(uint32_t value) : value_(value) {}
+
+  // HRESULT_FROM_WIN32: 0 stays S_OK, values that already look like an
+  // HRESULT pass through, others become 0x8007xxxx.
+  static constexpr HResult FromWin32(uint32_t win32) {
+    if (win32 == 0) return HResult(0);
+    if (static_cast<int32_t>(win32) < 0) return HResult(win32);
+    return HResult((win32 & 0xFFFFu) | (7u << 16) | 0x80000000u);
+  }
+
+  constexpr uint32_t value() const { return value_; }
+  constexpr bool Succeeded() const { return static_cast<int32_t>(value_) >= 0; }
+  constexpr bool Failed() const { return !Succeeded(); }
+  constexpr uint16_t Facility() const { return (value_ >> 16) & 0x1FFF; }
+  constexpr uint16_t Code() const { return value_ & 0xFFFF; }
+
+  // The Windows constant name ("E_ACCESSDENIED"), or "" when comsec does not
+  // know the value.
+  std::string_view Name() const;
+  // Windows's message text for the value, or "" when unknown.
+  std::string_view Message() const;
+  // "0x80070005" — eight lowercase hex digits, as Windows tools print it.
+  std::string Hex() const;
+  // "E_ACCESSDENIED (0x80070005)", or just the hex form when unnamed.
+  std::string ToString() const;
+
+  // Looks a code up by its name (case-sensitive, Windows spelling).
+  static bool FromName(std::string_view name, HResult* out);
+
+  friend constexpr bool operator==(HResult a, HResult b) {
+    return a.value_ == b.value_;
+  }
+
+ private:
+  uint32_t value_ = 0;
+};
+
+// One entry of the table of known codes (hresult_table.cc). Sorted by value;
+// several names may share a value (aliases), the first is canonical.
+struct HResultInfo {
+  uint32_t value;
+  const char* name;
+  const char* message;
+};
+
+namespace internal {
+// The whole table, sorted by value then by preference.
+const HResultInfo* HResultTable(size_t* count);
+}  // namespace internal
+
+// The codes comsec's own code returns. The table holds many more.
+inline constexpr HResult S_OK{0x00000000u};
+inline constexpr HResult S_FALSE{0x00000001u};
+inline constexpr HResult E_NOTIMPL{0x80004001u};
+inline constexpr HResult E_NOINTERFACE{0x80004002u};
+inline constexpr HResult E_POINTER{0x80004003u};
+inline constexpr HResult E_ABORT{0x80004004u};
+inline constexpr HResult E_FAIL{0x80004005u};
+inline constexpr HResult E_UNEXPECTED{0x8000FFFFu};
+inline constexpr HResult E_ACCESSDENIED{0x80070005u};
+inline constexpr HResult E_HANDLE{0x80070006u};
+inline constexpr HResult E_OUTOFMEMORY{0x8007000Eu};
+inline constexpr HResult E_INVALIDARG{0x80070057u};
+// HRESULT_FROM_WIN32(ERROR_INVALID_SECURITY_DESCR = 1338).
+inline constexpr HResult HRESULT_INVALID_SECURITY_DESCR{0x8007053Au};
+// HRESULT_FROM_WIN32(ERROR_INVALID_SID = 1337).
+inline constexpr HResult HRESULT_INVALID_SID{0x80070539u};
+// HRESULT_FROM_WIN32(ERROR_INVALID_ACL = 1336).
+inline constexpr HResult HRESULT_INVALID_ACL{0x80070538u};
+// HRESULT_FROM_WIN32(ERROR_NONE_MAPPED = 1332).
+inline constexpr HResult HRESULT_NONE_MAPPED{0x80070534u};
+// HRESULT_FROM_WIN32(ERROR_INSUFFICIENT_BUFFER = 122).
+inline constexpr HResult HRESULT_INSUFFICIENT_BUFFER{0x8007007Au};
+// HRESULT_FROM_WIN32(ERROR_NOT_FOUND = 1168).
+inline constexpr HResult HRESULT_NOT_FOUND{0x80070490u};
+// HRESULT_FROM_WIN32(ERROR_NO_SUCH_USER = 1317).
+inline constexpr HResult HRESULT_NO_SUCH_USER{0x80070525u};
+// HRESULT_FROM_WIN32(ERROR_NO_SUCH_GROUP = 1319).
+inline constexpr HResult HRESULT_NO_SUCH_GROUP{0x80070527u};
+
+}  // namespace comsec

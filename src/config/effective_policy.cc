@@ -1,0 +1,335 @@
+#include "config/effective_policy.h"
+
+#include "config/com_schema.h"
+#include "security/com_rights.h"
+#include "security/sddl.h"
+
+namespace comsec::config {
+namespace {
+
+constexpr HResult REGDB_E_INVALIDVALUE{0x80040153u};
+constexpr HResult REGDB_E_CLASSNOTREG{0x80040154u};
+
+using security::SecurityDescriptor;
+
+// Reads one setting of `spec` from `key` in the snapshot.
+Result<SettingValue> Read(ReadTransaction& tx, const KeyPath& key,
+                          const SettingSpec& spec) {
+  COMSEC_ASSIGN_OR_RETURN(std::optional<RegValue> v,
+                          tx.GetValue(key, spec.name));
+  return InterpretSetting(spec, v ? &*v : nullptr);
+}
+
+const SettingSpec& Spec(SettingScope scope, const char* name) {
+  const SettingSpec* s = FindSetting(scope, name);
+  COMSEC_CHECK(s != nullptr, name);
+  return *s;
+}
+
+std::string Origin(const KeyPath& key, const char* name) {
+  return key.ToString() + "\\" + name;
+}
+
+// A descriptor setting from a registry value: fail closed when the value
+// is malformed or COM would reject it (R149–R151).
+DescriptorSetting FromRegistry(const SettingValue& v, PolicySource source,
+                               std::string origin) {
+  DescriptorSetting d;
+  d.source = source;
+  d.origin = std::move(origin);
+  if (!v.valid) {
+    d.invalid = true;
+    d.problem = v.problem;
+    return d;
+  }
+  auto problems = security::ValidateComSecurityDescriptor(*v.sd);
+  if (!security::IsValidComSecurityDescriptor(problems)) {
+    d.invalid = true;
+    for (const auto& p : problems) {
+      if (p.severity == security::ComSdProblem::Severity::kError) {
+        d.problem += (d.problem.empty() ? "" : "; ") + p.message;
+      }
+    }
+    return d;
+  }
+  d.sd = *v.sd;
+  return d;
+}
+
+DescriptorSetting BuiltIn(const char* sddl, const char* what) {
+  DescriptorSetting d;
+  d.source = PolicySource::kBuiltIn;
+  d.origin = std::string("built-in ") + what + " " + sddl;
+  d.sd = *security::ParseSddl(sddl);
+  return d;
+}
+
+// First configured value wins: `first` (AppID or policy), then `second`
+// (machine), then the built-in descriptor.
+Result<DescriptorSetting> ResolveDescriptor(
+    ReadTransaction& tx, EffectivePolicy& out, const KeyPath* first_key,
+    const SettingSpec* first, PolicySource first_source,
+    const KeyPath& second_key, const SettingSpec& second,
+    PolicySource second_source, const char* builtin, const char* what) {
+  if (first_key != nullptr) {
+    COMSEC_ASSIGN_OR_RETURN(SettingValue v, Read(tx, *first_key, *first));
+    if (v.present) {
+      DescriptorSetting d =
+          FromRegistry(v, first_source, Origin(*first_key, first->name));
+      if (d.invalid) {
+        out.warnings.push_back(d.origin + " is invalid and grants nothing: " +
+                               d.problem);
+      }
+      return d;
+    }
+  }
+  COMSEC_ASSIGN_OR_RETURN(SettingValue v, Read(tx, second_key, second));
+  if (v.present) {
+    DescriptorSetting d =
+        FromRegistry(v, second_source, Origin(second_key, second.name));
+    if (d.invalid) {
+      out.warnings.push_back(d.origin + " is invalid and grants nothing: " +
+                             d.problem);
+    }
+    return d;
+  }
+  return BuiltIn(builtin, what);
+}
+
+}  // namespace
+
+const char* AuthnLevelName(uint32_t level) {
+  static const char* const kNames[] = {
+      "RPC_C_AUTHN_LEVEL_DEFAULT", "RPC_C_AUTHN_LEVEL_NONE",
+      "RPC_C_AUTHN_LEVEL_CONNECT", "RPC_C_AUTHN_LEVEL_CALL",
+      "RPC_C_AUTHN_LEVEL_PKT",     "RPC_C_AUTHN_LEVEL_PKT_INTEGRITY",
+      "RPC_C_AUTHN_LEVEL_PKT_PRIVACY"};
+  return level < 7 ? kNames[level] : "(invalid level)";
+}
+
+const char* ImpLevelName(uint32_t level) {
+  static const char* const kNames[] = {
+      "RPC_C_IMP_LEVEL_DEFAULT", "RPC_C_IMP_LEVEL_ANONYMOUS",
+      "RPC_C_IMP_LEVEL_IDENTIFY", "RPC_C_IMP_LEVEL_IMPERSONATE",
+      "RPC_C_IMP_LEVEL_DELEGATE"};
+  return level < 5 ? kNames[level] : "(invalid level)";
+}
+
+const char* PolicySourceName(PolicySource source) {
+  switch (source) {
+    case PolicySource::kProcess: return "process";
+    case PolicySource::kAppId: return "AppID";
+    case PolicySource::kMachineDefault: return "machine default";
+    case PolicySource::kPolicy: return "policy";
+    case PolicySource::kMachine: return "machine";
+    case PolicySource::kBuiltIn: return "built-in";
+  }
+  return "";
+}
+
+Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
+                                               const Guid& appid,
+                                               const ProcessSecurity* process) {
+  EffectivePolicy out;
+  out.appid = appid;
+  const KeyPath ole = OleKeyPath();
+  const KeyPath app = AppIdKeyPath(appid);
+  COMSEC_ASSIGN_OR_RETURN(out.appid_registered, tx.KeyExists(app));
+
+  // An explicit CIS other than the EOAC_APPID form replaces the registry's
+  // process-wide settings (R68); EOAC_APPID reads them like a legacy
+  // application (R67).
+  const bool explicit_cis =
+      process != nullptr && process->access != ProcessSecurity::Access::kAppId;
+
+  // ---- Authentication level: CIS, AppID, Legacy, CONNECT (R8, R73, R163).
+  if (explicit_cis) {
+    out.authn_level = {process->authn_level == RPC_C_AUTHN_LEVEL_DEFAULT
+                           ? RPC_C_AUTHN_LEVEL_CONNECT
+                           : process->authn_level,
+                       PolicySource::kProcess,
+                       "CoInitializeSecurity dwAuthnLevel"};
+  } else {
+    COMSEC_ASSIGN_OR_RETURN(
+        SettingValue v,
+        Read(tx, app, Spec(SettingScope::kAppId, "AuthenticationLevel")));
+    if (v.valid) {
+      out.authn_level = {v.dword, PolicySource::kAppId,
+                         Origin(app, "AuthenticationLevel")};
+    } else {
+      if (v.present) {
+        // R163: the implicit CoInitializeSecurity fails.
+        out.process_fails = true;
+        out.process_failure = Origin(app, "AuthenticationLevel") + ": " +
+                              v.problem +
+                              "; COM cannot initialize the server's security, "
+                              "so no call to or from it can work (R163)";
+      }
+      COMSEC_ASSIGN_OR_RETURN(
+          SettingValue legacy,
+          Read(tx, ole, Spec(SettingScope::kMachine,
+                             "LegacyAuthenticationLevel")));
+      if (legacy.valid) {
+        out.authn_level = {legacy.dword, PolicySource::kMachineDefault,
+                           Origin(ole, "LegacyAuthenticationLevel")};
+      } else {
+        if (legacy.present) {
+          out.warnings.push_back(Origin(ole, "LegacyAuthenticationLevel") +
+                                 " ignored: " + legacy.problem);
+        }
+        out.authn_level = {RPC_C_AUTHN_LEVEL_CONNECT, PolicySource::kBuiltIn,
+                           "built-in (R8)"};
+      }
+    }
+  }
+
+  // ---- Impersonation level: CIS, Legacy, IDENTIFY (R19, R70, R73).
+  if (explicit_cis && process->imp_level != RPC_C_IMP_LEVEL_DEFAULT) {
+    out.imp_level = {process->imp_level, PolicySource::kProcess,
+                     "CoInitializeSecurity dwImpLevel"};
+  } else {
+    COMSEC_ASSIGN_OR_RETURN(
+        SettingValue legacy,
+        Read(tx, ole,
+             Spec(SettingScope::kMachine, "LegacyImpersonationLevel")));
+    if (legacy.valid) {
+      out.imp_level = {legacy.dword, PolicySource::kMachineDefault,
+                       Origin(ole, "LegacyImpersonationLevel")};
+    } else {
+      if (legacy.present) {
+        out.warnings.push_back(Origin(ole, "LegacyImpersonationLevel") +
+                               " ignored: " + legacy.problem);
+      }
+      out.imp_level = {RPC_C_IMP_LEVEL_IDENTIFY, PolicySource::kBuiltIn,
+                       "built-in (R14)"};
+    }
+  }
+
+  // ---- Access permission (R66, R137, R141, R144 + C2).
+  if (explicit_cis) {
+    out.access.source = PolicySource::kProcess;
+    if (process->access == ProcessSecurity::Access::kNull) {
+      out.access.origin = "CoInitializeSecurity pSecDesc = NULL";
+      out.access.everyone = true;
+    } else {
+      out.access.origin = "CoInitializeSecurity pSecDesc";
+      out.access.sd = process->access_sd;
+    }
+  } else if (out.authn_level.value == RPC_C_AUTHN_LEVEL_NONE) {
+    out.access.source = out.authn_level.source;
+    out.access.origin = out.authn_level.origin +
+                        " is NONE, so COM makes no access check (R141)";
+    out.access.everyone = true;
+  } else {
+    const KeyPath* app_key = out.appid_registered ? &app : nullptr;
+    COMSEC_ASSIGN_OR_RETURN(
+        out.access,
+        ResolveDescriptor(tx, out, app_key,
+                          &Spec(SettingScope::kAppId, "AccessPermission"),
+                          PolicySource::kAppId, ole,
+                          Spec(SettingScope::kMachine,
+                               "DefaultAccessPermission"),
+                          PolicySource::kMachineDefault,
+                          kBuiltinAccessPermission, "access permission"));
+  }
+
+  // ---- Launch permission (R113, R114).
+  {
+    const KeyPath* app_key = out.appid_registered ? &app : nullptr;
+    COMSEC_ASSIGN_OR_RETURN(
+        out.launch,
+        ResolveDescriptor(tx, out, app_key,
+                          &Spec(SettingScope::kAppId, "LaunchPermission"),
+                          PolicySource::kAppId, ole,
+                          Spec(SettingScope::kMachine,
+                               "DefaultLaunchPermission"),
+                          PolicySource::kMachineDefault,
+                          kBuiltinLaunchPermission, "launch permission"));
+  }
+
+  // ---- Machine restrictions: policy override, Ole value, R175 default.
+  const KeyPath policy = PolicyKeyPath();
+  COMSEC_ASSIGN_OR_RETURN(
+      out.machine_launch_limit,
+      ResolveDescriptor(
+          tx, out, &policy,
+          FindSetting(SettingScope::kPolicy, "MachineLaunchRestriction"),
+          PolicySource::kPolicy, ole,
+          Spec(SettingScope::kMachine, "MachineLaunchRestriction"),
+          PolicySource::kMachine, kDefaultMachineLaunchRestriction,
+          "machine launch restriction"));
+  COMSEC_ASSIGN_OR_RETURN(
+      out.machine_access_limit,
+      ResolveDescriptor(
+          tx, out, &policy,
+          FindSetting(SettingScope::kPolicy, "MachineAccessRestriction"),
+          PolicySource::kPolicy, ole,
+          Spec(SettingScope::kMachine, "MachineAccessRestriction"),
+          PolicySource::kMachine, kDefaultMachineAccessRestriction,
+          "machine access restriction"));
+
+  // ---- Machine switches.
+  COMSEC_ASSIGN_OR_RETURN(SettingValue dcom,
+                          Read(tx, ole, Spec(SettingScope::kMachine, "EnableDCOM")));
+  if (dcom.valid) {
+    out.enable_dcom = dcom.flag;
+    out.enable_dcom_source = PolicySource::kMachine;
+  } else if (dcom.present) {
+    out.warnings.push_back(Origin(ole, "EnableDCOM") + " ignored: " +
+                           dcom.problem);
+  }
+  COMSEC_ASSIGN_OR_RETURN(
+      SettingValue hardening,
+      Read(tx, HardeningKeyPath(),
+           Spec(SettingScope::kHardening,
+                "RequireIntegrityActivationAuthenticationLevel")));
+  if (hardening.valid && hardening.dword == 0) {
+    out.min_activation_authn_level = 0;
+    out.warnings.push_back(
+        "DCOM hardening is off (RequireIntegrityActivationAuthenticationLevel "
+        "= 0): activation requests below PKT_INTEGRITY are accepted");
+  }
+  if (!explicit_cis) {
+    COMSEC_ASSIGN_OR_RETURN(
+        SettingValue refs,
+        Read(tx, ole, Spec(SettingScope::kMachine, "LegacySecureReferences")));
+    out.secure_references = refs.valid && refs.flag;
+  }
+  struct {
+    const char* name;
+    uint32_t* field;
+  } logging[] = {
+      {"ActivationFailureLoggingLevel", &out.activation_failure_logging},
+      {"CallFailureLoggingLevel", &out.call_failure_logging},
+      {"InvalidSecurityDescriptorLoggingLevel", &out.invalid_sd_logging},
+  };
+  for (auto& l : logging) {
+    COMSEC_ASSIGN_OR_RETURN(SettingValue v,
+                            Read(tx, ole, Spec(SettingScope::kMachine, l.name)));
+    if (v.valid) *l.field = v.dword;
+  }
+  return out;
+}
+
+Result<Guid> AppIdForClsid(ReadTransaction& tx, const Guid& clsid) {
+  const KeyPath key = ClsidKeyPath(clsid);
+  COMSEC_ASSIGN_OR_RETURN(bool exists, tx.KeyExists(key));
+  if (!exists) {
+    return Status(REGDB_E_CLASSNOTREG,
+                  "class " + clsid.ToRegistryString() +
+                      " is not registered; register it with 'comcfg class "
+                      "register --clsid " + clsid.ToRegistryString() +
+                      " --appid GUID'");
+  }
+  COMSEC_ASSIGN_OR_RETURN(
+      SettingValue v, Read(tx, key, Spec(SettingScope::kClsid, "AppID")));
+  if (!v.valid) {
+    return Status(REGDB_E_INVALIDVALUE,
+                  "class " + clsid.ToRegistryString() +
+                      (v.present ? " has an invalid AppID value: " + v.problem
+                                 : std::string(" names no AppID")));
+  }
+  return *Guid::Parse(v.text);
+}
+
+}  // namespace comsec::config

@@ -1,0 +1,115 @@
+// Effective policy: for one application, which authentication level,
+// impersonation level, launch and access permissions and machine limits are
+// in force, and where each came from. This is the one place that decides
+// which setting wins (R166), following R67, R68, R73, R113, R114, R137,
+// R141, R144, R151, R163, R164, R165, R175 and the decisions C2, C3, C7.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/guid.h"
+#include "base/result.h"
+#include "config/store.h"
+#include "security/security_descriptor.h"
+
+namespace comsec::config {
+
+// rpcdce.h levels (R1, R12).
+inline constexpr uint32_t RPC_C_AUTHN_LEVEL_DEFAULT = 0;
+inline constexpr uint32_t RPC_C_AUTHN_LEVEL_NONE = 1;
+inline constexpr uint32_t RPC_C_AUTHN_LEVEL_CONNECT = 2;
+inline constexpr uint32_t RPC_C_AUTHN_LEVEL_CALL = 3;
+inline constexpr uint32_t RPC_C_AUTHN_LEVEL_PKT = 4;
+inline constexpr uint32_t RPC_C_AUTHN_LEVEL_PKT_INTEGRITY = 5;
+inline constexpr uint32_t RPC_C_AUTHN_LEVEL_PKT_PRIVACY = 6;
+inline constexpr uint32_t RPC_C_IMP_LEVEL_DEFAULT = 0;
+inline constexpr uint32_t RPC_C_IMP_LEVEL_ANONYMOUS = 1;
+inline constexpr uint32_t RPC_C_IMP_LEVEL_IDENTIFY = 2;
+inline constexpr uint32_t RPC_C_IMP_LEVEL_IMPERSONATE = 3;
+inline constexpr uint32_t RPC_C_IMP_LEVEL_DELEGATE = 4;
+
+const char* AuthnLevelName(uint32_t level);  // "RPC_C_AUTHN_LEVEL_CONNECT"
+const char* ImpLevelName(uint32_t level);
+
+enum class PolicySource : uint8_t {
+  kProcess,         // CoInitializeSecurity arguments
+  kAppId,           // the AppID's registry value
+  kMachineDefault,  // Ole Legacy*/Default* values
+  kPolicy,          // the policy override of a restriction (R165)
+  kMachine,         // an Ole value that is not a default (restrictions)
+  kBuiltIn,         // nothing configured
+};
+const char* PolicySourceName(PolicySource source);  // "process", "AppID", ...
+
+// The process-wide settings a server passed to CoInitializeSecurity (R58).
+struct ProcessSecurity {
+  uint32_t authn_level = RPC_C_AUTHN_LEVEL_DEFAULT;
+  uint32_t imp_level = RPC_C_IMP_LEVEL_DEFAULT;
+  // pSecDesc: a descriptor, NULL (every caller allowed, R66), or EOAC_APPID
+  // (the registry decides, R67).
+  enum class Access : uint8_t { kDescriptor, kNull, kAppId };
+  Access access = Access::kNull;
+  std::optional<security::SecurityDescriptor> access_sd;
+};
+
+struct LevelSetting {
+  uint32_t value = 0;
+  PolicySource source = PolicySource::kBuiltIn;
+  std::string origin;  // "AppID {...}\\AuthenticationLevel", "built-in"
+};
+
+struct DescriptorSetting {
+  PolicySource source = PolicySource::kBuiltIn;
+  std::string origin;
+  // The descriptor to check; empty when `everyone` or `invalid`.
+  std::optional<security::SecurityDescriptor> sd;
+  // No check at all: CoInitializeSecurity with a NULL pSecDesc (R66), or an
+  // application whose registry level is NONE (R141).
+  bool everyone = false;
+  // The configured value cannot be used (wrong type, malformed, or a
+  // descriptor COM treats as invalid): it grants nothing (R151, fail closed).
+  bool invalid = false;
+  std::string problem;
+};
+
+struct EffectivePolicy {
+  Guid appid;
+  bool appid_registered = false;
+  LevelSetting authn_level;
+  LevelSetting imp_level;
+  DescriptorSetting launch;
+  DescriptorSetting access;
+  DescriptorSetting machine_launch_limit;
+  DescriptorSetting machine_access_limit;
+  bool enable_dcom = true;
+  PolicySource enable_dcom_source = PolicySource::kBuiltIn;
+  // DCOM hardening: activations below this level are refused (5 by default,
+  // 0 when RequireIntegrityActivationAuthenticationLevel = 0).
+  uint32_t min_activation_authn_level = RPC_C_AUTHN_LEVEL_PKT_INTEGRITY;
+  bool secure_references = false;
+  uint32_t activation_failure_logging = 0;
+  uint32_t call_failure_logging = 2;
+  uint32_t invalid_sd_logging = 1;
+  // R163: an invalid AuthenticationLevel makes the implicit CIS fail, so the
+  // server can neither be activated nor called.
+  bool process_fails = false;
+  std::string process_failure;
+  // Values that were present but ignored, with the reason.
+  std::vector<std::string> warnings;
+};
+
+// Resolves the policy of `appid`; `process` is null for a server that does
+// not call CoInitializeSecurity. Reads everything in the transaction's one
+// snapshot.
+Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
+                                               const Guid& appid,
+                                               const ProcessSecurity* process);
+
+// The AppID a class names (R159). REGDB_E_CLASSNOTREG when the class is
+// not registered; REGDB_E_READREGDB-class error when it names no valid AppID.
+Result<Guid> AppIdForClsid(ReadTransaction& tx, const Guid& clsid);
+
+}  // namespace comsec::config

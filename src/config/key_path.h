@@ -1,0 +1,45 @@
+// Registry key paths: "HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Ole".
+//
+// comsec's store has one hive, HKEY_LOCAL_MACHINE. HKEY_CLASSES_ROOT is a
+// view of HKLM\SOFTWARE\Classes, as on Windows (per-user classes do not
+// exist here). Names compare case-insensitively (ASCII folding, which covers
+// every name COM defines) and keep the case they were created with.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace comsec::config {
+
+inline constexpr std::string_view kHklm = "HKEY_LOCAL_MACHINE";
+inline constexpr std::string_view kHkcr = "HKEY_CLASSES_ROOT";
+
+// Windows limits: a key name component is at most 255 characters, a value
+// name 16383; paths deeper than 512 levels are refused.
+inline constexpr size_t kMaxKeyNameLength = 255;
+inline constexpr size_t kMaxValueNameLength = 16383;
+inline constexpr size_t kMaxKeyDepth = 512;
+
+// A normalized path: components below HKEY_LOCAL_MACHINE (HKCR resolved).
+struct KeyPath {
+  std::vector<std::string> components;
+
+  // Accepts HKEY_LOCAL_MACHINE, HKLM, HKEY_CLASSES_ROOT, HKCR (any case) as
+  // the first component; '\' separates components; a trailing '\' is
+  // ignored; empty components, unknown roots and over-long names are
+  // E_INVALIDARG with a message naming the path.
+  static Result<KeyPath> Parse(std::string_view text);
+
+  // "HKEY_LOCAL_MACHINE\SOFTWARE\Classes" (or just the root).
+  std::string ToString() const;
+  KeyPath Child(std::string_view name) const;
+  bool IsRoot() const { return components.empty(); }
+};
+
+// ASCII case folding used for key and value name comparisons.
+std::string FoldCase(std::string_view name);
+
+}  // namespace comsec::config

@@ -1,0 +1,419 @@
+#include "config/reg_value.h"
+
+#include <array>
+#include <cstdio>
+#include <utility>
+
+namespace comsec::config {
+namespace {
+
+// The replacement character that the builders substitute for input they
+// cannot encode, as Windows's MultiByteToWideChar does without
+// MB_ERR_INVALID_CHARS.
+constexpr char32_t kReplacementCharacter = 0xFFFD;
+
+struct TypeNameEntry {
+  RegType type;
+  std::string_view name;
+};
+
+constexpr std::array<TypeNameEntry, 12> kTypeNames = {{
+    {RegType::kNone, "REG_NONE"},
+    {RegType::kSz, "REG_SZ"},
+    {RegType::kExpandSz, "REG_EXPAND_SZ"},
+    {RegType::kBinary, "REG_BINARY"},
+    {RegType::kDword, "REG_DWORD"},
+    {RegType::kDwordBigEndian, "REG_DWORD_BIG_ENDIAN"},
+    {RegType::kLink, "REG_LINK"},
+    {RegType::kMultiSz, "REG_MULTI_SZ"},
+    {RegType::kResourceList, "REG_RESOURCE_LIST"},
+    {RegType::kFullResourceDescriptor, "REG_FULL_RESOURCE_DESCRIPTOR"},
+    {RegType::kResourceRequirementsList, "REG_RESOURCE_REQUIREMENTS_LIST"},
+    {RegType::kQword, "REG_QWORD"},
+}};
+
+bool EqualsIgnoringAsciiCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 'a' + 'A');
+    if (y >= 'a' && y <= 'z') y = static_cast<char>(y - 'a' + 'A');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Decodes one UTF-8 sequence starting at `*pos`. On success stores the code
+// point, advances `*pos` past the sequence and returns true. On failure
+// leaves `*pos` at the start of the bad sequence, stores a description in
+// `*why` and returns false. Overlong forms, encoded surrogates (which are
+// CESU-8, not UTF-8) and code points above U+10FFFF are rejected, because a
+// lenient decoder would let two different byte strings name the same key or
+// value.
+bool DecodeUtf8(std::string_view s, size_t* pos, char32_t* out,
+                const char** why) {
+  const size_t i = *pos;
+  const auto b0 = static_cast<uint8_t>(s[i]);
+  if (b0 < 0x80) {
+    *out = b0;
+    *pos = i + 1;
+    return true;
+  }
+  size_t length;
+  char32_t cp;
+  char32_t min;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    length = 2;
+    cp = b0 & 0x1F;
+    min = 0x80;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    length = 3;
+    cp = b0 & 0x0F;
+    min = 0x800;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    length = 4;
+    cp = b0 & 0x07;
+    min = 0x10000;
+  } else if (b0 == 0xC0 || b0 == 0xC1) {
+    *why = "overlong UTF-8 sequence";
+    return false;
+  } else if (b0 >= 0x80 && b0 <= 0xBF) {
+    *why = "UTF-8 continuation byte without a lead byte";
+    return false;
+  } else {
+    *why = "byte that never appears in UTF-8";
+    return false;
+  }
+  if (s.size() - i < length) {
+    *why = "truncated UTF-8 sequence";
+    return false;
+  }
+  for (size_t k = 1; k < length; ++k) {
+    const auto b = static_cast<uint8_t>(s[i + k]);
+    if ((b & 0xC0) != 0x80) {
+      *why = "truncated UTF-8 sequence";
+      return false;
+    }
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  if (cp < min) {
+    *why = "overlong UTF-8 sequence";
+    return false;
+  }
+  if (cp >= 0xD800 && cp <= 0xDFFF) {
+    *why = "UTF-8 encoded surrogate";
+    return false;
+  }
+  if (cp > 0x10FFFF) {
+    *why = "code point above U+10FFFF";
+    return false;
+  }
+  *out = cp;
+  *pos = i + length;
+  return true;
+}
+
+void AppendUtf16Le(char32_t cp, std::vector<uint8_t>* out) {
+  auto unit = [out](uint32_t u) {
+    out->push_back(static_cast<uint8_t>(u & 0xFF));
+    out->push_back(static_cast<uint8_t>(u >> 8));
+  };
+  if (cp < 0x10000) {
+    unit(cp);
+  } else {
+    const uint32_t v = cp - 0x10000;
+    unit(0xD800 + (v >> 10));
+    unit(0xDC00 + (v & 0x3FF));
+  }
+}
+
+void AppendUtf8(char32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// The builders cannot fail, so they encode what they can and substitute
+// U+FFFD for each bad byte; callers that must reject bad input call
+// Utf8ToUtf16Le first.
+void AppendUtf8AsUtf16LeLossy(std::string_view utf8,
+                              std::vector<uint8_t>* out) {
+  size_t pos = 0;
+  while (pos < utf8.size()) {
+    char32_t cp;
+    const char* why = nullptr;
+    if (!DecodeUtf8(utf8, &pos, &cp, &why)) {
+      cp = kReplacementCharacter;
+      ++pos;
+    }
+    AppendUtf16Le(cp, out);
+  }
+}
+
+// "value \"Name\"" or "the default value", for error messages.
+std::string Describe(const RegValue& v) {
+  if (v.name.empty()) return "the default value";
+  return "value \"" + v.name + "\"";
+}
+
+Status WrongType(const RegValue& v, std::string_view wanted) {
+  return Status(E_INVALIDARG, Describe(v) + " is " + RegTypeName(v.type) +
+                                  ", not " + std::string(wanted));
+}
+
+}  // namespace
+
+std::string RegTypeName(RegType type) {
+  for (const TypeNameEntry& e : kTypeNames) {
+    if (e.type == type) return std::string(e.name);
+  }
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "REG_0x%x", static_cast<uint32_t>(type));
+  return buf;
+}
+
+Result<RegType> ParseRegTypeName(std::string_view name) {
+  for (const TypeNameEntry& e : kTypeNames) {
+    if (EqualsIgnoringAsciiCase(name, e.name)) return e.type;
+  }
+  // winnt.h spells the little-endian forms out as aliases.
+  if (EqualsIgnoringAsciiCase(name, "REG_DWORD_LITTLE_ENDIAN")) {
+    return RegType::kDword;
+  }
+  if (EqualsIgnoringAsciiCase(name, "REG_QWORD_LITTLE_ENDIAN")) {
+    return RegType::kQword;
+  }
+  // The "REG_0x1234" form RegTypeName produces for unnamed types, so that
+  // every name it prints parses back.
+  if (name.size() > 6 && name.size() <= 14 &&
+      EqualsIgnoringAsciiCase(name.substr(0, 6), "REG_0X")) {
+    uint32_t v = 0;
+    bool all_hex = true;
+    for (char c : name.substr(6)) {
+      const int d = HexDigitValue(c);
+      if (d < 0) {
+        all_hex = false;
+        break;
+      }
+      v = (v << 4) | static_cast<uint32_t>(d);
+    }
+    if (all_hex) return static_cast<RegType>(v);
+  }
+  return Status(E_INVALIDARG,
+                "unknown registry value type \"" + std::string(name) +
+                    "\"; use REG_SZ, REG_EXPAND_SZ, REG_BINARY, REG_DWORD, "
+                    "REG_MULTI_SZ, REG_QWORD, ... or REG_0x<hex>");
+}
+
+RegValue RegValue::String(std::string name, std::string_view utf8,
+                          RegType type) {
+  RegValue v;
+  v.name = std::move(name);
+  v.type = type;
+  AppendUtf8AsUtf16LeLossy(utf8, &v.data);
+  v.data.push_back(0);
+  v.data.push_back(0);
+  return v;
+}
+
+RegValue RegValue::MultiString(std::string name,
+                               const std::vector<std::string>& utf8) {
+  RegValue v;
+  v.name = std::move(name);
+  v.type = RegType::kMultiSz;
+  for (const std::string& s : utf8) {
+    AppendUtf8AsUtf16LeLossy(s, &v.data);
+    v.data.push_back(0);
+    v.data.push_back(0);
+  }
+  // The empty string that ends the list.
+  v.data.push_back(0);
+  v.data.push_back(0);
+  return v;
+}
+
+RegValue RegValue::Dword(std::string name, uint32_t value) {
+  RegValue v;
+  v.name = std::move(name);
+  v.type = RegType::kDword;
+  for (int i = 0; i < 4; ++i) {
+    v.data.push_back(static_cast<uint8_t>(value >> (8 * i)));
+  }
+  return v;
+}
+
+RegValue RegValue::Qword(std::string name, uint64_t value) {
+  RegValue v;
+  v.name = std::move(name);
+  v.type = RegType::kQword;
+  for (int i = 0; i < 8; ++i) {
+    v.data.push_back(static_cast<uint8_t>(value >> (8 * i)));
+  }
+  return v;
+}
+
+RegValue RegValue::Binary(std::string name, std::vector<uint8_t> bytes) {
+  RegValue v;
+  v.name = std::move(name);
+  v.type = RegType::kBinary;
+  v.data = std::move(bytes);
+  return v;
+}
+
+Result<std::string> RegValue::AsString() const {
+  if (type != RegType::kSz && type != RegType::kExpandSz) {
+    return WrongType(*this, "REG_SZ or REG_EXPAND_SZ");
+  }
+  if (data.size() % 2 != 0) {
+    return Status(E_INVALIDARG, Describe(*this) + " holds " +
+                                    std::to_string(data.size()) +
+                                    " bytes, which is not whole UTF-16 "
+                                    "characters");
+  }
+  // A C reader of the value stops at the first NUL, and so do we; without
+  // one the string runs to the end of the data, as RegGetValue reads it.
+  size_t end = 0;
+  while (end < data.size() && (data[end] != 0 || data[end + 1] != 0)) {
+    end += 2;
+  }
+  auto text = Utf16LeToUtf8(data.data(), end);
+  if (!text.ok()) {
+    return std::move(text).TakeStatus().Prefixed(Describe(*this));
+  }
+  return text;
+}
+
+Result<std::vector<std::string>> RegValue::AsMultiString() const {
+  if (type != RegType::kMultiSz) return WrongType(*this, "REG_MULTI_SZ");
+  if (data.size() % 2 != 0) {
+    return Status(E_INVALIDARG, Describe(*this) + " holds " +
+                                    std::to_string(data.size()) +
+                                    " bytes, which is not whole UTF-16 "
+                                    "characters");
+  }
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < data.size()) {
+    size_t end = start;
+    while (end < data.size() && (data[end] != 0 || data[end + 1] != 0)) {
+      end += 2;
+    }
+    // An empty string ends the list (the double NUL), as Windows's
+    // readers of REG_MULTI_SZ treat it; anything after it is ignored.
+    if (end == start) break;
+    auto s = Utf16LeToUtf8(data.data() + start, end - start);
+    if (!s.ok()) {
+      return std::move(s).TakeStatus().Prefixed(Describe(*this) + ", string " +
+                                                std::to_string(out.size() + 1));
+    }
+    out.push_back(std::move(*s));
+    start = end + 2;
+  }
+  return out;
+}
+
+Result<uint32_t> RegValue::AsDword() const {
+  if (type != RegType::kDword && type != RegType::kDwordBigEndian) {
+    return WrongType(*this, "REG_DWORD");
+  }
+  if (data.size() != 4) {
+    return Status(E_INVALIDARG, Describe(*this) + " holds " +
+                                    std::to_string(data.size()) +
+                                    " bytes; a DWORD is 4");
+  }
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) {
+    const int shift = type == RegType::kDword ? 8 * i : 8 * (3 - i);
+    v |= static_cast<uint32_t>(data[i]) << shift;
+  }
+  return v;
+}
+
+Result<uint64_t> RegValue::AsQword() const {
+  if (type != RegType::kQword) return WrongType(*this, "REG_QWORD");
+  if (data.size() != 8) {
+    return Status(E_INVALIDARG, Describe(*this) + " holds " +
+                                    std::to_string(data.size()) +
+                                    " bytes; a QWORD is 8");
+  }
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(data[i]) << (8 * i);
+  return v;
+}
+
+Result<std::vector<uint8_t>> Utf8ToUtf16Le(std::string_view utf8) {
+  std::vector<uint8_t> out;
+  out.reserve(utf8.size() * 2);
+  size_t pos = 0;
+  while (pos < utf8.size()) {
+    char32_t cp;
+    const char* why = nullptr;
+    if (!DecodeUtf8(utf8, &pos, &cp, &why)) {
+      return Status(E_INVALIDARG, std::string("invalid UTF-8 at byte ") +
+                                      std::to_string(pos) + ": " + why)
+          .WithPosition(pos);
+    }
+    AppendUtf16Le(cp, &out);
+  }
+  return out;
+}
+
+Result<std::string> Utf16LeToUtf8(const uint8_t* data, size_t size) {
+  if (size % 2 != 0) {
+    return Status(E_INVALIDARG, "UTF-16LE text of " + std::to_string(size) +
+                                    " bytes ends in half a character at "
+                                    "byte " +
+                                    std::to_string(size - 1))
+        .WithPosition(size - 1);
+  }
+  std::string out;
+  out.reserve(size);
+  size_t i = 0;
+  while (i < size) {
+    const char32_t u = data[i] | (static_cast<char32_t>(data[i + 1]) << 8);
+    if (u >= 0xDC00 && u <= 0xDFFF) {
+      return Status(E_INVALIDARG, "unpaired low surrogate at byte " +
+                                      std::to_string(i) + " of UTF-16LE text")
+          .WithPosition(i);
+    }
+    if (u >= 0xD800 && u <= 0xDBFF) {
+      char32_t low = 0;
+      if (i + 4 <= size) {
+        low = data[i + 2] | (static_cast<char32_t>(data[i + 3]) << 8);
+      }
+      if (low < 0xDC00 || low > 0xDFFF) {
+        return Status(E_INVALIDARG, "unpaired high surrogate at byte " +
+                                        std::to_string(i) + " of UTF-16LE text")
+            .WithPosition(i);
+      }
+      AppendUtf8(0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00), &out);
+      i += 4;
+      continue;
+    }
+    AppendUtf8(u, &out);
+    i += 2;
+  }
+  return out;
+}
+
+}  // namespace comsec::config

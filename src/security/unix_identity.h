@@ -1,0 +1,46 @@
+// Unix identities as access tokens (DESIGN.md "Identities on Linux", R188).
+//
+// A Unix user becomes S-1-22-1-uid and each of its groups S-1-22-2-gid, as
+// Samba maps them. root is also LocalSystem and BUILTIN\Administrators;
+// members of the configured administrator groups are also
+// BUILTIN\Administrators. The authenticated-logon groups (Everyone,
+// Authenticated Users, BUILTIN\Users, INTERACTIVE/LOCAL or NETWORK) come
+// from Token::ForAuthenticatedUser.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "security/token.h"
+
+namespace comsec::security {
+
+struct UnixIdentity {
+  uint32_t uid = 0;
+  std::string user_name;  // "" when the uid has no passwd entry
+  // Primary group first, then supplementary groups, without duplicates.
+  std::vector<uint32_t> gids;
+  // Names of `gids` where the system knows them (same order; "" if unknown).
+  std::vector<std::string> group_names;
+};
+
+struct UnixTokenOptions {
+  LogonKind logon = LogonKind::kLocal;
+  // Members of these groups are BUILTIN\Administrators.
+  std::vector<std::string> admin_groups = {"sudo", "wheel", "admin"};
+};
+
+// Looks the user up in the system's user and group databases (NSS).
+// HRESULT_NO_SUCH_USER when it has no entry.
+Result<UnixIdentity> LookupUnixUser(uint32_t uid);
+Result<UnixIdentity> LookupUnixUserByName(std::string_view name);
+// The gid of a named group; HRESULT_NO_SUCH_GROUP when unknown.
+Result<uint32_t> LookupUnixGroupByName(std::string_view name);
+
+// Builds the token; pure (no system lookups).
+Token TokenForUnixIdentity(const UnixIdentity& identity,
+                           const UnixTokenOptions& options);
+
+}  // namespace comsec::security

@@ -1,0 +1,36 @@
+// The caller options shared by `access-check` and `explain`: --user,
+// --group, --local/--remote and the token they describe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "security/token.h"
+
+namespace CLI {
+class App;
+}
+
+namespace comsec::comcfg {
+
+struct CallerArgs {
+  std::string user;
+  std::vector<std::string> groups;
+  bool local = false;
+  bool remote = false;
+  bool everyone_includes_anonymous = false;
+  std::vector<std::string> admin_groups;
+};
+
+void AddCallerOptions(CLI::App* cmd, CallerArgs& args);
+
+// Exactly one of --local and --remote.
+Status CheckDistance(const CallerArgs& args);
+
+// The caller's token (R188): anonymous for AN; a Unix user's groups from
+// the system unless --group is given; otherwise the SID plus --group SIDs
+// and the logon groups.
+Result<security::Token> BuildCallerToken(const CallerArgs& args);
+
+}  // namespace comsec::comcfg

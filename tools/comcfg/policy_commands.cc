@@ -1,0 +1,280 @@
+// comcfg effective | explain — which settings are in force for an
+// application, and why a launch, activation or call is allowed or denied.
+#include <ostream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "comcfg/caller.h"
+#include "comcfg/command.h"
+#include "comcfg/store_access.h"
+#include "config/effective_policy.h"
+#include "config/explain.h"
+#include "security/com_rights.h"
+#include "security/sddl.h"
+
+namespace comsec::comcfg {
+
+using namespace comsec::config;  // NOLINT: a tool file using its layer
+
+namespace {
+
+nlohmann::json LevelJson(const LevelSetting& l, bool imp) {
+  return {{"value", l.value},
+          {"name", imp ? ImpLevelName(l.value) : AuthnLevelName(l.value)},
+          {"source", PolicySourceName(l.source)},
+          {"origin", l.origin}};
+}
+
+std::string DescriptorText(const DescriptorSetting& d) {
+  if (d.everyone) return "(every caller)";
+  if (d.invalid) return "(invalid: grants nothing)";
+  auto s = security::FormatSddl(*d.sd);
+  return s.ok() ? *s : "(not expressible as SDDL)";
+}
+
+nlohmann::json DescriptorJson(const DescriptorSetting& d) {
+  nlohmann::json j = {{"source", PolicySourceName(d.source)},
+                      {"origin", d.origin},
+                      {"everyone", d.everyone},
+                      {"invalid", d.invalid},
+                      {"sddl", DescriptorText(d)}};
+  if (!d.problem.empty()) j["problem"] = d.problem;
+  return j;
+}
+
+Result<Guid> ResolveAppId(ReadTransaction& tx, const std::string& appid,
+                          const std::string& clsid) {
+  if (!clsid.empty()) {
+    auto c = Guid::Parse(clsid);
+    if (!c.ok()) return std::move(c).TakeStatus();
+    return AppIdForClsid(tx, *c);
+  }
+  auto g = Guid::Parse(appid);
+  if (!g.ok()) return std::move(g).TakeStatus();
+  return *g;
+}
+
+struct EffectiveArgs {
+  std::string appid, clsid, access_sd;
+  uint32_t authn_level = 0, imp_level = 0;
+  bool json = false;
+  bool appid_form = false;
+};
+
+int RunEffective(const EffectiveArgs& a, const GlobalOptions& global,
+                 const Io& io) {
+  ProcessSecurity process;
+  bool has_process = a.authn_level || a.imp_level || !a.access_sd.empty() ||
+                     a.appid_form;
+  if (a.authn_level > 6 || a.imp_level > 4) {
+    return ReportBadInput(io, Status(E_INVALIDARG,
+                                     "--authn-level is 0-6 and --imp-level "
+                                     "0-4 (R1, R12)"));
+  }
+  process.authn_level = a.authn_level;
+  process.imp_level = a.imp_level;
+  if (a.appid_form) {
+    process.access = ProcessSecurity::Access::kAppId;
+  } else if (!a.access_sd.empty()) {
+    auto sd = security::ParseSddl(a.access_sd);
+    if (!sd.ok()) return ReportBadInput(io, sd.status());
+    process.access = ProcessSecurity::Access::kDescriptor;
+    process.access_sd = *sd;
+  }
+  auto store = OpenStore(global);
+  if (!store.ok()) return ReportFailure(io, store.status());
+  auto tx = (*store)->BeginRead();
+  if (!tx.ok()) return ReportFailure(io, tx.status());
+  auto appid = ResolveAppId(**tx, a.appid, a.clsid);
+  if (!appid.ok()) {
+    return appid.status().code() == E_INVALIDARG
+               ? ReportBadInput(io, appid.status())
+               : ReportFailure(io, appid.status());
+  }
+  auto p = ResolveEffectivePolicy(**tx, *appid, has_process ? &process : nullptr);
+  if (!p.ok()) return ReportFailure(io, p.status());
+  if (a.json) {
+    nlohmann::json j;
+    j["appid"] = p->appid.ToRegistryString();
+    j["appid_registered"] = p->appid_registered;
+    j["authentication_level"] = LevelJson(p->authn_level, false);
+    j["impersonation_level"] = LevelJson(p->imp_level, true);
+    j["launch_permission"] = DescriptorJson(p->launch);
+    j["access_permission"] = DescriptorJson(p->access);
+    j["machine_launch_limit"] = DescriptorJson(p->machine_launch_limit);
+    j["machine_access_limit"] = DescriptorJson(p->machine_access_limit);
+    j["enable_dcom"] = {{"value", p->enable_dcom},
+                        {"source", PolicySourceName(p->enable_dcom_source)}};
+    j["min_activation_authentication_level"] = p->min_activation_authn_level;
+    j["secure_references"] = p->secure_references;
+    j["process_fails"] = p->process_fails;
+    if (p->process_fails) j["process_failure"] = p->process_failure;
+    j["warnings"] = p->warnings;
+    io.out << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  io.out << "AppID " << p->appid.ToRegistryString()
+         << (p->appid_registered ? "" : " (not registered: defaults apply)")
+         << "\n";
+  auto line = [&io](const char* what, const std::string& value,
+                    PolicySource source, const std::string& origin) {
+    io.out << "  " << what << ": " << value << "\n      source: "
+           << PolicySourceName(source) << " (" << origin << ")\n";
+  };
+  line("authentication level",
+       std::to_string(p->authn_level.value) + " " +
+           AuthnLevelName(p->authn_level.value),
+       p->authn_level.source, p->authn_level.origin);
+  line("impersonation level",
+       std::to_string(p->imp_level.value) + " " +
+           ImpLevelName(p->imp_level.value),
+       p->imp_level.source, p->imp_level.origin);
+  line("launch permission", DescriptorText(p->launch), p->launch.source,
+       p->launch.origin);
+  line("access permission", DescriptorText(p->access), p->access.source,
+       p->access.origin);
+  line("machine launch limit", DescriptorText(p->machine_launch_limit),
+       p->machine_launch_limit.source, p->machine_launch_limit.origin);
+  line("machine access limit", DescriptorText(p->machine_access_limit),
+       p->machine_access_limit.source, p->machine_access_limit.origin);
+  io.out << "  EnableDCOM: " << (p->enable_dcom ? "Y" : "N") << " ("
+         << PolicySourceName(p->enable_dcom_source) << ")\n";
+  io.out << "  minimum activation authentication level: "
+         << AuthnLevelName(p->min_activation_authn_level) << "\n";
+  if (p->process_fails) io.out << "  FAILS: " << p->process_failure << "\n";
+  for (const std::string& w : p->warnings) io.out << "  warning: " << w << "\n";
+  return kExitOk;
+}
+
+struct ExplainArgs {
+  std::string operation, appid, clsid;
+  CallerArgs caller;
+  uint32_t authn_level = 0;
+  bool json = false;
+};
+
+int RunExplain(const ExplainArgs& a, const GlobalOptions& global,
+               const Io& io) {
+  Operation op = a.operation == "launch"     ? Operation::kLaunch
+                 : a.operation == "activate" ? Operation::kActivate
+                                             : Operation::kAccess;
+  if (Status s = CheckDistance(a.caller); !s.ok()) return ReportBadInput(io, s);
+  if (a.appid.empty() == a.clsid.empty()) {
+    return ReportBadInput(io, Status(E_INVALIDARG,
+                                     "give exactly one of --appid and --clsid"));
+  }
+  if (a.authn_level > 6) {
+    return ReportBadInput(io, Status(E_INVALIDARG, "--authn-level is 1-6"));
+  }
+  auto token = BuildCallerToken(a.caller);
+  if (!token.ok()) return ReportBadInput(io, token.status());
+  auto store = OpenStore(global);
+  if (!store.ok()) return ReportFailure(io, store.status());
+  auto tx = (*store)->BeginRead();
+  if (!tx.ok()) return ReportFailure(io, tx.status());
+  auto appid = ResolveAppId(**tx, a.appid, a.clsid);
+  if (!appid.ok()) {
+    return appid.status().code() == E_INVALIDARG
+               ? ReportBadInput(io, appid.status())
+               : ReportFailure(io, appid.status());
+  }
+  auto policy = ResolveEffectivePolicy(**tx, *appid, nullptr);
+  if (!policy.ok()) return ReportFailure(io, policy.status());
+  AccessRequest request;
+  request.operation = op;
+  request.token = &*token;
+  request.remote = a.caller.remote;
+  request.authn_level = a.authn_level;
+  request.principal = a.caller.user;
+  Decision d = Decide(*policy, request);
+  if (a.json) {
+    nlohmann::json j;
+    j["operation"] = OperationName(op);
+    j["appid"] = appid->ToRegistryString();
+    j["allowed"] = d.allowed;
+    j["hresult"] = d.hr.Hex();
+    j["hresult_name"] = std::string(d.hr.Name());
+    j["summary"] = d.summary;
+    j["remedy"] = d.remedy;
+    j["required_rights"] = security::FormatComRights(RequiredRights(op, request.remote));
+    j["checks"] = nlohmann::json::array();
+    for (const CheckStep& s : d.steps) {
+      nlohmann::json c = {{"check", s.name},
+                          {"evaluated", s.evaluated},
+                          {"passed", s.passed},
+                          {"detail", s.detail}};
+      if (s.ace) c["ace"] = {{"index", *s.ace}, {"sddl", s.ace_sddl}};
+      j["checks"].push_back(std::move(c));
+    }
+    j["token"] = token->Describe();
+    io.out << j.dump(2) << "\n";
+  } else {
+    io.out << (d.allowed ? "allowed" : "denied") << "\n";
+    io.out << OperationName(op) << " of AppID " << appid->ToRegistryString()
+           << " by " << token->Describe() << "\n";
+    io.out << "needs: "
+           << security::FormatComRights(RequiredRights(op, request.remote))
+           << "\n";
+    for (size_t i = 0; i < d.steps.size(); ++i) {
+      const CheckStep& s = d.steps[i];
+      io.out << "  " << i + 1 << ". " << s.name << ": "
+             << (!s.evaluated ? "not evaluated" : s.passed ? "pass" : "FAIL")
+             << "\n     " << s.detail << "\n";
+    }
+    if (!d.allowed) {
+      io.out << "result: " << d.hr.ToString() << ": " << d.summary << "\n";
+      io.out << "remedy: " << d.remedy << "\n";
+    }
+  }
+  return d.allowed ? kExitOk : kExitDenied;
+}
+
+}  // namespace
+
+void AddPolicyCommands(CLI::App& app, const GlobalOptions& global,
+                       const Io& io, int* exit_code) {
+  auto e = std::make_shared<EffectiveArgs>();
+  CLI::App* eff = app.add_subcommand(
+      "effective", "the settings in force for an application, each with its "
+                   "source (process / AppID / machine default / built-in)");
+  auto* appid_opt = eff->add_option("--appid", e->appid, "the AppID");
+  auto* clsid_opt = eff->add_option("--clsid", e->clsid, "or a class");
+  appid_opt->excludes(clsid_opt);
+  eff->add_option("--authn-level", e->authn_level,
+                  "CoInitializeSecurity dwAuthnLevel (0-6)");
+  eff->add_option("--imp-level", e->imp_level,
+                  "CoInitializeSecurity dwImpLevel (1-4)");
+  eff->add_option("--access-sd", e->access_sd,
+                  "CoInitializeSecurity pSecDesc, as SDDL");
+  eff->add_flag("--eoac-appid", e->appid_form,
+                "CoInitializeSecurity with EOAC_APPID (the registry decides)");
+  eff->add_flag("--json", e->json, "print JSON");
+  eff->callback([e, appid_opt, clsid_opt, &global, &io, exit_code] {
+    if (!appid_opt->count() && !clsid_opt->count()) {
+      *exit_code = ReportBadInput(
+          io, Status(E_INVALIDARG, "give --appid GUID or --clsid GUID"));
+      return;
+    }
+    *exit_code = RunEffective(*e, global, io);
+  });
+
+  auto x = std::make_shared<ExplainArgs>();
+  CLI::App* ex = app.add_subcommand(
+      "explain", "decide a launch, activation or call and show every check, "
+                 "the deciding ACE and the remedy; exit 0 allowed, 1 denied");
+  ex->add_option("OPERATION", x->operation, "launch, activate or access")
+      ->required()
+      ->check(CLI::IsMember({"launch", "activate", "access"}));
+  ex->add_option("--appid", x->appid, "the AppID");
+  ex->add_option("--clsid", x->clsid, "or a class");
+  AddCallerOptions(ex, x->caller);
+  ex->add_option("--authn-level", x->authn_level,
+                 "the request's authentication level (1-6)");
+  ex->add_flag("--json", x->json, "print JSON");
+  ex->callback([x, &global, &io, exit_code] {
+    *exit_code = RunExplain(*x, global, io);
+  });
+}
+
+}  // namespace comsec::comcfg

@@ -1,0 +1,32 @@
+#include "comcfg/store_access.h"
+
+#include <sys/stat.h>
+
+#include <ostream>
+
+namespace comsec::comcfg {
+
+std::string StorePath(const GlobalOptions& global) {
+  return global.store.empty() ? kSystemStorePath : global.store;
+}
+
+Result<std::unique_ptr<config::Store>> OpenStore(const GlobalOptions& global) {
+  std::string path = StorePath(global);
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    return Status(HRESULT_NOT_FOUND,
+                  "no configuration store at " + path +
+                      "; create one with 'comcfg --store " + path + " init'");
+  }
+  config::StoreOptions options;
+  options.create_if_missing = false;
+  return config::Store::Open(path, options);
+}
+
+int ReportFailure(const Io& io, const Status& status) {
+  io.err << "comcfg: error: " << status.message() << " ["
+         << status.code().ToString() << "]\n";
+  return status.code() == HRESULT_NOT_FOUND ? kExitDenied : kExitBadInput;
+}
+
+}  // namespace comsec::comcfg
