@@ -16,6 +16,18 @@ import json, sys, glob, os
 for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
     data = json.load(open(path))
     rates = {b["name"]: b.get("items_per_second", 0) for b in data["benchmarks"]}
+    cached = rates.get("BM_EffectivePolicy_Cached")
+    uncached = rates.get("BM_EffectivePolicy_Uncached")
+    getv = rates.get("BM_Baseline_StoreGetValue")
+    if cached and uncached:
+        print(f"effective policy: cached {cached/1e6:.2f} M/s (goal >= 1 M/s:"
+              f" {'met' if cached >= 1e6 else 'NOT met'}), from the store"
+              f" {uncached/1e3:.1f} k/s (goal >= 50 k/s:"
+              f" {'met' if uncached >= 5e4 else 'NOT met'})")
+        if getv:
+            print(f"  uncached = {getv/uncached:.1f} x the cost of one value read"
+                  f" (baseline {getv/1e3:.0f} k reads/s); cached is"
+                  f" {cached/uncached:.0f} x faster than uncached")
     check = rates.get("BM_AccessCheck_20Groups_10Aces")
     base = rates.get("BM_Baseline_TokenMatchMiss")
     if check:

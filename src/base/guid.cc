@@ -92,7 +92,11 @@ std::string Guid::ToString() const {
 }
 
 std::string Guid::ToRegistryString() const {
-  std::string s = "{" + ToString() + "}";
+  std::string s;
+  s.reserve(38);
+  s += '{';
+  s += ToString();
+  s += '}';
   for (char& c : s) {
     if (c >= 'a' && c <= 'f') c = static_cast<char>(c - 'a' + 'A');
   }

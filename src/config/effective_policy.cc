@@ -12,13 +12,36 @@ constexpr HResult REGDB_E_CLASSNOTREG{0x80040154u};
 
 using security::SecurityDescriptor;
 
-// Reads one setting of `spec` from `key` in the snapshot.
-Result<SettingValue> Read(ReadTransaction& tx, const KeyPath& key,
-                          const SettingSpec& spec) {
-  COMSEC_ASSIGN_OR_RETURN(std::optional<RegValue> v,
-                          tx.GetValue(key, spec.name));
-  return InterpretSetting(spec, v ? &*v : nullptr);
-}
+// The values of the keys policy resolution reads, each fetched once from
+// the snapshot; settings are then looked up in memory.
+class KeyValues {
+ public:
+  static Result<KeyValues> Load(ReadTransaction& tx, const KeyPath& key) {
+    KeyValues kv;
+    kv.key_ = key;
+    COMSEC_ASSIGN_OR_RETURN(kv.values_, tx.ReadValues(key));
+    return kv;
+  }
+  bool exists() const { return values_.has_value(); }
+  const KeyPath& key() const { return key_; }
+  SettingValue Read(const SettingSpec& spec) const {
+    const RegValue* found = nullptr;
+    if (values_) {
+      std::string folded = FoldCase(spec.name);
+      for (const RegValue& v : *values_) {
+        if (v.name.size() == folded.size() && FoldCase(v.name) == folded) {
+          found = &v;
+          break;
+        }
+      }
+    }
+    return InterpretSetting(spec, found);
+  }
+
+ private:
+  KeyPath key_;
+  std::optional<std::vector<RegValue>> values_;
+};
 
 const SettingSpec& Spec(SettingScope scope, const char* name) {
   const SettingSpec* s = FindSetting(scope, name);
@@ -66,27 +89,26 @@ DescriptorSetting BuiltIn(const char* sddl, const char* what) {
 
 // First configured value wins: `first` (AppID or policy), then `second`
 // (machine), then the built-in descriptor.
-Result<DescriptorSetting> ResolveDescriptor(
-    ReadTransaction& tx, EffectivePolicy& out, const KeyPath* first_key,
-    const SettingSpec* first, PolicySource first_source,
-    const KeyPath& second_key, const SettingSpec& second,
-    PolicySource second_source, const char* builtin, const char* what) {
-  if (first_key != nullptr) {
-    COMSEC_ASSIGN_OR_RETURN(SettingValue v, Read(tx, *first_key, *first));
-    if (v.present) {
-      DescriptorSetting d =
-          FromRegistry(v, first_source, Origin(*first_key, first->name));
-      if (d.invalid) {
-        out.warnings.push_back(d.origin + " is invalid and grants nothing: " +
-                               d.problem);
-      }
-      return d;
-    }
-  }
-  COMSEC_ASSIGN_OR_RETURN(SettingValue v, Read(tx, second_key, second));
-  if (v.present) {
+DescriptorSetting ResolveDescriptor(EffectivePolicy& out,
+                                    const KeyValues* first,
+                                    const SettingSpec* first_spec,
+                                    PolicySource first_source,
+                                    const KeyValues& second,
+                                    const SettingSpec& second_spec,
+                                    PolicySource second_source,
+                                    const char* builtin, const char* what) {
+  struct Candidate {
+    const KeyValues* key;
+    const SettingSpec* spec;
+    PolicySource source;
+  } candidates[] = {{first, first_spec, first_source},
+                    {&second, &second_spec, second_source}};
+  for (const Candidate& c : candidates) {
+    if (c.key == nullptr) continue;
+    SettingValue v = c.key->Read(*c.spec);
+    if (!v.present) continue;
     DescriptorSetting d =
-        FromRegistry(v, second_source, Origin(second_key, second.name));
+        FromRegistry(v, c.source, Origin(c.key->key(), c.spec->name));
     if (d.invalid) {
       out.warnings.push_back(d.origin + " is invalid and grants nothing: " +
                              d.problem);
@@ -134,7 +156,13 @@ Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
   out.appid = appid;
   const KeyPath ole = OleKeyPath();
   const KeyPath app = AppIdKeyPath(appid);
-  COMSEC_ASSIGN_OR_RETURN(out.appid_registered, tx.KeyExists(app));
+  COMSEC_ASSIGN_OR_RETURN(KeyValues ole_kv, KeyValues::Load(tx, ole));
+  COMSEC_ASSIGN_OR_RETURN(KeyValues app_kv, KeyValues::Load(tx, app));
+  COMSEC_ASSIGN_OR_RETURN(KeyValues policy_kv,
+                          KeyValues::Load(tx, PolicyKeyPath()));
+  COMSEC_ASSIGN_OR_RETURN(KeyValues hardening_kv,
+                          KeyValues::Load(tx, HardeningKeyPath()));
+  out.appid_registered = app_kv.exists();
 
   // An explicit CIS other than the EOAC_APPID form replaces the registry's
   // process-wide settings (R68); EOAC_APPID reads them like a legacy
@@ -150,9 +178,7 @@ Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
                        PolicySource::kProcess,
                        "CoInitializeSecurity dwAuthnLevel"};
   } else {
-    COMSEC_ASSIGN_OR_RETURN(
-        SettingValue v,
-        Read(tx, app, Spec(SettingScope::kAppId, "AuthenticationLevel")));
+    SettingValue v = app_kv.Read(Spec(SettingScope::kAppId, "AuthenticationLevel"));
     if (v.valid) {
       out.authn_level = {v.dword, PolicySource::kAppId,
                          Origin(app, "AuthenticationLevel")};
@@ -165,10 +191,8 @@ Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
                               "; COM cannot initialize the server's security, "
                               "so no call to or from it can work (R163)";
       }
-      COMSEC_ASSIGN_OR_RETURN(
-          SettingValue legacy,
-          Read(tx, ole, Spec(SettingScope::kMachine,
-                             "LegacyAuthenticationLevel")));
+      SettingValue legacy = ole_kv.Read(Spec(SettingScope::kMachine,
+                             "LegacyAuthenticationLevel"));
       if (legacy.valid) {
         out.authn_level = {legacy.dword, PolicySource::kMachineDefault,
                            Origin(ole, "LegacyAuthenticationLevel")};
@@ -188,10 +212,7 @@ Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
     out.imp_level = {process->imp_level, PolicySource::kProcess,
                      "CoInitializeSecurity dwImpLevel"};
   } else {
-    COMSEC_ASSIGN_OR_RETURN(
-        SettingValue legacy,
-        Read(tx, ole,
-             Spec(SettingScope::kMachine, "LegacyImpersonationLevel")));
+    SettingValue legacy = ole_kv.Read(Spec(SettingScope::kMachine, "LegacyImpersonationLevel"));
     if (legacy.valid) {
       out.imp_level = {legacy.dword, PolicySource::kMachineDefault,
                        Origin(ole, "LegacyImpersonationLevel")};
@@ -221,56 +242,40 @@ Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
                         " is NONE, so COM makes no access check (R141)";
     out.access.everyone = true;
   } else {
-    const KeyPath* app_key = out.appid_registered ? &app : nullptr;
-    COMSEC_ASSIGN_OR_RETURN(
-        out.access,
-        ResolveDescriptor(tx, out, app_key,
-                          &Spec(SettingScope::kAppId, "AccessPermission"),
-                          PolicySource::kAppId, ole,
-                          Spec(SettingScope::kMachine,
-                               "DefaultAccessPermission"),
-                          PolicySource::kMachineDefault,
-                          kBuiltinAccessPermission, "access permission"));
+    out.access = ResolveDescriptor(
+        out, &app_kv, &Spec(SettingScope::kAppId, "AccessPermission"),
+        PolicySource::kAppId, ole_kv,
+        Spec(SettingScope::kMachine, "DefaultAccessPermission"),
+        PolicySource::kMachineDefault, kBuiltinAccessPermission,
+        "access permission");
   }
 
   // ---- Launch permission (R113, R114).
-  {
-    const KeyPath* app_key = out.appid_registered ? &app : nullptr;
-    COMSEC_ASSIGN_OR_RETURN(
-        out.launch,
-        ResolveDescriptor(tx, out, app_key,
-                          &Spec(SettingScope::kAppId, "LaunchPermission"),
-                          PolicySource::kAppId, ole,
-                          Spec(SettingScope::kMachine,
-                               "DefaultLaunchPermission"),
-                          PolicySource::kMachineDefault,
-                          kBuiltinLaunchPermission, "launch permission"));
-  }
+  out.launch = ResolveDescriptor(
+      out, &app_kv, &Spec(SettingScope::kAppId, "LaunchPermission"),
+      PolicySource::kAppId, ole_kv,
+      Spec(SettingScope::kMachine, "DefaultLaunchPermission"),
+      PolicySource::kMachineDefault, kBuiltinLaunchPermission,
+      "launch permission");
 
   // ---- Machine restrictions: policy override, Ole value, R175 default.
-  const KeyPath policy = PolicyKeyPath();
-  COMSEC_ASSIGN_OR_RETURN(
-      out.machine_launch_limit,
-      ResolveDescriptor(
-          tx, out, &policy,
-          FindSetting(SettingScope::kPolicy, "MachineLaunchRestriction"),
-          PolicySource::kPolicy, ole,
-          Spec(SettingScope::kMachine, "MachineLaunchRestriction"),
-          PolicySource::kMachine, kDefaultMachineLaunchRestriction,
-          "machine launch restriction"));
-  COMSEC_ASSIGN_OR_RETURN(
-      out.machine_access_limit,
-      ResolveDescriptor(
-          tx, out, &policy,
-          FindSetting(SettingScope::kPolicy, "MachineAccessRestriction"),
-          PolicySource::kPolicy, ole,
-          Spec(SettingScope::kMachine, "MachineAccessRestriction"),
-          PolicySource::kMachine, kDefaultMachineAccessRestriction,
-          "machine access restriction"));
+  out.machine_launch_limit = ResolveDescriptor(
+      out, &policy_kv,
+      FindSetting(SettingScope::kPolicy, "MachineLaunchRestriction"),
+      PolicySource::kPolicy, ole_kv,
+      Spec(SettingScope::kMachine, "MachineLaunchRestriction"),
+      PolicySource::kMachine, kDefaultMachineLaunchRestriction,
+      "machine launch restriction");
+  out.machine_access_limit = ResolveDescriptor(
+      out, &policy_kv,
+      FindSetting(SettingScope::kPolicy, "MachineAccessRestriction"),
+      PolicySource::kPolicy, ole_kv,
+      Spec(SettingScope::kMachine, "MachineAccessRestriction"),
+      PolicySource::kMachine, kDefaultMachineAccessRestriction,
+      "machine access restriction");
 
   // ---- Machine switches.
-  COMSEC_ASSIGN_OR_RETURN(SettingValue dcom,
-                          Read(tx, ole, Spec(SettingScope::kMachine, "EnableDCOM")));
+  SettingValue dcom = ole_kv.Read(Spec(SettingScope::kMachine, "EnableDCOM"));
   if (dcom.valid) {
     out.enable_dcom = dcom.flag;
     out.enable_dcom_source = PolicySource::kMachine;
@@ -278,11 +283,8 @@ Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
     out.warnings.push_back(Origin(ole, "EnableDCOM") + " ignored: " +
                            dcom.problem);
   }
-  COMSEC_ASSIGN_OR_RETURN(
-      SettingValue hardening,
-      Read(tx, HardeningKeyPath(),
-           Spec(SettingScope::kHardening,
-                "RequireIntegrityActivationAuthenticationLevel")));
+  SettingValue hardening = hardening_kv.Read(Spec(SettingScope::kHardening,
+                "RequireIntegrityActivationAuthenticationLevel"));
   if (hardening.valid && hardening.dword == 0) {
     out.min_activation_authn_level = 0;
     out.warnings.push_back(
@@ -290,9 +292,7 @@ Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
         "= 0): activation requests below PKT_INTEGRITY are accepted");
   }
   if (!explicit_cis) {
-    COMSEC_ASSIGN_OR_RETURN(
-        SettingValue refs,
-        Read(tx, ole, Spec(SettingScope::kMachine, "LegacySecureReferences")));
+    SettingValue refs = ole_kv.Read(Spec(SettingScope::kMachine, "LegacySecureReferences"));
     out.secure_references = refs.valid && refs.flag;
   }
   struct {
@@ -304,8 +304,7 @@ Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
       {"InvalidSecurityDescriptorLoggingLevel", &out.invalid_sd_logging},
   };
   for (auto& l : logging) {
-    COMSEC_ASSIGN_OR_RETURN(SettingValue v,
-                            Read(tx, ole, Spec(SettingScope::kMachine, l.name)));
+    SettingValue v = ole_kv.Read(Spec(SettingScope::kMachine, l.name));
     if (v.valid) *l.field = v.dword;
   }
   return out;
@@ -313,16 +312,15 @@ Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
 
 Result<Guid> AppIdForClsid(ReadTransaction& tx, const Guid& clsid) {
   const KeyPath key = ClsidKeyPath(clsid);
-  COMSEC_ASSIGN_OR_RETURN(bool exists, tx.KeyExists(key));
-  if (!exists) {
+  COMSEC_ASSIGN_OR_RETURN(KeyValues class_kv, KeyValues::Load(tx, key));
+  if (!class_kv.exists()) {
     return Status(REGDB_E_CLASSNOTREG,
                   "class " + clsid.ToRegistryString() +
                       " is not registered; register it with 'comcfg class "
                       "register --clsid " + clsid.ToRegistryString() +
                       " --appid GUID'");
   }
-  COMSEC_ASSIGN_OR_RETURN(
-      SettingValue v, Read(tx, key, Spec(SettingScope::kClsid, "AppID")));
+  SettingValue v = class_kv.Read(Spec(SettingScope::kClsid, "AppID"));
   if (!v.valid) {
     return Status(REGDB_E_INVALIDVALUE,
                   "class " + clsid.ToRegistryString() +

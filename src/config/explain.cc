@@ -220,30 +220,39 @@ Decision Decide(const EffectivePolicy& policy, const AccessRequest& request) {
       activation && request.authn_level == RPC_C_AUTHN_LEVEL_NONE ? anonymous
                                                                   : token;
 
-  // 4. The machine-wide restriction, first (C11, R119, R139).
+  // 4. The machine-wide restriction, then the application's descriptor
+  //    (R113, R119, R137, R139). C11: both decisions appear in every
+  //    explanation, so the second check runs even when the first failed,
+  //    and the remedy covers every check that failed.
   const DescriptorSetting& limit =
       activation ? policy.machine_launch_limit : policy.machine_access_limit;
-  if (!CheckDescriptor(activation ? "machine launch restriction"
-                                  : "machine access restriction",
-                       limit, subject, rights, d.steps)) {
-    return deny(E_ACCESSDENIED,
-                std::string("the machine-wide ") +
-                    (activation ? "launch" : "access") +
-                    " restriction does not grant " + FormatComRights(rights),
-                Remedy(limit, activation ? "launch" : "access", policy.appid,
-                       d.steps.back(), principal));
-  }
-
-  // 5. The application's descriptor (R113, R137).
+  const char* kind = activation ? "launch" : "access";
+  const bool limit_ok = CheckDescriptor(
+      activation ? "machine launch restriction" : "machine access restriction",
+      limit, subject, rights, d.steps);
+  const std::string limit_remedy =
+      limit_ok ? "" : Remedy(limit, kind, policy.appid, d.steps.back(), principal);
   const DescriptorSetting& app = activation ? policy.launch : policy.access;
-  if (!CheckDescriptor(activation ? "launch permission" : "access permission",
-                       app, subject, rights, d.steps)) {
-    return deny(E_ACCESSDENIED,
-                std::string("the ") +
-                    (activation ? "launch" : "access") +
-                    " permission does not grant " + FormatComRights(rights),
-                Remedy(app, activation ? "launch" : "access", policy.appid,
-                       d.steps.back(), principal));
+  const bool app_ok =
+      CheckDescriptor(activation ? "launch permission" : "access permission",
+                      app, subject, rights, d.steps);
+  const std::string app_remedy =
+      app_ok ? "" : Remedy(app, kind, policy.appid, d.steps.back(), principal);
+  if (!limit_ok || !app_ok) {
+    std::string summary =
+        !limit_ok ? std::string("the machine-wide ") + kind +
+                        " restriction does not grant " +
+                        FormatComRights(rights)
+                  : std::string("the ") + kind + " permission does not grant " +
+                        FormatComRights(rights);
+    if (!limit_ok && !app_ok) {
+      summary += std::string(", nor does the ") + kind + " permission";
+    }
+    std::string remedy = limit_remedy;
+    if (!app_remedy.empty()) {
+      remedy += (remedy.empty() ? "" : "; then ") + app_remedy;
+    }
+    return deny(E_ACCESSDENIED, summary, remedy);
   }
 
   d.allowed = true;

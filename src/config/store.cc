@@ -367,6 +367,20 @@ Result<KeyContents> ReadTransaction::ReadKey(const KeyPath& key) {
   return out;
 }
 
+Result<std::optional<std::vector<RegValue>>> ReadTransaction::ReadValues(
+    const KeyPath& key) {
+  COMSEC_ASSIGN_OR_RETURN(int64_t id, store_->FindKey(key));
+  if (id == 0) return std::optional<std::vector<RegValue>>();
+  std::vector<RegValue> values;
+  Stmt s(store_->Prepare(kListValues));
+  if (!s.get()) return store_->SqlError("preparing a statement");
+  s.Int(1, id);
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) values.push_back(ColumnValue(s.get(), 0));
+  if (rc != SQLITE_DONE) return store_->SqlError("reading values");
+  return std::optional<std::vector<RegValue>>(std::move(values));
+}
+
 Result<std::vector<KeyContents>> ReadTransaction::ReadTree(const KeyPath& key) {
   COMSEC_ASSIGN_OR_RETURN(int64_t id, store_->FindKey(key));
   if (id == 0) {

@@ -62,6 +62,9 @@ class ReadTransaction {
   Result<bool> KeyExists(const KeyPath& key);
   // HRESULT_NOT_FOUND when the key does not exist.
   Result<KeyContents> ReadKey(const KeyPath& key);
+  // Every value of the key (no subkeys); empty when the key does not exist.
+  // One lookup for many values: what policy resolution uses.
+  Result<std::optional<std::vector<RegValue>>> ReadValues(const KeyPath& key);
   // The key and every key below it, parents before children.
   Result<std::vector<KeyContents>> ReadTree(const KeyPath& key);
 

@@ -148,8 +148,13 @@ std::vector<ComSdProblem> ValidateComSecurityDescriptor(
       continue;
     }
     uint32_t mask = kComGenericMapping.Map(ace.mask);
-    std::string sddl = FormatSddlAce(ace).ok() ? *FormatSddlAce(ace) : "";
+    // Formatted only when a problem needs to name the ACE.
+    auto sddl_of = [&ace] {
+      auto s = FormatSddlAce(ace);
+      return s.ok() ? *s : std::string();
+    };
     if (!(mask & COM_RIGHTS_EXECUTE)) {
+      std::string sddl = sddl_of();
       out.push_back({Severity::kError, "access-control-lists-for-com.md",
                      "ACE " + std::to_string(i) + " " + sddl + " has mask " +
                          Hex(ace.mask) +
@@ -159,6 +164,7 @@ std::vector<ComSdProblem> ValidateComSecurityDescriptor(
       continue;
     }
     if (mask & ~kComRightsAll) {
+      std::string sddl = sddl_of();
       out.push_back({Severity::kWarning, "R116",
                      "ACE " + std::to_string(i) + " " + sddl +
                          " also names rights COM does not define (" +
