@@ -49,4 +49,36 @@ show access-check --sd 'O:BAG:BAD:(D;;CCDCLC;;;NU)(A;;CCDCLC;;;WD)' --user uid:4
 
 step "Bad input is refused with its position (exit 2)"
 show sddl parse 'O:BAG:BAD:(A;;CCQQ;;;WD)'
+
+# ---- The configuration store: dcomcnfg as commands ----------------------
+store_dir=$(mktemp -d)
+trap 'rm -rf "$store_dir"' EXIT
+export COMSEC_STORE="$store_dir/store.db"
+appid='{6A1B3C2D-0000-4E5F-8A9B-0C1D2E3F4A5B}'
+clsid='{6A1B3C2D-0001-4E5F-8A9B-0C1D2E3F4A5B}'
+
+step "A store with Windows's defaults (XP SP2 restrictions, hardened activation level)"
+show init
+show machine show
+
+step "An application and its class"
+show app create --appid "$appid" --name "Demo OPC server"
+show class register --clsid "$clsid" --appid "$appid" --local-server /usr/bin/demo-server
+
+step "Who may launch it remotely? Not an ordinary user: the chain of checks and the remedy"
+show explain launch --clsid "$clsid" --user uid:4242 --group gid:4242 --remote --authn-level 6
+
+step "Apply the remedy: grant remote launch in the machine limit and the application"
+show perms grant machine-launch-limit --principal uid:4242 --rights execute_remote,activate_remote
+show perms grant launch --appid "$appid" --principal uid:4242 --rights execute_remote,activate_remote
+show explain launch --clsid "$clsid" --user uid:4242 --group gid:4242 --remote --authn-level 6
+
+step "DCOM hardening: an activation below PKT_INTEGRITY is refused"
+show explain activate --clsid "$clsid" --user uid:4242 --remote --authn-level 2
+
+step "Effective settings, each with its source"
+show effective --appid "$appid"
+
+step "Export as a .reg file (regedit's format)"
+show reg export 'HKCR\AppID'
 exit 0
