@@ -162,7 +162,12 @@ class Parser {
     if (!sid.ok()) {
       size_t inner = sid.status().position().value_or(0);
       if (token.size() == 2) inner = 0;
-      return Error(at + inner, sid.status().message(), sid.status().code());
+      // The SID parser names the position inside the SID; this error names
+      // it inside the whole descriptor instead.
+      std::string_view message = sid.status().message();
+      size_t suffix = message.rfind(" at character ");
+      if (suffix != std::string_view::npos) message = message.substr(0, suffix);
+      return Error(at + inner, message, sid.status().code());
     }
     return sid;
   }
@@ -171,8 +176,7 @@ class Parser {
   Result<Sid> ParseComponentSid(const char* what) {
     SkipSpace();
     size_t start = pos_;
-    while (pos_ < text_.size() && !IsSpace(text_[pos_]) &&
-           !(pos_ > start && AtComponent(pos_))) {
+    while (pos_ < text_.size() && !IsSpace(text_[pos_]) && !AtComponent(pos_)) {
       ++pos_;
     }
     if (pos_ == start) {
