@@ -26,7 +26,14 @@ Result<std::unique_ptr<config::Store>> OpenStore(const GlobalOptions& global) {
 int ReportFailure(const Io& io, const Status& status) {
   io.err << "comcfg: error: " << status.message() << " ["
          << status.code().ToString() << "]\n";
-  return status.code() == HRESULT_NOT_FOUND ? kExitDenied : kExitBadInput;
+  // Missing keys, values, AppIDs and classes are "not found" (1).
+  constexpr HResult kClassNotRegistered{0x80040154u};  // REGDB_E_CLASSNOTREG
+  constexpr HResult kKeyMissing{0x80040152u};          // REGDB_E_KEYMISSING
+  const HResult hr = status.code();
+  return hr == HRESULT_NOT_FOUND || hr == kClassNotRegistered ||
+                 hr == kKeyMissing
+             ? kExitDenied
+             : kExitBadInput;
 }
 
 }  // namespace comsec::comcfg
