@@ -215,10 +215,11 @@ TEST_F(ComcfgStore, AppsAndClasses) {
     }
   }
   EXPECT_TRUE(found);
-  EXPECT_EQ(Run({"class", "register", "--clsid", kClsid, "--appid",
-                 "{00000000-0000-0000-0000-0000000000AA}"})
-                .code,
-            1);  // the AppID does not exist
+  // A class naming a new AppID creates it, as dcomcnfg does (R160).
+  Out other = Run({"class", "register", "--clsid", "{00000000-0000-0000-0000-0000000000BB}",
+                   "--appid", "{00000000-0000-0000-0000-0000000000AA}"});
+  EXPECT_EQ(other.code, 0);
+  EXPECT_EQ(Run({"app", "show", "{00000000-0000-0000-0000-0000000000AA}"}).code, 0);
   EXPECT_EQ(Run({"class", "unregister", kClsid}).code, 0);
   EXPECT_EQ(Run({"class", "show", kClsid}).code, 1);
   EXPECT_EQ(Run({"app", "delete", kAppId}).code, 0);

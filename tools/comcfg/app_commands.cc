@@ -29,28 +29,6 @@ Result<Guid> ParseGuidArg(const std::string& text, const char* what) {
 KeyPath AppIdRoot() { return *KeyPath::Parse("HKLM\\SOFTWARE\\Classes\\AppID"); }
 KeyPath ClsidRoot() { return *KeyPath::Parse("HKLM\\SOFTWARE\\Classes\\CLSID"); }
 
-// Runs `fn(tx)` in a write transaction and commits; returns the exit code.
-template <typename Fn>
-int WithWrite(const GlobalOptions& global, const Io& io, Fn fn) {
-  auto store = OpenStore(global);
-  if (!store.ok()) return ReportFailure(io, store.status());
-  auto tx = (*store)->BeginWrite();
-  if (!tx.ok()) return ReportFailure(io, tx.status());
-  Status s = fn(**tx);
-  if (s.ok()) s = (*tx)->Commit();
-  return s.ok() ? kExitOk : ReportFailure(io, s);
-}
-
-template <typename Fn>
-int WithRead(const GlobalOptions& global, const Io& io, Fn fn) {
-  auto store = OpenStore(global);
-  if (!store.ok()) return ReportFailure(io, store.status());
-  auto tx = (*store)->BeginRead();
-  if (!tx.ok()) return ReportFailure(io, tx.status());
-  Status s = fn(**tx);
-  return s.ok() ? kExitOk : ReportFailure(io, s);
-}
-
 std::string DisplayName(ReadTransaction& tx, const KeyPath& key) {
   auto v = tx.GetValue(key, "");
   if (!v.ok() || !v->has_value()) return "";
@@ -290,11 +268,14 @@ void AddAppCommands(CLI::App& app, const GlobalOptions& global, const Io& io,
       COMSEC_ASSIGN_OR_RETURN(bool app_exists,
                               tx.reader().KeyExists(AppIdKeyPath(*appid)));
       if (!app_exists) {
-        return Status(HRESULT_NOT_FOUND,
-                      "AppID " + appid->ToRegistryString() +
-                          " is not registered; create it first with 'comcfg "
-                          "app create --appid " + appid->ToRegistryString() +
-                          " --name NAME'");
+        // As dcomcnfg does for a class with a server (R160): the AppID is
+        // created so its settings have a home; it inherits the defaults.
+        COMSEC_RETURN_IF_ERROR(tx.SetValue(
+            AppIdKeyPath(*appid),
+            RegValue::String("", ra->name.empty() ? clsid->ToRegistryString()
+                                                  : ra->name)));
+        io.out << "created AppID " << appid->ToRegistryString()
+               << " (it follows the machine defaults until configured)\n";
       }
       KeyPath key = ClsidKeyPath(*clsid);
       COMSEC_RETURN_IF_ERROR(tx.CreateKey(key));

@@ -109,6 +109,53 @@ Result<RegValue> ParseData(const std::string& name, RegType type,
   }
 }
 
+struct QueryArgs {
+  std::string key;
+  std::string value;
+  bool json = false;
+};
+
+// `reg query`: one value, or the key's values and subkeys.
+Status PrintQuery(const QueryArgs& q, bool has_value, const KeyPath& path,
+                  const KeyContents& contents, const Io& io) {
+  if (has_value) {
+    const RegValue* found = nullptr;
+    for (const RegValue& v : contents.values) {
+      if (FoldCase(v.name) == FoldCase(q.value)) found = &v;
+    }
+    if (!found) {
+      return Status(HRESULT_NOT_FOUND, "value \"" + q.value +
+                                           "\" does not exist in " +
+                                           path.ToString());
+    }
+    if (q.json) {
+      io.out << ValueJson(*found).dump(2) << "\n";
+    } else {
+      io.out << (found->name.empty() ? "(Default)" : found->name) << "    "
+             << RegTypeName(found->type) << "    " << DataText(*found) << "\n";
+    }
+    return Status();
+  }
+  if (q.json) {
+    nlohmann::json j;
+    j["key"] = path.ToString();
+    j["values"] = nlohmann::json::array();
+    for (const RegValue& v : contents.values) j["values"].push_back(ValueJson(v));
+    j["subkeys"] = contents.subkeys;
+    io.out << j.dump(2) << "\n";
+    return Status();
+  }
+  io.out << path.ToString() << "\n";
+  for (const RegValue& v : contents.values) {
+    io.out << "    " << (v.name.empty() ? "(Default)" : v.name) << "    "
+           << RegTypeName(v.type) << "    " << DataText(v) << "\n";
+  }
+  for (const std::string& s : contents.subkeys) {
+    io.out << path.ToString() << "\\" << s << "\n";
+  }
+  return Status();
+}
+
 }  // namespace
 
 void AddRegCommands(CLI::App& app, const GlobalOptions& global, const Io& io,
@@ -181,42 +228,22 @@ void AddRegCommands(CLI::App& app, const GlobalOptions& global, const Io& io,
       *exit_code = ReportBadInput(io, path.status());
       return;
     }
-    auto store = OpenStore(global);
-    if (!store.ok()) {
-      *exit_code = ReportFailure(io, store.status());
-      return;
-    }
-    auto tx = (*store)->BeginRead();
-    if (!tx.ok()) {
-      *exit_code = ReportFailure(io, tx.status());
-      return;
-    }
-    auto tree = (*tx)->ReadTree(*path);
-    if (!tree.ok()) {
-      *exit_code = ReportFailure(io, tree.status());
-      return;
-    }
-    std::vector<RegExportKey> keys;
-    for (const KeyContents& k : *tree) {
-      keys.push_back({k.path.ToString(), k.values});
-    }
     RegFileFormat format = ex->format == "utf16" ? RegFileFormat::kRegedit5Utf16
                            : ex->format == "regedit4"
                                ? RegFileFormat::kRegedit4
                                : RegFileFormat::kRegedit5Utf8;
-    std::vector<uint8_t> bytes = FormatRegFile(keys, format);
-    io.out.write(reinterpret_cast<const char*>(bytes.data()),
-                 static_cast<std::streamsize>(bytes.size()));
-    *exit_code = kExitOk;
+    *exit_code = WithRead(global, io, [&](ReadTransaction& tx) -> Status {
+      COMSEC_ASSIGN_OR_RETURN(std::vector<KeyContents> tree, tx.ReadTree(*path));
+      std::vector<RegExportKey> keys;
+      for (const KeyContents& k : tree) keys.push_back({k.path.ToString(), k.values});
+      std::vector<uint8_t> bytes = FormatRegFile(keys, format);
+      io.out.write(reinterpret_cast<const char*>(bytes.data()),
+                   static_cast<std::streamsize>(bytes.size()));
+      return Status();
+    });
   });
 
   // ---- query
-  struct QueryArgs {
-    std::string key;
-    std::string value;
-    bool has_value = false;
-    bool json = false;
-  };
   auto q = std::make_shared<QueryArgs>();
   CLI::App* query = reg->add_subcommand("query", "show a key or one value");
   query->add_option("KEY", q->key, "key path")->required();
@@ -224,69 +251,15 @@ void AddRegCommands(CLI::App& app, const GlobalOptions& global, const Io& io,
       query->add_option("VALUE", q->value, "value name (\"\" = default)");
   query->add_flag("--json", q->json, "print JSON");
   query->callback([q, value_opt, &global, &io, exit_code] {
-    q->has_value = value_opt->count() > 0;
     auto path = KeyPath::Parse(q->key);
     if (!path.ok()) {
       *exit_code = ReportBadInput(io, path.status());
       return;
     }
-    auto store = OpenStore(global);
-    if (!store.ok()) {
-      *exit_code = ReportFailure(io, store.status());
-      return;
-    }
-    auto tx = (*store)->BeginRead();
-    if (!tx.ok()) {
-      *exit_code = ReportFailure(io, tx.status());
-      return;
-    }
-    auto contents = (*tx)->ReadKey(*path);
-    if (!contents.ok()) {
-      *exit_code = ReportFailure(io, contents.status());
-      return;
-    }
-    if (q->has_value) {
-      const RegValue* found = nullptr;
-      for (const RegValue& v : contents->values) {
-        if (FoldCase(v.name) == FoldCase(q->value)) found = &v;
-      }
-      if (!found) {
-        *exit_code = ReportFailure(
-            io, Status(HRESULT_NOT_FOUND, "value \"" + q->value +
-                                              "\" does not exist in " +
-                                              path->ToString()));
-        return;
-      }
-      if (q->json) {
-        io.out << ValueJson(*found).dump(2) << "\n";
-      } else {
-        io.out << (found->name.empty() ? "(Default)" : found->name) << "    "
-               << RegTypeName(found->type) << "    " << DataText(*found)
-               << "\n";
-      }
-      *exit_code = kExitOk;
-      return;
-    }
-    if (q->json) {
-      nlohmann::json j;
-      j["key"] = path->ToString();
-      j["values"] = nlohmann::json::array();
-      for (const RegValue& v : contents->values) {
-        j["values"].push_back(ValueJson(v));
-      }
-      j["subkeys"] = contents->subkeys;
-      io.out << j.dump(2) << "\n";
-    } else {
-      io.out << path->ToString() << "\n";
-      for (const RegValue& v : contents->values) {
-        io.out << "    " << (v.name.empty() ? "(Default)" : v.name) << "    "
-               << RegTypeName(v.type) << "    " << DataText(v) << "\n";
-      }
-      for (const std::string& s : contents->subkeys) {
-        io.out << path->ToString() << "\\" << s << "\n";
-      }
-    }
-    *exit_code = kExitOk;
+    *exit_code = WithRead(global, io, [&](ReadTransaction& tx) -> Status {
+      COMSEC_ASSIGN_OR_RETURN(KeyContents contents, tx.ReadKey(*path));
+      return PrintQuery(*q, value_opt->count() > 0, *path, contents, io);
+    });
   });
 
   // ---- set
@@ -341,42 +314,22 @@ void AddRegCommands(CLI::App& app, const GlobalOptions& global, const Io& io,
       *exit_code = ReportBadInput(io, path.status());
       return;
     }
-    auto store = OpenStore(global);
-    if (!store.ok()) {
-      *exit_code = ReportFailure(io, store.status());
-      return;
-    }
-    auto tx = (*store)->BeginWrite();
-    if (!tx.ok()) {
-      *exit_code = ReportFailure(io, tx.status());
-      return;
-    }
-    auto exists = (*tx)->reader().KeyExists(*path);
-    if (!exists.ok() || !*exists) {
-      *exit_code = ReportFailure(
-          io, exists.ok() ? Status(HRESULT_NOT_FOUND,
-                                   "key " + path->ToString() +
-                                       " does not exist")
-                          : exists.status());
-      return;
-    }
-    Status s;
-    if (del_value->count() > 0) {
-      auto v = (*tx)->reader().GetValue(*path, da->value);
-      if (!v.ok() || !v->has_value()) {
-        *exit_code = ReportFailure(
-            io, v.ok() ? Status(HRESULT_NOT_FOUND,
-                                "value \"" + da->value +
-                                    "\" does not exist in " + path->ToString())
-                       : v.status());
-        return;
+    *exit_code = WithWrite(global, io, [&](WriteTransaction& tx) -> Status {
+      COMSEC_ASSIGN_OR_RETURN(bool exists, tx.reader().KeyExists(*path));
+      if (!exists) {
+        return Status(HRESULT_NOT_FOUND,
+                      "key " + path->ToString() + " does not exist");
       }
-      s = (*tx)->DeleteValue(*path, da->value);
-    } else {
-      s = (*tx)->DeleteKey(*path);
-    }
-    if (s.ok()) s = (*tx)->Commit();
-    *exit_code = s.ok() ? kExitOk : ReportFailure(io, s);
+      if (del_value->count() == 0) return tx.DeleteKey(*path);
+      COMSEC_ASSIGN_OR_RETURN(std::optional<RegValue> v,
+                              tx.reader().GetValue(*path, da->value));
+      if (!v) {
+        return Status(HRESULT_NOT_FOUND, "value \"" + da->value +
+                                             "\" does not exist in " +
+                                             path->ToString());
+      }
+      return tx.DeleteValue(*path, da->value);
+    });
   });
 }
 

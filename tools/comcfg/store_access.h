@@ -24,4 +24,28 @@ Result<std::unique_ptr<config::Store>> OpenStore(const GlobalOptions& global);
 // 2, anything else (I/O, busy) 2 as well, with the message on stderr.
 int ReportFailure(const Io& io, const Status& status);
 
+// Runs `fn(tx)` in a write transaction of the store and commits when it
+// succeeds; returns comcfg's exit status.
+template <typename Fn>
+int WithWrite(const GlobalOptions& global, const Io& io, Fn fn) {
+  auto store = OpenStore(global);
+  if (!store.ok()) return ReportFailure(io, store.status());
+  auto tx = (*store)->BeginWrite();
+  if (!tx.ok()) return ReportFailure(io, tx.status());
+  Status s = fn(**tx);
+  if (s.ok()) s = (*tx)->Commit();
+  return s.ok() ? kExitOk : ReportFailure(io, s);
+}
+
+// Runs `fn(tx)` in one read snapshot of the store.
+template <typename Fn>
+int WithRead(const GlobalOptions& global, const Io& io, Fn fn) {
+  auto store = OpenStore(global);
+  if (!store.ok()) return ReportFailure(io, store.status());
+  auto tx = (*store)->BeginRead();
+  if (!tx.ok()) return ReportFailure(io, tx.status());
+  Status s = fn(**tx);
+  return s.ok() ? kExitOk : ReportFailure(io, s);
+}
+
 }  // namespace comsec::comcfg
