@@ -1,5 +1,6 @@
 // comcfg init | machine show | machine set — the machine-wide page of
 // dcomcnfg ("Default Properties", "Default Security", "Edit Limits").
+#include <filesystem>
 #include <ostream>
 
 #include <CLI/CLI.hpp>
@@ -109,6 +110,16 @@ void AddMachineCommands(CLI::App& app, const GlobalOptions& global,
                  "settings");
   init->callback([force, &global, &io, exit_code] {
     std::string path = StorePath(global);
+    // The system store's directory may not exist yet on a fresh machine.
+    std::error_code ec;
+    std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      *exit_code = ReportFailure(
+          io, Status(E_ACCESSDENIED, "cannot create " + parent.string() +
+                                         ": " + ec.message()));
+      return;
+    }
     auto store = Store::Open(path);
     if (!store.ok()) {
       *exit_code = ReportFailure(io, store.status());
