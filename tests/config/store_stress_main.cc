@@ -1,17 +1,19 @@
 // A helper process for the store's crash-safety and concurrency tests.
 //
-//   store_stress write PATH COUNT ROUNDS   each round sets COUNT values under
-//                                          HKLM\Stress to the round number in
-//                                          one transaction (an "import")
-//   store_stress read PATH MILLISECONDS    reads snapshots until the time is
-//                                          up; every snapshot must hold COUNT
+//   store_stress write PATH COUNT ROUNDS   each round imports COUNT values
+//                                          under HKLM\Stress, all set to the
+//                                          round number (one .reg import)
+//   store_stress read PATH COUNT MS        reads snapshots for MS milliseconds;
+//                                          every snapshot must hold COUNT
 //                                          equal values or none
+//   store_stress check PATH COUNT          checks one snapshot, prints its round
 //
 // Exit status 0 on success; 3 on a torn read; 4 on a store error.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "config/store.h"
 
@@ -29,22 +31,20 @@ int Write(const std::string& path, int count, int rounds) {
   }
   KeyPath key = *KeyPath::Parse("HKLM\\Stress");
   for (int round = 1; round <= rounds; ++round) {
-    auto tx = (*store)->BeginWrite();
-    if (!tx.ok()) {
-      std::fprintf(stderr, "%s\n", tx.status().ToString().c_str());
-      return 4;
-    }
+    // One .reg import per round, applied as parsed operations.
+    std::vector<comsec::config::RegOperation> ops;
+    ops.reserve(static_cast<size_t>(count));
     for (int i = 0; i < count; ++i) {
-      // Spread values over subkeys so a transaction touches many pages.
-      KeyPath sub = key.Child("k" + std::to_string(i % 50));
-      auto s = (*tx)->SetValue(sub, RegValue::Dword("v" + std::to_string(i),
-                                                    static_cast<uint32_t>(round)));
-      if (!s.ok()) {
-        std::fprintf(stderr, "%s\n", s.ToString().c_str());
-        return 4;
-      }
+      comsec::config::RegOperation op;
+      op.kind = comsec::config::RegOperation::Kind::kSetValue;
+      // Spread values over subkeys so an import touches many pages.
+      op.key = key.Child("k" + std::to_string(i % 50)).ToString();
+      op.value = RegValue::Dword("v" + std::to_string(i),
+                                 static_cast<uint32_t>(round));
+      op.line = static_cast<size_t>(i + 3);
+      ops.push_back(std::move(op));
     }
-    auto s = (*tx)->Commit();
+    auto s = (*store)->ImportOperations(ops);
     if (!s.ok()) {
       std::fprintf(stderr, "%s\n", s.ToString().c_str());
       return 4;
