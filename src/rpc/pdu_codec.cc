@@ -93,8 +93,9 @@ Result<BindBody> ReadBind(Reader& r) {
   COMSEC_ASSIGN_OR_RETURN(b.assoc_group_id, r.U32("assoc_group_id"));
   COMSEC_ASSIGN_OR_RETURN(uint8_t n, r.U8("n_context_elem"));
   COMSEC_RETURN_IF_ERROR(r.Skip(3, "p_context_elem reserved"));
-  // Each element takes at least 44 bytes: refuse counts the PDU cannot hold.
-  if (size_t{n} * 44 > r.remaining()) {
+  // Each element takes at least 24 bytes (no transfer syntaxes): refuse
+  // counts the PDU cannot hold.
+  if (size_t{n} * 24 > r.remaining()) {
     return r.Error(std::to_string(n) + " presentation contexts cannot fit");
   }
   b.contexts.reserve(n);

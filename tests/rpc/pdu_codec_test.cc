@@ -193,6 +193,19 @@ TEST(PduCodec, AuthPadLongerThanTheStubIsRefused) {
   EXPECT_FALSE(DecodePdu(b).ok());
 }
 
+// Found by the fuzz target: a context with no transfer syntaxes is 24 bytes,
+// and a bind holding one must re-encode to bytes that decode again.
+TEST(PduCodec, ContextWithoutTransferSyntaxesRoundTrips) {
+  Pdu p = Bind();
+  auto& b = std::get<BindBody>(p.body);
+  b.contexts.push_back({1, kEcho, {}});
+  std::vector<uint8_t> once = EncodePdu(p);
+  auto back = DecodePdu(once);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(std::get<BindBody>(back->body).contexts[1].transfer_syntaxes.empty());
+  EXPECT_EQ(EncodePdu(*back), once);
+}
+
 TEST(PduCodec, EveryTruncationFails) {
   std::vector<uint8_t> good = EncodePdu(Bind());
   for (size_t n = 0; n < good.size(); ++n) {
