@@ -1,0 +1,64 @@
+// The interfaces a server offers: an abstract syntax, one handler per
+// opnum, a minimum authentication level and an optional security callback.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "base/result.h"
+#include "rpc/pdu.h"
+
+namespace comsec::rpc {
+
+// What a handler learns about the call it serves.
+struct CallContext {
+  uint32_t call_id = 0;
+  uint16_t context_id = 0;
+  uint16_t opnum = 0;
+  uint32_t authn_level = 1;  // RPC_C_AUTHN_LEVEL_NONE until packages exist
+  bool local = false;        // ncalrpc (true) or TCP
+};
+
+// A handler reads the NDR stub and returns the response stub. A failed
+// Status becomes a fault: RPC_X_BAD_STUB_DATA → nca_s_fault_ndr,
+// E_ACCESSDENIED → 5, other Win32-facility codes → their Win32 value, any
+// other HRESULT → itself.
+using OpHandler = std::function<Result<std::vector<uint8_t>>(
+    std::span<const uint8_t> stub, const CallContext& call)>;
+
+struct InterfaceRegistration {
+  SyntaxId syntax;
+  std::vector<OpHandler> operations;
+  // Calls below this level are refused with fault 0x5 before any stub runs.
+  uint32_t min_authn_level = 1;
+  // Runs before every call; a failure refuses it with fault 0x5.
+  std::function<Status(const CallContext&)> security_callback;
+};
+
+class InterfaceRegistry {
+ public:
+  void Register(InterfaceRegistration registration) {
+    interfaces_.push_back(
+        std::make_unique<InterfaceRegistration>(std::move(registration)));
+  }
+  // Same UUID and major version, and the server's minor version at least
+  // the client's (C706 2.6: compatible interface versions).
+  const InterfaceRegistration* Find(const SyntaxId& requested) const {
+    for (const auto& i : interfaces_) {
+      if (i->syntax.uuid == requested.uuid &&
+          i->syntax.major == requested.major &&
+          i->syntax.minor >= requested.minor) {
+        return i.get();
+      }
+    }
+    return nullptr;
+  }
+
+ private:
+  std::vector<std::unique_ptr<InterfaceRegistration>> interfaces_;
+};
+
+}  // namespace comsec::rpc

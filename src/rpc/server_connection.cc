@@ -1,0 +1,390 @@
+#include "rpc/server_connection.h"
+
+#include <algorithm>
+
+#include "ndr/limits.h"
+
+namespace comsec::rpc {
+namespace {
+
+// Bind-time feature negotiation bits ([MS-RPCE] 2.2.2.14) comsec honours:
+// security context multiplexing (0x1) and keep connection on orphan (0x2).
+constexpr uint64_t kSupportedFeatures = 0x3;
+
+// Maps a handler's failure to the fault status the client sees.
+uint32_t FaultStatusFor(const Status& s) {
+  HResult hr = s.code();
+  if (hr == ndr::RPC_X_BAD_STUB_DATA) return nca_s_fault_ndr;
+  if (hr == E_ACCESSDENIED) return nca_s_fault_access_denied;
+  if (hr.Facility() == 7) return hr.Code();  // FACILITY_WIN32
+  return hr.value();
+}
+
+}  // namespace
+
+ServerConnection::ServerConnection(const InterfaceRegistry* registry,
+                                   ServerLimits limits, bool local,
+                                   std::string secondary_address)
+    : registry_(registry),
+      limits_(limits),
+      local_(local),
+      secondary_address_(std::move(secondary_address)),
+      max_xmit_(limits.max_recv_frag),
+      max_recv_(limits.max_recv_frag) {}
+
+// ==== Replies =============================================================
+
+bool ServerConnection::BindNak(uint32_t call_id, uint16_t reason,
+                               std::string why,
+                               std::vector<std::vector<uint8_t>>& out) {
+  Pdu p;
+  p.header.type = PduType::kBindNak;
+  p.header.call_id = call_id;
+  BindNakBody b;
+  b.reason = reason;
+  b.versions = {{5, 0}};
+  p.body = b;
+  out.push_back(EncodePdu(p));
+  close_reason_ = std::move(why);
+  return false;
+}
+
+void ServerConnection::Fault(uint32_t call_id, uint16_t context_id,
+                             uint32_t status, bool did_not_execute,
+                             std::vector<std::vector<uint8_t>>& out) {
+  Pdu p;
+  p.header.type = PduType::kFault;
+  p.header.call_id = call_id;
+  if (did_not_execute) p.header.pfc_flags |= PFC_DID_NOT_EXECUTE;
+  FaultBody f;
+  f.context_id = context_id;
+  f.status = status;
+  p.body = f;
+  out.push_back(EncodePdu(p));
+}
+
+bool ServerConnection::FaultAndClose(uint32_t call_id, uint16_t context_id,
+                                     uint32_t status, std::string why,
+                                     std::vector<std::vector<uint8_t>>& out) {
+  Fault(call_id, context_id, status, true, out);
+  close_reason_ = std::move(why);
+  pending_.reset();
+  return false;
+}
+
+// ==== Fragments ===========================================================
+// Invariant: every path either answers and keeps the connection in a
+// consistent state, or answers and returns false to close it.
+
+bool ServerConnection::OnFragment(std::span<const uint8_t> fragment,
+                                  std::vector<std::vector<uint8_t>>& out) {
+  auto header = PeekHeader(fragment);
+  if (!header.ok()) {
+    return FaultAndClose(0, 0, nca_s_proto_error,
+                         std::string(header.status().message()), out);
+  }
+  if (header->rpc_vers != 5 || header->rpc_vers_minor != 0) {
+    // Case 1: a bind with another version gets bind_nak reason 4 listing 5.0.
+    if (header->type == PduType::kBind) {
+      return BindNak(header->call_id, kNakProtocolVersionNotSupported,
+                     "protocol version not supported", out);
+    }
+    return FaultAndClose(header->call_id, 0, nca_s_proto_error,
+                         "protocol version not supported", out);
+  }
+  // Case 6: a fragment larger than negotiated.
+  if (fragment.size() > max_recv_) {
+    return FaultAndClose(header->call_id, 0, nca_s_proto_error,
+                         "fragment of " + std::to_string(fragment.size()) +
+                             " bytes exceeds the negotiated " +
+                             std::to_string(max_recv_),
+                         out);
+  }
+  auto pdu = DecodePdu(fragment);
+  if (!pdu.ok()) {
+    if (header->type == PduType::kBind && !bound_) {
+      return BindNak(header->call_id, kNakReasonNotSpecified,
+                     std::string(pdu.status().message()), out);
+    }
+    return FaultAndClose(header->call_id, 0, nca_s_proto_error,
+                         std::string(pdu.status().message()), out);
+  }
+  switch (pdu->header.type) {
+    case PduType::kBind:
+      return HandleBind(*pdu, out);
+    case PduType::kAlterContext:
+      return HandleAlter(*pdu, out);
+    case PduType::kRequest:
+      return HandleRequest(*pdu, out);
+    case PduType::kCoCancel:
+    case PduType::kOrphaned:
+      // Case 16: for no call they are ignored; an orphaned call is dropped.
+      if (pdu->header.type == PduType::kOrphaned && pending_ &&
+          pending_->call_id == pdu->header.call_id) {
+        pending_.reset();
+      }
+      return true;
+    case PduType::kAuth3:
+      return FaultAndClose(pdu->header.call_id, 0, nca_s_proto_error,
+                           "auth3 without an authentication in progress", out);
+    default:
+      return FaultAndClose(pdu->header.call_id, 0, nca_s_proto_error,
+                           std::string("a client may not send ") +
+                               PduTypeName(pdu->header.type),
+                           out);
+  }
+}
+
+// ==== Bind and alter_context ==============================================
+
+std::vector<ContextResultEntry> ServerConnection::Negotiate(
+    const BindBody& body, bool* protocol_error) {
+  std::vector<ContextResultEntry> results;
+  for (const ContextElement& c : body.contexts) {
+    ContextResultEntry r;
+    uint64_t features = 0;
+    bool btfn = false;
+    for (const SyntaxId& t : c.transfer_syntaxes) {
+      if (IsBindTimeFeatureNegotiation(t, &features)) btfn = true;
+    }
+    if (btfn) {
+      r.result = ContextResult::kNegotiateAck;
+      r.reason = static_cast<uint16_t>(features & kSupportedFeatures);
+      results.push_back(r);
+      continue;
+    }
+    const InterfaceRegistration* iface = registry_->Find(c.abstract_syntax);
+    if (iface == nullptr) {
+      r.result = ContextResult::kProviderRejection;
+      r.reason = kReasonAbstractSyntaxNotSupported;
+      results.push_back(r);
+      continue;
+    }
+    bool ndr20 = std::find(c.transfer_syntaxes.begin(),
+                           c.transfer_syntaxes.end(),
+                           Ndr20Syntax()) != c.transfer_syntaxes.end();
+    if (!ndr20) {
+      r.result = ContextResult::kProviderRejection;
+      r.reason = kReasonTransferSyntaxesNotSupported;
+      results.push_back(r);
+      continue;
+    }
+    auto existing = contexts_.find(c.context_id);
+    if (existing != contexts_.end() &&
+        !(existing->second.abstract_syntax == c.abstract_syntax)) {
+      // Case 11: a context id may not change its syntax.
+      *protocol_error = true;
+      return {};
+    }
+    contexts_[c.context_id] = {iface, c.abstract_syntax, Ndr20Syntax()};
+    r.result = ContextResult::kAcceptance;
+    r.transfer_syntax = Ndr20Syntax();
+    results.push_back(r);
+  }
+  return results;
+}
+
+bool ServerConnection::HandleBind(const Pdu& pdu,
+                                  std::vector<std::vector<uint8_t>>& out) {
+  const uint32_t call_id = pdu.header.call_id;
+  if (bound_) {  // case 4
+    return BindNak(call_id, kNakReasonNotSpecified, "second bind", out);
+  }
+  if (pdu.auth) {
+    // TODO(security): security packages plug in here (issue 5).
+    return BindNak(call_id, kNakAuthenticationTypeNotRecognized,
+                   "authentication type " +
+                       std::to_string(pdu.auth->auth_type) +
+                       " is not offered by this server",
+                   out);
+  }
+  const auto& body = std::get<BindBody>(pdu.body);
+  if (body.contexts.empty()) {  // case 3
+    return BindNak(call_id, kNakProtocolVersionNotSupported,
+                   "bind without presentation contexts", out);
+  }
+  // Case 5: the client's smaller size, at least 2048, at most ours, a
+  // multiple of 8.
+  uint32_t requested = std::min(body.max_xmit_frag, body.max_recv_frag);
+  requested = std::max<uint32_t>(requested, 2048);
+  uint16_t negotiated = static_cast<uint16_t>(
+      std::min<uint32_t>(requested, limits_.max_recv_frag) & 0xFFF8);
+  max_xmit_ = max_recv_ = negotiated;
+  bool protocol_error = false;
+  auto results = Negotiate(body, &protocol_error);
+  if (protocol_error) {
+    return BindNak(call_id, kNakReasonNotSpecified, "bad contexts", out);
+  }
+  assoc_group_id_ = body.assoc_group_id != 0 ? body.assoc_group_id : 0x53f0;
+  bound_ = true;
+  Pdu ack;
+  ack.header.type = PduType::kBindAck;
+  ack.header.call_id = call_id;
+  ack.header.pfc_flags = PFC_FIRST_FRAG | PFC_LAST_FRAG;
+  BindAckBody b;
+  b.max_xmit_frag = max_xmit_;
+  b.max_recv_frag = max_recv_;
+  b.assoc_group_id = assoc_group_id_;
+  b.secondary_address = secondary_address_;
+  b.results = std::move(results);
+  ack.body = std::move(b);
+  out.push_back(EncodePdu(ack));
+  return true;
+}
+
+bool ServerConnection::HandleAlter(const Pdu& pdu,
+                                   std::vector<std::vector<uint8_t>>& out) {
+  const uint32_t call_id = pdu.header.call_id;
+  if (!bound_) {
+    return FaultAndClose(call_id, 0, nca_s_proto_error,
+                         "alter_context before bind", out);
+  }
+  if (pdu.auth) {
+    return FaultAndClose(call_id, 0, nca_s_proto_error,
+                         "alter_context with authentication", out);
+  }
+  const auto& body = std::get<BindBody>(pdu.body);
+  if (body.contexts.empty()) {  // case 3
+    return FaultAndClose(call_id, 0, nca_s_proto_error,
+                         "alter_context without presentation contexts", out);
+  }
+  bool protocol_error = false;
+  auto results = Negotiate(body, &protocol_error);
+  if (protocol_error) {  // case 11
+    return FaultAndClose(call_id, 0, nca_s_proto_error,
+                         "alter_context changes an existing context", out);
+  }
+  Pdu resp;
+  resp.header.type = PduType::kAlterContextResp;
+  resp.header.call_id = call_id;
+  BindAckBody b;
+  b.max_xmit_frag = max_xmit_;  // case 5: unchanged by alter_context
+  b.max_recv_frag = max_recv_;
+  b.assoc_group_id = assoc_group_id_;
+  b.results = std::move(results);
+  resp.body = std::move(b);
+  out.push_back(EncodePdu(resp));
+  return true;
+}
+
+// ==== Requests ============================================================
+
+bool ServerConnection::HandleRequest(const Pdu& pdu,
+                                     std::vector<std::vector<uint8_t>>& out) {
+  const PduHeader& h = pdu.header;
+  const auto& req = std::get<RequestBody>(pdu.body);
+  if (!bound_) {
+    return FaultAndClose(h.call_id, 0, nca_s_proto_error, "request before bind",
+                         out);
+  }
+  if (pdu.auth) {
+    return FaultAndClose(h.call_id, req.context_id, nca_s_fault_access_denied,
+                         "request with a verifier on an unauthenticated "
+                         "connection",
+                         out);
+  }
+  const bool first = h.pfc_flags & PFC_FIRST_FRAG;
+  const bool last = h.pfc_flags & PFC_LAST_FRAG;
+  if (first) {
+    if (pending_) {  // cases 14 and 15
+      return FaultAndClose(h.call_id, 0, nca_s_proto_error,
+                           "a new call started while call " +
+                               std::to_string(pending_->call_id) +
+                               " is still being received",
+                           out);
+    }
+    if (h.pfc_flags & PFC_PENDING_CANCEL) {  // case 16
+      return FaultAndClose(h.call_id, req.context_id, nca_s_fault_no_call_active,
+                           "first fragment with PENDING_CANCEL", out);
+    }
+    if (req.alloc_hint > limits_.max_request_bytes) {  // case 12
+      return FaultAndClose(h.call_id, req.context_id, nca_s_fault_access_denied,
+                           "alloc_hint " + std::to_string(req.alloc_hint) +
+                               " exceeds the request limit",
+                           out);
+    }
+    if (!contexts_.count(req.context_id)) {  // case 8
+      Fault(h.call_id, req.context_id, nca_s_unknown_if, true, out);
+      if (!last) {
+        // Swallow the rest of the call's fragments? The client may keep
+        // sending them; treat it as a protocol error instead.
+        close_reason_ = "fragmented request on an unknown context";
+        return false;
+      }
+      return true;
+    }
+    pending_ = PendingCall{h.call_id, req.context_id, req.opnum, {}};
+  } else if (!pending_ || pending_->call_id != h.call_id) {  // case 14
+    return FaultAndClose(h.call_id, 0, nca_s_proto_error,
+                         "continuation fragment for no call in progress", out);
+  }
+  if (req.stub.size() > limits_.max_request_bytes - pending_->stub.size()) {
+    return FaultAndClose(h.call_id, pending_->context_id,
+                         nca_s_fault_access_denied,
+                         "reassembled request exceeds the limit of " +
+                             std::to_string(limits_.max_request_bytes) +
+                             " bytes",
+                         out);
+  }
+  pending_->stub.insert(pending_->stub.end(), req.stub.begin(), req.stub.end());
+  if (!last) return true;
+  PendingCall call = std::move(*pending_);
+  pending_.reset();
+  bool close = false;
+  Dispatch(std::move(call), out, &close);
+  return !close;
+}
+
+void ServerConnection::Dispatch(PendingCall call,
+                                std::vector<std::vector<uint8_t>>& out,
+                                bool* close) {
+  const Context& ctx = contexts_.at(call.context_id);
+  const InterfaceRegistration& iface = *ctx.interface;
+  CallContext cc{call.call_id, call.context_id, call.opnum, 1, local_};
+  if (call.opnum >= iface.operations.size()) {  // case 9
+    Fault(call.call_id, call.context_id, nca_s_op_rng_error, true, out);
+    return;
+  }
+  if (cc.authn_level < iface.min_authn_level) {  // case 17
+    FaultAndClose(call.call_id, call.context_id, nca_s_fault_access_denied,
+                  "call below the interface's minimum authentication level",
+                  out);
+    *close = true;
+    return;
+  }
+  if (iface.security_callback) {
+    Status s = iface.security_callback(cc);
+    if (!s.ok()) {
+      Fault(call.call_id, call.context_id, nca_s_fault_access_denied, true, out);
+      return;
+    }
+  }
+  auto result = iface.operations[call.opnum](call.stub, cc);
+  if (!result.ok()) {
+    Fault(call.call_id, call.context_id, FaultStatusFor(result.status()), false,
+          out);
+    return;
+  }
+  // Fragment the response within max_xmit: 24 bytes of header per fragment.
+  const std::vector<uint8_t>& stub = *result;
+  const size_t chunk = max_xmit_ - 24u;
+  size_t sent = 0;
+  do {
+    size_t n = std::min(chunk, stub.size() - sent);
+    Pdu p;
+    p.header.type = PduType::kResponse;
+    p.header.call_id = call.call_id;
+    p.header.pfc_flags = (sent == 0 ? PFC_FIRST_FRAG : 0) |
+                         (sent + n == stub.size() ? PFC_LAST_FRAG : 0);
+    ResponseBody r;
+    r.alloc_hint = static_cast<uint32_t>(stub.size() - sent);
+    r.context_id = call.context_id;
+    r.stub.assign(stub.begin() + static_cast<ptrdiff_t>(sent),
+                  stub.begin() + static_cast<ptrdiff_t>(sent + n));
+    p.body = std::move(r);
+    out.push_back(EncodePdu(p));
+    sent += n;
+  } while (sent < stub.size());
+}
+
+}  // namespace comsec::rpc

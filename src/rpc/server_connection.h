@@ -1,0 +1,99 @@
+// ServerConnection: the server side of one connection-oriented association
+// as a pure state machine — fragments in, fragments out — so that every
+// protocol rule is tested without sockets (the idea of Cap'n Proto's
+// TestNetwork). The transport frames fragments by frag_length and sends
+// what OnFragment produces; when OnFragment returns false it closes the
+// connection after sending.
+//
+// Implements bind and alter_context with presentation-context negotiation
+// (NDR20; NDR64 refused; bind-time feature negotiation answered), fragment
+// size negotiation, request reassembly within limits, dispatch by context
+// and opnum, response fragmentation, and the faults and bind_nak reasons
+// of C706 / [MS-RPCE] for every protocol violation (conformance cases 1–16).
+// Authentication arrives with the security-package issue: until then any
+// auth verifier in a bind is refused with bind_nak reason 8.
+//
+// Thread affinity: one thread per connection; the registry must outlive it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "rpc/interface.h"
+#include "rpc/pdu_codec.h"
+
+namespace comsec::rpc {
+
+struct ServerLimits {
+  // Largest fragment this server receives; bind negotiates down from it.
+  uint16_t max_recv_frag = 5840;
+  // Largest reassembled request stub ([MS-RPCE] 3.3.3.5.4: 4 MiB; case 12).
+  size_t max_request_bytes = 4 * 1024 * 1024;
+};
+
+// RPC_S_NO_CALL_ACTIVE (1725) as a fault status (case 16).
+inline constexpr uint32_t nca_s_fault_no_call_active = 0x000006BD;
+
+class ServerConnection {
+ public:
+  ServerConnection(const InterfaceRegistry* registry, ServerLimits limits,
+                   bool local, std::string secondary_address);
+
+  // Consumes one fragment; appends the fragments to send to `out`. Returns
+  // false when the connection must be closed after sending them.
+  bool OnFragment(std::span<const uint8_t> fragment,
+                  std::vector<std::vector<uint8_t>>& out);
+
+  bool bound() const { return bound_; }
+  uint16_t max_xmit_frag() const { return max_xmit_; }
+  uint16_t max_recv_frag() const { return max_recv_; }
+  // Why the connection was closed, for the log; empty while open.
+  const std::string& close_reason() const { return close_reason_; }
+
+ private:
+  struct PendingCall {
+    uint32_t call_id = 0;
+    uint16_t context_id = 0;
+    uint16_t opnum = 0;
+    std::vector<uint8_t> stub;
+  };
+
+  bool HandleBind(const Pdu& pdu, std::vector<std::vector<uint8_t>>& out);
+  bool HandleAlter(const Pdu& pdu, std::vector<std::vector<uint8_t>>& out);
+  bool HandleRequest(const Pdu& pdu, std::vector<std::vector<uint8_t>>& out);
+  void Dispatch(PendingCall call, std::vector<std::vector<uint8_t>>& out,
+                bool* close);
+  std::vector<ContextResultEntry> Negotiate(const BindBody& body,
+                                            bool* protocol_error);
+
+  bool BindNak(uint32_t call_id, uint16_t reason, std::string why,
+               std::vector<std::vector<uint8_t>>& out);
+  void Fault(uint32_t call_id, uint16_t context_id, uint32_t status,
+             bool did_not_execute, std::vector<std::vector<uint8_t>>& out);
+  bool FaultAndClose(uint32_t call_id, uint16_t context_id, uint32_t status,
+                     std::string why, std::vector<std::vector<uint8_t>>& out);
+
+  const InterfaceRegistry* registry_;
+  ServerLimits limits_;
+  bool local_;
+  std::string secondary_address_;
+  bool bound_ = false;
+  uint16_t max_xmit_;
+  uint16_t max_recv_;
+  uint32_t assoc_group_id_ = 0;
+  // Accepted presentation contexts.
+  struct Context {
+    const InterfaceRegistration* interface;
+    SyntaxId abstract_syntax;
+    SyntaxId transfer_syntax;
+  };
+  std::map<uint16_t, Context> contexts_;
+  std::optional<PendingCall> pending_;
+  std::string close_reason_;
+};
+
+}  // namespace comsec::rpc
