@@ -73,7 +73,8 @@ Result<StringBinding> StringBinding::Parse(std::string_view text) {
   }
   if (b.IsTcp()) {
     if (b.address.empty()) return Invalid(text, "ncacn_ip_tcp needs an address");
-    if (!b.endpoint.empty() && !b.Port().ok()) {
+    // "0" asks a listener for a free port.
+    if (!b.endpoint.empty() && b.endpoint != "0" && !b.Port().ok()) {
       return Invalid(text, "the endpoint must be a port number 1-65535");
     }
   }

@@ -1,0 +1,89 @@
+#include "rpc/server.h"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+
+namespace comsec::rpc {
+
+Server::Server(const InterfaceRegistry* registry, ServerOptions options)
+    : registry_(registry), options_(std::move(options)) {}
+
+Server::~Server() { Stop(); }
+
+Result<StringBinding> Server::Listen(const StringBinding& binding) {
+  COMSEC_ASSIGN_OR_RETURN(Listener l, Listener::Listen(binding));
+  std::lock_guard<std::mutex> lock(mu_);
+  listeners_.push_back(std::move(l));
+  Listener* listener = &listeners_.back();
+  threads_.emplace_back([this, listener] { AcceptLoop(listener); });
+  return listener->binding();
+}
+
+void Server::Stop() {
+  if (stopping_.exchange(true)) return;
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Wake workers blocked in poll/recv.
+    for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
+    threads.swap(threads_);
+  }
+  for (auto& t : threads) t.join();
+  // Workers may have been started after the swap by an accept that raced.
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+void Server::AcceptLoop(Listener* listener) {
+  const bool local = listener->local();
+  const std::string secondary =
+      local ? listener->binding().endpoint : listener->binding().endpoint;
+  while (!stopping_) {
+    auto accepted = listener->Accept(200);
+    if (!accepted.ok() || !accepted->has_value()) continue;
+    Socket s = std::move(**accepted);
+    if (active_.load() >= options_.max_connections) {
+      continue;  // closing the socket refuses the connection
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) break;
+    ++active_;
+    open_fds_.push_back(s.fd());
+    threads_.emplace_back([this, sock = std::move(s), local, secondary]() mutable {
+      Serve(std::move(sock), local, secondary);
+    });
+  }
+}
+
+void Server::Serve(Socket socket, bool local, std::string secondary_address) {
+  ServerConnection conn(registry_, options_.limits, local,
+                        std::move(secondary_address));
+  std::vector<std::vector<uint8_t>> out;
+  while (!stopping_) {
+    auto fragment = socket.ReadFragment(options_.idle_timeout_ms);
+    if (!fragment.ok()) break;
+    out.clear();
+    bool keep = conn.OnFragment(*fragment, out);
+    bool write_ok = true;
+    for (const auto& f : out) {
+      if (!socket.WriteAll(f).ok()) {
+        write_ok = false;
+        break;
+      }
+    }
+    if (!keep) {
+      if (options_.log) {
+        options_.log("rpc: closing connection: " + conn.close_reason());
+      }
+      break;
+    }
+    if (!write_ok) break;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  open_fds_.remove(socket.fd());
+  --active_;
+}
+
+}  // namespace comsec::rpc

@@ -1,0 +1,62 @@
+// Server: listens on string bindings and runs a ServerConnection per
+// accepted connection on its own worker thread, within a limit on
+// connections and a deadline for each fragment. Stop() closes listeners and
+// connections and joins every thread.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "rpc/interface.h"
+#include "rpc/server_connection.h"
+#include "rpc/transport/socket.h"
+
+namespace comsec::rpc {
+
+struct ServerOptions {
+  ServerLimits limits;
+  // Connections served at once; more are accepted and closed at once.
+  size_t max_connections = 256;
+  // A fragment must arrive whole within this time once it has started, and
+  // an idle connection is closed after idle_timeout_ms.
+  int fragment_timeout_ms = 10000;
+  int idle_timeout_ms = 300000;
+  // Called with a line for each connection closed on a protocol violation.
+  std::function<void(const std::string&)> log;
+};
+
+class Server {
+ public:
+  // `registry` must outlive the server.
+  Server(const InterfaceRegistry* registry, ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Starts listening (and accepting, on a thread per listener).
+  Result<StringBinding> Listen(const StringBinding& binding);
+  void Stop();
+
+  size_t active_connections() const { return active_.load(); }
+
+ private:
+  void AcceptLoop(Listener* listener);
+  void Serve(Socket socket, bool local, std::string secondary_address);
+
+  const InterfaceRegistry* registry_;
+  ServerOptions options_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<size_t> active_{0};
+  std::mutex mu_;
+  std::list<Listener> listeners_;
+  std::vector<std::thread> threads_;
+  std::list<int> open_fds_;
+};
+
+}  // namespace comsec::rpc

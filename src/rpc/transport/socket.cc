@@ -1,0 +1,238 @@
+#include "rpc/transport/socket.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+namespace comsec::rpc {
+namespace {
+
+// RPC_S_CANT_CREATE_ENDPOINT (1720).
+constexpr HResult kCantCreateEndpoint = HResult::FromWin32(1720);
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+Status Errno(HResult hr, const std::string& what) {
+  return Status(hr, what + ": " + std::strerror(errno));
+}
+
+Result<sockaddr_un> UnixAddress(const std::string& path) {
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof a.sun_path) {
+    return Status(RPC_S_INVALID_STRING_BINDING,
+                  "socket path \"" + path + "\" is empty or too long");
+  }
+  std::memcpy(a.sun_path, path.data(), path.size());
+  return a;
+}
+
+}  // namespace
+
+Socket::~Socket() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Socket& Socket::operator=(Socket&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+void Socket::ShutdownBoth() {
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+}
+
+Result<Socket> Socket::Connect(const StringBinding& b, int timeout_ms) {
+  (void)timeout_ms;  // TODO(conformance): non-blocking connect with a deadline
+  if (b.IsLocal()) {
+    COMSEC_ASSIGN_OR_RETURN(sockaddr_un a, UnixAddress(b.endpoint));
+    Socket s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!s.valid()) return Errno(RPC_S_SERVER_UNAVAILABLE, "socket");
+    if (::connect(s.fd(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      return Errno(RPC_S_SERVER_UNAVAILABLE, "connect to " + b.ToString());
+    }
+    return s;
+  }
+  COMSEC_ASSIGN_OR_RETURN(uint16_t port, b.Port());
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  std::string service = std::to_string(port);
+  if (int rc = ::getaddrinfo(b.address.c_str(), service.c_str(), &hints, &res);
+      rc != 0) {
+    return Status(RPC_S_SERVER_UNAVAILABLE,
+                  "cannot resolve " + b.address + ": " + gai_strerror(rc));
+  }
+  Status last(RPC_S_SERVER_UNAVAILABLE, "no address for " + b.address);
+  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+    Socket s(::socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!s.valid()) continue;
+    if (::connect(s.fd(), ai->ai_addr, ai->ai_addrlen) == 0) {
+      int one = 1;
+      ::setsockopt(s.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      ::freeaddrinfo(res);
+      return s;
+    }
+    last = Errno(RPC_S_SERVER_UNAVAILABLE, "connect to " + b.ToString());
+  }
+  ::freeaddrinfo(res);
+  return last;
+}
+
+Status Socket::WriteAll(std::span<const uint8_t> bytes) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno(RPC_S_CALL_FAILED, "send");
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Status();
+}
+
+Status Socket::ReadExact(uint8_t* out, size_t n, int64_t deadline_ms,
+                         bool* eof_at_start) {
+  size_t done = 0;
+  while (done < n) {
+    int64_t left = deadline_ms - NowMs();
+    if (left <= 0) {
+      return Status(HRESULT_TIMEOUT, "the peer did not send a whole fragment in time");
+    }
+    pollfd p{fd_, POLLIN, 0};
+    int rc = ::poll(&p, 1, static_cast<int>(left));
+    if (rc < 0) {
+      if (errno == EINTR) continue;
+      return Errno(RPC_S_CALL_FAILED, "poll");
+    }
+    if (rc == 0) continue;
+    ssize_t got = ::recv(fd_, out + done, n - done, 0);
+    if (got == 0) {
+      if (eof_at_start) *eof_at_start = done == 0;
+      return Status(RPC_S_CALL_FAILED, "the connection was closed");
+    }
+    if (got < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return Errno(RPC_S_CALL_FAILED, "recv");
+    }
+    done += static_cast<size_t>(got);
+  }
+  return Status();
+}
+
+Result<std::vector<uint8_t>> Socket::ReadFragment(int timeout_ms) {
+  const int64_t deadline = NowMs() + timeout_ms;
+  std::vector<uint8_t> buf(16);
+  bool eof = false;
+  COMSEC_RETURN_IF_ERROR(ReadExact(buf.data(), 16, deadline, &eof));
+  const bool le = (buf[4] & 0xF0) == 0x10;
+  const uint16_t frag_length =
+      le ? static_cast<uint16_t>(buf[8] | buf[9] << 8)
+         : static_cast<uint16_t>(buf[9] | buf[8] << 8);
+  if (frag_length <= 16) return buf;
+  buf.resize(frag_length);
+  COMSEC_RETURN_IF_ERROR(ReadExact(buf.data() + 16, frag_length - 16u, deadline, nullptr));
+  return buf;
+}
+
+std::optional<PeerCredentials> Socket::Peer() const {
+  ucred c{};
+  socklen_t len = sizeof c;
+  if (::getsockopt(fd_, SOL_SOCKET, SO_PEERCRED, &c, &len) != 0) return std::nullopt;
+  sockaddr_storage addr{};
+  socklen_t alen = sizeof addr;
+  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &alen) != 0 ||
+      addr.ss_family != AF_UNIX) {
+    return std::nullopt;
+  }
+  return PeerCredentials{c.pid, c.uid, c.gid};
+}
+
+Result<Listener> Listener::Listen(const StringBinding& binding) {
+  StringBinding b = binding;
+  if (b.IsLocal()) {
+    COMSEC_ASSIGN_OR_RETURN(sockaddr_un a, UnixAddress(b.endpoint));
+    Socket s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!s.valid()) return Errno(kCantCreateEndpoint, "socket");
+    // A socket file left by a previous run would make bind fail.
+    struct stat st{};
+    if (::lstat(b.endpoint.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+      ::unlink(b.endpoint.c_str());
+    }
+    if (::bind(s.fd(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::listen(s.fd(), 64) != 0) {
+      return Errno(kCantCreateEndpoint, "listen on " + b.ToString());
+    }
+    return Listener(std::move(s), b);
+  }
+  uint16_t port = 0;
+  if (!b.endpoint.empty() && b.endpoint != "0") {
+    COMSEC_ASSIGN_OR_RETURN(port, b.Port());
+  }
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  std::string service = std::to_string(port);
+  if (int rc = ::getaddrinfo(b.address.c_str(), service.c_str(), &hints, &res); rc != 0) {
+    return Status(kCantCreateEndpoint,
+                  "cannot resolve " + b.address + ": " + gai_strerror(rc));
+  }
+  Socket s(::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  int one = 1;
+  ::setsockopt(s.fd(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  int rc = ::bind(s.fd(), res->ai_addr, res->ai_addrlen);
+  ::freeaddrinfo(res);
+  if (rc != 0 || ::listen(s.fd(), 128) != 0) {
+    return Errno(kCantCreateEndpoint, "listen on " + b.ToString());
+  }
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  ::getsockname(s.fd(), reinterpret_cast<sockaddr*>(&addr), &len);
+  uint16_t actual = addr.ss_family == AF_INET6
+                        ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+                        : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  b.endpoint = std::to_string(actual);
+  return Listener(std::move(s), b);
+}
+
+Result<std::optional<Socket>> Listener::Accept(int timeout_ms) {
+  pollfd p{socket_.fd(), POLLIN, 0};
+  int rc = ::poll(&p, 1, timeout_ms);
+  if (rc < 0 && errno != EINTR) return Errno(RPC_S_CALL_FAILED, "poll");
+  if (rc <= 0) return std::optional<Socket>();
+  int fd = ::accept4(socket_.fd(), nullptr, nullptr, SOCK_CLOEXEC);
+  if (fd < 0) {
+    if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED) {
+      return std::optional<Socket>();
+    }
+    return Errno(RPC_S_CALL_FAILED, "accept");
+  }
+  if (!local()) {
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  return std::optional<Socket>(Socket(fd));
+}
+
+}  // namespace comsec::rpc

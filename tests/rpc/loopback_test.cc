@@ -1,0 +1,105 @@
+// Client and server over real sockets: TCP on loopback (IPv4 and IPv6) and
+// ncalrpc on a Unix-domain socket.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "rpc/client.h"
+#include "rpc/server.h"
+
+namespace comsec::rpc {
+namespace {
+
+const SyntaxId kEcho{*Guid::Parse("4b2f6d5e-8c1a-4f3b-9e2d-7c6a5b4e3d21"), 1, 0};
+
+class Loopback : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    InterfaceRegistration r;
+    r.syntax = kEcho;
+    r.operations.push_back([](std::span<const uint8_t> stub, const CallContext& c)
+                               -> Result<std::vector<uint8_t>> {
+      std::vector<uint8_t> out(stub.begin(), stub.end());
+      out.push_back(c.local ? 'L' : 'T');
+      return out;
+    });
+    registry_.Register(std::move(r));
+    server_ = std::make_unique<Server>(&registry_, ServerOptions{});
+    std::string binding = GetParam();
+    if (binding == "ncalrpc") {
+      binding = "ncalrpc:/tmp/comsec-test-" + std::to_string(getpid()) + ".sock";
+    }
+    auto bound = server_->Listen(*StringBinding::Parse(binding));
+    ASSERT_TRUE(bound.ok()) << bound.status().ToString();
+    binding_ = *bound;
+  }
+  void TearDown() override {
+    server_->Stop();
+    if (binding_.IsLocal()) std::filesystem::remove(binding_.endpoint);
+  }
+
+  InterfaceRegistry registry_;
+  std::unique_ptr<Server> server_;
+  StringBinding binding_;
+};
+
+TEST_P(Loopback, BindAndCallWithFragmentation) {
+  auto client = Client::Connect(binding_);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  ASSERT_TRUE((*client)->Bind(kEcho).ok());
+  std::vector<uint8_t> big(100000);
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 7);
+  auto r = (*client)->Call(0, big);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->size(), big.size() + 1);
+  EXPECT_TRUE(std::equal(big.begin(), big.end(), r->begin()));
+  EXPECT_EQ(r->back(), binding_.IsLocal() ? 'L' : 'T');
+  // Several calls on one connection.
+  for (int i = 0; i < 20; ++i) {
+    std::vector<uint8_t> small = {static_cast<uint8_t>(i)};
+    auto s = (*client)->Call(0, small);
+    ASSERT_TRUE(s.ok());
+    EXPECT_EQ((*s)[0], i);
+  }
+}
+
+TEST_P(Loopback, FaultsBecomeWindowsErrors) {
+  auto client = Client::Connect(binding_);
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->Bind(kEcho).ok());
+  auto r = (*client)->Call(9, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), HResult::FromWin32(1745));  // RPC_S_PROCNUM_OUT_OF_RANGE
+  auto other = Client::Connect(binding_);
+  SyntaxId unknown{*Guid::Parse("99999999-9999-9999-9999-999999999999"), 1, 0};
+  Status s = (*other)->Bind(unknown);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), HResult::FromWin32(1717));  // RPC_S_UNKNOWN_IF
+}
+
+TEST_P(Loopback, ManyClientsAtOnce) {
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 16; ++i) {
+    auto c = Client::Connect(binding_);
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE((*c)->Bind(kEcho).ok());
+    clients.push_back(std::move(*c));
+  }
+  for (auto& c : clients) {
+    std::vector<uint8_t> one = {42};
+    ASSERT_TRUE(c->Call(0, one).ok());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, Loopback,
+                         ::testing::Values("ncacn_ip_tcp:127.0.0.1[0]",
+                                           "ncacn_ip_tcp:::1[0]", "ncalrpc"),
+                         [](const auto& info) {
+                           return info.index == 0   ? std::string("Tcp4")
+                                  : info.index == 1 ? std::string("Tcp6")
+                                                    : std::string("Ncalrpc");
+                         });
+
+}  // namespace
+}  // namespace comsec::rpc
