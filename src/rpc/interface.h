@@ -19,7 +19,13 @@ struct CallContext {
   uint16_t context_id = 0;
   uint16_t opnum = 0;
   uint32_t authn_level = 1;  // RPC_C_AUTHN_LEVEL_NONE until packages exist
+  uint32_t authn_svc = 0;    // RPC_C_AUTHN_NONE until packages exist
   bool local = false;        // ncalrpc (true) or TCP
+  // The kernel's word on an ncalrpc caller (SO_PEERCRED); empty on TCP.
+  bool has_peer = false;
+  uint32_t peer_uid = 0;
+  uint32_t peer_gid = 0;
+  uint32_t peer_pid = 0;
 };
 
 // A handler reads the NDR stub and returns the response stub. A failed

@@ -60,6 +60,9 @@ void Server::AcceptLoop(Listener* listener) {
 void Server::Serve(Socket socket, bool local, std::string secondary_address) {
   ServerConnection conn(registry_, options_.limits, local,
                         std::move(secondary_address));
+  if (auto peer = socket.Peer()) {
+    conn.SetPeer(peer->uid, peer->gid, static_cast<uint32_t>(peer->pid));
+  }
   std::vector<std::vector<uint8_t>> out;
   while (!stopping_) {
     auto fragment = socket.ReadFragment(options_.idle_timeout_ms);

@@ -340,7 +340,15 @@ void ServerConnection::Dispatch(PendingCall call,
                                 bool* close) {
   const Context& ctx = contexts_.at(call.context_id);
   const InterfaceRegistration& iface = *ctx.interface;
-  CallContext cc{call.call_id, call.context_id, call.opnum, 1, local_};
+  CallContext cc;
+  cc.call_id = call.call_id;
+  cc.context_id = call.context_id;
+  cc.opnum = call.opnum;
+  cc.local = local_;
+  cc.has_peer = peer_.known;
+  cc.peer_uid = peer_.uid;
+  cc.peer_gid = peer_.gid;
+  cc.peer_pid = peer_.pid;
   if (call.opnum >= iface.operations.size()) {  // case 9
     Fault(call.call_id, call.context_id, nca_s_op_rng_error, true, out);
     return;

@@ -43,6 +43,11 @@ class ServerConnection {
   ServerConnection(const InterfaceRegistry* registry, ServerLimits limits,
                    bool local, std::string secondary_address);
 
+  // The caller's credentials from the kernel, for ncalrpc connections.
+  void SetPeer(uint32_t uid, uint32_t gid, uint32_t pid) {
+    peer_ = {true, uid, gid, pid};
+  }
+
   // Consumes one fragment; appends the fragments to send to `out`. Returns
   // false when the connection must be closed after sending them.
   bool OnFragment(std::span<const uint8_t> fragment,
@@ -94,6 +99,10 @@ class ServerConnection {
   std::map<uint16_t, Context> contexts_;
   std::optional<PendingCall> pending_;
   std::string close_reason_;
+  struct Peer {
+    bool known = false;
+    uint32_t uid = 0, gid = 0, pid = 0;
+  } peer_;
 };
 
 }  // namespace comsec::rpc

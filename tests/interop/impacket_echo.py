@@ -1,0 +1,92 @@
+#!/usr/bin/python3
+"""Interop: impacket, an independent DCE/RPC client, calls comsec-echo-server.
+
+Starts the server on a free loopback port, binds with impacket (no
+authentication yet: NTLM arrives with issue 5), calls IComsecEcho's three
+operations and rpcecho's AddOne/EchoData/SourceData, checks a bind to an
+unknown interface is rejected and an opnum out of range faults, then stops
+the server. Exit 0 on success.
+"""
+import struct
+import subprocess
+import sys
+
+from impacket.dcerpc.v5 import transport
+from impacket.dcerpc.v5.rpcrt import DCERPCException
+from impacket.uuid import uuidtup_to_bin
+
+server_path = sys.argv[1]
+server = subprocess.Popen(
+    [server_path, "--listen", "ncacn_ip_tcp:127.0.0.1[0]"],
+    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+try:
+    line = server.stdout.readline().strip()
+    binding = line.replace("listening on ", "")
+    port = int(binding.split("[")[1].rstrip("]"))
+
+    def connect(iface, version="1.0"):
+        t = transport.DCERPCTransportFactory("ncacn_ip_tcp:127.0.0.1[%d]" % port)
+        dce = t.get_dce_rpc()
+        dce.connect()
+        dce.bind(uuidtup_to_bin((iface, version)))
+        return dce
+
+    dce = connect("4b2f6d5e-8c1a-4f3b-9e2d-7c6a5b4e3d21")
+    # Echo: n, conformant byte array.
+    data = bytes((i * 13) & 0xFF for i in range(10000))
+    dce.call(0, struct.pack("<II", len(data), len(data)) + data)
+    r = dce.recv()
+    n = struct.unpack_from("<I", r, 0)[0]
+    check(n == len(data) and r[4:4 + n] == data, "IComsecEcho.Echo 10000 bytes")
+    # Add.
+    dce.call(1, struct.pack("<ii", 2, 40))
+    r = dce.recv()
+    check(struct.unpack_from("<ii", r, 0) == (42, 0), "IComsecEcho.Add 2 + 40")
+    # WhoAmI: referent, conformant-varying wstring, level, service, result.
+    dce.call(2, b"")
+    r = dce.recv()
+    ref, max_count, offset, actual = struct.unpack_from("<IIII", r, 0)
+    name = r[16:16 + 2 * (actual - 1)].decode("utf-16-le")
+    pos = 16 + 2 * actual
+    pos += (4 - pos % 4) % 4
+    level, svc, result = struct.unpack_from("<iii", r, pos)
+    check(ref != 0 and name == "NT AUTHORITY\\ANONYMOUS LOGON" and level == 1,
+          "IComsecEcho.WhoAmI -> %r level %d" % (name, level))
+    try:
+        dce.call(7, b"")
+        dce.recv()
+        check(False, "opnum 7 faults")
+    except DCERPCException as e:
+        check("nca_s_op_rng_error" in str(e) or "0x1c010002" in str(e).lower(),
+              "opnum 7 faults: %s" % e)
+
+    echo = connect("60a15ec5-4de8-11d7-a637-005056a20182")
+    echo.call(0, struct.pack("<I", 41))
+    check(struct.unpack_from("<I", echo.recv(), 0)[0] == 42, "rpcecho.AddOne(41)")
+    payload = b"hello comsec"
+    echo.call(1, struct.pack("<II", len(payload), len(payload)) + payload)
+    r = echo.recv()
+    check(r[4:4 + len(payload)] == payload, "rpcecho.EchoData")
+    echo.call(3, struct.pack("<I", 300))
+    r = echo.recv()
+    check(r[4:304] == bytes(i & 0xFF for i in range(300)), "rpcecho.SourceData(300)")
+
+    try:
+        connect("99999999-9999-9999-9999-999999999999")
+        check(False, "bind to an unknown interface is rejected")
+    except Exception as e:  # impacket raises on provider rejection
+        check(True, "bind to an unknown interface is rejected: %s" % type(e).__name__)
+finally:
+    server.terminate()
+    server.wait(timeout=10)
+
+sys.exit(1 if failures else 0)
