@@ -9,6 +9,7 @@
 #include "ndr/decoder.h"
 #include "ndr/encoder.h"
 #include "rpc/client.h"
+#include "rpc/epmapper.h"
 
 int main(int argc, char** argv) {
   using namespace comsec;
@@ -34,6 +35,20 @@ int main(int argc, char** argv) {
   if (!binding.ok()) {
     std::cerr << "comsec-echo-client: " << binding.status().ToString() << "\n";
     return 2;
+  }
+  if (!endpoint_mapper.empty() && (binding->endpoint.empty() || binding->endpoint == "0")) {
+    auto mapper = rpc::StringBinding::Parse(endpoint_mapper);
+    if (!mapper.ok()) {
+      std::cerr << "comsec-echo-client: " << mapper.status().ToString() << "\n";
+      return 2;
+    }
+    auto resolved = rpc::EptMap(*mapper, examples::ComsecEchoSyntax(), binding->protseq);
+    if (!resolved.ok()) {
+      std::cerr << "comsec-echo-client: " << resolved.status().ToString() << "\n";
+      return 1;
+    }
+    if (binding->IsTcp()) resolved->address = binding->address;
+    *binding = *resolved;
   }
   auto fail = [](const Status& s) {
     std::cerr << "comsec-echo-client: " << s.ToString() << "\n";

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "examples/echo/echo_service.h"
+#include "rpc/epmapper.h"
 #include "rpc/server.h"
 
 namespace {
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   rpc::ServerOptions options;
   options.log = [](const std::string& line) { std::cerr << line << std::endl; };
   rpc::Server server(&registry, options);
+  std::vector<rpc::StringBinding> bound_bindings;
   for (const std::string& text : listen) {
     auto binding = rpc::StringBinding::Parse(text);
     if (!binding.ok()) {
@@ -51,11 +53,35 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::cout << "listening on " << bound->ToString() << std::endl;
+    bound_bindings.push_back(*bound);
   }
   if (!endpoint_mapper.empty()) {
-    // TODO(conformance): register with comsecd's endpoint mapper (issue 4).
-    std::cerr << "comsec-echo-server: endpoint mapper registration is not "
-                 "implemented yet; clients must use the printed binding\n";
+    auto mapper = rpc::StringBinding::Parse(endpoint_mapper);
+    if (!mapper.ok()) {
+      std::cerr << "comsec-echo-server: " << mapper.status().ToString() << "\n";
+      return 2;
+    }
+    std::vector<rpc::EndpointEntry> entries;
+    for (const rpc::StringBinding& b : bound_bindings) {
+      for (const rpc::SyntaxId& s :
+           {examples::ComsecEchoSyntax(), examples::RpcEchoSyntax()}) {
+        rpc::EndpointEntry e;
+        e.tower.interface = s;
+        e.tower.transfer_syntax = rpc::Ndr20Syntax();
+        e.tower.protseq = b.protseq;
+        e.tower.endpoint = b.endpoint;
+        e.tower.address = b.IsTcp() ? b.address : "";
+        e.annotation = "comsec-echo-server";
+        entries.push_back(e);
+      }
+    }
+    Status s = rpc::EptInsert(*mapper, entries);
+    if (!s.ok()) {
+      std::cerr << "comsec-echo-server: registering with " << endpoint_mapper
+                << ": " << s.ToString() << "\n";
+      return 1;
+    }
+    std::cout << "registered with " << mapper->ToString() << std::endl;
   }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);

@@ -60,6 +60,7 @@ void Server::AcceptLoop(Listener* listener) {
 void Server::Serve(Socket socket, bool local, std::string secondary_address) {
   ServerConnection conn(registry_, options_.limits, local,
                         std::move(secondary_address));
+  conn.SetLoopback(!local && socket.IsLoopbackPeer());
   if (auto peer = socket.Peer()) {
     conn.SetPeer(peer->uid, peer->gid, static_cast<uint32_t>(peer->pid));
   }

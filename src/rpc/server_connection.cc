@@ -345,6 +345,7 @@ void ServerConnection::Dispatch(PendingCall call,
   cc.context_id = call.context_id;
   cc.opnum = call.opnum;
   cc.local = local_;
+  cc.loopback = loopback_;
   cc.has_peer = peer_.known;
   cc.peer_uid = peer_.uid;
   cc.peer_gid = peer_.gid;

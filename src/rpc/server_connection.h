@@ -47,6 +47,7 @@ class ServerConnection {
   void SetPeer(uint32_t uid, uint32_t gid, uint32_t pid) {
     peer_ = {true, uid, gid, pid};
   }
+  void SetLoopback(bool loopback) { loopback_ = loopback; }
 
   // Consumes one fragment; appends the fragments to send to `out`. Returns
   // false when the connection must be closed after sending them.
@@ -103,6 +104,7 @@ class ServerConnection {
     bool known = false;
     uint32_t uid = 0, gid = 0, pid = 0;
   } peer_;
+  bool loopback_ = false;
 };
 
 }  // namespace comsec::rpc

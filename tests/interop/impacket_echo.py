@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Interop: impacket, an independent DCE/RPC client, calls comsec-echo-server.
 
-Starts the server on a free loopback port, binds with impacket (no
+Starts comsecd and the server on free loopback ports; the server registers
+with comsecd's endpoint mapper and impacket's hept_map finds it. Binds with
+impacket (no
 authentication yet: NTLM arrives with issue 5), calls IComsecEcho's three
 operations and rpcecho's AddOne/EchoData/SourceData, checks a bind to an
 unknown interface is rejected and an opnum out of range faults, then stops
@@ -16,8 +18,16 @@ from impacket.dcerpc.v5.rpcrt import DCERPCException
 from impacket.uuid import uuidtup_to_bin
 
 server_path = sys.argv[1]
+comsecd_path = sys.argv[2]
+# comsecd's endpoint mapper on a free port; the echo server registers there.
+comsecd = subprocess.Popen(
+    [comsecd_path, "--listen", "ncacn_ip_tcp:127.0.0.1[0]"],
+    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+epm_binding = comsecd.stdout.readline().strip().replace("listening on ", "")
+epm_port = int(epm_binding.split("[")[1].rstrip("]"))
 server = subprocess.Popen(
-    [server_path, "--listen", "ncacn_ip_tcp:127.0.0.1[0]"],
+    [server_path, "--listen", "ncacn_ip_tcp:127.0.0.1[0]",
+     "--endpoint-mapper", epm_binding],
     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 failures = []
 
@@ -32,6 +42,19 @@ try:
     line = server.stdout.readline().strip()
     binding = line.replace("listening on ", "")
     port = int(binding.split("[")[1].rstrip("]"))
+    registered = server.stdout.readline().strip()
+    check(registered.startswith("registered with"), "echo server registered: " + registered)
+
+    # impacket's ept_map against comsecd finds the echo server's port.
+    from impacket.dcerpc.v5 import epm
+    t = transport.DCERPCTransportFactory("ncacn_ip_tcp:127.0.0.1[%d]" % epm_port)
+    mapper = t.get_dce_rpc()
+    mapper.connect()
+    mapped = epm.hept_map("127.0.0.1", uuidtup_to_bin(
+        ("4b2f6d5e-8c1a-4f3b-9e2d-7c6a5b4e3d21", "1.0")),
+        protocol="ncacn_ip_tcp", dce=mapper)
+    check(mapped == "ncacn_ip_tcp:127.0.0.1[%d]" % port,
+          "impacket hept_map via comsecd -> %s" % mapped)
 
     def connect(iface, version="1.0"):
         t = transport.DCERPCTransportFactory("ncacn_ip_tcp:127.0.0.1[%d]" % port)
@@ -88,5 +111,7 @@ try:
 finally:
     server.terminate()
     server.wait(timeout=10)
+    comsecd.terminate()
+    comsecd.wait(timeout=10)
 
 sys.exit(1 if failures else 0)

@@ -168,6 +168,22 @@ std::optional<PeerCredentials> Socket::Peer() const {
   return PeerCredentials{c.pid, c.uid, c.gid};
 }
 
+bool Socket::IsLoopbackPeer() const {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return false;
+  if (addr.ss_family == AF_INET) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&addr);
+    return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+  }
+  if (addr.ss_family == AF_INET6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
+    if (IN6_IS_ADDR_LOOPBACK(&a->sin6_addr)) return true;
+    if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) return a->sin6_addr.s6_addr[12] == 127;
+  }
+  return false;
+}
+
 Result<Listener> Listener::Listen(const StringBinding& binding) {
   StringBinding b = binding;
   if (b.IsLocal()) {

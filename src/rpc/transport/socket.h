@@ -55,6 +55,8 @@ class Socket {
   Result<std::vector<uint8_t>> ReadFragment(int timeout_ms);
   // The kernel's view of an AF_UNIX peer; empty for TCP.
   std::optional<PeerCredentials> Peer() const;
+  // True when a TCP peer's address is 127.0.0.0/8 or ::1.
+  bool IsLoopbackPeer() const;
   void ShutdownBoth();
 
  private:

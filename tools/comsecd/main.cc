@@ -1,0 +1,64 @@
+// comsecd --store PATH --listen BINDING...
+// comsec's daemon. Today it serves the endpoint mapper (port 135 by
+// default); the OXID resolver and the activation service join it later.
+// Runs in the foreground and prints "listening on BINDING" per endpoint.
+#include <unistd.h>
+
+#include <csignal>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "config/store.h"
+#include "rpc/epmapper.h"
+#include "rpc/server.h"
+
+namespace {
+volatile std::sig_atomic_t g_stop = 0;
+void OnSignal(int) { g_stop = 1; }
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace comsec;
+  CLI::App app{"comsecd: comsec's daemon (endpoint mapper)"};
+  std::string store_path;
+  std::vector<std::string> listen = {"ncacn_ip_tcp:0.0.0.0[135]"};
+  app.add_option("--store", store_path, "configuration store");
+  app.add_option("--listen", listen, "string bindings (repeatable)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (!store_path.empty()) {
+    auto store = config::Store::Open(store_path);
+    if (!store.ok()) {
+      std::cerr << "comsecd: " << store.status().ToString() << "\n";
+      return 1;
+    }
+  }
+  rpc::EndpointMapper mapper;
+  rpc::InterfaceRegistry registry;
+  registry.Register(mapper.Interface());
+  rpc::ServerOptions options;
+  options.log = [](const std::string& line) { std::cerr << "comsecd: " << line << std::endl; };
+  rpc::Server server(&registry, options);
+  for (const std::string& text : listen) {
+    auto binding = rpc::StringBinding::Parse(text);
+    if (!binding.ok()) {
+      std::cerr << "comsecd: " << binding.status().ToString() << "\n";
+      return 2;
+    }
+    auto bound = server.Listen(*binding);
+    if (!bound.ok()) {
+      std::cerr << "comsecd: " << bound.status().ToString() << "\n";
+      return 1;
+    }
+    std::cout << "listening on " << bound->ToString() << std::endl;
+  }
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  while (!g_stop) pause();
+  server.Stop();
+  return 0;
+}
