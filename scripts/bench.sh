@@ -28,6 +28,12 @@ for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
             print(f"  uncached = {getv/uncached:.1f} x the cost of one value read"
                   f" (baseline {getv/1e3:.0f} k reads/s); cached is"
                   f" {cached/uncached:.0f} x faster than uncached")
+    for size in (64, 4096):
+        rpc = rates.get(f"BM_RpcEcho_Tcp_None/{size}/real_time")
+        raw = rates.get(f"BM_Baseline_RawTcpPingPong/{size}/real_time")
+        if rpc and raw:
+            print(f"RPC echo {size} B over TCP, level NONE: {rpc/1e3:.1f} k calls/s"
+                  f" = {rpc/raw:.2f} x a raw TCP ping-pong ({raw/1e3:.1f} k/s)")
     check = rates.get("BM_AccessCheck_20Groups_10Aces")
     base = rates.get("BM_Baseline_TokenMatchMiss")
     if check:
