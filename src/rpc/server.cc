@@ -38,8 +38,8 @@ void Server::Stop() {
 
 void Server::AcceptLoop(Listener* listener) {
   const bool local = listener->local();
-  const std::string secondary =
-      local ? listener->binding().endpoint : listener->binding().endpoint;
+  // bind_ack's secondary address: the port (or socket path) clients reached.
+  const std::string secondary = listener->binding().endpoint;
   while (!stopping_) {
     auto accepted = listener->Accept(200);
     if (!accepted.ok() || !accepted->has_value()) continue;
