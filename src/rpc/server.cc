@@ -16,24 +16,38 @@ Result<StringBinding> Server::Listen(const StringBinding& binding) {
   std::lock_guard<std::mutex> lock(mu_);
   listeners_.push_back(std::move(l));
   Listener* listener = &listeners_.back();
-  threads_.emplace_back([this, listener] { AcceptLoop(listener); });
+  accept_threads_.emplace_back([this, listener] { AcceptLoop(listener); });
   return listener->binding();
 }
 
 void Server::Stop() {
   if (stopping_.exchange(true)) return;
-  std::vector<std::thread> threads;
+  std::vector<std::thread> accept_threads;
   {
     std::lock_guard<std::mutex> lock(mu_);
     // Wake workers blocked in poll/recv.
     for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
-    threads.swap(threads_);
+    accept_threads.swap(accept_threads_);
   }
-  for (auto& t : threads) t.join();
-  // Workers may have been started after the swap by an accept that raced.
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto& t : threads_) t.join();
-  threads_.clear();
+  // Once the accept loops are gone no worker can be added.
+  for (auto& t : accept_threads) t.join();
+  std::list<Worker> workers;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    workers.swap(workers_);
+  }
+  for (auto& w : workers) w.thread.join();
+}
+
+void Server::ReapLocked() {
+  for (auto it = workers_.begin(); it != workers_.end();) {
+    if (it->done->load()) {
+      it->thread.join();
+      it = workers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 void Server::AcceptLoop(Listener* listener) {
@@ -49,15 +63,20 @@ void Server::AcceptLoop(Listener* listener) {
     }
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) break;
+    ReapLocked();
     ++active_;
     open_fds_.push_back(s.fd());
-    threads_.emplace_back([this, sock = std::move(s), local, secondary]() mutable {
-      Serve(std::move(sock), local, secondary);
-    });
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    workers_.push_back({std::thread([this, sock = std::move(s), local, secondary,
+                                     done]() mutable {
+                          Serve(std::move(sock), local, secondary, done);
+                        }),
+                        done});
   }
 }
 
-void Server::Serve(Socket socket, bool local, std::string secondary_address) {
+void Server::Serve(Socket socket, bool local, std::string secondary_address,
+                   std::shared_ptr<std::atomic<bool>> done) {
   ServerConnection conn(registry_, options_.limits, local,
                         std::move(secondary_address));
   conn.SetLoopback(!local && socket.IsLoopbackPeer());
@@ -88,6 +107,7 @@ void Server::Serve(Socket socket, bool local, std::string secondary_address) {
   std::lock_guard<std::mutex> lock(mu_);
   open_fds_.remove(socket.fd());
   --active_;
+  done->store(true);
 }
 
 }  // namespace comsec::rpc

@@ -47,15 +47,25 @@ class Server {
 
  private:
   void AcceptLoop(Listener* listener);
-  void Serve(Socket socket, bool local, std::string secondary_address);
+  void Serve(Socket socket, bool local, std::string secondary_address,
+             std::shared_ptr<std::atomic<bool>> done);
 
   const InterfaceRegistry* registry_;
   ServerOptions options_;
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> active_{0};
+  // Joins workers that have finished. REQUIRES: mu_ held.
+  void ReapLocked();
+
+  struct Worker {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+
   std::mutex mu_;
   std::list<Listener> listeners_;
-  std::vector<std::thread> threads_;
+  std::vector<std::thread> accept_threads_;
+  std::list<Worker> workers_;
   std::list<int> open_fds_;
 };
 

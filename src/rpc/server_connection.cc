@@ -102,8 +102,11 @@ bool ServerConnection::OnFragment(std::span<const uint8_t> fragment,
   }
   auto pdu = DecodePdu(fragment);
   if (!pdu.ok()) {
+    // Cases 2 and 7: a bind that does not parse (a verifier that is not
+    // there, counts that do not fit) is refused as Samba and Windows refuse
+    // malformed binds: reason 4.
     if (header->type == PduType::kBind && !bound_) {
-      return BindNak(header->call_id, kNakReasonNotSpecified,
+      return BindNak(header->call_id, kNakProtocolVersionNotSupported,
                      std::string(pdu.status().message()), out);
     }
     return FaultAndClose(header->call_id, 0, nca_s_proto_error,

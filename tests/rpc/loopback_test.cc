@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "rpc/client.h"
 #include "rpc/server.h"
@@ -90,6 +92,43 @@ TEST_P(Loopback, ManyClientsAtOnce) {
     std::vector<uint8_t> one = {42};
     ASSERT_TRUE(c->Call(0, one).ok());
   }
+}
+
+// Past max_connections, new connections are closed at once.
+TEST(ServerLimitsTest, ConnectionLimit) {
+  InterfaceRegistry registry;
+  InterfaceRegistration r;
+  r.syntax = kEcho;
+  r.operations.push_back([](std::span<const uint8_t>, const CallContext&)
+                             -> Result<std::vector<uint8_t>> {
+    return std::vector<uint8_t>{};
+  });
+  registry.Register(std::move(r));
+  ServerOptions options;
+  options.max_connections = 2;
+  Server server(&registry, options);
+  auto bound = server.Listen(*StringBinding::Parse("ncacn_ip_tcp:127.0.0.1[0]"));
+  ASSERT_TRUE(bound.ok());
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 2; ++i) {
+    auto c = Client::Connect(*bound);
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE((*c)->Bind(kEcho).ok());
+    clients.push_back(std::move(*c));
+  }
+  auto third = Client::Connect(*bound);
+  ASSERT_TRUE(third.ok());  // the kernel accepts; the server then closes it
+  EXPECT_FALSE((*third)->Bind(kEcho).ok());
+  // Closing one frees a slot.
+  clients.pop_back();
+  bool served = false;
+  for (int attempt = 0; attempt < 50 && !served; ++attempt) {
+    auto again = Client::Connect(*bound);
+    served = again.ok() && (*again)->Bind(kEcho).ok();
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(served);
+  server.Stop();
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, Loopback,

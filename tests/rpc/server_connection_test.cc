@@ -122,6 +122,16 @@ TEST_F(Server, Case1AnyPfcFlagsAccepted) {
             PFC_FIRST_FRAG | PFC_LAST_FRAG);
 }
 
+// Case 2: auth_length 8 with no sec_trailer behind it.
+TEST_F(Server, Case2AuthLengthWithoutTrailer) {
+  auto bytes = EncodePdu(MakeBind({{0, kEcho, {Ndr20Syntax()}}}));
+  bytes[10] = 8;  // auth_length
+  auto r = SendBytes(bytes);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(std::get<BindNakBody>(r[0].body).reason, kNakProtocolVersionNotSupported);
+  EXPECT_FALSE(open_);
+}
+
 // Case 3: no contexts in bind (bind_nak) and alter_context (proto_error).
 TEST_F(Server, Case3NoContexts) {
   auto r = Send(MakeBind({}));
@@ -245,6 +255,28 @@ TEST_F(Server, Case12ReassemblyCap) {
   }
   EXPECT_TRUE(refused);
   EXPECT_FALSE(open_);
+  EXPECT_EQ(invocations_, 0);
+}
+
+// Case 13: max-size fragments with a small alloc_hint, sent until the
+// running total would pass the cap, are refused at the cap; the total is
+// compared by subtraction, so no counter can wrap (UBSan runs this too).
+TEST_F(Server, Case13WrapAroundAttemptStopsAtTheCap) {
+  Send(MakeBind({{0, kEcho, {Ndr20Syntax()}}}, 0xFFFF, 0xFFFF));
+  std::vector<uint8_t> chunk(5840 - 24, 0xEE);
+  size_t sent = 0;
+  bool refused = false;
+  for (int i = 0; i < 1000 && !refused; ++i) {
+    auto f = Send(MakeRequest(3, 0, 0, chunk, i == 0 ? PFC_FIRST_FRAG : 0, 16));
+    sent += chunk.size();
+    if (!f.empty()) {
+      refused = true;
+      EXPECT_EQ(FaultStatus(f[0]), nca_s_fault_access_denied);
+    }
+  }
+  EXPECT_TRUE(refused);
+  EXPECT_GT(sent, size_t{4} * 1024 * 1024);
+  EXPECT_LT(sent, size_t{4} * 1024 * 1024 + 2 * chunk.size());
   EXPECT_EQ(invocations_, 0);
 }
 
