@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <span>
 #include <vector>
 
@@ -21,6 +22,8 @@ struct CallContext {
   uint32_t authn_level = 1;  // RPC_C_AUTHN_LEVEL_NONE until packages exist
   uint32_t authn_svc = 0;    // RPC_C_AUTHN_NONE until packages exist
   bool local = false;        // ncalrpc (true) or TCP
+  // The authenticated caller (C5), "" when unauthenticated.
+  std::string principal;
   // A TCP caller on this machine (a loopback peer address).
   bool loopback = false;
   // The kernel's word on an ncalrpc caller (SO_PEERCRED); empty on TCP.

@@ -80,6 +80,7 @@ void Server::Serve(Socket socket, bool local, std::string secondary_address,
   ServerConnection conn(registry_, options_.limits, local,
                         std::move(secondary_address));
   conn.SetLoopback(!local && socket.IsLoopbackPeer());
+  conn.SetPackages(options_.packages);
   if (auto peer = socket.Peer()) {
     conn.SetPeer(peer->uid, peer->gid, static_cast<uint32_t>(peer->pid));
   }

@@ -27,6 +27,8 @@ struct ServerOptions {
   // an idle connection is closed after idle_timeout_ms.
   int fragment_timeout_ms = 10000;
   int idle_timeout_ms = 300000;
+  // The security packages offered; null offers none. Must outlive the server.
+  const SecurityPackageRegistry* packages = nullptr;
   // Called with a line for each connection closed on a protocol violation.
   std::function<void(const std::string&)> log;
 };

@@ -118,7 +118,7 @@ bool ServerConnection::OnFragment(std::span<const uint8_t> fragment,
     case PduType::kAlterContext:
       return HandleAlter(*pdu, out);
     case PduType::kRequest:
-      return HandleRequest(*pdu, out);
+      return HandleRequest(fragment, *pdu, out);
     case PduType::kCoCancel:
     case PduType::kOrphaned:
       // Case 16: for no call they are ignored; an orphaned call is dropped.
@@ -128,8 +128,7 @@ bool ServerConnection::OnFragment(std::span<const uint8_t> fragment,
       }
       return true;
     case PduType::kAuth3:
-      return FaultAndClose(pdu->header.call_id, 0, nca_s_proto_error,
-                           "auth3 without an authentication in progress", out);
+      return HandleAuth3(*pdu, out);
     default:
       return FaultAndClose(pdu->header.call_id, 0, nca_s_proto_error,
                            std::string("a client may not send ") +
@@ -193,14 +192,8 @@ bool ServerConnection::HandleBind(const Pdu& pdu,
   if (bound_) {  // case 4
     return BindNak(call_id, kNakReasonNotSpecified, "second bind", out);
   }
-  if (pdu.auth) {
-    // TODO(security): security packages plug in here (issue 5).
-    return BindNak(call_id, kNakAuthenticationTypeNotRecognized,
-                   "authentication type " +
-                       std::to_string(pdu.auth->auth_type) +
-                       " is not offered by this server",
-                   out);
-  }
+  std::optional<SecTrailer> reply_auth;
+  if (pdu.auth && !StepAuth(pdu, /*bind=*/true, &reply_auth, out)) return false;
   const auto& body = std::get<BindBody>(pdu.body);
   if (body.contexts.empty()) {  // case 3
     return BindNak(call_id, kNakProtocolVersionNotSupported,
@@ -231,6 +224,7 @@ bool ServerConnection::HandleBind(const Pdu& pdu,
   b.secondary_address = secondary_address_;
   b.results = std::move(results);
   ack.body = std::move(b);
+  ack.auth = std::move(reply_auth);
   out.push_back(EncodePdu(ack));
   return true;
 }
@@ -242,10 +236,8 @@ bool ServerConnection::HandleAlter(const Pdu& pdu,
     return FaultAndClose(call_id, 0, nca_s_proto_error,
                          "alter_context before bind", out);
   }
-  if (pdu.auth) {
-    return FaultAndClose(call_id, 0, nca_s_proto_error,
-                         "alter_context with authentication", out);
-  }
+  std::optional<SecTrailer> reply_auth;
+  if (pdu.auth && !StepAuth(pdu, /*bind=*/false, &reply_auth, out)) return false;
   const auto& body = std::get<BindBody>(pdu.body);
   if (body.contexts.empty()) {  // case 3
     return FaultAndClose(call_id, 0, nca_s_proto_error,
@@ -266,13 +258,15 @@ bool ServerConnection::HandleAlter(const Pdu& pdu,
   b.assoc_group_id = assoc_group_id_;
   b.results = std::move(results);
   resp.body = std::move(b);
+  resp.auth = std::move(reply_auth);
   out.push_back(EncodePdu(resp));
   return true;
 }
 
 // ==== Requests ============================================================
 
-bool ServerConnection::HandleRequest(const Pdu& pdu,
+bool ServerConnection::HandleRequest(std::span<const uint8_t> fragment,
+                                     const Pdu& pdu,
                                      std::vector<std::vector<uint8_t>>& out) {
   const PduHeader& h = pdu.header;
   const auto& req = std::get<RequestBody>(pdu.body);
@@ -280,12 +274,8 @@ bool ServerConnection::HandleRequest(const Pdu& pdu,
     return FaultAndClose(h.call_id, 0, nca_s_proto_error, "request before bind",
                          out);
   }
-  if (pdu.auth) {
-    return FaultAndClose(h.call_id, req.context_id, nca_s_fault_access_denied,
-                         "request with a verifier on an unauthenticated "
-                         "connection",
-                         out);
-  }
+  std::vector<uint8_t> stub = req.stub;
+  if (!CheckRequestAuth(fragment, pdu, &stub, out)) return false;
   const bool first = h.pfc_flags & PFC_FIRST_FRAG;
   const bool last = h.pfc_flags & PFC_LAST_FRAG;
   if (first) {
@@ -317,11 +307,32 @@ bool ServerConnection::HandleRequest(const Pdu& pdu,
       return true;
     }
     pending_ = PendingCall{h.call_id, req.context_id, req.opnum, {}};
+    if (pdu.auth) {
+      pending_->authenticated = true;
+      pending_->auth_context_id = pdu.auth->auth_context_id;
+      pending_->auth_type = pdu.auth->auth_type;
+      pending_->auth_level = pdu.auth->auth_level;
+    } else if (bind_auth_context_) {
+      const AuthContext& a = auth_contexts_.at(*bind_auth_context_);
+      pending_->authenticated = true;
+      pending_->auth_context_id = *bind_auth_context_;
+      pending_->auth_type = a.type;
+      pending_->auth_level = a.level;
+    }
   } else if (!pending_ || pending_->call_id != h.call_id) {  // case 14
     return FaultAndClose(h.call_id, 0, nca_s_proto_error,
                          "continuation fragment for no call in progress", out);
+  } else if (pending_->authenticated &&
+             (!pdu.auth || pdu.auth->auth_context_id != pending_->auth_context_id ||
+              pdu.auth->auth_level != pending_->auth_level ||
+              pdu.auth->auth_type != pending_->auth_type) &&
+             !(pending_->auth_level == kAuthnLevelConnect && !pdu.auth)) {
+    // Case 26: every fragment of a call carries the first one's verifier.
+    return FaultAndClose(h.call_id, 0, nca_s_proto_error,
+                         "a fragment's verifier differs from the call's first",
+                         out);
   }
-  if (req.stub.size() > limits_.max_request_bytes - pending_->stub.size()) {
+  if (stub.size() > limits_.max_request_bytes - pending_->stub.size()) {
     return FaultAndClose(h.call_id, pending_->context_id,
                          nca_s_fault_access_denied,
                          "reassembled request exceeds the limit of " +
@@ -329,7 +340,7 @@ bool ServerConnection::HandleRequest(const Pdu& pdu,
                              " bytes",
                          out);
   }
-  pending_->stub.insert(pending_->stub.end(), req.stub.begin(), req.stub.end());
+  pending_->stub.insert(pending_->stub.end(), stub.begin(), stub.end());
   if (!last) return true;
   PendingCall call = std::move(*pending_);
   pending_.reset();
@@ -349,6 +360,12 @@ void ServerConnection::Dispatch(PendingCall call,
   cc.opnum = call.opnum;
   cc.local = local_;
   cc.loopback = loopback_;
+  if (call.authenticated) {
+    const AuthContext& a = auth_contexts_.at(call.auth_context_id);
+    cc.authn_level = a.level;
+    cc.authn_svc = a.type;
+    cc.principal = a.context->PeerName();
+  }
   cc.has_peer = peer_.known;
   cc.peer_uid = peer_.uid;
   cc.peer_gid = peer_.gid;
@@ -379,7 +396,13 @@ void ServerConnection::Dispatch(PendingCall call,
   }
   // Fragment the response within max_xmit: 24 bytes of header per fragment.
   const std::vector<uint8_t>& stub = *result;
-  const size_t chunk = max_xmit_ - 24u;
+  size_t overhead = 24;
+  if (call.authenticated && call.auth_level >= kAuthnLevelPkt) {
+    // sec_trailer, signature, and up to 3 bytes of padding.
+    overhead += kSecTrailerSize + 3 +
+                auth_contexts_.at(call.auth_context_id).context->SignatureSize();
+  }
+  const size_t chunk = max_xmit_ - overhead;
   size_t sent = 0;
   do {
     size_t n = std::min(chunk, stub.size() - sent);
@@ -394,9 +417,214 @@ void ServerConnection::Dispatch(PendingCall call,
     r.stub.assign(stub.begin() + static_cast<ptrdiff_t>(sent),
                   stub.begin() + static_cast<ptrdiff_t>(sent + n));
     p.body = std::move(r);
-    out.push_back(EncodePdu(p));
+    auto bytes = EncodeResponse(p, call);
+    if (!bytes.ok()) {
+      Fault(call.call_id, call.context_id, nca_s_fault_sec_pkg_error, false, out);
+      return;
+    }
+    out.push_back(std::move(*bytes));
     sent += n;
   } while (sent < stub.size());
+}
+
+// ==== Authentication =======================================================
+// Invariant: a context in auth_contexts_ keeps the type and level it was
+// created with; a request is dispatched only under a complete context whose
+// type and level its verifier repeats (Badlock, CVE-2021-1678 lessons).
+
+ConnectionInfo ServerConnection::Info() const {
+  ConnectionInfo i;
+  i.local = local_;
+  i.has_peer = peer_.known;
+  i.peer_uid = peer_.uid;
+  i.peer_gid = peer_.gid;
+  i.peer_pid = peer_.pid;
+  return i;
+}
+
+bool ServerConnection::StepAuth(const Pdu& pdu, bool bind,
+                                std::optional<SecTrailer>* reply,
+                                std::vector<std::vector<uint8_t>>& out) {
+  const SecTrailer& t = *pdu.auth;
+  const uint32_t call_id = pdu.header.call_id;
+  auto refuse = [&](uint16_t reason, uint32_t fault, std::string why) {
+    return bind ? BindNak(call_id, reason, std::move(why), out)
+                : FaultAndClose(call_id, 0, fault, std::move(why), out);
+  };
+  // Case 19: levels outside CONNECT..PKT_PRIVACY are not levels.
+  if (t.auth_level < kAuthnLevelConnect || t.auth_level > kAuthnLevelPktPrivacy) {
+    return refuse(kNakReasonNotSpecified, nca_s_proto_error,
+                  "authentication level " + std::to_string(t.auth_level) +
+                      " is not valid");
+  }
+  SecurityPackage* package =
+      packages_ && t.auth_type != RPC_C_AUTHN_NONE ? packages_->Find(t.auth_type)
+                                                    : nullptr;
+  if (package == nullptr) {
+    return refuse(kNakAuthenticationTypeNotRecognized, nca_s_fault_sec_pkg_error,
+                  "authentication type " + std::to_string(t.auth_type) +
+                      " is not offered by this server");
+  }
+  auto existing = auth_contexts_.find(t.auth_context_id);
+  if (existing != auth_contexts_.end()) {
+    // Case 21: a context keeps its package and level.
+    if (existing->second.type != t.auth_type) {
+      return FaultAndClose(call_id, 0, nca_s_fault_sec_pkg_error,
+                           "alter_context changes a context's package", out);
+    }
+    if (existing->second.level != t.auth_level) {
+      return FaultAndClose(call_id, 0, nca_s_fault_access_denied,
+                           "alter_context changes a context's level", out);
+    }
+    if (existing->second.context->IsComplete()) {
+      return FaultAndClose(call_id, 0, nca_s_fault_access_denied,
+                           "a completed authentication continued", out);
+    }
+  } else {
+    if (auth_contexts_.size() >= limits_.max_auth_contexts) {  // case 22
+      return refuse(kNakLocalLimitExceeded, nca_s_proto_error,
+                    "more than " + std::to_string(limits_.max_auth_contexts) +
+                        " authentication contexts");
+    }
+    auto context = package->NewServerContext(Info());
+    if (!context.ok()) {
+      return refuse(kNakAuthenticationTypeNotRecognized, nca_s_fault_sec_pkg_error,
+                    std::string(context.status().message()));
+    }
+    existing = auth_contexts_
+                   .emplace(t.auth_context_id,
+                            AuthContext{t.auth_type, t.auth_level, std::move(*context)})
+                   .first;
+    if (bind) bind_auth_context_ = t.auth_context_id;
+  }
+  auto token = existing->second.context->Accept(t.auth_value);
+  if (!token.ok()) {
+    auth_contexts_.erase(existing);
+    if (bind) bind_auth_context_.reset();
+    return refuse(kNakReasonNotSpecified, nca_s_fault_access_denied,
+                  "authentication failed: " + std::string(token.status().message()));
+  }
+  SecTrailer r;
+  r.auth_type = t.auth_type;
+  r.auth_level = t.auth_level;
+  r.auth_context_id = t.auth_context_id;
+  r.auth_value = std::move(*token);
+  *reply = std::move(r);
+  return true;
+}
+
+bool ServerConnection::HandleAuth3(const Pdu& pdu,
+                                   std::vector<std::vector<uint8_t>>& out) {
+  const uint32_t call_id = pdu.header.call_id;
+  if (!bound_ || !pdu.auth) {
+    return FaultAndClose(call_id, 0, nca_s_proto_error,
+                         "auth3 without an authentication in progress", out);
+  }
+  auto it = auth_contexts_.find(pdu.auth->auth_context_id);
+  if (it == auth_contexts_.end()) {
+    return FaultAndClose(call_id, 0, nca_s_proto_error,
+                         "auth3 for an unknown authentication context", out);
+  }
+  AuthContext& a = it->second;
+  if (a.context->IsComplete()) {  // case 20
+    return FaultAndClose(call_id, 0, nca_s_fault_access_denied,
+                         "auth3 after the authentication completed", out);
+  }
+  if (a.type != pdu.auth->auth_type || a.level != pdu.auth->auth_level) {
+    return FaultAndClose(call_id, 0, nca_s_fault_access_denied,
+                         "auth3 changes the context's package or level", out);
+  }
+  auto token = a.context->Accept(pdu.auth->auth_value);
+  if (!token.ok() || !a.context->IsComplete()) {
+    return FaultAndClose(call_id, 0, nca_s_fault_access_denied,
+                         "authentication failed in auth3", out);
+  }
+  return true;  // auth3 has no reply
+}
+
+bool ServerConnection::CheckRequestAuth(std::span<const uint8_t> fragment,
+                                        const Pdu& pdu,
+                                        std::vector<uint8_t>* stub,
+                                        std::vector<std::vector<uint8_t>>& out) {
+  const PduHeader& h = pdu.header;
+  const auto& req = std::get<RequestBody>(pdu.body);
+  if (auth_contexts_.empty()) {
+    if (pdu.auth) {
+      return FaultAndClose(h.call_id, req.context_id, nca_s_fault_access_denied,
+                           "request with a verifier on an unauthenticated "
+                           "connection",
+                           out);
+    }
+    return true;
+  }
+  if (!pdu.auth) {
+    // Case 18: only a CONNECT-level association may omit verifiers.
+    if (bind_auth_context_ &&
+        auth_contexts_.at(*bind_auth_context_).level == kAuthnLevelConnect &&
+        auth_contexts_.at(*bind_auth_context_).context->IsComplete()) {
+      return true;
+    }
+    return FaultAndClose(h.call_id, req.context_id, nca_s_fault_access_denied,
+                         "request without a verifier on an authenticated "
+                         "connection",
+                         out);
+  }
+  auto it = auth_contexts_.find(pdu.auth->auth_context_id);
+  if (it == auth_contexts_.end() || !it->second.context->IsComplete()) {
+    // Case 20: no calls before the handshake completes.
+    return FaultAndClose(h.call_id, 0, nca_s_proto_error,
+                         "request before its authentication completed", out);
+  }
+  AuthContext& a = it->second;
+  if (a.type != pdu.auth->auth_type || a.level != pdu.auth->auth_level) {
+    // Case 18: a verifier may not downgrade its context's level.
+    return FaultAndClose(h.call_id, req.context_id, nca_s_fault_access_denied,
+                         "request verifier's level or package differs from its "
+                         "context's",
+                         out);
+  }
+  if (a.level < kAuthnLevelPkt) return true;
+  const size_t sig = pdu.header.auth_length;
+  if (sig != a.context->SignatureSize()) {
+    return FaultAndClose(h.call_id, req.context_id, nca_s_fault_access_denied,
+                         "signature of the wrong size", out);
+  }
+  std::vector<uint8_t> copy(fragment.begin(), fragment.end());
+  const size_t stub_begin = kHeaderSize + 8 + (req.object ? 16 : 0);
+  const size_t stub_end = copy.size() - sig - kSecTrailerSize;
+  std::span<const uint8_t> signature(copy.data() + copy.size() - sig, sig);
+  std::vector<uint8_t> signature_copy(signature.begin(), signature.end());
+  Status s = a.context->Verify(copy, stub_begin, stub_end, a.level, signature_copy);
+  if (!s.ok()) {
+    // Cases 24, 25: a bad signature or sequence closes the connection.
+    return FaultAndClose(h.call_id, req.context_id, nca_s_fault_sec_pkg_error,
+                         "verifier check failed: " + std::string(s.message()), out);
+  }
+  stub->assign(copy.begin() + static_cast<ptrdiff_t>(stub_begin),
+               copy.begin() + static_cast<ptrdiff_t>(stub_end - pdu.auth->auth_pad_length));
+  return true;
+}
+
+Result<std::vector<uint8_t>> ServerConnection::EncodeResponse(
+    Pdu& pdu, const PendingCall& call) {
+  if (!call.authenticated || call.auth_level < kAuthnLevelPkt) {
+    return EncodePdu(pdu);
+  }
+  AuthContext& a = auth_contexts_.at(call.auth_context_id);
+  SecTrailer t;
+  t.auth_type = a.type;
+  t.auth_level = a.level;
+  t.auth_context_id = call.auth_context_id;
+  t.auth_value.assign(a.context->SignatureSize(), 0);
+  pdu.auth = t;
+  std::vector<uint8_t> bytes = EncodePdu(pdu);
+  const size_t sig = t.auth_value.size();
+  const size_t stub_end = bytes.size() - sig - kSecTrailerSize;
+  std::span<uint8_t> signature(bytes.data() + bytes.size() - sig, sig);
+  // A response the package cannot protect is never sent unprotected.
+  COMSEC_RETURN_IF_ERROR(
+      a.context->Protect(bytes, kHeaderSize + 8, stub_end, a.level, signature));
+  return bytes;
 }
 
 }  // namespace comsec::rpc

@@ -25,6 +25,7 @@
 
 #include "rpc/interface.h"
 #include "rpc/pdu_codec.h"
+#include "rpc/security_package.h"
 
 namespace comsec::rpc {
 
@@ -33,6 +34,9 @@ struct ServerLimits {
   uint16_t max_recv_frag = 5840;
   // Largest reassembled request stub ([MS-RPCE] 3.3.3.5.4: 4 MiB; case 12).
   size_t max_request_bytes = 4 * 1024 * 1024;
+  // Authentication contexts one association may open (case 22): enough for
+  // every legitimate client, and a bound on what one connection can hold.
+  size_t max_auth_contexts = 2049;
 };
 
 // RPC_S_NO_CALL_ACTIVE (1725) as a fault status (case 16).
@@ -48,6 +52,11 @@ class ServerConnection {
     peer_ = {true, uid, gid, pid};
   }
   void SetLoopback(bool loopback) { loopback_ = loopback; }
+  // The security packages this server offers; null offers none, and any
+  // verifier in a bind is refused with reason 8.
+  void SetPackages(const SecurityPackageRegistry* packages) {
+    packages_ = packages;
+  }
 
   // Consumes one fragment; appends the fragments to send to `out`. Returns
   // false when the connection must be closed after sending them.
@@ -66,11 +75,35 @@ class ServerConnection {
     uint16_t context_id = 0;
     uint16_t opnum = 0;
     std::vector<uint8_t> stub;
+    // The verifier of the first fragment; later fragments must match it.
+    bool authenticated = false;
+    uint32_t auth_context_id = 0;
+    uint8_t auth_type = 0;
+    uint8_t auth_level = 0;
   };
+
+  struct AuthContext {
+    uint8_t type = 0;
+    uint8_t level = 0;
+    std::unique_ptr<SecurityContext> context;
+  };
+
+  ConnectionInfo Info() const;
+  bool HandleAuth3(const Pdu& pdu, std::vector<std::vector<uint8_t>>& out);
+  // Starts or continues the handshake a bind or alter_context carries;
+  // returns the reply verifier, or false after answering and closing.
+  bool StepAuth(const Pdu& pdu, bool bind, std::optional<SecTrailer>* reply,
+                std::vector<std::vector<uint8_t>>& out);
+  // Checks a request fragment's verifier; unseals its stub when private.
+  bool CheckRequestAuth(std::span<const uint8_t> fragment, const Pdu& pdu,
+                        std::vector<uint8_t>* stub,
+                        std::vector<std::vector<uint8_t>>& out);
+  Result<std::vector<uint8_t>> EncodeResponse(Pdu& pdu, const PendingCall& call);
 
   bool HandleBind(const Pdu& pdu, std::vector<std::vector<uint8_t>>& out);
   bool HandleAlter(const Pdu& pdu, std::vector<std::vector<uint8_t>>& out);
-  bool HandleRequest(const Pdu& pdu, std::vector<std::vector<uint8_t>>& out);
+  bool HandleRequest(std::span<const uint8_t> fragment, const Pdu& pdu,
+                     std::vector<std::vector<uint8_t>>& out);
   void Dispatch(PendingCall call, std::vector<std::vector<uint8_t>>& out,
                 bool* close);
   std::vector<ContextResultEntry> Negotiate(const BindBody& body,
@@ -105,6 +138,11 @@ class ServerConnection {
     uint32_t uid = 0, gid = 0, pid = 0;
   } peer_;
   bool loopback_ = false;
+  const SecurityPackageRegistry* packages_ = nullptr;
+  std::map<uint32_t, AuthContext> auth_contexts_;
+  // The context the bind established; requests without a verifier use it
+  // when its level allows that (CONNECT).
+  std::optional<uint32_t> bind_auth_context_;
 };
 
 }  // namespace comsec::rpc
