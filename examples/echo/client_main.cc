@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "auth/peer_cred/local_package.h"
 #include "examples/echo/echo_service.h"
 #include "ndr/decoder.h"
 #include "ndr/encoder.h"
@@ -17,6 +18,12 @@ int main(int argc, char** argv) {
   std::string binding_text, endpoint_mapper;
   app.add_option("--binding", binding_text, "server string binding")->required();
   app.add_option("--endpoint-mapper", endpoint_mapper, "endpoint mapper binding");
+  std::string auth_name = "none";
+  int level = 0;
+  app.add_option("--auth", auth_name, "none, or local (ncalrpc: the kernel names us)")
+      ->check(CLI::IsMember({"none", "local"}));
+  app.add_option("--level", level, "authentication level 2-6 (with --auth)")
+      ->check(CLI::Range(2, 6));
   app.require_subcommand(1);
   auto* whoami = app.add_subcommand("whoami", "ask the server who we are");
   int32_t a = 0, b = 0;
@@ -56,7 +63,17 @@ int main(int argc, char** argv) {
   };
   auto client = rpc::Client::Connect(*binding);
   if (!client.ok()) return fail(client.status());
-  if (Status s = (*client)->Bind(examples::ComsecEchoSyntax()); !s.ok()) return fail(s);
+  auth::LocalPackage local_package;
+  rpc::ClientAuth client_auth;
+  const rpc::ClientAuth* use_auth = nullptr;
+  if (auth_name == "local") {
+    client_auth.package = &local_package;
+    client_auth.level = static_cast<uint8_t>(level ? level : 6);
+    use_auth = &client_auth;
+  }
+  if (Status s = (*client)->Bind(examples::ComsecEchoSyntax(), use_auth); !s.ok()) {
+    return fail(s);
+  }
 
   if (*whoami) {
     auto r = (*client)->Call(2, {});

@@ -159,6 +159,7 @@ rpc::SyntaxId RpcEchoSyntax() {
 }
 
 std::string CallerName(const CallContext& call) {
+  if (!call.principal.empty()) return call.principal;
   if (call.has_peer) {
     std::vector<char> buf(4096);
     passwd pw;

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "auth/peer_cred/local_package.h"
 #include "examples/echo/echo_service.h"
 #include "rpc/epmapper.h"
 #include "rpc/server.h"
@@ -37,7 +38,12 @@ int main(int argc, char** argv) {
   }
   rpc::InterfaceRegistry registry;
   examples::RegisterEchoInterfaces(registry, min_level);
+  // ncalrpc callers may authenticate with the local package at any level.
+  auth::LocalPackage local_package;
+  rpc::SecurityPackageRegistry packages;
+  packages.Add(&local_package);
   rpc::ServerOptions options;
+  options.packages = &packages;
   options.log = [](const std::string& line) { std::cerr << line << std::endl; };
   rpc::Server server(&registry, options);
   std::vector<rpc::StringBinding> bound_bindings;

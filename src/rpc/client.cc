@@ -23,10 +23,10 @@ HResult FaultToHResult(uint32_t status) {
 Result<std::unique_ptr<Client>> Client::Connect(const StringBinding& binding,
                                                 ClientOptions options) {
   COMSEC_ASSIGN_OR_RETURN(Socket s, Socket::Connect(binding, options.timeout_ms));
-  return std::unique_ptr<Client>(new Client(std::move(s), options));
+  return std::unique_ptr<Client>(new Client(std::move(s), options, binding.IsLocal()));
 }
 
-Status Client::Bind(const SyntaxId& syntax) {
+Status Client::Bind(const SyntaxId& syntax, const ClientAuth* auth) {
   Pdu p;
   p.header.type = PduType::kBind;
   p.header.call_id = next_call_id_++;
@@ -34,6 +34,19 @@ Status Client::Bind(const SyntaxId& syntax) {
   b.max_xmit_frag = b.max_recv_frag = options_.max_frag;
   b.contexts.push_back({0, syntax, {Ndr20Syntax()}});
   p.body = b;
+  if (auth) {
+    if (auth->package == nullptr || auth->level < kAuthnLevelConnect ||
+        auth->level > kAuthnLevelPktPrivacy) {
+      return Status(E_INVALIDARG, "authentication needs a package and a level 2-6");
+    }
+    auth_ = *auth;
+    ConnectionInfo info;
+    info.local = local_;
+    COMSEC_ASSIGN_OR_RETURN(auth_context_, auth->package->NewClientContext(info));
+    COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> token, auth_context_->Initiate({}));
+    p.auth = SecTrailer{auth->package->auth_type(), auth->level, 0, 0,
+                        auth->context_id, std::move(token)};
+  }
   COMSEC_RETURN_IF_ERROR(socket_.WriteAll(EncodePdu(p)));
   COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> reply,
                           socket_.ReadFragment(options_.timeout_ms));
@@ -61,7 +74,60 @@ Status Client::Bind(const SyntaxId& syntax) {
     return Status(RPC_S_PROTOCOL_ERROR, "the server negotiated a fragment size below 2048");
   }
   max_xmit_ = std::min(ack.max_recv_frag, options_.max_frag);
+  if (auth_context_) {
+    if (!r.auth || r.auth->auth_type != auth_.package->auth_type() ||
+        r.auth->auth_level != auth_.level ||
+        r.auth->auth_context_id != auth_.context_id) {
+      return Status(HResult::FromWin32(1825),  // RPC_S_SEC_PKG_ERROR
+                    "the server did not answer the authentication as asked");
+    }
+    COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> next,
+                            auth_context_->Initiate(r.auth->auth_value));
+    if (!auth_context_->IsComplete()) {
+      // Third leg (NTLM's AUTHENTICATE): auth3 has no reply.
+      Pdu auth3;
+      auth3.header.type = PduType::kAuth3;
+      auth3.header.call_id = next_call_id_++;
+      auth3.body = EmptyBody{};
+      auth3.auth = SecTrailer{auth_.package->auth_type(), auth_.level, 0, 0,
+                              auth_.context_id, std::move(next)};
+      COMSEC_RETURN_IF_ERROR(socket_.WriteAll(EncodePdu(auth3)));
+    }
+  }
   bound_ = true;
+  return Status();
+}
+
+Result<std::vector<uint8_t>> Client::EncodeRequest(Pdu& p) {
+  if (!auth_context_ || auth_.level < kAuthnLevelCall) return EncodePdu(p);
+  const size_t sig = auth_context_->SignatureSize();
+  p.auth = SecTrailer{auth_.package->auth_type(), auth_.level, 0, 0,
+                      auth_.context_id, std::vector<uint8_t>(sig, 0)};
+  std::vector<uint8_t> bytes = EncodePdu(p);
+  std::span<uint8_t> signature(bytes.data() + bytes.size() - sig, sig);
+  COMSEC_RETURN_IF_ERROR(auth_context_->Protect(
+      bytes, kHeaderSize + 8, bytes.size() - sig - kSecTrailerSize, auth_.level,
+      signature));
+  return bytes;
+}
+
+Status Client::CheckResponse(std::vector<uint8_t>& bytes, const Pdu& r,
+                             std::vector<uint8_t>* stub) {
+  *stub = std::get<ResponseBody>(r.body).stub;
+  if (!auth_context_ || auth_.level < kAuthnLevelCall) return Status();
+  if (!r.auth || r.auth->auth_type != auth_.package->auth_type() ||
+      r.auth->auth_level != auth_.level ||
+      r.auth->auth_context_id != auth_.context_id) {
+    return Status(HResult::FromWin32(1825),
+                  "a response arrived without the verifier its level requires");
+  }
+  const size_t sig = r.header.auth_length;
+  const size_t stub_end = bytes.size() - sig - kSecTrailerSize;
+  std::vector<uint8_t> signature(bytes.end() - static_cast<ptrdiff_t>(sig), bytes.end());
+  COMSEC_RETURN_IF_ERROR(auth_context_->Verify(bytes, kHeaderSize + 8, stub_end,
+                                               auth_.level, signature));
+  stub->assign(bytes.begin() + kHeaderSize + 8,
+               bytes.begin() + static_cast<ptrdiff_t>(stub_end - r.auth->auth_pad_length));
   return Status();
 }
 
@@ -69,7 +135,11 @@ Result<std::vector<uint8_t>> Client::Call(uint16_t opnum,
                                           std::span<const uint8_t> stub) {
   if (!bound_) return Status(E_UNEXPECTED, "Call before Bind");
   const uint32_t call_id = next_call_id_++;
-  const size_t chunk = max_xmit_ - 24u;
+  size_t overhead = 24;
+  if (auth_context_ && auth_.level >= kAuthnLevelCall) {
+    overhead += kSecTrailerSize + 3 + auth_context_->SignatureSize();
+  }
+  const size_t chunk = max_xmit_ - overhead;
   size_t sent = 0;
   do {
     size_t n = std::min(chunk, stub.size() - sent);
@@ -84,7 +154,8 @@ Result<std::vector<uint8_t>> Client::Call(uint16_t opnum,
     r.stub.assign(stub.begin() + static_cast<ptrdiff_t>(sent),
                   stub.begin() + static_cast<ptrdiff_t>(sent + n));
     p.body = std::move(r);
-    COMSEC_RETURN_IF_ERROR(socket_.WriteAll(EncodePdu(p)));
+    COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, EncodeRequest(p));
+    COMSEC_RETURN_IF_ERROR(socket_.WriteAll(bytes));
     sent += n;
   } while (sent < stub.size());
 
@@ -113,11 +184,12 @@ Result<std::vector<uint8_t>> Client::Call(uint16_t opnum,
       return Status(RPC_S_PROTOCOL_ERROR, "response fragments out of order");
     }
     first = false;
-    auto& body = std::get<ResponseBody>(r.body);
-    if (body.stub.size() > options_.max_response_bytes - result.size()) {
+    std::vector<uint8_t> stub;
+    COMSEC_RETURN_IF_ERROR(CheckResponse(bytes, r, &stub));
+    if (stub.size() > options_.max_response_bytes - result.size()) {
       return Status(RPC_S_PROTOCOL_ERROR, "the response exceeds the client's limit");
     }
-    result.insert(result.end(), body.stub.begin(), body.stub.end());
+    result.insert(result.end(), stub.begin(), stub.end());
     if (r.header.pfc_flags & PFC_LAST_FRAG) return result;
   }
 }

@@ -12,6 +12,7 @@
 #include "base/result.h"
 #include "rpc/binding.h"
 #include "rpc/pdu.h"
+#include "rpc/security_package.h"
 #include "rpc/transport/socket.h"
 
 namespace comsec::rpc {
@@ -21,6 +22,14 @@ struct ClientOptions {
   uint16_t max_frag = 5840;
   // Largest response accepted, the client's side of case 12.
   size_t max_response_bytes = 16 * 1024 * 1024;
+};
+
+// How a client authenticates its association. The package must outlive the
+// client.
+struct ClientAuth {
+  SecurityPackage* package = nullptr;
+  uint8_t level = kAuthnLevelPktIntegrity;
+  uint32_t context_id = 79231;  // any value; Windows clients use this one
 };
 
 // The HRESULT a fault status means to a caller (RPC_S_* for nca_s_*).
@@ -33,15 +42,27 @@ class Client {
 
   // Binds context 0 to `syntax` over NDR20. A rejected context is
   // RPC_S_UNKNOWN_IF; a bind_nak is RPC_S_PROTOCOL_ERROR-class with its reason.
-  Status Bind(const SyntaxId& syntax);
+  // With `auth`, the bind carries the package's first token and the
+  // handshake finishes with auth3 when the package needs a third leg; every
+  // later call is protected at auth->level, and every response's verifier
+  // is checked.
+  Status Bind(const SyntaxId& syntax, const ClientAuth* auth = nullptr);
   Result<std::vector<uint8_t>> Call(uint16_t opnum, std::span<const uint8_t> stub);
 
   uint16_t max_xmit_frag() const { return max_xmit_; }
 
  private:
-  Client(Socket s, ClientOptions o) : socket_(std::move(s)), options_(o) {}
+  Client(Socket s, ClientOptions o, bool local)
+      : socket_(std::move(s)), options_(o), local_(local) {}
+  Result<std::vector<uint8_t>> EncodeRequest(Pdu& p);
+  Status CheckResponse(std::vector<uint8_t>& bytes, const Pdu& r,
+                       std::vector<uint8_t>* stub);
+
   Socket socket_;
   ClientOptions options_;
+  bool local_ = false;
+  std::unique_ptr<SecurityContext> auth_context_;
+  ClientAuth auth_;
   uint32_t next_call_id_ = 1;
   uint16_t max_xmit_ = 0;
   bool bound_ = false;

@@ -55,7 +55,8 @@ class SecurityContext {
   virtual Result<std::vector<uint8_t>> Initiate(std::span<const uint8_t> token) = 0;
   virtual bool IsComplete() const = 0;
 
-  // The auth_value size of protected PDUs at PKT and above.
+  // The auth_value size of protected PDUs at CALL and above (R4: CALL is
+  // raised to PKT, so every PDU of a CALL-level association is signed).
   virtual size_t SignatureSize() const = 0;
   // Checks a received PDU at `level` ≥ PKT. `pdu` is the whole fragment;
   // [stub_begin, stub_end) is the stub (with padding), which is unsealed in

@@ -397,7 +397,7 @@ void ServerConnection::Dispatch(PendingCall call,
   // Fragment the response within max_xmit: 24 bytes of header per fragment.
   const std::vector<uint8_t>& stub = *result;
   size_t overhead = 24;
-  if (call.authenticated && call.auth_level >= kAuthnLevelPkt) {
+  if (call.authenticated && call.auth_level >= kAuthnLevelCall) {
     // sec_trailer, signature, and up to 3 bytes of padding.
     overhead += kSecTrailerSize + 3 +
                 auth_contexts_.at(call.auth_context_id).context->SignatureSize();
@@ -583,7 +583,7 @@ bool ServerConnection::CheckRequestAuth(std::span<const uint8_t> fragment,
                          "context's",
                          out);
   }
-  if (a.level < kAuthnLevelPkt) return true;
+  if (a.level < kAuthnLevelCall) return true;  // R4: CALL is raised to PKT
   const size_t sig = pdu.header.auth_length;
   if (sig != a.context->SignatureSize()) {
     return FaultAndClose(h.call_id, req.context_id, nca_s_fault_access_denied,
@@ -607,7 +607,7 @@ bool ServerConnection::CheckRequestAuth(std::span<const uint8_t> fragment,
 
 Result<std::vector<uint8_t>> ServerConnection::EncodeResponse(
     Pdu& pdu, const PendingCall& call) {
-  if (!call.authenticated || call.auth_level < kAuthnLevelPkt) {
+  if (!call.authenticated || call.auth_level < kAuthnLevelCall) {
     return EncodePdu(pdu);
   }
   AuthContext& a = auth_contexts_.at(call.auth_context_id);
