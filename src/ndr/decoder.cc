@@ -211,11 +211,11 @@ Status Decoder::Enter() {
 
 Status Decoder::ExpectEnd() {
   if (remaining() == 0) return Status();
-  if (remaining() < 8 && (offset_ + remaining()) % 8 == 0) {
-    for (size_t i = offset_; i < bytes_.size(); ++i) {
-      if (bytes_[i] != 0) break;
-      if (i + 1 == bytes_.size()) return Status();
-    }
+  // Up to 7 bytes of zero alignment padding may end a stub.
+  if (remaining() < 8) {
+    bool zeros = true;
+    for (size_t i = offset_; i < bytes_.size(); ++i) zeros &= bytes_[i] == 0;
+    if (zeros) return Status();
   }
   return Error(std::to_string(remaining()) + " bytes follow the stub data");
 }

@@ -106,7 +106,8 @@ class Decoder {
   Status Enter();
   void Leave() { --depth_; }
 
-  // Fails unless every byte was consumed (trailing padding to 8 allowed).
+  // Fails unless every byte was consumed; up to 7 trailing zero bytes of
+  // alignment padding are allowed.
   Status ExpectEnd();
 
   // The RPC_X_BAD_STUB_DATA status with the current offset.

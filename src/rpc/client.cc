@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "rpc/pdu_codec.h"
+#include "rpc/verification_trailer.h"
 
 namespace comsec::rpc {
 
@@ -94,6 +95,7 @@ Status Client::Bind(const SyntaxId& syntax, const ClientAuth* auth) {
       COMSEC_RETURN_IF_ERROR(socket_.WriteAll(EncodePdu(auth3)));
     }
   }
+  syntax_ = syntax;
   bound_ = true;
   return Status();
 }
@@ -132,9 +134,24 @@ Status Client::CheckResponse(std::vector<uint8_t>& bytes, const Pdu& r,
 }
 
 Result<std::vector<uint8_t>> Client::Call(uint16_t opnum,
-                                          std::span<const uint8_t> stub) {
+                                          std::span<const uint8_t> stub_in) {
   if (!bound_) return Status(E_UNEXPECTED, "Call before Bind");
   const uint32_t call_id = next_call_id_++;
+  std::vector<uint8_t> with_trailer;
+  std::span<const uint8_t> stub = stub_in;
+  if (auth_context_) {
+    // Case 29: authenticated requests carry a verification trailer naming
+    // their context and header, protected by the PDU's signature.
+    with_trailer.assign(stub_in.begin(), stub_in.end());
+    VtHeader2 h;
+    h.ptype = static_cast<uint8_t>(PduType::kRequest);
+    h.drep = {0x10, 0, 0, 0};
+    h.call_id = call_id;
+    h.context_id = 0;
+    h.opnum = opnum;
+    AppendVerificationTrailer(with_trailer, syntax_, Ndr20Syntax(), h, false);
+    stub = with_trailer;
+  }
   size_t overhead = 24;
   if (auth_context_ && auth_.level >= kAuthnLevelCall) {
     overhead += kSecTrailerSize + 3 + auth_context_->SignatureSize();

@@ -63,6 +63,7 @@ class Client {
   bool local_ = false;
   std::unique_ptr<SecurityContext> auth_context_;
   ClientAuth auth_;
+  SyntaxId syntax_;
   uint32_t next_call_id_ = 1;
   uint16_t max_xmit_ = 0;
   bool bound_ = false;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ndr/limits.h"
+#include "rpc/verification_trailer.h"
 
 namespace comsec::rpc {
 namespace {
@@ -307,6 +308,7 @@ bool ServerConnection::HandleRequest(std::span<const uint8_t> fragment,
       return true;
     }
     pending_ = PendingCall{h.call_id, req.context_id, req.opnum, {}};
+    pending_->drep = h.drep;
     if (pdu.auth) {
       pending_->authenticated = true;
       pending_->auth_context_id = pdu.auth->auth_context_id;
@@ -380,6 +382,37 @@ void ServerConnection::Dispatch(PendingCall call,
                   out);
     *close = true;
     return;
+  }
+  // [MS-RPCE] 2.2.2.13: check and remove the verification trailer
+  // (cases 27, 28).
+  auto vt = FindVerificationTrailer(call.stub);
+  if (!vt.ok()) {
+    Fault(call.call_id, call.context_id, nca_s_fault_access_denied, true, out);
+    return;
+  }
+  if (*vt) {
+    const VerificationTrailer& t = **vt;
+    bool bad = t.unknown_must_process;
+    if (t.pcontext && !(t.pcontext->first == ctx.abstract_syntax &&
+                        t.pcontext->second == ctx.transfer_syntax)) {
+      bad = true;
+    }
+    if (t.bitmask1 && (*t.bitmask1 & SEC_VT_CLIENT_SUPPORTS_HEADER_SIGNING) &&
+        !header_signing_) {
+      bad = true;
+    }
+    if (t.header2 &&
+        (t.header2->ptype != static_cast<uint8_t>(PduType::kRequest) ||
+         t.header2->drep != call.drep || t.header2->call_id != call.call_id ||
+         t.header2->context_id != call.context_id ||
+         t.header2->opnum != call.opnum)) {
+      bad = true;
+    }
+    if (bad) {
+      Fault(call.call_id, call.context_id, nca_s_fault_access_denied, true, out);
+      return;
+    }
+    call.stub.resize(t.stub_length);
   }
   if (iface.security_callback) {
     Status s = iface.security_callback(cc);

@@ -80,6 +80,7 @@ class ServerConnection {
     uint32_t auth_context_id = 0;
     uint8_t auth_type = 0;
     uint8_t auth_level = 0;
+    std::array<uint8_t, 4> drep{};
   };
 
   struct AuthContext {
@@ -139,6 +140,8 @@ class ServerConnection {
   } peer_;
   bool loopback_ = false;
   const SecurityPackageRegistry* packages_ = nullptr;
+  // PFC_SUPPORT_HEADER_SIGN negotiated (not yet: no package signs headers).
+  bool header_signing_ = false;
   std::map<uint32_t, AuthContext> auth_contexts_;
   // The context the bind established; requests without a verifier use it
   // when its level allows that (CONNECT).
