@@ -129,10 +129,49 @@ Reply TestCall(Stub stub, const CallContext&) {
   return std::move(e).Take();
 }
 
+// typedef struct { uint32 x; [size_is(x)] uint16 surrounding[*]; }
+//   echo_Surrounding;  — a conformant structure: max_count leads.
+// void echo_TestSurrounding([in,out,ref] echo_Surrounding *data);
+Reply TestSurrounding(Stub stub, const CallContext&) {
+  ndr::Decoder d(stub);
+  COMSEC_ASSIGN_OR_RETURN(uint32_t max_count, d.Conformance(2));
+  COMSEC_ASSIGN_OR_RETURN(uint32_t x, d.U32());
+  if (x != max_count) return d.Error("x disagrees with the array's size");
+  for (uint32_t i = 0; i < x; ++i) {
+    COMSEC_RETURN_IF_ERROR(d.U16().status());
+  }
+  COMSEC_RETURN_IF_ERROR(d.ExpectEnd());
+  if (x > 0x7FFFFFFF / 2) return d.Error("x too large to double");
+  // As Samba's server: the array comes back twice as long, zeroed.
+  const uint32_t out = 2 * x;
+  ndr::Encoder e;
+  e.Conformance(out);
+  e.U32(out);
+  for (uint32_t i = 0; i < out; ++i) e.U16(0);
+  return std::move(e).Take();
+}
+
+// uint16 echo_TestDoublePointer([in] uint16 ***data);  — a [ref] pointer to
+// two [unique] pointers: two referent ids, then the value.
+Reply TestDoublePointer(Stub stub, const CallContext&) {
+  ndr::Decoder d(stub);
+  uint16_t value = 0;
+  COMSEC_ASSIGN_OR_RETURN(uint32_t p1, d.UniquePointer());
+  if (p1 != 0) {
+    COMSEC_ASSIGN_OR_RETURN(uint32_t p2, d.UniquePointer());
+    if (p2 != 0) {
+      COMSEC_ASSIGN_OR_RETURN(value, d.U16());
+    }
+  }
+  COMSEC_RETURN_IF_ERROR(d.ExpectEnd());
+  ndr::Encoder e;
+  e.U16(value);
+  return std::move(e).Take();
+}
+
 Reply NotImplemented(Stub, const CallContext&) {
-  // TODO(conformance): TestCall2, TestEnum, TestSurrounding and
-  // TestDoublePointer need unions and nested pointers; until then they
-  // fault as Samba's source3 server does.
+  // TODO(conformance): TestCall2 and TestEnum need echo_Info and
+  // echo_Enum3 unions; until then they fault as Samba's source3 server does.
   return Status(HResult::FromWin32(1745), "not implemented");
 }
 
@@ -184,10 +223,10 @@ void RegisterEchoInterfaces(rpc::InterfaceRegistry& registry,
   rpc::InterfaceRegistration rpcecho;
   rpcecho.syntax = RpcEchoSyntax();
   rpcecho.min_authn_level = min_authn_level;
-  rpcecho.operations = {AddOne,         EchoData,       SinkData,
-                        SourceData,     TestCall,       NotImplemented,
-                        TestSleep,      NotImplemented, NotImplemented,
-                        NotImplemented};
+  rpcecho.operations = {AddOne,         EchoData,        SinkData,
+                        SourceData,     TestCall,        NotImplemented,
+                        TestSleep,      NotImplemented,  TestSurrounding,
+                        TestDoublePointer};
   registry.Register(std::move(rpcecho));
 }
 

@@ -103,6 +103,18 @@ try:
     r = echo.recv()
     check(r[4:304] == bytes(i & 0xFF for i in range(300)), "rpcecho.SourceData(300)")
 
+    # TestSurrounding: conformant struct {x, uint16[x]} comes back doubled.
+    echo.call(8, struct.pack("<II", 3, 3) + struct.pack("<HHH", 1, 2, 3) + b"\0\0")
+    r = echo.recv()
+    check(struct.unpack_from("<II", r, 0) == (6, 6) and r[8:20] == b"\0" * 12,
+          "rpcecho.TestSurrounding(x=3) -> x=6")
+    # TestDoublePointer: two referent ids, then the value.
+    echo.call(9, struct.pack("<IIH", 0x20000, 0x20004, 13))
+    check(struct.unpack_from("<H", echo.recv(), 0)[0] == 13,
+          "rpcecho.TestDoublePointer(13)")
+    echo.call(2, struct.pack("<II", 5, 5) + b"sink!")
+    check(echo.recv() == b"", "rpcecho.SinkData")
+
     try:
         connect("99999999-9999-9999-9999-999999999999")
         check(False, "bind to an unknown interface is rejected")
