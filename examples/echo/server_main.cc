@@ -46,20 +46,13 @@ int main(int argc, char** argv) {
   options.packages = &packages;
   options.log = [](const std::string& line) { std::cerr << line << std::endl; };
   rpc::Server server(&registry, options);
-  std::vector<rpc::StringBinding> bound_bindings;
-  for (const std::string& text : listen) {
-    auto binding = rpc::StringBinding::Parse(text);
-    if (!binding.ok()) {
-      std::cerr << "comsec-echo-server: " << binding.status().ToString() << "\n";
-      return 2;
-    }
-    auto bound = server.Listen(*binding);
-    if (!bound.ok()) {
-      std::cerr << "comsec-echo-server: " << bound.status().ToString() << "\n";
-      return 1;
-    }
-    std::cout << "listening on " << bound->ToString() << std::endl;
-    bound_bindings.push_back(*bound);
+  auto bound_bindings = server.ListenAll(listen);
+  if (!bound_bindings.ok()) {
+    std::cerr << "comsec-echo-server: " << bound_bindings.status().ToString() << "\n";
+    return bound_bindings.status().code() == rpc::RPC_S_INVALID_STRING_BINDING ? 2 : 1;
+  }
+  for (const rpc::StringBinding& b : *bound_bindings) {
+    std::cout << "listening on " << b.ToString() << std::endl;
   }
   if (!endpoint_mapper.empty()) {
     auto mapper = rpc::StringBinding::Parse(endpoint_mapper);
@@ -68,7 +61,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     std::vector<rpc::EndpointEntry> entries;
-    for (const rpc::StringBinding& b : bound_bindings) {
+    for (const rpc::StringBinding& b : *bound_bindings) {
       for (const rpc::SyntaxId& s :
            {examples::ComsecEchoSyntax(), examples::RpcEchoSyntax()}) {
         rpc::EndpointEntry e;

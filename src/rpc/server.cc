@@ -20,6 +20,17 @@ Result<StringBinding> Server::Listen(const StringBinding& binding) {
   return listener->binding();
 }
 
+Result<std::vector<StringBinding>> Server::ListenAll(
+    const std::vector<std::string>& bindings) {
+  std::vector<StringBinding> bound;
+  for (const std::string& text : bindings) {
+    COMSEC_ASSIGN_OR_RETURN(StringBinding b, StringBinding::Parse(text));
+    COMSEC_ASSIGN_OR_RETURN(StringBinding actual, Listen(b));
+    bound.push_back(std::move(actual));
+  }
+  return bound;
+}
+
 void Server::Stop() {
   if (stopping_.exchange(true)) return;
   std::vector<std::thread> accept_threads;

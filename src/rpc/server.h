@@ -43,6 +43,10 @@ class Server {
 
   // Starts listening (and accepting, on a thread per listener).
   Result<StringBinding> Listen(const StringBinding& binding);
+  // Parses and listens on each string binding, in order; the bound bindings
+  // (actual ports filled in). RPC_S_INVALID_STRING_BINDING for a bad one.
+  Result<std::vector<StringBinding>> ListenAll(
+      const std::vector<std::string>& bindings);
   void Stop();
 
   size_t active_connections() const { return active_.load(); }

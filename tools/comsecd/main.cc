@@ -43,18 +43,13 @@ int main(int argc, char** argv) {
   rpc::ServerOptions options;
   options.log = [](const std::string& line) { std::cerr << "comsecd: " << line << std::endl; };
   rpc::Server server(&registry, options);
-  for (const std::string& text : listen) {
-    auto binding = rpc::StringBinding::Parse(text);
-    if (!binding.ok()) {
-      std::cerr << "comsecd: " << binding.status().ToString() << "\n";
-      return 2;
-    }
-    auto bound = server.Listen(*binding);
-    if (!bound.ok()) {
-      std::cerr << "comsecd: " << bound.status().ToString() << "\n";
-      return 1;
-    }
-    std::cout << "listening on " << bound->ToString() << std::endl;
+  auto bound_bindings = server.ListenAll(listen);
+  if (!bound_bindings.ok()) {
+    std::cerr << "comsecd: " << bound_bindings.status().ToString() << "\n";
+    return bound_bindings.status().code() == rpc::RPC_S_INVALID_STRING_BINDING ? 2 : 1;
+  }
+  for (const rpc::StringBinding& b : *bound_bindings) {
+    std::cout << "listening on " << b.ToString() << std::endl;
   }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
