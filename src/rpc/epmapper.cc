@@ -70,6 +70,26 @@ void WriteEntries(ndr::Encoder& e, const std::vector<EndpointEntry>& entries) {
   for (const EndpointEntry& entry : entries) WriteTwr(e, entry.tower);
 }
 
+// ept_lookup's [out, size_is(max_ents), length_is(*num_ents)] entries: a
+// conformant-varying array whose towers follow it.
+void WriteLookupEntries(ndr::Encoder& e, const std::vector<EndpointEntry>& entries,
+                        uint32_t max_ents) {
+  e.Conformance(max_ents);
+  e.VarianceOf({0, static_cast<uint32_t>(entries.size())});
+  for (const EndpointEntry& entry : entries) {
+    e.Uuid(entry.object);
+    e.Pointer(true);
+    std::string a = entry.annotation.substr(0, kMaxAnnotation - 1);
+    e.VarianceOf({0, static_cast<uint32_t>(a.size() + 1)});
+    e.Bytes(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(a.data()), a.size()));
+    e.U8(0);
+  }
+  for (const EndpointEntry& entry : entries) {
+    WriteTwr(e, entry.tower);
+    e.Align(4);
+  }
+}
+
 }  // namespace
 
 SyntaxId EndpointMapperSyntax() {
@@ -95,6 +115,11 @@ void EndpointMapper::Delete(const EndpointEntry& entry) {
            e.tower.protseq == entry.tower.protseq &&
            e.tower.endpoint == entry.tower.endpoint;
   });
+}
+
+std::vector<EndpointEntry> EndpointMapper::All() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_;
 }
 
 std::vector<EndpointEntry> EndpointMapper::Map(const Guid& object,
@@ -180,7 +205,44 @@ InterfaceRegistration EndpointMapper::Interface() {
     e.U32(found.empty() ? EPT_S_NOT_REGISTERED : 0);
     return std::move(e).Take();
   };
-  r.operations = {insert_or_delete(true), insert_or_delete(false), unsupported,
+  // ept_lookup (2): every entry, or those of one interface
+  // (inquiry_type 1..3 with an Ifid), up to max_ents in one reply.
+  auto lookup = [this](std::span<const uint8_t> stub,
+                       const CallContext&) -> Result<std::vector<uint8_t>> {
+    ndr::Decoder d(stub);
+    COMSEC_ASSIGN_OR_RETURN(uint32_t inquiry, d.U32());
+    COMSEC_ASSIGN_OR_RETURN(auto obj_ptr, d.PtrPointer());
+    if (obj_ptr.id != 0) {
+      COMSEC_RETURN_IF_ERROR(d.Uuid().status());
+    }
+    COMSEC_ASSIGN_OR_RETURN(auto if_ptr, d.PtrPointer());
+    std::optional<SyntaxId> ifid;
+    if (if_ptr.id != 0) {
+      SyntaxId s;
+      COMSEC_ASSIGN_OR_RETURN(s.uuid, d.Uuid());
+      COMSEC_ASSIGN_OR_RETURN(s.major, d.U16());
+      COMSEC_ASSIGN_OR_RETURN(s.minor, d.U16());
+      ifid = s;
+    }
+    COMSEC_RETURN_IF_ERROR(d.U32().status());  // vers_option
+    COMSEC_RETURN_IF_ERROR(d.Context().status());
+    COMSEC_ASSIGN_OR_RETURN(uint32_t max_ents, d.U32());
+    COMSEC_RETURN_IF_ERROR(d.ExpectEnd());
+    if (max_ents > 500) return d.Error("max_ents above its range(0, 500)");
+    std::vector<EndpointEntry> found;
+    for (const EndpointEntry& e : All()) {
+      if (found.size() >= max_ents) break;
+      if (inquiry != 0 && ifid && !(e.tower.interface.uuid == ifid->uuid)) continue;
+      found.push_back(e);
+    }
+    ndr::Encoder e;
+    e.Context(ndr::ContextHandle{});
+    e.U32(static_cast<uint32_t>(found.size()));
+    WriteLookupEntries(e, found, max_ents);
+    e.U32(found.empty() ? EPT_S_NOT_REGISTERED : 0);
+    return std::move(e).Take();
+  };
+  r.operations = {insert_or_delete(true), insert_or_delete(false), lookup,
                   map, unsupported, unsupported, unsupported};
   return r;
 }

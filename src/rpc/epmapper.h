@@ -2,11 +2,11 @@
 // C706 appendix O; [MS-RPCE] 2.2.1.2): servers register where their
 // interfaces listen, clients ask where to connect.
 //
-// Implemented: ept_insert (0), ept_delete (1) and ept_map (3), towers for
-// ncacn_ip_tcp and ncalrpc. Registration and removal are accepted only from
+// Implemented: ept_insert (0), ept_delete (1), ept_lookup (2) and ept_map
+// (3), towers for ncacn_ip_tcp and ncalrpc. Registration and removal are accepted only from
 // this machine — ncalrpc, or TCP from a loopback address — as Windows
-// accepts them only locally; a remote caller gets status 5. ept_lookup and the handle/management calls fault
-// with nca_s_op_rng_error until they are needed.
+// accepts them only locally; a remote caller gets status 5. ept_lookup answers in one reply (a null entry
+// handle); the handle/management calls fault with nca_s_op_rng_error.
 #pragma once
 
 #include <mutex>
@@ -40,6 +40,7 @@ class EndpointMapper {
   std::vector<EndpointEntry> Map(const Guid& object, const SyntaxId& interface,
                                  const std::string& protseq, size_t max) const;
   size_t size() const;
+  std::vector<EndpointEntry> All() const;
 
   // The endpoint mapper's RPC interface, serving this table.
   InterfaceRegistration Interface();

@@ -55,6 +55,15 @@ try:
         protocol="ncacn_ip_tcp", dce=mapper)
     check(mapped == "ncacn_ip_tcp:127.0.0.1[%d]" % port,
           "impacket hept_map via comsecd -> %s" % mapped)
+    # rpcdump's view: ept_lookup lists both interfaces with their annotation.
+    t = transport.DCERPCTransportFactory("ncacn_ip_tcp:127.0.0.1[%d]" % epm_port)
+    lookup_dce = t.get_dce_rpc()
+    lookup_dce.connect()
+    entries = epm.hept_lookup(None, dce=lookup_dce)
+    listed = sorted(str(e["tower"]["Floors"][0]) for e in entries)
+    check(len(entries) == 2 and all(e["annotation"].startswith(b"comsec-echo-server")
+                                    for e in entries),
+          "impacket hept_lookup lists %s" % listed)
 
     def connect(iface, version="1.0"):
         t = transport.DCERPCTransportFactory("ncacn_ip_tcp:127.0.0.1[%d]" % port)
