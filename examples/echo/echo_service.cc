@@ -169,10 +169,75 @@ Reply TestDoublePointer(Stub stub, const CallContext&) {
   return std::move(e).Take();
 }
 
-Reply NotImplemented(Stub, const CallContext&) {
-  // TODO(conformance): TestCall2 and TestEnum need echo_Info and
-  // echo_Enum3 unions; until then they fault as Samba's source3 server does.
-  return Status(HResult::FromWin32(1745), "not implemented");
+// NTSTATUS echo_TestCall2([in] uint16 level,
+//                          [out, switch_is(level)] echo_Info *info);
+// echo_Info is a non-encapsulated union: its uint16 discriminant, then the
+// arm at the arm's own alignment. The values are those Samba's server
+// returns.
+Reply TestCall2(Stub stub, const CallContext&) {
+  ndr::Decoder d(stub);
+  COMSEC_ASSIGN_OR_RETURN(uint16_t level, d.U16());
+  COMSEC_RETURN_IF_ERROR(d.ExpectEnd());
+  ndr::Encoder e;
+  e.U16(level);
+  switch (level) {
+    case 1: e.U8(10); break;                  // echo_info1 {uint8 v}
+    case 2: e.U16(20); break;                 // echo_info2 {uint16 v}
+    case 3: e.U32(30); break;                 // echo_info3 {uint32 v}
+    case 4: e.U64(40); break;                 // echo_info4 {hyper v}
+    case 5: e.Align(8); e.U8(50); e.U64(60); break;   // {uint8 v1; hyper v2}
+    case 6: e.U8(70); e.U8(80); break;        // {uint8 v1; echo_info1 info1}
+    case 7: e.Align(8); e.U8(80); e.U64(90); break;   // {uint8; echo_info4}
+    default:
+      // No arm to marshal: the stub cannot describe the answer.
+      return Status(ndr::RPC_X_BAD_STUB_DATA, "TestCall2: invalid level");
+  }
+  e.U32(0);  // NT_STATUS_OK
+  return std::move(e).Take();
+}
+
+// void echo_TestEnum([in,out,ref] echo_Enum1 *foo1,
+//                    [in,out,ref] echo_Enum2 *foo2,
+//                    [in,out,ref,switch_is(*foo1)] echo_Enum3 *foo3);
+// echo_Enum1 is a 16-bit enum; echo_Enum2 {echo_Enum1 e1; v1_enum e2};
+// echo_Enum3 a union on *foo1. The server sets foo2->e1 = ECHO_ENUM2.
+Reply TestEnum(Stub stub, const CallContext&) {
+  ndr::Decoder d(stub);
+  COMSEC_ASSIGN_OR_RETURN(uint16_t foo1, d.Enum16());
+  // echo_Enum2 holds a 32-bit member, so the structure aligns to 4.
+  COMSEC_RETURN_IF_ERROR(d.Align(4));
+  COMSEC_ASSIGN_OR_RETURN(uint16_t e1, d.Enum16());
+  COMSEC_ASSIGN_OR_RETURN(uint32_t e2, d.U32());
+  COMSEC_ASSIGN_OR_RETURN(uint16_t arm, d.U16());
+  if (arm != foo1) return d.Error("foo3's discriminant differs from *foo1");
+  uint16_t arm_e1 = 0;
+  uint16_t arm2_e1 = 0;
+  uint32_t arm2_e2 = 0;
+  if (arm == 1) {
+    COMSEC_ASSIGN_OR_RETURN(arm_e1, d.Enum16());
+  } else if (arm == 2) {
+    COMSEC_RETURN_IF_ERROR(d.Align(4));
+    COMSEC_ASSIGN_OR_RETURN(arm2_e1, d.Enum16());
+    COMSEC_ASSIGN_OR_RETURN(arm2_e2, d.U32());
+  } else {
+    return d.Error("echo_Enum3 has no arm " + std::to_string(arm));
+  }
+  COMSEC_RETURN_IF_ERROR(d.ExpectEnd());
+  (void)e1;
+  ndr::Encoder e;
+  e.Enum16(foo1);
+  e.Align(4);
+  e.Enum16(2);  // ECHO_ENUM2
+  e.U32(e2);
+  e.U16(arm);
+  if (arm == 1) {
+    e.Enum16(arm_e1);
+  } else {
+    e.Align(4);
+    e.Enum16(arm2_e1);
+    e.U32(arm2_e2);
+  }
+  return std::move(e).Take();
 }
 
 Reply TestSleep(Stub stub, const CallContext&) {
@@ -223,10 +288,9 @@ void RegisterEchoInterfaces(rpc::InterfaceRegistry& registry,
   rpc::InterfaceRegistration rpcecho;
   rpcecho.syntax = RpcEchoSyntax();
   rpcecho.min_authn_level = min_authn_level;
-  rpcecho.operations = {AddOne,         EchoData,        SinkData,
-                        SourceData,     TestCall,        NotImplemented,
-                        TestSleep,      NotImplemented,  TestSurrounding,
-                        TestDoublePointer};
+  rpcecho.operations = {AddOne,     EchoData,  SinkData,        SourceData,
+                        TestCall,   TestCall2, TestSleep,       TestEnum,
+                        TestSurrounding,       TestDoublePointer};
   registry.Register(std::move(rpcecho));
 }
 

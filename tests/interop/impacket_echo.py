@@ -121,6 +121,20 @@ try:
     echo.call(9, struct.pack("<IIH", 0x20000, 0x20004, 13))
     check(struct.unpack_from("<H", echo.recv(), 0)[0] == 13,
           "rpcecho.TestDoublePointer(13)")
+    # TestCall2: a uint16-discriminated union, arms at their own alignment.
+    echo.call(5, struct.pack("<H", 1))
+    check(echo.recv() == struct.pack("<HB", 1, 10) + b"\0" + struct.pack("<I", 0),
+          "rpcecho.TestCall2(1)")
+    echo.call(5, struct.pack("<H", 4))
+    check(echo.recv() == struct.pack("<H6xQI", 4, 40, 0), "rpcecho.TestCall2(4)")
+    echo.call(5, struct.pack("<H", 5))
+    check(echo.recv() == struct.pack("<H6xB7xQI", 5, 50, 60, 0), "rpcecho.TestCall2(5)")
+    # TestEnum: foo1 = ECHO_ENUM2, foo2 {e1, e2}, foo3 arm 2.
+    # foo1 (u16) | foo2 {e1 u16, e2 u32} aligned 4 | foo3: u16 arm 2, echo_Enum2.
+    echo.call(7, struct.pack("<H2xH2xIH2xH2xI", 2, 1, 7, 2, 1, 9))
+    r = echo.recv()
+    check(struct.unpack_from("<H2xH2xIH2xH2xI", r, 0) == (2, 2, 7, 2, 1, 9),
+          "rpcecho.TestEnum sets foo2.e1 = ECHO_ENUM2")
     echo.call(2, struct.pack("<II", 5, 5) + b"sink!")
     check(echo.recv() == b"", "rpcecho.SinkData")
 
