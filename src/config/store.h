@@ -13,7 +13,9 @@
 //    HRESULT_FROM_WIN32(ERROR_BUSY).
 //
 // Thread affinity: a Store (one SQLite connection) is used by one thread at
-// a time; open one Store per thread.
+// a time; open one Store per thread. One transaction at a time per Store:
+// end a ReadTransaction before BeginWrite (or read through
+// WriteTransaction::reader()).
 #pragma once
 
 #include <cstdint>

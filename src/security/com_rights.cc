@@ -1,6 +1,7 @@
 #include "security/com_rights.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "security/sddl.h"
 
