@@ -24,7 +24,7 @@ HResult FaultToHResult(uint32_t status) {
 Result<std::unique_ptr<Client>> Client::Connect(const StringBinding& binding,
                                                 ClientOptions options) {
   COMSEC_ASSIGN_OR_RETURN(Socket s, Socket::Connect(binding, options.timeout_ms));
-  return std::unique_ptr<Client>(new Client(std::move(s), options, binding.IsLocal()));
+  return std::unique_ptr<Client>(new Client(std::move(s), options, binding));
 }
 
 Status Client::Bind(const SyntaxId& syntax, const ClientAuth* auth) {
@@ -133,9 +133,23 @@ Status Client::CheckResponse(std::vector<uint8_t>& bytes, const Pdu& r,
   return Status();
 }
 
+Status Client::Reconnect() {
+  COMSEC_ASSIGN_OR_RETURN(Socket s, Socket::Connect(binding_, options_.timeout_ms));
+  socket_ = std::move(s);
+  bound_ = false;
+  std::optional<ClientAuth> auth;
+  if (auth_context_) auth = auth_;
+  auth_context_.reset();
+  return Bind(syntax_, auth ? &*auth : nullptr);
+}
+
 Result<std::vector<uint8_t>> Client::Call(uint16_t opnum,
                                           std::span<const uint8_t> stub_in) {
   if (!bound_) return Status(E_UNEXPECTED, "Call before Bind");
+  if (socket_.PeerClosed()) {
+    // Nothing of this call was sent yet, so a fresh association is safe.
+    COMSEC_RETURN_IF_ERROR(Reconnect());
+  }
   const uint32_t call_id = next_call_id_++;
   std::vector<uint8_t> with_trailer;
   std::span<const uint8_t> stub = stub_in;

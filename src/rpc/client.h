@@ -47,19 +47,28 @@ class Client {
   // later call is protected at auth->level, and every response's verifier
   // is checked.
   Status Bind(const SyntaxId& syntax, const ClientAuth* auth = nullptr);
+  // A connection the server closed between calls is re-established (and
+  // re-bound, re-authenticated) before the request is sent; a connection
+  // lost after the request went out is RPC_S_CALL_FAILED, never retried,
+  // since the call may have run (at-most-once).
   Result<std::vector<uint8_t>> Call(uint16_t opnum, std::span<const uint8_t> stub);
 
   uint16_t max_xmit_frag() const { return max_xmit_; }
 
  private:
-  Client(Socket s, ClientOptions o, bool local)
-      : socket_(std::move(s)), options_(o), local_(local) {}
+  Client(Socket s, ClientOptions o, StringBinding binding)
+      : socket_(std::move(s)),
+        options_(o),
+        binding_(std::move(binding)),
+        local_(binding_.IsLocal()) {}
+  Status Reconnect();
   Result<std::vector<uint8_t>> EncodeRequest(Pdu& p);
   Status CheckResponse(std::vector<uint8_t>& bytes, const Pdu& r,
                        std::vector<uint8_t>* stub);
 
   Socket socket_;
   ClientOptions options_;
+  StringBinding binding_;
   bool local_ = false;
   std::unique_ptr<SecurityContext> auth_context_;
   ClientAuth auth_;

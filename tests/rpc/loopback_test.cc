@@ -131,6 +131,36 @@ TEST(ServerLimitsTest, ConnectionLimit) {
   server.Stop();
 }
 
+// A server restart between calls: the client reconnects and re-binds
+// before sending, so the call succeeds.
+TEST(ClientReconnect, AfterServerRestart) {
+  InterfaceRegistry registry;
+  InterfaceRegistration r;
+  r.syntax = kEcho;
+  r.operations.push_back([](std::span<const uint8_t> stub, const CallContext&)
+                             -> Result<std::vector<uint8_t>> {
+    return std::vector<uint8_t>(stub.begin(), stub.end());
+  });
+  registry.Register(std::move(r));
+  auto first = std::make_unique<Server>(&registry, ServerOptions{});
+  auto bound = first->Listen(*StringBinding::Parse("ncacn_ip_tcp:127.0.0.1[0]"));
+  ASSERT_TRUE(bound.ok());
+  auto client = Client::Connect(*bound);
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->Bind(kEcho).ok());
+  std::vector<uint8_t> one = {1};
+  ASSERT_TRUE((*client)->Call(0, one).ok());
+  first->Stop();
+  first.reset();
+  Server second(&registry, ServerOptions{});
+  ASSERT_TRUE(second.Listen(*bound).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto again = (*client)->Call(0, one);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*again, one);
+  second.Stop();
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, Loopback,
                          ::testing::Values("ncacn_ip_tcp:127.0.0.1[0]",
                                            "ncacn_ip_tcp:::1[0]", "ncalrpc"),

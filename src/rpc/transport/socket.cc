@@ -168,6 +168,15 @@ std::optional<PeerCredentials> Socket::Peer() const {
   return PeerCredentials{c.pid, c.uid, c.gid};
 }
 
+bool Socket::PeerClosed() const {
+  pollfd p{fd_, POLLIN, 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  if (p.revents & (POLLHUP | POLLERR)) return true;
+  uint8_t byte;
+  ssize_t n = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
 bool Socket::IsLoopbackPeer() const {
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;

@@ -55,6 +55,9 @@ class Socket {
   Result<std::vector<uint8_t>> ReadFragment(int timeout_ms);
   // The kernel's view of an AF_UNIX peer; empty for TCP.
   std::optional<PeerCredentials> Peer() const;
+  // True when the peer has closed the connection (EOF pending), checked
+  // without blocking and without consuming data.
+  bool PeerClosed() const;
   // True when a TCP peer's address is 127.0.0.0/8 or ::1.
   bool IsLoopbackPeer() const;
   void ShutdownBoth();
