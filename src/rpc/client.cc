@@ -143,8 +143,16 @@ Status Client::Reconnect() {
   return Bind(syntax_, auth ? &*auth : nullptr);
 }
 
+std::future<Result<std::vector<uint8_t>>> Client::CallAsync(
+    uint16_t opnum, std::vector<uint8_t> stub) {
+  return std::async(std::launch::async, [this, opnum, stub = std::move(stub)] {
+    return Call(opnum, stub);
+  });
+}
+
 Result<std::vector<uint8_t>> Client::Call(uint16_t opnum,
                                           std::span<const uint8_t> stub_in) {
+  std::lock_guard<std::mutex> lock(call_mu_);
   if (!bound_) return Status(E_UNEXPECTED, "Call before Bind");
   if (socket_.PeerClosed()) {
     // Nothing of this call was sent yet, so a fresh association is safe.

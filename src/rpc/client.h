@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <future>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -53,6 +55,12 @@ class Client {
   // since the call may have run (at-most-once).
   Result<std::vector<uint8_t>> Call(uint16_t opnum, std::span<const uint8_t> stub);
 
+  // Starts the call on another thread and returns at once; calls on one
+  // client run one at a time in the order they reach the connection (the
+  // association does not negotiate CONC_MPX). The stub is copied.
+  std::future<Result<std::vector<uint8_t>>> CallAsync(
+      uint16_t opnum, std::vector<uint8_t> stub);
+
   uint16_t max_xmit_frag() const { return max_xmit_; }
 
  private:
@@ -74,6 +82,8 @@ class Client {
   ClientAuth auth_;
   SyntaxId syntax_;
   uint32_t next_call_id_ = 1;
+  // Serializes calls (synchronous and asynchronous) on the connection.
+  std::mutex call_mu_;
   uint16_t max_xmit_ = 0;
   bool bound_ = false;
 };

@@ -80,6 +80,22 @@ TEST_P(Loopback, FaultsBecomeWindowsErrors) {
   EXPECT_EQ(s.code(), HResult::FromWin32(1717));  // RPC_S_UNKNOWN_IF
 }
 
+TEST_P(Loopback, AsynchronousCalls) {
+  auto client = Client::Connect(binding_);
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->Bind(kEcho).ok());
+  std::vector<std::future<Result<std::vector<uint8_t>>>> calls;
+  for (uint8_t i = 0; i < 8; ++i) {
+    calls.push_back((*client)->CallAsync(0, std::vector<uint8_t>(100, i)));
+  }
+  for (uint8_t i = 0; i < 8; ++i) {
+    auto r = calls[i].get();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ((*r)[0], i);
+    EXPECT_EQ(r->size(), 101u);
+  }
+}
+
 TEST_P(Loopback, ManyClientsAtOnce) {
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < 16; ++i) {
