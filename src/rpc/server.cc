@@ -92,6 +92,7 @@ void Server::Serve(Socket socket, bool local, std::string secondary_address,
                         std::move(secondary_address));
   conn.SetLoopback(!local && socket.IsLoopbackPeer());
   conn.SetPackages(options_.packages);
+  conn.SetAssociationGroups(&groups_);
   if (auto peer = socket.Peer()) {
     conn.SetPeer(peer->uid, peer->gid, static_cast<uint32_t>(peer->pid));
   }

@@ -68,6 +68,7 @@ class Server {
     std::shared_ptr<std::atomic<bool>> done;
   };
 
+  AssociationGroups groups_;
   std::mutex mu_;
   std::list<Listener> listeners_;
   std::vector<std::thread> accept_threads_;

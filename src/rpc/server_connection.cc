@@ -33,6 +33,10 @@ ServerConnection::ServerConnection(const InterfaceRegistry* registry,
       max_xmit_(limits.max_recv_frag),
       max_recv_(limits.max_recv_frag) {}
 
+ServerConnection::~ServerConnection() {
+  if (groups_ && in_group_) groups_->Leave(assoc_group_id_);
+}
+
 // ==== Replies =============================================================
 
 bool ServerConnection::BindNak(uint32_t call_id, uint16_t reason,
@@ -212,7 +216,20 @@ bool ServerConnection::HandleBind(const Pdu& pdu,
   if (protocol_error) {
     return BindNak(call_id, kNakReasonNotSpecified, "bad contexts", out);
   }
-  assoc_group_id_ = body.assoc_group_id != 0 ? body.assoc_group_id : 0x53f0;
+  // Association groups: 0 starts one; a known id joins it; an unknown id
+  // is refused, as the group's context handles do not exist here.
+  if (body.assoc_group_id == 0) {
+    assoc_group_id_ = groups_ ? groups_->Create() : 0x53f0;
+    in_group_ = groups_ != nullptr;
+  } else if (groups_ && groups_->Join(body.assoc_group_id)) {
+    assoc_group_id_ = body.assoc_group_id;
+    in_group_ = true;
+  } else {
+    return BindNak(call_id, kNakReasonNotSpecified,
+                   "association group " + std::to_string(body.assoc_group_id) +
+                       " does not exist on this server",
+                   out);
+  }
   bound_ = true;
   Pdu ack;
   ack.header.type = PduType::kBindAck;

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "rpc/association_group.h"
 #include "rpc/interface.h"
 #include "rpc/pdu_codec.h"
 #include "rpc/security_package.h"
@@ -46,6 +47,13 @@ class ServerConnection {
  public:
   ServerConnection(const InterfaceRegistry* registry, ServerLimits limits,
                    bool local, std::string secondary_address);
+  ~ServerConnection();
+  ServerConnection(const ServerConnection&) = delete;
+  ServerConnection& operator=(const ServerConnection&) = delete;
+
+  // The server's association groups; without them each connection is its
+  // own group and binds naming a group are refused.
+  void SetAssociationGroups(AssociationGroups* groups) { groups_ = groups; }
 
   // The caller's credentials from the kernel, for ncalrpc connections.
   void SetPeer(uint32_t uid, uint32_t gid, uint32_t pid) {
@@ -140,6 +148,8 @@ class ServerConnection {
   } peer_;
   bool loopback_ = false;
   const SecurityPackageRegistry* packages_ = nullptr;
+  AssociationGroups* groups_ = nullptr;
+  bool in_group_ = false;
   // PFC_SUPPORT_HEADER_SIGN negotiated (not yet: no package signs headers).
   bool header_signing_ = false;
   std::map<uint32_t, AuthContext> auth_contexts_;

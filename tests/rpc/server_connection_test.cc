@@ -132,6 +132,49 @@ TEST_F(Server, Case2AuthLengthWithoutTrailer) {
   EXPECT_FALSE(open_);
 }
 
+// Association groups: 0 creates one, a known id joins it, an unknown id is
+// refused; the group ends with its last connection.
+TEST(AssociationGroupsTest, CreateJoinRefuse) {
+  InterfaceRegistry registry;
+  InterfaceRegistration r;
+  r.syntax = kEcho;
+  r.operations.push_back([](std::span<const uint8_t>, const CallContext&)
+                             -> Result<std::vector<uint8_t>> { return std::vector<uint8_t>{}; });
+  registry.Register(std::move(r));
+  AssociationGroups groups;
+  auto bind = [&](ServerConnection& c, uint32_t group) {
+    Pdu p;
+    p.header.type = PduType::kBind;
+    BindBody b;
+    b.max_xmit_frag = b.max_recv_frag = 4280;
+    b.assoc_group_id = group;
+    b.contexts.push_back({0, kEcho, {Ndr20Syntax()}});
+    p.body = b;
+    std::vector<std::vector<uint8_t>> out;
+    c.OnFragment(EncodePdu(p), out);
+    return *DecodePdu(out.at(0));
+  };
+  uint32_t id = 0;
+  {
+    ServerConnection first(&registry, ServerLimits{}, false, "");
+    first.SetAssociationGroups(&groups);
+    Pdu ack = bind(first, 0);
+    id = std::get<BindAckBody>(ack.body).assoc_group_id;
+    EXPECT_NE(id, 0u);
+    ServerConnection second(&registry, ServerLimits{}, false, "");
+    second.SetAssociationGroups(&groups);
+    EXPECT_EQ(std::get<BindAckBody>(bind(second, id).body).assoc_group_id, id);
+    ServerConnection stranger(&registry, ServerLimits{}, false, "");
+    stranger.SetAssociationGroups(&groups);
+    EXPECT_EQ(bind(stranger, id + 12345).header.type, PduType::kBindNak);
+    EXPECT_EQ(groups.size(), 1u);
+  }
+  EXPECT_EQ(groups.size(), 0u);
+  ServerConnection late(&registry, ServerLimits{}, false, "");
+  late.SetAssociationGroups(&groups);
+  EXPECT_EQ(bind(late, id).header.type, PduType::kBindNak);
+}
+
 // Case 3: no contexts in bind (bind_nak) and alter_context (proto_error).
 TEST_F(Server, Case3NoContexts) {
   auto r = Send(MakeBind({}));
