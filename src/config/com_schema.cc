@@ -90,7 +90,7 @@ constexpr SettingSpec kSettings[] = {
      "RPC at IDENTIFY"},
     {"ROTFlags", S::kAppId, "", K::kDword, 0, 1, "0", B::kIgnore, "R185",
      "1 lets any client see the server's ROT registrations"},
-    {"SRPTrustLevel", S::kAppId, "", K::kDword, 0, 0x40000, "0", B::kIgnore,
+    {"SRPTrustLevel", S::kAppId, "", K::kDwordChoice, 0, 0x40000, "0", B::kIgnore,
      "R132", "0 Disallowed or 0x40000 Unrestricted"},
     {"RemoteServerName", S::kAppId, "", K::kString, 0, 0, "", B::kIgnore,
      "R125", "machine to activate on by default"},
@@ -190,9 +190,19 @@ SettingValue InterpretSetting(const SettingSpec& spec, const RegValue* v) {
   };
   switch (spec.kind) {
     case SettingKind::kDword:
-    case SettingKind::kDwordFlags: {
+    case SettingKind::kDwordFlags:
+    case SettingKind::kDwordChoice: {
+      // Only REG_DWORD: a big-endian DWORD is another type (R163).
       auto d = v->AsDword();
-      if (!d.ok()) return fail(TypeProblem(spec, *v, "REG_DWORD"));
+      if (v->type != RegType::kDword || !d.ok()) {
+        return fail(TypeProblem(spec, *v, "REG_DWORD"));
+      }
+      if (spec.kind == SettingKind::kDwordChoice && *d != spec.min &&
+          *d != spec.max) {
+        return fail(std::string(spec.name) + " = " + std::to_string(*d) +
+                    " is neither " + std::to_string(spec.min) + " nor " +
+                    std::to_string(spec.max));
+      }
       if (spec.kind == SettingKind::kDword && (*d < spec.min || *d > spec.max)) {
         return fail(std::string(spec.name) + " = " + std::to_string(*d) +
                     " is outside " + std::to_string(spec.min) + ".." +
@@ -280,7 +290,8 @@ Result<RegValue> EncodeSetting(const SettingSpec& spec, std::string_view in) {
   };
   switch (spec.kind) {
     case SettingKind::kDword:
-    case SettingKind::kDwordFlags: {
+    case SettingKind::kDwordFlags:
+    case SettingKind::kDwordChoice: {
       uint32_t v = 0;
       std::string_view digits = in;
       int base = 10;

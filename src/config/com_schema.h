@@ -38,6 +38,7 @@ enum class SettingScope : uint8_t {
 enum class SettingKind : uint8_t {
   kDword,               // REG_DWORD within [min, max]
   kDwordFlags,          // REG_DWORD whose set bits lie within `max`
+  kDwordChoice,         // REG_DWORD equal to `min` or to `max`
   kYesNo,               // REG_SZ "Y"/"N", either case (EnableDCOM)
   kDisabledByNo,        // REG_SZ: on unless N, n, NO, No, no (SRP checks, R132)
   kSecurityDescriptor,  // REG_BINARY self-relative SD

@@ -208,9 +208,20 @@ Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
   }
 
   // ---- Impersonation level: CIS, Legacy, IDENTIFY (R19, R70, R73).
-  if (explicit_cis && process->imp_level != RPC_C_IMP_LEVEL_DEFAULT) {
-    out.imp_level = {process->imp_level, PolicySource::kProcess,
-                     "CoInitializeSecurity dwImpLevel"};
+  if (explicit_cis) {
+    // R68: an explicit CIS ignores the machine defaults. R18: DEFAULT is
+    // not allowed there; it is read as IDENTIFY and reported.
+    if (process->imp_level == RPC_C_IMP_LEVEL_DEFAULT) {
+      out.imp_level = {RPC_C_IMP_LEVEL_IDENTIFY, PolicySource::kProcess,
+                       "CoInitializeSecurity dwImpLevel DEFAULT, read as "
+                       "IDENTIFY (R18)"};
+      out.warnings.push_back(
+          "CoInitializeSecurity dwImpLevel may not be DEFAULT (R18); "
+          "IDENTIFY applies");
+    } else {
+      out.imp_level = {process->imp_level, PolicySource::kProcess,
+                       "CoInitializeSecurity dwImpLevel"};
+    }
   } else {
     SettingValue legacy = ole_kv.Read(Spec(SettingScope::kMachine, "LegacyImpersonationLevel"));
     if (legacy.valid) {
@@ -280,8 +291,12 @@ Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
     out.enable_dcom = dcom.flag;
     out.enable_dcom_source = PolicySource::kMachine;
   } else if (dcom.present) {
-    out.warnings.push_back(Origin(ole, "EnableDCOM") + " ignored: " +
-                           dcom.problem);
+    // A security switch that cannot be read fails closed: only "Y" or "y"
+    // turns DCOM on (R120).
+    out.enable_dcom = false;
+    out.enable_dcom_source = PolicySource::kMachine;
+    out.warnings.push_back(Origin(ole, "EnableDCOM") +
+                           " cannot be read, so DCOM is off: " + dcom.problem);
   }
   SettingValue hardening = hardening_kv.Read(Spec(SettingScope::kHardening,
                 "RequireIntegrityActivationAuthenticationLevel"));

@@ -109,7 +109,7 @@ Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
                                                const ProcessSecurity* process);
 
 // The AppID a class names (R159). REGDB_E_CLASSNOTREG when the class is
-// not registered; REGDB_E_READREGDB-class error when it names no valid AppID.
+// not registered; REGDB_E_INVALIDVALUE when it names no valid AppID.
 Result<Guid> AppIdForClsid(ReadTransaction& tx, const Guid& clsid);
 
 }  // namespace comsec::config

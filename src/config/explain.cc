@@ -12,12 +12,16 @@ using namespace security;  // NOLINT: this file reads the security layer
 
 constexpr HResult CO_E_SERVER_EXEC_FAILURE{0x80080005u};
 
-// The `comcfg perms` target that edits a descriptor setting.
+// The `comcfg perms` target that edits a descriptor setting. A machine
+// restriction is edited as the machine limit whatever its source: no grant
+// to an application can lift it (R119, R139).
 std::string PermsTarget(const DescriptorSetting& d, const std::string& which,
-                        const Guid& appid) {
+                        const Guid& appid, bool machine_limit) {
+  if (machine_limit) {
+    return which == "launch" ? "machine-launch-limit" : "machine-access-limit";
+  }
   switch (d.source) {
     case PolicySource::kAppId:
-      return which + " --appid " + appid.ToRegistryString();
     case PolicySource::kMachineDefault:
     case PolicySource::kBuiltIn:
       // An application with no descriptor of its own follows the default;
@@ -25,8 +29,6 @@ std::string PermsTarget(const DescriptorSetting& d, const std::string& which,
       return which + " --appid " + appid.ToRegistryString();
     case PolicySource::kMachine:
     case PolicySource::kPolicy:
-      return which == "launch" ? "machine-launch-limit"
-                               : "machine-access-limit";
     case PolicySource::kProcess:
       return "";
   }
@@ -70,12 +72,22 @@ bool CheckDescriptor(const char* name, const DescriptorSetting& d,
 
 std::string Remedy(const DescriptorSetting& d, const std::string& which,
                    const Guid& appid, const CheckStep& step,
-                   const std::string& principal) {
+                   const std::string& principal, bool machine_limit) {
   if (d.source == PolicySource::kProcess) {
     return "the server sets its access descriptor in CoInitializeSecurity; "
            "change the server's code";
   }
-  std::string target = PermsTarget(d, which, appid);
+  if (d.source == PolicySource::kPolicy) {
+    // R165: the policy override hides the Ole value, so editing that value
+    // would change nothing.
+    return "the restriction comes from the policy override " + d.origin +
+           "; change it with 'comcfg machine set policy:" +
+           (which == "launch" ? "MachineLaunchRestriction"
+                              : "MachineAccessRestriction") +
+           " SDDL' to grant " + principal + " " +
+           FormatComRights(step.requested);
+  }
+  std::string target = PermsTarget(d, which, appid, machine_limit);
   if (d.invalid) {
     return "replace the invalid descriptor, e.g. 'comcfg perms grant " +
            target + " --principal " + principal + " --rights " +
@@ -216,9 +228,10 @@ Decision Decide(const EffectivePolicy& policy, const AccessRequest& request) {
 
   const uint32_t rights = RequiredRights(request.operation, request.remote);
   Token anonymous = Token::Anonymous(token.logon(), false);
+  // An unauthenticated request, activation or call, is ANONYMOUS LOGON
+  // whatever identity it claims (R121, R124).
   const Token& subject =
-      activation && request.authn_level == RPC_C_AUTHN_LEVEL_NONE ? anonymous
-                                                                  : token;
+      request.authn_level == RPC_C_AUTHN_LEVEL_NONE ? anonymous : token;
 
   // 4. The machine-wide restriction, then the application's descriptor
   //    (R113, R119, R137, R139). C11: both decisions appear in every
@@ -231,13 +244,17 @@ Decision Decide(const EffectivePolicy& policy, const AccessRequest& request) {
       activation ? "machine launch restriction" : "machine access restriction",
       limit, subject, rights, d.steps);
   const std::string limit_remedy =
-      limit_ok ? "" : Remedy(limit, kind, policy.appid, d.steps.back(), principal);
+      limit_ok ? ""
+               : Remedy(limit, kind, policy.appid, d.steps.back(), principal,
+                        /*machine_limit=*/true);
   const DescriptorSetting& app = activation ? policy.launch : policy.access;
   const bool app_ok =
       CheckDescriptor(activation ? "launch permission" : "access permission",
                       app, subject, rights, d.steps);
   const std::string app_remedy =
-      app_ok ? "" : Remedy(app, kind, policy.appid, d.steps.back(), principal);
+      app_ok ? ""
+             : Remedy(app, kind, policy.appid, d.steps.back(), principal,
+                      /*machine_limit=*/false);
   if (!limit_ok || !app_ok) {
     std::string summary =
         !limit_ok ? std::string("the machine-wide ") + kind +

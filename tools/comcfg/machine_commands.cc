@@ -79,6 +79,7 @@ std::string SettingText(const SettingValue& v) {
   switch (v.spec->kind) {
     case SettingKind::kDword:
     case SettingKind::kDwordFlags:
+    case SettingKind::kDwordChoice:
       return std::to_string(v.dword);
     case SettingKind::kYesNo:
       return v.flag ? "Y" : "N";
