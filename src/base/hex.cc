@@ -1,5 +1,7 @@
 #include "base/hex.h"
 
+#include <cstdio>
+
 namespace comsec {
 
 std::string ToHex(std::span<const uint8_t> bytes) {
@@ -11,6 +13,12 @@ std::string ToHex(std::span<const uint8_t> bytes) {
     out[2 * i + 1] = kDigits[bytes[i] & 0xF];
   }
   return out;
+}
+
+std::string HexU32(uint32_t value) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%x", value);
+  return buf;
 }
 
 Result<std::vector<uint8_t>> FromHex(std::string_view text) {

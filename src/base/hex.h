@@ -13,6 +13,8 @@
 namespace comsec {
 
 std::string ToHex(std::span<const uint8_t> bytes);
+// "0x1f": a mask or code as Windows tools print it.
+std::string HexU32(uint32_t value);
 // Accepts upper or lower case; ignores whitespace, ':' and ',' separators so
 // that regedit's "01,00,04,80" and spaced dumps paste in. An odd number of
 // digits or any other character is an error naming its position.

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "base/hex.h"
 #include "security/sddl.h"
 
 namespace comsec::security {
@@ -28,12 +29,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     if (x != b[i]) return false;
   }
   return true;
-}
-
-std::string Hex(uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%x", v);
-  return buf;
 }
 
 }  // namespace
@@ -96,7 +91,7 @@ std::string FormatComRights(uint32_t mask) {
   uint32_t other = mask & ~kComRightsAll;
   if (other) {
     if (!out.empty()) out += ", ";
-    out += Hex(other);
+    out += HexU32(other);
   }
   return out.empty() ? "none" : out;
 }
@@ -158,7 +153,7 @@ std::vector<ComSdProblem> ValidateComSecurityDescriptor(
       std::string sddl = sddl_of();
       out.push_back({Severity::kError, "access-control-lists-for-com.md",
                      "ACE " + std::to_string(i) + " " + sddl + " has mask " +
-                         Hex(ace.mask) +
+                         HexU32(ace.mask) +
                          " without COM_RIGHTS_EXECUTE (0x1), which every "
                          "COM ACE must hold",
                      i});
@@ -169,7 +164,7 @@ std::vector<ComSdProblem> ValidateComSecurityDescriptor(
       out.push_back({Severity::kWarning, "R116",
                      "ACE " + std::to_string(i) + " " + sddl +
                          " also names rights COM does not define (" +
-                         Hex(mask & ~kComRightsAll) + "); they are ignored",
+                         HexU32(mask & ~kComRightsAll) + "); they are ignored",
                      i});
     }
     if ((mask & kComRightsAll) == COM_RIGHTS_EXECUTE) {

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdio>
 
+#include "base/hex.h"
 #include "security/access_mask.h"
 
 namespace comsec::security {
@@ -410,8 +411,7 @@ std::string FormatSddlSid(const Sid& sid, const SddlOptions& options) {
 }
 
 std::string FormatSddlRights(uint32_t mask, uint8_t ace_type) {
-  char hex[16];
-  std::snprintf(hex, sizeof hex, "0x%x", mask);
+  const std::string hex = HexU32(mask);
   if (mask == 0) return hex;
   if (ace_type == SYSTEM_MANDATORY_LABEL_ACE_TYPE) {
     if (mask & ~uint32_t{7}) return hex;
@@ -432,7 +432,7 @@ std::string FormatSddlRights(uint32_t mask, uint8_t ace_type) {
       covered |= c.value;
     }
   }
-  return covered == mask ? out : std::string(hex);
+  return covered == mask ? out : hex;
 }
 
 Result<std::string> FormatSddlAce(const Ace& ace, const SddlOptions& options) {

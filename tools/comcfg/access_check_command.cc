@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "base/hex.h"
 #include "comcfg/command.h"
 #include "comcfg/describe.h"
 #include "comcfg/caller.h"
@@ -42,18 +43,11 @@ int Run(const AccessCheckArgs& a, const Io& io) {
   if (a.json) {
     nlohmann::json j;
     j["allowed"] = r.allowed;
-    j["requested"] = "0x" + [&] {
-      char b[16];
-      std::snprintf(b, sizeof b, "%x", r.requested);
-      return std::string(b);
-    }();
+    j["requested"] = HexU32(r.requested);
     j["requested_rights"] = FormatComRights(r.requested);
-    char b[16];
-    std::snprintf(b, sizeof b, "0x%x", r.granted);
-    j["granted"] = b;
+    j["granted"] = HexU32(r.granted);
     j["granted_rights"] = FormatComRights(r.granted);
-    std::snprintf(b, sizeof b, "0x%x", r.missing());
-    j["missing"] = b;
+    j["missing"] = HexU32(r.missing());
     if (r.deciding_ace) {
       j["deciding_ace"] = {{"index", *r.deciding_ace}, {"sddl", deciding}};
     } else {
@@ -64,13 +58,11 @@ int Run(const AccessCheckArgs& a, const Io& io) {
     j["com_problems"] = ComProblemsJson(problems);
     io.out << j.dump(2) << "\n";
   } else {
-    char b[16];
     io.out << (r.allowed ? "allowed" : "denied") << "\n";
-    std::snprintf(b, sizeof b, "0x%x", r.requested);
-    io.out << "requested: " << b << " (" << FormatComRights(r.requested)
-           << ")\n";
-    std::snprintf(b, sizeof b, "0x%x", r.granted);
-    io.out << "granted: " << b << " (" << FormatComRights(r.granted) << ")\n";
+    io.out << "requested: " << HexU32(r.requested) << " ("
+           << FormatComRights(r.requested) << ")\n";
+    io.out << "granted: " << HexU32(r.granted) << " ("
+           << FormatComRights(r.granted) << ")\n";
     io.out << "deciding ACE: ";
     if (r.deciding_ace) io.out << *r.deciding_ace << " ";
     io.out << deciding << "\n";

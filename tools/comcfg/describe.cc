@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "base/hex.h"
 #include "security/sddl.h"
 #include "security/well_known_sids.h"
 
@@ -10,12 +11,6 @@ namespace comsec::comcfg {
 using namespace comsec::security;  // NOLINT: a tool file using its layer
 
 namespace {
-
-std::string Hex(uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%x", v);
-  return buf;
-}
 
 struct FlagName {
   uint32_t bit;
@@ -90,7 +85,7 @@ std::string JoinFlags(uint32_t value, const FlagName (&table)[N]) {
   }
   if (value & ~known) {
     if (!out.empty()) out += " | ";
-    out += Hex(value & ~known);
+    out += HexU32(value & ~known);
   }
   return out.empty() ? "0" : out;
 }
@@ -112,7 +107,7 @@ nlohmann::json AclJson(const SecurityDescriptor& sd, bool dacl) {
     a["type_value"] = ace.type;
     a["flags"] = ace.flags;
     a["flag_names"] = AceFlagNames(ace.flags);
-    a["mask"] = Hex(ace.mask);
+    a["mask"] = HexU32(ace.mask);
     a["rights"] = FormatSddlRights(ace.mask, ace.type);
     a["com_rights"] = FormatComRights(kComGenericMapping.Map(ace.mask));
     a["sid"] = SidJson(ace.sid);
@@ -151,7 +146,7 @@ void DescribeAcl(std::string& out, const SecurityDescriptor& sd, bool dacl) {
     out += "  [" + std::to_string(i) + "] " + AceSddlOrIndex(*acl, i) + "\n";
     out += "      " + AceTypeName(ace.type) + ", flags " +
            AceFlagNames(ace.flags) + "\n";
-    out += "      mask " + Hex(ace.mask);
+    out += "      mask " + HexU32(ace.mask);
     if (ace.IsAllow() || ace.IsDeny()) {
       out += " (COM: " + FormatComRights(kComGenericMapping.Map(ace.mask)) +
              ")";
@@ -205,7 +200,7 @@ std::string AceSddlOrIndex(const Acl& acl, size_t index) {
 
 std::string DescribeSecurityDescriptor(const SecurityDescriptor& sd) {
   std::string out;
-  out += "control: " + Hex(sd.control) + " (" + ControlFlagNames(sd.control) +
+  out += "control: " + HexU32(sd.control) + " (" + ControlFlagNames(sd.control) +
          ")\n";
   out += "owner: " + (sd.owner ? DescribeSid(*sd.owner) : "none") + "\n";
   out += "group: " + (sd.group ? DescribeSid(*sd.group) : "none") + "\n";
@@ -218,7 +213,7 @@ nlohmann::json SecurityDescriptorJson(const SecurityDescriptor& sd) {
   nlohmann::json j;
   auto sddl = FormatSddl(sd);
   if (sddl.ok()) j["sddl"] = *sddl;
-  j["control"] = Hex(sd.control);
+  j["control"] = HexU32(sd.control);
   j["control_flags"] = ControlFlagNames(sd.control);
   j["owner"] = sd.owner ? SidJson(*sd.owner) : nlohmann::json();
   j["group"] = sd.group ? SidJson(*sd.group) : nlohmann::json();
@@ -249,7 +244,7 @@ nlohmann::json TokenJson(const Token& token) {
   nlohmann::json groups = nlohmann::json::array();
   for (const SidAndAttributes& g : token.groups()) {
     nlohmann::json gj = SidJson(g.sid);
-    gj["attributes"] = Hex(g.attributes);
+    gj["attributes"] = HexU32(g.attributes);
     gj["deny_only"] = (g.attributes & SE_GROUP_USE_FOR_DENY_ONLY) != 0;
     gj["enabled"] = (g.attributes & SE_GROUP_ENABLED) != 0;
     groups.push_back(std::move(gj));
