@@ -94,7 +94,22 @@ inline constexpr HResult HRESULT_INSUFFICIENT_BUFFER{0x8007007Au};
 inline constexpr HResult HRESULT_NOT_FOUND{0x80070490u};
 // HRESULT_FROM_WIN32(ERROR_NO_SUCH_USER = 1317).
 inline constexpr HResult HRESULT_NO_SUCH_USER{0x80070525u};
+// HRESULT_FROM_WIN32(ERROR_USER_EXISTS = 1316, ERROR_GROUP_EXISTS = 1318).
+inline constexpr HResult HRESULT_USER_EXISTS{0x80070524u};
+inline constexpr HResult HRESULT_GROUP_EXISTS{0x80070526u};
+// HRESULT_FROM_WIN32(ERROR_LOGON_FAILURE = 1326).
+inline constexpr HResult HRESULT_LOGON_FAILURE{0x8007052Eu};
 // HRESULT_FROM_WIN32(ERROR_NO_SUCH_GROUP = 1319).
 inline constexpr HResult HRESULT_NO_SUCH_GROUP{0x80070527u};
+
+// Security-package failures (winerror.h SEC_E_*), as SSPI returns them.
+inline constexpr HResult SEC_E_UNSUPPORTED_FUNCTION{0x80090302u};
+inline constexpr HResult SEC_E_INTERNAL_ERROR{0x80090304u};
+inline constexpr HResult SEC_E_INVALID_TOKEN{0x80090308u};
+inline constexpr HResult SEC_E_LOGON_DENIED{0x8009030Cu};
+inline constexpr HResult SEC_E_NO_CREDENTIALS{0x8009030Eu};
+inline constexpr HResult SEC_E_MESSAGE_ALTERED{0x8009030Fu};
+inline constexpr HResult SEC_E_OUT_OF_SEQUENCE{0x80090310u};
+inline constexpr HResult SEC_E_ALGORITHM_MISMATCH{0x80090331u};
 
 }  // namespace comsec

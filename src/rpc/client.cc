@@ -43,6 +43,11 @@ Status Client::Bind(const SyntaxId& syntax, const ClientAuth* auth) {
     auth_ = *auth;
     ConnectionInfo info;
     info.local = local_;
+    info.auth_level = auth->level;
+    info.peer = binding_.ToString();
+    info.local_address = socket_.LocalDescription();
+    // Offer header signing, as Windows clients do ([MS-RPCE] 3.3.1.5.2.1).
+    p.header.pfc_flags |= PFC_SUPPORT_HEADER_SIGN;
     COMSEC_ASSIGN_OR_RETURN(auth_context_, auth->package->NewClientContext(info));
     COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> token, auth_context_->Initiate({}));
     p.auth = SecTrailer{auth->package->auth_type(), auth->level, 0, 0,

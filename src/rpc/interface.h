@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "security/token.h"
 #include "rpc/pdu.h"
 
 namespace comsec::rpc {
@@ -19,11 +20,19 @@ struct CallContext {
   uint32_t call_id = 0;
   uint16_t context_id = 0;
   uint16_t opnum = 0;
-  uint32_t authn_level = 1;  // RPC_C_AUTHN_LEVEL_NONE until packages exist
-  uint32_t authn_svc = 0;    // RPC_C_AUTHN_NONE until packages exist
+  // The association's level and package, as RpcBindingInqAuthClient
+  // reports them.
+  uint32_t authn_level = 1;  // RPC_C_AUTHN_LEVEL_NONE
+  uint32_t authn_svc = 0;    // RPC_C_AUTHN_NONE
+  // The protection this request actually had: authn_level, except for a
+  // request without a verifier on a CALL or PKT association (impacket sends
+  // those), which had CONNECT's. Minimum levels are enforced on this.
+  uint32_t protection_level = 1;
   bool local = false;        // ncalrpc (true) or TCP
   // The authenticated caller (C5), "" when unauthenticated.
   std::string principal;
+  // Its token for access checks; null when unauthenticated.
+  std::shared_ptr<const security::Token> token;
   // A TCP caller on this machine (a loopback peer address).
   bool loopback = false;
   // The kernel's word on an ncalrpc caller (SO_PEERCRED); empty on TCP.

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "security/token.h"
 
 namespace comsec::rpc {
 
@@ -35,6 +36,15 @@ inline constexpr uint8_t kAuthnLevelPktPrivacy = 6;
 // What a package may learn about the connection it authenticates.
 struct ConnectionInfo {
   bool local = false;  // ncalrpc
+  // The level the handshake asks for: a package refuses a negotiation that
+  // cannot deliver it (an NTLM peer dropping NEGOTIATE_SIGN, case 32).
+  uint8_t auth_level = kAuthnLevelConnect;
+  // The peer as logs name it ("127.0.0.1:50312", "ncalrpc pid 42 uid 0").
+  std::string peer;
+  // Client side: our own end in the same form, which is what the server
+  // sees as `peer` on a direct connection. NTLM uses the pair to tell a
+  // loopback logon from a reflected one (MS08-068).
+  std::string local_address;
   bool has_peer = false;
   uint32_t peer_uid = 0;
   uint32_t peer_gid = 0;
@@ -74,6 +84,9 @@ class SecurityContext {
   // The authenticated caller as the server reports it (C5): "DOMAIN\user",
   // "unix:NAME", or "NT AUTHORITY\ANONYMOUS LOGON".
   virtual std::string PeerName() const = 0;
+  // The caller's token once the server side completed (who access checks
+  // see); null on the client side.
+  virtual std::shared_ptr<const security::Token> PeerToken() const = 0;
 };
 
 class SecurityPackage {

@@ -91,6 +91,9 @@ void Server::Serve(Socket socket, bool local, std::string secondary_address,
   ServerConnection conn(registry_, options_.limits, local,
                         std::move(secondary_address));
   conn.SetLoopback(!local && socket.IsLoopbackPeer());
+  const std::string peer = socket.PeerDescription();
+  conn.SetPeerDescription(peer);
+  conn.SetLog(options_.log);
   conn.SetPackages(options_.packages);
   conn.SetAssociationGroups(&groups_);
   if (auto peer = socket.Peer()) {
@@ -111,7 +114,8 @@ void Server::Serve(Socket socket, bool local, std::string secondary_address,
     }
     if (!keep) {
       if (options_.log) {
-        options_.log("rpc: closing connection: " + conn.close_reason());
+        options_.log("rpc: closing connection from " + peer + ": " +
+                     conn.close_reason());
       }
       break;
     }

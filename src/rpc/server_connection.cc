@@ -235,6 +235,12 @@ bool ServerConnection::HandleBind(const Pdu& pdu,
   ack.header.type = PduType::kBindAck;
   ack.header.call_id = call_id;
   ack.header.pfc_flags = PFC_FIRST_FRAG | PFC_LAST_FRAG;
+  // [MS-RPCE] 3.3.1.5.2.1: header signing is offered in an authenticated
+  // bind and accepted by echoing the flag (case 27).
+  if (pdu.auth && (pdu.header.pfc_flags & PFC_SUPPORT_HEADER_SIGN)) {
+    header_signing_ = true;
+    ack.header.pfc_flags |= PFC_SUPPORT_HEADER_SIGN;
+  }
   BindAckBody b;
   b.max_xmit_frag = max_xmit_;
   b.max_recv_frag = max_recv_;
@@ -337,15 +343,18 @@ bool ServerConnection::HandleRequest(std::span<const uint8_t> fragment,
       pending_->auth_context_id = *bind_auth_context_;
       pending_->auth_type = a.type;
       pending_->auth_level = a.level;
+      pending_->unsigned_request = true;
     }
   } else if (!pending_ || pending_->call_id != h.call_id) {  // case 14
     return FaultAndClose(h.call_id, 0, nca_s_proto_error,
                          "continuation fragment for no call in progress", out);
   } else if (pending_->authenticated &&
-             (!pdu.auth || pdu.auth->auth_context_id != pending_->auth_context_id ||
-              pdu.auth->auth_level != pending_->auth_level ||
-              pdu.auth->auth_type != pending_->auth_type) &&
-             !(pending_->auth_level == kAuthnLevelConnect && !pdu.auth)) {
+             (pending_->unsigned_request
+                  ? pdu.auth.has_value()
+                  : (!pdu.auth ||
+                     pdu.auth->auth_context_id != pending_->auth_context_id ||
+                     pdu.auth->auth_level != pending_->auth_level ||
+                     pdu.auth->auth_type != pending_->auth_type))) {
     // Case 26: every fragment of a call carries the first one's verifier.
     return FaultAndClose(h.call_id, 0, nca_s_proto_error,
                          "a fragment's verifier differs from the call's first",
@@ -383,7 +392,9 @@ void ServerConnection::Dispatch(PendingCall call,
     const AuthContext& a = auth_contexts_.at(call.auth_context_id);
     cc.authn_level = a.level;
     cc.authn_svc = a.type;
+    cc.protection_level = call.unsigned_request ? kAuthnLevelConnect : a.level;
     cc.principal = a.context->PeerName();
+    cc.token = a.context->PeerToken();
   }
   cc.has_peer = peer_.known;
   cc.peer_uid = peer_.uid;
@@ -393,9 +404,16 @@ void ServerConnection::Dispatch(PendingCall call,
     Fault(call.call_id, call.context_id, nca_s_op_rng_error, true, out);
     return;
   }
-  if (cc.authn_level < iface.min_authn_level) {  // case 17
+  if (cc.protection_level < iface.min_authn_level) {  // case 17
     FaultAndClose(call.call_id, call.context_id, nca_s_fault_access_denied,
-                  "call below the interface's minimum authentication level",
+                  "call to interface " + ctx.abstract_syntax.uuid.ToString() +
+                      " opnum " + std::to_string(call.opnum) + " by " +
+                      (cc.principal.empty() ? "an unauthenticated caller"
+                                            : cc.principal) +
+                      " at authentication level " +
+                      std::to_string(cc.protection_level) +
+                      ", below the interface's minimum " +
+                      std::to_string(iface.min_authn_level),
                   out);
     *close = true;
     return;
@@ -482,9 +500,11 @@ void ServerConnection::Dispatch(PendingCall call,
 // created with; a request is dispatched only under a complete context whose
 // type and level its verifier repeats (Badlock, CVE-2021-1678 lessons).
 
-ConnectionInfo ServerConnection::Info() const {
+ConnectionInfo ServerConnection::Info(uint8_t auth_level) const {
   ConnectionInfo i;
   i.local = local_;
+  i.auth_level = auth_level;
+  i.peer = peer_description_;
   i.has_peer = peer_.known;
   i.peer_uid = peer_.uid;
   i.peer_gid = peer_.gid;
@@ -536,7 +556,7 @@ bool ServerConnection::StepAuth(const Pdu& pdu, bool bind,
                     "more than " + std::to_string(limits_.max_auth_contexts) +
                         " authentication contexts");
     }
-    auto context = package->NewServerContext(Info());
+    auto context = package->NewServerContext(Info(t.auth_level));
     if (!context.ok()) {
       return refuse(kNakAuthenticationTypeNotRecognized, nca_s_fault_sec_pkg_error,
                     std::string(context.status().message()));
@@ -608,11 +628,22 @@ bool ServerConnection::CheckRequestAuth(std::span<const uint8_t> fragment,
     return true;
   }
   if (!pdu.auth) {
-    // Case 18: only a CONNECT-level association may omit verifiers.
-    if (bind_auth_context_ &&
-        auth_contexts_.at(*bind_auth_context_).level == kAuthnLevelConnect &&
-        auth_contexts_.at(*bind_auth_context_).context->IsComplete()) {
-      return true;
+    // Case 18: at PKT_INTEGRITY and PKT_PRIVACY every request carries a
+    // verifier. A CONNECT association needs none; at CALL and PKT impacket
+    // omits them, and such a request is served as what it is, a
+    // CONNECT-level call (Dispatch enforces minimum levels on that).
+    if (bind_auth_context_) {
+      const AuthContext& a = auth_contexts_.at(*bind_auth_context_);
+      if (a.context->IsComplete() && a.level <= kAuthnLevelPkt) {
+        if (a.level > kAuthnLevelConnect && !warned_unsigned_ && log_) {
+          warned_unsigned_ = true;
+          log_("rpc: " + peer_description_ + " (" + a.context->PeerName() +
+               ") bound at level " + std::to_string(a.level) +
+               " sends requests without a verifier; they are served as "
+               "CONNECT-level calls");
+        }
+        return true;
+      }
     }
     return FaultAndClose(h.call_id, req.context_id, nca_s_fault_access_denied,
                          "request without a verifier on an authenticated "
@@ -657,7 +688,8 @@ bool ServerConnection::CheckRequestAuth(std::span<const uint8_t> fragment,
 
 Result<std::vector<uint8_t>> ServerConnection::EncodeResponse(
     Pdu& pdu, const PendingCall& call) {
-  if (!call.authenticated || call.auth_level < kAuthnLevelCall) {
+  if (!call.authenticated || call.auth_level < kAuthnLevelCall ||
+      call.unsigned_request) {
     return EncodePdu(pdu);
   }
   AuthContext& a = auth_contexts_.at(call.auth_context_id);

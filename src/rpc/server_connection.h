@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -60,6 +61,10 @@ class ServerConnection {
     peer_ = {true, uid, gid, pid};
   }
   void SetLoopback(bool loopback) { loopback_ = loopback; }
+  // Where notable events (not rejections: those are close_reason) go.
+  void SetLog(std::function<void(const std::string&)> log) { log_ = std::move(log); }
+  // How logs name the peer ("127.0.0.1:50312").
+  void SetPeerDescription(std::string peer) { peer_description_ = std::move(peer); }
   // The security packages this server offers; null offers none, and any
   // verifier in a bind is refused with reason 8.
   void SetPackages(const SecurityPackageRegistry* packages) {
@@ -88,6 +93,9 @@ class ServerConnection {
     uint32_t auth_context_id = 0;
     uint8_t auth_type = 0;
     uint8_t auth_level = 0;
+    // A request without a verifier on a CALL or PKT association: it had
+    // only CONNECT's protection.
+    bool unsigned_request = false;
     std::array<uint8_t, 4> drep{};
   };
 
@@ -97,7 +105,7 @@ class ServerConnection {
     std::unique_ptr<SecurityContext> context;
   };
 
-  ConnectionInfo Info() const;
+  ConnectionInfo Info(uint8_t auth_level) const;
   bool HandleAuth3(const Pdu& pdu, std::vector<std::vector<uint8_t>>& out);
   // Starts or continues the handshake a bind or alter_context carries;
   // returns the reply verifier, or false after answering and closing.
@@ -147,10 +155,17 @@ class ServerConnection {
     uint32_t uid = 0, gid = 0, pid = 0;
   } peer_;
   bool loopback_ = false;
+  std::string peer_description_;
+  std::function<void(const std::string&)> log_;
+  // Logged once per connection: a client sends unsigned requests at CALL
+  // or PKT.
+  bool warned_unsigned_ = false;
   const SecurityPackageRegistry* packages_ = nullptr;
   AssociationGroups* groups_ = nullptr;
   bool in_group_ = false;
-  // PFC_SUPPORT_HEADER_SIGN negotiated (not yet: no package signs headers).
+  // PFC_SUPPORT_HEADER_SIGN negotiated: an authenticated bind asked for it
+  // and the bind_ack echoed it ([MS-RPCE] 3.3.1.5.2.1). NTLM signs the
+  // whole PDU, header included, whatever is negotiated.
   bool header_signing_ = false;
   std::map<uint32_t, AuthContext> auth_contexts_;
   // The context the bind established; requests without a verifier use it

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "security/unix_identity.h"
+
 namespace comsec::auth {
 namespace {
 
@@ -20,6 +22,7 @@ class LocalContext : public rpc::SecurityContext {
                     "not a local-package token");
     }
     complete_ = true;
+    token_ = MakeToken();
     return std::vector<uint8_t>(kLocalToken.begin(), kLocalToken.end());
   }
   Result<std::vector<uint8_t>> Initiate(std::span<const uint8_t> token) override {
@@ -63,9 +66,30 @@ class LocalContext : public rpc::SecurityContext {
     return "uid:" + std::to_string(connection_.peer_uid);
   }
 
+  std::shared_ptr<const security::Token> PeerToken() const override {
+    return token_;
+  }
+
  private:
+  // The kernel's uid and the system's group database make the token; a
+  // uid without a passwd entry keeps its primary gid from the kernel.
+  std::shared_ptr<const security::Token> MakeToken() const {
+    security::UnixIdentity id;
+    auto found = security::LookupUnixUser(connection_.peer_uid);
+    if (found.ok()) {
+      id = std::move(*found);
+    } else {
+      id.uid = connection_.peer_uid;
+      id.gids = {connection_.peer_gid};
+      id.group_names = {""};
+    }
+    return std::make_shared<const security::Token>(
+        security::TokenForUnixIdentity(id, security::UnixTokenOptions{}));
+  }
+
   rpc::ConnectionInfo connection_;
   bool complete_ = false;
+  std::shared_ptr<const security::Token> token_;
 };
 
 Status NotLocal() {

@@ -60,6 +60,10 @@ class Socket {
   bool PeerClosed() const;
   // True when a TCP peer's address is 127.0.0.0/8 or ::1.
   bool IsLoopbackPeer() const;
+  // "127.0.0.1:50312", "[::1]:50312", or "ncalrpc pid 42 uid 1000".
+  std::string PeerDescription() const;
+  // Our end as the peer's PeerDescription() names it.
+  std::string LocalDescription() const;
   void ShutdownBoth();
 
  private:

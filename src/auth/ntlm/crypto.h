@@ -1,0 +1,47 @@
+// The primitives NTLM needs ([MS-NLMP] 6): MD4 and RC4, which OpenSSL 3
+// keeps only in its legacy provider, are implemented here and checked
+// against their RFC test vectors; MD5 and HMAC-MD5 come from OpenSSL.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+
+namespace comsec::auth::ntlm {
+
+using Digest16 = std::array<uint8_t, 16>;
+
+// RFC 1320.
+Digest16 Md4(std::span<const uint8_t> data);
+// RFC 1321, over the concatenation of `parts`.
+Digest16 Md5(std::initializer_list<std::span<const uint8_t>> parts);
+// RFC 2104 HMAC-MD5 over the concatenation of `parts`.
+Digest16 HmacMd5(std::span<const uint8_t> key,
+                 std::initializer_list<std::span<const uint8_t>> parts);
+
+// RC4 as a stream: each Apply continues the key stream, which is what
+// NTLM's sealing handles need ([MS-NLMP] 3.4.3: one handle per direction
+// for the whole session).
+class Rc4 {
+ public:
+  Rc4() = default;
+  explicit Rc4(std::span<const uint8_t> key) { Reset(key); }
+  void Reset(std::span<const uint8_t> key);
+  // XORs the key stream into `data` in place.
+  void Apply(std::span<uint8_t> data);
+
+ private:
+  std::array<uint8_t, 256> s_{};
+  uint8_t i_ = 0;
+  uint8_t j_ = 0;
+};
+
+// Fills `out` from OpenSSL's CSPRNG; aborts if it cannot (no key material
+// is ever made from a weaker source).
+void RandomBytes(std::span<uint8_t> out);
+
+// Constant-time comparison of equal-length secrets.
+bool SecretEquals(std::span<const uint8_t> a, std::span<const uint8_t> b);
+
+}  // namespace comsec::auth::ntlm

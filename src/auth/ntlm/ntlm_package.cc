@@ -1,0 +1,487 @@
+#include "auth/ntlm/ntlm_package.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <mutex>
+
+#include "auth/ntlm/messages.h"
+#include "auth/ntlm/ntlmv2.h"
+#include "auth/ntlm/session_security.h"
+#include "config/accounts.h"
+#include "security/token.h"
+
+namespace comsec::auth::ntlm {
+namespace {
+
+// What comsec's NTLM speaks ([MS-NLMP] 2.2.2.5); anything else a client
+// asks for is dropped from the CHALLENGE.
+constexpr uint32_t kSupportedFlags =
+    NTLMSSP_NEGOTIATE_UNICODE | NTLMSSP_REQUEST_TARGET | NTLMSSP_NEGOTIATE_SIGN |
+    NTLMSSP_NEGOTIATE_SEAL | NTLMSSP_NEGOTIATE_NTLM |
+    NTLMSSP_NEGOTIATE_ALWAYS_SIGN | NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY |
+    NTLMSSP_NEGOTIATE_TARGET_INFO | NTLMSSP_NEGOTIATE_VERSION |
+    NTLMSSP_NEGOTIATE_128 | NTLMSSP_NEGOTIATE_KEY_EXCH | NTLMSSP_NEGOTIATE_56;
+
+constexpr uint32_t kClientFlags =
+    NTLMSSP_NEGOTIATE_UNICODE | NTLMSSP_REQUEST_TARGET | NTLMSSP_NEGOTIATE_SIGN |
+    NTLMSSP_NEGOTIATE_SEAL | NTLMSSP_NEGOTIATE_NTLM |
+    NTLMSSP_NEGOTIATE_ALWAYS_SIGN | NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY |
+    NTLMSSP_NEGOTIATE_VERSION | NTLMSSP_NEGOTIATE_128 |
+    NTLMSSP_NEGOTIATE_KEY_EXCH | NTLMSSP_NEGOTIATE_56;
+
+Status Denied(std::string why) { return Status(SEC_E_LOGON_DENIED, std::move(why)); }
+
+bool IEquals(std::u16string_view a, std::u16string_view b) {
+  return ToUpper(a) == ToUpper(b);
+}
+
+// The flags a level needs from the negotiation (R4: CALL counts as PKT).
+Status CheckFlagsForLevel(uint32_t flags, uint8_t level, const char* who) {
+  auto missing = [&](const char* what) {
+    return Status(SEC_E_ALGORITHM_MISMATCH,
+                  std::string(who) + " did not negotiate " + what +
+                      ", which authentication level " + std::to_string(level) +
+                      " needs; refusing rather than continuing unprotected");
+  };
+  if (!(flags & NTLMSSP_NEGOTIATE_UNICODE)) return missing("NTLMSSP_NEGOTIATE_UNICODE");
+  if (!(flags & NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY)) {
+    return missing("NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY (NTLMv2 session security)");
+  }
+  if (level >= rpc::kAuthnLevelCall) {
+    if (!(flags & NTLMSSP_NEGOTIATE_SIGN)) return missing("NTLMSSP_NEGOTIATE_SIGN");
+    if (!(flags & NTLMSSP_NEGOTIATE_128)) return missing("NTLMSSP_NEGOTIATE_128 (128-bit keys)");
+  }
+  if (level >= rpc::kAuthnLevelPktPrivacy && !(flags & NTLMSSP_NEGOTIATE_SEAL)) {
+    return missing("NTLMSSP_NEGOTIATE_SEAL");
+  }
+  return Status::Ok();
+}
+
+// Signing and sealing of RPC PDUs: the whole PDU up to the auth_value is
+// signed, the stub and its padding are sealed ([MS-RPCE] 3.3.1.5.2.2).
+class Protection {
+ public:
+  Status Verify(std::span<uint8_t> pdu, size_t stub_begin, size_t stub_end,
+                uint8_t level, std::span<const uint8_t> signature) {
+    if (!session_) return Status(SEC_E_INTERNAL_ERROR, "NTLM handshake not complete");
+    if (signature.size() != kSignatureSize || pdu.size() < kSignatureSize ||
+        stub_end > pdu.size() - kSignatureSize || stub_begin > stub_end) {
+      return Status(SEC_E_MESSAGE_ALTERED, "NTLM verifier is truncated");
+    }
+    auto message = pdu.first(pdu.size() - kSignatureSize);
+    if (level >= rpc::kAuthnLevelPktPrivacy) {
+      return session_->UnsealAndVerify(
+          message, pdu.subspan(stub_begin, stub_end - stub_begin), signature);
+    }
+    return session_->Verify(message, signature);
+  }
+  Status Protect(std::span<uint8_t> pdu, size_t stub_begin, size_t stub_end,
+                 uint8_t level, std::span<uint8_t> signature) {
+    if (!session_) return Status(SEC_E_INTERNAL_ERROR, "NTLM handshake not complete");
+    if (signature.size() != kSignatureSize || pdu.size() < kSignatureSize ||
+        stub_end > pdu.size() - kSignatureSize || stub_begin > stub_end) {
+      return Status(SEC_E_INTERNAL_ERROR, "no room for the NTLM signature");
+    }
+    auto message = pdu.first(pdu.size() - kSignatureSize);
+    std::array<uint8_t, 16> sig;
+    if (level >= rpc::kAuthnLevelPktPrivacy) {
+      session_->SealAndSign(message, pdu.subspan(stub_begin, stub_end - stub_begin), sig);
+    } else {
+      session_->Sign(message, sig);
+    }
+    if (corrupt_after_ && signed_++ >= *corrupt_after_) sig[5] ^= 0x01;
+    std::memcpy(signature.data(), sig.data(), sig.size());
+    return Status::Ok();
+  }
+
+  std::optional<SessionSecurity> session_;
+  std::optional<uint32_t> corrupt_after_;
+  uint32_t signed_ = 0;
+};
+
+// ==== Server ================================================================
+
+class ServerContext : public rpc::SecurityContext {
+ public:
+  ServerContext(const ServerOptions& o, const rpc::ConnectionInfo& c,
+                const TestHooks& hooks)
+      : options_(o), connection_(c), hooks_(hooks) {
+    protection_.corrupt_after_ = hooks.corrupt_signature_after;
+  }
+
+  Result<std::vector<uint8_t>> Accept(std::span<const uint8_t> token) override {
+    Result<std::vector<uint8_t>> r = Status(SEC_E_INVALID_TOKEN, "unexpected NTLM message");
+    switch (state_) {
+      case State::kNegotiate:
+        r = OnNegotiate(token);
+        break;
+      case State::kAuthenticate:
+        r = OnAuthenticate(token);
+        break;
+      default:
+        break;
+    }
+    if (!r.ok()) {
+      state_ = State::kFailed;
+      if (options_.log) {
+        options_.log("ntlm: refused logon from " +
+                     (connection_.peer.empty() ? std::string("a peer") : connection_.peer) +
+                     (account_.empty() ? std::string() : " for account " + account_) +
+                     ": " + std::string(r.status().message()));
+      }
+    }
+    return r;
+  }
+  Result<std::vector<uint8_t>> Initiate(std::span<const uint8_t>) override {
+    return Status(E_UNEXPECTED, "server NTLM contexts do not initiate");
+  }
+  bool IsComplete() const override { return state_ == State::kDone; }
+  size_t SignatureSize() const override { return kSignatureSize; }
+  Status Verify(std::span<uint8_t> pdu, size_t b, size_t e, uint8_t level,
+                std::span<const uint8_t> sig) override {
+    return protection_.Verify(pdu, b, e, level, sig);
+  }
+  Status Protect(std::span<uint8_t> pdu, size_t b, size_t e, uint8_t level,
+                 std::span<uint8_t> sig) override {
+    return protection_.Protect(pdu, b, e, level, sig);
+  }
+  std::string PeerName() const override { return peer_name_; }
+  std::shared_ptr<const security::Token> PeerToken() const override { return token_; }
+
+ private:
+  enum class State { kNegotiate, kAuthenticate, kDone, kFailed };
+
+  Result<std::vector<uint8_t>> OnNegotiate(std::span<const uint8_t> token) {
+    COMSEC_ASSIGN_OR_RETURN(NegotiateMessage neg, NegotiateMessage::Decode(token));
+    negotiate_bytes_.assign(token.begin(), token.end());
+    uint32_t flags = (neg.flags & kSupportedFlags) | NTLMSSP_NEGOTIATE_TARGET_INFO |
+                     NTLMSSP_TARGET_TYPE_SERVER | NTLMSSP_REQUEST_TARGET |
+                     NTLMSSP_NEGOTIATE_NTLM;
+    flags &= ~hooks_.challenge_flags_removed;
+    COMSEC_RETURN_IF_ERROR(CheckFlagsForLevel(flags, connection_.auth_level, "the client"));
+    domain_ = options_.accounts ? options_.accounts->DomainName() : "";
+    const std::string computer =
+        options_.computer_name.empty() ? config::NetbiosComputerName() : options_.computer_name;
+    if (domain_.empty()) domain_ = computer;
+    AvPairs info;
+    info.SetString(AvId::kNbDomainName, Utf8ToUtf16(domain_));
+    info.SetString(AvId::kNbComputerName, Utf8ToUtf16(computer));
+    info.SetString(AvId::kDnsDomainName, Utf8ToUtf16(options_.dns_domain_name.empty()
+                                                         ? domain_
+                                                         : options_.dns_domain_name));
+    info.SetString(AvId::kDnsComputerName,
+                   Utf8ToUtf16(options_.dns_computer_name.empty() ? computer
+                                                                  : options_.dns_computer_name));
+    const uint64_t now = FileTimeNow();
+    std::vector<uint8_t> ts(8);
+    for (int i = 0; i < 8; ++i) ts[i] = uint8_t(now >> (8 * i));
+    info.Set(AvId::kTimestamp, std::move(ts));
+    ChallengeMessage chal;
+    chal.flags = flags;
+    chal.target_name = Utf8ToUtf16(domain_);
+    RandomBytes(chal.server_challenge);
+    chal.target_info = info.Encode();
+    chal.version = kOurVersion;
+    challenge_flags_ = flags;
+    server_challenge_ = chal.server_challenge;
+    challenge_bytes_ = chal.Encode();
+    state_ = State::kAuthenticate;
+    return challenge_bytes_;
+  }
+
+  Result<std::vector<uint8_t>> OnAuthenticate(std::span<const uint8_t> token) {
+    COMSEC_ASSIGN_OR_RETURN(AuthenticateMessage auth, AuthenticateMessage::Decode(token));
+    const uint32_t flags = auth.flags & challenge_flags_;
+    const bool anonymous =
+        auth.user.empty() && auth.nt_response.empty() &&
+        (auth.lm_response.empty() ||
+         (auth.lm_response.size() == 1 && auth.lm_response[0] == 0));
+    Digest16 key_exchange_key{};
+    if (anonymous) {
+      account_ = "NT AUTHORITY\\ANONYMOUS LOGON";
+      if (!options_.allow_anonymous) {
+        return Denied("anonymous (null session) logons are not allowed on this "
+                      "server; the client must authenticate");
+      }
+      token_ = std::make_shared<const security::Token>(
+          security::Token::Anonymous(security::LogonKind::kNetwork, false));
+      peer_name_ = "NT AUTHORITY\\ANONYMOUS LOGON";
+    } else {
+      account_ = Utf16ToUtf8(auth.domain) + "\\" + Utf16ToUtf8(auth.user);
+      COMSEC_ASSIGN_OR_RETURN(key_exchange_key, ValidateUser(auth, token));
+    }
+    COMSEC_RETURN_IF_ERROR(CheckFlagsForLevel(flags, connection_.auth_level, "the client"));
+    Digest16 exported = key_exchange_key;
+    if (flags & NTLMSSP_NEGOTIATE_KEY_EXCH) {
+      if (auth.encrypted_session_key.size() != 16) {
+        return Denied("key exchange negotiated but the EncryptedRandomSessionKey has " +
+                      std::to_string(auth.encrypted_session_key.size()) +
+                      " bytes (need 16)");
+      }
+      exported = DecryptSessionKey(
+          key_exchange_key, std::span<const uint8_t, 16>(auth.encrypted_session_key.data(), 16));
+    }
+    if (mic_required_) {
+      // The MIC binds all three messages: a relay that changed the
+      // NEGOTIATE's flags or stripped the MIC fails here (CVE-2019-1040).
+      if (!auth.mic) {
+        return Denied("the client's NTLMv2 response promises a MIC, but the "
+                      "AUTHENTICATE message has none (removed in transit?)");
+      }
+      std::vector<uint8_t> zeroed(token.begin(), token.end());
+      std::fill_n(zeroed.begin() + kMicOffset, 16, 0);
+      Digest16 mic = ComputeMic(exported, negotiate_bytes_, challenge_bytes_, zeroed);
+      if (!SecretEquals(mic, *auth.mic)) {
+        return Denied("the AUTHENTICATE message's MIC does not match the "
+                      "exchange (messages altered in transit)");
+      }
+    }
+    protection_.session_.emplace(exported, flags, /*client=*/false);
+    state_ = State::kDone;
+    return std::vector<uint8_t>{};
+  }
+
+  // Checks the NTLMv2 response against the account's hash; returns the key
+  // exchange key.
+  Result<Digest16> ValidateUser(const AuthenticateMessage& auth,
+                                std::span<const uint8_t> token) {
+    (void)token;
+    if (auth.nt_response.size() == 24 || auth.nt_response.empty()) {
+      return Denied(std::string("an LM or NTLMv1 response was offered; this server "
+                                "accepts NTLMv2 only") +
+                    (options_.allow_ntlmv1 ? " (allow_ntlmv1 is set, but comsec does "
+                                             "not implement NTLMv1)"
+                                           : ""));
+    }
+    if (!options_.accounts) return Denied("this server has no account database");
+    const std::u16string our_domain = Utf8ToUtf16(domain_);
+    if (!auth.domain.empty() && auth.domain != u"." && !IEquals(auth.domain, our_domain) &&
+        !IEquals(auth.domain, Utf8ToUtf16(options_.dns_domain_name)) &&
+        !IEquals(auth.domain, Utf8ToUtf16(config::NetbiosComputerName()))) {
+      return Denied("domain '" + Utf16ToUtf8(auth.domain) + "' is not this machine's "
+                    "account domain '" + domain_ + "'");
+    }
+    COMSEC_ASSIGN_OR_RETURN(auto record, options_.accounts->Lookup(Utf16ToUtf8(auth.user)));
+    if (!record) return Denied("unknown user '" + Utf16ToUtf8(auth.user) + "'");
+    if (record->disabled) return Denied("the account is disabled");
+    COMSEC_ASSIGN_OR_RETURN(ParsedNtlmV2Response v2, ParseNtlmV2Response(auth.nt_response));
+    const Digest16 key = NtOwfV2(record->nt_hash, auth.user, auth.domain);
+    Digest16 proof = HmacMd5(key, {server_challenge_, v2.blob});
+    if (!SecretEquals(proof, v2.nt_proof)) {
+      return Denied("wrong password (the NTLMv2 proof does not match the account's hash)");
+    }
+    if (IsReflectedChallenge(server_challenge_, connection_.peer)) {
+      return Denied("the AUTHENTICATE answers a challenge that a client in this "
+                    "process received: a reflected logon (MS08-068)");
+    }
+    COMSEC_ASSIGN_OR_RETURN(AvPairs pairs, AvPairs::Decode(v2.av_pairs));
+    if (auto f = pairs.Flags(); f && (*f & kAvFlagMicPresent)) mic_required_ = true;
+    if (const AvPair* ts = pairs.Find(AvId::kTimestamp)) {
+      (void)ts;  // freshness comes from our own one-time challenge
+    }
+    account_ = domain_ + "\\" + record->name;
+    peer_name_ = account_;
+    token_ = std::make_shared<const security::Token>(security::Token::ForAuthenticatedUser(
+        record->user_sid, record->group_sids, security::LogonKind::kNetwork));
+    return HmacMd5(key, {v2.nt_proof});  // SessionBaseKey = KeyExchangeKey (NTLMv2)
+  }
+
+  const ServerOptions& options_;
+  rpc::ConnectionInfo connection_;
+  TestHooks hooks_;
+  State state_ = State::kNegotiate;
+  std::string domain_;
+  uint32_t challenge_flags_ = 0;
+  std::array<uint8_t, 8> server_challenge_{};
+  std::vector<uint8_t> negotiate_bytes_;
+  std::vector<uint8_t> challenge_bytes_;
+  bool mic_required_ = false;
+  std::string account_;
+  std::string peer_name_;
+  std::shared_ptr<const security::Token> token_;
+  Protection protection_;
+};
+
+// ==== Client ================================================================
+
+class ClientContext : public rpc::SecurityContext {
+ public:
+  ClientContext(const ClientCredentials& c, const rpc::ConnectionInfo& info)
+      : creds_(c), connection_(info) {}
+
+  Result<std::vector<uint8_t>> Accept(std::span<const uint8_t>) override {
+    return Status(E_UNEXPECTED, "client NTLM contexts do not accept");
+  }
+  Result<std::vector<uint8_t>> Initiate(std::span<const uint8_t> token) override {
+    if (!sent_negotiate_) {
+      NegotiateMessage neg;
+      neg.flags = kClientFlags;
+      if (Anonymous()) neg.flags |= NTLMSSP_ANONYMOUS;
+      neg.version = kOurVersion;
+      negotiate_bytes_ = neg.Encode();
+      sent_negotiate_ = true;
+      return negotiate_bytes_;
+    }
+    if (complete_) return Status(SEC_E_INVALID_TOKEN, "NTLM handshake already complete");
+    return OnChallenge(token);
+  }
+  bool IsComplete() const override { return complete_; }
+  size_t SignatureSize() const override { return kSignatureSize; }
+  Status Verify(std::span<uint8_t> pdu, size_t b, size_t e, uint8_t level,
+                std::span<const uint8_t> sig) override {
+    return protection_.Verify(pdu, b, e, level, sig);
+  }
+  Status Protect(std::span<uint8_t> pdu, size_t b, size_t e, uint8_t level,
+                 std::span<uint8_t> sig) override {
+    return protection_.Protect(pdu, b, e, level, sig);
+  }
+  std::string PeerName() const override { return server_name_; }
+  std::shared_ptr<const security::Token> PeerToken() const override { return nullptr; }
+
+ private:
+  bool Anonymous() const {
+    return creds_.user.empty() && !creds_.password && !creds_.nt_hash;
+  }
+
+  Result<std::vector<uint8_t>> OnChallenge(std::span<const uint8_t> token) {
+    COMSEC_ASSIGN_OR_RETURN(ChallengeMessage chal, ChallengeMessage::Decode(token));
+    const uint32_t flags = chal.flags & (kClientFlags | NTLMSSP_ANONYMOUS);
+    // Case 32: never continue with less protection than the level needs.
+    COMSEC_RETURN_IF_ERROR(CheckFlagsForLevel(flags, connection_.auth_level, "the server"));
+    if (std::all_of(chal.server_challenge.begin(), chal.server_challenge.end(),
+                    [](uint8_t b) { return b == 0; })) {
+      return Status(SEC_E_INVALID_TOKEN, "the server's challenge is all zeros");
+    }
+    if (chal.target_info.empty()) {
+      return Status(SEC_E_INVALID_TOKEN,
+                    "the server's CHALLENGE has no target info, which NTLMv2 needs");
+    }
+    RememberReceivedChallenge(chal.server_challenge, connection_.local_address);
+    COMSEC_ASSIGN_OR_RETURN(AvPairs pairs, AvPairs::Decode(chal.target_info));
+    server_name_ = Utf16ToUtf8(chal.target_name);
+
+    AuthenticateMessage auth;
+    auth.flags = flags;
+    auth.workstation = Utf8ToUtf16(creds_.workstation.empty() ? config::NetbiosComputerName()
+                                                              : creds_.workstation);
+    auth.version = kOurVersion;
+    Digest16 key_exchange_key{};
+    if (Anonymous()) {
+      auth.lm_response = {0};
+    } else {
+      auth.user = Utf8ToUtf16(creds_.user);
+      auth.domain = Utf8ToUtf16(creds_.domain);
+      const Digest16 nt_hash =
+          creds_.nt_hash ? *creds_.nt_hash : NtHash(Utf8ToUtf16(creds_.password.value_or("")));
+      const Digest16 key = NtOwfV2(nt_hash, auth.user, auth.domain);
+      uint64_t timestamp = FileTimeNow();
+      const AvPair* ts = pairs.Find(AvId::kTimestamp);
+      if (ts) {
+        timestamp = 0;
+        for (int i = 0; i < 8; ++i) timestamp |= uint64_t{ts->value[i]} << (8 * i);
+      }
+      // Promise a MIC, so that a relay cannot strip it (CVE-2019-1040).
+      uint32_t av_flags = pairs.Flags().value_or(0) | kAvFlagMicPresent;
+      std::vector<uint8_t> fv(4);
+      for (int i = 0; i < 4; ++i) fv[i] = uint8_t(av_flags >> (8 * i));
+      pairs.Set(AvId::kFlags, std::move(fv));
+      Challenge8 client_challenge;
+      RandomBytes(client_challenge);
+      auto blob = MakeNtlmV2Blob(timestamp, client_challenge, pairs.Encode());
+      NtlmV2Result v2 = ComputeNtlmV2(key, chal.server_challenge, client_challenge, blob);
+      auth.nt_response = std::move(v2.nt_response);
+      // [MS-NLMP] 3.1.5.1.2: with a server timestamp the LMv2 response is zeros.
+      auth.lm_response = ts ? std::vector<uint8_t>(24, 0) : std::move(v2.lm_response);
+      key_exchange_key = v2.session_base_key;
+    }
+    Digest16 exported = key_exchange_key;
+    if (flags & NTLMSSP_NEGOTIATE_KEY_EXCH) {
+      RandomBytes(exported);
+      Digest16 enc = EncryptSessionKey(key_exchange_key, exported);
+      auth.encrypted_session_key.assign(enc.begin(), enc.end());
+    }
+    std::vector<uint8_t> bytes = auth.Encode(/*with_mic=*/true);
+    Digest16 mic = ComputeMic(exported, negotiate_bytes_, token, bytes);
+    std::copy(mic.begin(), mic.end(), bytes.begin() + kMicOffset);
+    protection_.session_.emplace(exported, flags, /*client=*/true);
+    complete_ = true;
+    return bytes;
+  }
+
+  ClientCredentials creds_;
+  rpc::ConnectionInfo connection_;
+  bool sent_negotiate_ = false;
+  bool complete_ = false;
+  std::vector<uint8_t> negotiate_bytes_;
+  std::string server_name_;
+  Protection protection_;
+};
+
+// ==== Reflection registry ===================================================
+
+struct ReceivedChallenge {
+  std::array<uint8_t, 8> challenge;
+  std::string local_address;
+  std::chrono::steady_clock::time_point when;
+};
+struct ReceivedChallenges {
+  std::mutex mu;
+  std::deque<ReceivedChallenge> recent;
+};
+
+ReceivedChallenges& Received() {
+  static ReceivedChallenges r;
+  return r;
+}
+
+// A handshake completes within this; older challenges cannot be answered.
+constexpr auto kChallengeLifetime = std::chrono::minutes(5);
+constexpr size_t kMaxRemembered = 4096;
+
+}  // namespace
+
+void RememberReceivedChallenge(const std::array<uint8_t, 8>& challenge,
+                               const std::string& client_local_address) {
+  auto& r = Received();
+  std::lock_guard<std::mutex> lock(r.mu);
+  const auto now = std::chrono::steady_clock::now();
+  while (!r.recent.empty() && (r.recent.size() >= kMaxRemembered ||
+                               now - r.recent.front().when > kChallengeLifetime)) {
+    r.recent.pop_front();
+  }
+  r.recent.push_back({challenge, client_local_address, now});
+}
+
+bool IsReflectedChallenge(const std::array<uint8_t, 8>& challenge,
+                          const std::string& server_peer_address) {
+  auto& r = Received();
+  std::lock_guard<std::mutex> lock(r.mu);
+  const auto now = std::chrono::steady_clock::now();
+  return std::any_of(r.recent.begin(), r.recent.end(), [&](const ReceivedChallenge& e) {
+    return e.challenge == challenge && now - e.when <= kChallengeLifetime &&
+           (e.local_address.empty() || e.local_address != server_peer_address);
+  });
+}
+
+NtlmPackage::NtlmPackage(ServerOptions server) : server_(std::move(server)) {}
+NtlmPackage::NtlmPackage(ClientCredentials client) : client_(std::move(client)) {}
+
+Result<std::unique_ptr<rpc::SecurityContext>> NtlmPackage::NewServerContext(
+    const rpc::ConnectionInfo& connection) {
+  if (!server_) {
+    return Status(SEC_E_NO_CREDENTIALS, "this NTLM package has no server configuration");
+  }
+  return std::unique_ptr<rpc::SecurityContext>(new ServerContext(*server_, connection, hooks_));
+}
+
+Result<std::unique_ptr<rpc::SecurityContext>> NtlmPackage::NewClientContext(
+    const rpc::ConnectionInfo& connection) {
+  if (!client_) {
+    return Status(SEC_E_NO_CREDENTIALS, "this NTLM package has no client credentials");
+  }
+  return std::unique_ptr<rpc::SecurityContext>(new ClientContext(*client_, connection));
+}
+
+}  // namespace comsec::auth::ntlm

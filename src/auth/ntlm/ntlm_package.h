@@ -1,0 +1,110 @@
+// The NTLM security package (RPC_C_AUTHN_WINNT, 10) for the DCE/RPC
+// runtime: NEGOTIATE in the bind, CHALLENGE in the bind_ack, AUTHENTICATE
+// in auth3 (or a second alter_context), then signing and sealing of every
+// PDU at PKT and above ([MS-RPCE] 3.3.1.5.2, [MS-NLMP]).
+//
+// Hardened by default: NTLMv2 only (LM and NTLMv1 responses are refused),
+// extended session security and 128-bit keys required, the MIC verified
+// whenever the client's MsvAvFlags promise one (a missing MIC then fails),
+// anonymous logons refused unless allowed, challenges our own client
+// received refused as reflections (MS08-068).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/ntlm/crypto.h"
+#include "rpc/security_package.h"
+#include "security/sid.h"
+
+namespace comsec::auth::ntlm {
+
+// A local account as the server validates it.
+struct AccountRecord {
+  std::string name;  // as stored (its case is what WhoAmI shows)
+  Digest16 nt_hash{};
+  security::Sid user_sid;
+  std::vector<security::Sid> group_sids;
+  bool disabled = false;
+};
+
+// Where the server finds accounts; config::AccountDatabase in production.
+class AccountSource {
+ public:
+  virtual ~AccountSource() = default;
+  // The machine domain's NetBIOS name.
+  virtual std::string DomainName() const = 0;
+  // nullopt when there is no such account; an error when the database
+  // could not be read (the logon then fails closed).
+  virtual Result<std::optional<AccountRecord>> Lookup(std::string_view user) = 0;
+};
+
+struct ServerOptions {
+  AccountSource* accounts = nullptr;  // required for a server
+  // NetBIOS / DNS names announced in the CHALLENGE's target info.
+  std::string computer_name;  // default: config::NetbiosComputerName()
+  std::string dns_computer_name;
+  std::string dns_domain_name;
+  // Null sessions become ANONYMOUS LOGON only when this is set.
+  bool allow_anonymous = false;
+  // LM and NTLMv1 responses (LmCompatibilityLevel < 5). Not implemented:
+  // comsec refuses them even when set, and says so in the log.
+  bool allow_ntlmv1 = false;
+  // Called with a line for every refused logon (peer added by the caller).
+  std::function<void(const std::string&)> log;
+};
+
+struct ClientCredentials {
+  std::string user;    // empty with no password/hash: anonymous
+  std::string domain;  // empty: the server's domain
+  std::optional<std::string> password;
+  std::optional<Digest16> nt_hash;
+  std::string workstation;  // default: this machine's NetBIOS name
+};
+
+// Test hooks that make the package misbehave on purpose (a peer that an
+// attacker controls); never set in production.
+struct TestHooks {
+  // Flip a bit of every outgoing signature after this many (server side).
+  std::optional<uint32_t> corrupt_signature_after;
+  // Drop these flags from our CHALLENGE (server side).
+  uint32_t challenge_flags_removed = 0;
+};
+
+class NtlmPackage : public rpc::SecurityPackage {
+ public:
+  // A server-side package (it can also make client contexts if
+  // credentials are set later).
+  explicit NtlmPackage(ServerOptions server);
+  // A client-side package.
+  explicit NtlmPackage(ClientCredentials client);
+
+  uint8_t auth_type() const override { return rpc::RPC_C_AUTHN_WINNT; }
+  const char* name() const override { return "NTLM"; }
+  Result<std::unique_ptr<rpc::SecurityContext>> NewServerContext(
+      const rpc::ConnectionInfo& connection) override;
+  Result<std::unique_ptr<rpc::SecurityContext>> NewClientContext(
+      const rpc::ConnectionInfo& connection) override;
+
+  void set_test_hooks(TestHooks hooks) { hooks_ = hooks; }
+
+ private:
+  std::optional<ServerOptions> server_;
+  std::optional<ClientCredentials> client_;
+  TestHooks hooks_;
+};
+
+// Reflection defence (MS08-068): server challenges that clients in this
+// process received recently, with the client's own end of the connection
+// it received each on. A server refuses an AUTHENTICATE answering such a
+// challenge unless it arrived on that very connection (a direct loopback
+// logon): otherwise a peer passed our server's challenge to our client.
+void RememberReceivedChallenge(const std::array<uint8_t, 8>& challenge,
+                               const std::string& client_local_address);
+bool IsReflectedChallenge(const std::array<uint8_t, 8>& challenge,
+                          const std::string& server_peer_address);
+
+}  // namespace comsec::auth::ntlm

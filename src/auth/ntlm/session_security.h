@@ -1,0 +1,68 @@
+// Message integrity and confidentiality after an NTLM handshake ([MS-NLMP]
+// 3.4 with extended session security): per direction a signing key, an
+// RC4 sealing handle that runs for the whole session, and a sequence
+// number. A signature is Version (1) || Checksum (8) || SeqNum (4), the
+// checksum being the first 8 bytes of HMAC-MD5(SigningKey, SeqNum ||
+// message), RC4-encrypted with the sealing handle when key exchange was
+// negotiated.
+//
+// The receiver compares the whole signature with the one it computes for
+// its own next sequence number, so a replayed, reordered or altered PDU
+// fails; the first failure is final (the RPC runtime closes the
+// connection, and the RC4 streams could not resynchronise anyway).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+
+#include "auth/ntlm/crypto.h"
+#include "auth/ntlm/ntlmv2.h"
+#include "base/result.h"
+
+namespace comsec::auth::ntlm {
+
+inline constexpr size_t kSignatureSize = 16;
+
+class SessionSecurity {
+ public:
+  // `client` selects which direction is outgoing.
+  SessionSecurity(const Digest16& exported_session_key, uint32_t flags,
+                  bool client);
+
+  // Outgoing: signs `message`; at privacy first seals `to_seal` (a part of
+  // the message, which is signed as plaintext) in place. `message` must be
+  // the plaintext when signing; callers seal after copying it when the two
+  // overlap (see SealAndSign).
+  void Sign(std::span<const uint8_t> message, std::span<uint8_t, 16> signature);
+  // Seals `to_seal` in place, then signs `message` computed as it was before
+  // sealing. `to_seal` must lie inside `message`.
+  void SealAndSign(std::span<uint8_t> message, std::span<uint8_t> to_seal,
+                   std::span<uint8_t, 16> signature);
+
+  // Incoming: checks `signature` over `message`.
+  Status Verify(std::span<const uint8_t> message,
+                std::span<const uint8_t> signature);
+  // Unseals `sealed` (inside `message`) in place, then checks the signature
+  // over the now-plaintext message.
+  Status UnsealAndVerify(std::span<uint8_t> message, std::span<uint8_t> sealed,
+                         std::span<const uint8_t> signature);
+
+  uint32_t outgoing_sequence() const { return out_.seq; }
+  uint32_t incoming_sequence() const { return in_.seq; }
+
+ private:
+  struct Direction {
+    Digest16 sign_key{};
+    Rc4 seal;
+    uint32_t seq = 0;
+  };
+  void MakeSignature(Direction& d, std::span<const uint8_t> message,
+                     std::span<uint8_t, 16> out);
+
+  bool key_exch_;
+  Direction out_;
+  Direction in_;
+};
+
+}  // namespace comsec::auth::ntlm

@@ -1,0 +1,341 @@
+#include "config/accounts.h"
+
+#include <openssl/rand.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace comsec::config {
+namespace {
+
+constexpr uint32_t kFirstRid = 1000;
+
+KeyPath DomainKey() { return *KeyPath::Parse(kAccountDomainKey); }
+KeyPath UsersKey() { return DomainKey().Child("Users"); }
+KeyPath GroupsKey() { return DomainKey().Child("Groups"); }
+
+Status NoSuchUser(std::string_view name) {
+  return Status(HRESULT_NO_SUCH_USER,
+                "no account named '" + std::string(name) +
+                    "'; `comcfg user list` shows the accounts");
+}
+
+Status NoSuchGroup(std::string_view name) {
+  return Status(HRESULT_NO_SUCH_GROUP,
+                "no local group named '" + std::string(name) +
+                    "'; `comcfg group list` shows the groups");
+}
+
+Status NoDomain() {
+  return Status(HRESULT_NOT_FOUND,
+                "the store has no machine domain yet; `comcfg user add` "
+                "creates it");
+}
+
+Result<MachineDomain> ReadDomain(ReadTransaction& tx) {
+  COMSEC_ASSIGN_OR_RETURN(auto name, tx.GetValue(DomainKey(), "Name"));
+  COMSEC_ASSIGN_OR_RETURN(auto sid, tx.GetValue(DomainKey(), "Sid"));
+  if (!name || !sid) return NoDomain();
+  MachineDomain d;
+  COMSEC_ASSIGN_OR_RETURN(d.name, name->AsString());
+  COMSEC_ASSIGN_OR_RETURN(std::string sid_text, sid->AsString());
+  COMSEC_ASSIGN_OR_RETURN(d.sid, security::Sid::Parse(sid_text));
+  return d;
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return FoldCase(a) == FoldCase(b);
+}
+
+Result<std::vector<std::string>> Members(ReadTransaction& tx, const KeyPath& group) {
+  COMSEC_ASSIGN_OR_RETURN(auto v, tx.GetValue(group, "Members"));
+  if (!v) return std::vector<std::string>{};
+  return v->AsMultiString();
+}
+
+}  // namespace
+
+std::string NetbiosComputerName() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == 0) {
+    return "LOCALHOST";
+  }
+  std::string name(host);
+  name = name.substr(0, name.find('.'));
+  if (name.size() > 15) name.resize(15);
+  for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return name;
+}
+
+Status AccountDatabase::CheckName(std::string_view name, const char* what) const {
+  // Windows refuses these characters in account names ("\"/\\[]:;|=,+*?<>@").
+  static constexpr std::string_view kBad = "\"/\\[]:;|=,+*?<>@";
+  if (name.empty() || name.size() > 20) {
+    return InvalidArgument(std::string(what) + " names have 1 to 20 characters");
+  }
+  for (char c : name) {
+    if (kBad.find(c) != std::string_view::npos ||
+        static_cast<unsigned char>(c) < 0x20) {
+      return InvalidArgument(std::string(what) + " name '" + std::string(name) +
+                             "' contains '" + std::string(1, c) +
+                             "', which Windows does not allow");
+    }
+  }
+  if (name.find_first_not_of('.') == std::string_view::npos) {
+    return InvalidArgument(std::string(what) + " names cannot be only periods");
+  }
+  return Status::Ok();
+}
+
+Result<MachineDomain> AccountDatabase::Domain() {
+  COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginRead());
+  return ReadDomain(*tx);
+}
+
+Result<MachineDomain> AccountDatabase::EnsureDomain(std::string_view default_name) {
+  COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginWrite());
+  auto existing = ReadDomain(tx->reader());
+  if (existing.ok()) return existing;
+  if (existing.status().code() != HRESULT_NOT_FOUND) return existing.status();
+  std::string name(default_name.substr(0, 15));
+  for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  uint32_t sub[3];
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(sub), sizeof sub) != 1) {
+    return Status(E_FAIL, "the random generator failed; no domain SID was made");
+  }
+  MachineDomain d{name, security::Sid(5, {21, sub[0], sub[1], sub[2]})};
+  COMSEC_RETURN_IF_ERROR(tx->SetValue(DomainKey(), RegValue::String("Name", d.name)));
+  COMSEC_RETURN_IF_ERROR(
+      tx->SetValue(DomainKey(), RegValue::String("Sid", d.sid.ToString())));
+  COMSEC_RETURN_IF_ERROR(tx->SetValue(DomainKey(), RegValue::Dword("NextRid", kFirstRid)));
+  COMSEC_RETURN_IF_ERROR(tx->CreateKey(UsersKey()));
+  COMSEC_RETURN_IF_ERROR(tx->CreateKey(GroupsKey()));
+  COMSEC_RETURN_IF_ERROR(tx->Commit());
+  return d;
+}
+
+Result<uint32_t> AccountDatabase::NextRid(WriteTransaction& tx) {
+  COMSEC_ASSIGN_OR_RETURN(auto v, tx.reader().GetValue(DomainKey(), "NextRid"));
+  uint32_t rid = kFirstRid;
+  if (v) {
+    COMSEC_ASSIGN_OR_RETURN(rid, v->AsDword());
+  }
+  COMSEC_RETURN_IF_ERROR(tx.SetValue(DomainKey(), RegValue::Dword("NextRid", rid + 1)));
+  return rid;
+}
+
+Status AccountDatabase::AddUser(std::string_view name, const NtHashBytes& nt_hash) {
+  COMSEC_RETURN_IF_ERROR(CheckName(name, "user"));
+  COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginWrite());
+  COMSEC_RETURN_IF_ERROR(ReadDomain(tx->reader()).status());
+  const KeyPath key = UsersKey().Child(name);
+  COMSEC_ASSIGN_OR_RETURN(bool exists, tx->reader().KeyExists(key));
+  COMSEC_ASSIGN_OR_RETURN(bool group_exists,
+                          tx->reader().KeyExists(GroupsKey().Child(name)));
+  if (exists || group_exists) {
+    return Status(HRESULT_USER_EXISTS, "an account or group named '" +
+                                           std::string(name) + "' already exists");
+  }
+  COMSEC_ASSIGN_OR_RETURN(uint32_t rid, NextRid(*tx));
+  COMSEC_RETURN_IF_ERROR(tx->SetValue(key, RegValue::Dword("Rid", rid)));
+  COMSEC_RETURN_IF_ERROR(tx->SetValue(
+      key, RegValue::Binary("NtHash", std::vector<uint8_t>(nt_hash.begin(), nt_hash.end()))));
+  COMSEC_RETURN_IF_ERROR(tx->SetValue(key, RegValue::Dword("Disabled", 0)));
+  return tx->Commit();
+}
+
+Status AccountDatabase::SetNtHash(std::string_view name, const NtHashBytes& nt_hash) {
+  COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginWrite());
+  const KeyPath key = UsersKey().Child(name);
+  COMSEC_ASSIGN_OR_RETURN(bool exists, tx->reader().KeyExists(key));
+  if (!exists) return NoSuchUser(name);
+  COMSEC_RETURN_IF_ERROR(tx->SetValue(
+      key, RegValue::Binary("NtHash", std::vector<uint8_t>(nt_hash.begin(), nt_hash.end()))));
+  return tx->Commit();
+}
+
+Status AccountDatabase::SetDisabled(std::string_view name, bool disabled) {
+  COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginWrite());
+  const KeyPath key = UsersKey().Child(name);
+  COMSEC_ASSIGN_OR_RETURN(bool exists, tx->reader().KeyExists(key));
+  if (!exists) return NoSuchUser(name);
+  COMSEC_RETURN_IF_ERROR(tx->SetValue(key, RegValue::Dword("Disabled", disabled ? 1 : 0)));
+  return tx->Commit();
+}
+
+Status AccountDatabase::DeleteUser(std::string_view name) {
+  COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginWrite());
+  const KeyPath key = UsersKey().Child(name);
+  COMSEC_ASSIGN_OR_RETURN(bool exists, tx->reader().KeyExists(key));
+  if (!exists) return NoSuchUser(name);
+  // Remove the account from every group so that a later account of the
+  // same name does not inherit its memberships.
+  COMSEC_ASSIGN_OR_RETURN(auto groups, tx->reader().ReadKey(GroupsKey()));
+  for (const std::string& g : groups.subkeys) {
+    const KeyPath gk = GroupsKey().Child(g);
+    COMSEC_ASSIGN_OR_RETURN(auto members, Members(tx->reader(), gk));
+    auto end = std::remove_if(members.begin(), members.end(),
+                              [&](const std::string& m) { return IEquals(m, name); });
+    if (end != members.end()) {
+      members.erase(end, members.end());
+      COMSEC_RETURN_IF_ERROR(tx->SetValue(gk, RegValue::MultiString("Members", members)));
+    }
+  }
+  COMSEC_RETURN_IF_ERROR(tx->DeleteKey(key));
+  return tx->Commit();
+}
+
+Result<std::optional<Account>> AccountDatabase::FindUser(std::string_view name) {
+  if (!CheckName(name, "user").ok()) return std::optional<Account>();
+  COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginRead());
+  auto domain = ReadDomain(*tx);
+  if (!domain.ok()) {
+    if (domain.status().code() == HRESULT_NOT_FOUND) return std::optional<Account>();
+    return domain.status();
+  }
+  const KeyPath key = UsersKey().Child(name);
+  COMSEC_ASSIGN_OR_RETURN(auto values, tx->ReadValues(key));
+  if (!values) return std::optional<Account>();
+  Account a;
+  COMSEC_ASSIGN_OR_RETURN(auto contents, tx->ReadKey(key));
+  a.name = contents.name;
+  for (const RegValue& v : *values) {
+    if (IEquals(v.name, "Rid")) {
+      COMSEC_ASSIGN_OR_RETURN(a.rid, v.AsDword());
+    } else if (IEquals(v.name, "NtHash")) {
+      if (v.type != RegType::kBinary || v.data.size() != 16) {
+        return Status(E_INVALIDARG, "account '" + a.name +
+                                        "' has a malformed NtHash; reset it with "
+                                        "`comcfg user passwd`");
+      }
+      std::copy(v.data.begin(), v.data.end(), a.nt_hash.begin());
+    } else if (IEquals(v.name, "Disabled")) {
+      COMSEC_ASSIGN_OR_RETURN(uint32_t d, v.AsDword());
+      a.disabled = d != 0;
+    }
+  }
+  if (a.rid == 0) {
+    return Status(E_INVALIDARG, "account '" + a.name + "' has no Rid");
+  }
+  a.sid = domain->sid.WithRid(a.rid);
+  COMSEC_ASSIGN_OR_RETURN(auto groups, tx->ReadKey(GroupsKey()));
+  for (const std::string& g : groups.subkeys) {
+    const KeyPath gk = GroupsKey().Child(g);
+    COMSEC_ASSIGN_OR_RETURN(auto members, Members(*tx, gk));
+    if (std::none_of(members.begin(), members.end(),
+                     [&](const std::string& m) { return IEquals(m, name); })) {
+      continue;
+    }
+    COMSEC_ASSIGN_OR_RETURN(auto rid, tx->GetValue(gk, "Rid"));
+    if (!rid) continue;
+    COMSEC_ASSIGN_OR_RETURN(uint32_t r, rid->AsDword());
+    a.groups.emplace_back(g, domain->sid.WithRid(r));
+  }
+  return std::optional<Account>(std::move(a));
+}
+
+Result<std::vector<Account>> AccountDatabase::ListUsers() {
+  std::vector<std::string> names;
+  {
+    COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginRead());
+    COMSEC_ASSIGN_OR_RETURN(bool exists, tx->KeyExists(UsersKey()));
+    if (!exists) return std::vector<Account>{};
+    COMSEC_ASSIGN_OR_RETURN(auto users, tx->ReadKey(UsersKey()));
+    names = users.subkeys;
+  }
+  std::vector<Account> out;
+  for (const std::string& n : names) {
+    COMSEC_ASSIGN_OR_RETURN(auto a, FindUser(n));
+    if (a) out.push_back(std::move(*a));
+  }
+  return out;
+}
+
+Status AccountDatabase::AddGroup(std::string_view name) {
+  COMSEC_RETURN_IF_ERROR(CheckName(name, "group"));
+  COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginWrite());
+  COMSEC_RETURN_IF_ERROR(ReadDomain(tx->reader()).status());
+  const KeyPath key = GroupsKey().Child(name);
+  COMSEC_ASSIGN_OR_RETURN(bool exists, tx->reader().KeyExists(key));
+  COMSEC_ASSIGN_OR_RETURN(bool user_exists, tx->reader().KeyExists(UsersKey().Child(name)));
+  if (exists || user_exists) {
+    return Status(HRESULT_GROUP_EXISTS, "an account or group named '" +
+                                            std::string(name) + "' already exists");
+  }
+  COMSEC_ASSIGN_OR_RETURN(uint32_t rid, NextRid(*tx));
+  COMSEC_RETURN_IF_ERROR(tx->SetValue(key, RegValue::Dword("Rid", rid)));
+  COMSEC_RETURN_IF_ERROR(tx->SetValue(key, RegValue::MultiString("Members", {})));
+  return tx->Commit();
+}
+
+Status AccountDatabase::DeleteGroup(std::string_view name) {
+  COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginWrite());
+  const KeyPath key = GroupsKey().Child(name);
+  COMSEC_ASSIGN_OR_RETURN(bool exists, tx->reader().KeyExists(key));
+  if (!exists) return NoSuchGroup(name);
+  COMSEC_RETURN_IF_ERROR(tx->DeleteKey(key));
+  return tx->Commit();
+}
+
+Status AccountDatabase::AddMember(std::string_view group, std::string_view user) {
+  COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginWrite());
+  const KeyPath gk = GroupsKey().Child(group);
+  COMSEC_ASSIGN_OR_RETURN(bool exists, tx->reader().KeyExists(gk));
+  if (!exists) return NoSuchGroup(group);
+  COMSEC_ASSIGN_OR_RETURN(auto user_key, tx->reader().ReadValues(UsersKey().Child(user)));
+  if (!user_key) return NoSuchUser(user);
+  COMSEC_ASSIGN_OR_RETURN(auto members, Members(tx->reader(), gk));
+  if (std::any_of(members.begin(), members.end(),
+                  [&](const std::string& m) { return IEquals(m, user); })) {
+    return Status::Ok();  // already a member: nothing to do
+  }
+  COMSEC_ASSIGN_OR_RETURN(auto contents, tx->reader().ReadKey(UsersKey().Child(user)));
+  members.push_back(contents.name);
+  COMSEC_RETURN_IF_ERROR(tx->SetValue(gk, RegValue::MultiString("Members", members)));
+  return tx->Commit();
+}
+
+Status AccountDatabase::RemoveMember(std::string_view group, std::string_view user) {
+  COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginWrite());
+  const KeyPath gk = GroupsKey().Child(group);
+  COMSEC_ASSIGN_OR_RETURN(bool exists, tx->reader().KeyExists(gk));
+  if (!exists) return NoSuchGroup(group);
+  COMSEC_ASSIGN_OR_RETURN(auto members, Members(tx->reader(), gk));
+  auto end = std::remove_if(members.begin(), members.end(),
+                            [&](const std::string& m) { return IEquals(m, user); });
+  if (end == members.end()) {
+    return Status(HRESULT_NOT_FOUND, "'" + std::string(user) +
+                                         "' is not a member of '" +
+                                         std::string(group) + "'");
+  }
+  members.erase(end, members.end());
+  COMSEC_RETURN_IF_ERROR(tx->SetValue(gk, RegValue::MultiString("Members", members)));
+  return tx->Commit();
+}
+
+Result<std::vector<LocalGroup>> AccountDatabase::ListGroups() {
+  COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginRead());
+  auto domain = ReadDomain(*tx);
+  if (!domain.ok()) {
+    if (domain.status().code() == HRESULT_NOT_FOUND) return std::vector<LocalGroup>{};
+    return domain.status();
+  }
+  COMSEC_ASSIGN_OR_RETURN(auto groups, tx->ReadKey(GroupsKey()));
+  std::vector<LocalGroup> out;
+  for (const std::string& g : groups.subkeys) {
+    const KeyPath gk = GroupsKey().Child(g);
+    LocalGroup lg;
+    lg.name = g;
+    COMSEC_ASSIGN_OR_RETURN(auto rid, tx->GetValue(gk, "Rid"));
+    if (rid) {
+      COMSEC_ASSIGN_OR_RETURN(lg.rid, rid->AsDword());
+    }
+    lg.sid = domain->sid.WithRid(lg.rid);
+    COMSEC_ASSIGN_OR_RETURN(lg.members, Members(*tx, gk));
+    out.push_back(std::move(lg));
+  }
+  return out;
+}
+
+}  // namespace comsec::config

@@ -1,0 +1,472 @@
+// The NTLM package's handshake between our client and server contexts,
+// without sockets: accounts, tokens, and every attack the issue and the
+// conformance cases name (30–33), plus negative tests for each message
+// field.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <set>
+#include <unistd.h>
+
+#include "auth/ntlm/messages.h"
+#include "auth/ntlm/ntlm_package.h"
+#include "auth/ntlm/ntlmv2.h"
+#include "auth/ntlm/store_accounts.h"
+#include "config/accounts.h"
+#include "security/well_known_sids.h"
+
+namespace comsec::auth::ntlm {
+namespace {
+
+using rpc::ConnectionInfo;
+
+class MemoryAccounts : public AccountSource {
+ public:
+  std::string DomainName() const override { return "TESTDOM"; }
+  Result<std::optional<AccountRecord>> Lookup(std::string_view user) override {
+    for (const auto& a : accounts) {
+      if (ToUpper(Utf8ToUtf16(a.name)) == ToUpper(Utf8ToUtf16(user))) return {a};
+    }
+    return std::optional<AccountRecord>();
+  }
+  std::vector<AccountRecord> accounts;
+};
+
+const security::Sid kDomainSid(5, {21, 1, 2, 3});
+
+struct Exchange {
+  // Interceptors an attacker in the middle could apply.
+  std::function<void(std::vector<uint8_t>&)> on_negotiate, on_challenge, on_authenticate;
+};
+
+class NtlmHandshake : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    AccountRecord alice;
+    alice.name = "alice";
+    alice.nt_hash = NtHash(u"Secret#1");
+    alice.user_sid = kDomainSid.WithRid(1000);
+    alice.group_sids = {kDomainSid.WithRid(1001)};
+    accounts_.accounts.push_back(alice);
+    AccountRecord bob = alice;
+    bob.name = "bob";
+    bob.disabled = true;
+    accounts_.accounts.push_back(bob);
+    options_.accounts = &accounts_;
+    options_.log = [this](const std::string& line) { log_.push_back(line); };
+  }
+
+  // Runs the three legs; returns the server's status after AUTHENTICATE
+  // (or the first failure).
+  Status Run(ClientCredentials creds, uint8_t level, const Exchange& x = {},
+             TestHooks hooks = {}) {
+    NtlmPackage server_pkg(options_);
+    server_pkg.set_test_hooks(hooks);
+    NtlmPackage client_pkg(std::move(creds));
+    ConnectionInfo info;
+    info.auth_level = level;
+    info.peer = "192.0.2.7:4242";
+    server_ = std::move(*server_pkg.NewServerContext(info));
+    ConnectionInfo client_info;
+    client_info.auth_level = level;
+    client_info.local_address = "192.0.2.7:4242";  // the same connection
+    client_ = std::move(*client_pkg.NewClientContext(client_info));
+    auto neg = client_->Initiate({});
+    if (!neg.ok()) return neg.status();
+    if (x.on_negotiate) x.on_negotiate(*neg);
+    auto chal = server_->Accept(*neg);
+    if (!chal.ok()) return chal.status();
+    if (x.on_challenge) x.on_challenge(*chal);
+    auto auth = client_->Initiate(*chal);
+    if (!auth.ok()) return auth.status();
+    if (x.on_authenticate) x.on_authenticate(*auth);
+    auto done = server_->Accept(*auth);
+    if (!done.ok()) return done.status();
+    EXPECT_TRUE(server_->IsComplete());
+    return Status::Ok();
+  }
+
+  ClientCredentials Alice(std::string password = "Secret#1") {
+    ClientCredentials c;
+    c.user = "alice";
+    c.domain = "TESTDOM";
+    c.password = password;
+    return c;
+  }
+
+  MemoryAccounts accounts_;
+  ServerOptions options_;
+  std::vector<std::string> log_;
+  std::unique_ptr<rpc::SecurityContext> server_, client_;
+};
+
+TEST_F(NtlmHandshake, GoodPasswordMakesANetworkToken) {
+  ASSERT_TRUE(Run(Alice(), rpc::kAuthnLevelPktPrivacy).ok());
+  EXPECT_EQ(server_->PeerName(), "TESTDOM\\alice");
+  auto token = server_->PeerToken();
+  ASSERT_NE(token, nullptr);
+  EXPECT_EQ(token->user(), kDomainSid.WithRid(1000));
+  EXPECT_TRUE(token->IsMember(kDomainSid.WithRid(1001)));
+  EXPECT_TRUE(token->IsMember(security::well_known::Network()));
+  EXPECT_TRUE(token->IsMember(security::well_known::AuthenticatedUsers()));
+  EXPECT_TRUE(token->IsMember(security::well_known::Everyone()));
+  EXPECT_FALSE(token->IsMember(security::well_known::Interactive()));
+}
+
+TEST_F(NtlmHandshake, UserNameIsCaseInsensitiveAndDomainMayBeEmptyOrDot) {
+  auto c = Alice();
+  c.user = "ALICE";
+  c.domain = "";
+  EXPECT_TRUE(Run(c, rpc::kAuthnLevelPktIntegrity).ok());
+  c.domain = ".";
+  EXPECT_TRUE(Run(c, rpc::kAuthnLevelPktIntegrity).ok());
+  EXPECT_EQ(server_->PeerName(), "TESTDOM\\alice");
+}
+
+TEST_F(NtlmHandshake, NtHashCredentialWorks) {
+  ClientCredentials c;
+  c.user = "alice";
+  c.nt_hash = NtHash(u"Secret#1");
+  EXPECT_TRUE(Run(c, rpc::kAuthnLevelPktIntegrity).ok());
+}
+
+TEST_F(NtlmHandshake, WrongPasswordUnknownUserDisabledAndForeignDomainFail) {
+  Status s = Run(Alice("wrong"), rpc::kAuthnLevelPktIntegrity);
+  EXPECT_EQ(s.code(), SEC_E_LOGON_DENIED);
+  EXPECT_NE(std::string(s.message()).find("wrong password"), std::string::npos);
+  auto mallory = Alice();
+  mallory.user = "mallory";
+  EXPECT_EQ(Run(mallory, rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
+  auto bob = Alice();
+  bob.user = "bob";
+  EXPECT_EQ(Run(bob, rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
+  auto foreign = Alice();
+  foreign.domain = "ELSEWHERE";
+  EXPECT_EQ(Run(foreign, rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
+  // Every refusal is logged with the peer, the account and the reason;
+  // the password or hash never appears.
+  ASSERT_EQ(log_.size(), 4u);
+  EXPECT_NE(log_[0].find("192.0.2.7:4242"), std::string::npos);
+  EXPECT_NE(log_[0].find("alice"), std::string::npos);
+  EXPECT_NE(log_[1].find("unknown user 'mallory'"), std::string::npos);
+  EXPECT_NE(log_[2].find("disabled"), std::string::npos);
+  for (const auto& l : log_) EXPECT_EQ(l.find("Secret#1"), std::string::npos);
+}
+
+TEST_F(NtlmHandshake, AnonymousRefusedUnlessAllowed) {
+  EXPECT_EQ(Run(ClientCredentials{}, rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
+  EXPECT_NE(log_.back().find("anonymous"), std::string::npos);
+  options_.allow_anonymous = true;
+  ASSERT_TRUE(Run(ClientCredentials{}, rpc::kAuthnLevelConnect).ok());
+  EXPECT_EQ(server_->PeerName(), "NT AUTHORITY\\ANONYMOUS LOGON");
+  EXPECT_TRUE(server_->PeerToken()->IsAnonymous());
+}
+
+// Case 30: the MIC binds the three messages.
+TEST_F(NtlmHandshake, Case30_ZeroedMicFails) {
+  Exchange x;
+  x.on_authenticate = [](std::vector<uint8_t>& m) {
+    std::fill_n(m.begin() + kMicOffset, 16, 0);
+  };
+  Status s = Run(Alice(), rpc::kAuthnLevelPktIntegrity, x);
+  EXPECT_EQ(s.code(), SEC_E_LOGON_DENIED);
+  EXPECT_NE(std::string(s.message()).find("MIC"), std::string::npos);
+}
+
+TEST_F(NtlmHandshake, Case30_MicRemovedAndNegotiateFlagsClearedFails) {
+  const uint32_t cleared = NTLMSSP_NEGOTIATE_SIGN | NTLMSSP_NEGOTIATE_ALWAYS_SIGN |
+                           NTLMSSP_NEGOTIATE_KEY_EXCH | NTLMSSP_NEGOTIATE_VERSION;
+  Exchange x;
+  x.on_negotiate = [&](std::vector<uint8_t>& m) {
+    auto n = *NegotiateMessage::Decode(m);
+    n.flags &= ~cleared;
+    n.version.reset();
+    m = n.Encode();
+  };
+  x.on_authenticate = [&](std::vector<uint8_t>& m) {
+    auto a = *AuthenticateMessage::Decode(m);
+    a.flags &= ~cleared;
+    a.encrypted_session_key.clear();
+    m = a.Encode(/*with_mic=*/false);
+  };
+  Status s = Run(Alice(), rpc::kAuthnLevelConnect, x);
+  EXPECT_EQ(s.code(), SEC_E_LOGON_DENIED);
+  EXPECT_NE(std::string(s.message()).find("has none"), std::string::npos);
+}
+
+TEST_F(NtlmHandshake, Case30_MsvAvFlagsClearedBreaksTheProof) {
+  Exchange x;
+  x.on_authenticate = [](std::vector<uint8_t>& m) {
+    auto a = *AuthenticateMessage::Decode(m);
+    // Find MsvAvFlags (id 6, length 4) in the blob and clear its MIC bit.
+    auto& r = a.nt_response;
+    for (size_t i = 16 + 28; i + 8 <= r.size(); ++i) {
+      if (r[i] == 6 && r[i + 1] == 0 && r[i + 2] == 4 && r[i + 3] == 0) {
+        r[i + 4] &= ~kAvFlagMicPresent;
+        break;
+      }
+    }
+    m = a.Encode(/*with_mic=*/false);
+  };
+  Status s = Run(Alice(), rpc::kAuthnLevelConnect, x);
+  EXPECT_EQ(s.code(), SEC_E_LOGON_DENIED);
+  EXPECT_NE(std::string(s.message()).find("proof"), std::string::npos);
+}
+
+TEST_F(NtlmHandshake, Case31_ReflectedChallengeRefused) {
+  // An attacker relays our server's CHALLENGE to a client in this process
+  // and its AUTHENTICATE back to the server.
+  NtlmPackage server_pkg(options_);
+  NtlmPackage client_pkg(Alice());
+  ConnectionInfo info;
+  info.auth_level = rpc::kAuthnLevelPktIntegrity;
+  info.peer = "198.51.100.9:5000";  // the attacker's connection to our server
+  auto server = std::move(*server_pkg.NewServerContext(info));
+  ConnectionInfo to_attacker;
+  to_attacker.auth_level = rpc::kAuthnLevelPktIntegrity;
+  to_attacker.local_address = "10.0.0.1:49152";  // our client's connection to the attacker
+  auto client = std::move(*client_pkg.NewClientContext(to_attacker));
+  auto neg = *client->Initiate({});
+  auto chal = *server->Accept(neg);
+  auto auth = *client->Initiate(chal);  // the client records the challenge
+  auto r = server->Accept(auth);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(std::string(r.status().message()).find("reflected"), std::string::npos);
+}
+
+// Case 32: a client never continues with less than its level needs.
+TEST_F(NtlmHandshake, Case32_ClientAbortsWhenTheServerDropsSigning) {
+  TestHooks drop_sign;
+  drop_sign.challenge_flags_removed = NTLMSSP_NEGOTIATE_SIGN;
+  Exchange strip_sign;
+  strip_sign.on_challenge = [](std::vector<uint8_t>& m) {
+    auto c = *ChallengeMessage::Decode(m);
+    c.flags &= ~NTLMSSP_NEGOTIATE_SIGN;
+    m = c.Encode();
+  };
+  Status s = Run(Alice(), rpc::kAuthnLevelPktIntegrity, strip_sign);
+  EXPECT_EQ(s.code(), SEC_E_ALGORITHM_MISMATCH);
+  Exchange strip_ess;
+  strip_ess.on_challenge = [](std::vector<uint8_t>& m) {
+    auto c = *ChallengeMessage::Decode(m);
+    c.flags &= ~NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY;
+    m = c.Encode();
+  };
+  EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelConnect, strip_ess).code(),
+            SEC_E_ALGORITHM_MISMATCH);
+  Exchange strip_seal;
+  strip_seal.on_challenge = [](std::vector<uint8_t>& m) {
+    auto c = *ChallengeMessage::Decode(m);
+    c.flags &= ~NTLMSSP_NEGOTIATE_SEAL;
+    m = c.Encode();
+  };
+  EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelPktPrivacy, strip_seal).code(),
+            SEC_E_ALGORITHM_MISMATCH);
+  // A server that does not offer signing: refused at PKT_INTEGRITY, fine
+  // at CONNECT, where nothing is signed.
+  EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelPktIntegrity, {}, drop_sign).code(),
+            SEC_E_ALGORITHM_MISMATCH);
+  EXPECT_TRUE(Run(Alice(), rpc::kAuthnLevelConnect, {}, drop_sign).ok());
+  // A man in the middle who strips the flag at CONNECT breaks the MIC.
+  EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelConnect, strip_sign).code(), SEC_E_LOGON_DENIED);
+}
+
+TEST_F(NtlmHandshake, ServerRefusesNtlmV1AndLm) {
+  Exchange x;
+  x.on_authenticate = [](std::vector<uint8_t>& m) {
+    auto a = *AuthenticateMessage::Decode(m);
+    a.nt_response.assign(24, 0x11);  // an NTLMv1-sized response
+    m = a.Encode(true);
+  };
+  Status s = Run(Alice(), rpc::kAuthnLevelConnect, x);
+  EXPECT_EQ(s.code(), SEC_E_LOGON_DENIED);
+  EXPECT_NE(std::string(s.message()).find("NTLMv2 only"), std::string::npos);
+}
+
+TEST_F(NtlmHandshake, Case33_ServerChallengesAreFreshAndNeverZero) {
+  NtlmPackage pkg(options_);
+  std::set<uint64_t> seen;
+  NegotiateMessage n;
+  n.flags = NTLMSSP_NEGOTIATE_UNICODE | NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY |
+            NTLMSSP_NEGOTIATE_SIGN | NTLMSSP_NEGOTIATE_128;
+  auto neg = n.Encode();
+  for (int i = 0; i < 100000; ++i) {
+    auto ctx = std::move(*pkg.NewServerContext(ConnectionInfo{}));
+    auto chal = ChallengeMessage::Decode(*ctx->Accept(neg));
+    ASSERT_TRUE(chal.ok());
+    uint64_t v = 0;
+    for (uint8_t b : chal->server_challenge) v = v << 8 | b;
+    ASSERT_NE(v, 0u);
+    ASSERT_TRUE(seen.insert(v).second) << "challenge repeated after " << i;
+  }
+}
+
+TEST_F(NtlmHandshake, ChallengeAnnouncesTheNamesImpacketNeeds) {
+  NtlmPackage pkg(options_);
+  NegotiateMessage n;
+  n.flags = NTLMSSP_NEGOTIATE_UNICODE | NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY;
+  auto ctx = std::move(*pkg.NewServerContext(ConnectionInfo{}));
+  auto chal = *ChallengeMessage::Decode(*ctx->Accept(n.Encode()));
+  auto pairs = *AvPairs::Decode(chal.target_info);
+  for (AvId id : {AvId::kNbComputerName, AvId::kNbDomainName, AvId::kDnsComputerName,
+                  AvId::kDnsDomainName, AvId::kTimestamp}) {
+    EXPECT_NE(pairs.Find(id), nullptr) << static_cast<int>(id);
+  }
+  EXPECT_EQ(FromUtf16Le(pairs.Find(AvId::kNbDomainName)->value), u"TESTDOM");
+}
+
+TEST_F(NtlmHandshake, SignedAndSealedPdusRoundTrip) {
+  ASSERT_TRUE(Run(Alice(), rpc::kAuthnLevelPktPrivacy).ok());
+  std::vector<uint8_t> pdu(64 + 16, 0);
+  for (size_t i = 0; i < 64; ++i) pdu[i] = static_cast<uint8_t>(i);
+  const auto plain = pdu;
+  std::span<uint8_t> sig(pdu.data() + 64, 16);
+  ASSERT_TRUE(client_->Protect(pdu, 24, 56, rpc::kAuthnLevelPktPrivacy, sig).ok());
+  EXPECT_NE(std::vector<uint8_t>(pdu.begin() + 24, pdu.begin() + 56),
+            std::vector<uint8_t>(plain.begin() + 24, plain.begin() + 56));
+  std::vector<uint8_t> sig_copy(sig.begin(), sig.end());
+  ASSERT_TRUE(server_->Verify(pdu, 24, 56, rpc::kAuthnLevelPktPrivacy, sig_copy).ok());
+  EXPECT_EQ(std::vector<uint8_t>(pdu.begin(), pdu.begin() + 64),
+            std::vector<uint8_t>(plain.begin(), plain.begin() + 64));
+}
+
+// ==== Message parsers: negative tests for every field ====================
+
+std::vector<uint8_t> GoodAuthenticate() {
+  MemoryAccounts accounts;
+  ServerOptions o;
+  o.accounts = &accounts;
+  NtlmPackage server_pkg(o);
+  ClientCredentials c;
+  c.user = "u";
+  c.password = "p";
+  NtlmPackage client_pkg(c);
+  ConnectionInfo same;
+  same.peer = same.local_address = "127.0.0.1:1";
+  auto server = std::move(*server_pkg.NewServerContext(same));
+  auto client = std::move(*client_pkg.NewClientContext(same));
+  auto chal = *server->Accept(*client->Initiate({}));
+  return *client->Initiate(chal);
+}
+
+TEST(NtlmMessages, EveryTruncationIsAnErrorNeverACrash) {
+  auto auth = GoodAuthenticate();
+  ASSERT_TRUE(AuthenticateMessage::Decode(auth).ok());
+  for (size_t n = 0; n < auth.size(); ++n) {
+    auto r = AuthenticateMessage::Decode(std::span(auth).first(n));
+    EXPECT_FALSE(r.ok()) << n;
+  }
+  NegotiateMessage neg;
+  neg.flags = NTLMSSP_NEGOTIATE_UNICODE;
+  auto nb = neg.Encode();
+  for (size_t n = 0; n < 16; ++n) EXPECT_FALSE(NegotiateMessage::Decode(std::span(nb).first(n)).ok());
+}
+
+TEST(NtlmMessages, SignatureTypeAndFieldBounds) {
+  auto auth = GoodAuthenticate();
+  auto bad_sig = auth;
+  bad_sig[0] = 'X';
+  EXPECT_NE(std::string(AuthenticateMessage::Decode(bad_sig).status().message()).find("signature"),
+            std::string::npos);
+  auto bad_type = auth;
+  bad_type[8] = 2;
+  EXPECT_FALSE(AuthenticateMessage::Decode(bad_type).ok());
+  EXPECT_FALSE(ChallengeMessage::Decode(auth).ok());
+  EXPECT_FALSE(NegotiateMessage::Decode(auth).ok());
+  // Each of the six payload fields pointing outside the message.
+  for (size_t field : {12u, 20u, 28u, 36u, 44u, 52u}) {
+    auto m = auth;
+    m[field] = 0x40;  // Len
+    m[field + 4] = 0xF0;
+    m[field + 5] = 0xFF;  // Offset far beyond the end
+    auto r = AuthenticateMessage::Decode(m);
+    ASSERT_FALSE(r.ok()) << field;
+    EXPECT_NE(std::string(r.status().message()).find("outside"), std::string::npos);
+  }
+  // A field overlapping the fixed header.
+  auto overlap = auth;
+  overlap[36 + 4] = 8;
+  overlap[36 + 5] = 0;
+  EXPECT_FALSE(AuthenticateMessage::Decode(overlap).ok());
+  // Odd-length UTF-16 user name.
+  auto odd = auth;
+  odd[36] = 1;
+  EXPECT_FALSE(AuthenticateMessage::Decode(odd).ok());
+  // OEM strings are refused.
+  auto oem = auth;
+  oem[60] &= ~NTLMSSP_NEGOTIATE_UNICODE;
+  EXPECT_FALSE(AuthenticateMessage::Decode(oem).ok());
+}
+
+TEST(NtlmMessages, AvPairListsMustBeWellFormed) {
+  EXPECT_FALSE(AvPairs::Decode(std::vector<uint8_t>{}).ok());           // no EOL
+  EXPECT_FALSE(AvPairs::Decode(std::vector<uint8_t>{1, 0, 9, 0, 'a'}).ok());  // overrun
+  EXPECT_FALSE(AvPairs::Decode(std::vector<uint8_t>{0, 0, 1, 0, 0}).ok());    // EOL with value
+  EXPECT_FALSE(AvPairs::Decode(std::vector<uint8_t>{6, 0, 3, 0, 1, 2, 3, 0, 0, 0, 0}).ok());
+  EXPECT_FALSE(AvPairs::Decode(std::vector<uint8_t>{1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0}).ok());
+  auto ok = AvPairs::Decode(std::vector<uint8_t>{1, 0, 2, 0, 'a', 0, 0, 0, 0, 0});
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->pairs.size(), 1u);
+}
+
+TEST(NtlmMessages, NtlmV2ResponseLayoutIsChecked) {
+  EXPECT_FALSE(ParseNtlmV2Response(std::vector<uint8_t>(47, 1)).ok());
+  std::vector<uint8_t> r(48, 0);
+  EXPECT_FALSE(ParseNtlmV2Response(r).ok());  // RespType 0
+  r[16] = r[17] = 1;
+  EXPECT_TRUE(ParseNtlmV2Response(r).ok());   // empty AV list (EOL)
+  r[44] = 1;
+  r[46] = 0xFF;  // a pair claiming 255 bytes
+  EXPECT_FALSE(ParseNtlmV2Response(r).ok());
+}
+
+TEST_F(NtlmHandshake, KeyExchangeWithAShortSessionKeyFails) {
+  Exchange x;
+  x.on_authenticate = [](std::vector<uint8_t>& m) {
+    auto a = *AuthenticateMessage::Decode(m);
+    a.encrypted_session_key.resize(8);
+    m = a.Encode(true);
+  };
+  EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelConnect, x).code(), SEC_E_LOGON_DENIED);
+}
+
+// The store's account database as the server's account source.
+TEST(StoreAccounts, ValidatesAgainstTheConfigStore) {
+  const std::string path = "/tmp/comsec-ntlm-store-" + std::to_string(getpid()) + ".db";
+  std::filesystem::remove(path);
+  auto store = std::move(*config::Store::Open(path));
+  config::AccountDatabase db(store.get());
+  EXPECT_EQ(StoreAccountSource::Open(store.get()).status().code(), HRESULT_NOT_FOUND);
+  auto domain = db.EnsureDomain("unit-host");
+  ASSERT_TRUE(domain.ok());
+  EXPECT_EQ(domain->name, "UNIT-HOST");
+  ASSERT_TRUE(db.AddUser("carol", NtHash(u"pw")).ok());
+  ASSERT_TRUE(db.AddGroup("operators").ok());
+  ASSERT_TRUE(db.AddMember("operators", "CAROL").ok());
+  auto source = std::move(*StoreAccountSource::Open(store.get()));
+  ServerOptions o;
+  o.accounts = source.get();
+  NtlmPackage server_pkg(o);
+  ClientCredentials c;
+  c.user = "carol";
+  c.password = "pw";
+  NtlmPackage client_pkg(c);
+  ConnectionInfo info;
+  info.peer = info.local_address = "127.0.0.1:2";
+  auto server = std::move(*server_pkg.NewServerContext(info));
+  auto client = std::move(*client_pkg.NewClientContext(info));
+  auto chal = *server->Accept(*client->Initiate({}));
+  ASSERT_TRUE(server->Accept(*client->Initiate(chal)).ok());
+  EXPECT_EQ(server->PeerName(), "UNIT-HOST\\carol");
+  auto groups = *db.ListGroups();
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_TRUE(server->PeerToken()->IsMember(groups[0].sid));
+  EXPECT_TRUE(groups[0].sid.IsInDomain(domain->sid));
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + "-wal");
+  std::filesystem::remove(path + "-shm");
+}
+
+}  // namespace
+}  // namespace comsec::auth::ntlm
