@@ -1,11 +1,16 @@
-// comsec-echo-client --binding BINDING whoami | add A B | echo --size N
+// comsec-echo-client --binding BINDING [--endpoint-mapper BINDING]
+//     [--auth none|local|ntlm] [--level N] [--user U] [--domain D]
+//     [--password P | --password-stdin | --nt-hash HEX]
+//     whoami | add A B | echo --size N
 // Calls comsec-echo-server with comsec's own runtime. Exit 0 on success,
 // 1 when the call fails, 2 on bad usage.
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
+#include "auth/ntlm/ntlm_package.h"
 #include "auth/peer_cred/local_package.h"
+#include "base/hex.h"
 #include "examples/echo/echo_service.h"
 #include "ndr/decoder.h"
 #include "ndr/encoder.h"
@@ -20,10 +25,19 @@ int main(int argc, char** argv) {
   app.add_option("--endpoint-mapper", endpoint_mapper, "endpoint mapper binding");
   std::string auth_name = "none";
   int level = 0;
-  app.add_option("--auth", auth_name, "none, or local (ncalrpc: the kernel names us)")
-      ->check(CLI::IsMember({"none", "local"}));
-  app.add_option("--level", level, "authentication level 2-6 (with --auth)")
+  app.add_option("--auth", auth_name,
+                 "none, local (ncalrpc: the kernel names us) or ntlm")
+      ->check(CLI::IsMember({"none", "local", "ntlm"}));
+  app.add_option("--level", level, "authentication level 2-6 (with --auth; default 6)")
       ->check(CLI::Range(2, 6));
+  std::string user, domain, password, nt_hash_hex;
+  bool password_stdin = false;
+  app.add_option("--user", user, "NTLM account name (none: anonymous)");
+  app.add_option("--domain", domain, "NTLM account domain (default: the server's)");
+  app.add_option("--password", password, "NTLM password");
+  app.add_flag("--password-stdin", password_stdin,
+               "read the NTLM password from one line of standard input");
+  app.add_option("--nt-hash", nt_hash_hex, "NTLM NT hash (32 hex digits) instead of a password");
   app.require_subcommand(1);
   auto* whoami = app.add_subcommand("whoami", "ask the server who we are");
   int32_t a = 0, b = 0;
@@ -64,10 +78,31 @@ int main(int argc, char** argv) {
   auto client = rpc::Client::Connect(*binding);
   if (!client.ok()) return fail(client.status());
   auth::LocalPackage local_package;
+  auth::ntlm::ClientCredentials creds;
+  creds.user = user;
+  creds.domain = domain;
+  if (password_stdin && !std::getline(std::cin, password)) {
+    std::cerr << "comsec-echo-client: --password-stdin: no password on standard input\n";
+    return 2;
+  }
+  if (!password.empty() || password_stdin) creds.password = password;
+  if (!nt_hash_hex.empty()) {
+    auto h = FromHex(nt_hash_hex);
+    if (!h.ok() || h->size() != 16) {
+      std::cerr << "comsec-echo-client: --nt-hash needs 32 hex digits\n";
+      return 2;
+    }
+    auth::ntlm::Digest16 d;
+    std::copy(h->begin(), h->end(), d.begin());
+    creds.nt_hash = d;
+  }
+  auth::ntlm::NtlmPackage ntlm_package(creds);
   rpc::ClientAuth client_auth;
   const rpc::ClientAuth* use_auth = nullptr;
-  if (auth_name == "local") {
-    client_auth.package = &local_package;
+  if (auth_name == "local" || auth_name == "ntlm") {
+    client_auth.package = auth_name == "local"
+                              ? static_cast<rpc::SecurityPackage*>(&local_package)
+                              : &ntlm_package;
     client_auth.level = static_cast<uint8_t>(level ? level : 6);
     use_auth = &client_auth;
   }

@@ -8,7 +8,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include "auth/ntlm/ntlm_package.h"
+#include "auth/ntlm/store_accounts.h"
 #include "auth/peer_cred/local_package.h"
+#include "config/store.h"
 #include "examples/echo/echo_service.h"
 #include "rpc/epmapper.h"
 #include "rpc/server.h"
@@ -42,9 +45,42 @@ int main(int argc, char** argv) {
   auth::LocalPackage local_package;
   rpc::SecurityPackageRegistry packages;
   packages.Add(&local_package);
+  auto log = [](const std::string& line) { std::cerr << line << std::endl; };
+  // NTLM validates callers against the store's accounts; without a store
+  // the server offers only the local package (and unauthenticated calls
+  // when the minimum level allows them).
+  std::unique_ptr<config::Store> config_store;
+  std::unique_ptr<auth::ntlm::StoreAccountSource> accounts;
+  std::unique_ptr<auth::ntlm::NtlmPackage> ntlm;
+  if (!store.empty()) {
+    auto opened = config::Store::Open(store);
+    if (!opened.ok()) {
+      std::cerr << "comsec-echo-server: " << opened.status().ToString() << "\n";
+      return 1;
+    }
+    config_store = std::move(*opened);
+    auto source = auth::ntlm::StoreAccountSource::Open(config_store.get());
+    if (!source.ok()) {
+      std::cerr << "comsec-echo-server: " << store << " has no accounts yet ("
+                << source.status().ToString()
+                << "); create one with `comcfg user add NAME`\n";
+      return 1;
+    }
+    accounts = std::move(*source);
+    auth::ntlm::ServerOptions ntlm_options;
+    ntlm_options.accounts = accounts.get();
+    // A null session is an unauthenticated caller: allowed only where
+    // unauthenticated calls are.
+    ntlm_options.allow_anonymous = min_level <= 1;
+    ntlm_options.log = log;
+    ntlm = std::make_unique<auth::ntlm::NtlmPackage>(std::move(ntlm_options));
+    packages.Add(ntlm.get());
+    std::cout << "NTLM accounts of domain " << accounts->DomainName() << " from "
+              << store << std::endl;
+  }
   rpc::ServerOptions options;
   options.packages = &packages;
-  options.log = [](const std::string& line) { std::cerr << line << std::endl; };
+  options.log = log;
   rpc::Server server(&registry, options);
   auto bound_bindings = server.ListenAll(listen);
   if (!bound_bindings.ok()) {

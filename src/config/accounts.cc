@@ -56,6 +56,18 @@ Result<std::vector<std::string>> Members(ReadTransaction& tx, const KeyPath& gro
 
 }  // namespace
 
+bool IsAccountKey(const KeyPath& key) {
+  const std::string sam = FoldCase(kSamKey);
+  const std::string k = FoldCase(key.ToString());
+  return k == sam || k.rfind(sam + "\\", 0) == 0;
+}
+
+Status AccountKeyRefused(const KeyPath& key) {
+  return Status(E_ACCESSDENIED,
+                key.ToString() + " belongs to the account database, which holds "
+                "password hashes; manage it with `comcfg user` and `comcfg group`");
+}
+
 std::string NetbiosComputerName() {
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) != 0 || host[0] == 0) {

@@ -85,6 +85,12 @@ class AccountDatabase {
   Store* store_;
 };
 
+// True for HKLM\SAM and everything under it: the account database, which
+// `comcfg reg` neither shows nor edits (hashes are never printed).
+bool IsAccountKey(const KeyPath& key);
+// The refusal `comcfg reg` gives for such keys.
+Status AccountKeyRefused(const KeyPath& key);
+
 // The machine's NetBIOS name: the host name before the first dot, upper
 // case, at most 15 characters.
 std::string NetbiosComputerName();

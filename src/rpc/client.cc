@@ -90,10 +90,15 @@ Status Client::Bind(const SyntaxId& syntax, const ClientAuth* auth) {
     COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> next,
                             auth_context_->Initiate(r.auth->auth_value));
     if (!auth_context_->IsComplete()) {
+      return Status(HResult::FromWin32(1825),  // RPC_S_SEC_PKG_ERROR
+                    "the security package needs more legs than bind and auth3");
+    }
+    if (!next.empty()) {
       // Third leg (NTLM's AUTHENTICATE): auth3 has no reply.
       Pdu auth3;
       auth3.header.type = PduType::kAuth3;
       auth3.header.call_id = next_call_id_++;
+      auth3_call_id_ = auth3.header.call_id;
       auth3.body = EmptyBody{};
       auth3.auth = SecTrailer{auth_.package->auth_type(), auth_.level, 0, 0,
                               auth_.context_id, std::move(next)};
@@ -209,6 +214,15 @@ Result<std::vector<uint8_t>> Client::Call(uint16_t opnum,
     COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
                             socket_.ReadFragment(options_.timeout_ms));
     COMSEC_ASSIGN_OR_RETURN(Pdu r, DecodePdu(bytes));
+    if (r.header.type == PduType::kFault && auth3_call_id_ &&
+        r.header.call_id == *auth3_call_id_) {
+      // auth3 has no reply unless the server refused it.
+      return Status(HResult::FromWin32(5),
+                    "the server refused our authentication (fault " +
+                        FaultToHResult(std::get<FaultBody>(r.body).status).ToString() +
+                        " on auth3): wrong credentials, or a level or "
+                        "package it does not accept");
+    }
     if (r.header.call_id != call_id) {
       return Status(RPC_S_PROTOCOL_ERROR, "a reply for call " +
                                               std::to_string(r.header.call_id) +

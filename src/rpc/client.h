@@ -8,6 +8,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -82,6 +83,9 @@ class Client {
   ClientAuth auth_;
   SyntaxId syntax_;
   uint32_t next_call_id_ = 1;
+  // The call id our auth3 used: a fault for it means the server refused
+  // the handshake's last leg.
+  std::optional<uint32_t> auth3_call_id_;
   // Serializes calls (synchronous and asynchronous) on the connection.
   std::mutex call_mu_;
   uint16_t max_xmit_ = 0;

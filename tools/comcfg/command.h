@@ -28,6 +28,8 @@ struct GlobalOptions {
 struct Io {
   std::ostream& out;
   std::ostream& err;
+  // Where --password-stdin reads; null reads std::cin.
+  std::istream* in = nullptr;
 };
 
 // Prints "comcfg: error: <message>" (and the HRESULT) and returns 2.
@@ -49,6 +51,8 @@ void AddPermsCommands(CLI::App& app, const GlobalOptions& global,
                       const Io& io, int* exit_code);
 void AddPolicyCommands(CLI::App& app, const GlobalOptions& global,
                        const Io& io, int* exit_code);
+void AddAccountCommands(CLI::App& app, const GlobalOptions& global,
+                        const Io& io, int* exit_code);
 
 // Runs comcfg with `argv`; returns the exit status.
 int RunComcfg(int argc, const char* const* argv, const Io& io);

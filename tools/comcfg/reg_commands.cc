@@ -9,6 +9,7 @@
 
 #include "base/hex.h"
 #include "comcfg/command.h"
+#include "config/accounts.h"
 #include "comcfg/store_access.h"
 #include "config/reg_file.h"
 
@@ -194,6 +195,13 @@ void AddRegCommands(CLI::App& app, const GlobalOptions& global, const Io& io,
                      *import_file + ": " + std::string(ops.status().message())));
       return;
     }
+    for (const RegOperation& op : *ops) {
+      auto key = KeyPath::Parse(op.key);
+      if (key.ok() && (IsAccountKey(*key) || IsAccountKey(key->Child("x")))) {
+        *exit_code = ReportFailure(io, AccountKeyRefused(*key));
+        return;
+      }
+    }
     auto store = OpenStore(global);
     if (!store.ok()) {
       *exit_code = ReportFailure(io, store.status());
@@ -235,7 +243,10 @@ void AddRegCommands(CLI::App& app, const GlobalOptions& global, const Io& io,
     *exit_code = WithRead(global, io, [&](ReadTransaction& tx) -> Status {
       COMSEC_ASSIGN_OR_RETURN(std::vector<KeyContents> tree, tx.ReadTree(*path));
       std::vector<RegExportKey> keys;
-      for (const KeyContents& k : tree) keys.push_back({k.path.ToString(), k.values});
+      for (const KeyContents& k : tree) {
+        if (IsAccountKey(k.path)) continue;  // never export password hashes
+        keys.push_back({k.path.ToString(), k.values});
+      }
       std::vector<uint8_t> bytes = FormatRegFile(keys, format);
       io.out.write(reinterpret_cast<const char*>(bytes.data()),
                    static_cast<std::streamsize>(bytes.size()));
@@ -254,6 +265,10 @@ void AddRegCommands(CLI::App& app, const GlobalOptions& global, const Io& io,
     auto path = KeyPath::Parse(q->key);
     if (!path.ok()) {
       *exit_code = ReportBadInput(io, path.status());
+      return;
+    }
+    if (IsAccountKey(*path)) {
+      *exit_code = ReportFailure(io, AccountKeyRefused(*path));
       return;
     }
     *exit_code = WithRead(global, io, [&](ReadTransaction& tx) -> Status {
@@ -280,6 +295,10 @@ void AddRegCommands(CLI::App& app, const GlobalOptions& global, const Io& io,
     auto path = KeyPath::Parse(sa->key);
     if (!path.ok()) {
       *exit_code = ReportBadInput(io, path.status());
+      return;
+    }
+    if (IsAccountKey(*path)) {
+      *exit_code = ReportFailure(io, AccountKeyRefused(*path));
       return;
     }
     auto type = ParseRegTypeName(sa->type);
@@ -312,6 +331,10 @@ void AddRegCommands(CLI::App& app, const GlobalOptions& global, const Io& io,
     auto path = KeyPath::Parse(da->key);
     if (!path.ok()) {
       *exit_code = ReportBadInput(io, path.status());
+      return;
+    }
+    if (IsAccountKey(*path)) {
+      *exit_code = ReportFailure(io, AccountKeyRefused(*path));
       return;
     }
     *exit_code = WithWrite(global, io, [&](WriteTransaction& tx) -> Status {

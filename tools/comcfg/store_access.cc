@@ -31,7 +31,8 @@ int ReportFailure(const Io& io, const Status& status) {
   constexpr HResult kKeyMissing{0x80040152u};          // REGDB_E_KEYMISSING
   const HResult hr = status.code();
   return hr == HRESULT_NOT_FOUND || hr == kClassNotRegistered ||
-                 hr == kKeyMissing
+                 hr == kKeyMissing || hr == HRESULT_NO_SUCH_USER ||
+                 hr == HRESULT_NO_SUCH_GROUP
              ? kExitDenied
              : kExitBadInput;
 }

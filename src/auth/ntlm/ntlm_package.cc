@@ -209,7 +209,8 @@ class ServerContext : public rpc::SecurityContext {
           security::Token::Anonymous(security::LogonKind::kNetwork, false));
       peer_name_ = "NT AUTHORITY\\ANONYMOUS LOGON";
     } else {
-      account_ = Utf16ToUtf8(auth.domain) + "\\" + Utf16ToUtf8(auth.user);
+      account_ = (auth.domain.empty() ? domain_ : Utf16ToUtf8(auth.domain)) + "\\" +
+                 Utf16ToUtf8(auth.user);
       COMSEC_ASSIGN_OR_RETURN(key_exchange_key, ValidateUser(auth, token));
     }
     COMSEC_RETURN_IF_ERROR(CheckFlagsForLevel(flags, connection_.auth_level, "the client"));

@@ -1,0 +1,252 @@
+// comcfg user / group: the local account database NTLM validates against
+// (issue 5). Passwords are read from a terminal without echo or, with
+// --password-stdin, from one line of standard input; only their NT hash is
+// stored, and no command ever prints it.
+#include <termios.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "auth/ntlm/messages.h"
+#include "auth/ntlm/ntlmv2.h"
+#include "comcfg/command.h"
+#include "comcfg/store_access.h"
+#include "config/accounts.h"
+
+namespace comsec::comcfg {
+namespace {
+
+using config::AccountDatabase;
+using config::NtHashBytes;
+
+Result<std::string> ReadPassword(const Io& io, bool from_stdin) {
+  std::string password;
+  if (from_stdin) {
+    std::istream& in = io.in ? *io.in : std::cin;
+    if (!std::getline(in, password)) {
+      return Status(E_INVALIDARG, "--password-stdin: no password on standard input");
+    }
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    return password;
+  }
+  std::ifstream tty("/dev/tty");
+  std::ofstream tty_out("/dev/tty");
+  if (!tty || !tty_out || !isatty(STDIN_FILENO)) {
+    return Status(E_INVALIDARG,
+                  "no terminal to ask for the password; pass --password-stdin and "
+                  "write it to standard input");
+  }
+  termios old{};
+  tcgetattr(STDIN_FILENO, &old);
+  termios quiet = old;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  std::string again;
+  tty_out << "Password: " << std::flush;
+  std::getline(tty, password);
+  tty_out << "\nRetype password: " << std::flush;
+  std::getline(tty, again);
+  tty_out << "\n";
+  tcsetattr(STDIN_FILENO, TCSANOW, &old);
+  if (password != again) return Status(E_INVALIDARG, "the passwords do not match");
+  return password;
+}
+
+NtHashBytes HashOf(const std::string& password) {
+  return auth::ntlm::NtHash(auth::ntlm::Utf8ToUtf16(password));
+}
+
+// Runs `fn` on the store's account database, creating the machine domain
+// first when `create_domain`.
+template <typename Fn>
+int WithAccounts(const GlobalOptions& global, const Io& io, bool create_domain, Fn fn) {
+  auto store = OpenStore(global);
+  if (!store.ok()) return ReportFailure(io, store.status());
+  AccountDatabase db(store->get());
+  if (create_domain) {
+    auto d = db.EnsureDomain(config::NetbiosComputerName());
+    if (!d.ok()) return ReportFailure(io, d.status());
+  }
+  Status s = fn(db);
+  return s.ok() ? kExitOk : ReportFailure(io, s);
+}
+
+}  // namespace
+
+void AddAccountCommands(CLI::App& app, const GlobalOptions& global, const Io& io,
+                        int* exit_code) {
+  CLI::App* user = app.add_subcommand(
+      "user", "local accounts that NTLM authenticates (NT hashes only, never shown)");
+  user->require_subcommand(1);
+
+  struct UserArgs {
+    std::string name;
+    bool password_stdin = false;
+    bool json = false;
+  };
+  auto ua = std::make_shared<UserArgs>();
+
+  CLI::App* add = user->add_subcommand(
+      "add", "create an account in the machine domain (created on first use)");
+  add->add_option("NAME", ua->name, "account name")->required();
+  add->add_flag("--password-stdin", ua->password_stdin,
+                "read the password from one line of standard input");
+  add->callback([ua, &global, &io, exit_code] {
+    auto password = ReadPassword(io, ua->password_stdin);
+    if (!password.ok()) {
+      *exit_code = ReportBadInput(io, password.status());
+      return;
+    }
+    *exit_code = WithAccounts(global, io, true, [&](AccountDatabase& db) -> Status {
+      COMSEC_RETURN_IF_ERROR(db.AddUser(ua->name, HashOf(*password)));
+      COMSEC_ASSIGN_OR_RETURN(auto account, db.FindUser(ua->name));
+      COMSEC_ASSIGN_OR_RETURN(auto domain, db.Domain());
+      io.out << "created " << domain.name << "\\" << ua->name << " ("
+             << account->sid.ToString() << ")\n";
+      return Status();
+    });
+  });
+
+  CLI::App* passwd = user->add_subcommand("passwd", "set an account's password");
+  passwd->add_option("NAME", ua->name, "account name")->required();
+  passwd->add_flag("--password-stdin", ua->password_stdin,
+                   "read the password from one line of standard input");
+  passwd->callback([ua, &global, &io, exit_code] {
+    auto password = ReadPassword(io, ua->password_stdin);
+    if (!password.ok()) {
+      *exit_code = ReportBadInput(io, password.status());
+      return;
+    }
+    *exit_code = WithAccounts(global, io, false, [&](AccountDatabase& db) -> Status {
+      COMSEC_RETURN_IF_ERROR(db.SetNtHash(ua->name, HashOf(*password)));
+      io.out << "password of " << ua->name << " changed\n";
+      return Status();
+    });
+  });
+
+  CLI::App* del = user->add_subcommand("del", "delete an account");
+  del->add_option("NAME", ua->name, "account name")->required();
+  del->callback([ua, &global, &io, exit_code] {
+    *exit_code = WithAccounts(global, io, false, [&](AccountDatabase& db) -> Status {
+      COMSEC_RETURN_IF_ERROR(db.DeleteUser(ua->name));
+      io.out << "deleted " << ua->name << "\n";
+      return Status();
+    });
+  });
+
+  CLI::App* list = user->add_subcommand("list", "list accounts (name, SID, groups)");
+  list->add_flag("--json", ua->json, "print JSON");
+  list->callback([ua, &global, &io, exit_code] {
+    *exit_code = WithAccounts(global, io, false, [&](AccountDatabase& db) -> Status {
+      COMSEC_ASSIGN_OR_RETURN(auto users, db.ListUsers());
+      auto domain = db.Domain();
+      const std::string dname = domain.ok() ? domain->name : "";
+      if (ua->json) {
+        nlohmann::json j = nlohmann::json::array();
+        for (const auto& u : users) {
+          nlohmann::json groups = nlohmann::json::array();
+          for (const auto& g : u.groups) groups.push_back(g.first);
+          j.push_back({{"name", u.name},
+                       {"domain", dname},
+                       {"sid", u.sid.ToString()},
+                       {"disabled", u.disabled},
+                       {"groups", groups}});
+        }
+        io.out << j.dump(2) << "\n";
+        return Status();
+      }
+      for (const auto& u : users) {
+        io.out << dname << "\\" << u.name << "  " << u.sid.ToString()
+               << (u.disabled ? "  (disabled)" : "");
+        if (!u.groups.empty()) {
+          io.out << "  groups:";
+          for (const auto& g : u.groups) io.out << " " << g.first;
+        }
+        io.out << "\n";
+      }
+      return Status();
+    });
+  });
+
+  CLI::App* group = app.add_subcommand("group", "local groups of the machine domain");
+  group->require_subcommand(1);
+  struct GroupArgs {
+    std::string name;
+    std::vector<std::string> add, remove;
+    bool json = false;
+  };
+  auto ga = std::make_shared<GroupArgs>();
+
+  CLI::App* gadd = group->add_subcommand("add", "create a local group");
+  gadd->add_option("NAME", ga->name, "group name")->required();
+  gadd->callback([ga, &global, &io, exit_code] {
+    *exit_code = WithAccounts(global, io, true, [&](AccountDatabase& db) -> Status {
+      COMSEC_RETURN_IF_ERROR(db.AddGroup(ga->name));
+      io.out << "created group " << ga->name << "\n";
+      return Status();
+    });
+  });
+
+  CLI::App* gdel = group->add_subcommand("del", "delete a local group");
+  gdel->add_option("NAME", ga->name, "group name")->required();
+  gdel->callback([ga, &global, &io, exit_code] {
+    *exit_code = WithAccounts(global, io, false, [&](AccountDatabase& db) -> Status {
+      COMSEC_RETURN_IF_ERROR(db.DeleteGroup(ga->name));
+      io.out << "deleted group " << ga->name << "\n";
+      return Status();
+    });
+  });
+
+  CLI::App* members = group->add_subcommand(
+      "members", "show a group's members, or change them with --add/--remove");
+  members->add_option("NAME", ga->name, "group name")->required();
+  members->add_option("--add", ga->add, "accounts to add")->type_name("USER");
+  members->add_option("--remove", ga->remove, "accounts to remove")->type_name("USER");
+  members->add_flag("--json", ga->json, "print JSON");
+  members->callback([ga, &global, &io, exit_code] {
+    *exit_code = WithAccounts(global, io, false, [&](AccountDatabase& db) -> Status {
+      for (const auto& u : ga->add) COMSEC_RETURN_IF_ERROR(db.AddMember(ga->name, u));
+      for (const auto& u : ga->remove) COMSEC_RETURN_IF_ERROR(db.RemoveMember(ga->name, u));
+      COMSEC_ASSIGN_OR_RETURN(auto groups, db.ListGroups());
+      for (const auto& g : groups) {
+        if (config::FoldCase(g.name) != config::FoldCase(ga->name)) continue;
+        if (ga->json) {
+          io.out << nlohmann::json{{"name", g.name}, {"sid", g.sid.ToString()},
+                                   {"members", g.members}}
+                        .dump(2)
+                 << "\n";
+        } else {
+          io.out << g.name << "  " << g.sid.ToString() << "\n";
+          for (const auto& m : g.members) io.out << "  " << m << "\n";
+        }
+        return Status();
+      }
+      return Status(HRESULT_NO_SUCH_GROUP, "no local group named '" + ga->name + "'");
+    });
+  });
+
+  CLI::App* glist = group->add_subcommand("list", "list local groups");
+  glist->add_flag("--json", ga->json, "print JSON");
+  glist->callback([ga, &global, &io, exit_code] {
+    *exit_code = WithAccounts(global, io, false, [&](AccountDatabase& db) -> Status {
+      COMSEC_ASSIGN_OR_RETURN(auto groups, db.ListGroups());
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& g : groups) {
+        if (ga->json) {
+          j.push_back({{"name", g.name}, {"sid", g.sid.ToString()}, {"members", g.members}});
+        } else {
+          io.out << g.name << "  " << g.sid.ToString() << "  (" << g.members.size()
+                 << " members)\n";
+        }
+      }
+      if (ga->json) io.out << j.dump(2) << "\n";
+      return Status();
+    });
+  });
+}
+
+}  // namespace comsec::comcfg
