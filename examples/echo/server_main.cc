@@ -72,7 +72,8 @@ int main(int argc, char** argv) {
     // A null session is an unauthenticated caller: allowed only where
     // unauthenticated calls are.
     ntlm_options.allow_anonymous = min_level <= 1;
-    ntlm_options.log = log;
+    // Refusals reach the log through the RPC runtime's close reason, which
+    // names the peer, the account and the package's reason.
     ntlm = std::make_unique<auth::ntlm::NtlmPackage>(std::move(ntlm_options));
     packages.Add(ntlm.get());
     std::cout << "NTLM accounts of domain " << accounts->DomainName() << " from "

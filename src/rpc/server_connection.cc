@@ -607,7 +607,10 @@ bool ServerConnection::HandleAuth3(const Pdu& pdu,
   auto token = a.context->Accept(pdu.auth->auth_value);
   if (!token.ok() || !a.context->IsComplete()) {
     return FaultAndClose(call_id, 0, nca_s_fault_access_denied,
-                         "authentication failed in auth3", out);
+                         "authentication failed in auth3: " +
+                             (token.ok() ? std::string("the handshake is incomplete")
+                                         : std::string(token.status().message())),
+                         out);
   }
   return true;  // auth3 has no reply
 }

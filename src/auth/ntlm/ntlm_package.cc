@@ -125,10 +125,13 @@ class ServerContext : public rpc::SecurityContext {
     }
     if (!r.ok()) {
       state_ = State::kFailed;
+      if (!account_.empty()) {
+        r = Status(r.status().code(),
+                   "logon of " + account_ + " refused: " + std::string(r.status().message()));
+      }
       if (options_.log) {
-        options_.log("ntlm: refused logon from " +
+        options_.log("ntlm: " +
                      (connection_.peer.empty() ? std::string("a peer") : connection_.peer) +
-                     (account_.empty() ? std::string() : " for account " + account_) +
                      ": " + std::string(r.status().message()));
       }
     }

@@ -1,0 +1,427 @@
+// NTLM inside DCE/RPC: the server state machine fed with PDUs that our
+// NTLM client context protects, and an attacker's edits to them
+// (conformance cases 17, 18, 24, 25, 26, 27), plus our client and server
+// over real sockets at every level on both transports, and a server whose
+// signatures are corrupted (our client must refuse its responses).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <mutex>
+
+#include "auth/ntlm/ntlm_package.h"
+#include "auth/ntlm/ntlmv2.h"
+#include "rpc/client.h"
+#include "rpc/server.h"
+#include "rpc/server_connection.h"
+
+namespace comsec::rpc {
+namespace {
+
+using auth::ntlm::AccountRecord;
+using auth::ntlm::AccountSource;
+using auth::ntlm::ClientCredentials;
+using auth::ntlm::NtlmPackage;
+
+const SyntaxId kEcho{*Guid::Parse("4b2f6d5e-8c1a-4f3b-9e2d-7c6a5b4e3d21"), 1, 0};
+const SyntaxId kStrict{*Guid::Parse("11111111-2222-3333-4444-555555555555"), 1, 0};
+constexpr uint32_t kCtxId = 79231;
+
+class OneAccount : public AccountSource {
+ public:
+  std::string DomainName() const override { return "RPCDOM"; }
+  Result<std::optional<AccountRecord>> Lookup(std::string_view user) override {
+    if (user != "alice") return std::optional<AccountRecord>();
+    AccountRecord a;
+    a.name = "alice";
+    a.nt_hash = auth::ntlm::NtHash(u"pw");
+    a.user_sid = security::Sid(5, {21, 9, 9, 9, 1000});
+    return std::optional<AccountRecord>(a);
+  }
+};
+
+ClientCredentials Alice() {
+  ClientCredentials c;
+  c.user = "alice";
+  c.password = "pw";
+  return c;
+}
+
+// ==== The state machine ====================================================
+
+class NtlmConnection : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto count = [this](std::span<const uint8_t> stub, const CallContext& c)
+        -> Result<std::vector<uint8_t>> {
+      ++invocations_;
+      last_level_ = c.protection_level;
+      return std::vector<uint8_t>(stub.begin(), stub.end());
+    };
+    InterfaceRegistration echo;
+    echo.syntax = kEcho;
+    echo.operations = {count, count};
+    registry_.Register(std::move(echo));
+    InterfaceRegistration strict;
+    strict.syntax = kStrict;
+    strict.min_authn_level = kAuthnLevelPktIntegrity;
+    strict.operations = {count};
+    registry_.Register(std::move(strict));
+    auth::ntlm::ServerOptions o;
+    o.accounts = &accounts_;
+    server_pkg_ = std::make_unique<NtlmPackage>(o);
+    packages_.Add(server_pkg_.get());
+    Reset();
+  }
+
+  // A fresh connection, as a new client would open.
+  void Reset() {
+    conn_ = std::make_unique<ServerConnection>(&registry_, ServerLimits{}, false, "135");
+    conn_->SetPackages(&packages_);
+    conn_->SetPeerDescription("203.0.113.5:6000");
+    invocations_ = 0;
+    open_ = true;
+  }
+
+  std::vector<Pdu> Send(const std::vector<uint8_t>& bytes) {
+    std::vector<std::vector<uint8_t>> out;
+    open_ = conn_->OnFragment(bytes, out);
+    std::vector<Pdu> r;
+    raw_replies_ = out;
+    for (const auto& f : out) r.push_back(*DecodePdu(f));
+    return r;
+  }
+
+  // bind (NEGOTIATE) → bind_ack (CHALLENGE) → auth3 (AUTHENTICATE).
+  void Authenticate(uint8_t level, const SyntaxId& syntax = kEcho, bool header_sign = true) {
+    level_ = level;
+    ConnectionInfo info;
+    info.auth_level = level;
+    info.local_address = "203.0.113.5:6000";
+    client_pkg_ = std::make_unique<NtlmPackage>(Alice());
+    client_ = std::move(*client_pkg_->NewClientContext(info));
+    Pdu bind;
+    bind.header.type = PduType::kBind;
+    bind.header.call_id = 1;
+    if (header_sign) bind.header.pfc_flags |= PFC_SUPPORT_HEADER_SIGN;
+    BindBody b;
+    b.max_xmit_frag = b.max_recv_frag = 5840;
+    b.contexts.push_back({0, syntax, {Ndr20Syntax()}});
+    bind.body = b;
+    bind.auth = SecTrailer{RPC_C_AUTHN_WINNT, level, 0, 0, kCtxId, *client_->Initiate({})};
+    auto ack = Send(EncodePdu(bind));
+    ASSERT_EQ(ack.size(), 1u);
+    ASSERT_EQ(ack[0].header.type, PduType::kBindAck);
+    header_signing_echoed_ = ack[0].header.pfc_flags & PFC_SUPPORT_HEADER_SIGN;
+    auto authenticate = client_->Initiate(ack[0].auth->auth_value);
+    ASSERT_TRUE(authenticate.ok()) << authenticate.status().ToString();
+    Pdu auth3;
+    auth3.header.type = PduType::kAuth3;
+    auth3.header.call_id = 2;
+    auth3.body = EmptyBody{};
+    auth3.auth = SecTrailer{RPC_C_AUTHN_WINNT, level, 0, 0, kCtxId, *authenticate};
+    EXPECT_TRUE(Send(EncodePdu(auth3)).empty());
+    ASSERT_TRUE(open_);
+  }
+
+  // A request our client protects at the context's level.
+  std::vector<uint8_t> Request(uint32_t call_id, std::vector<uint8_t> stub,
+                               uint16_t opnum = 0, uint8_t flags = PFC_FIRST_FRAG | PFC_LAST_FRAG) {
+    Pdu p;
+    p.header.type = PduType::kRequest;
+    p.header.call_id = call_id;
+    p.header.pfc_flags = flags;
+    p.body = RequestBody{0, 0, opnum, std::nullopt, std::move(stub)};
+    p.auth = SecTrailer{RPC_C_AUTHN_WINNT, level_, 0, 0, kCtxId, std::vector<uint8_t>(16, 0)};
+    auto bytes = EncodePdu(p);
+    std::span<uint8_t> sig(bytes.data() + bytes.size() - 16, 16);
+    EXPECT_TRUE(client_->Protect(bytes, kHeaderSize + 8, bytes.size() - 16 - kSecTrailerSize,
+                                 level_, sig)
+                    .ok());
+    return bytes;
+  }
+
+  static uint32_t FaultStatus(const Pdu& p) { return std::get<FaultBody>(p.body).status; }
+
+  OneAccount accounts_;
+  InterfaceRegistry registry_;
+  SecurityPackageRegistry packages_;
+  std::unique_ptr<NtlmPackage> server_pkg_, client_pkg_;
+  std::unique_ptr<ServerConnection> conn_;
+  std::unique_ptr<SecurityContext> client_;
+  std::vector<std::vector<uint8_t>> raw_replies_;
+  uint8_t level_ = 0;
+  bool open_ = true;
+  bool header_signing_echoed_ = false;
+  int invocations_ = 0;
+  uint32_t last_level_ = 0;
+};
+
+TEST_F(NtlmConnection, SignedCallRoundTripsAndTheResponseVerifies) {
+  Authenticate(kAuthnLevelPktIntegrity);
+  EXPECT_TRUE(header_signing_echoed_);  // case 27: PFC_SUPPORT_HEADER_SIGN echoed
+  auto r = Send(Request(3, {1, 2, 3, 4, 5}));
+  ASSERT_EQ(r.size(), 1u);
+  ASSERT_EQ(r[0].header.type, PduType::kResponse);
+  EXPECT_EQ(invocations_, 1);
+  EXPECT_EQ(last_level_, kAuthnLevelPktIntegrity);
+  // Our client context verifies the server's signature.
+  auto bytes = raw_replies_[0];
+  std::vector<uint8_t> sig(bytes.end() - 16, bytes.end());
+  EXPECT_TRUE(client_->Verify(bytes, kHeaderSize + 8, bytes.size() - 16 - kSecTrailerSize,
+                              kAuthnLevelPktIntegrity, sig)
+                  .ok());
+}
+
+TEST_F(NtlmConnection, SealedCallRoundTrips) {
+  Authenticate(kAuthnLevelPktPrivacy);
+  std::vector<uint8_t> secret = {'s', 'e', 'c', 'r', 'e', 't', '!', '!'};
+  auto req = Request(3, secret);
+  // The stub is not on the wire in clear.
+  EXPECT_EQ(std::search(req.begin(), req.end(), secret.begin(), secret.end()), req.end());
+  auto r = Send(req);
+  ASSERT_EQ(r.size(), 1u);
+  auto bytes = raw_replies_[0];
+  EXPECT_EQ(std::search(bytes.begin(), bytes.end(), secret.begin(), secret.end()), bytes.end());
+  std::vector<uint8_t> sig(bytes.end() - 16, bytes.end());
+  ASSERT_TRUE(client_->Verify(bytes, kHeaderSize + 8, bytes.size() - 16 - kSecTrailerSize,
+                              kAuthnLevelPktPrivacy, sig)
+                  .ok());
+  EXPECT_TRUE(std::equal(secret.begin(), secret.end(), bytes.begin() + kHeaderSize + 8));
+}
+
+TEST_F(NtlmConnection, Case17ConnectLevelBindToAnIntegrityInterface) {
+  Authenticate(kAuthnLevelConnect, kStrict);
+  Pdu p;
+  p.header.type = PduType::kRequest;
+  p.header.call_id = 3;
+  p.body = RequestBody{0, 0, 0, std::nullopt, {}};
+  auto r = Send(EncodePdu(p));
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(FaultStatus(r[0]), nca_s_fault_access_denied);
+  EXPECT_FALSE(open_);
+  EXPECT_EQ(invocations_, 0);
+  const std::string why = conn_->close_reason();
+  EXPECT_NE(why.find(kStrict.uuid.ToString()), std::string::npos) << why;
+  EXPECT_NE(why.find("level 2"), std::string::npos) << why;
+  EXPECT_NE(why.find("RPCDOM\\alice"), std::string::npos) << why;
+}
+
+TEST_F(NtlmConnection, Case18DowngradedRequestsAreRefused) {
+  Authenticate(kAuthnLevelPktIntegrity);
+  // No verifier at all.
+  Pdu p;
+  p.header.type = PduType::kRequest;
+  p.header.call_id = 3;
+  p.body = RequestBody{0, 0, 0, std::nullopt, {9}};
+  auto r = Send(EncodePdu(p));
+  EXPECT_EQ(FaultStatus(r[0]), nca_s_fault_access_denied);
+  EXPECT_FALSE(open_);
+  EXPECT_EQ(invocations_, 0);
+  // A verifier claiming CONNECT.
+  Reset();
+  Authenticate(kAuthnLevelPktIntegrity);
+  p.auth = SecTrailer{RPC_C_AUTHN_WINNT, kAuthnLevelConnect, 0, 0, kCtxId, std::vector<uint8_t>(16)};
+  r = Send(EncodePdu(p));
+  EXPECT_EQ(FaultStatus(r[0]), nca_s_fault_access_denied);
+  EXPECT_FALSE(open_);
+  EXPECT_EQ(invocations_, 0);
+}
+
+TEST_F(NtlmConnection, Case24FlippedStubByteIsRefused) {
+  for (uint8_t level : {kAuthnLevelPktIntegrity, kAuthnLevelPktPrivacy}) {
+    Reset();
+    Authenticate(level);
+    auto req = Request(3, std::vector<uint8_t>(40, 0x33));
+    req[kHeaderSize + 8 + 5] ^= 0x01;
+    auto r = Send(req);
+    ASSERT_EQ(r.size(), 1u) << int(level);
+    EXPECT_EQ(r[0].header.type, PduType::kFault);
+    EXPECT_FALSE(open_);
+    EXPECT_EQ(invocations_, 0);
+  }
+}
+
+TEST_F(NtlmConnection, Case25ReplayAndReorderAreRefused) {
+  Authenticate(kAuthnLevelPktIntegrity);
+  auto first = Request(3, {1});
+  ASSERT_EQ(Send(first)[0].header.type, PduType::kResponse);
+  auto r = Send(first);  // the exact bytes again
+  EXPECT_EQ(r[0].header.type, PduType::kFault);
+  EXPECT_NE(conn_->close_reason().find("sequence"), std::string::npos) << conn_->close_reason();
+  EXPECT_FALSE(open_);
+  EXPECT_EQ(invocations_, 1);
+
+  Reset();
+  Authenticate(kAuthnLevelPktIntegrity);
+  auto a = Request(3, {1});
+  auto b = Request(4, {2});
+  r = Send(b);  // b before a
+  EXPECT_EQ(r[0].header.type, PduType::kFault);
+  EXPECT_FALSE(open_);
+  EXPECT_EQ(invocations_, 0);
+}
+
+TEST_F(NtlmConnection, Case26EveryFragmentCarriesTheSameVerifier) {
+  Authenticate(kAuthnLevelPktIntegrity);
+  EXPECT_TRUE(Send(Request(3, std::vector<uint8_t>(100, 1), 0, PFC_FIRST_FRAG)).empty());
+  // The last fragment without a verifier.
+  Pdu last;
+  last.header.type = PduType::kRequest;
+  last.header.call_id = 3;
+  last.header.pfc_flags = PFC_LAST_FRAG;
+  last.body = RequestBody{0, 0, 0, std::nullopt, {2}};
+  auto r = Send(EncodePdu(last));
+  EXPECT_EQ(r[0].header.type, PduType::kFault);
+  EXPECT_FALSE(open_);
+  EXPECT_EQ(invocations_, 0);
+}
+
+TEST_F(NtlmConnection, Case27HeaderFieldsAreSigned) {
+  struct Edit {
+    const char* what;
+    size_t offset;
+  };
+  // call_id at 12, context_id at 20, opnum at 22 of a request.
+  for (Edit e : {Edit{"call_id", 12}, Edit{"context_id", 20}, Edit{"opnum", 22}}) {
+    Reset();
+    Authenticate(kAuthnLevelPktIntegrity);
+    auto req = Request(3, {7, 7, 7, 7});
+    req[e.offset] ^= 0x01;
+    auto r = Send(req);
+    ASSERT_EQ(r.size(), 1u) << e.what;
+    EXPECT_EQ(r[0].header.type, PduType::kFault) << e.what;
+    EXPECT_FALSE(open_) << e.what;
+    EXPECT_EQ(invocations_, 0) << e.what;
+  }
+}
+
+TEST_F(NtlmConnection, ImpacketStyleUnsignedRequestsAtPktCountAsConnect) {
+  Authenticate(kAuthnLevelPkt);
+  Pdu p;
+  p.header.type = PduType::kRequest;
+  p.header.call_id = 3;
+  p.body = RequestBody{0, 0, 0, std::nullopt, {9}};
+  auto r = Send(EncodePdu(p));
+  ASSERT_EQ(r[0].header.type, PduType::kResponse);
+  EXPECT_EQ(last_level_, kAuthnLevelConnect);
+  EXPECT_FALSE(r[0].auth.has_value());
+  // A signed request on the same association has PKT's protection.
+  auto signed_req = Request(4, {1});
+  r = Send(signed_req);
+  ASSERT_EQ(r[0].header.type, PduType::kResponse);
+  EXPECT_EQ(last_level_, kAuthnLevelPkt);
+}
+
+// ==== Real sockets: our client and server ==================================
+
+class NtlmLoopback : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    InterfaceRegistration r;
+    r.syntax = kEcho;
+    r.min_authn_level = kAuthnLevelConnect;
+    r.operations.push_back([this](std::span<const uint8_t> stub, const CallContext& c)
+                               -> Result<std::vector<uint8_t>> {
+      std::lock_guard<std::mutex> lock(mu_);
+      principal_ = c.principal;
+      level_ = c.authn_level;
+      return std::vector<uint8_t>(stub.begin(), stub.end());
+    });
+    registry_.Register(std::move(r));
+    auth::ntlm::ServerOptions o;
+    o.accounts = &accounts_;
+    server_pkg_ = std::make_unique<NtlmPackage>(o);
+    packages_.Add(server_pkg_.get());
+    ServerOptions options;
+    options.packages = &packages_;
+    options.log = [this](const std::string& l) {
+      std::lock_guard<std::mutex> lock(mu_);
+      log_.push_back(l);
+    };
+    server_ = std::make_unique<Server>(&registry_, options);
+    path_ = "/tmp/comsec-ntlm-" + std::to_string(getpid()) + ".sock";
+    local_ = *server_->Listen(*StringBinding::Parse("ncalrpc:" + path_));
+    tcp_ = *server_->Listen(*StringBinding::Parse("ncacn_ip_tcp:127.0.0.1[0]"));
+  }
+  void TearDown() override {
+    server_->Stop();
+    std::filesystem::remove(path_);
+  }
+
+  OneAccount accounts_;
+  InterfaceRegistry registry_;
+  SecurityPackageRegistry packages_;
+  std::unique_ptr<NtlmPackage> server_pkg_;
+  std::unique_ptr<Server> server_;
+  std::string path_;
+  StringBinding local_, tcp_;
+  std::mutex mu_;
+  std::string principal_;
+  uint32_t level_ = 0;
+  std::vector<std::string> log_;
+};
+
+TEST_F(NtlmLoopback, EveryLevelOnBothTransports) {
+  NtlmPackage client_pkg(Alice());
+  for (const StringBinding& binding : {tcp_, local_}) {
+    for (uint8_t level = kAuthnLevelConnect; level <= kAuthnLevelPktPrivacy; ++level) {
+      auto client = Client::Connect(binding);
+      ASSERT_TRUE(client.ok());
+      ClientAuth a{&client_pkg, level};
+      ASSERT_TRUE((*client)->Bind(kEcho, &a).ok()) << binding.ToString() << " " << int(level);
+      std::vector<uint8_t> big(50000);
+      for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 7 + level);
+      for (int call = 0; call < 3; ++call) {
+        auto r = (*client)->Call(0, big);
+        ASSERT_TRUE(r.ok()) << binding.ToString() << " level " << int(level) << ": "
+                            << r.status().ToString();
+        EXPECT_EQ(*r, big);
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      EXPECT_EQ(principal_, "RPCDOM\\alice");
+      EXPECT_EQ(level_, level);
+    }
+  }
+}
+
+TEST_F(NtlmLoopback, ClientRefusesACorruptedServerSignature) {
+  auth::ntlm::TestHooks hooks;
+  hooks.corrupt_signature_after = 1;  // the second response is corrupted
+  server_pkg_->set_test_hooks(hooks);
+  NtlmPackage client_pkg(Alice());
+  for (uint8_t level : {kAuthnLevelPktIntegrity, kAuthnLevelPktPrivacy}) {
+    auto client = Client::Connect(tcp_);
+    ClientAuth a{&client_pkg, level};
+    ASSERT_TRUE((*client)->Bind(kEcho, &a).ok());
+    EXPECT_TRUE((*client)->Call(0, std::vector<uint8_t>{1, 2}).ok());
+    auto r = (*client)->Call(0, std::vector<uint8_t>{3, 4});
+    ASSERT_FALSE(r.ok()) << int(level);
+    EXPECT_EQ(r.status().code(), SEC_E_MESSAGE_ALTERED) << r.status().ToString();
+  }
+}
+
+TEST_F(NtlmLoopback, WrongPasswordIsRefusedAndLoggedWithThePeer) {
+  ClientCredentials c = Alice();
+  c.password = "nope";
+  NtlmPackage client_pkg(c);
+  auto client = Client::Connect(tcp_);
+  ClientAuth a{&client_pkg, kAuthnLevelPktPrivacy};
+  ASSERT_TRUE((*client)->Bind(kEcho, &a).ok());  // auth3 has no reply
+  auto r = (*client)->Call(0, std::vector<uint8_t>{1});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), E_ACCESSDENIED) << r.status().ToString();
+  server_->Stop();
+  std::lock_guard<std::mutex> lock(mu_);
+  bool logged = false;
+  for (const auto& l : log_) {
+    if (l.find("127.0.0.1:") != std::string::npos && l.find("wrong password") != std::string::npos &&
+        l.find("alice") != std::string::npos) {
+      logged = true;
+    }
+  }
+  EXPECT_TRUE(logged);
+}
+
+}  // namespace
+}  // namespace comsec::rpc
