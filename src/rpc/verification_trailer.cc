@@ -111,7 +111,7 @@ void AppendVerificationTrailer(std::vector<uint8_t>& stub,
   w.U16Le(40);
   syntax(abstract);
   syntax(transfer);
-  w.U16Le(SEC_VT_COMMAND_HEADER2 | SEC_VT_COMMAND_END);
+  w.U16Le(SEC_VT_COMMAND_HEADER2 | SEC_VT_COMMAND_END | SEC_VT_MUST_PROCESS_COMMAND);
   w.U16Le(16);
   w.U8(h.ptype);
   w.Zeros(3);

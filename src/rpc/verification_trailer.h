@@ -5,7 +5,8 @@
 // (pcontext), and what the client supports (bitmask1).
 //
 //   stub ... | pad to 4 | 8a e3 13 71 02 f4 36 71 | command... (last has END)
-//   command: u16 type (0x3FFF type, 0x4000 MUST_PROCESS, 0x8000 END),
+//   command: u16 type (0x3FFF type, 0x4000 END, 0x8000 MUST_PROCESS, as
+//            Samba's dcerpc.idl and Wireshark read them),
 //            u16 length, data
 //
 // The runtime does not parse stubs, so the trailer is found from the end:
@@ -27,8 +28,8 @@ namespace comsec::rpc {
 inline constexpr uint16_t SEC_VT_COMMAND_BITMASK_1 = 0x0001;
 inline constexpr uint16_t SEC_VT_COMMAND_PCONTEXT = 0x0002;
 inline constexpr uint16_t SEC_VT_COMMAND_HEADER2 = 0x0003;
-inline constexpr uint16_t SEC_VT_MUST_PROCESS_COMMAND = 0x4000;
-inline constexpr uint16_t SEC_VT_COMMAND_END = 0x8000;
+inline constexpr uint16_t SEC_VT_COMMAND_END = 0x4000;
+inline constexpr uint16_t SEC_VT_MUST_PROCESS_COMMAND = 0x8000;
 inline constexpr uint32_t SEC_VT_CLIENT_SUPPORTS_HEADER_SIGNING = 0x1;
 
 struct VtHeader2 {
