@@ -10,12 +10,16 @@ FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build demo test test-asan fuzz fuzz-build fuzz-smoke bench clean format
+.PHONY: all deps deps-bench build demo test test-asan fuzz fuzz-build fuzz-smoke bench clean format
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
+
+# Adds gRPC, which only the benchmarks compare against.
+deps-bench:
+	@scripts/install-deps.sh --bench
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
@@ -44,7 +48,7 @@ fuzz-build: deps
 fuzz-smoke: fuzz-build
 	@scripts/fuzz-smoke.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
-bench: deps
+bench: deps-bench
 	cmake -S . -B $(BENCH_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DCOMSEC_BENCH=ON -DCOMSEC_TESTS=OFF
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
 	@scripts/bench.sh $(BENCH_BUILD)

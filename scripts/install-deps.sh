@@ -2,6 +2,10 @@
 # Installs the Debian 12 packages comsec builds, tests and benchmarks with.
 # Idempotent: installs only what is missing, runs `apt-get update` once and
 # only when something is missing, and uses sudo when not root.
+#
+# --bench adds the packages only `make bench` needs (gRPC, the comparison the
+# RPC benchmarks report against), so that building and testing never need
+# them.
 set -euo pipefail
 
 packages=(
@@ -11,7 +15,18 @@ packages=(
   libcli11-dev nlohmann-json3-dev
   libsqlite3-dev libssl-dev
   python3-impacket
+  tshark
 )
+bench_packages=(
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+)
+
+for arg in "$@"; do
+  case "$arg" in
+    --bench) packages+=("${bench_packages[@]}") ;;
+    *) echo "usage: $0 [--bench]" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
@@ -30,5 +45,6 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+# env: sudo does not pass DEBIAN_FRONTEND on (tshark asks a debconf question).
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -146,13 +146,22 @@ void Rc4::Reset(std::span<const uint8_t> key) {
 }
 
 void Rc4::Apply(std::span<uint8_t> data) {
+  // A local copy of the state: writes through `data` (uint8_t, which may
+  // alias anything) would otherwise force the compiler to reload it.
+  uint8_t s[256];
+  std::memcpy(s, s_.data(), sizeof s);
   uint8_t i = i_, j = j_;
-  for (uint8_t& b : data) {
+  uint8_t* p = data.data();
+  for (size_t n = 0; n < data.size(); ++n) {
     i = uint8_t(i + 1);
-    j = uint8_t(j + s_[i]);
-    std::swap(s_[i], s_[j]);
-    b ^= s_[uint8_t(s_[i] + s_[j])];
+    const uint8_t si = s[i];
+    j = uint8_t(j + si);
+    const uint8_t sj = s[j];
+    s[i] = sj;
+    s[j] = si;
+    p[n] ^= s[uint8_t(si + sj)];
   }
+  std::memcpy(s_.data(), s, sizeof s);
   i_ = i;
   j_ = j;
 }
