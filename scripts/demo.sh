@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The end-to-end demo on the embedded defaults. At this stage comsec's main
-# job is deciding: it parses the descriptors Windows ships as COM defaults
-# and answers who may launch, activate and call, and why.
+# The end-to-end demo on the embedded defaults: comsec parses the
+# descriptors Windows ships as COM defaults and answers who may launch,
+# activate and call, and why; then it runs the wire: an account, comsecd and
+# the echo server on loopback, an NTLM call at PKT_PRIVACY, and a call below
+# the server's minimum level refused with the log line that says why.
 set -uo pipefail
 build=${1:-build}
 comcfg="$build/tools/comcfg/comcfg"
@@ -82,8 +84,13 @@ show effective --appid "$appid"
 step "Export as a .reg file (regedit's format)"
 show reg export 'HKCR\AppID'
 
-# ---- The wire: comsecd's endpoint mapper and the echo server -------------
-step "comsecd (endpoint mapper) and comsec-echo-server on loopback"
+# ---- The wire: NTLM over DCE/RPC ----------------------------------------
+step "An account in the store's machine domain (only its NT hash is kept)"
+printf '$ echo ******** | comcfg user add demo --password-stdin\n'
+echo 'Demo#Passw0rd' | "$comcfg" user add demo --password-stdin
+show user list
+
+step "comsecd (endpoint mapper) and comsec-echo-server (minimum level PKT_INTEGRITY) on loopback"
 rpc_dir=$(mktemp -d)
 trap 'kill $echo_pid $comsecd_pid 2>/dev/null; rm -rf "$store_dir" "$rpc_dir"' EXIT
 "$build/tools/comsecd/comsecd" --store "$COMSEC_STORE" \
@@ -93,20 +100,39 @@ for _ in $(seq 50); do [ -s "$rpc_dir/comsecd.out" ] && break; sleep 0.1; done
 epm=$(sed -n 's/^listening on //p' "$rpc_dir/comsecd.out" | head -1)
 echo "comsecd: listening on $epm"
 "$build/examples/comsec-echo-server" --listen 'ncacn_ip_tcp:127.0.0.1[0]' \
-    --listen "ncalrpc:$rpc_dir/echo.sock" --endpoint-mapper "$epm" > "$rpc_dir/echo.out" 2>&1 &
+    --listen "ncalrpc:$rpc_dir/echo.sock" --endpoint-mapper "$epm" \
+    --store "$COMSEC_STORE" --min-auth-level 5 > "$rpc_dir/echo.out" 2> "$rpc_dir/echo.log" &
 echo_pid=$!
 for _ in $(seq 50); do grep -q registered "$rpc_dir/echo.out" 2>/dev/null && break; sleep 0.1; done
 sed 's/^/comsec-echo-server: /' "$rpc_dir/echo.out"
 
-step "Our client finds the server through the endpoint mapper and calls it"
 client="$build/examples/comsec-echo-client"
+ntlm=(--auth ntlm --user demo --password 'Demo#Passw0rd')
+step "NTLM at PKT_PRIVACY: found through the endpoint mapper, every PDU signed and sealed"
 for args in whoami "add 20 22" "echo --size 100000"; do
-  printf '$ comsec-echo-client --binding ncacn_ip_tcp:127.0.0.1 --endpoint-mapper %s %s\n' "$epm" "$args"
+  printf '$ comsec-echo-client --binding ncacn_ip_tcp:127.0.0.1 --endpoint-mapper %s --auth ntlm --user demo --password ******** --level 6 %s\n' "$epm" "$args"
   # shellcheck disable=SC2086
-  "$client" --binding ncacn_ip_tcp:127.0.0.1 --endpoint-mapper "$epm" $args
+  "$client" --binding ncacn_ip_tcp:127.0.0.1 --endpoint-mapper "$epm" "${ntlm[@]}" --level 6 $args
 done
+
+step "The same account at CONNECT, below the server's minimum: refused, no stub runs"
+printf '$ comsec-echo-client --binding ncacn_ip_tcp:127.0.0.1 --endpoint-mapper %s --auth ntlm --user demo --password ******** --level 2 whoami\n' "$epm"
+"$client" --binding ncacn_ip_tcp:127.0.0.1 --endpoint-mapper "$epm" "${ntlm[@]}" --level 2 whoami
+echo "(exit $?)"
+step "A wrong password: refused"
+"$client" --binding ncacn_ip_tcp:127.0.0.1 --endpoint-mapper "$epm" --auth ntlm --user demo \
+    --password wrong --level 6 whoami
+echo "(exit $?)"
+sleep 0.2
+step "The server's log says who was refused, from where, and why"
+sed 's/^/comsec-echo-server: /' "$rpc_dir/echo.log"
+
+step "On ncalrpc the kernel names the caller; the local package runs at PKT_PRIVACY"
 printf '$ comsec-echo-client --binding ncalrpc:%s --auth local --level 6 whoami\n' "$rpc_dir/echo.sock"
-echo "# on ncalrpc the kernel names the caller; the local package runs at PKT_PRIVACY"
 "$client" --binding "ncalrpc:$rpc_dir/echo.sock" --auth local --level 6 whoami
-echo "(NTLM over TCP arrives with issue 5)"
+
+step "Stopping comsecd and the echo server"
+kill "$echo_pid" "$comsecd_pid"
+wait "$echo_pid" "$comsecd_pid" 2>/dev/null
+echo "stopped"
 exit 0
