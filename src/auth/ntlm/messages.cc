@@ -58,6 +58,18 @@ uint32_t U32At(std::span<const uint8_t> m, size_t at) {
          uint32_t{m[at + 3]} << 24;
 }
 
+// The smallest offset of a non-empty payload field among `fields` (each a
+// Len/MaxLen/Offset triple inside `m`), or the message size when none.
+size_t PayloadStart(std::span<const uint8_t> m, std::initializer_list<size_t> fields) {
+  size_t start = m.size();
+  for (size_t at : fields) {
+    if (at + 8 > m.size()) continue;
+    const uint16_t len = uint16_t(m[at] | m[at + 1] << 8);
+    if (len != 0) start = std::min<size_t>(start, U32At(m, at + 4));
+  }
+  return start;
+}
+
 // Lays out fixed fields then payloads: each payload's (Len, MaxLen,
 // Offset) is patched at `field_at` when its bytes are appended.
 class PayloadWriter {
@@ -187,7 +199,10 @@ Result<NegotiateMessage> NegotiateMessage::Decode(std::span<const uint8_t> m) {
       out.workstation.assign(ws.begin(), ws.end());
     }
   }
-  if ((out.flags & NTLMSSP_NEGOTIATE_VERSION) && m.size() >= 40) {
+  // The Version lies between the fixed fields and the payload: present only
+  // when the first payload starts after it.
+  if ((out.flags & NTLMSSP_NEGOTIATE_VERSION) && m.size() >= 40 &&
+      PayloadStart(m, {16, 24}) >= 40) {
     Version v;
     std::copy_n(m.begin() + 32, 8, v.begin());
     out.version = v;
@@ -235,7 +250,8 @@ Result<ChallengeMessage> ChallengeMessage::Decode(std::span<const uint8_t> m) {
       COMSEC_RETURN_IF_ERROR(AvPairs::Decode(out.target_info).status());
     }
   }
-  if ((out.flags & NTLMSSP_NEGOTIATE_VERSION) && m.size() >= 56) {
+  if ((out.flags & NTLMSSP_NEGOTIATE_VERSION) && m.size() >= 56 &&
+      PayloadStart(m, {12, 40}) >= 56) {
     Version v;
     std::copy_n(m.begin() + 48, 8, v.begin());
     out.version = v;
