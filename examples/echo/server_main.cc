@@ -11,6 +11,7 @@
 #include "auth/ntlm/ntlm_package.h"
 #include "auth/ntlm/store_accounts.h"
 #include "auth/peer_cred/local_package.h"
+#include "config/accounts.h"
 #include "config/store.h"
 #include "examples/echo/echo_service.h"
 #include "rpc/epmapper.h"
@@ -72,6 +73,18 @@ int main(int argc, char** argv) {
     // A null session is an unauthenticated caller: allowed only where
     // unauthenticated calls are.
     ntlm_options.allow_anonymous = min_level <= 1;
+    std::string warning;
+    auto lm_level = config::ReadLmCompatibilityLevel(config_store.get(), &warning);
+    if (!warning.empty()) log("config: " + warning);
+    ntlm_options.allow_ntlmv1 = lm_level.ok() && *lm_level < 5;
+    if (ntlm_options.allow_ntlmv1) {
+      log("ntlm: WEAK: NTLMv1 responses are accepted (LmCompatibilityLevel " +
+          std::to_string(*lm_level) + "); set it to 5 for NTLMv2 only");
+    }
+    // NTLMv1 acceptances are logged by the package as they happen.
+    ntlm_options.log = [log](const std::string& line) {
+      if (line.find("WEAK") != std::string::npos) log(line);
+    };
     // Refusals reach the log through the RPC runtime's close reason, which
     // names the peer, the account and the package's reason.
     ntlm = std::make_unique<auth::ntlm::NtlmPackage>(std::move(ntlm_options));

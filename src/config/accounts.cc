@@ -68,6 +68,21 @@ Status AccountKeyRefused(const KeyPath& key) {
                 "password hashes; manage it with `comcfg user` and `comcfg group`");
 }
 
+Result<uint32_t> ReadLmCompatibilityLevel(Store* store, std::string* warning) {
+  COMSEC_ASSIGN_OR_RETURN(auto v, store->GetValue(*KeyPath::Parse(kLsaKey),
+                                                  "LmCompatibilityLevel"));
+  if (!v) return 5u;
+  auto level = v->AsDword();
+  if (!level.ok() || *level > 5) {
+    if (warning) {
+      *warning = "LmCompatibilityLevel in " + std::string(kLsaKey) +
+                 " is not a REG_DWORD 0-5; using 5 (NTLMv2 only)";
+    }
+    return 5u;
+  }
+  return *level;
+}
+
 std::string NetbiosComputerName() {
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) != 0 || host[0] == 0) {

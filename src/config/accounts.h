@@ -91,6 +91,14 @@ bool IsAccountKey(const KeyPath& key);
 // The refusal `comcfg reg` gives for such keys.
 Status AccountKeyRefused(const KeyPath& key);
 
+// HKLM\SYSTEM\CurrentControlSet\Control\Lsa LmCompatibilityLevel, as
+// Windows reads it: 0-5, where a server accepts NTLMv1 below 5. Absent, comsec
+// uses 5 (NTLMv2 only; Windows's default, 3, would accept NTLMv1); any other
+// value or type also means 5 (fail closed), with `*warning` saying why.
+inline constexpr std::string_view kLsaKey =
+    "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Lsa";
+Result<uint32_t> ReadLmCompatibilityLevel(Store* store, std::string* warning);
+
 // The machine's NetBIOS name: the host name before the first dot, upper
 // case, at most 15 characters.
 std::string NetbiosComputerName();

@@ -129,6 +129,16 @@ TEST_F(MsNlmp424, SignAndSealKeysAndSealedMessage) {  // case 33, 4.2.4.4
   EXPECT_EQ(message, ToUtf16Le(text));
 }
 
+// MS-NLMP 4.2.2.2.1 and 4.2.3.2.2: NTLMv1 responses, for servers that
+// allow NTLMv1 (LmCompatibilityLevel < 5).
+TEST_F(MsNlmp424, NtlmV1ResponsesForLegacyClients) {
+  const Digest16 nt = NtHash(u"Password");
+  EXPECT_EQ(H(Desl(nt, server_)), "67c43011f30298a2ad35ece64f16331c44bdbed927841f94");
+  Digest16 mixed = Md5({server_, client_});
+  EXPECT_EQ(H(Desl(nt, std::span<const uint8_t, 8>(mixed.data(), 8))),
+            "7537f803ae367128ca458204bde7caf81e97ed2683267232");
+}
+
 TEST(SessionSecurity, DetectsReplayReorderAndTampering) {  // case 25
   Digest16 key;
   key.fill(0x42);

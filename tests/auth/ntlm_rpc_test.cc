@@ -296,6 +296,59 @@ TEST_F(NtlmConnection, Case27HeaderFieldsAreSigned) {
   }
 }
 
+// Several auth contexts on one association: an alter_context with a new
+// auth_context_id runs a second NTLM handshake (NEGOTIATE in the
+// alter_context, CHALLENGE in its response, AUTHENTICATE in auth3), and
+// requests may then use either context.
+TEST_F(NtlmConnection, SecondAuthContextByAlterContext) {
+  Authenticate(kAuthnLevelPktIntegrity);
+  constexpr uint32_t kSecond = 2;
+  ConnectionInfo info;
+  info.auth_level = kAuthnLevelPktPrivacy;
+  info.local_address = "203.0.113.5:6000";
+  auto second = std::move(*client_pkg_->NewClientContext(info));
+  Pdu alter;
+  alter.header.type = PduType::kAlterContext;
+  alter.header.call_id = 3;
+  BindBody b;
+  b.max_xmit_frag = b.max_recv_frag = 5840;
+  b.contexts.push_back({0, kEcho, {Ndr20Syntax()}});
+  alter.body = b;
+  alter.auth = SecTrailer{RPC_C_AUTHN_WINNT, kAuthnLevelPktPrivacy, 0, 0, kSecond,
+                          *second->Initiate({})};
+  auto resp = Send(EncodePdu(alter));
+  ASSERT_EQ(resp.size(), 1u);
+  ASSERT_EQ(resp[0].header.type, PduType::kAlterContextResp);
+  auto authenticate = second->Initiate(resp[0].auth->auth_value);
+  ASSERT_TRUE(authenticate.ok());
+  Pdu auth3;
+  auth3.header.type = PduType::kAuth3;
+  auth3.header.call_id = 4;
+  auth3.body = EmptyBody{};
+  auth3.auth = SecTrailer{RPC_C_AUTHN_WINNT, kAuthnLevelPktPrivacy, 0, 0, kSecond, *authenticate};
+  EXPECT_TRUE(Send(EncodePdu(auth3)).empty());
+  ASSERT_TRUE(open_);
+  // A sealed request on the second context.
+  Pdu p;
+  p.header.type = PduType::kRequest;
+  p.header.call_id = 5;
+  p.body = RequestBody{0, 0, 0, std::nullopt, {1, 2, 3, 4}};
+  p.auth = SecTrailer{RPC_C_AUTHN_WINNT, kAuthnLevelPktPrivacy, 0, 0, kSecond,
+                      std::vector<uint8_t>(16, 0)};
+  auto bytes = EncodePdu(p);
+  std::span<uint8_t> sig(bytes.data() + bytes.size() - 16, 16);
+  ASSERT_TRUE(second->Protect(bytes, kHeaderSize + 8, bytes.size() - 24,
+                              kAuthnLevelPktPrivacy, sig).ok());
+  auto r = Send(bytes);
+  ASSERT_EQ(r[0].header.type, PduType::kResponse);
+  EXPECT_EQ(last_level_, kAuthnLevelPktPrivacy);
+  // And the first context still works.
+  r = Send(Request(6, {9}));
+  ASSERT_EQ(r[0].header.type, PduType::kResponse);
+  EXPECT_EQ(last_level_, kAuthnLevelPktIntegrity);
+  EXPECT_EQ(invocations_, 2);
+}
+
 TEST_F(NtlmConnection, ImpacketStyleUnsignedRequestsAtPktCountAsConnect) {
   Authenticate(kAuthnLevelPkt);
   Pdu p;

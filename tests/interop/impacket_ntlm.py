@@ -59,9 +59,11 @@ def start(min_level):
     return p, port
 
 
-def bind(port, level, user="alice", password=PASSWORD, dom=""):
+def bind(port, level, user="alice", password=PASSWORD, dom="", ntlmv2=True):
     t = transport.DCERPCTransportFactory("ncacn_ip_tcp:127.0.0.1[%d]" % port)
     t.set_credentials(user, password, dom, "", "")
+    if not ntlmv2:
+        t.doesSupportNTLMv2 = lambda: False  # impacket's NTLMv1 (with ESS)
     dce = t.get_dce_rpc()
     dce.set_auth_type(10)  # RPC_C_AUTHN_WINNT
     dce.set_auth_level(level)
@@ -111,6 +113,8 @@ try:
     check(e is not None, "wrong password refused: %s" % type(e).__name__)
     e = refused(lambda: whoami(bind(port, 6, user="mallory")))
     check(e is not None, "unknown user refused: %s" % type(e).__name__)
+    e = refused(lambda: whoami(bind(port, 6, ntlmv2=False)))
+    check(e is not None, "an NTLMv1 logon is refused by default: %s" % type(e).__name__)
     e = refused(lambda: whoami(bind(port, 2, user="", password="")))
     check(e is not None, "anonymous NTLM bind refused at minimum level CONNECT: %s"
           % type(e).__name__)
@@ -135,4 +139,33 @@ finally:
     server.terminate()
     _, err = server.communicate(timeout=10)
 check("below the interface's minimum 6" in err, "the refusal of level 5 is logged")
+
+# Where unauthenticated calls are allowed, an NTLM null session is served as
+# ANONYMOUS LOGON.
+server, port = start(1)
+try:
+    name, got_level, svc = whoami(bind(port, 2, user="", password=""))
+    check(name == "NT AUTHORITY\\ANONYMOUS LOGON" and got_level == 2 and svc == 10,
+          "anonymous NTLM at minimum level NONE -> %r level %d" % (name, got_level))
+finally:
+    server.terminate()
+    server.communicate(timeout=10)
+
+# Windows's LmCompatibilityLevel below 5 lets NTLMv1 in, and says so.
+comcfg("reg", "set", "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa",
+       "LmCompatibilityLevel", "REG_DWORD", "2")
+server, port = start(2)
+try:
+    dce = bind(port, 6, ntlmv2=False)
+    name, got_level, _ = whoami(dce)
+    data = bytes(range(256)) * 64
+    dce.call(0, struct.pack("<II", len(data), len(data)) + data)
+    r = dce.recv()
+    check(name.endswith("\\alice") and got_level == 6 and r[4:4 + len(data)] == data,
+          "with LmCompatibilityLevel 2, impacket's NTLMv1 works at PKT_PRIVACY")
+finally:
+    server.terminate()
+    _, err = server.communicate(timeout=10)
+check("WEAK: NTLMv1 responses are accepted (LmCompatibilityLevel 2)" in err and
+      "WEAK: accepted an NTLMv1 logon of" in err, "allowing and using NTLMv1 is logged")
 sys.exit(1 if failures else 0)

@@ -133,6 +133,48 @@ Digest16 HmacMd5(std::span<const uint8_t> key,
   return out;
 }
 
+std::array<uint8_t, 8> DesBlock(std::span<const uint8_t, 7> k,
+                                std::span<const uint8_t, 8> block) {
+  // 56 key bits spread over 8 bytes, the low bit of each left for parity.
+  uint8_t key[8] = {
+      k[0],
+      uint8_t(k[0] << 7 | k[1] >> 1),
+      uint8_t(k[1] << 6 | k[2] >> 2),
+      uint8_t(k[2] << 5 | k[3] >> 3),
+      uint8_t(k[3] << 4 | k[4] >> 4),
+      uint8_t(k[4] << 3 | k[5] >> 5),
+      uint8_t(k[5] << 2 | k[6] >> 6),
+      uint8_t(k[6] << 1),
+  };
+  uint8_t key3[24];
+  for (int i = 0; i < 3; ++i) std::memcpy(key3 + 8 * i, key, 8);
+  std::array<uint8_t, 8> out{};
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  COMSEC_CHECK(ctx != nullptr, "OpenSSL cipher failure");
+  int n = 0;
+  COMSEC_CHECK(EVP_EncryptInit_ex(ctx, EVP_des_ede3_ecb(), nullptr, key3, nullptr) == 1 &&
+                   EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 &&
+                   EVP_EncryptUpdate(ctx, out.data(), &n, block.data(), 8) == 1 && n == 8,
+               "OpenSSL 3DES failure");
+  EVP_CIPHER_CTX_free(ctx);
+  OPENSSL_cleanse(key3, sizeof key3);
+  OPENSSL_cleanse(key, sizeof key);
+  return out;
+}
+
+std::array<uint8_t, 24> Desl(const std::array<uint8_t, 16>& key,
+                             std::span<const uint8_t, 8> data) {
+  std::array<uint8_t, 24> out{};
+  uint8_t third[7] = {key[14], key[15], 0, 0, 0, 0, 0};
+  auto a = DesBlock(std::span<const uint8_t, 7>(key.data(), 7), data);
+  auto b = DesBlock(std::span<const uint8_t, 7>(key.data() + 7, 7), data);
+  auto c = DesBlock(std::span<const uint8_t, 7>(third, 7), data);
+  std::memcpy(out.data(), a.data(), 8);
+  std::memcpy(out.data() + 8, b.data(), 8);
+  std::memcpy(out.data() + 16, c.data(), 8);
+  return out;
+}
+
 void Rc4::Reset(std::span<const uint8_t> key) {
   COMSEC_CHECK(!key.empty() && key.size() <= 256, "RC4 key of 1..256 bytes");
   for (int i = 0; i < 256; ++i) s_[i] = uint8_t(i);

@@ -20,6 +20,15 @@ Digest16 Md5(std::initializer_list<std::span<const uint8_t>> parts);
 Digest16 HmacMd5(std::span<const uint8_t> key,
                  std::initializer_list<std::span<const uint8_t>> parts);
 
+// DES-ECB of one 8-byte block under the 7-byte key `key7` expanded with
+// parity bits ([MS-NLMP] 6 DES). OpenSSL 3 keeps single DES in its legacy
+// provider; three-key 3DES with three equal keys computes the same block.
+std::array<uint8_t, 8> DesBlock(std::span<const uint8_t, 7> key7,
+                                std::span<const uint8_t, 8> block);
+// DESL(K, D): DES(K[0..6], D) || DES(K[7..13], D) || DES(K[14..15] || Z(5), D).
+std::array<uint8_t, 24> Desl(const std::array<uint8_t, 16>& key,
+                             std::span<const uint8_t, 8> data);
+
 // RC4 as a stream: each Apply continues the key stream, which is what
 // NTLM's sealing handles need ([MS-NLMP] 3.4.3: one handle per direction
 // for the whole session).

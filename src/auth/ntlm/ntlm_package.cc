@@ -252,12 +252,13 @@ class ServerContext : public rpc::SecurityContext {
   Result<Digest16> ValidateUser(const AuthenticateMessage& auth,
                                 std::span<const uint8_t> token) {
     (void)token;
-    if (auth.nt_response.size() == 24 || auth.nt_response.empty()) {
-      return Denied(std::string("an LM or NTLMv1 response was offered; this server "
-                                "accepts NTLMv2 only") +
-                    (options_.allow_ntlmv1 ? " (allow_ntlmv1 is set, but comsec does "
-                                             "not implement NTLMv1)"
-                                           : ""));
+    const bool v1 = auth.nt_response.size() == 24;
+    if (auth.nt_response.empty()) {
+      return Denied("an LM-only response was offered; LM is never accepted");
+    }
+    if (v1 && !options_.allow_ntlmv1) {
+      return Denied("an NTLMv1 response was offered; this server accepts NTLMv2 only "
+                    "(LmCompatibilityLevel 5)");
     }
     if (!options_.accounts) return Denied("this server has no account database");
     const std::u16string our_domain = Utf8ToUtf16(domain_);
@@ -270,6 +271,7 @@ class ServerContext : public rpc::SecurityContext {
     COMSEC_ASSIGN_OR_RETURN(auto record, options_.accounts->Lookup(Utf16ToUtf8(auth.user)));
     if (!record) return Denied("unknown user '" + Utf16ToUtf8(auth.user) + "'");
     if (record->disabled) return Denied("the account is disabled");
+    if (v1) return ValidateNtlmV1(auth, *record);
     COMSEC_ASSIGN_OR_RETURN(ParsedNtlmV2Response v2, ParseNtlmV2Response(auth.nt_response));
     const Digest16 key = NtOwfV2(record->nt_hash, auth.user, auth.domain);
     Digest16 proof = HmacMd5(key, {server_challenge_, v2.blob});
@@ -290,6 +292,41 @@ class ServerContext : public rpc::SecurityContext {
     token_ = std::make_shared<const security::Token>(security::Token::ForAuthenticatedUser(
         record->user_sid, record->group_sids, security::LogonKind::kNetwork));
     return HmacMd5(key, {v2.nt_proof});  // SessionBaseKey = KeyExchangeKey (NTLMv2)
+  }
+
+  // [MS-NLMP] 3.3.1 with NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY: the
+  // response is DESL(NT hash, MD5(ServerChallenge || ClientChallenge)[0..7])
+  // with the client challenge in the LM response's first 8 bytes. Only
+  // reached when allow_ntlmv1 is set.
+  Result<Digest16> ValidateNtlmV1(const AuthenticateMessage& auth,
+                                  const AccountRecord& record) {
+    if (auth.lm_response.size() != 24) {
+      return Denied("an NTLMv1 response without the 24-byte LM field that carries "
+                    "the client challenge");
+    }
+    const std::span<const uint8_t> client_challenge(auth.lm_response.data(), 8);
+    Digest16 mixed = Md5({server_challenge_, client_challenge});
+    const auto expected =
+        Desl(record.nt_hash, std::span<const uint8_t, 8>(mixed.data(), 8));
+    if (!SecretEquals(expected, auth.nt_response)) {
+      return Denied("wrong password (the NTLMv1 response does not match the account's hash)");
+    }
+    if (IsReflectedChallenge(server_challenge_, connection_.peer)) {
+      return Denied("the AUTHENTICATE answers a challenge that a client in this "
+                    "process received: a reflected logon (MS08-068)");
+    }
+    account_ = domain_ + "\\" + record.name;
+    peer_name_ = account_;
+    token_ = std::make_shared<const security::Token>(security::Token::ForAuthenticatedUser(
+        record.user_sid, record.group_sids, security::LogonKind::kNetwork));
+    if (options_.log) {
+      options_.log("ntlm: WEAK: accepted an NTLMv1 logon of " + account_ + " from " +
+                   connection_.peer +
+                   " because NTLMv1 is allowed (LmCompatibilityLevel below 5); set it "
+                   "to 5 to refuse NTLMv1");
+    }
+    const Digest16 session_base_key = Md4(record.nt_hash);
+    return HmacMd5(session_base_key, {server_challenge_, client_challenge});
   }
 
   const ServerOptions& options_;

@@ -50,8 +50,10 @@ struct ServerOptions {
   std::string dns_domain_name;
   // Null sessions become ANONYMOUS LOGON only when this is set.
   bool allow_anonymous = false;
-  // LM and NTLMv1 responses (LmCompatibilityLevel < 5). Not implemented:
-  // comsec refuses them even when set, and says so in the log.
+  // NTLMv1 responses (with extended session security: the "NTLM2 session
+  // response"), as Windows accepts them when LmCompatibilityLevel < 5.
+  // Off by default; every logon it lets through is logged as weak. Plain
+  // LM responses are refused always.
   bool allow_ntlmv1 = false;
   // Called with a line for every refused logon (peer added by the caller).
   std::function<void(const std::string&)> log;
