@@ -80,6 +80,7 @@ Status Client::Bind(const SyntaxId& syntax, const ClientAuth* auth) {
     return Status(RPC_S_PROTOCOL_ERROR, "the server negotiated a fragment size below 2048");
   }
   max_xmit_ = std::min(ack.max_recv_frag, options_.max_frag);
+  header_signing_ = auth && (r.header.pfc_flags & PFC_SUPPORT_HEADER_SIGN);
   if (auth_context_) {
     if (!r.auth || r.auth->auth_type != auth_.package->auth_type() ||
         r.auth->auth_level != auth_.level ||
@@ -181,7 +182,7 @@ Result<std::vector<uint8_t>> Client::Call(uint16_t opnum,
     h.call_id = call_id;
     h.context_id = 0;
     h.opnum = opnum;
-    AppendVerificationTrailer(with_trailer, syntax_, Ndr20Syntax(), h, false);
+    AppendVerificationTrailer(with_trailer, syntax_, Ndr20Syntax(), h, header_signing_);
     stub = with_trailer;
   }
   size_t overhead = 24;

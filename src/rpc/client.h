@@ -89,6 +89,9 @@ class Client {
   // Serializes calls (synchronous and asynchronous) on the connection.
   std::mutex call_mu_;
   uint16_t max_xmit_ = 0;
+  // The server echoed PFC_SUPPORT_HEADER_SIGN; our verification trailers
+  // then say so (bitmask1).
+  bool header_signing_ = false;
   bool bound_ = false;
 };
 

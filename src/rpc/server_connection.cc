@@ -73,7 +73,8 @@ bool ServerConnection::FaultAndClose(uint32_t call_id, uint16_t context_id,
                                      std::vector<std::vector<uint8_t>>& out) {
   Fault(call_id, context_id, status, true, out);
   close_reason_ = std::move(why);
-  pending_.reset();
+  pending_.clear();
+  pending_bytes_ = 0;
   return false;
 }
 
@@ -127,9 +128,12 @@ bool ServerConnection::OnFragment(std::span<const uint8_t> fragment,
     case PduType::kCoCancel:
     case PduType::kOrphaned:
       // Case 16: for no call they are ignored; an orphaned call is dropped.
-      if (pdu->header.type == PduType::kOrphaned && pending_ &&
-          pending_->call_id == pdu->header.call_id) {
-        pending_.reset();
+      if (pdu->header.type == PduType::kOrphaned) {
+        auto orphan = pending_.find(pdu->header.call_id);
+        if (orphan != pending_.end()) {
+          pending_bytes_ -= orphan->second.stub.size();
+          pending_.erase(orphan);
+        }
       }
       return true;
     case PduType::kAuth3:
@@ -235,6 +239,12 @@ bool ServerConnection::HandleBind(const Pdu& pdu,
   ack.header.type = PduType::kBindAck;
   ack.header.call_id = call_id;
   ack.header.pfc_flags = PFC_FIRST_FRAG | PFC_LAST_FRAG;
+  // Concurrent multiplexing is the client's to ask for; comsec accepts it
+  // and reassembles interleaved calls, running each as it completes.
+  if (pdu.header.pfc_flags & PFC_CONC_MPX) {
+    conc_mpx_ = true;
+    ack.header.pfc_flags |= PFC_CONC_MPX;
+  }
   // [MS-RPCE] 3.3.1.5.2.1: header signing is offered in an authenticated
   // bind and accepted by echoing the flag (case 27).
   if (pdu.auth && (pdu.header.pfc_flags & PFC_SUPPORT_HEADER_SIGN)) {
@@ -302,12 +312,25 @@ bool ServerConnection::HandleRequest(std::span<const uint8_t> fragment,
   if (!CheckRequestAuth(fragment, pdu, &stub, out)) return false;
   const bool first = h.pfc_flags & PFC_FIRST_FRAG;
   const bool last = h.pfc_flags & PFC_LAST_FRAG;
+  auto it = pending_.find(h.call_id);
   if (first) {
-    if (pending_) {  // cases 14 and 15
+    if (it != pending_.end()) {  // case 14: a second FIRST for a call
+      return FaultAndClose(h.call_id, 0, nca_s_proto_error,
+                           "a second first fragment for call " +
+                               std::to_string(h.call_id),
+                           out);
+    }
+    if (!pending_.empty() && !conc_mpx_) {  // case 15
       return FaultAndClose(h.call_id, 0, nca_s_proto_error,
                            "a new call started while call " +
-                               std::to_string(pending_->call_id) +
-                               " is still being received",
+                               std::to_string(pending_.begin()->first) +
+                               " is still being received (no PFC_CONC_MPX)",
+                           out);
+    }
+    if (pending_.size() >= limits_.max_concurrent_calls) {
+      return FaultAndClose(h.call_id, 0, nca_s_proto_error,
+                           "more than " + std::to_string(limits_.max_concurrent_calls) +
+                               " multiplexed calls in progress",
                            out);
     }
     if (h.pfc_flags & PFC_PENDING_CANCEL) {  // case 16
@@ -323,55 +346,60 @@ bool ServerConnection::HandleRequest(std::span<const uint8_t> fragment,
     if (!contexts_.count(req.context_id)) {  // case 8
       Fault(h.call_id, req.context_id, nca_s_unknown_if, true, out);
       if (!last) {
-        // Swallow the rest of the call's fragments? The client may keep
-        // sending them; treat it as a protocol error instead.
+        // The client may keep sending the call's fragments; treat it as a
+        // protocol error rather than swallow them.
         close_reason_ = "fragmented request on an unknown context";
         return false;
       }
       return true;
     }
-    pending_ = PendingCall{h.call_id, req.context_id, req.opnum, {}};
-    pending_->drep = h.drep;
+    PendingCall call{h.call_id, req.context_id, req.opnum, {}};
+    call.drep = h.drep;
     if (pdu.auth) {
-      pending_->authenticated = true;
-      pending_->auth_context_id = pdu.auth->auth_context_id;
-      pending_->auth_type = pdu.auth->auth_type;
-      pending_->auth_level = pdu.auth->auth_level;
+      call.authenticated = true;
+      call.auth_context_id = pdu.auth->auth_context_id;
+      call.auth_type = pdu.auth->auth_type;
+      call.auth_level = pdu.auth->auth_level;
     } else if (bind_auth_context_) {
       const AuthContext& a = auth_contexts_.at(*bind_auth_context_);
-      pending_->authenticated = true;
-      pending_->auth_context_id = *bind_auth_context_;
-      pending_->auth_type = a.type;
-      pending_->auth_level = a.level;
-      pending_->unsigned_request = true;
+      call.authenticated = true;
+      call.auth_context_id = *bind_auth_context_;
+      call.auth_type = a.type;
+      call.auth_level = a.level;
+      call.unsigned_request = true;
     }
-  } else if (!pending_ || pending_->call_id != h.call_id) {  // case 14
+    it = pending_.emplace(h.call_id, std::move(call)).first;
+  } else if (it == pending_.end()) {  // case 14
     return FaultAndClose(h.call_id, 0, nca_s_proto_error,
                          "continuation fragment for no call in progress", out);
-  } else if (pending_->authenticated &&
-             (pending_->unsigned_request
+  } else if (it->second.authenticated &&
+             (it->second.unsigned_request
                   ? pdu.auth.has_value()
                   : (!pdu.auth ||
-                     pdu.auth->auth_context_id != pending_->auth_context_id ||
-                     pdu.auth->auth_level != pending_->auth_level ||
-                     pdu.auth->auth_type != pending_->auth_type))) {
+                     pdu.auth->auth_context_id != it->second.auth_context_id ||
+                     pdu.auth->auth_level != it->second.auth_level ||
+                     pdu.auth->auth_type != it->second.auth_type))) {
     // Case 26: every fragment of a call carries the first one's verifier.
     return FaultAndClose(h.call_id, 0, nca_s_proto_error,
                          "a fragment's verifier differs from the call's first",
                          out);
   }
-  if (stub.size() > limits_.max_request_bytes - pending_->stub.size()) {
-    return FaultAndClose(h.call_id, pending_->context_id,
+  PendingCall& pending = it->second;
+  // Memory bound: the stubs of every call in progress together (case 12).
+  if (stub.size() > limits_.max_request_bytes - pending_bytes_) {
+    return FaultAndClose(h.call_id, pending.context_id,
                          nca_s_fault_access_denied,
                          "reassembled request exceeds the limit of " +
                              std::to_string(limits_.max_request_bytes) +
                              " bytes",
                          out);
   }
-  pending_->stub.insert(pending_->stub.end(), stub.begin(), stub.end());
+  pending.stub.insert(pending.stub.end(), stub.begin(), stub.end());
+  pending_bytes_ += stub.size();
   if (!last) return true;
-  PendingCall call = std::move(*pending_);
-  pending_.reset();
+  PendingCall call = std::move(pending);
+  pending_bytes_ -= call.stub.size();
+  pending_.erase(it);
   bool close = false;
   Dispatch(std::move(call), out, &close);
   return !close;

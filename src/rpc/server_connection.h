@@ -10,8 +10,11 @@
 // size negotiation, request reassembly within limits, dispatch by context
 // and opnum, response fragmentation, and the faults and bind_nak reasons
 // of C706 / [MS-RPCE] for every protocol violation (conformance cases 1–16).
-// Authentication arrives with the security-package issue: until then any
-// auth verifier in a bind is refused with bind_nak reason 8.
+// Calls are reassembled one at a time unless the bind negotiates
+// PFC_CONC_MPX; then interleaved fragments of several calls reassemble
+// separately (bounded in number and in total bytes) and each call runs when
+// its last fragment arrives. Verifiers are checked per fragment through the
+// security packages the server offers.
 //
 // Thread affinity: one thread per connection; the registry must outlive it.
 #pragma once
@@ -39,6 +42,8 @@ struct ServerLimits {
   // Authentication contexts one association may open (case 22): enough for
   // every legitimate client, and a bound on what one connection can hold.
   size_t max_auth_contexts = 2049;
+  // Calls one multiplexed (PFC_CONC_MPX) association may have in flight.
+  size_t max_concurrent_calls = 64;
 };
 
 // RPC_S_NO_CALL_ACTIVE (1725) as a fault status (case 16).
@@ -77,6 +82,8 @@ class ServerConnection {
                   std::vector<std::vector<uint8_t>>& out);
 
   bool bound() const { return bound_; }
+  // The bind negotiated concurrent multiplexing (PFC_CONC_MPX).
+  bool multiplexed() const { return conc_mpx_; }
   uint16_t max_xmit_frag() const { return max_xmit_; }
   uint16_t max_recv_frag() const { return max_recv_; }
   // Why the connection was closed, for the log; empty while open.
@@ -148,7 +155,12 @@ class ServerConnection {
     SyntaxId transfer_syntax;
   };
   std::map<uint16_t, Context> contexts_;
-  std::optional<PendingCall> pending_;
+  // Calls being reassembled, by call_id: at most one unless the bind
+  // negotiated PFC_CONC_MPX, then up to limits_.max_concurrent_calls whose
+  // stubs together stay within max_request_bytes.
+  std::map<uint32_t, PendingCall> pending_;
+  size_t pending_bytes_ = 0;
+  bool conc_mpx_ = false;
   std::string close_reason_;
   struct Peer {
     bool known = false;

@@ -14,6 +14,9 @@
 #include "auth/ntlm/ntlmv2.h"
 #include "auth/ntlm/store_accounts.h"
 #include "config/accounts.h"
+#include "security/access_check.h"
+#include "security/com_rights.h"
+#include "security/sddl.h"
 #include "security/well_known_sids.h"
 
 namespace comsec::auth::ntlm {
@@ -112,6 +115,22 @@ TEST_F(NtlmHandshake, GoodPasswordMakesANetworkToken) {
   EXPECT_TRUE(token->IsMember(security::well_known::AuthenticatedUsers()));
   EXPECT_TRUE(token->IsMember(security::well_known::Everyone()));
   EXPECT_FALSE(token->IsMember(security::well_known::Interactive()));
+}
+
+// The token an NTLM logon makes is what access checks see: a descriptor
+// granting the account's group lets the caller in, one denying NETWORK
+// logons keeps it out.
+TEST_F(NtlmHandshake, TheLogonTokenDrivesAccessChecks) {
+  ASSERT_TRUE(Run(Alice(), rpc::kAuthnLevelPktPrivacy).ok());
+  const security::Token& token = *server_->PeerToken();
+  auto grant = security::ParseSddl("O:BAG:BAD:(A;;CCDC;;;" +
+                                   kDomainSid.WithRid(1001).ToString() + ")");
+  ASSERT_TRUE(grant.ok());
+  auto r = security::AccessCheck(*grant, token, security::COM_RIGHTS_EXECUTE);
+  EXPECT_TRUE(r.allowed);
+  auto deny = security::ParseSddl("O:BAG:BAD:(D;;CCDC;;;NU)(A;;CCDC;;;WD)");
+  ASSERT_TRUE(deny.ok());
+  EXPECT_FALSE(security::AccessCheck(*deny, token, security::COM_RIGHTS_EXECUTE).allowed);
 }
 
 TEST_F(NtlmHandshake, UserNameIsCaseInsensitiveAndDomainMayBeEmptyOrDot) {

@@ -86,6 +86,8 @@ try:
     r = run(base + ["--level", "6", "whoami"])
     check(r.returncode == 0 and "alice authn_level=6" in r.stdout,
           "our client via ept_map at PKT_PRIVACY: " + (r.stdout + r.stderr).strip())
+    r = run(base + ["--level", "2", "whoami"])
+    check(r.returncode == 0, "our client at CONNECT")
     r = run(base + ["--level", "5", "echo", "--size", "3000"])
     check(r.returncode == 0, "our client at PKT_INTEGRITY echoes 3000 bytes")
 
@@ -127,6 +129,16 @@ check("NTLMSSP_NEGOTIATE" in text and "NTLMSSP_CHALLENGE" in text and "NTLMSSP_A
       "tshark decodes NTLMSSP NEGOTIATE, CHALLENGE and AUTHENTICATE")
 check("EPM" in text and "Map request" in text and "Map response" in text,
       "tshark's EPM dissector decodes ept_map")
+# Case 29: every authenticated request of ours carries a verification
+# trailer (bitmask1, pcontext, header2) that tshark decodes, the last command
+# flagged END (tshark marks MUST_PROCESS commands, as header2 is, with "!!!").
+verbose = run(["tshark", "-r", capture, "-V"] + decode + ["-Y", "dcerpc.pkt_type == 0"]).stdout
+requests = verbose.count("Packet type: Request (0)")
+trailers = verbose.count("Verification Trailer")
+check(trailers >= 4 and "Cmd: PCONTEXT" in verbose and
+      "Cmd: HEADER2" in verbose and "Cmd: BITMASK_1" in verbose and
+      "SEC_VT_COMMAND_END" in verbose,
+      "tshark decodes our verification trailers (%d in %d requests)" % (trailers, requests))
 malformed = run(["tshark", "-r", capture] + decode + ["-Y", "_ws.malformed || _ws.expert.severity == error"])
 check(malformed.stdout.strip() == "", "no malformed packet: %r" % malformed.stdout.strip()[:300])
 

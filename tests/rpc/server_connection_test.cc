@@ -364,6 +364,59 @@ TEST_F(Server, Case16Cancels) {
   EXPECT_FALSE(open_);
 }
 
+// Concurrent multiplexing: negotiated in the bind (echoed in bind_ack),
+// interleaved fragments of two calls reassemble separately; without it,
+// interleaving stays case 15's protocol error.
+TEST_F(Server, ConcMpxInterleavedCalls) {
+  Pdu bind = MakeBind({{0, kEcho, {Ndr20Syntax()}}});
+  bind.header.pfc_flags |= PFC_CONC_MPX;
+  auto ack = Send(bind);
+  ASSERT_EQ(ack[0].header.type, PduType::kBindAck);
+  EXPECT_TRUE(ack[0].header.pfc_flags & PFC_CONC_MPX);
+  EXPECT_TRUE(conn_->multiplexed());
+  EXPECT_TRUE(Send(MakeRequest(2, 0, 0, {1, 1}, PFC_FIRST_FRAG)).empty());
+  EXPECT_TRUE(Send(MakeRequest(3, 0, 0, {3, 3}, PFC_FIRST_FRAG)).empty());
+  auto r3 = Send(MakeRequest(3, 0, 0, {4}, PFC_LAST_FRAG));
+  ASSERT_EQ(r3.size(), 1u);
+  EXPECT_EQ(r3[0].header.call_id, 3u);
+  EXPECT_EQ(std::get<ResponseBody>(r3[0].body).stub, (std::vector<uint8_t>{3, 3, 4}));
+  auto r2 = Send(MakeRequest(2, 0, 0, {2}, PFC_LAST_FRAG));
+  ASSERT_EQ(r2.size(), 1u);
+  EXPECT_EQ(r2[0].header.call_id, 2u);
+  EXPECT_EQ(std::get<ResponseBody>(r2[0].body).stub, (std::vector<uint8_t>{1, 1, 2}));
+  EXPECT_TRUE(open_);
+  // A second FIRST for a call in progress is still case 14.
+  EXPECT_TRUE(Send(MakeRequest(5, 0, 0, {1}, PFC_FIRST_FRAG)).empty());
+  auto dup = Send(MakeRequest(5, 0, 0, {1}, PFC_FIRST_FRAG));
+  EXPECT_EQ(FaultStatus(dup[0]), nca_s_proto_error);
+  EXPECT_FALSE(open_);
+}
+
+TEST_F(Server, ConcMpxBoundsCallsAndMemory) {
+  ServerLimits limits;
+  limits.max_concurrent_calls = 3;
+  limits.max_request_bytes = 10000;
+  conn_ = std::make_unique<ServerConnection>(&registry_, limits, false, "49669");
+  Pdu bind = MakeBind({{0, kEcho, {Ndr20Syntax()}}});
+  bind.header.pfc_flags |= PFC_CONC_MPX;
+  Send(bind);
+  for (uint32_t id = 2; id < 5; ++id) {
+    EXPECT_TRUE(Send(MakeRequest(id, 0, 0, std::vector<uint8_t>(3000, 1), PFC_FIRST_FRAG)).empty());
+  }
+  auto r = Send(MakeRequest(9, 0, 0, {1}, PFC_FIRST_FRAG));  // a fourth call
+  EXPECT_EQ(FaultStatus(r[0]), nca_s_proto_error);
+  EXPECT_FALSE(open_);
+  // The stubs of all calls in progress count against one cap.
+  conn_ = std::make_unique<ServerConnection>(&registry_, limits, false, "49669");
+  open_ = true;
+  Send(bind);
+  EXPECT_TRUE(Send(MakeRequest(2, 0, 0, std::vector<uint8_t>(4000, 1), PFC_FIRST_FRAG)).empty());
+  EXPECT_TRUE(Send(MakeRequest(3, 0, 0, std::vector<uint8_t>(4000, 1), PFC_FIRST_FRAG)).empty());
+  r = Send(MakeRequest(3, 0, 0, std::vector<uint8_t>(2500, 1), 0));
+  EXPECT_EQ(FaultStatus(r[0]), nca_s_fault_access_denied);
+  EXPECT_FALSE(open_);
+}
+
 // Case 17 (without packages yet): an interface whose minimum is
 // PKT_INTEGRITY refuses an unauthenticated call; no stub runs.
 TEST_F(Server, Case17MinimumLevelRefusesWithoutRunningTheStub) {
