@@ -107,6 +107,9 @@ Status Client::Bind(const SyntaxId& syntax, const ClientAuth* auth) {
     }
   }
   syntax_ = syntax;
+  contexts_.clear();
+  contexts_[known_key(syntax)] = 0;
+  context_id_ = 0;
   bound_ = true;
   return Status();
 }
@@ -154,6 +157,53 @@ Status Client::Reconnect() {
   return Bind(syntax_, auth ? &*auth : nullptr);
 }
 
+std::string Client::known_key(const SyntaxId& s) {
+  return s.uuid.ToString() + "/" + std::to_string(s.major) + "." + std::to_string(s.minor);
+}
+
+Status Client::AlterContext(const SyntaxId& syntax) {
+  std::lock_guard<std::mutex> lock(call_mu_);
+  if (!bound_) return Status(E_UNEXPECTED, "AlterContext before Bind");
+  auto known = contexts_.find(known_key(syntax));
+  if (known != contexts_.end()) {
+    context_id_ = known->second;
+    syntax_ = syntax;
+    return Status();
+  }
+  const uint16_t id = static_cast<uint16_t>(contexts_.size());
+  Pdu p;
+  p.header.type = PduType::kAlterContext;
+  p.header.call_id = next_call_id_++;
+  BindBody b;
+  b.max_xmit_frag = b.max_recv_frag = options_.max_frag;
+  b.contexts.push_back({id, syntax, {Ndr20Syntax()}});
+  p.body = b;
+  COMSEC_RETURN_IF_ERROR(socket_.WriteAll(EncodePdu(p)));
+  COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> reply, socket_.ReadFragment(options_.timeout_ms));
+  COMSEC_ASSIGN_OR_RETURN(Pdu r, DecodePdu(reply));
+  if (r.header.call_id != p.header.call_id) {
+    return Status(RPC_S_PROTOCOL_ERROR, "alter_context reply for another call");
+  }
+  if (r.header.type == PduType::kFault) {
+    return Status(FaultToHResult(std::get<FaultBody>(r.body).status),
+                  "the server refused the alter_context");
+  }
+  if (r.header.type != PduType::kAlterContextResp) {
+    return Status(RPC_S_PROTOCOL_ERROR,
+                  std::string("expected alter_context_resp, got ") + PduTypeName(r.header.type));
+  }
+  const auto& resp = std::get<BindAckBody>(r.body);
+  if (resp.results.empty() || resp.results[0].result != ContextResult::kAcceptance) {
+    return Status(HResult::FromWin32(1717),  // RPC_S_UNKNOWN_IF
+                  "the server does not offer interface " + syntax.uuid.ToString() + " v" +
+                      std::to_string(syntax.major) + "." + std::to_string(syntax.minor));
+  }
+  contexts_[known_key(syntax)] = id;
+  context_id_ = id;
+  syntax_ = syntax;
+  return Status();
+}
+
 std::future<Result<std::vector<uint8_t>>> Client::CallAsync(
     uint16_t opnum, std::vector<uint8_t> stub) {
   return std::async(std::launch::async, [this, opnum, stub = std::move(stub)] {
@@ -180,7 +230,7 @@ Result<std::vector<uint8_t>> Client::Call(uint16_t opnum,
     h.ptype = static_cast<uint8_t>(PduType::kRequest);
     h.drep = {0x10, 0, 0, 0};
     h.call_id = call_id;
-    h.context_id = 0;
+    h.context_id = context_id_;
     h.opnum = opnum;
     AppendVerificationTrailer(with_trailer, syntax_, Ndr20Syntax(), h, header_signing_);
     stub = with_trailer;
@@ -200,6 +250,7 @@ Result<std::vector<uint8_t>> Client::Call(uint16_t opnum,
                          (sent + n == stub.size() ? PFC_LAST_FRAG : 0);
     RequestBody r;
     r.alloc_hint = static_cast<uint32_t>(stub.size() - sent);
+    r.context_id = context_id_;
     r.opnum = opnum;
     r.stub.assign(stub.begin() + static_cast<ptrdiff_t>(sent),
                   stub.begin() + static_cast<ptrdiff_t>(sent + n));

@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <future>
+#include <map>
 #include <memory>
+#include <string>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -56,6 +58,12 @@ class Client {
   // since the call may have run (at-most-once).
   Result<std::vector<uint8_t>> Call(uint16_t opnum, std::span<const uint8_t> stub);
 
+  // Adds a presentation context for another interface on this association
+  // (alter_context) and makes later calls use it; switching back to an
+  // interface already negotiated sends nothing. RPC_S_UNKNOWN_IF when the
+  // server does not offer it. Reconnection re-binds only the current one.
+  Status AlterContext(const SyntaxId& syntax);
+
   // Starts the call on another thread and returns at once; calls on one
   // client run one at a time in the order they reach the connection (the
   // association does not negotiate CONC_MPX). The stub is copied.
@@ -82,6 +90,10 @@ class Client {
   std::unique_ptr<SecurityContext> auth_context_;
   ClientAuth auth_;
   SyntaxId syntax_;
+  // Negotiated presentation contexts by interface, and the one calls use.
+  static std::string known_key(const SyntaxId& s);
+  std::map<std::string, uint16_t> contexts_;
+  uint16_t context_id_ = 0;
   uint32_t next_call_id_ = 1;
   // The call id our auth3 used: a fault for it means the server refused
   // the handshake's last leg.

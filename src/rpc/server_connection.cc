@@ -677,8 +677,15 @@ bool ServerConnection::CheckRequestAuth(std::span<const uint8_t> fragment,
       }
     }
     return FaultAndClose(h.call_id, req.context_id, nca_s_fault_access_denied,
-                         "request without a verifier on an authenticated "
-                         "connection",
+                         "request without a verifier on a connection " +
+                             (bind_auth_context_
+                                  ? "authenticated as " +
+                                        auth_contexts_.at(*bind_auth_context_)
+                                            .context->PeerName() +
+                                        " at level " +
+                                        std::to_string(
+                                            auth_contexts_.at(*bind_auth_context_).level)
+                                  : std::string("with authentication")),
                          out);
   }
   auto it = auth_contexts_.find(pdu.auth->auth_context_id);
@@ -691,8 +698,11 @@ bool ServerConnection::CheckRequestAuth(std::span<const uint8_t> fragment,
   if (a.type != pdu.auth->auth_type || a.level != pdu.auth->auth_level) {
     // Case 18: a verifier may not downgrade its context's level.
     return FaultAndClose(h.call_id, req.context_id, nca_s_fault_access_denied,
-                         "request verifier's level or package differs from its "
-                         "context's",
+                         "request verifier of " + a.context->PeerName() +
+                             " claims level " + std::to_string(pdu.auth->auth_level) +
+                             " and package " + std::to_string(pdu.auth->auth_type) +
+                             "; its context has level " + std::to_string(a.level) +
+                             " and package " + std::to_string(a.type),
                          out);
   }
   if (a.level < kAuthnLevelCall) return true;  // R4: CALL is raised to PKT
@@ -710,7 +720,9 @@ bool ServerConnection::CheckRequestAuth(std::span<const uint8_t> fragment,
   if (!s.ok()) {
     // Cases 24, 25: a bad signature or sequence closes the connection.
     return FaultAndClose(h.call_id, req.context_id, nca_s_fault_sec_pkg_error,
-                         "verifier check failed: " + std::string(s.message()), out);
+                         "verifier check failed for " + a.context->PeerName() + ": " +
+                             std::string(s.message()),
+                         out);
   }
   stub->assign(copy.begin() + static_cast<ptrdiff_t>(stub_begin),
                copy.begin() + static_cast<ptrdiff_t>(stub_end - pdu.auth->auth_pad_length));

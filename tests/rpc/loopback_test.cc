@@ -15,6 +15,8 @@ namespace {
 
 const SyntaxId kEcho{*Guid::Parse("4b2f6d5e-8c1a-4f3b-9e2d-7c6a5b4e3d21"), 1, 0};
 
+const SyntaxId kOther{*Guid::Parse("0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"), 2, 0};
+
 class Loopback : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -27,6 +29,13 @@ class Loopback : public ::testing::TestWithParam<std::string> {
       return out;
     });
     registry_.Register(std::move(r));
+    InterfaceRegistration other;
+    other.syntax = kOther;
+    other.operations.push_back([](std::span<const uint8_t>, const CallContext& c)
+                                   -> Result<std::vector<uint8_t>> {
+      return std::vector<uint8_t>{'O', static_cast<uint8_t>(c.context_id)};
+    });
+    registry_.Register(std::move(other));
     server_ = std::make_unique<Server>(&registry_, ServerOptions{});
     std::string binding = GetParam();
     if (binding == "ncalrpc") {
@@ -64,6 +73,38 @@ TEST_P(Loopback, BindAndCallWithFragmentation) {
     ASSERT_TRUE(s.ok());
     EXPECT_EQ((*s)[0], i);
   }
+}
+
+// alter_context adds a second interface to the association; calls follow
+// the context the client switched to, and an unknown one is refused.
+TEST_P(Loopback, AlterContextToAnotherInterface) {
+  auto client = Client::Connect(binding_);
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->Bind(kEcho).ok());
+  ASSERT_TRUE((*client)->AlterContext(kOther).ok());
+  auto r = (*client)->Call(0, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, (std::vector<uint8_t>{'O', 1}));
+  ASSERT_TRUE((*client)->AlterContext(kEcho).ok());
+  r = (*client)->Call(0, std::vector<uint8_t>{7});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0], 7);
+  SyntaxId unknown{*Guid::Parse("99999999-9999-9999-9999-999999999999"), 1, 0};
+  EXPECT_EQ((*client)->AlterContext(unknown).code(), HResult::FromWin32(1717));
+  EXPECT_TRUE((*client)->Call(0, std::vector<uint8_t>{8}).ok());
+}
+
+// A connect to an address that never answers gives up at the deadline.
+TEST(ClientConnect, TimesOut) {
+  ClientOptions o;
+  o.timeout_ms = 300;
+  const auto start = std::chrono::steady_clock::now();
+  // 192.0.2.0/24 (TEST-NET-1) is not routed: the SYN is never answered,
+  // or the network is unreachable at once.
+  auto c = Client::Connect(*StringBinding::Parse("ncacn_ip_tcp:192.0.2.1[135]"), o);
+  EXPECT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), RPC_S_SERVER_UNAVAILABLE);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 
 TEST_P(Loopback, FaultsBecomeWindowsErrors) {

@@ -61,8 +61,38 @@ void Socket::ShutdownBoth() {
   if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
 }
 
+namespace {
+
+// connect() with a deadline: non-blocking, then poll for writability and
+// read SO_ERROR; the socket is made blocking again on success.
+bool ConnectWithin(int fd, const sockaddr* addr, socklen_t len, int timeout_ms) {
+  const int flags = ::fcntl(fd, F_GETFL, 0);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return false;
+  int rc = ::connect(fd, addr, len);
+  if (rc != 0 && errno == EINPROGRESS) {
+    pollfd p{fd, POLLOUT, 0};
+    rc = ::poll(&p, 1, timeout_ms);
+    if (rc == 0) {
+      errno = ETIMEDOUT;
+      return false;
+    }
+    if (rc < 0) return false;
+    int err = 0;
+    socklen_t err_len = sizeof err;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len) != 0) return false;
+    if (err != 0) {
+      errno = err;
+      return false;
+    }
+    rc = 0;
+  }
+  if (rc != 0) return false;
+  return ::fcntl(fd, F_SETFL, flags) == 0;
+}
+
+}  // namespace
+
 Result<Socket> Socket::Connect(const StringBinding& b, int timeout_ms) {
-  (void)timeout_ms;  // TODO(conformance): non-blocking connect with a deadline
   if (b.IsLocal()) {
     COMSEC_ASSIGN_OR_RETURN(sockaddr_un a, UnixAddress(b.endpoint));
     Socket s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -86,7 +116,7 @@ Result<Socket> Socket::Connect(const StringBinding& b, int timeout_ms) {
   for (addrinfo* ai = res; ai; ai = ai->ai_next) {
     Socket s(::socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!s.valid()) continue;
-    if (::connect(s.fd(), ai->ai_addr, ai->ai_addrlen) == 0) {
+    if (ConnectWithin(s.fd(), ai->ai_addr, ai->ai_addrlen, timeout_ms)) {
       int one = 1;
       ::setsockopt(s.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       ::freeaddrinfo(res);
