@@ -101,9 +101,26 @@ class Protection {
   uint32_t signed_ = 0;
 };
 
+// What client and server contexts share once the handshake is done.
+class NtlmContext : public rpc::SecurityContext {
+ public:
+  size_t SignatureSize() const override { return kSignatureSize; }
+  Status Verify(std::span<uint8_t> pdu, size_t b, size_t e, uint8_t level,
+                std::span<const uint8_t> sig) override {
+    return protection_.Verify(pdu, b, e, level, sig);
+  }
+  Status Protect(std::span<uint8_t> pdu, size_t b, size_t e, uint8_t level,
+                 std::span<uint8_t> sig) override {
+    return protection_.Protect(pdu, b, e, level, sig);
+  }
+
+ protected:
+  Protection protection_;
+};
+
 // ==== Server ================================================================
 
-class ServerContext : public rpc::SecurityContext {
+class ServerContext : public NtlmContext {
  public:
   ServerContext(const ServerOptions& o, const rpc::ConnectionInfo& c,
                 const TestHooks& hooks)
@@ -141,15 +158,6 @@ class ServerContext : public rpc::SecurityContext {
     return Status(E_UNEXPECTED, "server NTLM contexts do not initiate");
   }
   bool IsComplete() const override { return state_ == State::kDone; }
-  size_t SignatureSize() const override { return kSignatureSize; }
-  Status Verify(std::span<uint8_t> pdu, size_t b, size_t e, uint8_t level,
-                std::span<const uint8_t> sig) override {
-    return protection_.Verify(pdu, b, e, level, sig);
-  }
-  Status Protect(std::span<uint8_t> pdu, size_t b, size_t e, uint8_t level,
-                 std::span<uint8_t> sig) override {
-    return protection_.Protect(pdu, b, e, level, sig);
-  }
   std::string PeerName() const override { return peer_name_; }
   std::shared_ptr<const security::Token> PeerToken() const override { return token_; }
 
@@ -342,12 +350,11 @@ class ServerContext : public rpc::SecurityContext {
   std::string account_;
   std::string peer_name_;
   std::shared_ptr<const security::Token> token_;
-  Protection protection_;
 };
 
 // ==== Client ================================================================
 
-class ClientContext : public rpc::SecurityContext {
+class ClientContext : public NtlmContext {
  public:
   ClientContext(const ClientCredentials& c, const rpc::ConnectionInfo& info)
       : creds_(c), connection_(info) {}
@@ -369,15 +376,6 @@ class ClientContext : public rpc::SecurityContext {
     return OnChallenge(token);
   }
   bool IsComplete() const override { return complete_; }
-  size_t SignatureSize() const override { return kSignatureSize; }
-  Status Verify(std::span<uint8_t> pdu, size_t b, size_t e, uint8_t level,
-                std::span<const uint8_t> sig) override {
-    return protection_.Verify(pdu, b, e, level, sig);
-  }
-  Status Protect(std::span<uint8_t> pdu, size_t b, size_t e, uint8_t level,
-                 std::span<uint8_t> sig) override {
-    return protection_.Protect(pdu, b, e, level, sig);
-  }
   std::string PeerName() const override { return server_name_; }
   std::shared_ptr<const security::Token> PeerToken() const override { return nullptr; }
 
@@ -457,7 +455,6 @@ class ClientContext : public rpc::SecurityContext {
   bool complete_ = false;
   std::vector<uint8_t> negotiate_bytes_;
   std::string server_name_;
-  Protection protection_;
 };
 
 // ==== Reflection registry ===================================================

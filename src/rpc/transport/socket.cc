@@ -223,26 +223,38 @@ bool Socket::IsLoopbackPeer() const {
   return false;
 }
 
+namespace {
+
+// "127.0.0.1:50312" or "[::1]:50312"; "" for a non-IP address.
+std::string DescribeIpAddress(const sockaddr_storage& addr) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET) {
+    auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
+    ::inet_ntop(AF_INET, &a->sin_addr, text, sizeof text);
+    return std::string(text) + ":" + std::to_string(ntohs(a->sin_port));
+  }
+  if (addr.ss_family == AF_INET6) {
+    auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
+    ::inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
+    return "[" + std::string(text) + "]:" + std::to_string(ntohs(a->sin6_port));
+  }
+  return "";
+}
+
+std::string DescribeLocalProcess(pid_t pid, uid_t uid) {
+  return "ncalrpc pid " + std::to_string(pid) + " uid " + std::to_string(uid);
+}
+
+}  // namespace
+
 std::string Socket::PeerDescription() const {
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
   if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
     return "an unknown peer";
   }
-  char text[INET6_ADDRSTRLEN] = {};
-  if (addr.ss_family == AF_INET) {
-    auto* a = reinterpret_cast<sockaddr_in*>(&addr);
-    ::inet_ntop(AF_INET, &a->sin_addr, text, sizeof text);
-    return std::string(text) + ":" + std::to_string(ntohs(a->sin_port));
-  }
-  if (addr.ss_family == AF_INET6) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
-    ::inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
-    return "[" + std::string(text) + "]:" + std::to_string(ntohs(a->sin6_port));
-  }
-  if (auto p = Peer()) {
-    return "ncalrpc pid " + std::to_string(p->pid) + " uid " + std::to_string(p->uid);
-  }
+  if (std::string ip = DescribeIpAddress(addr); !ip.empty()) return ip;
+  if (auto p = Peer()) return DescribeLocalProcess(p->pid, p->uid);
   return "an ncalrpc peer";
 }
 
@@ -250,18 +262,8 @@ std::string Socket::LocalDescription() const {
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
   if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
-  char text[INET6_ADDRSTRLEN] = {};
-  if (addr.ss_family == AF_INET) {
-    auto* a = reinterpret_cast<sockaddr_in*>(&addr);
-    ::inet_ntop(AF_INET, &a->sin_addr, text, sizeof text);
-    return std::string(text) + ":" + std::to_string(ntohs(a->sin_port));
-  }
-  if (addr.ss_family == AF_INET6) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
-    ::inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
-    return "[" + std::string(text) + "]:" + std::to_string(ntohs(a->sin6_port));
-  }
-  return "ncalrpc pid " + std::to_string(::getpid()) + " uid " + std::to_string(::getuid());
+  if (std::string ip = DescribeIpAddress(addr); !ip.empty()) return ip;
+  return DescribeLocalProcess(::getpid(), ::getuid());
 }
 
 Result<Listener> Listener::Listen(const StringBinding& binding) {
