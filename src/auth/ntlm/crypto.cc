@@ -175,6 +175,65 @@ std::array<uint8_t, 24> Desl(const std::array<uint8_t, 16>& key,
   return out;
 }
 
+namespace {
+
+// MD5 fetched once: an implicit fetch on every digest init is measurable on
+// the signing path.
+const EVP_MD* FetchedMd5() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "MD5", nullptr);
+  COMSEC_CHECK(md != nullptr, "OpenSSL has no MD5");
+  return md;
+}
+
+}  // namespace
+
+HmacMd5Key::HmacMd5Key(std::span<const uint8_t> key)
+    : inner_(EVP_MD_CTX_new()), outer_(EVP_MD_CTX_new()), scratch_(EVP_MD_CTX_new()) {
+  COMSEC_CHECK(inner_ && outer_ && scratch_, "OpenSSL digest failure");
+  uint8_t k[64] = {};
+  if (key.size() > 64) {
+    Digest16 d = Md5({key});
+    std::memcpy(k, d.data(), d.size());
+  } else if (!key.empty()) {
+    std::memcpy(k, key.data(), key.size());
+  }
+  uint8_t ipad[64], opad[64];
+  for (int i = 0; i < 64; ++i) {
+    ipad[i] = k[i] ^ 0x36;
+    opad[i] = k[i] ^ 0x5C;
+  }
+  COMSEC_CHECK(EVP_DigestInit_ex(inner_, FetchedMd5(), nullptr) == 1 &&
+                   EVP_DigestUpdate(inner_, ipad, 64) == 1 &&
+                   EVP_DigestInit_ex(outer_, FetchedMd5(), nullptr) == 1 &&
+                   EVP_DigestUpdate(outer_, opad, 64) == 1,
+               "OpenSSL digest failure");
+  OPENSSL_cleanse(k, sizeof k);
+  OPENSSL_cleanse(ipad, sizeof ipad);
+  OPENSSL_cleanse(opad, sizeof opad);
+}
+
+HmacMd5Key::~HmacMd5Key() {
+  EVP_MD_CTX_free(inner_);
+  EVP_MD_CTX_free(outer_);
+  EVP_MD_CTX_free(scratch_);
+}
+
+Digest16 HmacMd5Key::Mac(std::initializer_list<std::span<const uint8_t>> parts) {
+  uint8_t inner[16];
+  unsigned int n = 0;
+  COMSEC_CHECK(EVP_MD_CTX_copy_ex(scratch_, inner_) == 1, "OpenSSL digest failure");
+  for (auto p : parts) {
+    COMSEC_CHECK(EVP_DigestUpdate(scratch_, p.data(), p.size()) == 1, "OpenSSL digest failure");
+  }
+  COMSEC_CHECK(EVP_DigestFinal_ex(scratch_, inner, &n) == 1, "OpenSSL digest failure");
+  Digest16 out{};
+  COMSEC_CHECK(EVP_MD_CTX_copy_ex(scratch_, outer_) == 1 &&
+                   EVP_DigestUpdate(scratch_, inner, 16) == 1 &&
+                   EVP_DigestFinal_ex(scratch_, out.data(), &n) == 1,
+               "OpenSSL digest failure");
+  return out;
+}
+
 void Rc4::Reset(std::span<const uint8_t> key) {
   COMSEC_CHECK(!key.empty() && key.size() <= 256, "RC4 key of 1..256 bytes");
   for (int i = 0; i < 256; ++i) s_[i] = uint8_t(i);

@@ -8,6 +8,9 @@
 #include <initializer_list>
 #include <span>
 
+// OpenSSL's EVP_MD_CTX, kept out of this header.
+struct evp_md_ctx_st;
+
 namespace comsec::auth::ntlm {
 
 using Digest16 = std::array<uint8_t, 16>;
@@ -28,6 +31,24 @@ std::array<uint8_t, 8> DesBlock(std::span<const uint8_t, 7> key7,
 // DESL(K, D): DES(K[0..6], D) || DES(K[7..13], D) || DES(K[14..15] || Z(5), D).
 std::array<uint8_t, 24> Desl(const std::array<uint8_t, 16>& key,
                              std::span<const uint8_t, 8> data);
+
+// HMAC-MD5 under one key, for the per-PDU signatures: the key's inner and
+// outer states are hashed once, and each MAC copies them into a scratch
+// context instead of allocating and re-keying (the hot path of signing).
+class HmacMd5Key {
+ public:
+  explicit HmacMd5Key(std::span<const uint8_t> key);
+  ~HmacMd5Key();
+  HmacMd5Key(const HmacMd5Key&) = delete;
+  HmacMd5Key& operator=(const HmacMd5Key&) = delete;
+
+  Digest16 Mac(std::initializer_list<std::span<const uint8_t>> parts);
+
+ private:
+  ::evp_md_ctx_st* inner_;
+  ::evp_md_ctx_st* outer_;
+  ::evp_md_ctx_st* scratch_;
+};
 
 // RC4 as a stream: each Apply continues the key stream, which is what
 // NTLM's sealing handles need ([MS-NLMP] 3.4.3: one handle per direction

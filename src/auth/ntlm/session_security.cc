@@ -6,15 +6,18 @@
 
 namespace comsec::auth::ntlm {
 
+namespace {
+constexpr auto kC2s = ntlm::Direction::kClientToServer;
+constexpr auto kS2c = ntlm::Direction::kServerToClient;
+}  // namespace
+
 SessionSecurity::SessionSecurity(const Digest16& exported, uint32_t flags,
                                  bool client)
-    : key_exch_((flags & NTLMSSP_NEGOTIATE_KEY_EXCH) != 0) {
-  const auto c2s = ntlm::Direction::kClientToServer;
-  const auto s2c = ntlm::Direction::kServerToClient;
-  out_.sign_key = SignKey(exported, client ? c2s : s2c);
-  in_.sign_key = SignKey(exported, client ? s2c : c2s);
-  out_.seal.Reset(SealKey(exported, flags, client ? c2s : s2c));
-  in_.seal.Reset(SealKey(exported, flags, client ? s2c : c2s));
+    : key_exch_((flags & NTLMSSP_NEGOTIATE_KEY_EXCH) != 0),
+      out_(SignKey(exported, client ? kC2s : kS2c)),
+      in_(SignKey(exported, client ? kS2c : kC2s)) {
+  out_.seal.Reset(SealKey(exported, flags, client ? kC2s : kS2c));
+  in_.seal.Reset(SealKey(exported, flags, client ? kS2c : kC2s));
 }
 
 void SessionSecurity::MakeSignature(Direction& d,
@@ -22,7 +25,7 @@ void SessionSecurity::MakeSignature(Direction& d,
                                     std::span<uint8_t, 16> out) {
   const uint8_t seq[4] = {uint8_t(d.seq), uint8_t(d.seq >> 8),
                           uint8_t(d.seq >> 16), uint8_t(d.seq >> 24)};
-  Digest16 mac = HmacMd5(d.sign_key, {seq, message});
+  Digest16 mac = d.sign.Mac({seq, message});
   out[0] = 1;
   out[1] = out[2] = out[3] = 0;
   std::memcpy(out.data() + 4, mac.data(), 8);
@@ -45,7 +48,7 @@ void SessionSecurity::SealAndSign(std::span<uint8_t> message,
   const uint32_t seq = out_.seq;
   const uint8_t seqb[4] = {uint8_t(seq), uint8_t(seq >> 8), uint8_t(seq >> 16),
                            uint8_t(seq >> 24)};
-  Digest16 mac = HmacMd5(out_.sign_key, {seqb, message});
+  Digest16 mac = out_.sign.Mac({seqb, message});
   out_.seal.Apply(to_seal);
   signature[0] = 1;
   signature[1] = signature[2] = signature[3] = 0;

@@ -53,7 +53,8 @@ class SessionSecurity {
 
  private:
   struct Direction {
-    Digest16 sign_key{};
+    explicit Direction(const Digest16& sign_key) : sign(sign_key) {}
+    HmacMd5Key sign;
     Rc4 seal;
     uint32_t seq = 0;
   };
