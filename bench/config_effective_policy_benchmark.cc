@@ -52,9 +52,10 @@ struct Fixture {
   }
 };
 
+// Destroyed at exit, which removes the store's directory.
 Fixture& Shared() {
-  static Fixture* f = new Fixture();
-  return *f;
+  static Fixture f;
+  return f;
 }
 
 void BM_Baseline_StoreGetValue(benchmark::State& state) {
