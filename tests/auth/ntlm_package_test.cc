@@ -418,6 +418,50 @@ TEST(NtlmMessages, SignatureTypeAndFieldBounds) {
   EXPECT_FALSE(AuthenticateMessage::Decode(oem).ok());
 }
 
+TEST(NtlmMessages, NegotiateAndChallengeFieldsAreBounded) {
+  // NEGOTIATE: a supplied domain or workstation field outside the message.
+  NegotiateMessage n;
+  n.flags = NTLMSSP_NEGOTIATE_UNICODE | NTLMSSP_NEGOTIATE_OEM_DOMAIN_SUPPLIED |
+            NTLMSSP_NEGOTIATE_OEM_WORKSTATION_SUPPLIED;
+  n.domain = "DOM";
+  n.workstation = "WS";
+  auto nb = n.Encode();
+  auto decoded = NegotiateMessage::Decode(nb);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->domain, "DOM");
+  EXPECT_EQ(decoded->workstation, "WS");
+  for (size_t field : {16u, 24u}) {
+    auto m = nb;
+    m[field + 4] = 0xFF;  // offset far past the end
+    EXPECT_FALSE(NegotiateMessage::Decode(m).ok()) << field;
+  }
+  // CHALLENGE: target name and target info bounds, odd UTF-16, bad AV pairs.
+  ChallengeMessage c;
+  c.flags = NTLMSSP_NEGOTIATE_UNICODE | NTLMSSP_NEGOTIATE_TARGET_INFO;
+  c.target_name = u"SRV";
+  AvPairs info;
+  info.SetString(AvId::kNbComputerName, u"SRV");
+  c.target_info = info.Encode();
+  auto cb = c.Encode();
+  ASSERT_TRUE(ChallengeMessage::Decode(cb).ok());
+  for (size_t n = 0; n < 32; ++n) {
+    EXPECT_FALSE(ChallengeMessage::Decode(std::span(cb).first(n)).ok()) << n;
+  }
+  for (size_t field : {12u, 40u}) {
+    auto m = cb;
+    m[field + 4] = 0xF0;
+    m[field + 5] = 0xFF;
+    EXPECT_FALSE(ChallengeMessage::Decode(m).ok()) << field;
+  }
+  auto odd = cb;
+  odd[12] = 5;  // TargetName length 5 in UTF-16
+  EXPECT_FALSE(ChallengeMessage::Decode(odd).ok());
+  auto bad_info = cb;
+  bad_info[bad_info.size() - 4] = 1;  // MsvAvEOL turned into a pair that overruns
+  bad_info[bad_info.size() - 2] = 9;
+  EXPECT_FALSE(ChallengeMessage::Decode(bad_info).ok());
+}
+
 TEST(NtlmMessages, AvPairListsMustBeWellFormed) {
   EXPECT_FALSE(AvPairs::Decode(std::vector<uint8_t>{}).ok());           // no EOL
   EXPECT_FALSE(AvPairs::Decode(std::vector<uint8_t>{1, 0, 9, 0, 'a'}).ok());  // overrun
