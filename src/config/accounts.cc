@@ -221,13 +221,14 @@ Result<std::optional<Account>> AccountDatabase::FindUser(std::string_view name) 
     if (domain.status().code() == HRESULT_NOT_FOUND) return std::optional<Account>();
     return domain.status();
   }
-  const KeyPath key = UsersKey().Child(name);
-  COMSEC_ASSIGN_OR_RETURN(auto values, tx->ReadValues(key));
-  if (!values) return std::optional<Account>();
+  auto contents = tx->ReadKey(UsersKey().Child(name));
+  if (!contents.ok()) {
+    if (contents.status().code() == HRESULT_NOT_FOUND) return std::optional<Account>();
+    return contents.status();
+  }
   Account a;
-  COMSEC_ASSIGN_OR_RETURN(auto contents, tx->ReadKey(key));
-  a.name = contents.name;
-  for (const RegValue& v : *values) {
+  a.name = contents->name;
+  for (const RegValue& v : contents->values) {
     if (IEquals(v.name, "Rid")) {
       COMSEC_ASSIGN_OR_RETURN(a.rid, v.AsDword());
     } else if (IEquals(v.name, "NtHash")) {
@@ -310,15 +311,17 @@ Status AccountDatabase::AddMember(std::string_view group, std::string_view user)
   const KeyPath gk = GroupsKey().Child(group);
   COMSEC_ASSIGN_OR_RETURN(bool exists, tx->reader().KeyExists(gk));
   if (!exists) return NoSuchGroup(group);
-  COMSEC_ASSIGN_OR_RETURN(auto user_key, tx->reader().ReadValues(UsersKey().Child(user)));
-  if (!user_key) return NoSuchUser(user);
+  auto user_key = tx->reader().ReadKey(UsersKey().Child(user));
+  if (!user_key.ok()) {
+    if (user_key.status().code() == HRESULT_NOT_FOUND) return NoSuchUser(user);
+    return user_key.status();
+  }
   COMSEC_ASSIGN_OR_RETURN(auto members, Members(tx->reader(), gk));
   if (std::any_of(members.begin(), members.end(),
                   [&](const std::string& m) { return IEquals(m, user); })) {
     return Status::Ok();  // already a member: nothing to do
   }
-  COMSEC_ASSIGN_OR_RETURN(auto contents, tx->reader().ReadKey(UsersKey().Child(user)));
-  members.push_back(contents.name);
+  members.push_back(user_key->name);
   COMSEC_RETURN_IF_ERROR(tx->SetValue(gk, RegValue::MultiString("Members", members)));
   return tx->Commit();
 }

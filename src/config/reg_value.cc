@@ -378,8 +378,12 @@ Result<std::vector<uint8_t>> Utf8ToUtf16Le(std::string_view utf8) {
   return out;
 }
 
-Result<std::string> Utf16LeToUtf8(const uint8_t* data, size_t size) {
-  if (size % 2 != 0) {
+namespace {
+
+// UTF-16LE to UTF-8. Strict: the first odd byte or unpaired surrogate is an
+// error. Lossy: each becomes U+FFFD.
+Result<std::string> DecodeUtf16Le(const uint8_t* data, size_t size, bool lossy) {
+  if (size % 2 != 0 && !lossy) {
     return Status(E_INVALIDARG, "UTF-16LE text of " + std::to_string(size) +
                                     " bytes ends in half a character at "
                                     "byte " +
@@ -389,12 +393,17 @@ Result<std::string> Utf16LeToUtf8(const uint8_t* data, size_t size) {
   std::string out;
   out.reserve(size);
   size_t i = 0;
-  while (i < size) {
+  while (i + 1 < size) {
     const char32_t u = data[i] | (static_cast<char32_t>(data[i + 1]) << 8);
     if (u >= 0xDC00 && u <= 0xDFFF) {
-      return Status(E_INVALIDARG, "unpaired low surrogate at byte " +
-                                      std::to_string(i) + " of UTF-16LE text")
-          .WithPosition(i);
+      if (!lossy) {
+        return Status(E_INVALIDARG, "unpaired low surrogate at byte " +
+                                        std::to_string(i) + " of UTF-16LE text")
+            .WithPosition(i);
+      }
+      AppendUtf8(kReplacementCharacter, &out);
+      i += 2;
+      continue;
     }
     if (u >= 0xD800 && u <= 0xDBFF) {
       char32_t low = 0;
@@ -402,9 +411,14 @@ Result<std::string> Utf16LeToUtf8(const uint8_t* data, size_t size) {
         low = data[i + 2] | (static_cast<char32_t>(data[i + 3]) << 8);
       }
       if (low < 0xDC00 || low > 0xDFFF) {
-        return Status(E_INVALIDARG, "unpaired high surrogate at byte " +
-                                        std::to_string(i) + " of UTF-16LE text")
-            .WithPosition(i);
+        if (!lossy) {
+          return Status(E_INVALIDARG, "unpaired high surrogate at byte " +
+                                          std::to_string(i) + " of UTF-16LE text")
+              .WithPosition(i);
+        }
+        AppendUtf8(kReplacementCharacter, &out);
+        i += 2;
+        continue;
       }
       AppendUtf8(0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00), &out);
       i += 4;
@@ -413,6 +427,23 @@ Result<std::string> Utf16LeToUtf8(const uint8_t* data, size_t size) {
     AppendUtf8(u, &out);
     i += 2;
   }
+  if (i < size) AppendUtf8(kReplacementCharacter, &out);  // lossy: half a character
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> Utf16LeToUtf8(const uint8_t* data, size_t size) {
+  return DecodeUtf16Le(data, size, /*lossy=*/false);
+}
+
+std::string Utf16LeToUtf8Lossy(const uint8_t* data, size_t size) {
+  return *DecodeUtf16Le(data, size, /*lossy=*/true);
+}
+
+std::vector<uint8_t> Utf8ToUtf16LeLossy(std::string_view utf8) {
+  std::vector<uint8_t> out;
+  AppendUtf8AsUtf16LeLossy(utf8, &out);
   return out;
 }
 

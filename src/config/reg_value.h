@@ -71,5 +71,10 @@ struct RegValue {
 // strips a terminating NUL: U+0000 converts like any other character.
 Result<std::vector<uint8_t>> Utf8ToUtf16Le(std::string_view utf8);
 Result<std::string> Utf16LeToUtf8(const uint8_t* data, size_t size);
+// The same conversions for text that must pass whatever it holds (names
+// off the wire, for lookups and logs): each bad byte or unpaired surrogate
+// becomes U+FFFD.
+std::vector<uint8_t> Utf8ToUtf16LeLossy(std::string_view utf8);
+std::string Utf16LeToUtf8Lossy(const uint8_t* data, size_t size);
 
 }  // namespace comsec::config

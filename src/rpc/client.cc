@@ -139,7 +139,8 @@ Status Client::CheckResponse(std::vector<uint8_t>& bytes, const Pdu& r,
   }
   const size_t sig = r.header.auth_length;
   const size_t stub_end = bytes.size() - sig - kSecTrailerSize;
-  std::vector<uint8_t> signature(bytes.end() - static_cast<ptrdiff_t>(sig), bytes.end());
+  // The signature stays in place: Verify unseals only the stub before it.
+  std::span<const uint8_t> signature(bytes.data() + bytes.size() - sig, sig);
   COMSEC_RETURN_IF_ERROR(auth_context_->Verify(bytes, kHeaderSize + 8, stub_end,
                                                auth_.level, signature));
   stub->assign(bytes.begin() + kHeaderSize + 8,

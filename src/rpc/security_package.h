@@ -70,7 +70,8 @@ class SecurityContext {
   virtual size_t SignatureSize() const = 0;
   // Checks a received PDU at `level` ≥ PKT. `pdu` is the whole fragment;
   // [stub_begin, stub_end) is the stub (with padding), which is unsealed in
-  // place at PKT_PRIVACY. `signature` is the verifier's auth_value.
+  // place at PKT_PRIVACY. `signature` is the verifier's auth_value; it may
+  // point into `pdu` after stub_end, which a package never modifies.
   virtual Status Verify(std::span<uint8_t> pdu, size_t stub_begin,
                         size_t stub_end, uint8_t level,
                         std::span<const uint8_t> signature) = 0;

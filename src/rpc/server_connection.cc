@@ -714,9 +714,9 @@ bool ServerConnection::CheckRequestAuth(std::span<const uint8_t> fragment,
   std::vector<uint8_t> copy(fragment.begin(), fragment.end());
   const size_t stub_begin = kHeaderSize + 8 + (req.object ? 16 : 0);
   const size_t stub_end = copy.size() - sig - kSecTrailerSize;
+  // The signature stays in place: Verify unseals only the stub before it.
   std::span<const uint8_t> signature(copy.data() + copy.size() - sig, sig);
-  std::vector<uint8_t> signature_copy(signature.begin(), signature.end());
-  Status s = a.context->Verify(copy, stub_begin, stub_end, a.level, signature_copy);
+  Status s = a.context->Verify(copy, stub_begin, stub_end, a.level, signature);
   if (!s.ok()) {
     // Cases 24, 25: a bad signature or sequence closes the connection.
     return FaultAndClose(h.call_id, req.context_id, nca_s_fault_sec_pkg_error,

@@ -59,6 +59,14 @@ void Md4Block(uint32_t state[4], const uint8_t block[64]) {
   state[3] += d;
 }
 
+// MD5 fetched once: an implicit fetch on every digest init is measurable on
+// the signing path.
+const EVP_MD* FetchedMd5() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "MD5", nullptr);
+  COMSEC_CHECK(md != nullptr, "OpenSSL has no MD5");
+  return md;
+}
+
 Digest16 EvpDigest(const EVP_MD* md,
                    std::initializer_list<std::span<const uint8_t>> parts) {
   Digest16 out{};
@@ -94,43 +102,12 @@ Digest16 Md4(std::span<const uint8_t> data) {
 }
 
 Digest16 Md5(std::initializer_list<std::span<const uint8_t>> parts) {
-  return EvpDigest(EVP_md5(), parts);
+  return EvpDigest(FetchedMd5(), parts);
 }
 
 Digest16 HmacMd5(std::span<const uint8_t> key,
                  std::initializer_list<std::span<const uint8_t>> parts) {
-  // RFC 2104 over OpenSSL's MD5; NTLM keys are at most 64 bytes except in
-  // NTOWF inputs, which are hashed first as the RFC says.
-  uint8_t k[64] = {};
-  if (key.size() > 64) {
-    Digest16 d = Md5({key});
-    std::memcpy(k, d.data(), d.size());
-  } else if (!key.empty()) {
-    std::memcpy(k, key.data(), key.size());
-  }
-  uint8_t ipad[64], opad[64];
-  for (int i = 0; i < 64; ++i) {
-    ipad[i] = k[i] ^ 0x36;
-    opad[i] = k[i] ^ 0x5C;
-  }
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  COMSEC_CHECK(ctx != nullptr, "OpenSSL digest failure");
-  COMSEC_CHECK(EVP_DigestInit_ex(ctx, EVP_md5(), nullptr) == 1, "OpenSSL digest failure");
-  COMSEC_CHECK(EVP_DigestUpdate(ctx, ipad, 64) == 1, "OpenSSL digest failure");
-  for (auto p : parts) COMSEC_CHECK(EVP_DigestUpdate(ctx, p.data(), p.size()) == 1, "OpenSSL digest failure");
-  uint8_t inner[16];
-  unsigned int n = 0;
-  COMSEC_CHECK(EVP_DigestFinal_ex(ctx, inner, &n) == 1, "OpenSSL digest failure");
-  COMSEC_CHECK(EVP_DigestInit_ex(ctx, EVP_md5(), nullptr) == 1, "OpenSSL digest failure");
-  COMSEC_CHECK(EVP_DigestUpdate(ctx, opad, 64) == 1, "OpenSSL digest failure");
-  COMSEC_CHECK(EVP_DigestUpdate(ctx, inner, 16) == 1, "OpenSSL digest failure");
-  Digest16 out{};
-  COMSEC_CHECK(EVP_DigestFinal_ex(ctx, out.data(), &n) == 1, "OpenSSL digest failure");
-  EVP_MD_CTX_free(ctx);
-  OPENSSL_cleanse(k, sizeof k);
-  OPENSSL_cleanse(ipad, sizeof ipad);
-  OPENSSL_cleanse(opad, sizeof opad);
-  return out;
+  return HmacMd5Key(key).Mac(parts);
 }
 
 std::array<uint8_t, 8> DesBlock(std::span<const uint8_t, 7> k,
@@ -174,18 +151,6 @@ std::array<uint8_t, 24> Desl(const std::array<uint8_t, 16>& key,
   std::memcpy(out.data() + 16, c.data(), 8);
   return out;
 }
-
-namespace {
-
-// MD5 fetched once: an implicit fetch on every digest init is measurable on
-// the signing path.
-const EVP_MD* FetchedMd5() {
-  static EVP_MD* md = EVP_MD_fetch(nullptr, "MD5", nullptr);
-  COMSEC_CHECK(md != nullptr, "OpenSSL has no MD5");
-  return md;
-}
-
-}  // namespace
 
 HmacMd5Key::HmacMd5Key(std::span<const uint8_t> key)
     : inner_(EVP_MD_CTX_new()), outer_(EVP_MD_CTX_new()), scratch_(EVP_MD_CTX_new()) {

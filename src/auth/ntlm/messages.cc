@@ -5,6 +5,7 @@
 
 #include "base/byte_reader.h"
 #include "base/byte_writer.h"
+#include "config/reg_value.h"
 
 namespace comsec::auth::ntlm {
 namespace {
@@ -379,66 +380,12 @@ std::u16string FromUtf16Le(std::span<const uint8_t> b) {
 }
 
 std::u16string Utf8ToUtf16(std::string_view s) {
-  std::u16string out;
-  for (size_t i = 0; i < s.size();) {
-    const uint8_t c = static_cast<uint8_t>(s[i]);
-    uint32_t cp;
-    size_t n;
-    if (c < 0x80) {
-      cp = c;
-      n = 1;
-    } else if ((c >> 5) == 0x6 && i + 1 < s.size()) {
-      cp = (c & 0x1F) << 6 | (s[i + 1] & 0x3F);
-      n = 2;
-    } else if ((c >> 4) == 0xE && i + 2 < s.size()) {
-      cp = (c & 0x0F) << 12 | (s[i + 1] & 0x3F) << 6 | (s[i + 2] & 0x3F);
-      n = 3;
-    } else if ((c >> 3) == 0x1E && i + 3 < s.size()) {
-      cp = (c & 0x07) << 18 | (s[i + 1] & 0x3F) << 12 | (s[i + 2] & 0x3F) << 6 |
-           (s[i + 3] & 0x3F);
-      n = 4;
-    } else {
-      cp = 0xFFFD;
-      n = 1;
-    }
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      out.push_back(static_cast<char16_t>(0xD800 + (cp >> 10)));
-      out.push_back(static_cast<char16_t>(0xDC00 + (cp & 0x3FF)));
-    } else {
-      out.push_back(static_cast<char16_t>(cp));
-    }
-    i += n;
-  }
-  return out;
+  return FromUtf16Le(config::Utf8ToUtf16LeLossy(s));
 }
 
 std::string Utf16ToUtf8(std::u16string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    uint32_t cp = s[i];
-    if (cp >= 0xD800 && cp < 0xDC00 && i + 1 < s.size() && s[i + 1] >= 0xDC00 &&
-        s[i + 1] < 0xE000) {
-      cp = 0x10000 + ((cp - 0xD800) << 10) + (s[i + 1] - 0xDC00);
-      ++i;
-    }
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | cp >> 6));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | cp >> 12));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | cp >> 18));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-  return out;
+  const auto bytes = ToUtf16Le(s);
+  return config::Utf16LeToUtf8Lossy(bytes.data(), bytes.size());
 }
 
 std::u16string ToUpper(std::u16string_view s) {

@@ -129,7 +129,8 @@ struct AuthenticateMessage {
 
 inline constexpr size_t kMicOffset = 72;
 
-// UTF-16LE conversions for the wire strings.
+// UTF-16LE conversions for the wire strings; the UTF-8 ones are
+// config/reg_value.h's lossy converters (U+FFFD for bad input).
 std::vector<uint8_t> ToUtf16Le(std::u16string_view s);
 std::u16string FromUtf16Le(std::span<const uint8_t> bytes);
 std::u16string Utf8ToUtf16(std::string_view s);

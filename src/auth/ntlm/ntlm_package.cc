@@ -222,7 +222,7 @@ class ServerContext : public NtlmContext {
     } else {
       account_ = (auth.domain.empty() ? domain_ : Utf16ToUtf8(auth.domain)) + "\\" +
                  Utf16ToUtf8(auth.user);
-      COMSEC_ASSIGN_OR_RETURN(key_exchange_key, ValidateUser(auth, token));
+      COMSEC_ASSIGN_OR_RETURN(key_exchange_key, ValidateUser(auth));
     }
     COMSEC_RETURN_IF_ERROR(CheckFlagsForLevel(flags, connection_.auth_level, "the client"));
     Digest16 exported = key_exchange_key;
@@ -257,9 +257,7 @@ class ServerContext : public NtlmContext {
 
   // Checks the NTLMv2 response against the account's hash; returns the key
   // exchange key.
-  Result<Digest16> ValidateUser(const AuthenticateMessage& auth,
-                                std::span<const uint8_t> token) {
-    (void)token;
+  Result<Digest16> ValidateUser(const AuthenticateMessage& auth) {
     const bool v1 = auth.nt_response.size() == 24;
     if (auth.nt_response.empty()) {
       return Denied("an LM-only response was offered; LM is never accepted");
@@ -286,20 +284,26 @@ class ServerContext : public NtlmContext {
     if (!SecretEquals(proof, v2.nt_proof)) {
       return Denied("wrong password (the NTLMv2 proof does not match the account's hash)");
     }
+    // The blob's timestamp is not checked: freshness comes from our own
+    // one-time challenge.
+    COMSEC_ASSIGN_OR_RETURN(AvPairs pairs, AvPairs::Decode(v2.av_pairs));
+    if (auto f = pairs.Flags(); f && (*f & kAvFlagMicPresent)) mic_required_ = true;
+    COMSEC_RETURN_IF_ERROR(AcceptAccount(*record));
+    return HmacMd5(key, {v2.nt_proof});  // SessionBaseKey = KeyExchangeKey (NTLMv2)
+  }
+
+  // The last checks once the response proved the password, then the
+  // caller's identity: its name and its network logon token.
+  Status AcceptAccount(const AccountRecord& record) {
     if (IsReflectedChallenge(server_challenge_, connection_.peer)) {
       return Denied("the AUTHENTICATE answers a challenge that a client in this "
                     "process received: a reflected logon (MS08-068)");
     }
-    COMSEC_ASSIGN_OR_RETURN(AvPairs pairs, AvPairs::Decode(v2.av_pairs));
-    if (auto f = pairs.Flags(); f && (*f & kAvFlagMicPresent)) mic_required_ = true;
-    if (const AvPair* ts = pairs.Find(AvId::kTimestamp)) {
-      (void)ts;  // freshness comes from our own one-time challenge
-    }
-    account_ = domain_ + "\\" + record->name;
+    account_ = domain_ + "\\" + record.name;
     peer_name_ = account_;
     token_ = std::make_shared<const security::Token>(security::Token::ForAuthenticatedUser(
-        record->user_sid, record->group_sids, security::LogonKind::kNetwork));
-    return HmacMd5(key, {v2.nt_proof});  // SessionBaseKey = KeyExchangeKey (NTLMv2)
+        record.user_sid, record.group_sids, security::LogonKind::kNetwork));
+    return Status::Ok();
   }
 
   // [MS-NLMP] 3.3.1 with NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY: the
@@ -319,14 +323,7 @@ class ServerContext : public NtlmContext {
     if (!SecretEquals(expected, auth.nt_response)) {
       return Denied("wrong password (the NTLMv1 response does not match the account's hash)");
     }
-    if (IsReflectedChallenge(server_challenge_, connection_.peer)) {
-      return Denied("the AUTHENTICATE answers a challenge that a client in this "
-                    "process received: a reflected logon (MS08-068)");
-    }
-    account_ = domain_ + "\\" + record.name;
-    peer_name_ = account_;
-    token_ = std::make_shared<const security::Token>(security::Token::ForAuthenticatedUser(
-        record.user_sid, record.group_sids, security::LogonKind::kNetwork));
+    COMSEC_RETURN_IF_ERROR(AcceptAccount(record));
     if (options_.log) {
       options_.log("ntlm: WEAK: accepted an NTLMv1 logon of " + account_ + " from " +
                    connection_.peer +

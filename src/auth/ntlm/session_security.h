@@ -30,10 +30,7 @@ class SessionSecurity {
   SessionSecurity(const Digest16& exported_session_key, uint32_t flags,
                   bool client);
 
-  // Outgoing: signs `message`; at privacy first seals `to_seal` (a part of
-  // the message, which is signed as plaintext) in place. `message` must be
-  // the plaintext when signing; callers seal after copying it when the two
-  // overlap (see SealAndSign).
+  // Outgoing: signs `message` (the plaintext) with the next sequence number.
   void Sign(std::span<const uint8_t> message, std::span<uint8_t, 16> signature);
   // Seals `to_seal` in place, then signs `message` computed as it was before
   // sealing. `to_seal` must lie inside `message`.
