@@ -2,7 +2,6 @@
 //                    [--min-auth-level N] [--store PATH]
 // Serves IComsecEcho and rpcecho. Prints "listening on BINDING" for each
 // endpoint (with the actual port) and runs until SIGINT or SIGTERM.
-#include <csignal>
 #include <iostream>
 #include <unistd.h>
 
@@ -15,15 +14,13 @@
 #include "config/store.h"
 #include "examples/echo/echo_service.h"
 #include "rpc/epmapper.h"
+#include "base/termination_signals.h"
 #include "rpc/server.h"
-
-namespace {
-volatile std::sig_atomic_t g_stop = 0;
-void OnSignal(int) { g_stop = 1; }
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace comsec;
+  // Before any thread starts, so that every thread inherits the mask.
+  BlockTerminationSignals();
   CLI::App app{"comsec-echo-server: the IComsecEcho and rpcecho test server"};
   std::vector<std::string> listen;
   std::string endpoint_mapper, store;
@@ -132,9 +129,7 @@ int main(int argc, char** argv) {
     }
     std::cout << "registered with " << mapper->ToString() << std::endl;
   }
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
-  while (!g_stop) pause();
+  WaitForTerminationSignal();
   server.Stop();
   return 0;
 }

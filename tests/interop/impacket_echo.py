@@ -144,9 +144,16 @@ try:
     except Exception as e:  # impacket raises on provider rejection
         check(True, "bind to an unknown interface is rejected: %s" % type(e).__name__)
 finally:
-    server.terminate()
-    server.wait(timeout=10)
-    comsecd.terminate()
-    comsecd.wait(timeout=10)
+    # communicate() drains the pipes while waiting, so a daemon never blocks
+    # writing its log; a daemon that does not stop is a failure, with its log.
+    for name, proc in (("echo server", server), ("comsecd", comsecd)):
+        proc.terminate()
+        try:
+            _, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+            print("FAIL %s did not stop on SIGTERM; its log:\n%s" % (name, err))
+            failures.append(name + " stops")
 
 sys.exit(1 if failures else 0)

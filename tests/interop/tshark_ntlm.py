@@ -116,10 +116,17 @@ finally:
     if dumpcap:
         dumpcap.send_signal(signal.SIGINT)
         dumpcap.wait(timeout=10)
-    server.terminate()
-    server.wait(timeout=10)
-    comsecd.terminate()
-    comsecd.wait(timeout=10)
+    # communicate() drains the pipes while waiting, so a daemon never blocks
+    # writing its log; a daemon that does not stop is a failure, with its log.
+    for name, proc in (("echo server", server), ("comsecd", comsecd)):
+        proc.terminate()
+        try:
+            _, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+            print("FAIL %s did not stop on SIGTERM; its log:\n%s" % (name, err))
+            failures.append(name + " stops")
 
 decode = ["-d", "tcp.port==%d,dcerpc" % echo_port, "-d", "tcp.port==%d,dcerpc" % epm_port,
           "-o", "ntlmssp.nt_password:" + PASSWORD]

@@ -4,22 +4,19 @@
 // Runs in the foreground and prints "listening on BINDING" per endpoint.
 #include <unistd.h>
 
-#include <csignal>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "config/store.h"
 #include "rpc/epmapper.h"
+#include "base/termination_signals.h"
 #include "rpc/server.h"
-
-namespace {
-volatile std::sig_atomic_t g_stop = 0;
-void OnSignal(int) { g_stop = 1; }
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace comsec;
+  // Before any thread starts, so that every thread inherits the mask.
+  BlockTerminationSignals();
   CLI::App app{"comsecd: comsec's daemon (endpoint mapper)"};
   std::string store_path;
   std::vector<std::string> listen = {"ncacn_ip_tcp:0.0.0.0[135]"};
@@ -51,9 +48,7 @@ int main(int argc, char** argv) {
   for (const rpc::StringBinding& b : *bound_bindings) {
     std::cout << "listening on " << b.ToString() << std::endl;
   }
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
-  while (!g_stop) pause();
+  WaitForTerminationSignal();
   server.Stop();
   return 0;
 }
