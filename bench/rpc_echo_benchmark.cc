@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "auth/ntlm/local_logon_validator.h"
 #include "auth/ntlm/ntlm_package.h"
 #include "auth/ntlm/ntlmv2.h"
 #include "base/check.h"
@@ -80,11 +81,12 @@ class BenchAccounts : public auth::ntlm::AccountSource {
 };
 
 BenchAccounts bench_accounts;
+auth::ntlm::LocalLogonValidator bench_validator(&bench_accounts, {});
 
 auth::ntlm::NtlmPackage& ServerNtlm() {
   static auth::ntlm::NtlmPackage p([] {
     auth::ntlm::ServerOptions o;
-    o.accounts = &bench_accounts;
+    o.validator = &bench_validator;
     return o;
   }());
   return p;

@@ -10,16 +10,22 @@ function(comsec_library)
   target_link_libraries(comsec_${L_NAME} PUBLIC ${L_DEPS})
 endfunction()
 
-# comsec_test(NAME sid_test SRCS sid_test.cc DEPS comsec_security)
+# comsec_test(NAME sid_test SRCS sid_test.cc DEPS comsec_security
+#             [LABELS concurrency])
+# Tests labelled "concurrency" also run under ThreadSanitizer (make test-tsan).
 function(comsec_test)
-  cmake_parse_arguments(T "" "NAME" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(T "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
   find_package(GTest REQUIRED)
   add_executable(${T_NAME} ${T_SRCS})
   target_link_libraries(${T_NAME} PRIVATE ${T_DEPS} GTest::gtest GTest::gtest_main)
   target_compile_definitions(${T_NAME} PRIVATE
     COMSEC_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data"
     COMSEC_BINARY_DIR="${PROJECT_BINARY_DIR}")
-  gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60)
+  if(T_LABELS)
+    gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${T_LABELS}")
+  else()
+    gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60)
+  endif()
 endfunction()
 
 # comsec_fuzzer(NAME sddl_fuzzer SRCS sddl_fuzzer.cc DEPS comsec_security)

@@ -7,6 +7,7 @@
 
 #include "auth/ntlm/messages.h"
 #include "auth/ntlm/ntlm_package.h"
+#include "auth/ntlm/local_logon_validator.h"
 #include "auth/ntlm/ntlmv2.h"
 
 namespace {
@@ -60,8 +61,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // A server context that saw a NEGOTIATE receives the input as its
       // AUTHENTICATE: every check runs on hostile bytes.
       static FuzzAccounts accounts;
+      static LocalLogonValidator validator(&accounts, LogonPolicy{});
       ServerOptions o;
-      o.accounts = &accounts;
+      o.validator = &validator;
       o.allow_anonymous = true;
       NtlmPackage package(o);
       auto ctx = package.NewServerContext(comsec::rpc::ConnectionInfo{});

@@ -81,11 +81,17 @@ int main(int argc, char** argv) {
   auth::ntlm::ClientCredentials creds;
   creds.user = user;
   creds.domain = domain;
-  if (password_stdin && !std::getline(std::cin, password)) {
-    std::cerr << "comsec-echo-client: --password-stdin: no password on standard input\n";
-    return 2;
+  if (password_stdin) {
+    SecretString typed;
+    if (!std::getline(std::cin, typed.mutable_value())) {
+      std::cerr << "comsec-echo-client: --password-stdin: no password on standard input\n";
+      return 2;
+    }
+    creds.password = typed;
+  } else if (!password.empty()) {
+    creds.password = password;
+    WipeSecret(password.data(), password.size());
   }
-  if (!password.empty() || password_stdin) creds.password = password;
   if (!nt_hash_hex.empty()) {
     auto h = FromHex(nt_hash_hex);
     if (!h.ok() || h->size() != 16) {
@@ -94,6 +100,7 @@ int main(int argc, char** argv) {
     }
     auth::ntlm::Digest16 d;
     std::copy(h->begin(), h->end(), d.begin());
+    WipeSecret(h->data(), h->size());
     creds.nt_hash = d;
   }
   auth::ntlm::NtlmPackage ntlm_package(creds);

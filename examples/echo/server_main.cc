@@ -1,5 +1,5 @@
 // comsec-echo-server --listen BINDING... [--endpoint-mapper BINDING]
-//                    [--min-auth-level N] [--store PATH]
+//                    [--min-auth-level N] [--store PATH] [--logon-service BINDING]
 // Serves IComsecEcho and rpcecho. Prints "listening on BINDING" for each
 // endpoint (with the actual port) and runs until SIGINT or SIGTERM.
 #include <iostream>
@@ -7,10 +7,13 @@
 
 #include <CLI/CLI.hpp>
 
+#include "auth/ntlm/local_logon_validator.h"
+#include "auth/ntlm/logon_policy.h"
+#include "auth/ntlm/logon_service.h"
 #include "auth/ntlm/ntlm_package.h"
 #include "auth/ntlm/store_accounts.h"
 #include "auth/peer_cred/local_package.h"
-#include "config/accounts.h"
+#include "config/secrets.h"
 #include "config/store.h"
 #include "examples/echo/echo_service.h"
 #include "rpc/epmapper.h"
@@ -23,7 +26,7 @@ int main(int argc, char** argv) {
   BlockTerminationSignals();
   CLI::App app{"comsec-echo-server: the IComsecEcho and rpcecho test server"};
   std::vector<std::string> listen;
-  std::string endpoint_mapper, store;
+  std::string endpoint_mapper, store, logon_service;
   uint32_t min_level = 1;
   app.add_option("--listen", listen, "string binding to listen on (repeatable)")
       ->required();
@@ -31,7 +34,10 @@ int main(int argc, char** argv) {
                  "comsecd's endpoint mapper to register with");
   app.add_option("--min-auth-level", min_level, "minimum authentication level 1-6")
       ->check(CLI::Range(1, 6));
-  app.add_option("--store", store, "configuration store (accounts, with NTLM)");
+  app.add_option("--store", store,
+                 "configuration store: NTLM validates against its secrets file");
+  app.add_option("--logon-service", logon_service,
+                 "comsecd's ncalrpc binding: NTLM logons are validated there");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -44,50 +50,66 @@ int main(int argc, char** argv) {
   rpc::SecurityPackageRegistry packages;
   packages.Add(&local_package);
   auto log = [](const std::string& line) { std::cerr << line << std::endl; };
-  // NTLM validates callers against the store's accounts; without a store
-  // the server offers only the local package (and unauthenticated calls
-  // when the minimum level allows them).
-  std::unique_ptr<config::Store> config_store;
+  // NTLM: the responses are validated by comsecd's logon service when
+  // --logon-service names it (a server that may not read the secrets file),
+  // else in this process from the store's secrets file.
   std::unique_ptr<auth::ntlm::StoreAccountSource> accounts;
+  std::unique_ptr<auth::ntlm::LogonValidator> validator;
   std::unique_ptr<auth::ntlm::NtlmPackage> ntlm;
-  if (!store.empty()) {
-    auto opened = config::Store::Open(store);
-    if (!opened.ok()) {
-      std::cerr << "comsec-echo-server: " << opened.status().ToString() << "\n";
+  if (!logon_service.empty()) {
+    auto binding = rpc::StringBinding::Parse(logon_service);
+    if (!binding.ok()) {
+      std::cerr << "comsec-echo-server: " << binding.status().ToString() << "\n";
+      return 2;
+    }
+    validator = std::make_unique<auth::ntlm::RemoteLogonValidator>(*binding);
+    std::cout << "NTLM logons validated by comsecd at " << binding->ToString() << std::endl;
+  } else if (!store.empty()) {
+    auto policy_store = config::Store::Open(store);
+    if (!policy_store.ok()) {
+      std::cerr << "comsec-echo-server: " << policy_store.status().ToString() << "\n";
       return 1;
     }
-    config_store = std::move(*opened);
-    auto source = auth::ntlm::StoreAccountSource::Open(config_store.get());
-    if (!source.ok()) {
-      std::cerr << "comsec-echo-server: " << store << " has no accounts yet ("
-                << source.status().ToString()
-                << "); create one with `comcfg user add NAME`\n";
+    auto policy = auth::ntlm::ReadLogonPolicy(policy_store->get(), log);
+    if (!policy.ok()) {
+      std::cerr << "comsec-echo-server: " << policy.status().ToString() << "\n";
       return 1;
     }
-    accounts = std::move(*source);
+    auto secrets = config::OpenSecrets(store);
+    if (!secrets.ok()) {
+      std::cerr << "comsec-echo-server: " << secrets.status().ToString()
+                << (secrets.status().code() == E_ACCESSDENIED
+                        ? "; or let comsecd validate logons: --logon-service ncalrpc:SOCKET"
+                        : "")
+                << "\n";
+      return 1;
+    }
+    accounts = std::make_unique<auth::ntlm::StoreAccountSource>(std::move(*secrets));
+    validator = std::make_unique<auth::ntlm::LocalLogonValidator>(accounts.get(),
+                                                                  std::move(*policy), log);
+    const std::string domain = accounts->DomainName();
+    if (domain.empty()) {
+      log("ntlm: " + store + " has no accounts yet; NTLM logons will fail until "
+          "'comcfg user add NAME' creates one (unauthenticated and ncalrpc callers are "
+          "served meanwhile)");
+    }
+    std::cout << "NTLM accounts of domain " << (domain.empty() ? "(none yet)" : domain)
+              << " from " << config::SecretsPathFor(store) << std::endl;
+  }
+  if (validator) {
     auth::ntlm::ServerOptions ntlm_options;
-    ntlm_options.accounts = accounts.get();
+    ntlm_options.validator = validator.get();
     // A null session is an unauthenticated caller: allowed only where
     // unauthenticated calls are.
     ntlm_options.allow_anonymous = min_level <= 1;
-    std::string warning;
-    auto lm_level = config::ReadLmCompatibilityLevel(config_store.get(), &warning);
-    if (!warning.empty()) log("config: " + warning);
-    ntlm_options.allow_ntlmv1 = lm_level.ok() && *lm_level < 5;
-    if (ntlm_options.allow_ntlmv1) {
-      log("ntlm: WEAK: NTLMv1 responses are accepted (LmCompatibilityLevel " +
-          std::to_string(*lm_level) + "); set it to 5 for NTLMv2 only");
-    }
-    // NTLMv1 acceptances are logged by the package as they happen.
-    ntlm_options.log = [log](const std::string& line) {
-      if (line.find("WEAK") != std::string::npos) log(line);
-    };
     // Refusals reach the log through the RPC runtime's close reason, which
-    // names the peer, the account and the package's reason.
+    // names the peer, the account and the package's reason; weak logons
+    // are logged by the package as they happen.
+    ntlm_options.log = [log](const std::string& line) {
+      if (line.starts_with("ntlm: WEAK: ")) log(line);
+    };
     ntlm = std::make_unique<auth::ntlm::NtlmPackage>(std::move(ntlm_options));
     packages.Add(ntlm.get());
-    std::cout << "NTLM accounts of domain " << accounts->DomainName() << " from "
-              << store << std::endl;
   }
   rpc::ServerOptions options;
   options.packages = &packages;

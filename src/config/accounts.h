@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "base/secret.h"
 #include "config/key_path.h"
 #include "config/store.h"
 #include "security/sid.h"
@@ -28,7 +29,8 @@ inline constexpr std::string_view kAccountDomainKey =
     "HKEY_LOCAL_MACHINE\\SAM\\Domains\\Account";
 inline constexpr std::string_view kSamKey = "HKEY_LOCAL_MACHINE\\SAM";
 
-using NtHashBytes = std::array<uint8_t, 16>;
+// Wiped when freed (base/secret.h).
+using NtHashBytes = SecretArray<16>;
 
 struct MachineDomain {
   std::string name;  // NetBIOS name, upper case

@@ -1,7 +1,13 @@
 #include "config/store.h"
 
+#include <fcntl.h>
+#include <pwd.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <map>
 
 namespace comsec::config {
@@ -84,10 +90,54 @@ RegValue ColumnValue(sqlite3_stmt* s, int name_col) {
 
 }  // namespace
 
+namespace {
+
+std::string OwnerOf(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return "its owner";
+  std::string name = "uid " + std::to_string(st.st_uid);
+  if (const passwd* pw = getpwuid(st.st_uid)) name = std::string(pw->pw_name) + ", " + name;
+  return "its owner (" + name + ")";
+}
+
+// Creates the file with exactly `mode`, whatever the umask, so that who may
+// read it is decided here and not by the environment. An existing file is
+// left alone.
+Status CreateWithMode(const std::string& path, mode_t mode) {
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) {
+    if (errno == EEXIST) return Status();
+    return Status(kIoFailed, "cannot create the configuration store " + path + ": " +
+                                 std::strerror(errno));
+  }
+  const int rc = fchmod(fd, mode);
+  close(fd);
+  if (rc != 0) {
+    return Status(kIoFailed, "cannot set the mode of " + path + ": " + std::strerror(errno));
+  }
+  return Status();
+}
+
+}  // namespace
+
 // ==== Store ===============================================================
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                            const StoreOptions& options) {
+  if (!options.read_only) {
+    if (options.create_if_missing) {
+      COMSEC_RETURN_IF_ERROR(CreateWithMode(path, options.file_mode));
+    }
+    // SQLite would quietly open a write-protected file read-only and fail
+    // later with "attempt to write a readonly database"; say who may write.
+    if (access(path.c_str(), W_OK) != 0 && errno == EACCES) {
+      return Status(E_ACCESSDENIED,
+                    "the configuration store " + path + " may be changed only by " +
+                        OwnerOf(path) +
+                        " (R161: like HKLM\\SOFTWARE\\Microsoft\\Ole, it is writable by "
+                        "its administrator only); run the command as that user");
+    }
+  }
   sqlite3* db = nullptr;
   int flags = options.read_only ? SQLITE_OPEN_READONLY
                                 : SQLITE_OPEN_READWRITE |
@@ -99,6 +149,10 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
+    if (access(path.c_str(), F_OK) == 0 && access(path.c_str(), R_OK) != 0) {
+      return Status(E_ACCESSDENIED, "the file " + path + " may be read only by " +
+                                        OwnerOf(path) + "; run the command as that user");
+    }
     return Status(rc == SQLITE_CANTOPEN ? HRESULT_NOT_FOUND : kIoFailed,
                   "cannot open the configuration store " + path + ": " + msg +
                       (options.create_if_missing
@@ -112,6 +166,11 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
     // WAL gives readers a snapshot while one writer works; FULL makes every
     // commit durable before it returns.
     COMSEC_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
+    // Keep the -wal and -shm files (with the store's own mode) when the
+    // last writer closes: a reader that may not write the directory can
+    // then still open the store read-only.
+    int persist = 1;
+    sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
   }
   COMSEC_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
   COMSEC_RETURN_IF_ERROR(store->Exec("PRAGMA foreign_keys=ON"));
@@ -139,6 +198,32 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                 std::to_string(version) + ")");
   }
   return store;
+}
+
+Status Store::EraseSecurely(const KeyPath& key) {
+  COMSEC_RETURN_IF_ERROR(Exec("PRAGMA secure_delete=ON"));
+  {
+    COMSEC_ASSIGN_OR_RETURN(auto tx, BeginWrite());
+    COMSEC_RETURN_IF_ERROR(tx->DeleteKey(key));
+    COMSEC_RETURN_IF_ERROR(tx->Commit());
+  }
+  // The deleted pages are zeroed in the database; the write-ahead log still
+  // holds older copies of them until it is checkpointed and emptied.
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &s, nullptr) != SQLITE_OK) {
+    return SqlError("checkpointing the write-ahead log");
+  }
+  const int rc = sqlite3_step(s);
+  const bool busy = rc == SQLITE_ROW && sqlite3_column_int(s, 0) != 0;
+  sqlite3_finalize(s);
+  if (rc != SQLITE_ROW) return SqlError("checkpointing the write-ahead log");
+  if (busy) {
+    return Status(kBusy, "configuration store " + path_ +
+                             ": a reader kept the write-ahead log from being emptied; old "
+                             "copies of the erased values remain in " + path_ +
+                             "-wal until the next checkpoint");
+  }
+  return Status();
 }
 
 Store::~Store() {

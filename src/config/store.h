@@ -37,6 +37,10 @@ namespace comsec::config {
 
 struct StoreOptions {
   bool create_if_missing = true;
+  // The mode a new file gets whatever the umask: the policy store is
+  // readable by every local COM process and writable by its owner only
+  // (R161); the secrets file (config/secrets.h) is 0600.
+  unsigned file_mode = 0644;
   bool read_only = false;
   int busy_timeout_ms = 10000;
 };
@@ -135,6 +139,12 @@ class Store {
                                            std::string_view name);
   Status SetValue(const KeyPath& key, const RegValue& value);
   Status ImportOperations(const std::vector<RegOperation>& operations);
+
+  // Deletes `key` and its subtree so that no copy of its values remains in
+  // the files: freed pages are zeroed (secure_delete) and the write-ahead
+  // log is checkpointed and truncated. HRESULT_FROM_WIN32(ERROR_BUSY) when
+  // a reader kept the log from being emptied (the key is deleted anyway).
+  Status EraseSecurely(const KeyPath& key);
 
   // Changes whenever any connection commits a write; lets caches know when
   // to re-read (PRAGMA data_version plus this connection's own writes).

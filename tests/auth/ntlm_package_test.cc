@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include "auth/ntlm/messages.h"
+#include "auth/ntlm/local_logon_validator.h"
 #include "auth/ntlm/ntlm_package.h"
 #include "auth/ntlm/ntlmv2.h"
 #include "auth/ntlm/store_accounts.h"
 #include "config/accounts.h"
+#include "config/secrets.h"
 #include "security/access_check.h"
 #include "security/com_rights.h"
 #include "security/sddl.h"
@@ -56,8 +58,17 @@ class NtlmHandshake : public ::testing::Test {
     bob.name = "bob";
     bob.disabled = true;
     accounts_.accounts.push_back(bob);
-    options_.accounts = &accounts_;
     options_.log = [this](const std::string& line) { log_.push_back(line); };
+    Revalidate();
+  }
+
+  // A validator with policy_ (tests change it first).
+  void Revalidate() {
+    validator_ = std::make_unique<LocalLogonValidator>(
+        &accounts_, policy_,
+        [this](const std::string& line) { validator_log_.push_back(line); },
+        [this] { return now_; });
+    options_.validator = validator_.get();
   }
 
   // Runs the three legs; returns the server's status after AUTHENTICATE
@@ -99,8 +110,12 @@ class NtlmHandshake : public ::testing::Test {
   }
 
   MemoryAccounts accounts_;
+  LogonPolicy policy_;
+  std::unique_ptr<LocalLogonValidator> validator_;
   ServerOptions options_;
-  std::vector<std::string> log_;
+  std::vector<std::string> log_;            // the package's (the server's) lines
+  std::vector<std::string> validator_log_;  // the validator's (comsecd's) lines
+  std::chrono::steady_clock::time_point now_ = std::chrono::steady_clock::now();
   std::unique_ptr<rpc::SecurityContext> server_, client_;
 };
 
@@ -150,7 +165,7 @@ TEST_F(NtlmHandshake, NtHashCredentialWorks) {
   EXPECT_TRUE(Run(c, rpc::kAuthnLevelPktIntegrity).ok());
 }
 
-TEST_F(NtlmHandshake, WrongPasswordUnknownUserDisabledAndForeignDomainFail) {
+TEST_F(NtlmHandshake, WrongPasswordUnknownUserAndDisabledFail) {
   Status s = Run(Alice("wrong"), rpc::kAuthnLevelPktIntegrity);
   EXPECT_EQ(s.code(), SEC_E_LOGON_DENIED);
   EXPECT_NE(std::string(s.message()).find("wrong password"), std::string::npos);
@@ -160,17 +175,136 @@ TEST_F(NtlmHandshake, WrongPasswordUnknownUserDisabledAndForeignDomainFail) {
   auto bob = Alice();
   bob.user = "bob";
   EXPECT_EQ(Run(bob, rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
-  auto foreign = Alice();
-  foreign.domain = "ELSEWHERE";
-  EXPECT_EQ(Run(foreign, rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
   // Every refusal is logged with the peer, the account and the reason;
   // the password or hash never appears.
-  ASSERT_EQ(log_.size(), 4u);
+  ASSERT_EQ(log_.size(), 3u);
   EXPECT_NE(log_[0].find("192.0.2.7:4242"), std::string::npos);
   EXPECT_NE(log_[0].find("alice"), std::string::npos);
-  EXPECT_NE(log_[1].find("unknown user 'mallory'"), std::string::npos);
+  EXPECT_NE(log_[1].find("TESTDOM\\mallory refused: unknown user"), std::string::npos);
   EXPECT_NE(log_[2].find("disabled"), std::string::npos);
   for (const auto& l : log_) EXPECT_EQ(l.find("Secret#1"), std::string::npos);
+  for (const auto& l : validator_log_) EXPECT_EQ(l.find("Secret#1"), std::string::npos);
+}
+
+// Issue 9 item 15: a client that sends its workgroup (Samba's tools send
+// WORKGROUP) or its own machine name is validated against the local
+// accounts, as a standalone Windows machine does, and the log says so with
+// the domain as sent; a domain the store names foreign stays refused.
+TEST_F(NtlmHandshake, ForeignDomainNameMapsToLocalAccountsUnlessKnownForeign) {
+  auto workgroup = Alice();
+  workgroup.domain = "WORKGROUP";
+  ASSERT_TRUE(Run(workgroup, rpc::kAuthnLevelPktPrivacy).ok());
+  EXPECT_EQ(server_->PeerName(), "TESTDOM\\alice");
+  ASSERT_EQ(validator_log_.size(), 1u);
+  EXPECT_NE(validator_log_[0].find("logon of 'WORKGROUP\\alice' from 192.0.2.7:4242: domain "
+                                   "'WORKGROUP' is not this machine's (TESTDOM); validated "
+                                   "against its local accounts"),
+            std::string::npos)
+      << validator_log_[0];
+  // A wrong password under a foreign name is still a wrong password.
+  workgroup.password = "nope";
+  EXPECT_EQ(Run(workgroup, rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
+
+  policy_.foreign_domains = {"elsewhere"};
+  Revalidate();
+  auto foreign = Alice();
+  foreign.domain = "ELSEWHERE";
+  Status s = Run(foreign, rpc::kAuthnLevelConnect);
+  EXPECT_EQ(s.code(), SEC_E_LOGON_DENIED);
+  EXPECT_NE(std::string(s.message()).find("domain 'ELSEWHERE' is a foreign domain"),
+            std::string::npos)
+      << s.message();
+  // Our own names and "." are this machine.
+  auto dot = Alice();
+  dot.domain = ".";
+  EXPECT_TRUE(Run(dot, rpc::kAuthnLevelConnect).ok());
+}
+
+// Issue 9 item 10: Windows's account lockout policy. After `threshold`
+// failures within the reset window the account is locked for `duration`;
+// while locked even the right password fails with the same code as a wrong
+// one (the wire cannot tell them apart), and the log says which it was.
+TEST_F(NtlmHandshake, AccountLocksOutAfterThresholdAndUnlocksAfterDuration) {
+  policy_.lockout.threshold = 3;
+  policy_.lockout.duration = std::chrono::minutes(10);
+  policy_.lockout.reset_window = std::chrono::minutes(10);
+  Revalidate();
+  const HResult wrong_password = Run(Alice("guess1"), rpc::kAuthnLevelConnect).code();
+  EXPECT_EQ(wrong_password, SEC_E_LOGON_DENIED);
+  EXPECT_EQ(Run(Alice("guess2"), rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
+  EXPECT_TRUE(validator_log_.size() == 2 &&
+              validator_log_.back().find("locked") == std::string::npos);
+  EXPECT_EQ(Run(Alice("guess3"), rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
+  ASSERT_EQ(validator_log_.size(), 4u);  // three refusals and the lockout
+  EXPECT_NE(validator_log_[2].find("ntlm: account 'TESTDOM\\alice' locked out after 3 "
+                                       "failed logons within 10 minutes (the last from "
+                                       "192.0.2.7:4242); it unlocks in 10 minutes"),
+            std::string::npos)
+      << validator_log_[2];
+  // The right password, while locked: the same refusal on the wire.
+  Status locked = Run(Alice(), rpc::kAuthnLevelPktPrivacy);
+  EXPECT_EQ(locked.code(), wrong_password);
+  EXPECT_NE(std::string(locked.message()).find("the account is locked out after 3 failed "
+                                                "logons, for 10 minutes more"),
+            std::string::npos)
+      << locked.message();
+  // Other accounts are not affected... (bob is disabled: refused as disabled)
+  now_ += std::chrono::minutes(9);
+  EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
+  now_ += std::chrono::minutes(1);
+  EXPECT_TRUE(Run(Alice(), rpc::kAuthnLevelConnect).ok());
+}
+
+TEST_F(NtlmHandshake, LockoutCountResetsAfterWindowAndOnSuccess) {
+  policy_.lockout.threshold = 3;
+  policy_.lockout.reset_window = std::chrono::minutes(5);
+  Revalidate();
+  EXPECT_FALSE(Run(Alice("a"), rpc::kAuthnLevelConnect).ok());
+  EXPECT_FALSE(Run(Alice("b"), rpc::kAuthnLevelConnect).ok());
+  now_ += std::chrono::minutes(5);  // the window passed: the count starts again
+  EXPECT_FALSE(Run(Alice("c"), rpc::kAuthnLevelConnect).ok());
+  EXPECT_FALSE(Run(Alice("d"), rpc::kAuthnLevelConnect).ok());
+  EXPECT_TRUE(Run(Alice(), rpc::kAuthnLevelConnect).ok());  // 2 < 3: not locked
+  // A success clears the count.
+  EXPECT_FALSE(Run(Alice("e"), rpc::kAuthnLevelConnect).ok());
+  EXPECT_FALSE(Run(Alice("f"), rpc::kAuthnLevelConnect).ok());
+  EXPECT_TRUE(Run(Alice(), rpc::kAuthnLevelConnect).ok());
+  for (const auto& l : validator_log_) EXPECT_EQ(l.find("locked out"), std::string::npos) << l;
+}
+
+TEST_F(NtlmHandshake, LockoutThresholdZeroNeverLocks) {
+  policy_.lockout.threshold = 0;
+  Revalidate();
+  for (int i = 0; i < 20; ++i) EXPECT_FALSE(Run(Alice("x"), rpc::kAuthnLevelConnect).ok());
+  EXPECT_TRUE(Run(Alice(), rpc::kAuthnLevelConnect).ok());
+}
+
+TEST(LockoutPolicy, DefaultsAreWindows11s) {
+  LockoutPolicy p;
+  EXPECT_EQ(p.threshold, 10u);
+  EXPECT_EQ(p.duration, std::chrono::minutes(10));
+  EXPECT_EQ(p.reset_window, std::chrono::minutes(10));
+}
+
+// Issue 9 item 8: a user name holding a newline cannot forge a log line.
+TEST_F(NtlmHandshake, PeerSuppliedNamesAreEscapedInLogs) {
+  auto forger = Alice();
+  forger.user = "mallory\nntlm: WEAK: accepted an NTLMv1 logon of TESTDOM\\admin";
+  forger.domain = "EVIL\x1b[2J";
+  EXPECT_EQ(Run(forger, rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
+  ASSERT_FALSE(log_.empty());
+  ASSERT_FALSE(validator_log_.empty());
+  for (const auto* lines : {&log_, &validator_log_}) {
+    for (const auto& l : *lines) {
+      EXPECT_EQ(l.find('\n'), std::string::npos) << l;
+      EXPECT_EQ(l.find('\x1b'), std::string::npos) << l;
+      EXPECT_EQ(l.rfind("ntlm: WEAK", 0), std::string::npos) << l;
+    }
+  }
+  EXPECT_NE(validator_log_[0].find("logon of 'EVIL\\x1b[2J\\mallory\\x0antlm: WEAK: "
+                                   "accepted an NTLMv1 logon of TESTDOM\\x5cadmin'"),
+            std::string::npos)
+      << validator_log_[0];
 }
 
 TEST_F(NtlmHandshake, AnonymousRefusedUnlessAllowed) {
@@ -354,8 +488,9 @@ TEST_F(NtlmHandshake, SignedAndSealedPdusRoundTrip) {
 
 std::vector<uint8_t> GoodAuthenticate() {
   MemoryAccounts accounts;
+  LocalLogonValidator validator(&accounts, {});
   ServerOptions o;
-  o.accounts = &accounts;
+  o.validator = &validator;
   NtlmPackage server_pkg(o);
   ClientCredentials c;
   c.user = "u";
@@ -494,22 +629,32 @@ TEST_F(NtlmHandshake, KeyExchangeWithAShortSessionKeyFails) {
   EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelConnect, x).code(), SEC_E_LOGON_DENIED);
 }
 
-// The store's account database as the server's account source.
+// The store's account database (in the secrets file) as the server's
+// account source.
 TEST(StoreAccounts, ValidatesAgainstTheConfigStore) {
   const std::string path = "/tmp/comsec-ntlm-store-" + std::to_string(getpid()) + ".db";
-  std::filesystem::remove(path);
-  auto store = std::move(*config::Store::Open(path));
-  config::AccountDatabase db(store.get());
-  EXPECT_EQ(StoreAccountSource::Open(store.get()).status().code(), HRESULT_NOT_FOUND);
+  const std::string secrets_path = config::SecretsPathFor(path);
+  for (const auto& p : {path, secrets_path}) {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(p + suffix);
+  }
+  auto secrets = std::move(*config::OpenSecrets(path));
+  config::AccountDatabase db(secrets.get());
+  // No domain yet: no accounts, and the source says so by an empty name.
+  StoreAccountSource empty(std::move(*config::OpenSecrets(path)));
+  EXPECT_EQ(empty.DomainName(), "");
+  EXPECT_FALSE(empty.Lookup("carol")->has_value());
   auto domain = db.EnsureDomain("unit-host");
   ASSERT_TRUE(domain.ok());
   EXPECT_EQ(domain->name, "UNIT-HOST");
   ASSERT_TRUE(db.AddUser("carol", NtHash(u"pw")).ok());
   ASSERT_TRUE(db.AddGroup("operators").ok());
   ASSERT_TRUE(db.AddMember("operators", "CAROL").ok());
-  auto source = std::move(*StoreAccountSource::Open(store.get()));
+  // The domain created after the source was opened is found.
+  EXPECT_EQ(empty.DomainName(), "UNIT-HOST");
+  StoreAccountSource source(std::move(*config::OpenSecrets(path)));
+  LocalLogonValidator validator(&source, {});
   ServerOptions o;
-  o.accounts = source.get();
+  o.validator = &validator;
   NtlmPackage server_pkg(o);
   ClientCredentials c;
   c.user = "carol";
@@ -526,9 +671,9 @@ TEST(StoreAccounts, ValidatesAgainstTheConfigStore) {
   ASSERT_EQ(groups.size(), 1u);
   EXPECT_TRUE(server->PeerToken()->IsMember(groups[0].sid));
   EXPECT_TRUE(groups[0].sid.IsInDomain(domain->sid));
-  std::filesystem::remove(path);
-  std::filesystem::remove(path + "-wal");
-  std::filesystem::remove(path + "-shm");
+  for (const auto& p : {path, secrets_path}) {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(p + suffix);
+  }
 }
 
 }  // namespace

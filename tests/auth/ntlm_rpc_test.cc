@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "auth/ntlm/local_logon_validator.h"
 #include "auth/ntlm/ntlm_package.h"
 #include "auth/ntlm/ntlmv2.h"
 #include "rpc/client.h"
@@ -68,7 +69,7 @@ class NtlmConnection : public ::testing::Test {
     strict.operations = {count};
     registry_.Register(std::move(strict));
     auth::ntlm::ServerOptions o;
-    o.accounts = &accounts_;
+    o.validator = &validator_;
     server_pkg_ = std::make_unique<NtlmPackage>(o);
     packages_.Add(server_pkg_.get());
     Reset();
@@ -144,6 +145,7 @@ class NtlmConnection : public ::testing::Test {
   static uint32_t FaultStatus(const Pdu& p) { return std::get<FaultBody>(p.body).status; }
 
   OneAccount accounts_;
+  auth::ntlm::LocalLogonValidator validator_{&accounts_, {}};
   InterfaceRegistry registry_;
   SecurityPackageRegistry packages_;
   std::unique_ptr<NtlmPackage> server_pkg_, client_pkg_;
@@ -383,7 +385,7 @@ class NtlmLoopback : public ::testing::Test {
     });
     registry_.Register(std::move(r));
     auth::ntlm::ServerOptions o;
-    o.accounts = &accounts_;
+    o.validator = &validator_;
     server_pkg_ = std::make_unique<NtlmPackage>(o);
     packages_.Add(server_pkg_.get());
     ServerOptions options;
@@ -403,6 +405,7 @@ class NtlmLoopback : public ::testing::Test {
   }
 
   OneAccount accounts_;
+  auth::ntlm::LocalLogonValidator validator_{&accounts_, {}};
   InterfaceRegistry registry_;
   SecurityPackageRegistry packages_;
   std::unique_ptr<NtlmPackage> server_pkg_;

@@ -25,7 +25,9 @@ server_path, client_path, comsecd_path, comcfg_path, workdir = sys.argv[1:6]
 os.makedirs(workdir, exist_ok=True)
 store = os.path.join(workdir, "tshark.db")
 capture = os.path.join(workdir, "ntlm.pcapng")
-for f in (store, store + "-wal", store + "-shm", capture):
+secrets = store[:-3] + ".secrets.db"
+for f in (store, store + "-wal", store + "-shm", secrets, secrets + "-wal", secrets + "-shm",
+          capture):
     if os.path.exists(f):
         os.remove(f)
 PASSWORD = "Tshark#Pass1"

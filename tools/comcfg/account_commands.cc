@@ -16,6 +16,7 @@
 #include "comcfg/command.h"
 #include "comcfg/store_access.h"
 #include "config/accounts.h"
+#include "config/secrets.h"
 
 namespace comsec::comcfg {
 namespace {
@@ -23,15 +24,16 @@ namespace {
 using config::AccountDatabase;
 using config::NtHashBytes;
 
-Result<std::string> ReadPassword(const Io& io, bool from_stdin) {
-  std::string password;
+Result<SecretString> ReadPassword(const Io& io, bool from_stdin) {
+  SecretString secret;
+  std::string& password = secret.mutable_value();
   if (from_stdin) {
     std::istream& in = io.in ? *io.in : std::cin;
     if (!std::getline(in, password)) {
       return Status(E_INVALIDARG, "--password-stdin: no password on standard input");
     }
     if (!password.empty() && password.back() == '\r') password.pop_back();
-    return password;
+    return secret;
   }
   std::ifstream tty("/dev/tty");
   std::ofstream tty_out("/dev/tty");
@@ -45,7 +47,8 @@ Result<std::string> ReadPassword(const Io& io, bool from_stdin) {
   termios quiet = old;
   quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
   tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  std::string again;
+  SecretString again_secret;
+  std::string& again = again_secret.mutable_value();
   tty_out << "Password: " << std::flush;
   std::getline(tty, password);
   tty_out << "\nRetype password: " << std::flush;
@@ -53,18 +56,25 @@ Result<std::string> ReadPassword(const Io& io, bool from_stdin) {
   tty_out << "\n";
   tcsetattr(STDIN_FILENO, TCSANOW, &old);
   if (password != again) return Status(E_INVALIDARG, "the passwords do not match");
-  return password;
+  return secret;
 }
 
-NtHashBytes HashOf(const std::string& password) {
-  return auth::ntlm::NtHash(auth::ntlm::Utf8ToUtf16(password));
+NtHashBytes HashOf(const SecretString& password) {
+  return auth::ntlm::NtHashOfPassword(password.view());
 }
 
-// Runs `fn` on the store's account database, creating the machine domain
-// first when `create_domain`.
+// Runs `fn` on the account database in the store's secrets file, creating
+// the machine domain first when `create_domain`. Only the secrets file's
+// owner may (anyone else is told so, exit 1).
 template <typename Fn>
 int WithAccounts(const GlobalOptions& global, const Io& io, bool create_domain, Fn fn) {
-  auto store = OpenStore(global);
+  // The store must exist ('comcfg init').
+  auto policy = OpenStore(global, StoreAccess::kRead);
+  if (!policy.ok()) return ReportFailure(io, policy.status());
+  policy->reset();
+  config::SecretsOptions options;
+  options.create_if_missing = create_domain;
+  auto store = config::OpenSecrets(StorePath(global), options);
   if (!store.ok()) return ReportFailure(io, store.status());
   AccountDatabase db(store->get());
   if (create_domain) {

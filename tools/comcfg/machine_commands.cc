@@ -9,6 +9,7 @@
 #include "comcfg/command.h"
 #include "comcfg/store_access.h"
 #include "config/com_schema.h"
+#include "config/secrets.h"
 #include "security/sddl.h"
 
 namespace comsec::comcfg {
@@ -112,9 +113,17 @@ void AddMachineCommands(CLI::App& app, const GlobalOptions& global,
   init->callback([force, &global, &io, exit_code] {
     std::string path = StorePath(global);
     // The system store's directory may not exist yet on a fresh machine.
+    // The directory is created 0755: everyone may read the policy store,
+    // only its owner may add files beside it.
     std::error_code ec;
     std::filesystem::path parent = std::filesystem::path(path).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
+      std::filesystem::create_directories(parent, ec);
+      if (!ec) {
+        std::filesystem::permissions(parent, std::filesystem::perms(0755),
+                                     std::filesystem::perm_options::replace, ec);
+      }
+    }
     if (ec) {
       *exit_code = ReportFailure(
           io, Status(E_ACCESSDENIED, "cannot create " + parent.string() +
@@ -124,6 +133,11 @@ void AddMachineCommands(CLI::App& app, const GlobalOptions& global,
     auto store = Store::Open(path);
     if (!store.ok()) {
       *exit_code = ReportFailure(io, store.status());
+      return;
+    }
+    // The secrets file (0600) beside it; an older store's accounts move there.
+    if (auto secrets = config::OpenSecrets(path); !secrets.ok()) {
+      *exit_code = ReportFailure(io, secrets.status());
       return;
     }
     auto tx = (*store)->BeginWrite();
@@ -148,7 +162,8 @@ void AddMachineCommands(CLI::App& app, const GlobalOptions& global,
       *exit_code = ReportFailure(io, s);
       return;
     }
-    io.out << "initialized " << path << " with Windows's defaults\n";
+    io.out << "initialized " << path << " with Windows's defaults (accounts in "
+           << config::SecretsPathFor(path) << ", readable by its owner only)\n";
     *exit_code = kExitOk;
   });
 
@@ -161,7 +176,7 @@ void AddMachineCommands(CLI::App& app, const GlobalOptions& global,
       "show", "every machine-wide setting, its value or default, and rule");
   show->add_flag("--json", *json, "print JSON");
   show->callback([json, &global, &io, exit_code] {
-    auto store = OpenStore(global);
+    auto store = OpenStore(global, StoreAccess::kRead);
     if (!store.ok()) {
       *exit_code = ReportFailure(io, store.status());
       return;

@@ -237,7 +237,7 @@ int Run(const std::string& verb, const PermsArgs& a,
     }
   }
 
-  auto store = OpenStore(global);
+  auto store = OpenStore(global, verb == "show" ? StoreAccess::kRead : StoreAccess::kWrite);
   if (!store.ok()) return ReportFailure(io, store.status());
 
   if (verb == "show") {

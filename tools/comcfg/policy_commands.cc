@@ -82,7 +82,7 @@ int RunEffective(const EffectiveArgs& a, const GlobalOptions& global,
     process.access = ProcessSecurity::Access::kDescriptor;
     process.access_sd = *sd;
   }
-  auto store = OpenStore(global);
+  auto store = OpenStore(global, StoreAccess::kRead);
   if (!store.ok()) return ReportFailure(io, store.status());
   auto tx = (*store)->BeginRead();
   if (!tx.ok()) return ReportFailure(io, tx.status());
@@ -169,7 +169,7 @@ int RunExplain(const ExplainArgs& a, const GlobalOptions& global,
   }
   auto token = BuildCallerToken(a.caller);
   if (!token.ok()) return ReportBadInput(io, token.status());
-  auto store = OpenStore(global);
+  auto store = OpenStore(global, StoreAccess::kRead);
   if (!store.ok()) return ReportFailure(io, store.status());
   auto tx = (*store)->BeginRead();
   if (!tx.ok()) return ReportFailure(io, tx.status());

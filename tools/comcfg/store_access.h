@@ -17,8 +17,11 @@ inline constexpr char kSystemStorePath[] = "/var/lib/comsec/store.db";
 std::string StorePath(const GlobalOptions& global);
 
 // Opens an existing store; a missing store is HRESULT_NOT_FOUND with the
-// advice to run 'comcfg init'.
-Result<std::unique_ptr<config::Store>> OpenStore(const GlobalOptions& global);
+// advice to run 'comcfg init'. Read-only opens work for any user who may
+// read the store; writing is its owner's (E_ACCESSDENIED for others).
+enum class StoreAccess { kRead, kWrite };
+Result<std::unique_ptr<config::Store>> OpenStore(const GlobalOptions& global,
+                                                 StoreAccess access = StoreAccess::kWrite);
 
 // Maps a failed Status to comcfg's exit status: not found is 1, bad input
 // 2, anything else (I/O, busy) 2 as well, with the message on stderr.
@@ -40,7 +43,7 @@ int WithWrite(const GlobalOptions& global, const Io& io, Fn fn) {
 // Runs `fn(tx)` in one read snapshot of the store.
 template <typename Fn>
 int WithRead(const GlobalOptions& global, const Io& io, Fn fn) {
-  auto store = OpenStore(global);
+  auto store = OpenStore(global, StoreAccess::kRead);
   if (!store.ok()) return ReportFailure(io, store.status());
   auto tx = (*store)->BeginRead();
   if (!tx.ok()) return ReportFailure(io, tx.status());

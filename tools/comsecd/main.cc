@@ -1,44 +1,90 @@
-// comsecd --store PATH --listen BINDING...
-// comsec's daemon. Today it serves the endpoint mapper (port 135 by
-// default); the OXID resolver and the activation service join it later.
-// Runs in the foreground and prints "listening on BINDING" per endpoint.
+// comsecd --store PATH --listen BINDING... [--trust-uid UID]...
+// comsec's daemon. It serves the endpoint mapper (port 135 by default) and,
+// with a store, the logon service: the one process that reads the secrets
+// file validates NTLM logons for servers that may not (auth/ntlm/
+// logon_service.h); give it an ncalrpc endpoint for that. The OXID resolver
+// and the activation service join it later. Runs in the foreground and
+// prints "listening on BINDING" per endpoint.
 #include <unistd.h>
 
 #include <iostream>
+#include <memory>
 
 #include <CLI/CLI.hpp>
 
+#include "auth/ntlm/local_logon_validator.h"
+#include "auth/ntlm/logon_policy.h"
+#include "auth/ntlm/logon_service.h"
+#include "auth/ntlm/store_accounts.h"
+#include "base/termination_signals.h"
+#include "config/secrets.h"
 #include "config/store.h"
 #include "rpc/epmapper.h"
-#include "base/termination_signals.h"
 #include "rpc/server.h"
+
+namespace {
+
+void Log(const std::string& line) { std::cerr << "comsecd: " << line << std::endl; }
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace comsec;
   // Before any thread starts, so that every thread inherits the mask.
   BlockTerminationSignals();
-  CLI::App app{"comsecd: comsec's daemon (endpoint mapper)"};
+  CLI::App app{"comsecd: comsec's daemon (endpoint mapper, logon service)"};
   std::string store_path;
   std::vector<std::string> listen = {"ncacn_ip_tcp:0.0.0.0[135]"};
-  app.add_option("--store", store_path, "configuration store");
+  std::vector<uint32_t> trusted_uids;
+  app.add_option("--store", store_path, "configuration store (its secrets file beside it)");
   app.add_option("--listen", listen, "string bindings (repeatable)");
+  app.add_option("--trust-uid", trusted_uids,
+                 "a uid whose servers may validate logons here, besides root and "
+                 "comsecd's own (repeatable)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  rpc::EndpointMapper mapper;
+  rpc::InterfaceRegistry registry;
+  registry.Register(mapper.Interface());
+
+  std::unique_ptr<auth::ntlm::StoreAccountSource> accounts;
+  std::unique_ptr<auth::ntlm::LocalLogonValidator> validator;
   if (!store_path.empty()) {
     auto store = config::Store::Open(store_path);
     if (!store.ok()) {
       std::cerr << "comsecd: " << store.status().ToString() << "\n";
       return 1;
     }
+    // Creates the secrets file (0600) and moves an older store's accounts
+    // into it.
+    auto secrets = config::OpenSecrets(store_path);
+    if (!secrets.ok()) {
+      std::cerr << "comsecd: " << secrets.status().ToString() << "\n";
+      return 1;
+    }
+    auto policy = auth::ntlm::ReadLogonPolicy(store->get(), Log);
+    if (!policy.ok()) {
+      std::cerr << "comsecd: " << policy.status().ToString() << "\n";
+      return 1;
+    }
+    accounts = std::make_unique<auth::ntlm::StoreAccountSource>(std::move(*secrets));
+    if (accounts->DomainName().empty()) {
+      Log("the account database has no accounts yet; NTLM logons will fail until "
+          "'comcfg user add NAME' creates one");
+    }
+    validator = std::make_unique<auth::ntlm::LocalLogonValidator>(accounts.get(),
+                                                                  std::move(*policy), Log);
+    auth::ntlm::LogonServiceOptions logon;
+    logon.validator = validator.get();
+    logon.trusted_uids = trusted_uids;
+    logon.log = Log;
+    registry.Register(auth::ntlm::LogonServiceInterface(std::move(logon)));
   }
-  rpc::EndpointMapper mapper;
-  rpc::InterfaceRegistry registry;
-  registry.Register(mapper.Interface());
   rpc::ServerOptions options;
-  options.log = [](const std::string& line) { std::cerr << "comsecd: " << line << std::endl; };
+  options.log = Log;
   rpc::Server server(&registry, options);
   auto bound_bindings = server.ListenAll(listen);
   if (!bound_bindings.ok()) {

@@ -8,12 +8,15 @@
 #include <initializer_list>
 #include <span>
 
+#include "base/secret.h"
+
 // OpenSSL's EVP_MD_CTX, kept out of this header.
 struct evp_md_ctx_st;
 
 namespace comsec::auth::ntlm {
 
-using Digest16 = std::array<uint8_t, 16>;
+// Hashes, keys and MACs: wiped when freed, since most of them are secrets.
+using Digest16 = SecretArray<16>;
 
 // RFC 1320.
 Digest16 Md4(std::span<const uint8_t> data);
@@ -57,6 +60,10 @@ class Rc4 {
  public:
   Rc4() = default;
   explicit Rc4(std::span<const uint8_t> key) { Reset(key); }
+  // The permutation is the sealing key in another form: wiped.
+  ~Rc4() { WipeSecret(s_.data(), s_.size()); }
+  Rc4(const Rc4&) = default;
+  Rc4& operator=(const Rc4&) = default;
   void Reset(std::span<const uint8_t> key);
   // XORs the key stream into `data` in place.
   void Apply(std::span<uint8_t> data);

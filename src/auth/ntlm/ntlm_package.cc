@@ -9,6 +9,7 @@
 #include "auth/ntlm/messages.h"
 #include "auth/ntlm/ntlmv2.h"
 #include "auth/ntlm/session_security.h"
+#include "base/log_escape.h"
 #include "config/accounts.h"
 #include "security/token.h"
 
@@ -32,10 +33,6 @@ constexpr uint32_t kClientFlags =
     NTLMSSP_NEGOTIATE_KEY_EXCH | NTLMSSP_NEGOTIATE_56;
 
 Status Denied(std::string why) { return Status(SEC_E_LOGON_DENIED, std::move(why)); }
-
-bool IEquals(std::u16string_view a, std::u16string_view b) {
-  return ToUpper(a) == ToUpper(b);
-}
 
 // The flags a level needs from the negotiation (R4: CALL counts as PKT).
 Status CheckFlagsForLevel(uint32_t flags, uint8_t level, const char* who) {
@@ -148,7 +145,8 @@ class ServerContext : public NtlmContext {
       }
       if (options_.log) {
         options_.log("ntlm: " +
-                     (connection_.peer.empty() ? std::string("a peer") : connection_.peer) +
+                     (connection_.peer.empty() ? std::string("a peer")
+                                               : EscapeForLog(connection_.peer)) +
                      ": " + std::string(r.status().message()));
       }
     }
@@ -172,7 +170,11 @@ class ServerContext : public NtlmContext {
                      NTLMSSP_NEGOTIATE_NTLM;
     flags &= ~hooks_.challenge_flags_removed;
     COMSEC_RETURN_IF_ERROR(CheckFlagsForLevel(flags, connection_.auth_level, "the client"));
-    domain_ = options_.accounts ? options_.accounts->DomainName() : "";
+    if (options_.validator) {
+      // Without the domain (comsecd unreachable) the CHALLENGE names the
+      // computer; the logon then fails at validation, closed.
+      if (auto d = options_.validator->DomainName(); d.ok()) domain_ = *d;
+    }
     const std::string computer =
         options_.computer_name.empty() ? config::NetbiosComputerName() : options_.computer_name;
     if (domain_.empty()) domain_ = computer;
@@ -220,8 +222,9 @@ class ServerContext : public NtlmContext {
           security::Token::Anonymous(security::LogonKind::kNetwork, false));
       peer_name_ = "NT AUTHORITY\\ANONYMOUS LOGON";
     } else {
-      account_ = (auth.domain.empty() ? domain_ : Utf16ToUtf8(auth.domain)) + "\\" +
-                 Utf16ToUtf8(auth.user);
+      // Peer-supplied: escaped for the log lines it goes into.
+      account_ = (auth.domain.empty() ? domain_ : EscapeForLog(Utf16ToUtf8(auth.domain))) +
+                 "\\" + EscapeForLog(Utf16ToUtf8(auth.user));
       COMSEC_ASSIGN_OR_RETURN(key_exchange_key, ValidateUser(auth));
     }
     COMSEC_RETURN_IF_ERROR(CheckFlagsForLevel(flags, connection_.auth_level, "the client"));
@@ -255,83 +258,47 @@ class ServerContext : public NtlmContext {
     return std::vector<uint8_t>{};
   }
 
-  // Checks the NTLMv2 response against the account's hash; returns the key
-  // exchange key.
+  // The validator checks the response against the account's secret; the
+  // server keeps what needs none. Returns the key exchange key.
   Result<Digest16> ValidateUser(const AuthenticateMessage& auth) {
-    const bool v1 = auth.nt_response.size() == 24;
-    if (auth.nt_response.empty()) {
-      return Denied("an LM-only response was offered; LM is never accepted");
+    if (!options_.validator) return Denied("this server has no logon validator");
+    if (auth.nt_response.size() > 24) {
+      // NTLMv2: the MIC promise is in the blob's AV pairs.
+      COMSEC_ASSIGN_OR_RETURN(ParsedNtlmV2Response v2, ParseNtlmV2Response(auth.nt_response));
+      COMSEC_ASSIGN_OR_RETURN(AvPairs pairs, AvPairs::Decode(v2.av_pairs));
+      if (auto f = pairs.Flags(); f && (*f & kAvFlagMicPresent)) mic_required_ = true;
     }
-    if (v1 && !options_.allow_ntlmv1) {
-      return Denied("an NTLMv1 response was offered; this server accepts NTLMv2 only "
-                    "(LmCompatibilityLevel 5)");
+    NetworkLogonRequest request;
+    request.server_challenge = server_challenge_;
+    request.user = auth.user;
+    request.domain = auth.domain;
+    request.nt_response = auth.nt_response;
+    request.lm_response = auth.lm_response;
+    request.peer = connection_.peer;
+    COMSEC_ASSIGN_OR_RETURN(NetworkLogonResult result,
+                            options_.validator->ValidateNetworkLogon(request));
+    COMSEC_RETURN_IF_ERROR(AcceptAccount(result));
+    if (result.ntlmv1 && options_.log) {
+      options_.log("ntlm: WEAK: accepted an NTLMv1 logon of " + EscapeForLog(account_) +
+                   " from " + EscapeForLog(connection_.peer) +
+                   " because NTLMv1 is allowed (LmCompatibilityLevel below 5); set it "
+                   "to 5 to refuse NTLMv1");
     }
-    if (!options_.accounts) return Denied("this server has no account database");
-    const std::u16string our_domain = Utf8ToUtf16(domain_);
-    if (!auth.domain.empty() && auth.domain != u"." && !IEquals(auth.domain, our_domain) &&
-        !IEquals(auth.domain, Utf8ToUtf16(options_.dns_domain_name)) &&
-        !IEquals(auth.domain, Utf8ToUtf16(config::NetbiosComputerName()))) {
-      return Denied("domain '" + Utf16ToUtf8(auth.domain) + "' is not this machine's "
-                    "account domain '" + domain_ + "'");
-    }
-    COMSEC_ASSIGN_OR_RETURN(auto record, options_.accounts->Lookup(Utf16ToUtf8(auth.user)));
-    if (!record) return Denied("unknown user '" + Utf16ToUtf8(auth.user) + "'");
-    if (record->disabled) return Denied("the account is disabled");
-    if (v1) return ValidateNtlmV1(auth, *record);
-    COMSEC_ASSIGN_OR_RETURN(ParsedNtlmV2Response v2, ParseNtlmV2Response(auth.nt_response));
-    const Digest16 key = NtOwfV2(record->nt_hash, auth.user, auth.domain);
-    Digest16 proof = HmacMd5(key, {server_challenge_, v2.blob});
-    if (!SecretEquals(proof, v2.nt_proof)) {
-      return Denied("wrong password (the NTLMv2 proof does not match the account's hash)");
-    }
-    // The blob's timestamp is not checked: freshness comes from our own
-    // one-time challenge.
-    COMSEC_ASSIGN_OR_RETURN(AvPairs pairs, AvPairs::Decode(v2.av_pairs));
-    if (auto f = pairs.Flags(); f && (*f & kAvFlagMicPresent)) mic_required_ = true;
-    COMSEC_RETURN_IF_ERROR(AcceptAccount(*record));
-    return HmacMd5(key, {v2.nt_proof});  // SessionBaseKey = KeyExchangeKey (NTLMv2)
+    return result.key_exchange_key;
   }
 
-  // The last checks once the response proved the password, then the
+  // The last check once the response proved the password, then the
   // caller's identity: its name and its network logon token.
-  Status AcceptAccount(const AccountRecord& record) {
+  Status AcceptAccount(const NetworkLogonResult& result) {
     if (IsReflectedChallenge(server_challenge_, connection_.peer)) {
       return Denied("the AUTHENTICATE answers a challenge that a client in this "
                     "process received: a reflected logon (MS08-068)");
     }
-    account_ = domain_ + "\\" + record.name;
+    account_ = result.domain + "\\" + result.account_name;
     peer_name_ = account_;
     token_ = std::make_shared<const security::Token>(security::Token::ForAuthenticatedUser(
-        record.user_sid, record.group_sids, security::LogonKind::kNetwork));
+        result.user_sid, result.group_sids, security::LogonKind::kNetwork));
     return Status::Ok();
-  }
-
-  // [MS-NLMP] 3.3.1 with NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY: the
-  // response is DESL(NT hash, MD5(ServerChallenge || ClientChallenge)[0..7])
-  // with the client challenge in the LM response's first 8 bytes. Only
-  // reached when allow_ntlmv1 is set.
-  Result<Digest16> ValidateNtlmV1(const AuthenticateMessage& auth,
-                                  const AccountRecord& record) {
-    if (auth.lm_response.size() != 24) {
-      return Denied("an NTLMv1 response without the 24-byte LM field that carries "
-                    "the client challenge");
-    }
-    const std::span<const uint8_t> client_challenge(auth.lm_response.data(), 8);
-    Digest16 mixed = Md5({server_challenge_, client_challenge});
-    const auto expected =
-        Desl(record.nt_hash, std::span<const uint8_t, 8>(mixed.data(), 8));
-    if (!SecretEquals(expected, auth.nt_response)) {
-      return Denied("wrong password (the NTLMv1 response does not match the account's hash)");
-    }
-    COMSEC_RETURN_IF_ERROR(AcceptAccount(record));
-    if (options_.log) {
-      options_.log("ntlm: WEAK: accepted an NTLMv1 logon of " + account_ + " from " +
-                   connection_.peer +
-                   " because NTLMv1 is allowed (LmCompatibilityLevel below 5); set it "
-                   "to 5 to refuse NTLMv1");
-    }
-    const Digest16 session_base_key = Md4(record.nt_hash);
-    return HmacMd5(session_base_key, {server_challenge_, client_challenge});
   }
 
   const ServerOptions& options_;
@@ -410,7 +377,7 @@ class ClientContext : public NtlmContext {
       auth.user = Utf8ToUtf16(creds_.user);
       auth.domain = Utf8ToUtf16(creds_.domain);
       const Digest16 nt_hash =
-          creds_.nt_hash ? *creds_.nt_hash : NtHash(Utf8ToUtf16(creds_.password.value_or("")));
+          creds_.nt_hash ? *creds_.nt_hash : NtHashOfPassword(creds_.password ? creds_.password->view() : "");
       const Digest16 key = NtOwfV2(nt_hash, auth.user, auth.domain);
       uint64_t timestamp = FileTimeNow();
       const AvPair* ts = pairs.Find(AvId::kTimestamp);

@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "auth/ntlm/crypto.h"
+#include "auth/ntlm/logon_validator.h"
+#include "base/secret.h"
 #include "rpc/security_package.h"
 #include "security/sid.h"
 
@@ -31,7 +33,11 @@ struct AccountRecord {
   bool disabled = false;
 };
 
-// Where the server finds accounts; config::AccountDatabase in production.
+// Where a LocalLogonValidator finds accounts; StoreAccountSource over the
+// secrets file in production.
+//
+// Thread-safety: implementations are called from many connection threads
+// at once and must be safe for that.
 class AccountSource {
  public:
   virtual ~AccountSource() = default;
@@ -43,26 +49,24 @@ class AccountSource {
 };
 
 struct ServerOptions {
-  AccountSource* accounts = nullptr;  // required for a server
+  // Validates the responses (required for a server): in this process, or
+  // comsecd's (auth/ntlm/logon_service.h). Must outlive the package.
+  LogonValidator* validator = nullptr;
   // NetBIOS / DNS names announced in the CHALLENGE's target info.
   std::string computer_name;  // default: config::NetbiosComputerName()
   std::string dns_computer_name;
   std::string dns_domain_name;
   // Null sessions become ANONYMOUS LOGON only when this is set.
   bool allow_anonymous = false;
-  // NTLMv1 responses (with extended session security: the "NTLM2 session
-  // response"), as Windows accepts them when LmCompatibilityLevel < 5.
-  // Off by default; every logon it lets through is logged as weak. Plain
-  // LM responses are refused always.
-  bool allow_ntlmv1 = false;
-  // Called with a line for every refused logon (peer added by the caller).
+  // Called with a line for every refused logon and every weak one (peer
+  // added, peer-supplied names escaped).
   std::function<void(const std::string&)> log;
 };
 
 struct ClientCredentials {
   std::string user;    // empty with no password/hash: anonymous
   std::string domain;  // empty: the server's domain
-  std::optional<std::string> password;
+  std::optional<SecretString> password;
   std::optional<Digest16> nt_hash;
   std::string workstation;  // default: this machine's NetBIOS name
 };
@@ -76,6 +80,8 @@ struct TestHooks {
   uint32_t challenge_flags_removed = 0;
 };
 
+// Thread-safety: NewServerContext/NewClientContext may be called from many
+// connection threads at once; each context is used by one thread.
 class NtlmPackage : public rpc::SecurityPackage {
  public:
   // A server-side package (it can also make client contexts if

@@ -32,6 +32,13 @@ Digest16 NtHash(std::u16string_view password) {
   return h;
 }
 
+Digest16 NtHashOfPassword(std::string_view utf8_password) {
+  std::u16string utf16 = Utf8ToUtf16(utf8_password);
+  Digest16 hash = NtHash(utf16);
+  WipeSecret(utf16.data(), utf16.size() * sizeof(char16_t));
+  return hash;
+}
+
 Digest16 NtOwfV2(const Digest16& nt_hash, std::u16string_view user,
                  std::u16string_view domain) {
   auto text = ToUtf16Le(ToUpper(user) + std::u16string(domain));

@@ -2,14 +2,28 @@
 
 namespace comsec::auth::ntlm {
 
-Result<std::unique_ptr<StoreAccountSource>> StoreAccountSource::Open(
-    config::Store* store) {
-  config::AccountDatabase db(store);
-  COMSEC_ASSIGN_OR_RETURN(config::MachineDomain d, db.Domain());
-  return std::unique_ptr<StoreAccountSource>(new StoreAccountSource(store, std::move(d)));
+StoreAccountSource::StoreAccountSource(std::unique_ptr<config::Store> store)
+    : store_(std::move(store)), db_(store_.get()) {}
+
+Status StoreAccountSource::LoadDomain() const {
+  if (domain_) return Status();
+  auto d = db_.Domain();
+  if (!d.ok()) return d.status();
+  domain_ = std::move(*d);
+  return Status();
+}
+
+std::string StoreAccountSource::DomainName() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return LoadDomain().ok() ? domain_->name : std::string();
 }
 
 Result<std::optional<AccountRecord>> StoreAccountSource::Lookup(std::string_view user) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (Status s = LoadDomain(); !s.ok()) {
+    if (s.code() == HRESULT_NOT_FOUND) return std::optional<AccountRecord>();  // no accounts yet
+    return s;
+  }
   COMSEC_ASSIGN_OR_RETURN(auto account, db_.FindUser(user));
   if (!account) return std::optional<AccountRecord>();
   AccountRecord r;

@@ -1,6 +1,14 @@
-// The NTLM server's accounts from the configuration store's account
-// database (config/accounts.h).
+// The NTLM accounts of the configuration store's account database
+// (config/accounts.h), read from the secrets file (config/secrets.h).
+//
+// Thread-safety: safe from many threads at once. It owns its own SQLite
+// connection (a config::Store is one-thread-at-a-time) and serialises the
+// lookups on it; a lookup is one indexed read, far shorter than the
+// network round trips around it.
 #pragma once
+
+#include <memory>
+#include <mutex>
 
 #include "auth/ntlm/ntlm_package.h"
 #include "config/accounts.h"
@@ -9,18 +17,23 @@ namespace comsec::auth::ntlm {
 
 class StoreAccountSource : public AccountSource {
  public:
-  // Reads the machine domain once; HRESULT_NOT_FOUND when the store has
-  // none (no account was ever created).
-  static Result<std::unique_ptr<StoreAccountSource>> Open(config::Store* store);
+  // Over an open store, which the source then owns: nothing else may use
+  // it. A store without a machine domain yet is fine: there are no
+  // accounts until `comcfg user add` creates the domain and the first one.
+  explicit StoreAccountSource(std::unique_ptr<config::Store> store);
 
-  std::string DomainName() const override { return domain_.name; }
+  // The machine domain's name; empty while the store has none.
+  std::string DomainName() const override;
   Result<std::optional<AccountRecord>> Lookup(std::string_view user) override;
 
  private:
-  StoreAccountSource(config::Store* store, config::MachineDomain d)
-      : db_(store), domain_(std::move(d)) {}
-  config::AccountDatabase db_;
-  config::MachineDomain domain_;
+  // Reads the domain once it exists (with mu_ held).
+  Status LoadDomain() const;
+
+  mutable std::mutex mu_;
+  std::unique_ptr<config::Store> store_;
+  mutable config::AccountDatabase db_;
+  mutable std::optional<config::MachineDomain> domain_;
 };
 
 }  // namespace comsec::auth::ntlm

@@ -1,0 +1,181 @@
+#include "auth/ntlm/local_logon_validator.h"
+
+#include <algorithm>
+
+#include "auth/ntlm/messages.h"
+#include "auth/ntlm/ntlmv2.h"
+#include "base/log_escape.h"
+
+namespace comsec::auth::ntlm {
+namespace {
+
+Status Denied(std::string why) { return Status(SEC_E_LOGON_DENIED, std::move(why)); }
+
+std::string Upper(std::string_view s) { return Utf16ToUtf8(ToUpper(Utf8ToUtf16(s))); }
+
+bool ContainsName(const std::vector<std::string>& names, const std::string& upper) {
+  return std::any_of(names.begin(), names.end(),
+                     [&](const std::string& n) { return !n.empty() && Upper(n) == upper; });
+}
+
+std::string Minutes(std::chrono::minutes m) {
+  return std::to_string(m.count()) + (m.count() == 1 ? " minute" : " minutes");
+}
+
+}  // namespace
+
+LocalLogonValidator::LocalLogonValidator(AccountSource* accounts, LogonPolicy policy,
+                                         std::function<void(const std::string&)> log,
+                                         Clock clock)
+    : accounts_(accounts), policy_(std::move(policy)), log_(std::move(log)),
+      clock_(std::move(clock)) {}
+
+Result<std::string> LocalLogonValidator::DomainName() {
+  if (!accounts_) return Status(SEC_E_NO_CREDENTIALS, "no account database");
+  return accounts_->DomainName();
+}
+
+Result<NetworkLogonResult> LocalLogonValidator::ValidateNetworkLogon(
+    const NetworkLogonRequest& request) {
+  const std::string who =
+      (request.domain.empty() ? std::string() : EscapeForLog(Utf16ToUtf8(request.domain)) + "\\") +
+      EscapeForLog(Utf16ToUtf8(request.user));
+  auto result = Validate(request, who);
+  if (!result.ok() && result.status().code() == SEC_E_LOGON_DENIED) {
+    Log("ntlm: logon of '" + who + "' from " + EscapeForLog(request.peer) +
+        " refused: " + std::string(result.status().message()));
+  }
+  return result;
+}
+
+Result<NetworkLogonResult> LocalLogonValidator::Validate(const NetworkLogonRequest& request,
+                                                         const std::string& who) {
+  if (!accounts_) return Denied("this server has no account database");
+  const bool v1 = request.nt_response.size() == 24;
+  if (request.nt_response.empty()) {
+    return Denied("an LM-only response was offered; LM is never accepted");
+  }
+  if (v1 && !policy_.allow_ntlmv1) {
+    return Denied("an NTLMv1 response was offered; this machine accepts NTLMv2 only "
+                  "(LmCompatibilityLevel 5)");
+  }
+  const std::string domain = accounts_->DomainName();
+  const std::string sent_domain = Upper(Utf16ToUtf8(request.domain));
+  const bool ours = sent_domain.empty() || sent_domain == "." || sent_domain == Upper(domain) ||
+                    ContainsName(policy_.own_names, sent_domain);
+  if (!ours && ContainsName(policy_.foreign_domains, sent_domain)) {
+    return Denied("domain '" + EscapeForLog(Utf16ToUtf8(request.domain)) +
+                  "' is a foreign domain (listed in Lsa ForeignDomains) whose accounts "
+                  "this machine cannot validate");
+  }
+  COMSEC_ASSIGN_OR_RETURN(auto record, accounts_->Lookup(Utf16ToUtf8(request.user)));
+  if (!record) return Denied("unknown user");
+  const std::string account_key = Upper(record->name);
+  COMSEC_RETURN_IF_ERROR(CheckNotLockedOut(account_key));
+
+  NetworkLogonResult result;
+  if (v1) {
+    // [MS-NLMP] 3.3.1 with extended session security: DESL(NT hash,
+    // MD5(ServerChallenge || ClientChallenge)[0..7]), the client challenge
+    // in the LM response's first 8 bytes.
+    if (request.lm_response.size() != 24) {
+      return Denied("an NTLMv1 response without the 24-byte LM field that carries "
+                    "the client challenge");
+    }
+    const std::span<const uint8_t> client_challenge(request.lm_response.data(), 8);
+    const Digest16 mixed = Md5({request.server_challenge, client_challenge});
+    const auto expected =
+        Desl(record->nt_hash, std::span<const uint8_t, 8>(mixed.data(), 8));
+    if (!SecretEquals(expected, request.nt_response)) {
+      RecordFailure(account_key, who, request.peer);
+      return Denied("wrong password (the NTLMv1 response does not match the account's hash)");
+    }
+    const Digest16 session_base_key = Md4(record->nt_hash);
+    result.key_exchange_key =
+        HmacMd5(session_base_key, {request.server_challenge, client_challenge});
+    result.ntlmv1 = true;
+  } else {
+    COMSEC_ASSIGN_OR_RETURN(ParsedNtlmV2Response v2, ParseNtlmV2Response(request.nt_response));
+    const Digest16 key = NtOwfV2(record->nt_hash, request.user, request.domain);
+    const Digest16 proof = HmacMd5(key, {request.server_challenge, v2.blob});
+    if (!SecretEquals(proof, v2.nt_proof)) {
+      RecordFailure(account_key, who, request.peer);
+      return Denied("wrong password (the NTLMv2 proof does not match the account's hash)");
+    }
+    // The blob's timestamp is not checked: freshness comes from the
+    // server's one-time challenge.
+    result.key_exchange_key = HmacMd5(key, {v2.nt_proof});  // SessionBaseKey
+  }
+  // Windows checks the account's restrictions once the password is proven.
+  if (record->disabled) return Denied("the account is disabled");
+  RecordSuccess(account_key);
+  if (!ours) {
+    Log("ntlm: logon of '" + who + "' from " + EscapeForLog(request.peer) + ": domain '" +
+        EscapeForLog(Utf16ToUtf8(request.domain)) + "' is not this machine's (" + domain +
+        "); validated against its local accounts, as a standalone Windows machine does");
+  }
+  if (result.ntlmv1) {
+    Log("ntlm: WEAK: accepted an NTLMv1 logon of " + domain + "\\" + record->name + " from " +
+        EscapeForLog(request.peer) +
+        " because NTLMv1 is allowed (LmCompatibilityLevel below 5); set it to 5 to refuse "
+        "NTLMv1");
+  }
+  result.domain = domain;
+  result.account_name = record->name;
+  result.user_sid = record->user_sid;
+  result.group_sids = record->group_sids;
+  return result;
+}
+
+Status LocalLogonValidator::CheckNotLockedOut(const std::string& account_key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = bad_logons_.find(account_key);
+  if (it == bad_logons_.end()) return Status::Ok();
+  BadLogons& b = it->second;
+  if (b.locked_indefinitely) {
+    return Denied("the account is locked out (" + std::to_string(b.count) +
+                  " failed logons; LockoutDuration 0 keeps it locked until comsecd restarts)");
+  }
+  if (b.locked_until) {
+    const auto now = Now();
+    if (now < *b.locked_until) {
+      const auto left = std::chrono::ceil<std::chrono::minutes>(*b.locked_until - now);
+      return Denied("the account is locked out after " + std::to_string(b.count) +
+                    " failed logons, for " + Minutes(left) + " more (LockoutDuration)");
+    }
+    bad_logons_.erase(it);  // the lockout has run out: a fresh start
+  }
+  return Status::Ok();
+}
+
+void LocalLogonValidator::RecordFailure(const std::string& account_key, const std::string& who,
+                                        const std::string& peer) {
+  const LockoutPolicy& p = policy_.lockout;
+  if (p.threshold == 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto now = Now();
+  BadLogons& b = bad_logons_[account_key];
+  if (b.count > 0 && now - b.last_failure >= p.reset_window) b.count = 0;
+  ++b.count;
+  b.last_failure = now;
+  if (b.count >= p.threshold && !b.locked_until && !b.locked_indefinitely) {
+    if (p.duration.count() == 0) {
+      b.locked_indefinitely = true;
+    } else {
+      b.locked_until = now + p.duration;
+    }
+    Log("ntlm: account '" + who + "' locked out after " + std::to_string(b.count) +
+        " failed logons within " + Minutes(p.reset_window) + " (the last from " +
+        EscapeForLog(peer) + "); " +
+        (p.duration.count() == 0 ? std::string("it stays locked until comsecd restarts")
+                                 : "it unlocks in " + Minutes(p.duration)) +
+        " (LockoutBadCount " + std::to_string(p.threshold) + ")");
+  }
+}
+
+void LocalLogonValidator::RecordSuccess(const std::string& account_key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bad_logons_.erase(account_key);
+}
+
+}  // namespace comsec::auth::ntlm
