@@ -95,6 +95,7 @@ void Server::Serve(Socket socket, bool local, std::string secondary_address,
   conn.SetPeerDescription(peer);
   conn.SetLog(options_.log);
   conn.SetPackages(options_.packages);
+  conn.AllowUnverifiedRequests(options_.allow_unverified_requests);
   conn.SetAssociationGroups(&groups_);
   if (auto peer = socket.Peer()) {
     conn.SetPeer(peer->uid, peer->gid, static_cast<uint32_t>(peer->pid));

@@ -27,6 +27,15 @@ struct ServerOptions {
   // an idle connection is closed after idle_timeout_ms.
   int fragment_timeout_ms = 10000;
   int idle_timeout_ms = 300000;
+  // A request without a verifier on an association authenticated at CALL
+  // or PKT is refused with fault nca_s_fault_access_denied and the
+  // connection closed, as on Windows (Samba serves it as an unauthenticated
+  // call, which any interface with a minimum level refuses the same way).
+  // impacket sends such requests; this serves them as CONNECT-level calls
+  // (CallContext::authn_level 2), logged once per connection. Weakens what
+  // a man in the middle can inject: off unless a deployment must serve
+  // such clients.
+  bool allow_unverified_requests = false;
   // The security packages offered; null offers none. Must outlive the server.
   const SecurityPackageRegistry* packages = nullptr;
   // Called with a line for each connection closed on a protocol violation.

@@ -70,8 +70,9 @@ void ServerConnection::Fault(uint32_t call_id, uint16_t context_id,
 
 bool ServerConnection::FaultAndClose(uint32_t call_id, uint16_t context_id,
                                      uint32_t status, std::string why,
-                                     std::vector<std::vector<uint8_t>>& out) {
-  Fault(call_id, context_id, status, true, out);
+                                     std::vector<std::vector<uint8_t>>& out,
+                                     bool did_not_execute) {
+  Fault(call_id, context_id, status, did_not_execute, out);
   close_reason_ = std::move(why);
   pending_.clear();
   pending_bytes_ = 0;
@@ -418,9 +419,8 @@ void ServerConnection::Dispatch(PendingCall call,
   cc.loopback = loopback_;
   if (call.authenticated) {
     const AuthContext& a = auth_contexts_.at(call.auth_context_id);
-    cc.authn_level = a.level;
+    cc.authn_level = ProvenLevel(call);
     cc.authn_svc = a.type;
-    cc.protection_level = call.unsigned_request ? kAuthnLevelConnect : a.level;
     cc.principal = a.context->PeerName();
     cc.token = a.context->PeerToken();
   }
@@ -432,14 +432,14 @@ void ServerConnection::Dispatch(PendingCall call,
     Fault(call.call_id, call.context_id, nca_s_op_rng_error, true, out);
     return;
   }
-  if (cc.protection_level < iface.min_authn_level) {  // case 17
+  if (cc.authn_level < iface.min_authn_level) {  // case 17
     FaultAndClose(call.call_id, call.context_id, nca_s_fault_access_denied,
                   "call to interface " + ctx.abstract_syntax.uuid.ToString() +
                       " opnum " + std::to_string(call.opnum) + " by " +
                       (cc.principal.empty() ? "an unauthenticated caller"
                                             : cc.principal) +
                       " at authentication level " +
-                      std::to_string(cc.protection_level) +
+                      std::to_string(cc.authn_level) +
                       ", below the interface's minimum " +
                       std::to_string(iface.min_authn_level),
                   out);
@@ -527,6 +527,21 @@ void ServerConnection::Dispatch(PendingCall call,
 // Invariant: a context in auth_contexts_ keeps the type and level it was
 // created with; a request is dispatched only under a complete context whose
 // type and level its verifier repeats (Badlock, CVE-2021-1678 lessons).
+
+uint32_t ServerConnection::ProvenLevel(const PendingCall& call) const {
+  if (!call.authenticated) return kAuthnLevelNone;
+  const AuthContext& a = auth_contexts_.at(call.auth_context_id);
+  uint32_t level = call.unsigned_request ? kAuthnLevelConnect : a.level;
+  // An anonymous logon's session key derives from no secret, so anyone can
+  // compute its signing and sealing keys: its verifiers prove nothing about
+  // who sent a PDU. Its calls are credited at most CONNECT, whatever level
+  // it bound at (the token says anonymous; no package is consulted).
+  auto token = a.context->PeerToken();
+  if (token && token->IsAnonymous()) {
+    level = std::min<uint32_t>(level, kAuthnLevelConnect);
+  }
+  return level;
+}
 
 ConnectionInfo ServerConnection::Info(uint8_t auth_level) const {
   ConnectionInfo i;
@@ -659,34 +674,39 @@ bool ServerConnection::CheckRequestAuth(std::span<const uint8_t> fragment,
     return true;
   }
   if (!pdu.auth) {
-    // Case 18: at PKT_INTEGRITY and PKT_PRIVACY every request carries a
-    // verifier. A CONNECT association needs none; at CALL and PKT impacket
-    // omits them, and such a request is served as what it is, a
-    // CONNECT-level call (Dispatch enforces minimum levels on that).
-    if (bind_auth_context_) {
-      const AuthContext& a = auth_contexts_.at(*bind_auth_context_);
-      if (a.context->IsComplete() && a.level <= kAuthnLevelPkt) {
-        if (a.level > kAuthnLevelConnect && !warned_unsigned_ && log_) {
-          warned_unsigned_ = true;
-          log_("rpc: " + peer_description_ + " (" + a.context->PeerName() +
-               ") bound at level " + std::to_string(a.level) +
-               " sends requests without a verifier; they are served as "
-               "CONNECT-level calls");
-        }
-        return true;
+    // Case 18: a request on an authenticated association carries a
+    // verifier, except at CONNECT, where the bind alone was authenticated.
+    // Without one at CALL and above it is refused, as Windows refuses it
+    // (Samba treats it as an unauthenticated call and refuses it at any
+    // interface with a minimum level): otherwise a request injected into
+    // the victim's connection would run as the victim.
+    if (!bind_auth_context_) {
+      return FaultAndClose(h.call_id, req.context_id, nca_s_fault_access_denied,
+                           "request without a verifier on a connection whose "
+                           "authentication began after an unauthenticated bind",
+                           out, /*did_not_execute=*/false);
+    }
+    const AuthContext& a = auth_contexts_.at(*bind_auth_context_);
+    if (!a.context->IsComplete()) {  // case 20
+      return FaultAndClose(h.call_id, 0, nca_s_proto_error,
+                           "request before its authentication completed", out);
+    }
+    if (a.level == kAuthnLevelConnect) return true;
+    if (a.level <= kAuthnLevelPkt && allow_unverified_requests_) {
+      if (!warned_unsigned_ && log_) {
+        warned_unsigned_ = true;
+        log_("rpc: WEAK: " + peer_description_ + " (" + a.context->PeerName() +
+             ") bound at level " + std::to_string(a.level) +
+             " sends requests without a verifier; they are served as "
+             "CONNECT-level calls because allow_unverified_requests is set");
       }
+      return true;
     }
     return FaultAndClose(h.call_id, req.context_id, nca_s_fault_access_denied,
-                         "request without a verifier on a connection " +
-                             (bind_auth_context_
-                                  ? "authenticated as " +
-                                        auth_contexts_.at(*bind_auth_context_)
-                                            .context->PeerName() +
-                                        " at level " +
-                                        std::to_string(
-                                            auth_contexts_.at(*bind_auth_context_).level)
-                                  : std::string("with authentication")),
-                         out);
+                         "request without a verifier on a connection "
+                         "authenticated as " + a.context->PeerName() +
+                             " at level " + std::to_string(a.level),
+                         out, /*did_not_execute=*/false);
   }
   auto it = auth_contexts_.find(pdu.auth->auth_context_id);
   if (it == auth_contexts_.end() || !it->second.context->IsComplete()) {

@@ -75,6 +75,10 @@ class ServerConnection {
   void SetPackages(const SecurityPackageRegistry* packages) {
     packages_ = packages;
   }
+  // Serves requests without a verifier on a CALL or PKT association (as
+  // impacket sends them) as CONNECT-level calls instead of refusing them;
+  // see ServerOptions::allow_unverified_requests. Off by default.
+  void AllowUnverifiedRequests(bool allow) { allow_unverified_requests_ = allow; }
 
   // Consumes one fragment; appends the fragments to send to `out`. Returns
   // false when the connection must be closed after sending them.
@@ -100,8 +104,9 @@ class ServerConnection {
     uint32_t auth_context_id = 0;
     uint8_t auth_type = 0;
     uint8_t auth_level = 0;
-    // A request without a verifier on a CALL or PKT association: it had
-    // only CONNECT's protection.
+    // A request without a verifier on a CONNECT association, or on a CALL
+    // or PKT one when allow_unverified_requests_: it had only CONNECT's
+    // protection.
     bool unsigned_request = false;
     std::array<uint8_t, 4> drep{};
   };
@@ -113,6 +118,8 @@ class ServerConnection {
   };
 
   ConnectionInfo Info(uint8_t auth_level) const;
+  // The level `call` proved (CallContext::authn_level).
+  uint32_t ProvenLevel(const PendingCall& call) const;
   bool HandleAuth3(const Pdu& pdu, std::vector<std::vector<uint8_t>>& out);
   // Starts or continues the handshake a bind or alter_context carries;
   // returns the reply verifier, or false after answering and closing.
@@ -137,8 +144,11 @@ class ServerConnection {
                std::vector<std::vector<uint8_t>>& out);
   void Fault(uint32_t call_id, uint16_t context_id, uint32_t status,
              bool did_not_execute, std::vector<std::vector<uint8_t>>& out);
+  // Samba sets PFC_DID_NOT_EXECUTE on most such faults but not on those
+  // for a request whose verifier (or auth state) fails; we follow it.
   bool FaultAndClose(uint32_t call_id, uint16_t context_id, uint32_t status,
-                     std::string why, std::vector<std::vector<uint8_t>>& out);
+                     std::string why, std::vector<std::vector<uint8_t>>& out,
+                     bool did_not_execute = true);
 
   const InterfaceRegistry* registry_;
   ServerLimits limits_;
@@ -169,8 +179,9 @@ class ServerConnection {
   bool loopback_ = false;
   std::string peer_description_;
   std::function<void(const std::string&)> log_;
+  bool allow_unverified_requests_ = false;
   // Logged once per connection: a client sends unsigned requests at CALL
-  // or PKT.
+  // or PKT and allow_unverified_requests_ serves them.
   bool warned_unsigned_ = false;
   const SecurityPackageRegistry* packages_ = nullptr;
   AssociationGroups* groups_ = nullptr;
