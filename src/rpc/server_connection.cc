@@ -119,6 +119,19 @@ bool ServerConnection::OnFragment(std::span<const uint8_t> fragment,
     return FaultAndClose(header->call_id, 0, nca_s_proto_error,
                          std::string(pdu.status().message()), out);
   }
+  if (refused_auth_) {
+    // After a refused auth3 (which had no reply) the next PDU learns of the
+    // refusal: fault access denied, without DID_NOT_EXECUTE, on the
+    // request's context, then close — Samba's answer (raw_protocol.py
+    // test_spnego_auth3), so that the client never waits for a timeout.
+    const uint16_t context_id =
+        pdu->header.type == PduType::kRequest
+            ? std::get<RequestBody>(pdu->body).context_id
+            : uint16_t{0};
+    return FaultAndClose(pdu->header.call_id, context_id,
+                         nca_s_fault_access_denied, *refused_auth_, out,
+                         /*did_not_execute=*/false);
+  }
   switch (pdu->header.type) {
     case PduType::kBind:
       return HandleBind(*pdu, out);
@@ -555,6 +568,22 @@ ConnectionInfo ServerConnection::Info(uint8_t auth_level) const {
   return i;
 }
 
+void ServerConnection::NoteIfComplete(AuthContext& a) {
+  if (a.complete || !a.context->IsComplete()) return;
+  a.complete = true;
+  --unfinished_auth_contexts_;
+}
+
+void ServerConnection::DropAuthContext(std::map<uint32_t, AuthContext>::iterator it) {
+  if (!it->second.complete) --unfinished_auth_contexts_;
+  if (bind_auth_context_ == it->first) bind_auth_context_.reset();
+  auth_contexts_.erase(it);
+}
+
+bool ServerConnection::handshake_pending() const {
+  return !bound_ || refused_auth_.has_value() || unfinished_auth_contexts_ > 0;
+}
+
 bool ServerConnection::StepAuth(const Pdu& pdu, bool bind,
                                 std::optional<SecTrailer>* reply,
                                 std::vector<std::vector<uint8_t>>& out) {
@@ -608,15 +637,16 @@ bool ServerConnection::StepAuth(const Pdu& pdu, bool bind,
                    .emplace(t.auth_context_id,
                             AuthContext{t.auth_type, t.auth_level, std::move(*context)})
                    .first;
+    ++unfinished_auth_contexts_;
     if (bind) bind_auth_context_ = t.auth_context_id;
   }
   auto token = existing->second.context->Accept(t.auth_value);
   if (!token.ok()) {
-    auth_contexts_.erase(existing);
-    if (bind) bind_auth_context_.reset();
+    DropAuthContext(existing);
     return refuse(kNakReasonNotSpecified, nca_s_fault_access_denied,
                   "authentication failed: " + std::string(token.status().message()));
   }
+  NoteIfComplete(existing->second);
   SecTrailer r;
   r.auth_type = t.auth_type;
   r.auth_level = t.auth_level;
@@ -649,12 +679,17 @@ bool ServerConnection::HandleAuth3(const Pdu& pdu,
   }
   auto token = a.context->Accept(pdu.auth->auth_value);
   if (!token.ok() || !a.context->IsComplete()) {
-    return FaultAndClose(call_id, 0, nca_s_fault_access_denied,
-                         "authentication failed in auth3: " +
-                             (token.ok() ? std::string("the handshake is incomplete")
-                                         : std::string(token.status().message())),
-                         out);
+    // auth3 has no reply, not even for a refusal (Samba's dcesrv_auth3,
+    // as Windows): the context is dropped and the refusal remembered, and
+    // the connection's next PDU is answered with the fault (case 20's
+    // sibling; conformance test RefusedAuth3.*).
+    DropAuthContext(it);
+    refused_auth_ = "authentication failed in auth3: " +
+                    (token.ok() ? std::string("the handshake is incomplete")
+                                : std::string(token.status().message()));
+    return true;
   }
+  NoteIfComplete(a);
   return true;  // auth3 has no reply
 }
 

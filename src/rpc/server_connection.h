@@ -86,6 +86,10 @@ class ServerConnection {
                   std::vector<std::vector<uint8_t>>& out);
 
   bool bound() const { return bound_; }
+  // A handshake is under way: the connection is not yet bound, an
+  // authentication context is unfinished, or a refused auth3 awaits the
+  // client's next PDU. The server bounds how long this may last.
+  bool handshake_pending() const;
   // The bind negotiated concurrent multiplexing (PFC_CONC_MPX).
   bool multiplexed() const { return conc_mpx_; }
   uint16_t max_xmit_frag() const { return max_xmit_; }
@@ -115,9 +119,16 @@ class ServerConnection {
     uint8_t type = 0;
     uint8_t level = 0;
     std::unique_ptr<SecurityContext> context;
+    // The handshake completed and unfinished_auth_contexts_ counts it no
+    // more.
+    bool complete = false;
   };
 
   ConnectionInfo Info(uint8_t auth_level) const;
+  // Bookkeeping of unfinished_auth_contexts_: after each handshake leg, and
+  // when a context is dropped.
+  void NoteIfComplete(AuthContext& a);
+  void DropAuthContext(std::map<uint32_t, AuthContext>::iterator it);
   // The level `call` proved (CallContext::authn_level).
   uint32_t ProvenLevel(const PendingCall& call) const;
   bool HandleAuth3(const Pdu& pdu, std::vector<std::vector<uint8_t>>& out);
@@ -191,6 +202,10 @@ class ServerConnection {
   // whole PDU, header included, whatever is negotiated.
   bool header_signing_ = false;
   std::map<uint32_t, AuthContext> auth_contexts_;
+  size_t unfinished_auth_contexts_ = 0;
+  // Why an auth3 was refused; set, the next PDU gets fault access denied
+  // and the connection closes.
+  std::optional<std::string> refused_auth_;
   // The context the bind established; requests without a verifier use it
   // when its level allows that (CONNECT).
   std::optional<uint32_t> bind_auth_context_;
