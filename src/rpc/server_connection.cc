@@ -201,6 +201,15 @@ std::vector<ContextResultEntry> ServerConnection::Negotiate(
       *protocol_error = true;
       return {};
     }
+    if (existing == contexts_.end() &&
+        contexts_.size() >= limits_.max_presentation_contexts) {
+      // C706 p_provider_reason_t local_limit_exceeded: this context is
+      // refused, the association and its other contexts stay.
+      r.result = ContextResult::kProviderRejection;
+      r.reason = kReasonLocalLimitExceeded;
+      results.push_back(r);
+      continue;
+    }
     contexts_[c.context_id] = {iface, c.abstract_syntax, Ndr20Syntax()};
     r.result = ContextResult::kAcceptance;
     r.transfer_syntax = Ndr20Syntax();
@@ -627,6 +636,13 @@ bool ServerConnection::StepAuth(const Pdu& pdu, bool bind,
       return refuse(kNakLocalLimitExceeded, nca_s_proto_error,
                     "more than " + std::to_string(limits_.max_auth_contexts) +
                         " authentication contexts");
+    }
+    // Refused as case 22 is (Samba's max_auth_states answer).
+    if (unfinished_auth_contexts_ >= limits_.max_unfinished_auth_contexts) {
+      return refuse(kNakLocalLimitExceeded, nca_s_proto_error,
+                    "more than " +
+                        std::to_string(limits_.max_unfinished_auth_contexts) +
+                        " unfinished authentication handshakes");
     }
     auto context = package->NewServerContext(Info(t.auth_level));
     if (!context.ok()) {

@@ -16,6 +16,27 @@
 // its last fragment arrives. Verifiers are checked per fragment through the
 // security packages the server offers.
 //
+// Memory bound. What one connection can make the server hold is bounded by
+// ServerLimits, each refused at its cap as Windows and Samba refuse it:
+//   reassembly         max_request_bytes (4 MiB) over every call in progress,
+//                      in at most max_concurrent_calls (64) calls
+//                      (fault 0x5 / nca_s_proto_error + close; cases 12, 13);
+//   one fragment       max_recv_frag (5840 bytes), read by the transport;
+//   presentation ctxs  max_presentation_contexts (256) × ~100 bytes
+//                      (more are rejected: provider_rejection, reason 3
+//                      local_limit_exceeded; the connection stays);
+//   unfinished auth    max_unfinished_auth_contexts (8) handshakes, each
+//                      holding at most its package's messages so far, about
+//                      two fragments (NTLM keeps NEGOTIATE and CHALLENGE for
+//                      the MIC) (a ninth: nca_s_proto_error + close);
+//   completed auth     max_auth_contexts (2049) contexts, each its package's
+//                      keys and names (about 1 KiB for NTLM, plus the
+//                      handshake's messages), reachable only by a peer that
+//                      authenticates (case 22: nca_s_proto_error + close).
+// So a peer that has not authenticated holds at most about 4.2 MiB per
+// connection (4 MiB + 5840 + 8 × 12 KiB + 25 KiB); the server's
+// connection limits bound the connections (ServerOptions).
+//
 // Thread affinity: one thread per connection; the registry must outlive it.
 #pragma once
 
@@ -42,6 +63,13 @@ struct ServerLimits {
   // Authentication contexts one association may open (case 22): enough for
   // every legitimate client, and a bound on what one connection can hold.
   size_t max_auth_contexts = 2049;
+  // Of those, handshakes not yet complete: a legitimate client runs one at
+  // a time, and an unfinished one holds the peer's messages, so a small
+  // cap keeps an unauthenticated peer from filling the table above.
+  size_t max_unfinished_auth_contexts = 8;
+  // Presentation contexts one association may negotiate; a client needs a
+  // few per interface it calls.
+  size_t max_presentation_contexts = 256;
   // Calls one multiplexed (PFC_CONC_MPX) association may have in flight.
   size_t max_concurrent_calls = 64;
 };
