@@ -243,19 +243,45 @@ bool ServerConnection::HandleBind(const Pdu& pdu,
   if (protocol_error) {
     return BindNak(call_id, kNakReasonNotSpecified, "bad contexts", out);
   }
-  // Association groups: 0 starts one; a known id joins it; an unknown id
-  // is refused, as the group's context handles do not exist here.
+  // Association groups: 0 starts one; a known id joins it; an unknown id,
+  // or a group of the other transport, is refused with bind_nak reason 0,
+  // Samba's answer (dcesrv_bind after a failed assoc_group find).
+  const auto transport = local_ ? AssociationGroups::Transport::kLocal
+                                : AssociationGroups::Transport::kTcp;
   if (body.assoc_group_id == 0) {
-    assoc_group_id_ = groups_ ? groups_->Create() : 0x53f0;
+    assoc_group_id_ = groups_ ? groups_->Create(transport) : 0x53f0;
     in_group_ = groups_ != nullptr;
-  } else if (groups_ && groups_->Join(body.assoc_group_id)) {
-    assoc_group_id_ = body.assoc_group_id;
-    in_group_ = true;
-  } else {
+    group_creator_ = true;
+  } else if (!groups_) {
     return BindNak(call_id, kNakReasonNotSpecified,
                    "association group " + std::to_string(body.assoc_group_id) +
                        " does not exist on this server",
                    out);
+  } else {
+    switch (groups_->Join(body.assoc_group_id, transport)) {
+      case AssociationGroups::JoinResult::kJoined:
+        break;
+      case AssociationGroups::JoinResult::kNoSuchGroup:
+        return BindNak(call_id, kNakReasonNotSpecified,
+                       "association group " + std::to_string(body.assoc_group_id) +
+                           " does not exist on this server",
+                       out);
+      case AssociationGroups::JoinResult::kOtherTransport:
+        return BindNak(call_id, kNakReasonNotSpecified,
+                       "association group " + std::to_string(body.assoc_group_id) +
+                           " belongs to the other transport",
+                       out);
+    }
+    assoc_group_id_ = body.assoc_group_id;
+    in_group_ = true;
+  }
+  // The principal is known now for an unauthenticated bind and for a
+  // package that completes in one leg; otherwise when the handshake ends.
+  if (!bind_auth_context_ || auth_contexts_.at(*bind_auth_context_).complete) {
+    std::string why;
+    if (!SettleGroupPrincipal(&why)) {
+      return BindNak(call_id, kNakReasonNotSpecified, std::move(why), out);
+    }
   }
   bound_ = true;
   Pdu ack;
@@ -589,6 +615,31 @@ void ServerConnection::DropAuthContext(std::map<uint32_t, AuthContext>::iterator
   auth_contexts_.erase(it);
 }
 
+std::string ServerConnection::PrincipalKey() const {
+  // On ncalrpc the kernel names the caller even when it does not
+  // authenticate: its uid is part of who it is.
+  std::string key = peer_.known ? "uid " + std::to_string(peer_.uid) + ", " : "";
+  if (!bind_auth_context_) return key + "unauthenticated";
+  const AuthContext& a = auth_contexts_.at(*bind_auth_context_);
+  auto token = a.context->PeerToken();
+  return key + "package " + std::to_string(a.type) + ", " +
+         (token ? token->user().ToString() : a.context->PeerName());
+}
+
+bool ServerConnection::SettleGroupPrincipal(std::string* why) {
+  if (!groups_ || !in_group_ || group_settled_) return true;
+  group_settled_ = true;
+  const std::string principal = PrincipalKey();
+  if (group_creator_) {
+    groups_->SetOwner(assoc_group_id_, principal);
+    return true;
+  }
+  if (groups_->IsOwner(assoc_group_id_, principal)) return true;
+  *why = "association group " + std::to_string(assoc_group_id_) +
+         " belongs to another principal than " + principal;
+  return false;
+}
+
 bool ServerConnection::handshake_pending() const {
   return !bound_ || refused_auth_.has_value() || unfinished_auth_contexts_ > 0;
 }
@@ -663,6 +714,13 @@ bool ServerConnection::StepAuth(const Pdu& pdu, bool bind,
                   "authentication failed: " + std::string(token.status().message()));
   }
   NoteIfComplete(existing->second);
+  if (!bind && bind_auth_context_ == existing->first &&
+      existing->second.complete) {
+    std::string why;
+    if (!SettleGroupPrincipal(&why)) {
+      return FaultAndClose(call_id, 0, nca_s_fault_access_denied, std::move(why), out);
+    }
+  }
   SecTrailer r;
   r.auth_type = t.auth_type;
   r.auth_level = t.auth_level;
@@ -706,6 +764,10 @@ bool ServerConnection::HandleAuth3(const Pdu& pdu,
     return true;
   }
   NoteIfComplete(a);
+  std::string why;
+  if (bind_auth_context_ == it->first && !SettleGroupPrincipal(&why)) {
+    refused_auth_ = std::move(why);  // answered like a refused auth3
+  }
   return true;  // auth3 has no reply
 }
 

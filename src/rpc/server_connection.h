@@ -157,6 +157,14 @@ class ServerConnection {
   // when a context is dropped.
   void NoteIfComplete(AuthContext& a);
   void DropAuthContext(std::map<uint32_t, AuthContext>::iterator it);
+  // Who this connection is for association groups: its bind-time
+  // authentication's principal (token user SID, package), or
+  // unauthenticated; on ncalrpc prefixed with the kernel's uid.
+  std::string PrincipalKey() const;
+  // Once the principal is known: the creator records it as the group's
+  // owner; a joiner must match it. False, with why, for a joiner that does
+  // not.
+  bool SettleGroupPrincipal(std::string* why);
   // The level `call` proved (CallContext::authn_level).
   uint32_t ProvenLevel(const PendingCall& call) const;
   bool HandleAuth3(const Pdu& pdu, std::vector<std::vector<uint8_t>>& out);
@@ -225,6 +233,11 @@ class ServerConnection {
   const SecurityPackageRegistry* packages_ = nullptr;
   AssociationGroups* groups_ = nullptr;
   bool in_group_ = false;
+  // This connection created its group (its principal becomes the owner)
+  // rather than joined it (its principal must be the owner).
+  bool group_creator_ = false;
+  // The principal was recorded or checked (SettleGroupPrincipal).
+  bool group_settled_ = false;
   // PFC_SUPPORT_HEADER_SIGN negotiated: an authenticated bind asked for it
   // and the bind_ack echoed it ([MS-RPCE] 3.3.1.5.2.1). NTLM signs the
   // whole PDU, header included, whatever is negotiated.
