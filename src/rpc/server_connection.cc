@@ -119,6 +119,17 @@ bool ServerConnection::OnFragment(std::span<const uint8_t> fragment,
     return FaultAndClose(header->call_id, 0, nca_s_proto_error,
                          std::string(pdu.status().message()), out);
   }
+  // Before the bind only a bind may come. Samba's dcesrv_bind takes the
+  // first PDU as the bind and naks any other type with reason 4; so do we.
+  // (A co_cancel or orphaned PDU no longer keeps an unbound connection
+  // alive; the handlers' own "before bind" checks stay as re-checks.) A
+  // malformed one is a protocol error first (case 7).
+  if (!bound_ && header->type != PduType::kBind) {
+    return BindNak(header->call_id, kNakProtocolVersionNotSupported,
+                   std::string("a ") + PduTypeName(header->type) +
+                       " PDU before bind",
+                   out);
+  }
   if (refused_auth_) {
     // After a refused auth3 (which had no reply) the next PDU learns of the
     // refusal: fault access denied, without DID_NOT_EXECUTE, on the
