@@ -17,8 +17,9 @@ import subprocess
 import sys
 
 from impacket.dcerpc.v5 import rpcrt, transport
-from impacket.dcerpc.v5.rpcrt import DCERPCException
 from impacket.uuid import uuidtup_to_bin
+
+from refusal import NCA_S_FAULT_ACCESS_DENIED as ACCESS_DENIED, refusal, refused
 
 
 class WireLevelTrailer(rpcrt.SEC_TRAILER):
@@ -109,34 +110,6 @@ def whoami(dce):
     pos += (4 - pos % 4) % 4
     level, svc, result = struct.unpack_from("<iii", r, pos)
     return name, level, svc
-
-
-def refused(fn):
-    """The exception `fn` raised, or None when it succeeded."""
-    try:
-        fn()
-        return None
-    except Exception as e:
-        return e
-
-
-def refusal(e):
-    """A refusal as the server sent it: ("fault", status) for a fault PDU,
-    ("bind_nak", reason) for a bind_nak; ("other", text) for anything else,
-    such as a dropped connection, which is never a proper refusal."""
-    if isinstance(e, DCERPCException):
-        if e.error_code is not None:
-            return ("fault", e.error_code)
-        codes = {v: k for k, v in rpcrt.rpc_status_codes.items()}
-        if e.error_string in codes:
-            return ("fault", codes[e.error_string])
-        for k, v in rpcrt.rpc_provider_reason.items():
-            if e.error_string == "Bind context rejected: " + v:
-                return ("bind_nak", k)
-    return ("other", "%s: %s" % (type(e).__name__, e))
-
-
-ACCESS_DENIED = ("fault", 5)  # nca_s_fault_access_denied
 
 
 def serves(port):
