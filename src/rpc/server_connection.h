@@ -14,7 +14,12 @@
 // PFC_CONC_MPX; then interleaved fragments of several calls reassemble
 // separately (bounded in number and in total bytes) and each call runs when
 // its last fragment arrives. Verifiers are checked per fragment through the
-// security packages the server offers.
+// security packages the server offers; a request on an association
+// authenticated at CALL or above must carry one (see
+// AllowUnverifiedRequests), and a handler is told the level its request
+// proved. Before the bind only a bind is accepted (bind_nak reason 4
+// otherwise). A refused auth3 gets no reply; the next PDU gets fault access
+// denied and the connection closes.
 //
 // Memory bound. What one connection can make the server hold is bounded by
 // ServerLimits, each refused at its cap as Windows and Samba refuse it:
