@@ -1,43 +1,52 @@
 #include "rpc/association_group.h"
 
-#include <random>
+#include <openssl/rand.h>
+
+#include "base/check.h"
 
 namespace comsec::rpc {
 
-AssociationGroups::AssociationGroups() {
-  // Group ids are not secrets, but a random start keeps ids from two server
-  // runs apart, so a client reconnecting to a restarted server cannot join
-  // a group that no longer exists by accident.
-  std::random_device rd;
-  next_ = (rd() & 0x0FFFFFFF) | 0x1000;
+uint32_t AssociationGroups::Create(Transport transport) {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint32_t id = 0;
+  while (id == 0 || groups_.count(id)) {
+    COMSEC_CHECK(RAND_bytes(reinterpret_cast<unsigned char*>(&id), sizeof id) == 1,
+                 "RAND_bytes failed");
+  }
+  groups_.emplace(id, Group{transport, 1, std::nullopt});
+  return id;
 }
 
-uint32_t AssociationGroups::Create() {
+AssociationGroups::JoinResult AssociationGroups::Join(uint32_t id, Transport transport) {
   std::lock_guard<std::mutex> lock(mu_);
-  do {
-    ++next_;
-  } while (next_ == 0 || members_.count(next_));
-  members_[next_] = 1;
-  return next_;
+  auto it = groups_.find(id);
+  if (it == groups_.end()) return JoinResult::kNoSuchGroup;
+  if (it->second.transport != transport) return JoinResult::kOtherTransport;
+  ++it->second.members;
+  return JoinResult::kJoined;
 }
 
-bool AssociationGroups::Join(uint32_t id) {
+void AssociationGroups::SetOwner(uint32_t id, const std::string& principal) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = members_.find(id);
-  if (it == members_.end()) return false;
-  ++it->second;
-  return true;
+  auto it = groups_.find(id);
+  if (it != groups_.end() && !it->second.owner) it->second.owner = principal;
+}
+
+bool AssociationGroups::IsOwner(uint32_t id, const std::string& principal) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = groups_.find(id);
+  return it != groups_.end() && it->second.owner && *it->second.owner == principal;
 }
 
 void AssociationGroups::Leave(uint32_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = members_.find(id);
-  if (it != members_.end() && --it->second == 0) members_.erase(it);
+  auto it = groups_.find(id);
+  if (it != groups_.end() && --it->second.members == 0) groups_.erase(it);
 }
 
 size_t AssociationGroups::size() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return members_.size();
+  return groups_.size();
 }
 
 }  // namespace comsec::rpc

@@ -20,14 +20,17 @@ struct CallContext {
   uint32_t call_id = 0;
   uint16_t context_id = 0;
   uint16_t opnum = 0;
-  // The association's level and package, as RpcBindingInqAuthClient
-  // reports them.
+  // The level this request proved, never more than its association
+  // negotiated: the context's level for a request whose verifier checked;
+  // RPC_C_AUTHN_LEVEL_CONNECT for a request without a verifier (a CONNECT
+  // association, or a CALL/PKT one under
+  // ServerOptions::allow_unverified_requests) and for every call of an
+  // anonymous logon (its keys derive from no secret, so its signatures
+  // prove nothing); RPC_C_AUTHN_LEVEL_NONE when unauthenticated. Minimum
+  // levels are enforced on this value, and a handler may trust it.
   uint32_t authn_level = 1;  // RPC_C_AUTHN_LEVEL_NONE
+  // The package, as RpcBindingInqAuthClient reports it.
   uint32_t authn_svc = 0;    // RPC_C_AUTHN_NONE
-  // The protection this request actually had: authn_level, except for a
-  // request without a verifier on a CALL or PKT association (impacket sends
-  // those), which had CONNECT's. Minimum levels are enforced on this.
-  uint32_t protection_level = 1;
   bool local = false;        // ncalrpc (true) or TCP
   // The authenticated caller (C5), "" when unauthenticated.
   std::string principal;

@@ -70,8 +70,9 @@ void ServerConnection::Fault(uint32_t call_id, uint16_t context_id,
 
 bool ServerConnection::FaultAndClose(uint32_t call_id, uint16_t context_id,
                                      uint32_t status, std::string why,
-                                     std::vector<std::vector<uint8_t>>& out) {
-  Fault(call_id, context_id, status, true, out);
+                                     std::vector<std::vector<uint8_t>>& out,
+                                     bool did_not_execute) {
+  Fault(call_id, context_id, status, did_not_execute, out);
   close_reason_ = std::move(why);
   pending_.clear();
   pending_bytes_ = 0;
@@ -117,6 +118,30 @@ bool ServerConnection::OnFragment(std::span<const uint8_t> fragment,
     }
     return FaultAndClose(header->call_id, 0, nca_s_proto_error,
                          std::string(pdu.status().message()), out);
+  }
+  // Before the bind only a bind may come. Samba's dcesrv_bind takes the
+  // first PDU as the bind and naks any other type with reason 4; so do we.
+  // (A co_cancel or orphaned PDU no longer keeps an unbound connection
+  // alive; the handlers' own "before bind" checks stay as re-checks.) A
+  // malformed one is a protocol error first (case 7).
+  if (!bound_ && header->type != PduType::kBind) {
+    return BindNak(header->call_id, kNakProtocolVersionNotSupported,
+                   std::string("a ") + PduTypeName(header->type) +
+                       " PDU before bind",
+                   out);
+  }
+  if (refused_auth_) {
+    // After a refused auth3 (which had no reply) the next PDU learns of the
+    // refusal: fault access denied, without DID_NOT_EXECUTE, on the
+    // request's context, then close — Samba's answer (raw_protocol.py
+    // test_spnego_auth3), so that the client never waits for a timeout.
+    const uint16_t context_id =
+        pdu->header.type == PduType::kRequest
+            ? std::get<RequestBody>(pdu->body).context_id
+            : uint16_t{0};
+    return FaultAndClose(pdu->header.call_id, context_id,
+                         nca_s_fault_access_denied, *refused_auth_, out,
+                         /*did_not_execute=*/false);
   }
   switch (pdu->header.type) {
     case PduType::kBind:
@@ -187,6 +212,15 @@ std::vector<ContextResultEntry> ServerConnection::Negotiate(
       *protocol_error = true;
       return {};
     }
+    if (existing == contexts_.end() &&
+        contexts_.size() >= limits_.max_presentation_contexts) {
+      // C706 p_provider_reason_t local_limit_exceeded: this context is
+      // refused, the association and its other contexts stay.
+      r.result = ContextResult::kProviderRejection;
+      r.reason = kReasonLocalLimitExceeded;
+      results.push_back(r);
+      continue;
+    }
     contexts_[c.context_id] = {iface, c.abstract_syntax, Ndr20Syntax()};
     r.result = ContextResult::kAcceptance;
     r.transfer_syntax = Ndr20Syntax();
@@ -220,19 +254,45 @@ bool ServerConnection::HandleBind(const Pdu& pdu,
   if (protocol_error) {
     return BindNak(call_id, kNakReasonNotSpecified, "bad contexts", out);
   }
-  // Association groups: 0 starts one; a known id joins it; an unknown id
-  // is refused, as the group's context handles do not exist here.
+  // Association groups: 0 starts one; a known id joins it; an unknown id,
+  // or a group of the other transport, is refused with bind_nak reason 0,
+  // Samba's answer (dcesrv_bind after a failed assoc_group find).
+  const auto transport = local_ ? AssociationGroups::Transport::kLocal
+                                : AssociationGroups::Transport::kTcp;
   if (body.assoc_group_id == 0) {
-    assoc_group_id_ = groups_ ? groups_->Create() : 0x53f0;
+    assoc_group_id_ = groups_ ? groups_->Create(transport) : 0x53f0;
     in_group_ = groups_ != nullptr;
-  } else if (groups_ && groups_->Join(body.assoc_group_id)) {
-    assoc_group_id_ = body.assoc_group_id;
-    in_group_ = true;
-  } else {
+    group_creator_ = true;
+  } else if (!groups_) {
     return BindNak(call_id, kNakReasonNotSpecified,
                    "association group " + std::to_string(body.assoc_group_id) +
                        " does not exist on this server",
                    out);
+  } else {
+    switch (groups_->Join(body.assoc_group_id, transport)) {
+      case AssociationGroups::JoinResult::kJoined:
+        break;
+      case AssociationGroups::JoinResult::kNoSuchGroup:
+        return BindNak(call_id, kNakReasonNotSpecified,
+                       "association group " + std::to_string(body.assoc_group_id) +
+                           " does not exist on this server",
+                       out);
+      case AssociationGroups::JoinResult::kOtherTransport:
+        return BindNak(call_id, kNakReasonNotSpecified,
+                       "association group " + std::to_string(body.assoc_group_id) +
+                           " belongs to the other transport",
+                       out);
+    }
+    assoc_group_id_ = body.assoc_group_id;
+    in_group_ = true;
+  }
+  // The principal is known now for an unauthenticated bind and for a
+  // package that completes in one leg; otherwise when the handshake ends.
+  if (!bind_auth_context_ || auth_contexts_.at(*bind_auth_context_).complete) {
+    std::string why;
+    if (!SettleGroupPrincipal(&why)) {
+      return BindNak(call_id, kNakReasonNotSpecified, std::move(why), out);
+    }
   }
   bound_ = true;
   Pdu ack;
@@ -418,9 +478,8 @@ void ServerConnection::Dispatch(PendingCall call,
   cc.loopback = loopback_;
   if (call.authenticated) {
     const AuthContext& a = auth_contexts_.at(call.auth_context_id);
-    cc.authn_level = a.level;
+    cc.authn_level = ProvenLevel(call);
     cc.authn_svc = a.type;
-    cc.protection_level = call.unsigned_request ? kAuthnLevelConnect : a.level;
     cc.principal = a.context->PeerName();
     cc.token = a.context->PeerToken();
   }
@@ -432,14 +491,14 @@ void ServerConnection::Dispatch(PendingCall call,
     Fault(call.call_id, call.context_id, nca_s_op_rng_error, true, out);
     return;
   }
-  if (cc.protection_level < iface.min_authn_level) {  // case 17
+  if (cc.authn_level < iface.min_authn_level) {  // case 17
     FaultAndClose(call.call_id, call.context_id, nca_s_fault_access_denied,
                   "call to interface " + ctx.abstract_syntax.uuid.ToString() +
                       " opnum " + std::to_string(call.opnum) + " by " +
                       (cc.principal.empty() ? "an unauthenticated caller"
                                             : cc.principal) +
                       " at authentication level " +
-                      std::to_string(cc.protection_level) +
+                      std::to_string(cc.authn_level) +
                       ", below the interface's minimum " +
                       std::to_string(iface.min_authn_level),
                   out);
@@ -528,6 +587,21 @@ void ServerConnection::Dispatch(PendingCall call,
 // created with; a request is dispatched only under a complete context whose
 // type and level its verifier repeats (Badlock, CVE-2021-1678 lessons).
 
+uint32_t ServerConnection::ProvenLevel(const PendingCall& call) const {
+  if (!call.authenticated) return kAuthnLevelNone;
+  const AuthContext& a = auth_contexts_.at(call.auth_context_id);
+  uint32_t level = call.unsigned_request ? kAuthnLevelConnect : a.level;
+  // An anonymous logon's session key derives from no secret, so anyone can
+  // compute its signing and sealing keys: its verifiers prove nothing about
+  // who sent a PDU. Its calls are credited at most CONNECT, whatever level
+  // it bound at (the token says anonymous; no package is consulted).
+  auto token = a.context->PeerToken();
+  if (token && token->IsAnonymous()) {
+    level = std::min<uint32_t>(level, kAuthnLevelConnect);
+  }
+  return level;
+}
+
 ConnectionInfo ServerConnection::Info(uint8_t auth_level) const {
   ConnectionInfo i;
   i.local = local_;
@@ -538,6 +612,47 @@ ConnectionInfo ServerConnection::Info(uint8_t auth_level) const {
   i.peer_gid = peer_.gid;
   i.peer_pid = peer_.pid;
   return i;
+}
+
+void ServerConnection::NoteIfComplete(AuthContext& a) {
+  if (a.complete || !a.context->IsComplete()) return;
+  a.complete = true;
+  --unfinished_auth_contexts_;
+}
+
+void ServerConnection::DropAuthContext(std::map<uint32_t, AuthContext>::iterator it) {
+  if (!it->second.complete) --unfinished_auth_contexts_;
+  if (bind_auth_context_ == it->first) bind_auth_context_.reset();
+  auth_contexts_.erase(it);
+}
+
+std::string ServerConnection::PrincipalKey() const {
+  // On ncalrpc the kernel names the caller even when it does not
+  // authenticate: its uid is part of who it is.
+  std::string key = peer_.known ? "uid " + std::to_string(peer_.uid) + ", " : "";
+  if (!bind_auth_context_) return key + "unauthenticated";
+  const AuthContext& a = auth_contexts_.at(*bind_auth_context_);
+  auto token = a.context->PeerToken();
+  return key + "package " + std::to_string(a.type) + ", " +
+         (token ? token->user().ToString() : a.context->PeerName());
+}
+
+bool ServerConnection::SettleGroupPrincipal(std::string* why) {
+  if (!groups_ || !in_group_ || group_settled_) return true;
+  group_settled_ = true;
+  const std::string principal = PrincipalKey();
+  if (group_creator_) {
+    groups_->SetOwner(assoc_group_id_, principal);
+    return true;
+  }
+  if (groups_->IsOwner(assoc_group_id_, principal)) return true;
+  *why = "association group " + std::to_string(assoc_group_id_) +
+         " belongs to another principal than " + principal;
+  return false;
+}
+
+bool ServerConnection::handshake_pending() const {
+  return !bound_ || refused_auth_.has_value() || unfinished_auth_contexts_ > 0;
 }
 
 bool ServerConnection::StepAuth(const Pdu& pdu, bool bind,
@@ -584,6 +699,13 @@ bool ServerConnection::StepAuth(const Pdu& pdu, bool bind,
                     "more than " + std::to_string(limits_.max_auth_contexts) +
                         " authentication contexts");
     }
+    // Refused as case 22 is (Samba's max_auth_states answer).
+    if (unfinished_auth_contexts_ >= limits_.max_unfinished_auth_contexts) {
+      return refuse(kNakLocalLimitExceeded, nca_s_proto_error,
+                    "more than " +
+                        std::to_string(limits_.max_unfinished_auth_contexts) +
+                        " unfinished authentication handshakes");
+    }
     auto context = package->NewServerContext(Info(t.auth_level));
     if (!context.ok()) {
       return refuse(kNakAuthenticationTypeNotRecognized, nca_s_fault_sec_pkg_error,
@@ -593,14 +715,22 @@ bool ServerConnection::StepAuth(const Pdu& pdu, bool bind,
                    .emplace(t.auth_context_id,
                             AuthContext{t.auth_type, t.auth_level, std::move(*context)})
                    .first;
+    ++unfinished_auth_contexts_;
     if (bind) bind_auth_context_ = t.auth_context_id;
   }
   auto token = existing->second.context->Accept(t.auth_value);
   if (!token.ok()) {
-    auth_contexts_.erase(existing);
-    if (bind) bind_auth_context_.reset();
+    DropAuthContext(existing);
     return refuse(kNakReasonNotSpecified, nca_s_fault_access_denied,
                   "authentication failed: " + std::string(token.status().message()));
+  }
+  NoteIfComplete(existing->second);
+  if (!bind && bind_auth_context_ == existing->first &&
+      existing->second.complete) {
+    std::string why;
+    if (!SettleGroupPrincipal(&why)) {
+      return FaultAndClose(call_id, 0, nca_s_fault_access_denied, std::move(why), out);
+    }
   }
   SecTrailer r;
   r.auth_type = t.auth_type;
@@ -634,11 +764,20 @@ bool ServerConnection::HandleAuth3(const Pdu& pdu,
   }
   auto token = a.context->Accept(pdu.auth->auth_value);
   if (!token.ok() || !a.context->IsComplete()) {
-    return FaultAndClose(call_id, 0, nca_s_fault_access_denied,
-                         "authentication failed in auth3: " +
-                             (token.ok() ? std::string("the handshake is incomplete")
-                                         : std::string(token.status().message())),
-                         out);
+    // auth3 has no reply, not even for a refusal (Samba's dcesrv_auth3,
+    // as Windows): the context is dropped and the refusal remembered, and
+    // the connection's next PDU is answered with the fault (case 20's
+    // sibling; conformance test RefusedAuth3.*).
+    DropAuthContext(it);
+    refused_auth_ = "authentication failed in auth3: " +
+                    (token.ok() ? std::string("the handshake is incomplete")
+                                : std::string(token.status().message()));
+    return true;
+  }
+  NoteIfComplete(a);
+  std::string why;
+  if (bind_auth_context_ == it->first && !SettleGroupPrincipal(&why)) {
+    refused_auth_ = std::move(why);  // answered like a refused auth3
   }
   return true;  // auth3 has no reply
 }
@@ -659,34 +798,39 @@ bool ServerConnection::CheckRequestAuth(std::span<const uint8_t> fragment,
     return true;
   }
   if (!pdu.auth) {
-    // Case 18: at PKT_INTEGRITY and PKT_PRIVACY every request carries a
-    // verifier. A CONNECT association needs none; at CALL and PKT impacket
-    // omits them, and such a request is served as what it is, a
-    // CONNECT-level call (Dispatch enforces minimum levels on that).
-    if (bind_auth_context_) {
-      const AuthContext& a = auth_contexts_.at(*bind_auth_context_);
-      if (a.context->IsComplete() && a.level <= kAuthnLevelPkt) {
-        if (a.level > kAuthnLevelConnect && !warned_unsigned_ && log_) {
-          warned_unsigned_ = true;
-          log_("rpc: " + peer_description_ + " (" + a.context->PeerName() +
-               ") bound at level " + std::to_string(a.level) +
-               " sends requests without a verifier; they are served as "
-               "CONNECT-level calls");
-        }
-        return true;
+    // Case 18: a request on an authenticated association carries a
+    // verifier, except at CONNECT, where the bind alone was authenticated.
+    // Without one at CALL and above it is refused, as Windows refuses it
+    // (Samba treats it as an unauthenticated call and refuses it at any
+    // interface with a minimum level): otherwise a request injected into
+    // the victim's connection would run as the victim.
+    if (!bind_auth_context_) {
+      return FaultAndClose(h.call_id, req.context_id, nca_s_fault_access_denied,
+                           "request without a verifier on a connection whose "
+                           "authentication began after an unauthenticated bind",
+                           out, /*did_not_execute=*/false);
+    }
+    const AuthContext& a = auth_contexts_.at(*bind_auth_context_);
+    if (!a.context->IsComplete()) {  // case 20
+      return FaultAndClose(h.call_id, 0, nca_s_proto_error,
+                           "request before its authentication completed", out);
+    }
+    if (a.level == kAuthnLevelConnect) return true;
+    if (a.level <= kAuthnLevelPkt && allow_unverified_requests_) {
+      if (!warned_unsigned_ && log_) {
+        warned_unsigned_ = true;
+        log_("rpc: WEAK: " + peer_description_ + " (" + a.context->PeerName() +
+             ") bound at level " + std::to_string(a.level) +
+             " sends requests without a verifier; they are served as "
+             "CONNECT-level calls because allow_unverified_requests is set");
       }
+      return true;
     }
     return FaultAndClose(h.call_id, req.context_id, nca_s_fault_access_denied,
-                         "request without a verifier on a connection " +
-                             (bind_auth_context_
-                                  ? "authenticated as " +
-                                        auth_contexts_.at(*bind_auth_context_)
-                                            .context->PeerName() +
-                                        " at level " +
-                                        std::to_string(
-                                            auth_contexts_.at(*bind_auth_context_).level)
-                                  : std::string("with authentication")),
-                         out);
+                         "request without a verifier on a connection "
+                         "authenticated as " + a.context->PeerName() +
+                             " at level " + std::to_string(a.level),
+                         out, /*did_not_execute=*/false);
   }
   auto it = auth_contexts_.find(pdu.auth->auth_context_id);
   if (it == auth_contexts_.end() || !it->second.context->IsComplete()) {

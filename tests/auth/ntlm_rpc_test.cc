@@ -56,7 +56,7 @@ class NtlmConnection : public ::testing::Test {
     auto count = [this](std::span<const uint8_t> stub, const CallContext& c)
         -> Result<std::vector<uint8_t>> {
       ++invocations_;
-      last_level_ = c.protection_level;
+      last_level_ = c.authn_level;
       return std::vector<uint8_t>(stub.begin(), stub.end());
     };
     InterfaceRegistration echo;
@@ -351,7 +351,10 @@ TEST_F(NtlmConnection, SecondAuthContextByAlterContext) {
   EXPECT_EQ(invocations_, 2);
 }
 
+// Only with ServerOptions::allow_unverified_requests; refused by default
+// (tests/rpc/unverified_request_test.cc).
 TEST_F(NtlmConnection, ImpacketStyleUnsignedRequestsAtPktCountAsConnect) {
+  conn_->AllowUnverifiedRequests(true);
   Authenticate(kAuthnLevelPkt);
   Pdu p;
   p.header.type = PduType::kRequest;

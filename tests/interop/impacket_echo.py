@@ -4,18 +4,21 @@
 Starts comsecd and the server on free loopback ports; the server registers
 with comsecd's endpoint mapper and impacket's hept_map finds it. Binds with
 impacket (no
-authentication yet: NTLM arrives with issue 5), calls IComsecEcho's three
-operations and rpcecho's AddOne/EchoData/SourceData, checks a bind to an
-unknown interface is rejected and an opnum out of range faults, then stops
-the server. Exit 0 on success.
+authentication; impacket_ntlm.py does NTLM), calls IComsecEcho's three
+operations and rpcecho's operations, checks that a bind to an unknown
+interface is rejected with provider_rejection / abstract_syntax_not_supported
+and an opnum out of range faults nca_s_op_rng_error, the server serving on
+after each, then stops the server. Exit 0 on success.
 """
 import struct
 import subprocess
 import sys
 
 from impacket.dcerpc.v5 import transport
-from impacket.dcerpc.v5.rpcrt import DCERPCException
 from impacket.uuid import uuidtup_to_bin
+
+from refusal import (ABSTRACT_SYNTAX_NOT_SUPPORTED, NCA_S_OP_RNG_ERROR, refusal,
+                     refused)
 
 server_path = sys.argv[1]
 comsecd_path = sys.argv[2]
@@ -93,13 +96,16 @@ try:
     level, svc, result = struct.unpack_from("<iii", r, pos)
     check(ref != 0 and name == "NT AUTHORITY\\ANONYMOUS LOGON" and level == 1,
           "IComsecEcho.WhoAmI -> %r level %d" % (name, level))
-    try:
+    def opnum7():
         dce.call(7, b"")
         dce.recv()
-        check(False, "opnum 7 faults")
-    except DCERPCException as e:
-        check("nca_s_op_rng_error" in str(e) or "0x1c010002" in str(e).lower(),
-              "opnum 7 faults: %s" % e)
+    e = refused(opnum7)
+    check(refusal(e) == NCA_S_OP_RNG_ERROR,
+          "opnum 7 faults nca_s_op_rng_error: %s" % (refusal(e),))
+    # Case 9: the connection stays usable after the fault.
+    dce.call(1, struct.pack("<ii", 1, 2))
+    check(struct.unpack_from("<ii", dce.recv(), 0) == (3, 0),
+          "after the fault the same association is served")
 
     echo = connect("60a15ec5-4de8-11d7-a637-005056a20182")
     echo.call(0, struct.pack("<I", 41))
@@ -138,11 +144,14 @@ try:
     echo.call(2, struct.pack("<II", 5, 5) + b"sink!")
     check(echo.recv() == b"", "rpcecho.SinkData")
 
-    try:
-        connect("99999999-9999-9999-9999-999999999999")
-        check(False, "bind to an unknown interface is rejected")
-    except Exception as e:  # impacket raises on provider rejection
-        check(True, "bind to an unknown interface is rejected: %s" % type(e).__name__)
+    e = refused(lambda: connect("99999999-9999-9999-9999-999999999999"))
+    check(refusal(e) == ABSTRACT_SYNTAX_NOT_SUPPORTED,
+          "bind to an unknown interface: provider_rejection, "
+          "abstract_syntax_not_supported: %s" % (refusal(e),))
+    fresh = connect("60a15ec5-4de8-11d7-a637-005056a20182")
+    fresh.call(0, struct.pack("<I", 1))
+    check(struct.unpack_from("<I", fresh.recv(), 0)[0] == 2,
+          "after the rejected bind a new association is served")
 finally:
     # communicate() drains the pipes while waiting, so a daemon never blocks
     # writing its log; a daemon that does not stop is a failure, with its log.

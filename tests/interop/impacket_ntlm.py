@@ -5,8 +5,10 @@ Creates a store with an account, starts the echo server with it, and has
 impacket, an independent NTLMSSP and DCE/RPC implementation, bind with NTLM
 at CONNECT, CALL, PKT, PKT_INTEGRITY and PKT_PRIVACY and call all three
 IComsecEcho operations (WhoAmI must name the account and the level). A
-wrong password, an unknown user and an anonymous bind are refused; a server
-with --min-auth-level 6 refuses level 5 and serves level 6.
+wrong password, an unknown user, an anonymous bind and impacket's unsigned
+CALL/PKT requests are refused with fault 5, and a good association is served
+after each; a server with --min-auth-level 6 refuses level 5 and serves
+level 6; an anonymous logon is credited CONNECT whatever it bound at.
 Usage: impacket_ntlm.py ECHO_SERVER COMCFG WORKDIR. Exit 0 on success.
 """
 import os
@@ -14,9 +16,28 @@ import struct
 import subprocess
 import sys
 
-from impacket.dcerpc.v5 import transport
-from impacket.dcerpc.v5.rpcrt import DCERPCException
+from impacket.dcerpc.v5 import rpcrt, transport
 from impacket.uuid import uuidtup_to_bin
+
+from refusal import NCA_S_FAULT_ACCESS_DENIED as ACCESS_DENIED, refusal, refused
+
+
+class WireLevelTrailer(rpcrt.SEC_TRAILER):
+    """impacket sends no verifier at CALL and PKT, which comsec refuses as
+    Windows does; Windows clients sign there. With `wire_level` set, impacket
+    runs its PKT_INTEGRITY code (keys, signatures) while every sec_trailer it
+    writes, the signed bytes included, says CALL or PKT: the client Windows
+    would be."""
+    wire_level = None
+
+    def getData(self):
+        if (WireLevelTrailer.wire_level is not None and
+                self["auth_level"] == rpcrt.RPC_C_AUTHN_LEVEL_PKT_INTEGRITY):
+            self["auth_level"] = WireLevelTrailer.wire_level
+        return super().getData()
+
+
+rpcrt.SEC_TRAILER = WireLevelTrailer
 
 server_path, comcfg_path, workdir = sys.argv[1:4]
 os.makedirs(workdir, exist_ok=True)
@@ -60,13 +81,21 @@ def start(min_level):
     return p, port
 
 
-def bind(port, level, user="alice", password=PASSWORD, dom="", ntlmv2=True):
+def bind(port, level, user="alice", password=PASSWORD, dom="", ntlmv2=True,
+         signed=True):
+    """An NTLM association at `level`; at CALL and PKT its requests carry
+    verifiers (as Windows clients' do) unless `signed` is False (impacket's
+    own habit)."""
     t = transport.DCERPCTransportFactory("ncacn_ip_tcp:127.0.0.1[%d]" % port)
     t.set_credentials(user, password, dom, "", "")
     if not ntlmv2:
         t.doesSupportNTLMv2 = lambda: False  # impacket's NTLMv1 (with ESS)
     dce = t.get_dce_rpc()
     dce.set_auth_type(10)  # RPC_C_AUTHN_WINNT
+    WireLevelTrailer.wire_level = None
+    if level in (3, 4) and signed:
+        WireLevelTrailer.wire_level = level
+        level = rpcrt.RPC_C_AUTHN_LEVEL_PKT_INTEGRITY
     dce.set_auth_level(level)
     dce.connect()
     dce.bind(uuidtup_to_bin((ECHO, "1.0")))
@@ -84,12 +113,14 @@ def whoami(dce):
     return name, level, svc
 
 
-def refused(fn):
+def serves(port):
+    """A fresh, good association still gets answers."""
     try:
-        fn()
-        return None
-    except Exception as e:  # impacket raises DCERPCException or socket errors
-        return e
+        name, got_level, _ = whoami(bind(port, 6))
+        return name == domain + "\\alice" and got_level == 6
+    except Exception as e:
+        print("     good call failed: %s" % e)
+        return False
 
 
 server, port = start(2)
@@ -110,15 +141,27 @@ try:
               "%s: WhoAmI -> %r level %d svc %d" % (label, name, got_level, svc))
         dce.disconnect()
 
-    e = refused(lambda: whoami(bind(port, 6, password="wrong")))
-    check(e is not None, "wrong password refused: %s" % type(e).__name__)
-    e = refused(lambda: whoami(bind(port, 6, user="mallory")))
-    check(e is not None, "unknown user refused: %s" % type(e).__name__)
-    e = refused(lambda: whoami(bind(port, 6, ntlmv2=False)))
-    check(e is not None, "an NTLMv1 logon is refused by default: %s" % type(e).__name__)
-    e = refused(lambda: whoami(bind(port, 2, user="", password="")))
-    check(e is not None, "anonymous NTLM bind refused at minimum level CONNECT: %s"
-          % type(e).__name__)
+    # A refused logon gets no reply to its auth3 (as on Windows and Samba);
+    # its first request is answered with fault 5 and the connection closed.
+    for what, args in (("a wrong password", dict(password="wrong")),
+                       ("an unknown user", dict(user="mallory")),
+                       ("an NTLMv1 logon (refused by default)", dict(ntlmv2=False)),
+                       ("an anonymous logon at minimum level CONNECT",
+                        dict(user="", password="", level=2))):
+        level = args.pop("level", 6)
+        e = refused(lambda: whoami(bind(port, level, **args)))
+        check(e is not None and refusal(e) == ACCESS_DENIED,
+              "%s is refused with fault 5: %s" % (what, e and refusal(e)))
+        check(serves(port), "after %s, a good association is served" % what)
+    # impacket's own CALL and PKT requests carry no verifier: refused as
+    # Windows refuses them, and the server goes on serving.
+    for level in (3, 4):
+        e = refused(lambda: whoami(bind(port, level, signed=False)))
+        check(e is not None and refusal(e) == ACCESS_DENIED,
+              "level %d without verifiers is refused with fault 5: %s"
+              % (level, e and refusal(e)))
+        check(serves(port), "after level %d without verifiers, a good association "
+              "is served" % level)
 finally:
     server.terminate()
     _, err = server.communicate(timeout=10)
@@ -132,8 +175,9 @@ try:
         dce = bind(port, 5)
         return whoami(dce)
     e = refused(level5)
-    check(e is not None and "access_denied" in str(e).lower(),
-          "--min-auth-level 6 refuses level 5: %s" % e)
+    check(e is not None and refusal(e) == ACCESS_DENIED,
+          "--min-auth-level 6 refuses level 5 with fault 5: %s" % (e and refusal(e),))
+    check(serves(port), "after refusing level 5, level 6 is served")
     name, got_level, _ = whoami(bind(port, 6))
     check(got_level == 6 and name.endswith("\\alice"), "--min-auth-level 6 serves level 6")
 finally:
@@ -148,6 +192,11 @@ try:
     name, got_level, svc = whoami(bind(port, 2, user="", password=""))
     check(name == "NT AUTHORITY\\ANONYMOUS LOGON" and got_level == 2 and svc == 10,
           "anonymous NTLM at minimum level NONE -> %r level %d" % (name, got_level))
+    # Its keys derive from no secret: bound at PKT_PRIVACY it is still
+    # credited CONNECT.
+    name, got_level, svc = whoami(bind(port, 6, user="", password=""))
+    check(name == "NT AUTHORITY\\ANONYMOUS LOGON" and got_level == 2,
+          "anonymous NTLM bound at PKT_PRIVACY is credited level %d" % got_level)
 finally:
     server.terminate()
     server.communicate(timeout=10)

@@ -1,0 +1,133 @@
+// Issue 9 item 5: a request without a verifier on an association
+// authenticated at CALL, PKT, PKT_INTEGRITY or PKT_PRIVACY is refused with
+// fault nca_s_fault_access_denied (no PFC_DID_NOT_EXECUTE, as Samba's
+// dcesrv_auth_pkt_pull failure path sends it) and the connection closes;
+// impacket's habit of sending them is served only under the explicit
+// allow_unverified_requests option, as CONNECT-level calls, and logged.
+// Whatever the association negotiated, a handler's authn_level is what
+// the request proved.
+#include <gtest/gtest.h>
+
+#include "ntlm_peer.h"
+
+namespace comsec::rpc {
+namespace {
+
+using testing::Credentials;
+using testing::Feed;
+using testing::NtlmPeer;
+
+class UnverifiedRequest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_pkg_ = testing::NtlmServerPackage(&accounts_);
+    packages_.Add(server_pkg_.get());
+  }
+  std::unique_ptr<ServerConnection> NewConnection(bool allow_unverified = false) {
+    auto c = std::make_unique<ServerConnection>(&ifaces_.registry, ServerLimits{}, false, "135");
+    c->SetPackages(&packages_);
+    c->SetPeerDescription("203.0.113.5:6000");
+    c->SetLog([this](const std::string& l) { log_.push_back(l); });
+    c->AllowUnverifiedRequests(allow_unverified);
+    return c;
+  }
+
+  testing::TwoAccounts accounts_;
+  testing::RecordingInterfaces ifaces_;
+  SecurityPackageRegistry packages_;
+  std::unique_ptr<auth::ntlm::NtlmPackage> server_pkg_;
+  std::vector<std::string> log_;
+};
+
+TEST_F(UnverifiedRequest, RefusedAtEveryLevelAboveConnectByDefault) {
+  for (uint8_t level : {kAuthnLevelCall, kAuthnLevelPkt, kAuthnLevelPktIntegrity,
+                        kAuthnLevelPktPrivacy}) {
+    SCOPED_TRACE(int(level));
+    auto conn = NewConnection();
+    NtlmPeer alice(Credentials("alice", "pw"), level);
+    alice.Authenticate(*conn);
+    auto r = Feed(*conn, NtlmPeer::Unverified(3, {9}));
+    ASSERT_EQ(r.pdus.size(), 1u);
+    ASSERT_EQ(r.pdus[0].header.type, PduType::kFault);
+    EXPECT_EQ(testing::FaultStatusOf(r.pdus[0]), nca_s_fault_access_denied);
+    EXPECT_EQ(r.pdus[0].header.call_id, 3u);
+    EXPECT_EQ(r.pdus[0].header.pfc_flags & PFC_DID_NOT_EXECUTE, 0);
+    EXPECT_FALSE(r.open);
+    EXPECT_EQ(ifaces_.invocations, 0);
+    EXPECT_NE(conn->close_reason().find("without a verifier"), std::string::npos)
+        << conn->close_reason();
+    EXPECT_NE(conn->close_reason().find("RPCDOM\\alice"), std::string::npos)
+        << conn->close_reason();
+  }
+  // The server still serves: a new association whose requests carry
+  // verifiers is credited its level.
+  for (uint8_t level : {kAuthnLevelCall, kAuthnLevelPkt, kAuthnLevelPktIntegrity,
+                        kAuthnLevelPktPrivacy}) {
+    SCOPED_TRACE(int(level));
+    auto conn = NewConnection();
+    NtlmPeer alice(Credentials("alice", "pw"), level);
+    alice.Authenticate(*conn);
+    auto r = Feed(*conn, alice.Request(3, {1, 2, 3}));
+    ASSERT_EQ(r.pdus.size(), 1u);
+    EXPECT_EQ(r.pdus[0].header.type, PduType::kResponse);
+    EXPECT_TRUE(r.open);
+    EXPECT_EQ(ifaces_.last.authn_level, level);
+    EXPECT_EQ(ifaces_.last.principal, "RPCDOM\\alice");
+  }
+}
+
+TEST_F(UnverifiedRequest, ConnectLevelNeedsNoVerifierAndIsCreditedConnect) {
+  auto conn = NewConnection();
+  NtlmPeer alice(Credentials("alice", "pw"), kAuthnLevelConnect);
+  alice.Authenticate(*conn);
+  auto r = Feed(*conn, NtlmPeer::Unverified(3, {9}));
+  ASSERT_EQ(r.pdus.size(), 1u);
+  EXPECT_EQ(r.pdus[0].header.type, PduType::kResponse);
+  EXPECT_EQ(ifaces_.last.authn_level, kAuthnLevelConnect);
+}
+
+TEST_F(UnverifiedRequest, OptionServesCallAndPktAsConnectAndLogsIt) {
+  for (uint8_t level : {kAuthnLevelCall, kAuthnLevelPkt}) {
+    SCOPED_TRACE(int(level));
+    log_.clear();
+    auto conn = NewConnection(/*allow_unverified=*/true);
+    NtlmPeer alice(Credentials("alice", "pw"), level);
+    alice.Authenticate(*conn);
+    auto r = Feed(*conn, NtlmPeer::Unverified(3, {9}));
+    ASSERT_EQ(r.pdus.size(), 1u);
+    ASSERT_EQ(r.pdus[0].header.type, PduType::kResponse);
+    EXPECT_FALSE(r.pdus[0].auth.has_value());
+    EXPECT_EQ(ifaces_.last.authn_level, kAuthnLevelConnect);
+    EXPECT_EQ(ifaces_.last.principal, "RPCDOM\\alice");
+    ASSERT_EQ(log_.size(), 1u);
+    EXPECT_EQ(log_[0].rfind("rpc: WEAK: 203.0.113.5:6000 (RPCDOM\\alice) bound at level " +
+                                std::to_string(level) + " sends requests without a verifier",
+                            0),
+              0u)
+        << log_[0];
+    // An interface whose minimum is PKT_INTEGRITY refuses it: the level
+    // enforced is the proven one.
+    auto strict = NewConnection(true);
+    NtlmPeer again(Credentials("alice", "pw"), level);
+    again.Authenticate(*strict, testing::RecordingInterfaces::kStrict);
+    int before = ifaces_.invocations;
+    r = Feed(*strict, NtlmPeer::Unverified(3, {}));
+    ASSERT_EQ(r.pdus.size(), 1u);
+    EXPECT_EQ(testing::FaultStatusOf(r.pdus[0]), nca_s_fault_access_denied);
+    EXPECT_FALSE(r.open);
+    EXPECT_EQ(ifaces_.invocations, before);
+  }
+  // The option never covers PKT_INTEGRITY and PKT_PRIVACY.
+  for (uint8_t level : {kAuthnLevelPktIntegrity, kAuthnLevelPktPrivacy}) {
+    auto conn = NewConnection(true);
+    NtlmPeer alice(Credentials("alice", "pw"), level);
+    alice.Authenticate(*conn);
+    auto r = Feed(*conn, NtlmPeer::Unverified(3, {9}));
+    ASSERT_EQ(r.pdus.size(), 1u);
+    EXPECT_EQ(testing::FaultStatusOf(r.pdus[0]), nca_s_fault_access_denied);
+    EXPECT_FALSE(r.open);
+  }
+}
+
+}  // namespace
+}  // namespace comsec::rpc
