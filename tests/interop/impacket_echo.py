@@ -10,7 +10,9 @@ unknown interface is rejected and an opnum out of range faults, then stops
 the server. Exit 0 on success.
 """
 import struct
+import shutil
 import subprocess
+import tempfile
 import sys
 
 from impacket.dcerpc.v5 import transport
@@ -19,15 +21,19 @@ from impacket.uuid import uuidtup_to_bin
 
 server_path = sys.argv[1]
 comsecd_path = sys.argv[2]
-# comsecd's endpoint mapper on a free port; the echo server registers there.
+# comsecd's endpoint mapper on a free port, where impacket looks up, and on
+# ncalrpc in a private directory, where the echo server registers.
+rpc_dir = tempfile.mkdtemp(prefix="comsec-impacket-echo-")
+epm_local = "ncalrpc:%s/epmapper" % rpc_dir
 comsecd = subprocess.Popen(
-    [comsecd_path, "--listen", "ncacn_ip_tcp:127.0.0.1[0]"],
+    [comsecd_path, "--listen", "ncacn_ip_tcp:127.0.0.1[0]", "--listen", epm_local],
     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 epm_binding = comsecd.stdout.readline().strip().replace("listening on ", "")
 epm_port = int(epm_binding.split("[")[1].rstrip("]"))
+comsecd.stdout.readline()  # listening on the ncalrpc endpoint
 server = subprocess.Popen(
     [server_path, "--listen", "ncacn_ip_tcp:127.0.0.1[0]",
-     "--endpoint-mapper", epm_binding],
+     "--endpoint-mapper", epm_local],
     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 failures = []
 
@@ -155,5 +161,6 @@ finally:
             _, err = proc.communicate()
             print("FAIL %s did not stop on SIGTERM; its log:\n%s" % (name, err))
             failures.append(name + " stops")
+    shutil.rmtree(rpc_dir, ignore_errors=True)
 
 sys.exit(1 if failures else 0)

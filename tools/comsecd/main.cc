@@ -1,6 +1,9 @@
 // comsecd --store PATH --listen BINDING...
-// comsec's daemon. Today it serves the endpoint mapper (port 135 by
-// default); the OXID resolver and the activation service join it later.
+// comsec's daemon. Today it serves the endpoint mapper; the OXID resolver
+// and the activation service join it later. By default it listens on TCP
+// port 135, where anyone may look endpoints up, and on ncalrpc:[epmapper]
+// (/run/comsec/epmapper, mode 0666), where local servers register theirs:
+// the map changes only over ncalrpc, where the kernel names the caller.
 // Runs in the foreground and prints "listening on BINDING" per endpoint.
 #include <unistd.h>
 
@@ -19,7 +22,7 @@ int main(int argc, char** argv) {
   BlockTerminationSignals();
   CLI::App app{"comsecd: comsec's daemon (endpoint mapper)"};
   std::string store_path;
-  std::vector<std::string> listen = {"ncacn_ip_tcp:0.0.0.0[135]"};
+  std::vector<std::string> listen = {"ncacn_ip_tcp:0.0.0.0[135]", "ncalrpc:[epmapper]"};
   app.add_option("--store", store_path, "configuration store");
   app.add_option("--listen", listen, "string bindings (repeatable)");
   try {
@@ -34,19 +37,25 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  rpc::EndpointMapper mapper;
+  auto log = [](const std::string& line) { std::cerr << "comsecd: " << line << std::endl; };
+  rpc::EndpointMapper mapper(rpc::EndpointMapperLimits{}, log);
   rpc::InterfaceRegistry registry;
   registry.Register(mapper.Interface());
   rpc::ServerOptions options;
-  options.log = [](const std::string& line) { std::cerr << "comsecd: " << line << std::endl; };
+  options.log = log;
   rpc::Server server(&registry, options);
   auto bound_bindings = server.ListenAll(listen);
   if (!bound_bindings.ok()) {
     std::cerr << "comsecd: " << bound_bindings.status().ToString() << "\n";
     return bound_bindings.status().code() == rpc::RPC_S_INVALID_STRING_BINDING ? 2 : 1;
   }
+  bool local = false;
   for (const rpc::StringBinding& b : *bound_bindings) {
     std::cout << "listening on " << b.ToString() << std::endl;
+    local = local || b.IsLocal();
+  }
+  if (!local) {
+    log("no ncalrpc endpoint: local servers cannot register (add --listen ncalrpc:[epmapper])");
   }
   WaitForTerminationSignal();
   server.Stop();
