@@ -16,6 +16,8 @@
 namespace comsec::rpc {
 namespace {
 
+using ndr::RPC_X_BAD_STUB_DATA;
+
 const SyntaxId kEcho{*Guid::Parse("4b2f6d5e-8c1a-4f3b-9e2d-7c6a5b4e3d21"), 1, 0};
 
 TEST(Tower, TcpLayout) {
@@ -402,6 +404,94 @@ TEST_F(MapperServer, LookupOverTheWire) {
   ASSERT_TRUE((*other)->Bind(EndpointMapperSyntax()).ok());
   EXPECT_EQ(EptLookup(**other, {}, mine->handle, 1).status().code(), HResult::FromWin32(6));
   EXPECT_TRUE(EptLookup(**client, {}, mine->handle, 10).ok());
+}
+
+
+// Every truncation of a valid request is a clean NDR error, never a crash or
+// a partial change; an out-of-range max_ents is refused.
+TEST(EndpointMapperStubs, TruncatedRequestsAreRefused) {
+  EndpointMapper m;
+  InterfaceRegistration iface = m.Interface();
+  CallContext root;
+  root.local = root.has_peer = true;
+  root.assoc_group_id = 1;
+  // A valid ept_lookup request: all elements, null handle, max_ents 3.
+  std::vector<uint8_t> lookup = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
+  lookup.insert(lookup.end(), 20, 0);
+  lookup.insert(lookup.end(), {3, 0, 0, 0});
+  ASSERT_TRUE(iface.operations[2](lookup, root).ok());
+  for (size_t n = 0; n < lookup.size(); ++n) {
+    std::vector<uint8_t> prefix(lookup.begin(), lookup.begin() + n);
+    EXPECT_EQ(iface.operations[2](prefix, root).status().code(), RPC_X_BAD_STUB_DATA) << n;
+  }
+  lookup[lookup.size() - 4] = 0xF5;  // max_ents 501
+  lookup[lookup.size() - 3] = 0x01;
+  EXPECT_EQ(iface.operations[2](lookup, root).status().code(), RPC_X_BAD_STUB_DATA);
+  std::vector<uint8_t> handle_free(20, 0);
+  EXPECT_TRUE(iface.operations[4](handle_free, root).ok());
+  handle_free.pop_back();
+  EXPECT_EQ(iface.operations[4](handle_free, root).status().code(), RPC_X_BAD_STUB_DATA);
+  EXPECT_EQ(m.open_lookups(), 0u);
+}
+
+// Our client reading a hostile mapper's ept_lookup reply: a count past
+// max_ents or disagreeing with the array, or a truncated reply, is an
+// error, and the client never loops forever on a handle that never ends.
+TEST(EndpointMapperClient, RefusesMalformedLookupReplies) {
+  std::vector<std::vector<uint8_t>> replies;
+  auto head = [](uint32_t handle_byte, uint32_t num, uint32_t max, uint32_t actual) {
+    std::vector<uint8_t> r(20, 0);
+    r[4] = static_cast<uint8_t>(handle_byte);
+    auto u32 = [&](uint32_t v) {
+      for (int i = 0; i < 4; ++i) r.push_back(static_cast<uint8_t>(v >> (8 * i)));
+    };
+    u32(num);
+    u32(max);
+    u32(0);
+    u32(actual);
+    u32(0);  // status (only reached when there are no entries)
+    return r;
+  };
+  std::mutex mu;
+  std::vector<uint8_t> next;
+  InterfaceRegistration hostile;
+  hostile.syntax = EndpointMapperSyntax();
+  hostile.operations.resize(3);
+  hostile.operations[2] = [&](std::span<const uint8_t>, const CallContext&)
+      -> Result<std::vector<uint8_t>> {
+    std::lock_guard<std::mutex> lock(mu);
+    return next;
+  };
+  InterfaceRegistry registry;
+  registry.Register(hostile);
+  Server server(&registry, ServerOptions{});
+  auto bound = server.Listen(*StringBinding::Parse("ncacn_ip_tcp:127.0.0.1[0]"));
+  ASSERT_TRUE(bound.ok());
+  auto client = Client::Connect(*bound);
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->Bind(EndpointMapperSyntax()).ok());
+  auto ask = [&](std::vector<uint8_t> reply) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      next = std::move(reply);
+    }
+    return EptLookup(**client, {}, {}, 2).status();
+  };
+  EXPECT_TRUE(ask(head(0, 0, 2, 0)).ok());
+  EXPECT_EQ(ask(head(0, 3, 2, 3)).code(), RPC_X_BAD_STUB_DATA);  // more than max_ents
+  EXPECT_EQ(ask(head(0, 1, 2, 0)).code(), RPC_X_BAD_STUB_DATA);  // count disagrees
+  EXPECT_EQ(ask(head(0, 1, 2, 1)).code(), RPC_X_BAD_STUB_DATA);  // entry missing
+  std::vector<uint8_t> truncated = head(0, 0, 2, 0);
+  truncated.resize(22);
+  EXPECT_EQ(ask(truncated).code(), RPC_X_BAD_STUB_DATA);
+  // A non-null handle with nothing in it, forever: EptLookupAll gives up.
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    next = head(1, 0, 2, 0);
+  }
+  auto all = EptLookupAll(*bound, 2);
+  EXPECT_EQ(all.status().code(), HResult::FromWin32(1728)) << all.status().ToString();
+  server.Stop();
 }
 
 }  // namespace
