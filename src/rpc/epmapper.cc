@@ -100,6 +100,14 @@ void EndpointMapper::LogLine(const std::string& line) const {
 
 uint32_t EndpointMapper::Insert(const std::vector<EndpointEntry>& entries, bool replace,
                                 uint32_t uid) {
+  // More than a uid may ever hold is refused before any comparison, so that
+  // one huge request cannot hold the map's lock for long.
+  if (entries.size() > limits_.max_entries_per_uid) {
+    LogLine("refused ept_insert of " + std::to_string(entries.size()) + " entries by uid " +
+            std::to_string(uid) + ": more than the " +
+            std::to_string(limits_.max_entries_per_uid) + " a uid may hold");
+    return EPT_S_CANT_CREATE;
+  }
   std::lock_guard<std::mutex> lock(mu_);
   // Checked whole before anything changes: all or none.
   if (uid != 0) {
@@ -139,6 +147,8 @@ uint32_t EndpointMapper::Insert(const std::vector<EndpointEntry>& entries, bool 
 }
 
 uint32_t EndpointMapper::Delete(const std::vector<EndpointEntry>& entries, uint32_t uid) {
+  // No map holds more; as in Insert, a huge request is refused at once.
+  if (entries.size() > limits_.max_entries) return EPT_S_CANT_PERFORM_OP;
   std::lock_guard<std::mutex> lock(mu_);
   auto matches = [&](const Registered& r) {
     return std::any_of(entries.begin(), entries.end(), [&](const EndpointEntry& e) {

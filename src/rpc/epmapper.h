@@ -110,6 +110,8 @@ struct LookupPiece {
 // method may be called from any connection's thread.
 class EndpointMapper {
  public:
+  // Receives a line for each refused change. It is called with the map
+  // locked, so it must not call back into the mapper.
   using Log = std::function<void(const std::string&)>;
   explicit EndpointMapper(EndpointMapperLimits limits = {}, Log log = nullptr);
 

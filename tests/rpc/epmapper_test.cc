@@ -157,6 +157,13 @@ TEST(EndpointMapperOwnership, EachUidHoldsAtMostItsQuota) {
                          true, 1),
             0u);
   EXPECT_EQ(small.Insert({Entry(Interface(4), "ncalrpc", "/d")}, true, 2), EPT_S_CANT_CREATE);
+  // One request larger than any quota is refused whole, before any work.
+  std::vector<EndpointEntry> huge(257, Entry(Interface(999), "ncalrpc", "/h"));
+  EXPECT_EQ(m.Insert(huge, true, 1002), EPT_S_CANT_CREATE);
+  EXPECT_EQ(log.back(),
+            "epmapper: refused ept_insert of 257 entries by uid 1002: more than the 256 a uid "
+            "may hold");
+  EXPECT_EQ(m.size(), 257u);
 }
 
 // A mapper served on loopback TCP and on ncalrpc in a private directory
