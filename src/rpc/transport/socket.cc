@@ -317,12 +317,11 @@ Status PrepareLocalEndpointDir(const std::string& dir) {
   struct stat st{};
   if (::stat(dir.c_str(), &st) != 0) {
     if (errno != ENOENT) return Errno(RPC_S_CANT_CREATE_ENDPOINT, "stat " + dir);
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    if (::mkdir(dir.c_str(), 0755) == 0) {
+      // Ours: the mode is set again, as mkdir applied the umask to it.
+      if (::chmod(dir.c_str(), 0755) != 0) return Errno(RPC_S_CANT_CREATE_ENDPOINT, "chmod " + dir);
+    } else if (errno != EEXIST) {
       return Errno(RPC_S_CANT_CREATE_ENDPOINT, "create " + dir);
-    }
-    if (::stat(dir.c_str(), &st) != 0) return Errno(RPC_S_CANT_CREATE_ENDPOINT, "stat " + dir);
-    if (st.st_uid == ::geteuid() && ::chmod(dir.c_str(), 0755) != 0) {
-      return Errno(RPC_S_CANT_CREATE_ENDPOINT, "chmod " + dir);
     }
     if (::stat(dir.c_str(), &st) != 0) return Errno(RPC_S_CANT_CREATE_ENDPOINT, "stat " + dir);
   }
