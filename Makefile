@@ -9,6 +9,9 @@ BENCH_BUILD ?= build-bench
 FUZZ_SECONDS ?= 60
 
 CMAKE_FLAGS ?=
+# Our builds (and CI, which runs `make test`) fail on any warning; a plain
+# `cmake` build does not (COMSEC_WERROR defaults to OFF).
+WERROR := -DCOMSEC_WERROR=ON
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
 .PHONY: all deps deps-bench build demo test test-asan test-tsan fuzz fuzz-build fuzz-smoke bench clean format
@@ -22,10 +25,10 @@ deps:
 deps-bench:
 	@scripts/install-deps.sh --bench
 
-$(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
-
-build: deps $(BUILD)/CMakeCache.txt
+# Configured on every build (cheap when nothing changed) so that options such
+# as COMSEC_WERROR reach a build directory configured before they existed.
+build: deps
+	cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(WERROR) $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
@@ -35,7 +38,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
 
 test-asan: deps
-	cmake -S . -B $(ASAN_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DCOMSEC_SANITIZE=ON
+	cmake -S . -B $(ASAN_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DCOMSEC_SANITIZE=ON $(WERROR)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS)
@@ -51,7 +54,7 @@ test-tsan: deps
 
 fuzz-build: deps
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DCOMSEC_FUZZ=ON -DCOMSEC_TESTS=OFF
+	  -DCOMSEC_FUZZ=ON -DCOMSEC_TESTS=OFF $(WERROR)
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
 # Runs every fuzz target for FUZZ_SECONDS seconds from its corpus.
@@ -59,7 +62,7 @@ fuzz-smoke: fuzz-build
 	@scripts/fuzz-smoke.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 bench: deps-bench
-	cmake -S . -B $(BENCH_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DCOMSEC_BENCH=ON -DCOMSEC_TESTS=OFF
+	cmake -S . -B $(BENCH_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DCOMSEC_BENCH=ON -DCOMSEC_TESTS=OFF $(WERROR)
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
 	@scripts/bench.sh $(BENCH_BUILD)
 

@@ -93,14 +93,17 @@ show user list
 step "comsecd (endpoint mapper) and comsec-echo-server (minimum level PKT_INTEGRITY) on loopback"
 rpc_dir=$(mktemp -d)
 trap 'kill $echo_pid $comsecd_pid 2>/dev/null; rm -rf "$store_dir" "$rpc_dir"' EXIT
+# Clients look endpoints up over TCP; servers register over ncalrpc, where
+# the kernel tells comsecd which user registers.
 "$build/tools/comsecd/comsecd" --store "$COMSEC_STORE" \
-    --listen 'ncacn_ip_tcp:127.0.0.1[0]' > "$rpc_dir/comsecd.out" 2>&1 &
+    --listen 'ncacn_ip_tcp:127.0.0.1[0]' --listen "ncalrpc:$rpc_dir/epmapper" \
+    > "$rpc_dir/comsecd.out" 2>&1 &
 comsecd_pid=$!
 for _ in $(seq 50); do [ -s "$rpc_dir/comsecd.out" ] && break; sleep 0.1; done
 epm=$(sed -n 's/^listening on //p' "$rpc_dir/comsecd.out" | head -1)
 echo "comsecd: listening on $epm"
 "$build/examples/comsec-echo-server" --listen 'ncacn_ip_tcp:127.0.0.1[0]' \
-    --listen "ncalrpc:$rpc_dir/echo.sock" --endpoint-mapper "$epm" \
+    --listen "ncalrpc:$rpc_dir/echo.sock" --endpoint-mapper "ncalrpc:$rpc_dir/epmapper" \
     --store "$COMSEC_STORE" --min-auth-level 5 > "$rpc_dir/echo.out" 2> "$rpc_dir/echo.log" &
 echo_pid=$!
 for _ in $(seq 50); do grep -q registered "$rpc_dir/echo.out" 2>/dev/null && break; sleep 0.1; done

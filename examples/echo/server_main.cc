@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   app.add_option("--listen", listen, "string binding to listen on (repeatable)")
       ->required();
   app.add_option("--endpoint-mapper", endpoint_mapper,
-                 "comsecd's endpoint mapper to register with");
+                 "comsecd's ncalrpc endpoint to register with (ncalrpc:[epmapper])");
   app.add_option("--min-auth-level", min_level, "minimum authentication level 1-6")
       ->check(CLI::Range(1, 6));
   app.add_option("--store", store,

@@ -24,6 +24,7 @@ HResult FaultToHResult(uint32_t status) {
 Result<std::unique_ptr<Client>> Client::Connect(const StringBinding& binding,
                                                 ClientOptions options) {
   COMSEC_ASSIGN_OR_RETURN(Socket s, Socket::Connect(binding, options.timeout_ms));
+  COMSEC_RETURN_IF_ERROR(s.VerifyLocalServer(options.trusted_server_uids));
   return std::unique_ptr<Client>(new Client(std::move(s), options, binding));
 }
 
@@ -150,6 +151,7 @@ Status Client::CheckResponse(std::vector<uint8_t>& bytes, const Pdu& r,
 
 Status Client::Reconnect() {
   COMSEC_ASSIGN_OR_RETURN(Socket s, Socket::Connect(binding_, options_.timeout_ms));
+  COMSEC_RETURN_IF_ERROR(s.VerifyLocalServer(options_.trusted_server_uids));
   socket_ = std::move(s);
   bound_ = false;
   std::optional<ClientAuth> auth;

@@ -27,6 +27,10 @@ struct ClientOptions {
   uint16_t max_frag = 5840;
   // Largest response accepted, the client's side of case 12.
   size_t max_response_bytes = 16 * 1024 * 1024;
+  // On ncalrpc, the uids the server may run as, checked with the kernel's
+  // SO_PEERCRED before anything is sent; empty means root or this process's
+  // own effective uid. Anyone else is an impostor (SEC_E_WRONG_PRINCIPAL).
+  std::vector<uint32_t> trusted_server_uids;
 };
 
 // How a client authenticates its association. The package must outlive the

@@ -1,94 +1,89 @@
+// The endpoint map itself: entries with their owners, and enumerations.
+// The RPC interface and the client helpers are in epmapper_interface.cc.
 #include "rpc/epmapper.h"
 
-#include "ndr/decoder.h"
-#include "ndr/encoder.h"
-#include "rpc/client.h"
+#include <sys/random.h>
+
+#include <algorithm>
 
 namespace comsec::rpc {
 namespace {
 
-constexpr uint32_t kAccessDenied = 5;
-constexpr size_t kMaxAnnotation = 64;  // ept_max_annotation_size
+// The slot an entry occupies: what a client's ept_map cannot tell apart.
+// The minor version is left out on purpose: ept_map returns a v1.5 entry to
+// a client asking for v1.0, so another uid's v1.5 would shadow v1.0.
+bool SameSlot(const EndpointEntry& a, const EndpointEntry& b) {
+  return a.object == b.object && a.tower.interface.uuid == b.tower.interface.uuid &&
+         a.tower.interface.major == b.tower.interface.major &&
+         a.tower.protseq == b.tower.protseq;
+}
 
 bool SameInterface(const SyntaxId& registered, const SyntaxId& wanted) {
   return registered.uuid == wanted.uuid && registered.major == wanted.major &&
          registered.minor >= wanted.minor;
 }
 
-// twr_t: a conformant structure, so its max_count leads.
-Result<Tower> ReadTwr(ndr::Decoder& d) {
-  COMSEC_ASSIGN_OR_RETURN(uint32_t max_count, d.Conformance(1));
-  COMSEC_ASSIGN_OR_RETURN(uint32_t length, d.U32());
-  if (length != max_count) return d.Error("tower_length disagrees with its size_is");
-  COMSEC_ASSIGN_OR_RETURN(auto bytes, d.Bytes(length));
-  return Tower::Decode(bytes);
+// vers_option ([MS-RPCE] 2.2.1.2.4) applied to a registered version.
+bool VersionMatches(const SyntaxId& registered, const SyntaxId& wanted, uint32_t option) {
+  switch (option) {
+    case RPC_C_VERS_ALL: return true;
+    case RPC_C_VERS_COMPATIBLE:
+      return registered.major == wanted.major && registered.minor >= wanted.minor;
+    case RPC_C_VERS_EXACT:
+      return registered.major == wanted.major && registered.minor == wanted.minor;
+    case RPC_C_VERS_MAJOR_ONLY: return registered.major == wanted.major;
+    case RPC_C_VERS_UPTO:
+      return registered.major < wanted.major ||
+             (registered.major == wanted.major && registered.minor <= wanted.minor);
+    default: return false;
+  }
 }
 
-void WriteTwr(ndr::Encoder& e, const Tower& t) {
-  std::vector<uint8_t> bytes = t.Encode();
-  e.Conformance(static_cast<uint32_t>(bytes.size()));
-  e.U32(static_cast<uint32_t>(bytes.size()));
-  e.Bytes(bytes);
+bool QueryIsValid(const LookupQuery& q) {
+  switch (q.inquiry_type) {
+    case RPC_C_EP_ALL_ELTS:
+    case RPC_C_EP_MATCH_BY_OBJ: return true;
+    case RPC_C_EP_MATCH_BY_IF:
+    case RPC_C_EP_MATCH_BY_BOTH:
+      return q.interface.has_value() && q.vers_option >= RPC_C_VERS_ALL &&
+             q.vers_option <= RPC_C_VERS_UPTO;
+    default: return false;
+  }
 }
 
-// ept_entry_t array: objects, tower pointers and annotations inline; the
-// towers follow the array (deferred referents).
-Result<std::vector<EndpointEntry>> ReadEntries(ndr::Decoder& d) {
-  COMSEC_ASSIGN_OR_RETURN(uint32_t num, d.U32());
-  COMSEC_ASSIGN_OR_RETURN(uint32_t max_count, d.Conformance(28));
-  if (max_count != num) return d.Error("num_ents disagrees with the array");
-  std::vector<EndpointEntry> entries(max_count);
-  std::vector<uint32_t> tower_ptrs(max_count);
-  for (uint32_t i = 0; i < max_count; ++i) {
-    COMSEC_ASSIGN_OR_RETURN(entries[i].object, d.Uuid());
-    COMSEC_ASSIGN_OR_RETURN(auto ptr, d.PtrPointer());
-    tower_ptrs[i] = ptr.id;
-    COMSEC_ASSIGN_OR_RETURN(ndr::Variance v, d.VarianceOf(kMaxAnnotation, 1));
-    COMSEC_ASSIGN_OR_RETURN(auto chars, d.Bytes(v.actual_count));
-    std::string a(chars.begin(), chars.end());
-    while (!a.empty() && a.back() == '\0') a.pop_back();
-    entries[i].annotation = a;
+bool Matches(const LookupQuery& q, const EndpointEntry& e) {
+  const bool by_if = q.inquiry_type == RPC_C_EP_MATCH_BY_IF ||
+                     q.inquiry_type == RPC_C_EP_MATCH_BY_BOTH;
+  const bool by_obj = q.inquiry_type == RPC_C_EP_MATCH_BY_OBJ ||
+                      q.inquiry_type == RPC_C_EP_MATCH_BY_BOTH;
+  if (by_obj && !(e.object == q.object)) return false;
+  if (by_if && !(e.tower.interface.uuid == q.interface->uuid &&
+                 VersionMatches(e.tower.interface, *q.interface, q.vers_option))) {
+    return false;
   }
-  for (uint32_t i = 0; i < max_count; ++i) {
-    if (tower_ptrs[i] == 0) return d.Error("an entry without a tower");
-    COMSEC_ASSIGN_OR_RETURN(entries[i].tower, ReadTwr(d));
-  }
-  return entries;
+  return true;
 }
 
-void WriteEntries(ndr::Encoder& e, const std::vector<EndpointEntry>& entries) {
-  e.U32(static_cast<uint32_t>(entries.size()));
-  e.Conformance(static_cast<uint32_t>(entries.size()));
-  for (const EndpointEntry& entry : entries) {
-    e.Uuid(entry.object);
-    e.Pointer(true);
-    std::string a = entry.annotation.substr(0, kMaxAnnotation - 1);
-    e.VarianceOf({0, static_cast<uint32_t>(a.size() + 1)});
-    e.Bytes(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(a.data()), a.size()));
-    e.U8(0);
-  }
-  for (const EndpointEntry& entry : entries) WriteTwr(e, entry.tower);
+std::string Describe(const EndpointEntry& e) {
+  return e.tower.interface.uuid.ToString() + " v" + std::to_string(e.tower.interface.major) +
+         "." + std::to_string(e.tower.interface.minor) + " over " + e.tower.protseq;
 }
 
-// ept_lookup's [out, size_is(max_ents), length_is(*num_ents)] entries: a
-// conformant-varying array whose towers follow it.
-void WriteLookupEntries(ndr::Encoder& e, const std::vector<EndpointEntry>& entries,
-                        uint32_t max_ents) {
-  e.Conformance(max_ents);
-  e.VarianceOf({0, static_cast<uint32_t>(entries.size())});
-  for (const EndpointEntry& entry : entries) {
-    e.Uuid(entry.object);
-    e.Pointer(true);
-    std::string a = entry.annotation.substr(0, kMaxAnnotation - 1);
-    e.VarianceOf({0, static_cast<uint32_t>(a.size() + 1)});
-    e.Bytes(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(a.data()), a.size()));
-    e.U8(0);
+// An unguessable handle, so that one association group cannot continue (or
+// free) another's enumeration by guessing.
+Guid NewHandleUuid() {
+  uint8_t bytes[16];
+  size_t got = 0;
+  while (got < sizeof bytes) {
+    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
   }
-  for (const EndpointEntry& entry : entries) {
-    WriteTwr(e, entry.tower);
-    e.Align(4);
-  }
+  return Guid::FromBytes(bytes);
 }
+
+const Status kContextMismatch(HResult(nca_s_fault_context_mismatch),
+                              "the lookup handle is not one this endpoint mapper gave "
+                              "this association (finished, freed or forgotten)");
 
 }  // namespace
 
@@ -96,46 +91,170 @@ SyntaxId EndpointMapperSyntax() {
   return {*Guid::Parse("e1af8308-5d1f-11c9-91a4-08002b14a0fa"), 3, 0};
 }
 
-void EndpointMapper::Insert(const EndpointEntry& entry, bool replace) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (replace) {
-    std::erase_if(entries_, [&](const EndpointEntry& e) {
-      return e.object == entry.object &&
-             e.tower.interface == entry.tower.interface &&
-             e.tower.protseq == entry.tower.protseq;
-    });
+EndpointMapper::EndpointMapper(EndpointMapperLimits limits, Log log)
+    : limits_(limits), log_(std::move(log)) {}
+
+void EndpointMapper::LogLine(const std::string& line) const {
+  if (log_) log_("epmapper: " + line);
+}
+
+uint32_t EndpointMapper::Insert(const std::vector<EndpointEntry>& entries, bool replace,
+                                uint32_t uid) {
+  // More than a uid may ever hold is refused before any comparison, so that
+  // one huge request cannot hold the map's lock for long.
+  if (entries.size() > limits_.max_entries_per_uid) {
+    LogLine("refused ept_insert of " + std::to_string(entries.size()) + " entries by uid " +
+            std::to_string(uid) + ": more than the " +
+            std::to_string(limits_.max_entries_per_uid) + " a uid may hold");
+    return EPT_S_CANT_CREATE;
   }
-  entries_.push_back(entry);
-}
-
-void EndpointMapper::Delete(const EndpointEntry& entry) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::erase_if(entries_, [&](const EndpointEntry& e) {
-    return e.object == entry.object && e.tower.interface == entry.tower.interface &&
-           e.tower.protseq == entry.tower.protseq &&
-           e.tower.endpoint == entry.tower.endpoint;
-  });
+  // Checked whole before anything changes: all or none.
+  if (uid != 0) {
+    for (const EndpointEntry& e : entries) {
+      for (const Registered& r : entries_) {
+        if (r.owner_uid != uid && SameSlot(r.entry, e)) {
+          LogLine("refused ept_insert of " + Describe(e) + " by uid " + std::to_string(uid) +
+                  ": uid " + std::to_string(r.owner_uid) + " registered it");
+          return EPT_S_CANT_PERFORM_OP;
+        }
+      }
+    }
+  }
+  auto replaced = [&](const Registered& r) {
+    if (!replace) return false;
+    return std::any_of(entries.begin(), entries.end(),
+                       [&](const EndpointEntry& e) { return SameSlot(r.entry, e); });
+  };
+  size_t kept_total = 0, kept_mine = 0;
+  for (const Registered& r : entries_) {
+    if (replaced(r)) continue;
+    ++kept_total;
+    if (r.owner_uid == uid) ++kept_mine;
+  }
+  if (kept_mine + entries.size() > limits_.max_entries_per_uid ||
+      kept_total + entries.size() > limits_.max_entries) {
+    LogLine("refused ept_insert of " + std::to_string(entries.size()) + " entries by uid " +
+            std::to_string(uid) + ": it would hold " +
+            std::to_string(kept_mine + entries.size()) + " (at most " +
+            std::to_string(limits_.max_entries_per_uid) + " per uid, " +
+            std::to_string(limits_.max_entries) + " in all)");
+    return EPT_S_CANT_CREATE;
+  }
+  std::erase_if(entries_, replaced);
+  for (const EndpointEntry& e : entries) entries_.push_back({e, uid, next_seq_++});
+  return 0;
 }
 
-std::vector<EndpointEntry> EndpointMapper::All() const {
+uint32_t EndpointMapper::Delete(const std::vector<EndpointEntry>& entries, uint32_t uid) {
+  // No map holds more; as in Insert, a huge request is refused at once.
+  if (entries.size() > limits_.max_entries) return EPT_S_CANT_PERFORM_OP;
   std::lock_guard<std::mutex> lock(mu_);
-  return entries_;
+  auto matches = [&](const Registered& r) {
+    return std::any_of(entries.begin(), entries.end(), [&](const EndpointEntry& e) {
+      return SameSlot(r.entry, e) && r.entry.tower.interface == e.tower.interface &&
+             r.entry.tower.endpoint == e.tower.endpoint;
+    });
+  };
+  if (uid != 0) {
+    for (const Registered& r : entries_) {
+      if (r.owner_uid != uid && matches(r)) {
+        LogLine("refused ept_delete of " + Describe(r.entry) + " by uid " +
+                std::to_string(uid) + ": uid " + std::to_string(r.owner_uid) +
+                " registered it");
+        return EPT_S_CANT_PERFORM_OP;
+      }
+    }
+  }
+  std::erase_if(entries_, matches);
+  return 0;
 }
 
-std::vector<EndpointEntry> EndpointMapper::Map(const Guid& object,
-                                               const SyntaxId& interface,
+std::vector<EndpointEntry> EndpointMapper::Map(const Guid& object, const SyntaxId& interface,
                                                const std::string& protseq,
                                                size_t max) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<EndpointEntry> out;
   for (auto it = entries_.rbegin(); it != entries_.rend() && out.size() < max; ++it) {
-    if (SameInterface(it->tower.interface, interface) &&
-        it->tower.protseq == protseq &&
-        (object.IsNil() || it->object == object)) {
-      out.push_back(*it);
+    if (SameInterface(it->entry.tower.interface, interface) &&
+        it->entry.tower.protseq == protseq &&
+        (object.IsNil() || it->entry.object == object)) {
+      out.push_back(it->entry);
     }
   }
   return out;
+}
+
+void EndpointMapper::ForgetOldestLookupLocked(std::optional<uint32_t> assoc_group) {
+  auto oldest = lookups_.end();
+  for (auto it = lookups_.begin(); it != lookups_.end(); ++it) {
+    if (assoc_group && it->second.assoc_group != *assoc_group) continue;
+    if (oldest == lookups_.end() || it->second.opened < oldest->second.opened) oldest = it;
+  }
+  if (oldest != lookups_.end()) lookups_.erase(oldest);
+}
+
+Result<LookupPiece> EndpointMapper::Lookup(const LookupQuery& query,
+                                           const ndr::ContextHandle& handle,
+                                           uint32_t max_ents, uint32_t assoc_group) {
+  std::lock_guard<std::mutex> lock(mu_);
+  LookupQuery q = query;
+  uint64_t after = 0;
+  auto open = lookups_.end();
+  if (!handle.IsNull()) {
+    open = lookups_.find(handle.uuid);
+    if (open == lookups_.end() || open->second.assoc_group != assoc_group ||
+        handle.attributes != 0) {
+      return kContextMismatch;
+    }
+    q = open->second.query;  // a continuation keeps the query it began with
+    after = open->second.after_seq;
+  } else if (!QueryIsValid(q)) {
+    LookupPiece refused;
+    refused.status = EPT_S_CANT_PERFORM_OP;
+    return refused;
+  }
+  LookupPiece piece;
+  bool more = false;
+  uint64_t last = after;
+  for (const Registered& r : entries_) {
+    if (r.seq <= after || !Matches(q, r.entry)) continue;
+    if (piece.entries.size() == max_ents) {
+      more = true;
+      break;
+    }
+    piece.entries.push_back(r.entry);
+    last = r.seq;
+  }
+  if (piece.entries.empty() && !(more && max_ents == 0)) {
+    if (open != lookups_.end()) lookups_.erase(open);
+    piece.status = EPT_S_NOT_REGISTERED;
+    return piece;
+  }
+  if (!more) {
+    if (open != lookups_.end()) lookups_.erase(open);
+    return piece;  // the last piece: null handle, status 0
+  }
+  if (open == lookups_.end()) {
+    size_t in_group = 0;
+    for (const auto& [id, e] : lookups_) in_group += e.assoc_group == assoc_group;
+    if (in_group >= limits_.max_lookups_per_group) ForgetOldestLookupLocked(assoc_group);
+    if (lookups_.size() >= limits_.max_lookups) ForgetOldestLookupLocked(std::nullopt);
+    Guid id = NewHandleUuid();
+    open = lookups_.emplace(id, Enumeration{assoc_group, q, 0, ++lookup_clock_}).first;
+  }
+  open->second.after_seq = last;
+  piece.handle = ndr::ContextHandle{0, open->first};
+  return piece;
+}
+
+Status EndpointMapper::FreeLookup(const ndr::ContextHandle& handle, uint32_t assoc_group) {
+  if (handle.IsNull()) return Status();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = lookups_.find(handle.uuid);
+  if (it == lookups_.end() || it->second.assoc_group != assoc_group) return kContextMismatch;
+  lookups_.erase(it);
+  return Status();
 }
 
 size_t EndpointMapper::size() const {
@@ -143,163 +262,17 @@ size_t EndpointMapper::size() const {
   return entries_.size();
 }
 
-InterfaceRegistration EndpointMapper::Interface() {
-  InterfaceRegistration r;
-  r.syntax = EndpointMapperSyntax();
-  auto insert_or_delete = [this](bool insert) {
-    return [this, insert](std::span<const uint8_t> stub,
-                          const CallContext& call) -> Result<std::vector<uint8_t>> {
-      ndr::Decoder d(stub);
-      COMSEC_ASSIGN_OR_RETURN(auto entries, ReadEntries(d));
-      uint32_t replace = 0;
-      if (insert) {
-        COMSEC_ASSIGN_OR_RETURN(replace, d.U32());
-      }
-      COMSEC_RETURN_IF_ERROR(d.ExpectEnd());
-      uint32_t status = 0;
-      if (!call.local && !call.loopback) {
-        status = kAccessDenied;  // only servers on this machine register
-      } else {
-        for (const auto& e : entries) {
-          insert ? Insert(e, replace != 0) : Delete(e);
-        }
-      }
-      ndr::Encoder out;
-      out.U32(status);
-      return std::move(out).Take();
-    };
-  };
-  auto unsupported = [](std::span<const uint8_t>, const CallContext&)
-      -> Result<std::vector<uint8_t>> {
-    return Status(HResult::FromWin32(1745), "not implemented");
-  };
-  auto map = [this](std::span<const uint8_t> stub,
-                    const CallContext&) -> Result<std::vector<uint8_t>> {
-    ndr::Decoder d(stub);
-    Guid object;
-    COMSEC_ASSIGN_OR_RETURN(auto obj_ptr, d.PtrPointer());
-    if (obj_ptr.id != 0) {
-      COMSEC_ASSIGN_OR_RETURN(object, d.Uuid());
-    }
-    COMSEC_ASSIGN_OR_RETURN(auto tower_ptr, d.PtrPointer());
-    if (tower_ptr.id == 0) return d.Error("ept_map without a tower");
-    COMSEC_ASSIGN_OR_RETURN(Tower wanted, ReadTwr(d));
-    COMSEC_ASSIGN_OR_RETURN(ndr::ContextHandle handle, d.Context());
-    COMSEC_ASSIGN_OR_RETURN(uint32_t max_towers, d.U32());
-    COMSEC_RETURN_IF_ERROR(d.ExpectEnd());
-    (void)handle;
-    if (max_towers > 500) return d.Error("max_towers above its range(0, 500)");
-    auto found = Map(object, wanted.interface, wanted.protseq, max_towers);
-    ndr::Encoder e;
-    e.Context(ndr::ContextHandle{});
-    e.U32(static_cast<uint32_t>(found.size()));
-    e.Conformance(max_towers);
-    e.VarianceOf({0, static_cast<uint32_t>(found.size())});
-    for (size_t i = 0; i < found.size(); ++i) e.Pointer(true);
-    for (const EndpointEntry& entry : found) {
-      Tower t = entry.tower;
-      t.transfer_syntax = wanted.transfer_syntax;
-      WriteTwr(e, t);
-      e.Align(4);
-    }
-    e.U32(found.empty() ? EPT_S_NOT_REGISTERED : 0);
-    return std::move(e).Take();
-  };
-  // ept_lookup (2): every entry, or those of one interface
-  // (inquiry_type 1..3 with an Ifid), up to max_ents in one reply.
-  auto lookup = [this](std::span<const uint8_t> stub,
-                       const CallContext&) -> Result<std::vector<uint8_t>> {
-    ndr::Decoder d(stub);
-    COMSEC_ASSIGN_OR_RETURN(uint32_t inquiry, d.U32());
-    COMSEC_ASSIGN_OR_RETURN(auto obj_ptr, d.PtrPointer());
-    if (obj_ptr.id != 0) {
-      COMSEC_RETURN_IF_ERROR(d.Uuid().status());
-    }
-    COMSEC_ASSIGN_OR_RETURN(auto if_ptr, d.PtrPointer());
-    std::optional<SyntaxId> ifid;
-    if (if_ptr.id != 0) {
-      SyntaxId s;
-      COMSEC_ASSIGN_OR_RETURN(s.uuid, d.Uuid());
-      COMSEC_ASSIGN_OR_RETURN(s.major, d.U16());
-      COMSEC_ASSIGN_OR_RETURN(s.minor, d.U16());
-      ifid = s;
-    }
-    COMSEC_RETURN_IF_ERROR(d.U32().status());  // vers_option
-    COMSEC_RETURN_IF_ERROR(d.Context().status());
-    COMSEC_ASSIGN_OR_RETURN(uint32_t max_ents, d.U32());
-    COMSEC_RETURN_IF_ERROR(d.ExpectEnd());
-    if (max_ents > 500) return d.Error("max_ents above its range(0, 500)");
-    std::vector<EndpointEntry> found;
-    for (const EndpointEntry& e : All()) {
-      if (found.size() >= max_ents) break;
-      if (inquiry != 0 && ifid && !(e.tower.interface.uuid == ifid->uuid)) continue;
-      found.push_back(e);
-    }
-    ndr::Encoder e;
-    e.Context(ndr::ContextHandle{});
-    e.U32(static_cast<uint32_t>(found.size()));
-    WriteLookupEntries(e, found, max_ents);
-    e.U32(found.empty() ? EPT_S_NOT_REGISTERED : 0);
-    return std::move(e).Take();
-  };
-  r.operations = {insert_or_delete(true), insert_or_delete(false), lookup,
-                  map, unsupported, unsupported, unsupported};
-  return r;
+size_t EndpointMapper::open_lookups() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return lookups_.size();
 }
 
-Status EptInsert(const StringBinding& mapper,
-                 const std::vector<EndpointEntry>& entries) {
-  COMSEC_ASSIGN_OR_RETURN(auto client, Client::Connect(mapper));
-  COMSEC_RETURN_IF_ERROR(client->Bind(EndpointMapperSyntax()));
-  ndr::Encoder e;
-  WriteEntries(e, entries);
-  e.U32(1);  // replace
-  COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> reply, client->Call(0, e.bytes()));
-  ndr::Decoder d(reply);
-  COMSEC_ASSIGN_OR_RETURN(uint32_t status, d.U32());
-  if (status != 0) {
-    return Status(HResult::FromWin32(status),
-                  "the endpoint mapper refused the registration");
+std::optional<uint32_t> EndpointMapper::OwnerOf(const EndpointEntry& entry) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+    if (SameSlot(it->entry, entry)) return it->owner_uid;
   }
-  return Status();
-}
-
-Result<StringBinding> EptMap(const StringBinding& mapper,
-                             const SyntaxId& interface,
-                             const std::string& protseq) {
-  COMSEC_ASSIGN_OR_RETURN(auto client, Client::Connect(mapper));
-  COMSEC_RETURN_IF_ERROR(client->Bind(EndpointMapperSyntax()));
-  Tower wanted;
-  wanted.interface = interface;
-  wanted.transfer_syntax = Ndr20Syntax();
-  wanted.protseq = protseq;
-  wanted.endpoint = protseq == "ncacn_ip_tcp" ? "0" : "";
-  ndr::Encoder e;
-  e.Pointer(true);
-  e.Uuid(Guid{});
-  e.Pointer(true);
-  WriteTwr(e, wanted);
-  e.Context(ndr::ContextHandle{});
-  e.U32(1);
-  COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> reply, client->Call(3, e.bytes()));
-  ndr::Decoder d(reply);
-  COMSEC_RETURN_IF_ERROR(d.Context().status());
-  COMSEC_ASSIGN_OR_RETURN(uint32_t num, d.U32());
-  COMSEC_ASSIGN_OR_RETURN(uint32_t max_count, d.Conformance(0));
-  COMSEC_ASSIGN_OR_RETURN(ndr::Variance v, d.VarianceOf(max_count, 4));
-  if (v.actual_count != num || num == 0) {
-    return Status(HResult(0x800706D9u),  // EPT_S_NOT_REGISTERED
-                  "no endpoint is registered for interface " +
-                      interface.uuid.ToString());
-  }
-  std::vector<uint32_t> ptrs(num);
-  for (auto& p : ptrs) {
-    COMSEC_ASSIGN_OR_RETURN(p, d.U32());
-  }
-  COMSEC_ASSIGN_OR_RETURN(Tower found, ReadTwr(d));
-  StringBinding b = found.ToBinding();
-  if (b.IsTcp()) b.address = mapper.IsTcp() ? mapper.address : "127.0.0.1";
-  return b;
+  return std::nullopt;
 }
 
 }  // namespace comsec::rpc

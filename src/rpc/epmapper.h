@@ -2,18 +2,47 @@
 // C706 appendix O; [MS-RPCE] 2.2.1.2): servers register where their
 // interfaces listen, clients ask where to connect.
 //
-// Implemented: ept_insert (0), ept_delete (1), ept_lookup (2) and ept_map
-// (3), towers for ncacn_ip_tcp and ncalrpc. Registration and removal are accepted only from
-// this machine — ncalrpc, or TCP from a loopback address — as Windows
-// accepts them only locally; a remote caller gets status 5. ept_lookup answers in one reply (a null entry
-// handle); the handle/management calls fault with nca_s_op_rng_error.
+// Implemented: ept_insert (0), ept_delete (1), ept_lookup (2), ept_map (3)
+// and ept_lookup_handle_free (4), towers for ncacn_ip_tcp and ncalrpc;
+// ept_inq_object and ept_mgmt_delete fault with nca_s_op_rng_error.
+//
+// Who may change the map: registration and removal are accepted only over
+// ncalrpc, where the kernel names the caller (SO_PEERCRED). Every entry
+// remembers the uid that registered it, and an entry's slot — its object,
+// interface UUID and major version, and protocol sequence — belongs to that
+// uid: another uid may neither replace, delete nor shadow it (root may).
+// Each uid holds at most EndpointMapperLimits::max_entries_per_uid entries.
+// TCP callers, loopback included, may only look up. A refused change
+// answers EPT_S_CANT_PERFORM_OP (0x6D8), the value [MS-RPCE] 2.2.1.2.1
+// gives it on Windows and the one Samba's _epm_Insert returns to a caller
+// that is not a privileged ncalrpc client (Samba wraps it in an
+// op_rng_error fault; we answer the status, as the IDL's error_status_t
+// is meant to carry it). The map is left as it was.
+//
+// Enumeration (ept_lookup): entries come back in pieces of at most
+// max_ents. While more remain the reply carries a lookup context handle
+// (kept per association group, a bounded number); the piece that ends the
+// enumeration carries a null handle and status 0, as Windows answers
+// (impacket's and the DCE reference client's loops stop at the null
+// handle). A lookup that matches nothing, or a continuation whose entries
+// have since gone, answers EPT_S_NOT_REGISTERED (0x16C9A0D6) with a null
+// handle, so a client looping until that status ends too. A handle this
+// mapper did not issue to the caller's association group faults with
+// nca_s_fault_context_mismatch, as the RPC runtime does for a stale
+// context handle.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/guid.h"
+#include "ndr/decoder.h"
+#include "rpc/client.h"
 #include "rpc/interface.h"
 #include "rpc/tower.h"
 
@@ -21,8 +50,25 @@ namespace comsec::rpc {
 
 SyntaxId EndpointMapperSyntax();
 
-// EPT_S_NOT_REGISTERED (0x16C9A0D6): no endpoint matches.
+// EPT_S_NOT_REGISTERED (0x16C9A0D6): no (more) endpoints match.
 inline constexpr uint32_t EPT_S_NOT_REGISTERED = 0x16C9A0D6;
+// EPT_S_CANT_PERFORM_OP (0x6D8, Win32 1752): the caller may not make this
+// change ([MS-RPCE] 2.2.1.2.1).
+inline constexpr uint32_t EPT_S_CANT_PERFORM_OP = 0x6D8;
+// EPT_S_CANT_CREATE (0x76B, Win32 1899): the entry cannot be created — here,
+// the registering uid already holds its quota.
+inline constexpr uint32_t EPT_S_CANT_CREATE = 0x76B;
+
+// ept_lookup's inquiry types and version options ([MS-RPCE] 2.2.1.2.4).
+inline constexpr uint32_t RPC_C_EP_ALL_ELTS = 0;
+inline constexpr uint32_t RPC_C_EP_MATCH_BY_IF = 1;
+inline constexpr uint32_t RPC_C_EP_MATCH_BY_OBJ = 2;
+inline constexpr uint32_t RPC_C_EP_MATCH_BY_BOTH = 3;
+inline constexpr uint32_t RPC_C_VERS_ALL = 1;
+inline constexpr uint32_t RPC_C_VERS_COMPATIBLE = 2;
+inline constexpr uint32_t RPC_C_VERS_EXACT = 3;
+inline constexpr uint32_t RPC_C_VERS_MAJOR_ONLY = 4;
+inline constexpr uint32_t RPC_C_VERS_UPTO = 5;
 
 struct EndpointEntry {
   Guid object;
@@ -30,32 +76,118 @@ struct EndpointEntry {
   std::string annotation;
 };
 
-// The registered endpoints. Thread-safe.
+struct EndpointMapperLimits {
+  // Entries one uid may register: a server registers a few interfaces on a
+  // few bindings, so 256 is generous, and it keeps one local user from
+  // growing the daemon without bound.
+  size_t max_entries_per_uid = 256;
+  // Entries in all; the same reason, for many uids at once.
+  size_t max_entries = 4096;
+  // Unfinished enumerations per association group; opening one more
+  // forgets that group's oldest.
+  size_t max_lookups_per_group = 8;
+  // Unfinished enumerations in all (groups come and go without telling the
+  // mapper); opening one more forgets the oldest anywhere.
+  size_t max_lookups = 256;
+};
+
+// What ept_lookup asks for.
+struct LookupQuery {
+  uint32_t inquiry_type = RPC_C_EP_ALL_ELTS;
+  Guid object;
+  std::optional<SyntaxId> interface;
+  uint32_t vers_option = RPC_C_VERS_ALL;
+};
+
+// One ept_lookup answer.
+struct LookupPiece {
+  std::vector<EndpointEntry> entries;
+  ndr::ContextHandle handle;  // null when the enumeration is over
+  uint32_t status = 0;
+};
+
+// The registered endpoints and the open enumerations. Thread-safe: every
+// method may be called from any connection's thread.
 class EndpointMapper {
  public:
-  void Insert(const EndpointEntry& entry, bool replace);
-  void Delete(const EndpointEntry& entry);
+  // Receives a line for each refused change. It is called with the map
+  // locked, so it must not call back into the mapper.
+  using Log = std::function<void(const std::string&)>;
+  explicit EndpointMapper(EndpointMapperLimits limits = {}, Log log = nullptr);
+
+  // Registers `entries` for `uid`, all or none: 0, EPT_S_CANT_PERFORM_OP
+  // when one would take or shadow a slot another uid holds (unless `uid` is
+  // root), EPT_S_CANT_CREATE past a limit. With `replace`, the entries
+  // already in each slot are removed first.
+  uint32_t Insert(const std::vector<EndpointEntry>& entries, bool replace, uint32_t uid);
+  // Removes the entries matching `entries` (slot and endpoint), all or
+  // none: EPT_S_CANT_PERFORM_OP when one belongs to another uid.
+  uint32_t Delete(const std::vector<EndpointEntry>& entries, uint32_t uid);
   // Entries for `interface` (same UUID and major, minor at least as high)
-  // over `protseq`, at most `max`.
+  // over `protseq`, newest first, at most `max`.
   std::vector<EndpointEntry> Map(const Guid& object, const SyntaxId& interface,
                                  const std::string& protseq, size_t max) const;
+  // The next piece of an enumeration: a null `handle` starts one; any other
+  // continues the one this mapper gave `assoc_group` (E_HANDLE-class
+  // nca_s_fault_context_mismatch otherwise).
+  Result<LookupPiece> Lookup(const LookupQuery& query, const ndr::ContextHandle& handle,
+                             uint32_t max_ents, uint32_t assoc_group);
+  // Ends an enumeration early (ept_lookup_handle_free).
+  Status FreeLookup(const ndr::ContextHandle& handle, uint32_t assoc_group);
+
   size_t size() const;
-  std::vector<EndpointEntry> All() const;
+  size_t open_lookups() const;
+  // The uid that registered the newest entry in `entry`'s slot.
+  std::optional<uint32_t> OwnerOf(const EndpointEntry& entry) const;
 
   // The endpoint mapper's RPC interface, serving this table.
   InterfaceRegistration Interface();
 
  private:
+  struct Registered {
+    EndpointEntry entry;
+    uint32_t owner_uid;
+    uint64_t seq;  // insertion order; enumerations resume after one
+  };
+  struct Enumeration {
+    uint32_t assoc_group;
+    LookupQuery query;
+    uint64_t after_seq;  // entries up to this one were returned
+    uint64_t opened;     // for forgetting the oldest
+  };
+  // REQUIRES: mu_ held.
+  void ForgetOldestLookupLocked(std::optional<uint32_t> assoc_group);
+  void LogLine(const std::string& line) const;
+
+  const EndpointMapperLimits limits_;
+  const Log log_;
   mutable std::mutex mu_;
-  std::vector<EndpointEntry> entries_;
+  std::vector<Registered> entries_;  // ascending seq
+  uint64_t next_seq_ = 1;
+  std::map<Guid, Enumeration> lookups_;
+  uint64_t lookup_clock_ = 0;
 };
 
-// Client side: registers entries with the mapper at `mapper` (an ncalrpc or
-// TCP binding) and resolves an interface to a binding.
-Status EptInsert(const StringBinding& mapper,
-                 const std::vector<EndpointEntry>& entries);
-Result<StringBinding> EptMap(const StringBinding& mapper,
-                             const SyntaxId& interface,
-                             const std::string& protseq);
+// Client side. `mapper` is comsecd's binding; registration and removal
+// must use its ncalrpc endpoint, where `options.trusted_server_uids` says
+// who may serve it (default: root or this process's uid). A refusal comes
+// back as the mapper's status as an HRESULT (EPT_S_CANT_PERFORM_OP is
+// 0x800706D8).
+Status EptInsert(const StringBinding& mapper, const std::vector<EndpointEntry>& entries,
+                 ClientOptions options = {});
+Status EptDelete(const StringBinding& mapper, const std::vector<EndpointEntry>& entries,
+                 ClientOptions options = {});
+Result<StringBinding> EptMap(const StringBinding& mapper, const SyntaxId& interface,
+                             const std::string& protseq, ClientOptions options = {});
+// Every entry, asking for `max_ents` per call until the mapper ends the
+// enumeration (a null handle or EPT_S_NOT_REGISTERED).
+Result<std::vector<EndpointEntry>> EptLookupAll(const StringBinding& mapper,
+                                                uint32_t max_ents = 500,
+                                                ClientOptions options = {});
+// One ept_lookup call, and ept_lookup_handle_free, on a client already bound
+// to EndpointMapperSyntax().
+Result<LookupPiece> EptLookup(Client& client, const LookupQuery& query,
+                              const ndr::ContextHandle& handle, uint32_t max_ents);
+Status EptLookupHandleFree(Client& client, const ndr::ContextHandle& handle);
 
 }  // namespace comsec::rpc

@@ -43,6 +43,9 @@ struct CallContext {
   uint32_t peer_uid = 0;
   uint32_t peer_gid = 0;
   uint32_t peer_pid = 0;
+  // The association group the call's connection belongs to; state a
+  // handler keeps across calls (context handles) is scoped to it.
+  uint32_t assoc_group_id = 0;
 };
 
 // A handler reads the NDR stub and returns the response stub. A failed

@@ -487,6 +487,7 @@ void ServerConnection::Dispatch(PendingCall call,
   cc.peer_uid = peer_.uid;
   cc.peer_gid = peer_.gid;
   cc.peer_pid = peer_.pid;
+  cc.assoc_group_id = assoc_group_id_;
   if (call.opnum >= iface.operations.size()) {  // case 9
     Fault(call.call_id, call.context_id, nca_s_op_rng_error, true, out);
     return;

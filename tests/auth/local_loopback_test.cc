@@ -32,13 +32,16 @@ class LocalLoopback : public ::testing::Test {
     ServerOptions options;
     options.packages = &packages_;
     server_ = std::make_unique<Server>(&registry_, options);
-    path_ = "/tmp/comsec-local-" + std::to_string(getpid()) + ".sock";
+    // A private directory: ncalrpc refuses one others may write, as /tmp.
+    std::string dir = "/tmp/comsec-local-XXXXXX";
+    ASSERT_NE(mkdtemp(dir.data()), nullptr);
+    path_ = dir + "/local.sock";
     local_ = *server_->Listen(*StringBinding::Parse("ncalrpc:" + path_));
     tcp_ = *server_->Listen(*StringBinding::Parse("ncacn_ip_tcp:127.0.0.1[0]"));
   }
   void TearDown() override {
     server_->Stop();
-    std::filesystem::remove(path_);
+    std::filesystem::remove_all(std::filesystem::path(path_).parent_path());
   }
 
   auth::LocalPackage package_;

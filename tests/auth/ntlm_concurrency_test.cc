@@ -81,6 +81,9 @@ class ConcurrentLogons : public ::testing::Test {
     packages_.Add(ntlm_.get());
     rpc::ServerOptions options;
     options.packages = &packages_;
+    // Every client is 127.0.0.1; a closed connection's slot is released
+    // when its server thread ends, a moment after the client reconnects.
+    options.max_connections_per_address = 4 * kClients;
     server_ = std::make_unique<rpc::Server>(&registry_, options);
     binding_ = *server_->Listen(*rpc::StringBinding::Parse("ncacn_ip_tcp:127.0.0.1[0]"));
   }

@@ -398,13 +398,16 @@ class NtlmLoopback : public ::testing::Test {
       log_.push_back(l);
     };
     server_ = std::make_unique<Server>(&registry_, options);
-    path_ = "/tmp/comsec-ntlm-" + std::to_string(getpid()) + ".sock";
+    // A private directory: ncalrpc refuses one others may write, as /tmp.
+    std::string dir = "/tmp/comsec-ntlm-XXXXXX";
+    ASSERT_NE(mkdtemp(dir.data()), nullptr);
+    path_ = dir + "/ntlm.sock";
     local_ = *server_->Listen(*StringBinding::Parse("ncalrpc:" + path_));
     tcp_ = *server_->Listen(*StringBinding::Parse("ncacn_ip_tcp:127.0.0.1[0]"));
   }
   void TearDown() override {
     server_->Stop();
-    std::filesystem::remove(path_);
+    std::filesystem::remove_all(std::filesystem::path(path_).parent_path());
   }
 
   OneAccount accounts_;

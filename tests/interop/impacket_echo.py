@@ -11,7 +11,9 @@ and an opnum out of range faults nca_s_op_rng_error, the server serving on
 after each, then stops the server. Exit 0 on success.
 """
 import struct
+import shutil
 import subprocess
+import tempfile
 import sys
 
 from impacket.dcerpc.v5 import transport
@@ -22,15 +24,19 @@ from refusal import (ABSTRACT_SYNTAX_NOT_SUPPORTED, NCA_S_OP_RNG_ERROR, refusal,
 
 server_path = sys.argv[1]
 comsecd_path = sys.argv[2]
-# comsecd's endpoint mapper on a free port; the echo server registers there.
+# comsecd's endpoint mapper on a free port, where impacket looks up, and on
+# ncalrpc in a private directory, where the echo server registers.
+rpc_dir = tempfile.mkdtemp(prefix="comsec-impacket-echo-")
+epm_local = "ncalrpc:%s/epmapper" % rpc_dir
 comsecd = subprocess.Popen(
-    [comsecd_path, "--listen", "ncacn_ip_tcp:127.0.0.1[0]"],
+    [comsecd_path, "--listen", "ncacn_ip_tcp:127.0.0.1[0]", "--listen", epm_local],
     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 epm_binding = comsecd.stdout.readline().strip().replace("listening on ", "")
 epm_port = int(epm_binding.split("[")[1].rstrip("]"))
+comsecd.stdout.readline()  # listening on the ncalrpc endpoint
 server = subprocess.Popen(
     [server_path, "--listen", "ncacn_ip_tcp:127.0.0.1[0]",
-     "--endpoint-mapper", epm_binding],
+     "--endpoint-mapper", epm_local],
     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 failures = []
 
@@ -164,5 +170,6 @@ finally:
             _, err = proc.communicate()
             print("FAIL %s did not stop on SIGTERM; its log:\n%s" % (name, err))
             failures.append(name + " stops")
+    shutil.rmtree(rpc_dir, ignore_errors=True)
 
 sys.exit(1 if failures else 0)

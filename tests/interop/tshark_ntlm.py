@@ -23,6 +23,7 @@ import time
 
 server_path, client_path, comsecd_path, comcfg_path, workdir = sys.argv[1:6]
 os.makedirs(workdir, exist_ok=True)
+os.chmod(workdir, 0o755)  # it holds comsecd's ncalrpc socket: writable by us alone
 store = os.path.join(workdir, "tshark.db")
 capture = os.path.join(workdir, "ntlm.pcapng")
 secrets = store[:-3] + ".secrets.db"
@@ -62,12 +63,15 @@ r = run([comcfg_path, "--store", store, "user", "add", "alice", "--password-stdi
         stdin=PASSWORD + "\n")
 check(r.returncode == 0, "account created: " + r.stdout.strip())
 
+# Lookups over TCP; the echo server registers over ncalrpc.
+epm_local = "ncalrpc:%s/epmapper" % workdir
 comsecd = subprocess.Popen([comsecd_path, "--store", store, "--listen",
-                            "ncacn_ip_tcp:127.0.0.1[0]"],
+                            "ncacn_ip_tcp:127.0.0.1[0]", "--listen", epm_local],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 epm = read_binding(comsecd)
+read_binding(comsecd)  # the ncalrpc endpoint
 server = subprocess.Popen([server_path, "--listen", "ncacn_ip_tcp:127.0.0.1[0]",
-                           "--endpoint-mapper", epm, "--store", store],
+                           "--endpoint-mapper", epm_local, "--store", store],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 echo = read_binding(server)
 echo_port, epm_port = port_of(echo), port_of(epm)

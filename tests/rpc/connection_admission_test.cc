@@ -16,6 +16,7 @@
 #include <mutex>
 #include <thread>
 
+#include "local_test_support.h"
 #include "rpc/client.h"
 #include "rpc/server.h"
 
@@ -34,7 +35,7 @@ class Admission : public ::testing::Test {
       return std::vector<uint8_t>(stub.begin(), stub.end());
     });
     registry_.Register(std::move(r));
-    path_ = ::testing::TempDir() + "comsec-admission-" + std::to_string(::getpid()) + ".sock";
+    path_ = dir_.path() + "/admission.sock";
   }
   void Start(ServerOptions options) {
     options.log = [this](const std::string& l) {
@@ -70,6 +71,7 @@ class Admission : public ::testing::Test {
   InterfaceRegistry registry_;
   std::unique_ptr<Server> server_;
   StringBinding tcp_, local_;
+  testing::TempDir dir_;  // private: ncalrpc refuses world-writable /tmp
   std::string path_;
   std::mutex mu_;
   std::vector<std::string> log_;

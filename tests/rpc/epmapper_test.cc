@@ -1,17 +1,22 @@
 // Towers (C706 appendix L) and the endpoint mapper, in process and over
-// loopback sockets.
+// loopback sockets: who may change the map (issue 9 item 4) and
+// enumeration in pieces (item 17).
 #include "rpc/epmapper.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <mutex>
 
 #include "base/hex.h"
 #include "rpc/server.h"
+#include "local_test_support.h"
 
 namespace comsec::rpc {
 namespace {
+
+using ndr::RPC_X_BAD_STUB_DATA;
 
 const SyntaxId kEcho{*Guid::Parse("4b2f6d5e-8c1a-4f3b-9e2d-7c6a5b4e3d21"), 1, 0};
 
@@ -54,10 +59,24 @@ TEST(Tower, RejectsMalformedTowers) {
   EXPECT_FALSE(Tower::Decode(b).ok());
 }
 
+
+EndpointEntry Entry(const SyntaxId& s, const std::string& protseq, const std::string& endpoint,
+                    const std::string& annotation = "a") {
+  return {Guid{}, {s, Ndr20Syntax(), protseq, endpoint,
+                   protseq == "ncacn_ip_tcp" ? "127.0.0.1" : ""},
+          annotation};
+}
+
+SyntaxId Interface(int n, uint16_t major = 1, uint16_t minor = 0) {
+  char text[40];
+  std::snprintf(text, sizeof text, "%08x-0000-0000-0000-000000000000", n);
+  return {*Guid::Parse(text), major, minor};
+}
+
 TEST(EndpointMapper, MapMatchesInterfaceVersionAndProtseq) {
   EndpointMapper m;
-  m.Insert({Guid{}, {kEcho, Ndr20Syntax(), "ncacn_ip_tcp", "1000", "127.0.0.1"}, "a"}, true);
-  m.Insert({Guid{}, {kEcho, Ndr20Syntax(), "ncalrpc", "/x", ""}, "b"}, true);
+  EXPECT_EQ(m.Insert({Entry(kEcho, "ncacn_ip_tcp", "1000")}, true, 0), 0u);
+  EXPECT_EQ(m.Insert({Entry(kEcho, "ncalrpc", "/x", "b")}, true, 0), 0u);
   EXPECT_EQ(m.Map(Guid{}, kEcho, "ncacn_ip_tcp", 5).size(), 1u);
   SyntaxId newer_minor = kEcho;
   newer_minor.minor = 1;
@@ -66,45 +85,420 @@ TEST(EndpointMapper, MapMatchesInterfaceVersionAndProtseq) {
   other_major.major = 2;
   EXPECT_TRUE(m.Map(Guid{}, other_major, "ncacn_ip_tcp", 5).empty());
   // replace = true keeps one entry per interface and protseq.
-  m.Insert({Guid{}, {kEcho, Ndr20Syntax(), "ncacn_ip_tcp", "2000", "127.0.0.1"}, "a"}, true);
+  EXPECT_EQ(m.Insert({Entry(kEcho, "ncacn_ip_tcp", "2000")}, true, 0), 0u);
   auto found = m.Map(Guid{}, kEcho, "ncacn_ip_tcp", 5);
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].tower.endpoint, "2000");
-  m.Delete(found[0]);
+  EXPECT_EQ(m.Delete({found[0]}, 0), 0u);
   EXPECT_TRUE(m.Map(Guid{}, kEcho, "ncacn_ip_tcp", 5).empty());
 }
 
-// Registration only from this machine.
-TEST(EndpointMapper, RemoteRegistrationIsRefused) {
-  EndpointMapper m;
-  InterfaceRegistration iface = m.Interface();
-  // Build an ept_insert stub through the client encoder path: insert over a
-  // real ncalrpc connection first, then call the handler as a remote peer.
-  InterfaceRegistry registry;
-  registry.Register(m.Interface());
-  Server server(&registry, ServerOptions{});
-  std::string path = "/tmp/comsec-epm-test-" + std::to_string(getpid()) + ".sock";
-  auto local = server.Listen(*StringBinding::Parse("ncalrpc:" + path));
-  ASSERT_TRUE(local.ok());
-  EndpointEntry e{Guid{}, {kEcho, Ndr20Syntax(), "ncacn_ip_tcp", "4321", "127.0.0.1"}, "x"};
-  ASSERT_TRUE(EptInsert(*local, {e}).ok());
+// ---- Item 4: an entry's slot belongs to the uid that registered it. ----
+
+TEST(EndpointMapperOwnership, AnotherUidCannotReplaceShadowOrDelete) {
+  std::vector<std::string> log;
+  EndpointMapper m({}, [&](const std::string& l) { log.push_back(l); });
+  ASSERT_EQ(m.Insert({Entry(kEcho, "ncacn_ip_tcp", "1000")}, true, 1000), 0u);
+  // Replacing, adding beside (ept_map returns the newest) and shadowing
+  // with a higher minor version are all taking the slot.
+  EXPECT_EQ(m.Insert({Entry(kEcho, "ncacn_ip_tcp", "6666")}, true, 1001), EPT_S_CANT_PERFORM_OP);
+  EXPECT_EQ(m.Insert({Entry(kEcho, "ncacn_ip_tcp", "6666")}, false, 1001),
+            EPT_S_CANT_PERFORM_OP);
+  SyntaxId v1_5 = kEcho;
+  v1_5.minor = 5;
+  EXPECT_EQ(m.Insert({Entry(v1_5, "ncacn_ip_tcp", "6666")}, false, 1001),
+            EPT_S_CANT_PERFORM_OP);
+  EXPECT_EQ(m.Delete({Entry(kEcho, "ncacn_ip_tcp", "1000")}, 1001), EPT_S_CANT_PERFORM_OP);
+  // All or none: one refused entry keeps the others out too.
+  EXPECT_EQ(m.Insert({Entry(Interface(7), "ncacn_ip_tcp", "7"),
+                      Entry(kEcho, "ncacn_ip_tcp", "6666")},
+                     true, 1001),
+            EPT_S_CANT_PERFORM_OP);
   EXPECT_EQ(m.size(), 1u);
-  auto resolved = EptMap(*local, kEcho, "ncacn_ip_tcp");
+  auto found = m.Map(Guid{}, kEcho, "ncacn_ip_tcp", 5);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].tower.endpoint, "1000");
+  EXPECT_EQ(m.OwnerOf(found[0]), 1000u);
+  ASSERT_FALSE(log.empty());
+  EXPECT_EQ(log[0], "epmapper: refused ept_insert of " + kEcho.uuid.ToString() +
+                        " v1.0 over ncacn_ip_tcp by uid 1001: uid 1000 registered it");
+  // Its owner may replace it; another protseq is another slot.
+  EXPECT_EQ(m.Insert({Entry(kEcho, "ncacn_ip_tcp", "1001")}, true, 1000), 0u);
+  EXPECT_EQ(m.Insert({Entry(kEcho, "ncalrpc", "/run/x")}, true, 1001), 0u);
+  // Root may replace anyone's.
+  EXPECT_EQ(m.Insert({Entry(kEcho, "ncacn_ip_tcp", "135")}, true, 0), 0u);
+  EXPECT_EQ(m.OwnerOf(Entry(kEcho, "ncacn_ip_tcp", "")), 0u);
+  EXPECT_EQ(m.Delete({Entry(kEcho, "ncalrpc", "/run/x")}, 0), 0u);
+  EXPECT_EQ(m.size(), 1u);
+}
+
+TEST(EndpointMapperOwnership, EachUidHoldsAtMostItsQuota) {
+  EndpointMapperLimits limits;
+  ASSERT_EQ(limits.max_entries_per_uid, 256u);  // the documented number
+  std::vector<std::string> log;
+  EndpointMapper m(limits, [&](const std::string& l) { log.push_back(l); });
+  for (int i = 0; i < 256; ++i) {
+    ASSERT_EQ(m.Insert({Entry(Interface(i), "ncacn_ip_tcp", "1")}, true, 1000), 0u) << i;
+  }
+  EXPECT_EQ(m.Insert({Entry(Interface(256), "ncacn_ip_tcp", "1")}, true, 1000),
+            EPT_S_CANT_CREATE);
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0],
+            "epmapper: refused ept_insert of 1 entries by uid 1000: it would hold 257 (at most "
+            "256 per uid, 4096 in all)");
+  // Replacing its own entry does not count twice; other uids are unaffected.
+  EXPECT_EQ(m.Insert({Entry(Interface(3), "ncacn_ip_tcp", "2")}, true, 1000), 0u);
+  EXPECT_EQ(m.Insert({Entry(Interface(256), "ncacn_ip_tcp", "1")}, true, 1001), 0u);
+  EXPECT_EQ(m.size(), 257u);
+  // The total is bounded too.
+  EndpointMapper small({.max_entries_per_uid = 10, .max_entries = 3});
+  EXPECT_EQ(small.Insert({Entry(Interface(1), "ncalrpc", "/a"), Entry(Interface(2), "ncalrpc", "/b"),
+                          Entry(Interface(3), "ncalrpc", "/c")},
+                         true, 1),
+            0u);
+  EXPECT_EQ(small.Insert({Entry(Interface(4), "ncalrpc", "/d")}, true, 2), EPT_S_CANT_CREATE);
+  // One request larger than any quota is refused whole, before any work.
+  std::vector<EndpointEntry> huge(257, Entry(Interface(999), "ncalrpc", "/h"));
+  EXPECT_EQ(m.Insert(huge, true, 1002), EPT_S_CANT_CREATE);
+  EXPECT_EQ(log.back(),
+            "epmapper: refused ept_insert of 257 entries by uid 1002: more than the 256 a uid "
+            "may hold");
+  EXPECT_EQ(m.size(), 257u);
+}
+
+// A mapper served on loopback TCP and on ncalrpc in a private directory
+// that other users may reach (as comsecd's is).
+class MapperServer : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    registry_.Register(mapper_.Interface());
+    server_ = std::make_unique<Server>(&registry_, ServerOptions{});
+    auto tcp = server_->Listen(*StringBinding::Parse("ncacn_ip_tcp:127.0.0.1[0]"));
+    ASSERT_TRUE(tcp.ok()) << tcp.status().ToString();
+    tcp_ = *tcp;
+    auto local = server_->Listen(*StringBinding::Parse("ncalrpc:" + dir_.path() + "/epmapper"));
+    ASSERT_TRUE(local.ok()) << local.status().ToString();
+    local_ = *local;
+  }
+  void TearDown() override { server_->Stop(); }
+  std::vector<std::string> Log() {
+    std::lock_guard<std::mutex> lock(log_mu_);
+    return log_;
+  }
+
+  testing::TempDir dir_{0755};
+  std::mutex log_mu_;
+  std::vector<std::string> log_;
+  EndpointMapper mapper_{{}, [this](const std::string& l) {
+                           std::lock_guard<std::mutex> lock(log_mu_);
+                           log_.push_back(l);
+                         }};
+  InterfaceRegistry registry_;
+  std::unique_ptr<Server> server_;
+  StringBinding tcp_, local_;
+};
+
+// TCP callers, loopback included, may only look up.
+TEST_F(MapperServer, TcpCallersMayOnlyLookUp) {
+  EndpointEntry e = Entry(kEcho, "ncacn_ip_tcp", "4321");
+  Status s = EptInsert(tcp_, {e});
+  EXPECT_EQ(s.code(), HResult::FromWin32(EPT_S_CANT_PERFORM_OP)) << s.ToString();
+  EXPECT_EQ(s.code().value(), 0x800706D8u);
+  EXPECT_EQ(mapper_.size(), 0u);
+  ASSERT_TRUE(EptInsert(local_, {e}).ok());
+  EXPECT_EQ(EptDelete(tcp_, {e}).code().value(), 0x800706D8u);
+  EXPECT_EQ(mapper_.size(), 1u);
+  EXPECT_EQ(Log(), std::vector<std::string>(
+                       {"epmapper: refused ept_insert from a TCP caller: the map changes only "
+                        "over ncalrpc",
+                        "epmapper: refused ept_delete from a TCP caller: the map changes only "
+                        "over ncalrpc"}));
+  // And the mapper still serves lookups over TCP.
+  auto resolved = EptMap(tcp_, kEcho, "ncacn_ip_tcp");
   ASSERT_TRUE(resolved.ok()) << resolved.status().ToString();
   EXPECT_EQ(resolved->endpoint, "4321");
   SyntaxId unknown{*Guid::Parse("99999999-9999-9999-9999-999999999999"), 1, 0};
-  EXPECT_FALSE(EptMap(*local, unknown, "ncacn_ip_tcp").ok());
+  EXPECT_EQ(EptMap(tcp_, unknown, "ncacn_ip_tcp").status().code().value(), 0x800706D9u);
+}
+
+// The attack: as nobody, over ncalrpc, take over an interface root
+// registered. Refused with the exact status; ept_map still finds root's.
+TEST_F(MapperServer, NobodyCannotHijackRootsInterface) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to act as nobody";
+  ASSERT_TRUE(EptInsert(local_, {Entry(kEcho, "ncacn_ip_tcp", "4321")}).ok());
+  const std::string args =
+      "'" + local_.ToString() + "' " + kEcho.uuid.ToString() + " 6666";
+  EXPECT_EQ(testing::RunHelperAs(testing::kNobodyUid, testing::kNogroupGid, "insert " + args),
+            "hresult 0x800706d8");
+  EXPECT_EQ(testing::RunHelperAs(testing::kNobodyUid, testing::kNogroupGid,
+                                 "delete '" + local_.ToString() + "' " + kEcho.uuid.ToString() +
+                                     " 4321"),
+            "hresult 0x800706d8");
+  auto resolved = EptMap(tcp_, kEcho, "ncacn_ip_tcp");
+  ASSERT_TRUE(resolved.ok()) << resolved.status().ToString();
+  EXPECT_EQ(resolved->endpoint, "4321");
+  EXPECT_EQ(mapper_.size(), 1u);
+  auto log = Log();
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0], "epmapper: refused ept_insert of " + kEcho.uuid.ToString() +
+                        " v1.0 over ncacn_ip_tcp by uid 65534: uid 0 registered it");
+  EXPECT_EQ(log[1], "epmapper: refused ept_delete of " + kEcho.uuid.ToString() +
+                        " v1.0 over ncacn_ip_tcp by uid 65534: uid 0 registered it");
+  // nobody may still register an interface of its own, and remove it.
+  SyntaxId own = Interface(42);
+  EXPECT_EQ(testing::RunHelperAs(testing::kNobodyUid, testing::kNogroupGid,
+                                 "insert '" + local_.ToString() + "' " + own.uuid.ToString() +
+                                     " 7777"),
+            "hresult 0x00000000");
+  EXPECT_EQ(mapper_.OwnerOf(Entry(own, "ncacn_ip_tcp", "")), testing::kNobodyUid);
+  EXPECT_EQ(EptMap(tcp_, own, "ncacn_ip_tcp")->endpoint, "7777");
+  EXPECT_EQ(testing::RunHelperAs(testing::kNobodyUid, testing::kNogroupGid,
+                                 "delete '" + local_.ToString() + "' " + own.uuid.ToString() +
+                                     " 7777"),
+            "hresult 0x00000000");
+  EXPECT_EQ(mapper_.size(), 1u);
+}
+
+// ---- Item 17: ept_lookup in pieces. ----
+
+std::vector<std::string> Endpoints(const std::vector<EndpointEntry>& entries) {
+  std::vector<std::string> out;
+  for (const auto& e : entries) out.push_back(e.tower.endpoint);
+  return out;
+}
+
+TEST(EndpointMapperLookup, PiecesThenANullHandle) {
+  EndpointMapper m;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(m.Insert({Entry(Interface(i), "ncacn_ip_tcp", std::to_string(1000 + i))}, true, 0),
+              0u);
+  }
+  auto first = m.Lookup({}, {}, 2, 7);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(Endpoints(first->entries), std::vector<std::string>({"1000", "1001"}));
+  EXPECT_FALSE(first->handle.IsNull());
+  EXPECT_EQ(first->status, 0u);
+  EXPECT_EQ(m.open_lookups(), 1u);
+  auto second = m.Lookup({}, first->handle, 2, 7);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(Endpoints(second->entries), std::vector<std::string>({"1002", "1003"}));
+  EXPECT_EQ(second->handle, first->handle);
+  // The piece that ends the enumeration: a null handle and status 0, as
+  // Windows answers; the context is gone.
+  auto last = m.Lookup({}, second->handle, 2, 7);
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(Endpoints(last->entries), std::vector<std::string>({"1004"}));
+  EXPECT_TRUE(last->handle.IsNull());
+  EXPECT_EQ(last->status, 0u);
+  EXPECT_EQ(m.open_lookups(), 0u);
+  // Everything in one piece needs no handle at all.
+  auto whole = m.Lookup({}, {}, 500, 7);
+  EXPECT_EQ(whole->entries.size(), 5u);
+  EXPECT_TRUE(whole->handle.IsNull());
+  EXPECT_EQ(m.open_lookups(), 0u);
+}
+
+TEST(EndpointMapperLookup, NothingLeftIsEptSNotRegistered) {
+  EndpointMapper m;
+  auto empty = m.Lookup({}, {}, 10, 1);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->entries.empty());
+  EXPECT_TRUE(empty->handle.IsNull());
+  EXPECT_EQ(empty->status, EPT_S_NOT_REGISTERED);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(m.Insert({Entry(Interface(i), "ncalrpc", "/e" + std::to_string(i))}, true, 0), 0u);
+  }
+  auto first = m.Lookup({}, {}, 2, 1);
+  ASSERT_FALSE(first->handle.IsNull());
+  // The rest went away before the client came back: the call after the
+  // last piece answers 0x16C9A0D6 and a null handle.
+  ASSERT_EQ(m.Delete({Entry(Interface(2), "ncalrpc", "/e2")}, 0), 0u);
+  auto after = m.Lookup({}, first->handle, 2, 1);
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->entries.empty());
+  EXPECT_TRUE(after->handle.IsNull());
+  EXPECT_EQ(after->status, 0x16C9A0D6u);
+  EXPECT_EQ(m.open_lookups(), 0u);
+}
+
+TEST(EndpointMapperLookup, InquiryTypesAndVersionOptions) {
+  EndpointMapper m;
+  ASSERT_EQ(m.Insert({Entry(Interface(1, 1, 0), "ncalrpc", "/a"),
+                      Entry(Interface(1, 2, 3), "ncacn_ip_tcp", "2"),
+                      Entry(Interface(2, 1, 0), "ncalrpc", "/b")},
+                     false, 0),
+            0u);
+  auto ask = [&](uint32_t inquiry, SyntaxId s, uint32_t vers) {
+    return Endpoints(m.Lookup({inquiry, Guid{}, s, vers}, {}, 500, 1)->entries);
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ask(RPC_C_EP_ALL_ELTS, Interface(9), 0), V({"/a", "2", "/b"}));
+  EXPECT_EQ(ask(RPC_C_EP_MATCH_BY_IF, Interface(1, 2, 0), RPC_C_VERS_ALL), V({"/a", "2"}));
+  EXPECT_EQ(ask(RPC_C_EP_MATCH_BY_IF, Interface(1, 2, 0), RPC_C_VERS_COMPATIBLE), V({"2"}));
+  EXPECT_EQ(ask(RPC_C_EP_MATCH_BY_IF, Interface(1, 2, 0), RPC_C_VERS_EXACT), V());
+  EXPECT_EQ(ask(RPC_C_EP_MATCH_BY_IF, Interface(1, 1, 0), RPC_C_VERS_MAJOR_ONLY), V({"/a"}));
+  EXPECT_EQ(ask(RPC_C_EP_MATCH_BY_IF, Interface(1, 2, 0), RPC_C_VERS_UPTO), V({"/a"}));
+  EXPECT_EQ(ask(RPC_C_EP_MATCH_BY_BOTH, Interface(2), RPC_C_VERS_ALL), V({"/b"}));
+  // An unknown inquiry type or version option is EPT_S_CANT_PERFORM_OP.
+  EXPECT_EQ(m.Lookup({9, Guid{}, std::nullopt, 1}, {}, 5, 1)->status, EPT_S_CANT_PERFORM_OP);
+  EXPECT_EQ(m.Lookup({RPC_C_EP_MATCH_BY_IF, Guid{}, Interface(1), 9}, {}, 5, 1)->status,
+            EPT_S_CANT_PERFORM_OP);
+  EXPECT_EQ(m.Lookup({RPC_C_EP_MATCH_BY_IF, Guid{}, std::nullopt, 1}, {}, 5, 1)->status,
+            EPT_S_CANT_PERFORM_OP);
+}
+
+TEST(EndpointMapperLookup, HandlesAreBoundedAndBelongToTheirGroup) {
+  EndpointMapper m({.max_lookups_per_group = 3, .max_lookups = 5});
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(m.Insert({Entry(Interface(i), "ncalrpc", "/" + std::to_string(i))}, true, 0), 0u);
+  }
+  std::vector<ndr::ContextHandle> group1;
+  for (int i = 0; i < 4; ++i) group1.push_back(m.Lookup({}, {}, 1, 1)->handle);
+  // The group's fourth enumeration forgot its first.
+  EXPECT_EQ(m.open_lookups(), 3u);
+  EXPECT_EQ(m.Lookup({}, group1[0], 1, 1).status().code().value(), 0x1C00001Au);
+  EXPECT_TRUE(m.Lookup({}, group1[1], 1, 1).ok());
+  // Another group cannot continue (or free) it.
+  EXPECT_EQ(m.Lookup({}, group1[2], 1, 2).status().code().value(), 0x1C00001Au);
+  EXPECT_EQ(m.FreeLookup(group1[2], 2).code().value(), 0x1C00001Au);
+  // The total is bounded across groups.
+  for (uint32_t g = 10; g < 20; ++g) ASSERT_FALSE(m.Lookup({}, {}, 1, g)->handle.IsNull());
+  EXPECT_EQ(m.open_lookups(), 5u);
+  // ept_lookup_handle_free releases one; using it afterwards is a mismatch.
+  auto h = m.Lookup({}, {}, 1, 30)->handle;
+  EXPECT_TRUE(m.FreeLookup(h, 30).ok());
+  EXPECT_EQ(m.Lookup({}, h, 1, 30).status().code().value(), 0x1C00001Au);
+  EXPECT_TRUE(m.FreeLookup({}, 30).ok());  // a null handle frees nothing
+}
+
+// Our own client's loop, over the wire, in pieces of every size.
+TEST_F(MapperServer, LookupOverTheWire) {
+  std::vector<EndpointEntry> entries;
+  for (int i = 0; i < 7; ++i) {
+    entries.push_back(Entry(Interface(i), "ncacn_ip_tcp", std::to_string(2000 + i)));
+  }
+  ASSERT_TRUE(EptInsert(local_, entries).ok());
+  for (uint32_t max : {1u, 2u, 3u, 7u, 500u}) {
+    auto all = EptLookupAll(tcp_, max);
+    ASSERT_TRUE(all.ok()) << max << ": " << all.status().ToString();
+    EXPECT_EQ(Endpoints(*all), Endpoints(entries)) << max;
+  }
+  EXPECT_EQ(mapper_.open_lookups(), 0u);
+  // Step by step on one association, then free it half way.
+  auto client = Client::Connect(tcp_);
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->Bind(EndpointMapperSyntax()).ok());
+  auto piece = EptLookup(**client, {}, {}, 3);
+  ASSERT_TRUE(piece.ok()) << piece.status().ToString();
+  EXPECT_EQ(piece->entries.size(), 3u);
+  EXPECT_EQ(piece->entries[0].annotation, "a");
+  ASSERT_FALSE(piece->handle.IsNull());
+  EXPECT_EQ(mapper_.open_lookups(), 1u);
+  EXPECT_TRUE(EptLookupHandleFree(**client, piece->handle).ok());
+  EXPECT_EQ(mapper_.open_lookups(), 0u);
+  // The freed handle faults with nca_s_fault_context_mismatch, which a
+  // client sees as ERROR_INVALID_HANDLE; the association still serves.
+  auto stale = EptLookup(**client, {}, piece->handle, 3);
+  EXPECT_EQ(stale.status().code(), HResult::FromWin32(6)) << stale.status().ToString();
+  auto again = EptLookup(**client, {}, {}, 500);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->entries.size(), 7u);
+  EXPECT_TRUE(again->handle.IsNull());
+  // Another association (another group) cannot use this one's handle.
+  auto mine = EptLookup(**client, {}, {}, 1);
+  auto other = Client::Connect(tcp_);
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE((*other)->Bind(EndpointMapperSyntax()).ok());
+  EXPECT_EQ(EptLookup(**other, {}, mine->handle, 1).status().code(), HResult::FromWin32(6));
+  EXPECT_TRUE(EptLookup(**client, {}, mine->handle, 10).ok());
+}
+
+
+// Every truncation of a valid request is a clean NDR error, never a crash or
+// a partial change; an out-of-range max_ents is refused.
+TEST(EndpointMapperStubs, TruncatedRequestsAreRefused) {
+  EndpointMapper m;
+  InterfaceRegistration iface = m.Interface();
+  CallContext root;
+  root.local = root.has_peer = true;
+  root.assoc_group_id = 1;
+  // A valid ept_lookup request: all elements, null handle, max_ents 3.
+  std::vector<uint8_t> lookup = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
+  lookup.insert(lookup.end(), 20, 0);
+  lookup.insert(lookup.end(), {3, 0, 0, 0});
+  ASSERT_TRUE(iface.operations[2](lookup, root).ok());
+  for (size_t n = 0; n < lookup.size(); ++n) {
+    std::vector<uint8_t> prefix(lookup.begin(), lookup.begin() + n);
+    EXPECT_EQ(iface.operations[2](prefix, root).status().code(), RPC_X_BAD_STUB_DATA) << n;
+  }
+  lookup[lookup.size() - 4] = 0xF5;  // max_ents 501
+  lookup[lookup.size() - 3] = 0x01;
+  EXPECT_EQ(iface.operations[2](lookup, root).status().code(), RPC_X_BAD_STUB_DATA);
+  std::vector<uint8_t> handle_free(20, 0);
+  EXPECT_TRUE(iface.operations[4](handle_free, root).ok());
+  handle_free.pop_back();
+  EXPECT_EQ(iface.operations[4](handle_free, root).status().code(), RPC_X_BAD_STUB_DATA);
+  EXPECT_EQ(m.open_lookups(), 0u);
+}
+
+// Our client reading a hostile mapper's ept_lookup reply: a count past
+// max_ents or disagreeing with the array, or a truncated reply, is an
+// error, and the client never loops forever on a handle that never ends.
+TEST(EndpointMapperClient, RefusesMalformedLookupReplies) {
+  std::vector<std::vector<uint8_t>> replies;
+  auto head = [](uint32_t handle_byte, uint32_t num, uint32_t max, uint32_t actual) {
+    std::vector<uint8_t> r(20, 0);
+    r[4] = static_cast<uint8_t>(handle_byte);
+    auto u32 = [&](uint32_t v) {
+      for (int i = 0; i < 4; ++i) r.push_back(static_cast<uint8_t>(v >> (8 * i)));
+    };
+    u32(num);
+    u32(max);
+    u32(0);
+    u32(actual);
+    u32(0);  // status (only reached when there are no entries)
+    return r;
+  };
+  std::mutex mu;
+  std::vector<uint8_t> next;
+  InterfaceRegistration hostile;
+  hostile.syntax = EndpointMapperSyntax();
+  hostile.operations.resize(3);
+  hostile.operations[2] = [&](std::span<const uint8_t>, const CallContext&)
+      -> Result<std::vector<uint8_t>> {
+    std::lock_guard<std::mutex> lock(mu);
+    return next;
+  };
+  InterfaceRegistry registry;
+  registry.Register(hostile);
+  Server server(&registry, ServerOptions{});
+  auto bound = server.Listen(*StringBinding::Parse("ncacn_ip_tcp:127.0.0.1[0]"));
+  ASSERT_TRUE(bound.ok());
+  auto client = Client::Connect(*bound);
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->Bind(EndpointMapperSyntax()).ok());
+  auto ask = [&](std::vector<uint8_t> reply) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      next = std::move(reply);
+    }
+    return EptLookup(**client, {}, {}, 2).status();
+  };
+  EXPECT_TRUE(ask(head(0, 0, 2, 0)).ok());
+  EXPECT_EQ(ask(head(0, 3, 2, 3)).code(), RPC_X_BAD_STUB_DATA);  // more than max_ents
+  EXPECT_EQ(ask(head(0, 1, 2, 0)).code(), RPC_X_BAD_STUB_DATA);  // count disagrees
+  EXPECT_EQ(ask(head(0, 1, 2, 1)).code(), RPC_X_BAD_STUB_DATA);  // entry missing
+  std::vector<uint8_t> truncated = head(0, 0, 2, 0);
+  truncated.resize(22);
+  EXPECT_EQ(ask(truncated).code(), RPC_X_BAD_STUB_DATA);
+  // A non-null handle with nothing in it, forever: EptLookupAll gives up.
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    next = head(1, 0, 2, 0);
+  }
+  auto all = EptLookupAll(*bound, 2);
+  EXPECT_EQ(all.status().code(), HResult::FromWin32(1728)) << all.status().ToString();
   server.Stop();
-  std::filesystem::remove(path);
-  // The same stub from a remote caller: status 5, nothing registered.
-  CallContext remote;
-  remote.local = false;
-  remote.loopback = false;
-  // Minimal ept_insert with zero entries is enough to reach the check.
-  std::vector<uint8_t> stub = {0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
-  auto r = iface.operations[0](stub, remote);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ((*r)[0], 5);
 }
 
 }  // namespace

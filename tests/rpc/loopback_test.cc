@@ -9,6 +9,7 @@
 
 #include "rpc/client.h"
 #include "rpc/server.h"
+#include "local_test_support.h"
 
 namespace comsec::rpc {
 namespace {
@@ -39,7 +40,7 @@ class Loopback : public ::testing::TestWithParam<std::string> {
     server_ = std::make_unique<Server>(&registry_, ServerOptions{});
     std::string binding = GetParam();
     if (binding == "ncalrpc") {
-      binding = "ncalrpc:/tmp/comsec-test-" + std::to_string(getpid()) + ".sock";
+      binding = "ncalrpc:" + dir_.path() + "/loopback";
     }
     auto bound = server_->Listen(*StringBinding::Parse(binding));
     ASSERT_TRUE(bound.ok()) << bound.status().ToString();
@@ -47,9 +48,9 @@ class Loopback : public ::testing::TestWithParam<std::string> {
   }
   void TearDown() override {
     server_->Stop();
-    if (binding_.IsLocal()) std::filesystem::remove(binding_.endpoint);
   }
 
+  testing::TempDir dir_;
   InterfaceRegistry registry_;
   std::unique_ptr<Server> server_;
   StringBinding binding_;

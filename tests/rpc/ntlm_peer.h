@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/ntlm/local_logon_validator.h"
 #include "auth/ntlm/ntlm_package.h"
 #include "auth/ntlm/ntlmv2.h"
 #include "rpc/pdu_codec.h"
@@ -43,6 +44,8 @@ class TwoAccounts : public auth::ntlm::AccountSource {
     }
     return std::optional<auth::ntlm::AccountRecord>(a);
   }
+  // Validates against these accounts with the default (hardened) policy.
+  auth::ntlm::LocalLogonValidator validator{this, {}};
 };
 
 inline auth::ntlm::ClientCredentials Credentials(std::string user, std::string password) {
@@ -190,9 +193,9 @@ struct RecordingInterfaces {
 
 // The real NTLM server package over TwoAccounts.
 inline std::unique_ptr<auth::ntlm::NtlmPackage> NtlmServerPackage(
-    auth::ntlm::AccountSource* accounts, bool allow_anonymous = false) {
+    TwoAccounts* accounts, bool allow_anonymous = false) {
   auth::ntlm::ServerOptions o;
-  o.accounts = accounts;
+  o.validator = &accounts->validator;
   o.allow_anonymous = allow_anonymous;
   return std::make_unique<auth::ntlm::NtlmPackage>(o);
 }

@@ -124,17 +124,16 @@ TEST_F(VtServer, Case27Header2Mismatch) {
 
 // Case 28: unknown commands — refused with MUST_PROCESS, ignored without.
 TEST_F(VtServer, Case28UnknownCommands) {
+  // Stub() followed by a trailer: the signature, then one command 0x77 with
+  // a 4-byte value. Written out whole rather than appended piecemeal.
   auto with_unknown = [](uint16_t flags) {
-    std::vector<uint8_t> s = Stub();
-    const uint8_t magic[8] = {0x8a, 0xe3, 0x13, 0x71, 0x02, 0xf4, 0x36, 0x71};
-    s.insert(s.end(), magic, magic + 8);
-    uint16_t cmd = static_cast<uint16_t>(0x0077 | flags | SEC_VT_COMMAND_END);
-    s.push_back(static_cast<uint8_t>(cmd));
-    s.push_back(static_cast<uint8_t>(cmd >> 8));
-    s.push_back(4);
-    s.push_back(0);
-    s.insert(s.end(), {1, 2, 3, 4});
-    return s;
+    const uint16_t cmd = static_cast<uint16_t>(0x0077 | flags | SEC_VT_COMMAND_END);
+    return std::vector<uint8_t>{
+        7, 7, 7, 7,                                      // Stub()
+        0x8a, 0xe3, 0x13, 0x71, 0x02, 0xf4, 0x36, 0x71,  // SEC_VT_SIGNATURE
+        static_cast<uint8_t>(cmd), static_cast<uint8_t>(cmd >> 8),
+        4, 0,  // length
+        1, 2, 3, 4};
   };
   EXPECT_EQ(std::get<FaultBody>(Call(with_unknown(SEC_VT_MUST_PROCESS_COMMAND)).body).status,
             nca_s_fault_access_denied);

@@ -1,10 +1,12 @@
 // comsecd --store PATH --listen BINDING... [--trust-uid UID]...
-// comsec's daemon. It serves the endpoint mapper (port 135 by default) and,
-// with a store, the logon service: the one process that reads the secrets
-// file validates NTLM logons for servers that may not (auth/ntlm/
-// logon_service.h); give it an ncalrpc endpoint for that. The OXID resolver
-// and the activation service join it later. Runs in the foreground and
-// prints "listening on BINDING" per endpoint.
+// comsec's daemon. It serves the endpoint mapper and, with a store, the
+// logon service: the one process that reads the secrets file validates NTLM
+// logons for servers that may not (auth/ntlm/logon_service.h). By default
+// it listens on TCP port 135, where anyone may look endpoints up, and on
+// ncalrpc:[epmapper] (/run/comsec/epmapper, mode 0666), where local servers
+// register theirs and ask for logons: the kernel names those callers. The
+// OXID resolver and the activation service join it later. Runs in the
+// foreground and prints "listening on BINDING" per endpoint.
 #include <unistd.h>
 
 #include <iostream>
@@ -34,7 +36,7 @@ int main(int argc, char** argv) {
   BlockTerminationSignals();
   CLI::App app{"comsecd: comsec's daemon (endpoint mapper, logon service)"};
   std::string store_path;
-  std::vector<std::string> listen = {"ncacn_ip_tcp:0.0.0.0[135]"};
+  std::vector<std::string> listen = {"ncacn_ip_tcp:0.0.0.0[135]", "ncalrpc:[epmapper]"};
   std::vector<uint32_t> trusted_uids;
   app.add_option("--store", store_path, "configuration store (its secrets file beside it)");
   app.add_option("--listen", listen, "string bindings (repeatable)");
@@ -46,7 +48,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  rpc::EndpointMapper mapper;
+  rpc::EndpointMapper mapper(rpc::EndpointMapperLimits{}, Log);
   rpc::InterfaceRegistry registry;
   registry.Register(mapper.Interface());
 
@@ -91,8 +93,14 @@ int main(int argc, char** argv) {
     std::cerr << "comsecd: " << bound_bindings.status().ToString() << "\n";
     return bound_bindings.status().code() == rpc::RPC_S_INVALID_STRING_BINDING ? 2 : 1;
   }
+  bool local = false;
   for (const rpc::StringBinding& b : *bound_bindings) {
     std::cout << "listening on " << b.ToString() << std::endl;
+    local = local || b.IsLocal();
+  }
+  if (!local) {
+    Log("no ncalrpc endpoint: local servers cannot register or validate logons (add "
+        "--listen ncalrpc:[epmapper])");
   }
   WaitForTerminationSignal();
   server.Stop();

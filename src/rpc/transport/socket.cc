@@ -12,14 +12,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <chrono>
 #include <cstring>
 
 namespace comsec::rpc {
 namespace {
-
-// RPC_S_CANT_CREATE_ENDPOINT (1720).
-constexpr HResult kCantCreateEndpoint = HResult::FromWin32(1720);
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -43,6 +42,11 @@ Result<sockaddr_un> UnixAddress(const std::string& path) {
 }
 
 }  // namespace
+
+std::string LocalEndpointPath(const std::string& endpoint) {
+  if (endpoint.find('/') != std::string::npos) return endpoint;
+  return std::string(kLocalEndpointDir) + "/" + endpoint;
+}
 
 Socket::~Socket() {
   if (fd_ >= 0) ::close(fd_);
@@ -94,7 +98,7 @@ bool ConnectWithin(int fd, const sockaddr* addr, socklen_t len, int timeout_ms) 
 
 Result<Socket> Socket::Connect(const StringBinding& b, int timeout_ms) {
   if (b.IsLocal()) {
-    COMSEC_ASSIGN_OR_RETURN(sockaddr_un a, UnixAddress(b.endpoint));
+    COMSEC_ASSIGN_OR_RETURN(sockaddr_un a, UnixAddress(LocalEndpointPath(b.endpoint)));
     Socket s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!s.valid()) return Errno(RPC_S_SERVER_UNAVAILABLE, "socket");
     if (::connect(s.fd(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
@@ -198,6 +202,36 @@ std::optional<PeerCredentials> Socket::Peer() const {
   return PeerCredentials{c.pid, c.uid, c.gid};
 }
 
+Status Socket::VerifyLocalServer(const std::vector<uint32_t>& trusted_uids) const {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
+      addr.ss_family != AF_UNIX) {
+    return Status();  // TCP: the server proves itself by authenticating
+  }
+  ucred c{};
+  socklen_t clen = sizeof c;
+  if (::getsockopt(fd_, SOL_SOCKET, SO_PEERCRED, &c, &clen) != 0) {
+    return Errno(SEC_E_WRONG_PRINCIPAL, "cannot learn who serves the ncalrpc socket");
+  }
+  std::vector<uint32_t> trusted = trusted_uids;
+  if (trusted.empty()) {
+    trusted = {0};
+    if (::geteuid() != 0) trusted.push_back(static_cast<uint32_t>(::geteuid()));
+  }
+  for (uint32_t uid : trusted) {
+    if (c.uid == uid) return Status();
+  }
+  std::string expected;
+  for (uint32_t uid : trusted) {
+    expected += (expected.empty() ? "" : " or ") + std::to_string(uid);
+  }
+  return Status(SEC_E_WRONG_PRINCIPAL,
+                "the ncalrpc server is process " + std::to_string(c.pid) + " running as uid " +
+                    std::to_string(c.uid) + ", not the expected uid " + expected +
+                    "; another user may have put an impostor at this endpoint");
+}
+
 bool Socket::PeerClosed() const {
   pollfd p{fd_, POLLIN, 0};
   if (::poll(&p, 1, 0) <= 0) return false;
@@ -266,20 +300,110 @@ std::string Socket::LocalDescription() const {
   return DescribeLocalProcess(::getpid(), ::getuid());
 }
 
+namespace {
+
+Status Unsafe(const std::string& dir, const std::string& why) {
+  return Status(RPC_S_CANT_CREATE_ENDPOINT,
+                "will not create an ncalrpc socket in " + dir + ": " + why +
+                    "; use a directory that only root or this server's user may write, "
+                    "such as " + kLocalEndpointDir);
+}
+
+// The socket's directory: created 0755 when missing (mode set explicitly,
+// whatever the umask); refused when another user owns it or anyone but its
+// owner may write to it, since whoever can write there can replace the
+// socket with their own.
+Status PrepareLocalEndpointDir(const std::string& dir) {
+  struct stat st{};
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno != ENOENT) return Errno(RPC_S_CANT_CREATE_ENDPOINT, "stat " + dir);
+    if (::mkdir(dir.c_str(), 0755) == 0) {
+      // Ours: the mode is set again, as mkdir applied the umask to it.
+      if (::chmod(dir.c_str(), 0755) != 0) return Errno(RPC_S_CANT_CREATE_ENDPOINT, "chmod " + dir);
+    } else if (errno != EEXIST) {
+      return Errno(RPC_S_CANT_CREATE_ENDPOINT, "create " + dir);
+    }
+    if (::stat(dir.c_str(), &st) != 0) return Errno(RPC_S_CANT_CREATE_ENDPOINT, "stat " + dir);
+  }
+  if (!S_ISDIR(st.st_mode)) return Unsafe(dir, "it is not a directory");
+  if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
+    return Unsafe(dir, "it belongs to uid " + std::to_string(st.st_uid) +
+                           ", neither root nor this server's uid " +
+                           std::to_string(::geteuid()));
+  }
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return Unsafe(dir, std::string("its mode ") + mode + " lets group or others write to it");
+  }
+  return Status();
+}
+
+// The socket mode from the binding's `mode=0NNN` option.
+Result<unsigned> LocalEndpointMode(const StringBinding& b) {
+  unsigned mode = kDefaultLocalEndpointMode;
+  for (const auto& [name, value] : b.options) {
+    if (name != "mode") continue;
+    char* end = nullptr;
+    unsigned long m = std::strtoul(value.c_str(), &end, 8);
+    if (value.empty() || *end != '\0' || m > 0777) {
+      return Status(RPC_S_INVALID_STRING_BINDING,
+                    "mode=" + value + " is not an octal file mode 0000-0777");
+    }
+    mode = static_cast<unsigned>(m);
+  }
+  return mode;
+}
+
+// True when a server answers at `path` (a live endpoint, not a stale file).
+bool SomeoneListens(const sockaddr_un& a) {
+  Socket probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  return probe.valid() &&
+         ::connect(probe.fd(), reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0;
+}
+
+}  // namespace
+
 Result<Listener> Listener::Listen(const StringBinding& binding) {
   StringBinding b = binding;
   if (b.IsLocal()) {
-    COMSEC_ASSIGN_OR_RETURN(sockaddr_un a, UnixAddress(b.endpoint));
+    const std::string path = LocalEndpointPath(b.endpoint);
+    COMSEC_ASSIGN_OR_RETURN(sockaddr_un a, UnixAddress(path));
+    COMSEC_ASSIGN_OR_RETURN(unsigned mode, LocalEndpointMode(b));
+    const size_t slash = path.rfind('/');
+    const std::string dir = slash == 0 ? "/" : path.substr(0, slash);
+    COMSEC_RETURN_IF_ERROR(PrepareLocalEndpointDir(dir));
     Socket s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!s.valid()) return Errno(kCantCreateEndpoint, "socket");
-    // A socket file left by a previous run would make bind fail.
+    if (!s.valid()) return Errno(RPC_S_CANT_CREATE_ENDPOINT, "socket");
+    // A socket file left by a previous run would make bind fail; one that
+    // still answers belongs to a running server and is left alone.
     struct stat st{};
-    if (::lstat(b.endpoint.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
-      ::unlink(b.endpoint.c_str());
+    if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+      if (SomeoneListens(a)) {
+        return Status(RPC_S_DUPLICATE_ENDPOINT,
+                      "another server is already listening on " + b.ToString());
+      }
+      ::unlink(path.c_str());
     }
-    if (::bind(s.fd(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+    // Bound under a temporary name, given its mode, then renamed into place:
+    // no client ever sees the socket with the umask's mode.
+    const std::string temp = path + "." + std::to_string(::getpid()) + ".new";
+    const bool staged = temp.size() < sizeof a.sun_path;
+    sockaddr_un bind_addr = a;
+    if (staged) {
+      COMSEC_ASSIGN_OR_RETURN(bind_addr, UnixAddress(temp));
+      ::unlink(temp.c_str());
+    }
+    const std::string& bound = staged ? temp : path;
+    if (::bind(s.fd(), reinterpret_cast<sockaddr*>(&bind_addr), sizeof bind_addr) != 0 ||
         ::listen(s.fd(), 64) != 0) {
-      return Errno(kCantCreateEndpoint, "listen on " + b.ToString());
+      return Errno(RPC_S_CANT_CREATE_ENDPOINT, "listen on " + b.ToString());
+    }
+    if (::chmod(bound.c_str(), mode) != 0 ||
+        (staged && ::rename(temp.c_str(), path.c_str()) != 0)) {
+      Status failed = Errno(RPC_S_CANT_CREATE_ENDPOINT, "create " + path);
+      ::unlink(bound.c_str());
+      return failed;
     }
     return Listener(std::move(s), b);
   }
@@ -293,7 +417,7 @@ Result<Listener> Listener::Listen(const StringBinding& binding) {
   addrinfo* res = nullptr;
   std::string service = std::to_string(port);
   if (int rc = ::getaddrinfo(b.address.c_str(), service.c_str(), &hints, &res); rc != 0) {
-    return Status(kCantCreateEndpoint,
+    return Status(RPC_S_CANT_CREATE_ENDPOINT,
                   "cannot resolve " + b.address + ": " + gai_strerror(rc));
   }
   Socket s(::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -302,7 +426,7 @@ Result<Listener> Listener::Listen(const StringBinding& binding) {
   int rc = ::bind(s.fd(), res->ai_addr, res->ai_addrlen);
   ::freeaddrinfo(res);
   if (rc != 0 || ::listen(s.fd(), 128) != 0) {
-    return Errno(kCantCreateEndpoint, "listen on " + b.ToString());
+    return Errno(RPC_S_CANT_CREATE_ENDPOINT, "listen on " + b.ToString());
   }
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;

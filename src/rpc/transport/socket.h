@@ -3,6 +3,15 @@
 // vouches for the caller (SO_PEERCRED). A Socket reads whole fragments,
 // framed by the header's frag_length, with a deadline so that a slow
 // sender cannot hold a worker forever.
+//
+// ncalrpc endpoints are files, so who may reach and who may squat them is
+// decided by the file system. A Listener creates its socket in a directory
+// that only root or the server's own user may write (created 0755 when
+// missing; one writable by group or others, or owned by another user, is
+// refused), and sets the socket's mode explicitly (0666 unless the binding
+// says `mode=0NNN`) instead of inheriting the umask. A client learns who
+// serves the socket from the kernel (SO_PEERCRED) and refuses an impostor
+// (VerifyLocalServer).
 #pragma once
 
 #include <sys/types.h>
@@ -24,6 +33,27 @@ inline constexpr HResult RPC_S_CALL_FAILED = HResult::FromWin32(1726);
 inline constexpr HResult RPC_S_SERVER_UNAVAILABLE = HResult::FromWin32(1722);
 // ERROR_TIMEOUT (1460): the peer did not complete a fragment in time.
 inline constexpr HResult HRESULT_TIMEOUT = HResult::FromWin32(1460);
+// RPC_S_CANT_CREATE_ENDPOINT (1720): a listener could not be created, or
+// its directory is not safe to create it in.
+inline constexpr HResult RPC_S_CANT_CREATE_ENDPOINT = HResult::FromWin32(1720);
+// RPC_S_DUPLICATE_ENDPOINT (1740): another live server already listens
+// on the ncalrpc path.
+inline constexpr HResult RPC_S_DUPLICATE_ENDPOINT = HResult::FromWin32(1740);
+// SEC_E_WRONG_PRINCIPAL (0x80090322): the server that answered is not the
+// one the client meant to reach — what a Windows client reports when mutual
+// authentication finds a different server principal than it expected.
+inline constexpr HResult SEC_E_WRONG_PRINCIPAL{0x80090322u};
+
+// Where ncalrpc endpoints named without a directory ("ncalrpc:[epmapper]")
+// live, as Windows keeps its LRPC ports under \RPC Control.
+inline constexpr char kLocalEndpointDir[] = "/run/comsec";
+// The mode of an ncalrpc socket unless its binding says `mode=0NNN`:
+// connectable by every local user, who are then identified by the kernel.
+inline constexpr unsigned kDefaultLocalEndpointMode = 0666;
+
+// The socket path of an ncalrpc endpoint: the endpoint itself when it holds
+// a '/', else that name under kLocalEndpointDir.
+std::string LocalEndpointPath(const std::string& endpoint);
 
 // Who is on the other end of an ncalrpc socket, from the kernel.
 struct PeerCredentials {
@@ -55,6 +85,11 @@ class Socket {
   Result<std::vector<uint8_t>> ReadFragment(int timeout_ms);
   // The kernel's view of an AF_UNIX peer; empty for TCP.
   std::optional<PeerCredentials> Peer() const;
+  // On an ncalrpc connection, checks that the server runs as one of
+  // `trusted_uids` (empty: root or this process's effective uid);
+  // SEC_E_WRONG_PRINCIPAL naming the uid found when it does not. Nothing to
+  // check on TCP.
+  Status VerifyLocalServer(const std::vector<uint32_t>& trusted_uids) const;
   // True when the peer has closed the connection (EOF pending), checked
   // without blocking and without consuming data.
   bool PeerClosed() const;
@@ -73,8 +108,10 @@ class Socket {
 
 class Listener {
  public:
-  // Binds and listens; a TCP endpoint of "" or "0" takes a free port, an
-  // ncalrpc path replaces a stale socket file.
+  // Binds and listens; a TCP endpoint of "" or "0" takes a free port. An
+  // ncalrpc endpoint replaces a stale socket file but never a live one
+  // (RPC_S_DUPLICATE_ENDPOINT); its directory is checked or created as the
+  // file comment says (RPC_S_CANT_CREATE_ENDPOINT when unsafe).
   static Result<Listener> Listen(const StringBinding& binding);
   Listener(Listener&&) noexcept = default;
   Listener& operator=(Listener&&) noexcept = default;
