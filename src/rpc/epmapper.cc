@@ -231,10 +231,16 @@ Result<LookupPiece> EndpointMapper::Lookup(const LookupQuery& query,
     piece.status = EPT_S_NOT_REGISTERED;
     return piece;
   }
-  if (!more) {
-    if (open != lookups_.end()) lookups_.erase(open);
-    return piece;  // the last piece: null handle, status 0
+  if (!more && open == lookups_.end()) {
+    // Answered whole in one call: a null handle and status 0, as Windows
+    // answers (and impacket's hept_lookup, which stops at a null handle and
+    // raises on any status, expects).
+    return piece;
   }
+  // An enumeration in pieces keeps its handle through its last piece; the
+  // call after it is answered EPT_S_NOT_REGISTERED with a null handle
+  // (C706 and [MS-RPCE] 2.2.1.2.4, as Samba answers), so a client that
+  // loops until that status ends cleanly.
   if (open == lookups_.end()) {
     size_t in_group = 0;
     for (const auto& [id, e] : lookups_) in_group += e.assoc_group == assoc_group;

@@ -3,8 +3,9 @@
 
 comsecd listens on loopback TCP and on ncalrpc in a private directory; the
 echo server registers 6 entries over ncalrpc. impacket's own ept_lookup
-request is looped the way hept_lookup loops (until a null entry handle) with
-max_ents 2, so the map comes back in three pieces; hept_lookup itself gets
+request is looped the way C706's client loops (until EPT_S_NOT_REGISTERED)
+with max_ents 2, so the map comes back in three pieces and a fourth call
+ends it with that status and a null handle; hept_lookup itself gets
 everything in one; ept_lookup_handle_free releases a handle, which then
 faults with nca_s_fault_context_mismatch; a lookup matching nothing answers
 EPT_S_NOT_REGISTERED with a null handle. comsecd keeps serving throughout.
@@ -82,24 +83,26 @@ try:
     def is_null(handle):
         return handle.getData() == b"\x00" * 20
 
-    # hept_lookup's loop, with pieces of 2.
+    # C706's client loop, with pieces of 2: until EPT_S_NOT_REGISTERED
+    # (0x16c9a0d6), which ends the enumeration with a null handle.
     dce = connect()
     handle = epm.ept_lookup_handle_t()
     pieces, handles, statuses, entries = [], [], [], []
     while len(pieces) < 10:
-        resp = lookup(dce, handle, 2)
+        resp = lookup(dce, handle, 2, check_error=False)
         pieces.append(resp['num_ents'])
         statuses.append(resp['status'])
         for i in range(resp['num_ents']):
             entries.append(b''.join(resp['entries'][i]['annotation']))
         handle = resp['entry_handle']
         handles.append(not is_null(handle))
-        if is_null(handle):
+        if resp['status'] == 0x16c9a0d6:
             break
-    check(pieces == [2, 2, 2], "pieces of max_ents 2: %s" % pieces)
-    check(handles == [True, True, False],
-          "a handle while more remain, a null one with the last piece: %s" % handles)
-    check(statuses == [0, 0, 0], "every piece has status 0: %s" % statuses)
+    check(pieces == [2, 2, 2, 0], "pieces of max_ents 2, then none: %s" % pieces)
+    check(handles == [True, True, True, False],
+          "a handle through the last piece, a null one with the end: %s" % handles)
+    check(statuses == [0, 0, 0, 0x16c9a0d6],
+          "status 0 per piece, then EPT_S_NOT_REGISTERED: %s" % ["%#x" % x for x in statuses])
     check(entries == [b"comsec-echo-server\x00"] * 6, "all 6 entries with their annotation")
 
     # hept_lookup itself: everything in one piece.

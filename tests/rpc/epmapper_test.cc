@@ -267,7 +267,10 @@ std::vector<std::string> Endpoints(const std::vector<EndpointEntry>& entries) {
   return out;
 }
 
-TEST(EndpointMapperLookup, PiecesThenANullHandle) {
+// Issue 9 item 17: pieces of max_ents under one handle; the call after the
+// last piece is EPT_S_NOT_REGISTERED with a null handle (C706, [MS-RPCE]
+// 2.2.1.2.4); an answer whole in one call has a null handle at once.
+TEST(EndpointMapperLookup, PiecesThenEptSNotRegisteredWithANullHandle) {
   EndpointMapper m;
   for (int i = 0; i < 5; ++i) {
     ASSERT_EQ(m.Insert({Entry(Interface(i), "ncacn_ip_tcp", std::to_string(1000 + i))}, true, 0),
@@ -283,18 +286,24 @@ TEST(EndpointMapperLookup, PiecesThenANullHandle) {
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(Endpoints(second->entries), std::vector<std::string>({"1002", "1003"}));
   EXPECT_EQ(second->handle, first->handle);
-  // The piece that ends the enumeration: a null handle and status 0, as
-  // Windows answers; the context is gone.
+  // The last piece keeps the handle...
   auto last = m.Lookup({}, second->handle, 2, 7);
   ASSERT_TRUE(last.ok());
   EXPECT_EQ(Endpoints(last->entries), std::vector<std::string>({"1004"}));
-  EXPECT_TRUE(last->handle.IsNull());
+  EXPECT_EQ(last->handle, first->handle);
   EXPECT_EQ(last->status, 0u);
+  // ...and the call after it ends the enumeration; the context is gone.
+  auto end = m.Lookup({}, last->handle, 2, 7);
+  ASSERT_TRUE(end.ok());
+  EXPECT_TRUE(end->entries.empty());
+  EXPECT_TRUE(end->handle.IsNull());
+  EXPECT_EQ(end->status, EPT_S_NOT_REGISTERED);
   EXPECT_EQ(m.open_lookups(), 0u);
   // Everything in one piece needs no handle at all.
   auto whole = m.Lookup({}, {}, 500, 7);
   EXPECT_EQ(whole->entries.size(), 5u);
   EXPECT_TRUE(whole->handle.IsNull());
+  EXPECT_EQ(whole->status, 0u);
   EXPECT_EQ(m.open_lookups(), 0u);
 }
 
