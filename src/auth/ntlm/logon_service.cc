@@ -180,6 +180,12 @@ Result<std::string> RemoteLogonValidator::DomainName() {
 
 Result<NetworkLogonResult> RemoteLogonValidator::ValidateNetworkLogon(
     const NetworkLogonRequest& request) {
+  const std::vector<uint8_t> stub = EncodeNetworkLogonRequest(request);
+  COMSEC_ASSIGN_OR_RETURN(auto reply, Call(kOpNetworkLogon, stub));
+  return DecodeNetworkLogonReply(reply);
+}
+
+std::vector<uint8_t> EncodeNetworkLogonRequest(const NetworkLogonRequest& request) {
   ndr::Encoder e;
   e.Bytes(request.server_challenge);
   e.WString(request.user);
@@ -187,8 +193,10 @@ Result<NetworkLogonResult> RemoteLogonValidator::ValidateNetworkLogon(
   WriteSizedBytes(e, request.nt_response);
   WriteSizedBytes(e, request.lm_response);
   e.CString(request.peer);
-  COMSEC_ASSIGN_OR_RETURN(auto reply, Call(kOpNetworkLogon, e.bytes()));
+  return std::move(e).Take();
+}
 
+Result<NetworkLogonResult> DecodeNetworkLogonReply(std::span<const uint8_t> reply) {
   ndr::Decoder d(reply);
   NetworkLogonResult r;
   COMSEC_ASSIGN_OR_RETURN(auto key, d.Bytes(16));
@@ -208,6 +216,9 @@ Result<NetworkLogonResult> RemoteLogonValidator::ValidateNetworkLogon(
   COMSEC_ASSIGN_OR_RETURN(uint32_t hr, d.U32());
   COMSEC_RETURN_IF_ERROR(d.ExpectEnd());
   if (hr != S_OK.value()) {
+    if (!HResult(hr).Failed()) {
+      return d.Error("a refusal with a success status");
+    }
     return Status(HResult(hr), "comsecd: " + (reason.empty() ? std::string("logon refused")
                                                             : EscapeForLog(reason)));
   }

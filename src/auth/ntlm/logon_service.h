@@ -74,4 +74,9 @@ class RemoteLogonValidator : public LogonValidator {
   std::optional<std::string> domain_;
 };
 
+// The NetworkLogon stubs, exposed for tests and the fuzzer. Decoding a
+// reply checks every count against the bytes; a refusal is its HRESULT.
+std::vector<uint8_t> EncodeNetworkLogonRequest(const NetworkLogonRequest& request);
+Result<NetworkLogonResult> DecodeNetworkLogonReply(std::span<const uint8_t> reply);
+
 }  // namespace comsec::auth::ntlm

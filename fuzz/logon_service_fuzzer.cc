@@ -1,0 +1,54 @@
+// Fuzz target: comsecd's logon service (auth/ntlm/logon_service.h). The
+// first byte picks the side: comsecd decoding a NetworkLogon or QueryDomain
+// request from a (trusted, but possibly buggy or compromised) server, or a
+// server decoding comsecd's reply. Either returns a value or an error.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "auth/ntlm/local_logon_validator.h"
+#include "auth/ntlm/logon_service.h"
+#include "auth/ntlm/ntlmv2.h"
+
+namespace {
+
+using namespace comsec::auth::ntlm;
+
+class FuzzAccounts : public AccountSource {
+ public:
+  std::string DomainName() const override { return "FUZZ"; }
+  comsec::Result<std::optional<AccountRecord>> Lookup(std::string_view) override {
+    AccountRecord a;
+    a.name = "u";
+    a.nt_hash = NtHash(u"p");
+    a.user_sid = comsec::security::Sid(5, {21, 1, 2, 3, 1000});
+    return std::optional<AccountRecord>(a);
+  }
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  static FuzzAccounts accounts;
+  static LocalLogonValidator validator(&accounts, LogonPolicy{});
+  static comsec::rpc::InterfaceRegistration iface = [] {
+    LogonServiceOptions o;
+    o.validator = &validator;
+    return LogonServiceInterface(o);
+  }();
+  const std::span<const uint8_t> rest(data + 1, size - 1);
+  switch (data[0] % 3) {
+    case 0:
+    case 1: {
+      comsec::rpc::CallContext call;
+      call.local = call.has_peer = true;  // root over ncalrpc: trusted
+      (void)iface.operations[data[0] % 2](rest, call);
+      break;
+    }
+    case 2:
+      (void)DecodeNetworkLogonReply(rest);
+      break;
+  }
+  return 0;
+}
