@@ -90,24 +90,48 @@ printf '$ echo ******** | comcfg user add demo --password-stdin\n'
 echo 'Demo#Passw0rd' | "$comcfg" user add demo --password-stdin
 show user list
 
-step "comsecd (endpoint mapper) and comsec-echo-server (minimum level PKT_INTEGRITY) on loopback"
+step "The account database is a separate file only its owner may read (issue 9)"
+ls -l "$store_dir" | sed -n 's/^\([-rwx]*\) .* \([^ ]*\)$/\1  \2/p'
+
+# The echo server runs as an unprivileged user when the demo runs as root:
+# it cannot read the secrets file, so comsecd validates its NTLM logons.
+server_user=$(id -un); server_uid=$(id -u)
+run_server=()
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+  server_user=nobody; server_uid=$(id -u nobody)
+  run_server=(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups)
+fi
+step "comsecd (endpoint mapper, logon service) and comsec-echo-server as $server_user (minimum level PKT_INTEGRITY)"
 rpc_dir=$(mktemp -d)
+chmod 755 "$rpc_dir" "$store_dir"
+echo_dir="$rpc_dir/echo"
+mkdir -m 755 "$echo_dir"
+chown "$server_user" "$echo_dir"
+# A copy the server's user can run wherever the build tree lives.
+cp "$build/examples/comsec-echo-server" "$rpc_dir/" && chmod 755 "$rpc_dir/comsec-echo-server"
 trap 'kill $echo_pid $comsecd_pid 2>/dev/null; rm -rf "$store_dir" "$rpc_dir"' EXIT
-# Clients look endpoints up over TCP; servers register over ncalrpc, where
-# the kernel tells comsecd which user registers.
-"$build/tools/comsecd/comsecd" --store "$COMSEC_STORE" \
-    --listen 'ncacn_ip_tcp:127.0.0.1[0]' --listen "ncalrpc:$rpc_dir/epmapper" \
+# Clients look endpoints up over TCP; servers register and have logons
+# validated over ncalrpc, where the kernel tells comsecd who asks.
+"$build/tools/comsecd/comsecd" --store "$COMSEC_STORE" --trust-uid "$server_uid" \
+    --listen 'ncacn_ip_tcp:127.0.0.1[0]' --listen "ncalrpc:$rpc_dir/comsecd" \
     > "$rpc_dir/comsecd.out" 2>&1 &
 comsecd_pid=$!
-for _ in $(seq 50); do [ -s "$rpc_dir/comsecd.out" ] && break; sleep 0.1; done
+for _ in $(seq 50); do [ "$(grep -c '^listening on' "$rpc_dir/comsecd.out")" = 2 ] && break; sleep 0.1; done
 epm=$(sed -n 's/^listening on //p' "$rpc_dir/comsecd.out" | head -1)
-echo "comsecd: listening on $epm"
-"$build/examples/comsec-echo-server" --listen 'ncacn_ip_tcp:127.0.0.1[0]' \
-    --listen "ncalrpc:$rpc_dir/echo.sock" --endpoint-mapper "ncalrpc:$rpc_dir/epmapper" \
-    --store "$COMSEC_STORE" --min-auth-level 5 > "$rpc_dir/echo.out" 2> "$rpc_dir/echo.log" &
+echo "comsecd: listening on $epm and ncalrpc:$rpc_dir/comsecd"
+"${run_server[@]}" "$rpc_dir/comsec-echo-server" --listen 'ncacn_ip_tcp:127.0.0.1[0]' \
+    --listen "ncalrpc:$echo_dir/echo.sock" --endpoint-mapper "ncalrpc:$rpc_dir/comsecd" \
+    --logon-service "ncalrpc:$rpc_dir/comsecd" --min-auth-level 5 \
+    > "$rpc_dir/echo.out" 2> "$rpc_dir/echo.log" &
 echo_pid=$!
 for _ in $(seq 50); do grep -q registered "$rpc_dir/echo.out" 2>/dev/null && break; sleep 0.1; done
 sed 's/^/comsec-echo-server: /' "$rpc_dir/echo.out"
+printf '$ runuser -u %s -- comcfg user list   # the secrets are not %s'"'"'s to read\n' "$server_user" "$server_user"
+if [ "$server_user" = nobody ]; then
+  cp "$comcfg" "$rpc_dir/" && chmod 755 "$rpc_dir/comcfg"
+  "${run_server[@]}" "$rpc_dir/comcfg" user list
+  echo "(exit $?)"
+fi
 
 client="$build/examples/comsec-echo-client"
 ntlm=(--auth ntlm --user demo --password 'Demo#Passw0rd')
@@ -127,12 +151,13 @@ step "A wrong password: refused"
     --password wrong --level 6 whoami
 echo "(exit $?)"
 sleep 0.2
-step "The server's log says who was refused, from where, and why"
+step "The server's log says who was refused, from where, and why; comsecd's, which check failed"
 sed 's/^/comsec-echo-server: /' "$rpc_dir/echo.log"
+grep 'refused' "$rpc_dir/comsecd.out"
 
 step "On ncalrpc the kernel names the caller; the local package runs at PKT_PRIVACY"
-printf '$ comsec-echo-client --binding ncalrpc:%s --auth local --level 6 whoami\n' "$rpc_dir/echo.sock"
-"$client" --binding "ncalrpc:$rpc_dir/echo.sock" --auth local --level 6 whoami
+printf '$ comsec-echo-client --binding ncalrpc:%s --server-uid %s --auth local --level 6 whoami\n' "$echo_dir/echo.sock" "$server_uid"
+"$client" --binding "ncalrpc:$echo_dir/echo.sock" --server-uid "$server_uid" --auth local --level 6 whoami
 
 step "Stopping comsecd and the echo server"
 kill "$echo_pid" "$comsecd_pid"

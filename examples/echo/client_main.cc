@@ -1,6 +1,6 @@
 // comsec-echo-client --binding BINDING [--endpoint-mapper BINDING]
 //     [--auth none|local|ntlm] [--level N] [--user U] [--domain D]
-//     [--password P | --password-stdin | --nt-hash HEX]
+//     [--password P | --password-stdin | --nt-hash HEX] [--server-uid UID]...
 //     whoami | add A B | echo --size N
 // Calls comsec-echo-server with comsec's own runtime. Exit 0 on success,
 // 1 when the call fails, 2 on bad usage.
@@ -38,6 +38,10 @@ int main(int argc, char** argv) {
   app.add_flag("--password-stdin", password_stdin,
                "read the NTLM password from one line of standard input");
   app.add_option("--nt-hash", nt_hash_hex, "NTLM NT hash (32 hex digits) instead of a password");
+  rpc::ClientOptions client_options;
+  app.add_option("--server-uid", client_options.trusted_server_uids,
+                 "on ncalrpc, a uid the server may run as (repeatable; default: root or "
+                 "this user)");
   app.require_subcommand(1);
   auto* whoami = app.add_subcommand("whoami", "ask the server who we are");
   int32_t a = 0, b = 0;
@@ -75,7 +79,7 @@ int main(int argc, char** argv) {
     std::cerr << "comsec-echo-client: " << s.ToString() << "\n";
     return 1;
   };
-  auto client = rpc::Client::Connect(*binding);
+  auto client = rpc::Client::Connect(*binding, client_options);
   if (!client.ok()) return fail(client.status());
   auth::LocalPackage local_package;
   auth::ntlm::ClientCredentials creds;
