@@ -90,6 +90,10 @@ class SecurityContext {
   virtual std::shared_ptr<const security::Token> PeerToken() const = 0;
 };
 
+// Thread-safety: a server calls NewServerContext (and a client process
+// NewClientContext) from every connection's thread at once; every
+// implementation must be safe for that. What a package shares between its
+// contexts (credentials, a LogonValidator) must itself be thread-safe.
 class SecurityPackage {
  public:
   virtual ~SecurityPackage() = default;
@@ -104,6 +108,8 @@ class SecurityPackage {
 };
 
 // The packages a server offers. Packages must outlive the registry's users.
+// Thread-safety: filled before the server starts, then only read (from
+// any thread).
 class SecurityPackageRegistry {
  public:
   void Add(SecurityPackage* package) { packages_.push_back(package); }

@@ -21,6 +21,7 @@ namespace comsec::auth {
 inline constexpr std::array<uint8_t, 8> kLocalToken = {'C', 'S', 'L', 'O',
                                                        'C', 'A', 'L', '1'};
 
+// Thread-safety: stateless; safe from any number of threads.
 class LocalPackage : public rpc::SecurityPackage {
  public:
   uint8_t auth_type() const override { return rpc::RPC_C_AUTHN_KERNEL; }

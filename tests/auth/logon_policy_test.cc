@@ -1,0 +1,79 @@
+// The logon policy read from the store's Lsa key (issue 9 items 10, 15).
+#include "auth/ntlm/logon_policy.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "config/accounts.h"
+
+namespace comsec::auth::ntlm {
+namespace {
+
+class LogonPolicyStore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("comsec-policy-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir_);
+    store_ = std::move(*config::Store::Open((dir_ / "store.db").string()));
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Set(const config::RegValue& v) {
+    ASSERT_TRUE(store_->SetValue(*config::KeyPath::Parse(config::kLsaKey), v).ok());
+  }
+  LogonPolicy Read() {
+    auto p = ReadLogonPolicy(store_.get(), [this](const std::string& l) { warnings_.push_back(l); });
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    return *p;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<config::Store> store_;
+  std::vector<std::string> warnings_;
+};
+
+TEST_F(LogonPolicyStore, AbsentValuesAreWindows11sDefaults) {
+  LogonPolicy p = Read();
+  EXPECT_FALSE(p.allow_ntlmv1);
+  EXPECT_EQ(p.lockout.threshold, 10u);
+  EXPECT_EQ(p.lockout.duration, std::chrono::minutes(10));
+  EXPECT_EQ(p.lockout.reset_window, std::chrono::minutes(10));
+  EXPECT_TRUE(p.foreign_domains.empty());
+  EXPECT_EQ(p.own_names, std::vector<std::string>{config::NetbiosComputerName()});
+  EXPECT_TRUE(warnings_.empty());
+}
+
+TEST_F(LogonPolicyStore, ValuesAreReadByTheirSeceditNames) {
+  Set(config::RegValue::Dword("LockoutBadCount", 3));
+  Set(config::RegValue::Dword("LockoutDuration", 30));
+  Set(config::RegValue::Dword("ResetLockoutCount", 15));
+  Set(config::RegValue::MultiString("ForeignDomains", {"CORP", "PARTNER"}));
+  LogonPolicy p = Read();
+  EXPECT_EQ(p.lockout.threshold, 3u);
+  EXPECT_EQ(p.lockout.duration, std::chrono::minutes(30));
+  EXPECT_EQ(p.lockout.reset_window, std::chrono::minutes(15));
+  EXPECT_EQ(p.foreign_domains, (std::vector<std::string>{"CORP", "PARTNER"}));
+}
+
+TEST_F(LogonPolicyStore, WrongTypesFallBackToDefaultsWithAWarning) {
+  Set(config::RegValue::String("LockoutBadCount", "five"));
+  Set(config::RegValue::Dword("LockoutDuration", 100000));  // above 99999
+  Set(config::RegValue::Dword("ForeignDomains", 1));
+  LogonPolicy p = Read();
+  EXPECT_EQ(p.lockout.threshold, 10u);
+  EXPECT_EQ(p.lockout.duration, std::chrono::minutes(10));
+  EXPECT_TRUE(p.foreign_domains.empty());
+  ASSERT_EQ(warnings_.size(), 3u);
+  EXPECT_NE(warnings_[0].find("LockoutBadCount in HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet"
+                              "\\Control\\Lsa is not a REG_DWORD 0-999; using 10"),
+            std::string::npos)
+      << warnings_[0];
+}
+
+}  // namespace
+}  // namespace comsec::auth::ntlm
