@@ -7,14 +7,11 @@
 
 #include <CLI/CLI.hpp>
 
-#include "auth/ntlm/local_logon_validator.h"
-#include "auth/ntlm/logon_policy.h"
 #include "auth/ntlm/logon_service.h"
 #include "auth/ntlm/ntlm_package.h"
-#include "auth/ntlm/store_accounts.h"
+#include "auth/ntlm/store_logon_validator.h"
 #include "auth/peer_cred/local_package.h"
 #include "config/secrets.h"
-#include "config/store.h"
 #include "examples/echo/echo_service.h"
 #include "rpc/epmapper.h"
 #include "base/termination_signals.h"
@@ -53,7 +50,6 @@ int main(int argc, char** argv) {
   // NTLM: the responses are validated by comsecd's logon service when
   // --logon-service names it (a server that may not read the secrets file),
   // else in this process from the store's secrets file.
-  std::unique_ptr<auth::ntlm::StoreAccountSource> accounts;
   std::unique_ptr<auth::ntlm::LogonValidator> validator;
   std::unique_ptr<auth::ntlm::NtlmPackage> ntlm;
   if (!logon_service.empty()) {
@@ -65,29 +61,16 @@ int main(int argc, char** argv) {
     validator = std::make_unique<auth::ntlm::RemoteLogonValidator>(*binding);
     std::cout << "NTLM logons validated by comsecd at " << binding->ToString() << std::endl;
   } else if (!store.empty()) {
-    auto policy_store = config::Store::Open(store);
-    if (!policy_store.ok()) {
-      std::cerr << "comsec-echo-server: " << policy_store.status().ToString() << "\n";
-      return 1;
-    }
-    auto policy = auth::ntlm::ReadLogonPolicy(policy_store->get(), log);
-    if (!policy.ok()) {
-      std::cerr << "comsec-echo-server: " << policy.status().ToString() << "\n";
-      return 1;
-    }
-    auto secrets = config::OpenSecrets(store);
-    if (!secrets.ok()) {
-      std::cerr << "comsec-echo-server: " << secrets.status().ToString()
-                << (secrets.status().code() == E_ACCESSDENIED
+    auto opened = auth::ntlm::StoreLogonValidator::Open(store, log);
+    if (!opened.ok()) {
+      std::cerr << "comsec-echo-server: " << opened.status().ToString()
+                << (opened.status().code() == E_ACCESSDENIED
                         ? "; or let comsecd validate logons: --logon-service ncalrpc:SOCKET"
                         : "")
                 << "\n";
       return 1;
     }
-    accounts = std::make_unique<auth::ntlm::StoreAccountSource>(std::move(*secrets));
-    validator = std::make_unique<auth::ntlm::LocalLogonValidator>(accounts.get(),
-                                                                  std::move(*policy), log);
-    const std::string domain = accounts->DomainName();
+    const std::string domain = (*opened)->AccountDomain();
     if (domain.empty()) {
       log("ntlm: " + store + " has no accounts yet; NTLM logons will fail until "
           "'comcfg user add NAME' creates one (unauthenticated and ncalrpc callers are "
@@ -95,6 +78,7 @@ int main(int argc, char** argv) {
     }
     std::cout << "NTLM accounts of domain " << (domain.empty() ? "(none yet)" : domain)
               << " from " << config::SecretsPathFor(store) << std::endl;
+    validator = std::move(*opened);
   }
   if (validator) {
     auth::ntlm::ServerOptions ntlm_options;

@@ -152,6 +152,18 @@ Result<uint32_t> AccountDatabase::NextRid(WriteTransaction& tx) {
   return rid;
 }
 
+namespace {
+
+// Writes the NtHash value; the temporary copy the value needs is wiped.
+Status SetHashValue(WriteTransaction& tx, const KeyPath& key, const NtHashBytes& nt_hash) {
+  RegValue v = RegValue::Binary("NtHash", std::vector<uint8_t>(nt_hash.begin(), nt_hash.end()));
+  Status s = tx.SetValue(key, v);
+  WipeSecret(v.data.data(), v.data.size());
+  return s;
+}
+
+}  // namespace
+
 Status AccountDatabase::AddUser(std::string_view name, const NtHashBytes& nt_hash) {
   COMSEC_RETURN_IF_ERROR(CheckName(name, "user"));
   COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginWrite());
@@ -166,8 +178,7 @@ Status AccountDatabase::AddUser(std::string_view name, const NtHashBytes& nt_has
   }
   COMSEC_ASSIGN_OR_RETURN(uint32_t rid, NextRid(*tx));
   COMSEC_RETURN_IF_ERROR(tx->SetValue(key, RegValue::Dword("Rid", rid)));
-  COMSEC_RETURN_IF_ERROR(tx->SetValue(
-      key, RegValue::Binary("NtHash", std::vector<uint8_t>(nt_hash.begin(), nt_hash.end()))));
+  COMSEC_RETURN_IF_ERROR(SetHashValue(*tx, key, nt_hash));
   COMSEC_RETURN_IF_ERROR(tx->SetValue(key, RegValue::Dword("Disabled", 0)));
   return tx->Commit();
 }
@@ -177,8 +188,7 @@ Status AccountDatabase::SetNtHash(std::string_view name, const NtHashBytes& nt_h
   const KeyPath key = UsersKey().Child(name);
   COMSEC_ASSIGN_OR_RETURN(bool exists, tx->reader().KeyExists(key));
   if (!exists) return NoSuchUser(name);
-  COMSEC_RETURN_IF_ERROR(tx->SetValue(
-      key, RegValue::Binary("NtHash", std::vector<uint8_t>(nt_hash.begin(), nt_hash.end()))));
+  COMSEC_RETURN_IF_ERROR(SetHashValue(*tx, key, nt_hash));
   return tx->Commit();
 }
 
@@ -228,7 +238,7 @@ Result<std::optional<Account>> AccountDatabase::FindUser(std::string_view name) 
   }
   Account a;
   a.name = contents->name;
-  for (const RegValue& v : contents->values) {
+  for (RegValue& v : contents->values) {
     if (IEquals(v.name, "Rid")) {
       COMSEC_ASSIGN_OR_RETURN(a.rid, v.AsDword());
     } else if (IEquals(v.name, "NtHash")) {
@@ -238,6 +248,7 @@ Result<std::optional<Account>> AccountDatabase::FindUser(std::string_view name) 
                                         "`comcfg user passwd`");
       }
       std::copy(v.data.begin(), v.data.end(), a.nt_hash.begin());
+      WipeSecret(v.data.data(), v.data.size());  // the read copy of the hash
     } else if (IEquals(v.name, "Disabled")) {
       COMSEC_ASSIGN_OR_RETURN(uint32_t d, v.AsDword());
       a.disabled = d != 0;

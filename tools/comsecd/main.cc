@@ -14,13 +14,9 @@
 
 #include <CLI/CLI.hpp>
 
-#include "auth/ntlm/local_logon_validator.h"
-#include "auth/ntlm/logon_policy.h"
 #include "auth/ntlm/logon_service.h"
-#include "auth/ntlm/store_accounts.h"
+#include "auth/ntlm/store_logon_validator.h"
 #include "base/termination_signals.h"
-#include "config/secrets.h"
-#include "config/store.h"
 #include "rpc/epmapper.h"
 #include "rpc/server.h"
 
@@ -52,33 +48,20 @@ int main(int argc, char** argv) {
   rpc::InterfaceRegistry registry;
   registry.Register(mapper.Interface());
 
-  std::unique_ptr<auth::ntlm::StoreAccountSource> accounts;
-  std::unique_ptr<auth::ntlm::LocalLogonValidator> validator;
+  std::unique_ptr<auth::ntlm::StoreLogonValidator> validator;
   if (!store_path.empty()) {
-    auto store = config::Store::Open(store_path);
-    if (!store.ok()) {
-      std::cerr << "comsecd: " << store.status().ToString() << "\n";
+    // Creates the store's secrets file (0600) and moves an older store's
+    // accounts into it.
+    auto opened = auth::ntlm::StoreLogonValidator::Open(store_path, Log);
+    if (!opened.ok()) {
+      std::cerr << "comsecd: " << opened.status().ToString() << "\n";
       return 1;
     }
-    // Creates the secrets file (0600) and moves an older store's accounts
-    // into it.
-    auto secrets = config::OpenSecrets(store_path);
-    if (!secrets.ok()) {
-      std::cerr << "comsecd: " << secrets.status().ToString() << "\n";
-      return 1;
-    }
-    auto policy = auth::ntlm::ReadLogonPolicy(store->get(), Log);
-    if (!policy.ok()) {
-      std::cerr << "comsecd: " << policy.status().ToString() << "\n";
-      return 1;
-    }
-    accounts = std::make_unique<auth::ntlm::StoreAccountSource>(std::move(*secrets));
-    if (accounts->DomainName().empty()) {
+    validator = std::move(*opened);
+    if (validator->AccountDomain().empty()) {
       Log("the account database has no accounts yet; NTLM logons will fail until "
           "'comcfg user add NAME' creates one");
     }
-    validator = std::make_unique<auth::ntlm::LocalLogonValidator>(accounts.get(),
-                                                                  std::move(*policy), Log);
     auth::ntlm::LogonServiceOptions logon;
     logon.validator = validator.get();
     logon.trusted_uids = trusted_uids;

@@ -1,0 +1,26 @@
+#include "auth/ntlm/store_logon_validator.h"
+
+#include "auth/ntlm/logon_policy.h"
+#include "config/secrets.h"
+
+namespace comsec::auth::ntlm {
+
+Result<std::unique_ptr<StoreLogonValidator>> StoreLogonValidator::Open(
+    const std::string& store_path, std::function<void(const std::string&)> log) {
+  // The policy store is only read here; whoever may read the secrets file
+  // can read it too.
+  config::StoreOptions read_only;
+  read_only.create_if_missing = false;
+  read_only.read_only = true;
+  COMSEC_ASSIGN_OR_RETURN(auto policy_store, config::Store::Open(store_path, read_only));
+  COMSEC_ASSIGN_OR_RETURN(LogonPolicy policy, ReadLogonPolicy(policy_store.get(), log));
+  policy_store.reset();
+  COMSEC_ASSIGN_OR_RETURN(auto secrets, config::OpenSecrets(store_path));
+  std::unique_ptr<StoreLogonValidator> v(new StoreLogonValidator());
+  v->accounts_ = std::make_unique<StoreAccountSource>(std::move(secrets));
+  v->validator_ =
+      std::make_unique<LocalLogonValidator>(v->accounts_.get(), std::move(policy), std::move(log));
+  return v;
+}
+
+}  // namespace comsec::auth::ntlm
