@@ -54,6 +54,8 @@ struct LocalGroup {
   std::vector<std::string> members;
 };
 
+// Thread-safety: as its Store, one thread at a time; a server shares it
+// across connection threads only behind StoreAccountSource's lock.
 class AccountDatabase {
  public:
   explicit AccountDatabase(Store* store) : store_(store) {}

@@ -48,6 +48,8 @@ struct CallContext {
   uint32_t assoc_group_id = 0;
 };
 
+// Thread-safety: a server runs handlers on many connection threads at once;
+// every OpHandler and security callback must be safe for that.
 // A handler reads the NDR stub and returns the response stub. A failed
 // Status becomes a fault: RPC_X_BAD_STUB_DATA → nca_s_fault_ndr,
 // E_ACCESSDENIED → 5, other Win32-facility codes → their Win32 value, any
@@ -64,6 +66,7 @@ struct InterfaceRegistration {
   std::function<Status(const CallContext&)> security_callback;
 };
 
+// Thread-safety: filled before the server starts, then only read.
 class InterfaceRegistry {
  public:
   void Register(InterfaceRegistration registration) {

@@ -65,7 +65,9 @@ TEST_F(SecretsFile, CreatedPrivateWhateverTheUmaskAndThePolicyStorePublic) {
   const std::string s = SecretsPathFor(path_);
   EXPECT_EQ(Mode(s), 0600u);
   for (const char* suffix : {"-wal", "-shm"}) {
-    if (std::filesystem::exists(s + suffix)) EXPECT_EQ(Mode(s + suffix), 0600u) << suffix;
+    if (std::filesystem::exists(s + suffix)) {
+      EXPECT_EQ(Mode(s + suffix), 0600u) << suffix;
+    }
   }
 }
 

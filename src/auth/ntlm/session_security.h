@@ -24,6 +24,8 @@ namespace comsec::auth::ntlm {
 
 inline constexpr size_t kSignatureSize = 16;
 
+// Thread-safety: one connection's state (sequence numbers, RC4 streams);
+// used by one thread at a time.
 class SessionSecurity {
  public:
   // `client` selects which direction is outgoing.
