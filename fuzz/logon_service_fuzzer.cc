@@ -9,24 +9,9 @@
 #include "auth/ntlm/local_logon_validator.h"
 #include "auth/ntlm/logon_service.h"
 #include "auth/ntlm/ntlmv2.h"
-
-namespace {
+#include "fuzz_accounts.h"
 
 using namespace comsec::auth::ntlm;
-
-class FuzzAccounts : public AccountSource {
- public:
-  std::string DomainName() const override { return "FUZZ"; }
-  comsec::Result<std::optional<AccountRecord>> Lookup(std::string_view) override {
-    AccountRecord a;
-    a.name = "u";
-    a.nt_hash = NtHash(u"p");
-    a.user_sid = comsec::security::Sid(5, {21, 1, 2, 3, 1000});
-    return std::optional<AccountRecord>(a);
-  }
-};
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;

@@ -9,21 +9,11 @@
 #include "auth/ntlm/ntlm_package.h"
 #include "auth/ntlm/local_logon_validator.h"
 #include "auth/ntlm/ntlmv2.h"
+#include "fuzz_accounts.h"
 
 namespace {
 
 using namespace comsec::auth::ntlm;
-
-class FuzzAccounts : public AccountSource {
- public:
-  std::string DomainName() const override { return "FUZZ"; }
-  comsec::Result<std::optional<AccountRecord>> Lookup(std::string_view) override {
-    AccountRecord a;
-    a.name = "u";
-    a.nt_hash = NtHash(u"p");
-    return std::optional<AccountRecord>(a);
-  }
-};
 
 template <typename M, typename Enc>
 void FixedPoint(std::span<const uint8_t> in, Enc encode) {
