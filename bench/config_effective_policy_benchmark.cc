@@ -6,10 +6,10 @@
 
 #include <filesystem>
 
-#include "config/com_schema.h"
-#include "config/explain.h"
-#include "config/policy_cache.h"
-#include "security/sddl.h"
+#include "comsec/config/com_schema.h"
+#include "comsec/config/explain.h"
+#include "comsec/config/policy_cache.h"
+#include "comsec/security/sddl.h"
 
 namespace comsec::config {
 namespace {

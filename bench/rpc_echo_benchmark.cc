@@ -25,12 +25,12 @@
 #include <thread>
 #include <vector>
 
-#include "auth/ntlm/local_logon_validator.h"
-#include "auth/ntlm/ntlm_package.h"
-#include "auth/ntlm/ntlmv2.h"
-#include "base/check.h"
-#include "rpc/client.h"
-#include "rpc/server.h"
+#include "comsec/auth/ntlm/local_logon_validator.h"
+#include "comsec/auth/ntlm/ntlm_package.h"
+#include "comsec/auth/ntlm/ntlmv2.h"
+#include "comsec/base/check.h"
+#include "comsec/rpc/client.h"
+#include "comsec/rpc/server.h"
 
 namespace comsec::rpc {
 namespace {

@@ -4,9 +4,9 @@
 // lookup — and the parsers that feed it.
 #include <benchmark/benchmark.h>
 
-#include "security/com_rights.h"
-#include "security/sddl.h"
-#include "security/well_known_sids.h"
+#include "comsec/security/com_rights.h"
+#include "comsec/security/sddl.h"
+#include "comsec/security/well_known_sids.h"
 
 namespace comsec::security {
 namespace {

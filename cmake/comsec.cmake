@@ -1,13 +1,34 @@
 # Helpers in the spirit of absl_cc_library / leveldb_test: one call per
 # library, test, fuzzer or benchmark, so every target is built the same way.
 
-# comsec_library(NAME base SRCS a.cc b.cc DEPS other_lib ...)
-# Creates comsec_<NAME>; include paths start at src/.
+# comsec_library(NAME base [LAYER base] SRCS a.cc b.cc DEPS other_lib ...)
+# Creates comsec_<NAME>, whose headers are included as
+# "comsec/<LAYER>/name.h" (LAYER defaults to NAME; it is the folder under
+# src/). Each layer gets an include root of its own in the build tree,
+# holding only comsec/<LAYER> (a link to src/<LAYER>), so a library sees the
+# headers of its own layer and of the layers it links to, never those above
+# it; installed, the same headers sit under <prefix>/include/comsec/<LAYER>.
 function(comsec_library)
-  cmake_parse_arguments(L "" "NAME" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(L "" "NAME;LAYER" "SRCS;DEPS" ${ARGN})
+  if(NOT L_LAYER)
+    set(L_LAYER ${L_NAME})
+  endif()
+  set(root ${PROJECT_BINARY_DIR}/include-layers/${L_LAYER})
+  if(NOT EXISTS ${root}/comsec/${L_LAYER})
+    file(MAKE_DIRECTORY ${root}/comsec)
+    file(CREATE_LINK ${PROJECT_SOURCE_DIR}/src/${L_LAYER} ${root}/comsec/${L_LAYER}
+         SYMBOLIC)
+  endif()
   add_library(comsec_${L_NAME} STATIC ${L_SRCS})
-  target_include_directories(comsec_${L_NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  add_library(comsec::${L_NAME} ALIAS comsec_${L_NAME})
+  set_target_properties(comsec_${L_NAME} PROPERTIES
+    EXPORT_NAME ${L_NAME} OUTPUT_NAME comsec_${L_NAME} POSITION_INDEPENDENT_CODE ON)
+  target_include_directories(comsec_${L_NAME} PUBLIC
+    $<BUILD_INTERFACE:${root}>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   target_link_libraries(comsec_${L_NAME} PUBLIC ${L_DEPS})
+  set_property(GLOBAL APPEND PROPERTY COMSEC_LIBRARIES comsec_${L_NAME})
+  set_property(GLOBAL APPEND PROPERTY COMSEC_LAYERS ${L_LAYER})
 endfunction()
 
 # comsec_test(NAME sid_test SRCS sid_test.cc DEPS comsec_security

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <span>
 
-#include "rpc/epmapper.h"
+#include "comsec/rpc/epmapper.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace comsec::rpc;

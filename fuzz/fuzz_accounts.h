@@ -2,8 +2,8 @@
 // validate against, whatever user name the input asks for.
 #pragma once
 
-#include "auth/ntlm/ntlm_package.h"
-#include "auth/ntlm/ntlmv2.h"
+#include "comsec/auth/ntlm/ntlm_package.h"
+#include "comsec/auth/ntlm/ntlmv2.h"
 
 class FuzzAccounts : public comsec::auth::ntlm::AccountSource {
  public:

@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <span>
 
-#include "auth/ntlm/local_logon_validator.h"
-#include "auth/ntlm/logon_service.h"
-#include "auth/ntlm/ntlmv2.h"
+#include "comsec/auth/ntlm/local_logon_validator.h"
+#include "comsec/auth/ntlm/logon_service.h"
+#include "comsec/auth/ntlm/ntlmv2.h"
 #include "fuzz_accounts.h"
 
 using namespace comsec::auth::ntlm;

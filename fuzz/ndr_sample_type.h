@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "ndr/decoder.h"
-#include "ndr/encoder.h"
+#include "comsec/ndr/decoder.h"
+#include "comsec/ndr/encoder.h"
 
 namespace comsec::ndr::sample {
 

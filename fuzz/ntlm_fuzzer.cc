@@ -5,10 +5,10 @@
 #include <cstdint>
 #include <span>
 
-#include "auth/ntlm/messages.h"
-#include "auth/ntlm/ntlm_package.h"
-#include "auth/ntlm/local_logon_validator.h"
-#include "auth/ntlm/ntlmv2.h"
+#include "comsec/auth/ntlm/messages.h"
+#include "comsec/auth/ntlm/ntlm_package.h"
+#include "comsec/auth/ntlm/local_logon_validator.h"
+#include "comsec/auth/ntlm/ntlmv2.h"
 #include "fuzz_accounts.h"
 
 namespace {

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <span>
 
-#include "rpc/pdu_codec.h"
+#include "comsec/rpc/pdu_codec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace comsec::rpc;

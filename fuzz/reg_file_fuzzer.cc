@@ -10,7 +10,7 @@
 #include <span>
 #include <vector>
 
-#include "config/reg_file.h"
+#include "comsec/config/reg_file.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "security/sddl.h"
+#include "comsec/security/sddl.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace comsec::security;

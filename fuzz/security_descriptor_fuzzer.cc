@@ -6,10 +6,10 @@
 #include <cstdlib>
 #include <span>
 
-#include "security/access_check.h"
-#include "security/com_rights.h"
-#include "security/sddl.h"
-#include "security/well_known_sids.h"
+#include "comsec/security/access_check.h"
+#include "comsec/security/com_rights.h"
+#include "comsec/security/sddl.h"
+#include "comsec/security/well_known_sids.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace comsec::security;

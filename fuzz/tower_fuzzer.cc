@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <span>
 
-#include "rpc/tower.h"
+#include "comsec/rpc/tower.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace comsec::rpc;

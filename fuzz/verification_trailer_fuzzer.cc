@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <span>
 
-#include "rpc/verification_trailer.h"
+#include "comsec/rpc/verification_trailer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto vt = comsec::rpc::FindVerificationTrailer(

@@ -8,14 +8,14 @@
 
 #include <CLI/CLI.hpp>
 
-#include "auth/ntlm/ntlm_package.h"
-#include "auth/peer_cred/local_package.h"
-#include "base/hex.h"
+#include "comsec/auth/ntlm/ntlm_package.h"
+#include "comsec/auth/peer_cred/local_package.h"
+#include "comsec/base/hex.h"
 #include "examples/echo/echo_service.h"
-#include "ndr/decoder.h"
-#include "ndr/encoder.h"
-#include "rpc/client.h"
-#include "rpc/epmapper.h"
+#include "comsec/ndr/decoder.h"
+#include "comsec/ndr/encoder.h"
+#include "comsec/rpc/client.h"
+#include "comsec/rpc/epmapper.h"
 
 int main(int argc, char** argv) {
   using namespace comsec;

@@ -7,8 +7,8 @@
 #include <chrono>
 #include <thread>
 
-#include "ndr/decoder.h"
-#include "ndr/encoder.h"
+#include "comsec/ndr/decoder.h"
+#include "comsec/ndr/encoder.h"
 
 namespace comsec::examples {
 namespace {

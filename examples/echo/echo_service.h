@@ -14,7 +14,7 @@
 
 #include <string>
 
-#include "rpc/interface.h"
+#include "comsec/rpc/interface.h"
 
 namespace comsec::examples {
 

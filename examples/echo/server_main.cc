@@ -7,15 +7,15 @@
 
 #include <CLI/CLI.hpp>
 
-#include "auth/ntlm/logon_service.h"
-#include "auth/ntlm/ntlm_package.h"
-#include "auth/ntlm/store_logon_validator.h"
-#include "auth/peer_cred/local_package.h"
-#include "config/secrets.h"
+#include "comsec/auth/ntlm/logon_service.h"
+#include "comsec/auth/ntlm/ntlm_package.h"
+#include "comsec/auth/ntlm/store_logon_validator.h"
+#include "comsec/auth/peer_cred/local_package.h"
+#include "comsec/config/secrets.h"
 #include "examples/echo/echo_service.h"
-#include "rpc/epmapper.h"
-#include "base/termination_signals.h"
-#include "rpc/server.h"
+#include "comsec/rpc/epmapper.h"
+#include "comsec/base/termination_signals.h"
+#include "comsec/rpc/server.h"
 
 int main(int argc, char** argv) {
   using namespace comsec;

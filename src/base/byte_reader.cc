@@ -1,4 +1,4 @@
-#include "base/byte_reader.h"
+#include "comsec/base/byte_reader.h"
 
 #include <cstdio>
 #include <string>

@@ -8,7 +8,7 @@
 #include <span>
 #include <string_view>
 
-#include "base/result.h"
+#include "comsec/base/result.h"
 
 namespace comsec {
 

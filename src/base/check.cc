@@ -1,4 +1,4 @@
-#include "base/check.h"
+#include "comsec/base/check.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "base/result.h"
+#include "comsec/base/result.h"
 
 namespace comsec {
 

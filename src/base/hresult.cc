@@ -1,4 +1,4 @@
-#include "base/hresult.h"
+#include "comsec/base/hresult.h"
 
 #include <algorithm>
 #include <cstdio>

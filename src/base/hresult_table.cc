@@ -3,7 +3,7 @@
 // COM error-code pages and com-security-rules.md). Messages are comsec's own
 // short wording; codes that only the reference pages list carry none yet.
 // Sorted by value; aliases of one value follow its canonical name.
-#include "base/hresult.h"
+#include "comsec/base/hresult.h"
 
 namespace comsec::internal {
 namespace {

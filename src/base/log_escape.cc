@@ -1,4 +1,4 @@
-#include "base/log_escape.h"
+#include "comsec/base/log_escape.h"
 
 namespace comsec {
 namespace {

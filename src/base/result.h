@@ -5,8 +5,8 @@
 #include <utility>
 #include <variant>
 
-#include "base/check.h"
-#include "base/status.h"
+#include "comsec/base/check.h"
+#include "comsec/base/status.h"
 
 namespace comsec {
 

@@ -1,4 +1,4 @@
-#include "base/secret.h"
+#include "comsec/base/secret.h"
 
 #include <openssl/crypto.h>
 

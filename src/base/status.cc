@@ -1,4 +1,4 @@
-#include "base/status.h"
+#include "comsec/base/status.h"
 
 namespace comsec {
 

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <utility>
 
-#include "base/hresult.h"
+#include "comsec/base/hresult.h"
 
 namespace comsec {
 

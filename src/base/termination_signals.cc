@@ -1,4 +1,4 @@
-#include "base/termination_signals.h"
+#include "comsec/base/termination_signals.h"
 
 #include <pthread.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-#include "config/accounts.h"
+#include "comsec/config/accounts.h"
 
 #include <openssl/rand.h>
 #include <unistd.h>

@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
-#include "base/secret.h"
-#include "config/key_path.h"
-#include "config/store.h"
-#include "security/sid.h"
+#include "comsec/base/secret.h"
+#include "comsec/config/key_path.h"
+#include "comsec/config/store.h"
+#include "comsec/security/sid.h"
 
 namespace comsec::config {
 

@@ -1,8 +1,8 @@
-#include "config/com_schema.h"
+#include "comsec/config/com_schema.h"
 
 #include <charconv>
 
-#include "security/sddl.h"
+#include "comsec/security/sddl.h"
 
 namespace comsec::config {
 namespace {

@@ -17,11 +17,11 @@
 #include <string_view>
 #include <vector>
 
-#include "base/guid.h"
-#include "base/result.h"
-#include "config/key_path.h"
-#include "config/reg_value.h"
-#include "security/security_descriptor.h"
+#include "comsec/base/guid.h"
+#include "comsec/base/result.h"
+#include "comsec/config/key_path.h"
+#include "comsec/config/reg_value.h"
+#include "comsec/security/security_descriptor.h"
 
 namespace comsec::config {
 

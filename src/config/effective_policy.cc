@@ -1,8 +1,8 @@
-#include "config/effective_policy.h"
+#include "comsec/config/effective_policy.h"
 
-#include "config/com_schema.h"
-#include "security/com_rights.h"
-#include "security/sddl.h"
+#include "comsec/config/com_schema.h"
+#include "comsec/security/com_rights.h"
+#include "comsec/security/sddl.h"
 
 namespace comsec::config {
 namespace {

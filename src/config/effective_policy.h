@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "base/guid.h"
-#include "base/result.h"
-#include "config/store.h"
-#include "security/security_descriptor.h"
+#include "comsec/base/guid.h"
+#include "comsec/base/result.h"
+#include "comsec/config/store.h"
+#include "comsec/security/security_descriptor.h"
 
 namespace comsec::config {
 

@@ -1,9 +1,9 @@
-#include "config/explain.h"
+#include "comsec/config/explain.h"
 
 #include <cstdio>
 
-#include "security/com_rights.h"
-#include "security/sddl.h"
+#include "comsec/security/com_rights.h"
+#include "comsec/security/sddl.h"
 
 namespace comsec::config {
 namespace {

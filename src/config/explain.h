@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "base/hresult.h"
-#include "config/effective_policy.h"
-#include "security/access_check.h"
-#include "security/token.h"
+#include "comsec/base/hresult.h"
+#include "comsec/config/effective_policy.h"
+#include "comsec/security/access_check.h"
+#include "comsec/security/token.h"
 
 namespace comsec::config {
 

@@ -1,4 +1,4 @@
-#include "config/key_path.h"
+#include "comsec/config/key_path.h"
 
 namespace comsec::config {
 

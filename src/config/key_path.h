@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "base/result.h"
+#include "comsec/base/result.h"
 
 namespace comsec::config {
 

@@ -1,4 +1,4 @@
-#include "config/policy_cache.h"
+#include "comsec/config/policy_cache.h"
 
 namespace comsec::config {
 

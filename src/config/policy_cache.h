@@ -11,10 +11,10 @@
 #include <memory>
 #include <unordered_map>
 
-#include "base/guid.h"
-#include "base/result.h"
-#include "config/effective_policy.h"
-#include "config/store.h"
+#include "comsec/base/guid.h"
+#include "comsec/base/result.h"
+#include "comsec/config/effective_policy.h"
+#include "comsec/config/store.h"
 
 namespace comsec::config {
 

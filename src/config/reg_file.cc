@@ -1,10 +1,10 @@
-#include "config/reg_file.h"
+#include "comsec/config/reg_file.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <utility>
 
-#include "config/key_path.h"
+#include "comsec/config/key_path.h"
 
 namespace comsec::config {
 namespace {

@@ -77,8 +77,8 @@
 #include <string_view>
 #include <vector>
 
-#include "base/result.h"
-#include "config/reg_value.h"
+#include "comsec/base/result.h"
+#include "comsec/config/reg_value.h"
 
 namespace comsec::config {
 

@@ -1,4 +1,4 @@
-#include "config/reg_value.h"
+#include "comsec/config/reg_value.h"
 
 #include <array>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "config/secrets.h"
+#include "comsec/config/secrets.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "config/accounts.h"
+#include "comsec/config/accounts.h"
 
 namespace comsec::config {
 namespace {

@@ -16,8 +16,8 @@
 #include <memory>
 #include <string>
 
-#include "base/result.h"
-#include "config/store.h"
+#include "comsec/base/result.h"
+#include "comsec/config/store.h"
 
 namespace comsec::config {
 

@@ -1,4 +1,4 @@
-#include "config/store.h"
+#include "comsec/config/store.h"
 
 #include <fcntl.h>
 #include <pwd.h>

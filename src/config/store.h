@@ -25,10 +25,10 @@
 #include <string>
 #include <vector>
 
-#include "base/result.h"
-#include "config/key_path.h"
-#include "config/reg_file.h"
-#include "config/reg_value.h"
+#include "comsec/base/result.h"
+#include "comsec/config/key_path.h"
+#include "comsec/config/reg_file.h"
+#include "comsec/config/reg_value.h"
 
 struct sqlite3;
 struct sqlite3_stmt;

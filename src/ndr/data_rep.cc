@@ -1,8 +1,8 @@
-#include "ndr/data_rep.h"
+#include "comsec/ndr/data_rep.h"
 
 #include <string>
 
-#include "ndr/limits.h"
+#include "comsec/ndr/limits.h"
 
 namespace comsec::ndr {
 

@@ -6,7 +6,7 @@
 #include <array>
 #include <cstdint>
 
-#include "base/result.h"
+#include "comsec/base/result.h"
 
 namespace comsec::ndr {
 

@@ -1,4 +1,4 @@
-#include "ndr/decoder.h"
+#include "comsec/ndr/decoder.h"
 
 #include <cstdio>
 

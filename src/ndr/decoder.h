@@ -22,10 +22,10 @@
 #include <unordered_set>
 #include <vector>
 
-#include "base/guid.h"
-#include "base/result.h"
-#include "ndr/data_rep.h"
-#include "ndr/limits.h"
+#include "comsec/base/guid.h"
+#include "comsec/base/result.h"
+#include "comsec/ndr/data_rep.h"
+#include "comsec/ndr/limits.h"
 
 namespace comsec::ndr {
 

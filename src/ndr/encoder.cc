@@ -1,4 +1,4 @@
-#include "ndr/encoder.h"
+#include "comsec/ndr/encoder.h"
 
 namespace comsec::ndr {
 

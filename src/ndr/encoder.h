@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "base/guid.h"
-#include "ndr/decoder.h"
+#include "comsec/base/guid.h"
+#include "comsec/ndr/decoder.h"
 
 namespace comsec::ndr {
 

@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "base/hresult.h"
+#include "comsec/base/hresult.h"
 
 namespace comsec::ndr {
 

@@ -1,8 +1,8 @@
-#include "rpc/association_group.h"
+#include "comsec/rpc/association_group.h"
 
 #include <openssl/rand.h>
 
-#include "base/check.h"
+#include "comsec/base/check.h"
 
 namespace comsec::rpc {
 

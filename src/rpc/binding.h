@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "base/guid.h"
-#include "base/result.h"
+#include "comsec/base/guid.h"
+#include "comsec/base/result.h"
 
 namespace comsec::rpc {
 

@@ -1,9 +1,9 @@
-#include "rpc/client.h"
+#include "comsec/rpc/client.h"
 
 #include <algorithm>
 
-#include "rpc/pdu_codec.h"
-#include "rpc/verification_trailer.h"
+#include "comsec/rpc/pdu_codec.h"
+#include "comsec/rpc/verification_trailer.h"
 
 namespace comsec::rpc {
 

@@ -14,11 +14,11 @@
 #include <span>
 #include <vector>
 
-#include "base/result.h"
-#include "rpc/binding.h"
-#include "rpc/pdu.h"
-#include "rpc/security_package.h"
-#include "rpc/transport/socket.h"
+#include "comsec/base/result.h"
+#include "comsec/rpc/binding.h"
+#include "comsec/rpc/pdu.h"
+#include "comsec/rpc/security_package.h"
+#include "comsec/rpc/transport/socket.h"
 
 namespace comsec::rpc {
 

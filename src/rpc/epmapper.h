@@ -40,11 +40,11 @@
 #include <string>
 #include <vector>
 
-#include "base/guid.h"
-#include "ndr/decoder.h"
-#include "rpc/client.h"
-#include "rpc/interface.h"
-#include "rpc/tower.h"
+#include "comsec/base/guid.h"
+#include "comsec/ndr/decoder.h"
+#include "comsec/rpc/client.h"
+#include "comsec/rpc/interface.h"
+#include "comsec/rpc/tower.h"
 
 namespace comsec::rpc {
 

@@ -1,8 +1,8 @@
 // The endpoint mapper on the wire: the server's handlers for the ept
 // interface and the client helpers (C706 appendix O; [MS-RPCE] 2.2.1.2).
-#include "ndr/decoder.h"
-#include "ndr/encoder.h"
-#include "rpc/epmapper.h"
+#include "comsec/ndr/decoder.h"
+#include "comsec/ndr/encoder.h"
+#include "comsec/rpc/epmapper.h"
 
 namespace comsec::rpc {
 namespace {

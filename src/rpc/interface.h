@@ -9,9 +9,9 @@
 #include <span>
 #include <vector>
 
-#include "base/result.h"
-#include "security/token.h"
-#include "rpc/pdu.h"
+#include "comsec/base/result.h"
+#include "comsec/security/token.h"
+#include "comsec/rpc/pdu.h"
 
 namespace comsec::rpc {
 

@@ -10,7 +10,7 @@
 #include <variant>
 #include <vector>
 
-#include "base/guid.h"
+#include "comsec/base/guid.h"
 
 namespace comsec::rpc {
 

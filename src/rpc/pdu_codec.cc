@@ -1,9 +1,9 @@
-#include "rpc/pdu_codec.h"
+#include "comsec/rpc/pdu_codec.h"
 
 #include <cstdio>
 #include <string>
 
-#include "base/byte_writer.h"
+#include "comsec/base/byte_writer.h"
 
 namespace comsec::rpc {
 namespace {

@@ -13,8 +13,8 @@
 #include <span>
 #include <vector>
 
-#include "base/result.h"
-#include "rpc/pdu.h"
+#include "comsec/base/result.h"
+#include "comsec/rpc/pdu.h"
 
 namespace comsec::rpc {
 

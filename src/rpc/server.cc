@@ -1,4 +1,4 @@
-#include "rpc/server.h"
+#include "comsec/rpc/server.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -22,9 +22,9 @@
 #include <thread>
 #include <vector>
 
-#include "rpc/interface.h"
-#include "rpc/server_connection.h"
-#include "rpc/transport/socket.h"
+#include "comsec/rpc/interface.h"
+#include "comsec/rpc/server_connection.h"
+#include "comsec/rpc/transport/socket.h"
 
 namespace comsec::rpc {
 

@@ -1,9 +1,9 @@
-#include "rpc/server_connection.h"
+#include "comsec/rpc/server_connection.h"
 
 #include <algorithm>
 
-#include "ndr/limits.h"
-#include "rpc/verification_trailer.h"
+#include "comsec/ndr/limits.h"
+#include "comsec/rpc/verification_trailer.h"
 
 namespace comsec::rpc {
 namespace {

@@ -53,10 +53,10 @@
 #include <string>
 #include <vector>
 
-#include "rpc/association_group.h"
-#include "rpc/interface.h"
-#include "rpc/pdu_codec.h"
-#include "rpc/security_package.h"
+#include "comsec/rpc/association_group.h"
+#include "comsec/rpc/interface.h"
+#include "comsec/rpc/pdu_codec.h"
+#include "comsec/rpc/security_package.h"
 
 namespace comsec::rpc {
 

@@ -1,11 +1,11 @@
-#include "rpc/tower.h"
+#include "comsec/rpc/tower.h"
 
 #include <arpa/inet.h>
 
 #include <charconv>
 
-#include "base/byte_reader.h"
-#include "base/byte_writer.h"
+#include "comsec/base/byte_reader.h"
+#include "comsec/base/byte_writer.h"
 
 namespace comsec::rpc {
 namespace {

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "base/result.h"
-#include "rpc/binding.h"
-#include "rpc/pdu.h"
+#include "comsec/base/result.h"
+#include "comsec/rpc/binding.h"
+#include "comsec/rpc/pdu.h"
 
 namespace comsec::rpc {
 

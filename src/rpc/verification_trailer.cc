@@ -1,9 +1,9 @@
-#include "rpc/verification_trailer.h"
+#include "comsec/rpc/verification_trailer.h"
 
 #include <cstring>
 
-#include "base/byte_reader.h"
-#include "base/byte_writer.h"
+#include "comsec/base/byte_reader.h"
+#include "comsec/base/byte_writer.h"
 
 namespace comsec::rpc {
 namespace {

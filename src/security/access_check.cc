@@ -1,9 +1,9 @@
-#include "security/access_check.h"
+#include "comsec/security/access_check.h"
 
 #include <cstdio>
 
-#include "security/com_rights.h"
-#include "security/well_known_sids.h"
+#include "comsec/security/com_rights.h"
+#include "comsec/security/well_known_sids.h"
 
 namespace comsec::security {
 namespace {

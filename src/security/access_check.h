@@ -24,9 +24,9 @@
 #include <optional>
 #include <string>
 
-#include "security/access_mask.h"
-#include "security/security_descriptor.h"
-#include "security/token.h"
+#include "comsec/security/access_mask.h"
+#include "comsec/security/security_descriptor.h"
+#include "comsec/security/token.h"
 
 namespace comsec::security {
 

@@ -1,4 +1,4 @@
-#include "security/ace.h"
+#include "comsec/security/ace.h"
 
 #include <string>
 

@@ -11,11 +11,11 @@
 #include <optional>
 #include <vector>
 
-#include "base/byte_reader.h"
-#include "base/byte_writer.h"
-#include "base/guid.h"
-#include "base/result.h"
-#include "security/sid.h"
+#include "comsec/base/byte_reader.h"
+#include "comsec/base/byte_writer.h"
+#include "comsec/base/guid.h"
+#include "comsec/base/result.h"
+#include "comsec/security/sid.h"
 
 namespace comsec::security {
 

@@ -1,4 +1,4 @@
-#include "security/acl.h"
+#include "comsec/security/acl.h"
 
 #include <string>
 

@@ -4,10 +4,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "base/byte_reader.h"
-#include "base/byte_writer.h"
-#include "base/result.h"
-#include "security/ace.h"
+#include "comsec/base/byte_reader.h"
+#include "comsec/base/byte_writer.h"
+#include "comsec/base/result.h"
+#include "comsec/security/ace.h"
 
 namespace comsec::security {
 

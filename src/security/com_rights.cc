@@ -1,10 +1,10 @@
-#include "security/com_rights.h"
+#include "comsec/security/com_rights.h"
 
 #include <cstdio>
 #include <cstdlib>
 
-#include "base/hex.h"
-#include "security/sddl.h"
+#include "comsec/base/hex.h"
+#include "comsec/security/sddl.h"
 
 namespace comsec::security {
 namespace {

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "base/result.h"
-#include "security/access_check.h"
+#include "comsec/base/result.h"
+#include "comsec/security/access_check.h"
 
 namespace comsec::security {
 

@@ -1,10 +1,10 @@
-#include "security/sddl.h"
+#include "comsec/security/sddl.h"
 
 #include <array>
 #include <cstdio>
 
-#include "base/hex.h"
-#include "security/access_mask.h"
+#include "comsec/base/hex.h"
+#include "comsec/security/access_mask.h"
 
 namespace comsec::security {
 namespace {

@@ -22,9 +22,9 @@
 #include <string>
 #include <string_view>
 
-#include "base/result.h"
-#include "security/security_descriptor.h"
-#include "security/well_known_sids.h"
+#include "comsec/base/result.h"
+#include "comsec/security/security_descriptor.h"
+#include "comsec/security/well_known_sids.h"
 
 namespace comsec::security {
 

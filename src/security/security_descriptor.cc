@@ -1,11 +1,11 @@
-#include "security/security_descriptor.h"
+#include "comsec/security/security_descriptor.h"
 
 #include <algorithm>
 #include <string>
 
-#include "base/byte_reader.h"
-#include "base/byte_writer.h"
-#include "base/check.h"
+#include "comsec/base/byte_reader.h"
+#include "comsec/base/byte_writer.h"
+#include "comsec/base/check.h"
 
 namespace comsec::security {
 namespace {

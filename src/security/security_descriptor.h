@@ -8,9 +8,9 @@
 #include <span>
 #include <vector>
 
-#include "base/result.h"
-#include "security/acl.h"
-#include "security/sid.h"
+#include "comsec/base/result.h"
+#include "comsec/security/acl.h"
+#include "comsec/security/sid.h"
 
 namespace comsec::security {
 

@@ -1,8 +1,8 @@
-#include "security/sid.h"
+#include "comsec/security/sid.h"
 
 #include <cstdio>
 
-#include "base/check.h"
+#include "comsec/base/check.h"
 
 namespace comsec::security {
 namespace {

@@ -15,9 +15,9 @@
 #include <string>
 #include <string_view>
 
-#include "base/byte_reader.h"
-#include "base/byte_writer.h"
-#include "base/result.h"
+#include "comsec/base/byte_reader.h"
+#include "comsec/base/byte_writer.h"
+#include "comsec/base/result.h"
 
 namespace comsec::security {
 

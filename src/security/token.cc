@@ -1,7 +1,7 @@
-#include "security/token.h"
+#include "comsec/security/token.h"
 
-#include "security/sddl.h"
-#include "security/well_known_sids.h"
+#include "comsec/security/sddl.h"
+#include "comsec/security/well_known_sids.h"
 
 namespace comsec::security {
 

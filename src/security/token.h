@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "security/sid.h"
+#include "comsec/security/sid.h"
 
 namespace comsec::security {
 

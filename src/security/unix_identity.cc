@@ -1,4 +1,4 @@
-#include "security/unix_identity.h"
+#include "comsec/security/unix_identity.h"
 
 #include <grp.h>
 #include <pwd.h>
@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "security/well_known_sids.h"
+#include "comsec/security/well_known_sids.h"
 
 namespace comsec::security {
 namespace {

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "base/result.h"
-#include "security/token.h"
+#include "comsec/base/result.h"
+#include "comsec/security/token.h"
 
 namespace comsec::security {
 

@@ -1,4 +1,4 @@
-#include "security/well_known_sids.h"
+#include "comsec/security/well_known_sids.h"
 
 #include <cstring>
 

@@ -10,8 +10,8 @@
 #include <optional>
 #include <string_view>
 
-#include "base/result.h"
-#include "security/sid.h"
+#include "comsec/base/result.h"
+#include "comsec/security/sid.h"
 
 namespace comsec::security {
 

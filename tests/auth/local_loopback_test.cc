@@ -6,9 +6,9 @@
 
 #include <filesystem>
 
-#include "auth/peer_cred/local_package.h"
-#include "rpc/client.h"
-#include "rpc/server.h"
+#include "comsec/auth/peer_cred/local_package.h"
+#include "comsec/rpc/client.h"
+#include "comsec/rpc/server.h"
 
 namespace comsec::rpc {
 namespace {

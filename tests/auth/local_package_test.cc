@@ -1,11 +1,11 @@
 // The security framework of the RPC server, driven through the local
 // (ncalrpc) package: conformance cases 17–22, 24 and 26 at the level of
 // verifiers and contexts. NTLM brings the cryptographic halves of 24/25.
-#include "auth/peer_cred/local_package.h"
+#include "comsec/auth/peer_cred/local_package.h"
 
 #include <gtest/gtest.h>
 
-#include "rpc/server_connection.h"
+#include "comsec/rpc/server_connection.h"
 
 namespace comsec::rpc {
 namespace {

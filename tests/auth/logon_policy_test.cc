@@ -1,12 +1,12 @@
 // The logon policy read from the store's Lsa key (issue 9 items 10, 15).
-#include "auth/ntlm/logon_policy.h"
+#include "comsec/auth/ntlm/logon_policy.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 
-#include "config/accounts.h"
+#include "comsec/config/accounts.h"
 
 namespace comsec::auth::ntlm {
 namespace {

@@ -1,14 +1,14 @@
 // comsecd's logon service (issue 9 item 2): who may ask, and hostile stubs
 // in both directions. The happy path over real sockets is in
 // ntlm_concurrency_test and interop.secrets_split.
-#include "auth/ntlm/logon_service.h"
+#include "comsec/auth/ntlm/logon_service.h"
 
 #include <gtest/gtest.h>
 
-#include "auth/ntlm/local_logon_validator.h"
-#include "auth/ntlm/ntlmv2.h"
-#include "ndr/decoder.h"
-#include "ndr/encoder.h"
+#include "comsec/auth/ntlm/local_logon_validator.h"
+#include "comsec/auth/ntlm/ntlmv2.h"
+#include "comsec/ndr/decoder.h"
+#include "comsec/ndr/encoder.h"
 
 namespace comsec::auth::ntlm {
 namespace {

@@ -9,15 +9,15 @@
 #include <filesystem>
 #include <thread>
 
-#include "auth/ntlm/local_logon_validator.h"
-#include "auth/ntlm/logon_service.h"
-#include "auth/ntlm/ntlm_package.h"
-#include "auth/ntlm/ntlmv2.h"
-#include "auth/ntlm/store_accounts.h"
-#include "config/accounts.h"
-#include "config/secrets.h"
-#include "rpc/client.h"
-#include "rpc/server.h"
+#include "comsec/auth/ntlm/local_logon_validator.h"
+#include "comsec/auth/ntlm/logon_service.h"
+#include "comsec/auth/ntlm/ntlm_package.h"
+#include "comsec/auth/ntlm/ntlmv2.h"
+#include "comsec/auth/ntlm/store_accounts.h"
+#include "comsec/config/accounts.h"
+#include "comsec/config/secrets.h"
+#include "comsec/rpc/client.h"
+#include "comsec/rpc/server.h"
 
 namespace comsec {
 namespace {

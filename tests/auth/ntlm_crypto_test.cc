@@ -5,11 +5,11 @@
 #include <set>
 #include <string>
 
-#include "auth/ntlm/crypto.h"
-#include "auth/ntlm/messages.h"
-#include "auth/ntlm/ntlmv2.h"
-#include "auth/ntlm/session_security.h"
-#include "base/hex.h"
+#include "comsec/auth/ntlm/crypto.h"
+#include "comsec/auth/ntlm/messages.h"
+#include "comsec/auth/ntlm/ntlmv2.h"
+#include "comsec/auth/ntlm/session_security.h"
+#include "comsec/base/hex.h"
 
 namespace comsec::auth::ntlm {
 namespace {

@@ -9,17 +9,17 @@
 #include <set>
 #include <unistd.h>
 
-#include "auth/ntlm/messages.h"
-#include "auth/ntlm/local_logon_validator.h"
-#include "auth/ntlm/ntlm_package.h"
-#include "auth/ntlm/ntlmv2.h"
-#include "auth/ntlm/store_accounts.h"
-#include "config/accounts.h"
-#include "config/secrets.h"
-#include "security/access_check.h"
-#include "security/com_rights.h"
-#include "security/sddl.h"
-#include "security/well_known_sids.h"
+#include "comsec/auth/ntlm/messages.h"
+#include "comsec/auth/ntlm/local_logon_validator.h"
+#include "comsec/auth/ntlm/ntlm_package.h"
+#include "comsec/auth/ntlm/ntlmv2.h"
+#include "comsec/auth/ntlm/store_accounts.h"
+#include "comsec/config/accounts.h"
+#include "comsec/config/secrets.h"
+#include "comsec/security/access_check.h"
+#include "comsec/security/com_rights.h"
+#include "comsec/security/sddl.h"
+#include "comsec/security/well_known_sids.h"
 
 namespace comsec::auth::ntlm {
 namespace {

@@ -9,12 +9,12 @@
 #include <filesystem>
 #include <mutex>
 
-#include "auth/ntlm/local_logon_validator.h"
-#include "auth/ntlm/ntlm_package.h"
-#include "auth/ntlm/ntlmv2.h"
-#include "rpc/client.h"
-#include "rpc/server.h"
-#include "rpc/server_connection.h"
+#include "comsec/auth/ntlm/local_logon_validator.h"
+#include "comsec/auth/ntlm/ntlm_package.h"
+#include "comsec/auth/ntlm/ntlmv2.h"
+#include "comsec/rpc/client.h"
+#include "comsec/rpc/server.h"
+#include "comsec/rpc/server_connection.h"
 
 namespace comsec::rpc {
 namespace {

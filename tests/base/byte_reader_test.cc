@@ -1,8 +1,8 @@
-#include "base/byte_reader.h"
+#include "comsec/base/byte_reader.h"
 
 #include <gtest/gtest.h>
 
-#include "base/byte_writer.h"
+#include "comsec/base/byte_writer.h"
 
 namespace comsec {
 namespace {

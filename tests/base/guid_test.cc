@@ -1,4 +1,4 @@
-#include "base/guid.h"
+#include "comsec/base/guid.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "base/hex.h"
+#include "comsec/base/hex.h"
 
 #include <gtest/gtest.h>
 

@@ -3,7 +3,7 @@
 #include <map>
 #include <string>
 
-#include "base/hresult.h"
+#include "comsec/base/hresult.h"
 
 namespace comsec {
 namespace {

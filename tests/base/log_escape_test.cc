@@ -1,5 +1,5 @@
 // Issue 9 item 8: peer-supplied strings cannot forge or rewrite log lines.
-#include "base/log_escape.h"
+#include "comsec/base/log_escape.h"
 
 #include <gtest/gtest.h>
 

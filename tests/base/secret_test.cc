@@ -1,5 +1,5 @@
 // Issue 9 item 11: secrets are wiped when freed.
-#include "base/secret.h"
+#include "comsec/base/secret.h"
 
 #include <gtest/gtest.h>
 

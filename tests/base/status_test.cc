@@ -1,8 +1,8 @@
-#include "base/status.h"
+#include "comsec/base/status.h"
 
 #include <gtest/gtest.h>
 
-#include "base/result.h"
+#include "comsec/base/result.h"
 
 namespace comsec {
 namespace {

@@ -2,7 +2,7 @@
 // setting is read and validated, how user input is encoded, where each
 // setting lives, and the built-in descriptors. Each test names the rule of
 // reference/com-security-rules.md it pins.
-#include "config/com_schema.h"
+#include "comsec/config/com_schema.h"
 
 #include <gtest/gtest.h>
 
@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "security/com_rights.h"
-#include "security/sddl.h"
-#include "security/well_known_sids.h"
+#include "comsec/security/com_rights.h"
+#include "comsec/security/sddl.h"
+#include "comsec/security/well_known_sids.h"
 
 namespace comsec::config {
 namespace {

@@ -2,7 +2,7 @@
 // rule and default of reference/com-security-rules.md, each naming its
 // rule. Every test writes real values into a real Store in a temporary
 // directory and resolves the policy inside one read transaction.
-#include "config/effective_policy.h"
+#include "comsec/config/effective_policy.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -12,9 +12,9 @@
 #include <system_error>
 #include <vector>
 
-#include "config/com_schema.h"
-#include "security/com_rights.h"
-#include "security/sddl.h"
+#include "comsec/config/com_schema.h"
+#include "comsec/security/com_rights.h"
+#include "comsec/security/sddl.h"
 
 namespace comsec::config {
 namespace {

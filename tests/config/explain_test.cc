@@ -2,7 +2,7 @@
 // of checks of R186/R187 (C11), the rights each operation needs, and the
 // remedies. Policies are built directly, or resolved from a real Store for
 // the "nothing configured" machine; callers are real security::Token values.
-#include "config/explain.h"
+#include "comsec/config/explain.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -12,11 +12,11 @@
 #include <string>
 #include <system_error>
 
-#include "config/com_schema.h"
-#include "config/store.h"
-#include "security/com_rights.h"
-#include "security/sddl.h"
-#include "security/well_known_sids.h"
+#include "comsec/config/com_schema.h"
+#include "comsec/config/store.h"
+#include "comsec/security/com_rights.h"
+#include "comsec/security/sddl.h"
+#include "comsec/security/well_known_sids.h"
 
 namespace comsec::config {
 namespace {

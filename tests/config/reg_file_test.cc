@@ -1,4 +1,4 @@
-#include "config/reg_file.h"
+#include "comsec/config/reg_file.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "config/key_path.h"
+#include "comsec/config/key_path.h"
 
 namespace comsec::config {
 

@@ -1,4 +1,4 @@
-#include "config/reg_value.h"
+#include "comsec/config/reg_value.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Issue 9 item 2: the account database lives in its own 0600 file; a store
 // made before the split has its accounts moved there and erased from the
 // policy store's files.
-#include "config/secrets.h"
+#include "comsec/config/secrets.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -11,7 +11,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "config/accounts.h"
+#include "comsec/config/accounts.h"
 
 namespace comsec::config {
 namespace {

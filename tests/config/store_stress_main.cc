@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "config/store.h"
+#include "comsec/config/store.h"
 
 using comsec::config::KeyPath;
 using comsec::config::RegValue;

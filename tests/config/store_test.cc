@@ -1,6 +1,6 @@
 // The registry store: tree, names, types, transactions, crash safety
 // (SIGKILLed writers) and concurrency (reader processes beside a writer).
-#include "config/store.h"
+#include "comsec/config/store.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>

@@ -1,11 +1,11 @@
 // NDR20 decoding and encoding, and the hostile-input cases 34–37 of
 // reference/rpc-conformance-cases.md.
-#include "ndr/decoder.h"
+#include "comsec/ndr/decoder.h"
 
 #include <gtest/gtest.h>
 
-#include "base/hex.h"
-#include "ndr/encoder.h"
+#include "comsec/base/hex.h"
+#include "comsec/ndr/encoder.h"
 #include "ndr_sample_type.h"
 
 namespace comsec::ndr {

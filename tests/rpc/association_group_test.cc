@@ -12,7 +12,7 @@
 
 #include <set>
 
-#include "auth/peer_cred/local_package.h"
+#include "comsec/auth/peer_cred/local_package.h"
 #include "ntlm_peer.h"
 
 namespace comsec::rpc {

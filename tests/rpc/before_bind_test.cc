@@ -6,7 +6,7 @@
 // protocol error first (case 7).
 #include <gtest/gtest.h>
 
-#include "rpc/server_connection.h"
+#include "comsec/rpc/server_connection.h"
 
 namespace comsec::rpc {
 namespace {

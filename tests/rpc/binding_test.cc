@@ -1,4 +1,4 @@
-#include "rpc/binding.h"
+#include "comsec/rpc/binding.h"
 
 #include <gtest/gtest.h>
 

@@ -17,8 +17,8 @@
 #include <thread>
 
 #include "local_test_support.h"
-#include "rpc/client.h"
-#include "rpc/server.h"
+#include "comsec/rpc/client.h"
+#include "comsec/rpc/server.h"
 
 namespace comsec::rpc {
 namespace {

@@ -1,7 +1,7 @@
 // Towers (C706 appendix L) and the endpoint mapper, in process and over
 // loopback sockets: who may change the map (issue 9 item 4) and
 // enumeration in pieces (item 17).
-#include "rpc/epmapper.h"
+#include "comsec/rpc/epmapper.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <mutex>
 
-#include "base/hex.h"
-#include "rpc/server.h"
+#include "comsec/base/hex.h"
+#include "comsec/rpc/server.h"
 #include "local_test_support.h"
 
 namespace comsec::rpc {

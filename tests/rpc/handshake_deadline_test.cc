@@ -23,8 +23,8 @@
 #include <thread>
 
 #include "ntlm_peer.h"
-#include "rpc/client.h"
-#include "rpc/server.h"
+#include "comsec/rpc/client.h"
+#include "comsec/rpc/server.h"
 
 namespace comsec::rpc {
 namespace {

@@ -5,10 +5,10 @@
 #include <unistd.h>
 
 #include "local_test_support.h"
-#include "rpc/client.h"
-#include "rpc/epmapper.h"
-#include "rpc/server.h"
-#include "rpc/transport/socket.h"
+#include "comsec/rpc/client.h"
+#include "comsec/rpc/epmapper.h"
+#include "comsec/rpc/server.h"
+#include "comsec/rpc/transport/socket.h"
 
 namespace comsec::rpc {
 namespace {

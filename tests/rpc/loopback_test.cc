@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <thread>
 
-#include "rpc/client.h"
-#include "rpc/server.h"
+#include "comsec/rpc/client.h"
+#include "comsec/rpc/server.h"
 #include "local_test_support.h"
 
 namespace comsec::rpc {

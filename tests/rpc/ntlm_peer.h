@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "auth/ntlm/local_logon_validator.h"
-#include "auth/ntlm/ntlm_package.h"
-#include "auth/ntlm/ntlmv2.h"
-#include "rpc/pdu_codec.h"
-#include "rpc/server_connection.h"
+#include "comsec/auth/ntlm/local_logon_validator.h"
+#include "comsec/auth/ntlm/ntlm_package.h"
+#include "comsec/auth/ntlm/ntlmv2.h"
+#include "comsec/rpc/pdu_codec.h"
+#include "comsec/rpc/server_connection.h"
 
 namespace comsec::rpc::testing {
 

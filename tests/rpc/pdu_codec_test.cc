@@ -1,10 +1,10 @@
 // Connection-oriented PDU framing (C706 12.6, [MS-RPCE] 2.2.2) and the
 // malformed headers of conformance case 7.
-#include "rpc/pdu_codec.h"
+#include "comsec/rpc/pdu_codec.h"
 
 #include <gtest/gtest.h>
 
-#include "base/hex.h"
+#include "comsec/base/hex.h"
 
 namespace comsec::rpc {
 namespace {

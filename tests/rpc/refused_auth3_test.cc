@@ -8,9 +8,9 @@
 #include <gtest/gtest.h>
 
 #include "ntlm_peer.h"
-#include "rpc/client.h"
-#include "rpc/server.h"
-#include "rpc/transport/socket.h"
+#include "comsec/rpc/client.h"
+#include "comsec/rpc/server.h"
+#include "comsec/rpc/transport/socket.h"
 
 namespace comsec::rpc {
 namespace {

@@ -15,8 +15,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "rpc/epmapper.h"
-#include "rpc/server.h"
+#include "comsec/rpc/epmapper.h"
+#include "comsec/rpc/server.h"
 
 using namespace comsec;
 using namespace comsec::rpc;

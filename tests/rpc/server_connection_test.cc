@@ -1,7 +1,7 @@
 // The server's protocol state machine against hand-built PDUs: conformance
 // cases 1, 3–6, 8–12 and 14–16 of reference/rpc-conformance-cases.md, each
 // naming its case, plus a fragmented call in both directions.
-#include "rpc/server_connection.h"
+#include "comsec/rpc/server_connection.h"
 
 #include <gtest/gtest.h>
 

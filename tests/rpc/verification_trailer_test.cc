@@ -1,10 +1,10 @@
 // The verification trailer ([MS-RPCE] 2.2.2.13): parsing, and the server's
 // checks of conformance cases 27 (header2 without header signing) and 28.
-#include "rpc/verification_trailer.h"
+#include "comsec/rpc/verification_trailer.h"
 
 #include <gtest/gtest.h>
 
-#include "rpc/server_connection.h"
+#include "comsec/rpc/server_connection.h"
 
 namespace comsec::rpc {
 namespace {

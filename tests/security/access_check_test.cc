@@ -1,10 +1,10 @@
 // Windows's discretionary access check ([MS-DTYP] 2.5.3.2).
-#include "security/access_check.h"
+#include "comsec/security/access_check.h"
 
 #include <gtest/gtest.h>
 
-#include "security/sddl.h"
-#include "security/well_known_sids.h"
+#include "comsec/security/sddl.h"
+#include "comsec/security/well_known_sids.h"
 
 namespace comsec::security {
 namespace {

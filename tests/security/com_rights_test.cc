@@ -1,11 +1,11 @@
 // COM's rights and its view of descriptors (access-control-lists-for-com.md,
 // R115–R118, R148–R151, R175).
-#include "security/com_rights.h"
+#include "comsec/security/com_rights.h"
 
 #include <gtest/gtest.h>
 
-#include "security/sddl.h"
-#include "security/well_known_sids.h"
+#include "comsec/security/sddl.h"
+#include "comsec/security/well_known_sids.h"
 
 namespace comsec::security {
 namespace {

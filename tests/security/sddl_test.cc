@@ -1,7 +1,7 @@
 // SDDL parsing and formatting: the canonical table in
 // tests/data/security/sddl_canonical.txt, round trips through the binary
 // form, and one negative case per kind of malformed input.
-#include "security/sddl.h"
+#include "comsec/security/sddl.h"
 
 #include <gtest/gtest.h>
 

@@ -1,12 +1,12 @@
 // The binary self-relative form ([MS-DTYP] 2.4.6): exact layout, decoding,
 // and hostile input — truncation at every byte, overlong buffers, offsets
 // and sizes that overrun, counts that overflow, byte mutations.
-#include "security/security_descriptor.h"
+#include "comsec/security/security_descriptor.h"
 
 #include <gtest/gtest.h>
 
-#include "base/hex.h"
-#include "security/sddl.h"
+#include "comsec/base/hex.h"
+#include "comsec/security/sddl.h"
 
 namespace comsec::security {
 namespace {

@@ -1,10 +1,10 @@
 // SIDs ([MS-DTYP] 2.4.2) and the SDDL aliases of [MS-DTYP] 2.5.1.1.
-#include "security/sid.h"
+#include "comsec/security/sid.h"
 
 #include <gtest/gtest.h>
 
-#include "base/hex.h"
-#include "security/well_known_sids.h"
+#include "comsec/base/hex.h"
+#include "comsec/security/well_known_sids.h"
 
 namespace comsec::security {
 namespace {

@@ -1,10 +1,10 @@
 // Tokens and their construction from Unix identities (R188).
-#include "security/token.h"
+#include "comsec/security/token.h"
 
 #include <gtest/gtest.h>
 
-#include "security/unix_identity.h"
-#include "security/well_known_sids.h"
+#include "comsec/security/unix_identity.h"
+#include "comsec/security/well_known_sids.h"
 
 namespace comsec::security {
 namespace {

@@ -4,12 +4,12 @@
 
 #include <CLI/CLI.hpp>
 
-#include "base/hex.h"
+#include "comsec/base/hex.h"
 #include "comcfg/command.h"
 #include "comcfg/describe.h"
 #include "comcfg/caller.h"
-#include "security/com_rights.h"
-#include "security/sddl.h"
+#include "comsec/security/com_rights.h"
+#include "comsec/security/sddl.h"
 
 namespace comsec::comcfg {
 

@@ -11,12 +11,12 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "auth/ntlm/messages.h"
-#include "auth/ntlm/ntlmv2.h"
+#include "comsec/auth/ntlm/messages.h"
+#include "comsec/auth/ntlm/ntlmv2.h"
 #include "comcfg/command.h"
 #include "comcfg/store_access.h"
-#include "config/accounts.h"
-#include "config/secrets.h"
+#include "comsec/config/accounts.h"
+#include "comsec/config/secrets.h"
 
 namespace comsec::comcfg {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "comcfg/command.h"
 #include "comcfg/store_access.h"
-#include "config/com_schema.h"
+#include "comsec/config/com_schema.h"
 
 namespace comsec::comcfg {
 

@@ -3,8 +3,8 @@
 #include <CLI/CLI.hpp>
 
 #include "comcfg/principal.h"
-#include "security/unix_identity.h"
-#include "security/well_known_sids.h"
+#include "comsec/security/unix_identity.h"
+#include "comsec/security/well_known_sids.h"
 
 namespace comsec::comcfg {
 

@@ -5,7 +5,7 @@
 #include <iosfwd>
 #include <string>
 
-#include "base/status.h"
+#include "comsec/base/status.h"
 
 namespace CLI {
 class App;

@@ -2,9 +2,9 @@
 
 #include <cstdio>
 
-#include "base/hex.h"
-#include "security/sddl.h"
-#include "security/well_known_sids.h"
+#include "comsec/base/hex.h"
+#include "comsec/security/sddl.h"
+#include "comsec/security/well_known_sids.h"
 
 namespace comsec::comcfg {
 

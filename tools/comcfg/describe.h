@@ -6,10 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "security/access_check.h"
-#include "security/com_rights.h"
-#include "security/security_descriptor.h"
-#include "security/token.h"
+#include "comsec/security/access_check.h"
+#include "comsec/security/com_rights.h"
+#include "comsec/security/security_descriptor.h"
+#include "comsec/security/token.h"
 
 namespace comsec::comcfg {
 

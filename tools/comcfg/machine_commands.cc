@@ -8,9 +8,9 @@
 
 #include "comcfg/command.h"
 #include "comcfg/store_access.h"
-#include "config/com_schema.h"
-#include "config/secrets.h"
-#include "security/sddl.h"
+#include "comsec/config/com_schema.h"
+#include "comsec/config/secrets.h"
+#include "comsec/security/sddl.h"
 
 namespace comsec::comcfg {
 

@@ -17,10 +17,10 @@
 #include "comcfg/describe.h"
 #include "comcfg/principal.h"
 #include "comcfg/store_access.h"
-#include "config/com_schema.h"
-#include "config/effective_policy.h"
-#include "security/com_rights.h"
-#include "security/sddl.h"
+#include "comsec/config/com_schema.h"
+#include "comsec/config/effective_policy.h"
+#include "comsec/security/com_rights.h"
+#include "comsec/security/sddl.h"
 
 namespace comsec::comcfg {
 

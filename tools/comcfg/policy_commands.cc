@@ -8,10 +8,10 @@
 #include "comcfg/caller.h"
 #include "comcfg/command.h"
 #include "comcfg/store_access.h"
-#include "config/effective_policy.h"
-#include "config/explain.h"
-#include "security/com_rights.h"
-#include "security/sddl.h"
+#include "comsec/config/effective_policy.h"
+#include "comsec/config/explain.h"
+#include "comsec/security/com_rights.h"
+#include "comsec/security/sddl.h"
 
 namespace comsec::comcfg {
 

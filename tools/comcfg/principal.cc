@@ -3,8 +3,8 @@
 #include <charconv>
 #include <string>
 
-#include "security/sddl.h"
-#include "security/well_known_sids.h"
+#include "comsec/security/sddl.h"
+#include "comsec/security/well_known_sids.h"
 
 namespace comsec::comcfg {
 

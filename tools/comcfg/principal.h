@@ -5,9 +5,9 @@
 #include <optional>
 #include <string_view>
 
-#include "base/result.h"
-#include "security/sid.h"
-#include "security/unix_identity.h"
+#include "comsec/base/result.h"
+#include "comsec/security/sid.h"
+#include "comsec/security/unix_identity.h"
 
 namespace comsec::comcfg {
 

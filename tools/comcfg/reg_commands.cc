@@ -7,11 +7,11 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "base/hex.h"
+#include "comsec/base/hex.h"
 #include "comcfg/command.h"
-#include "config/accounts.h"
+#include "comsec/config/accounts.h"
 #include "comcfg/store_access.h"
-#include "config/reg_file.h"
+#include "comsec/config/reg_file.h"
 
 namespace comsec::comcfg {
 

@@ -5,9 +5,9 @@
 #include <memory>
 #include <string>
 
-#include "base/result.h"
+#include "comsec/base/result.h"
 #include "comcfg/command.h"
-#include "config/store.h"
+#include "comsec/config/store.h"
 
 namespace comsec::comcfg {
 

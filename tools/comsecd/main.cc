@@ -14,11 +14,11 @@
 
 #include <CLI/CLI.hpp>
 
-#include "auth/ntlm/logon_service.h"
-#include "auth/ntlm/store_logon_validator.h"
-#include "base/termination_signals.h"
-#include "rpc/epmapper.h"
-#include "rpc/server.h"
+#include "comsec/auth/ntlm/logon_service.h"
+#include "comsec/auth/ntlm/store_logon_validator.h"
+#include "comsec/base/termination_signals.h"
+#include "comsec/rpc/epmapper.h"
+#include "comsec/rpc/server.h"
 
 namespace {
 

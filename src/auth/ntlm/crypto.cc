@@ -1,4 +1,4 @@
-#include "auth/ntlm/crypto.h"
+#include "comsec/auth/ntlm/crypto.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -6,7 +6,7 @@
 
 #include <cstring>
 
-#include "base/check.h"
+#include "comsec/base/check.h"
 
 namespace comsec::auth::ntlm {
 namespace {

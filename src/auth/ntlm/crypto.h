@@ -8,7 +8,7 @@
 #include <initializer_list>
 #include <span>
 
-#include "base/secret.h"
+#include "comsec/base/secret.h"
 
 // OpenSSL's EVP_MD_CTX, kept out of this header.
 struct evp_md_ctx_st;

@@ -1,10 +1,10 @@
-#include "auth/ntlm/local_logon_validator.h"
+#include "comsec/auth/ntlm/local_logon_validator.h"
 
 #include <algorithm>
 
-#include "auth/ntlm/messages.h"
-#include "auth/ntlm/ntlmv2.h"
-#include "base/log_escape.h"
+#include "comsec/auth/ntlm/messages.h"
+#include "comsec/auth/ntlm/ntlmv2.h"
+#include "comsec/base/log_escape.h"
 
 namespace comsec::auth::ntlm {
 namespace {

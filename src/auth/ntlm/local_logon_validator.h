@@ -28,8 +28,8 @@
 #include <string>
 #include <vector>
 
-#include "auth/ntlm/logon_validator.h"
-#include "auth/ntlm/ntlm_package.h"
+#include "comsec/auth/ntlm/logon_validator.h"
+#include "comsec/auth/ntlm/ntlm_package.h"
 
 namespace comsec::auth::ntlm {
 

@@ -1,6 +1,6 @@
-#include "auth/ntlm/logon_policy.h"
+#include "comsec/auth/ntlm/logon_policy.h"
 
-#include "config/accounts.h"
+#include "comsec/config/accounts.h"
 
 namespace comsec::auth::ntlm {
 namespace {

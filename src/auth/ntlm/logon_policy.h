@@ -21,8 +21,8 @@
 #include <functional>
 #include <string>
 
-#include "auth/ntlm/local_logon_validator.h"
-#include "config/store.h"
+#include "comsec/auth/ntlm/local_logon_validator.h"
+#include "comsec/config/store.h"
 
 namespace comsec::auth::ntlm {
 

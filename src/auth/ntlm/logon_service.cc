@@ -1,15 +1,15 @@
-#include "auth/ntlm/logon_service.h"
+#include "comsec/auth/ntlm/logon_service.h"
 
 #include <unistd.h>
 
 #include <algorithm>
 
-#include "base/byte_reader.h"
-#include "base/byte_writer.h"
-#include "base/log_escape.h"
-#include "ndr/decoder.h"
-#include "ndr/encoder.h"
-#include "rpc/client.h"
+#include "comsec/base/byte_reader.h"
+#include "comsec/base/byte_writer.h"
+#include "comsec/base/log_escape.h"
+#include "comsec/ndr/decoder.h"
+#include "comsec/ndr/encoder.h"
+#include "comsec/rpc/client.h"
 
 namespace comsec::auth::ntlm {
 namespace {

@@ -34,9 +34,9 @@
 #include <string>
 #include <vector>
 
-#include "auth/ntlm/logon_validator.h"
-#include "rpc/binding.h"
-#include "rpc/interface.h"
+#include "comsec/auth/ntlm/logon_validator.h"
+#include "comsec/rpc/binding.h"
+#include "comsec/rpc/interface.h"
 
 namespace comsec::auth::ntlm {
 

@@ -19,9 +19,9 @@
 #include <string>
 #include <vector>
 
-#include "auth/ntlm/crypto.h"
-#include "base/result.h"
-#include "security/sid.h"
+#include "comsec/auth/ntlm/crypto.h"
+#include "comsec/base/result.h"
+#include "comsec/security/sid.h"
 
 namespace comsec::auth::ntlm {
 

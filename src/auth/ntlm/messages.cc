@@ -1,11 +1,11 @@
-#include "auth/ntlm/messages.h"
+#include "comsec/auth/ntlm/messages.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "base/byte_reader.h"
-#include "base/byte_writer.h"
-#include "config/reg_value.h"
+#include "comsec/base/byte_reader.h"
+#include "comsec/base/byte_writer.h"
+#include "comsec/config/reg_value.h"
 
 namespace comsec::auth::ntlm {
 namespace {

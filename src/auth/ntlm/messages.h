@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "base/result.h"
+#include "comsec/base/result.h"
 
 namespace comsec::auth::ntlm {
 

@@ -1,4 +1,4 @@
-#include "auth/ntlm/ntlm_package.h"
+#include "comsec/auth/ntlm/ntlm_package.h"
 
 #include <algorithm>
 #include <chrono>
@@ -6,12 +6,12 @@
 #include <deque>
 #include <mutex>
 
-#include "auth/ntlm/messages.h"
-#include "auth/ntlm/ntlmv2.h"
-#include "auth/ntlm/session_security.h"
-#include "base/log_escape.h"
-#include "config/accounts.h"
-#include "security/token.h"
+#include "comsec/auth/ntlm/messages.h"
+#include "comsec/auth/ntlm/ntlmv2.h"
+#include "comsec/auth/ntlm/session_security.h"
+#include "comsec/base/log_escape.h"
+#include "comsec/config/accounts.h"
+#include "comsec/security/token.h"
 
 namespace comsec::auth::ntlm {
 namespace {

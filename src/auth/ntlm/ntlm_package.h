@@ -16,11 +16,11 @@
 #include <string>
 #include <vector>
 
-#include "auth/ntlm/crypto.h"
-#include "auth/ntlm/logon_validator.h"
-#include "base/secret.h"
-#include "rpc/security_package.h"
-#include "security/sid.h"
+#include "comsec/auth/ntlm/crypto.h"
+#include "comsec/auth/ntlm/logon_validator.h"
+#include "comsec/base/secret.h"
+#include "comsec/rpc/security_package.h"
+#include "comsec/security/sid.h"
 
 namespace comsec::auth::ntlm {
 

@@ -1,10 +1,10 @@
-#include "auth/ntlm/ntlmv2.h"
+#include "comsec/auth/ntlm/ntlmv2.h"
 
 #include <chrono>
 #include <cstring>
 
-#include "auth/ntlm/messages.h"
-#include "base/byte_reader.h"
+#include "comsec/auth/ntlm/messages.h"
+#include "comsec/base/byte_reader.h"
 
 namespace comsec::auth::ntlm {
 namespace {

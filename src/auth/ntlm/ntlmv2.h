@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "auth/ntlm/crypto.h"
-#include "base/result.h"
+#include "comsec/auth/ntlm/crypto.h"
+#include "comsec/base/result.h"
 
 namespace comsec::auth::ntlm {
 

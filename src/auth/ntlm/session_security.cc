@@ -1,8 +1,8 @@
-#include "auth/ntlm/session_security.h"
+#include "comsec/auth/ntlm/session_security.h"
 
 #include <cstring>
 
-#include "auth/ntlm/messages.h"
+#include "comsec/auth/ntlm/messages.h"
 
 namespace comsec::auth::ntlm {
 

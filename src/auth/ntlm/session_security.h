@@ -16,9 +16,9 @@
 #include <cstdint>
 #include <span>
 
-#include "auth/ntlm/crypto.h"
-#include "auth/ntlm/ntlmv2.h"
-#include "base/result.h"
+#include "comsec/auth/ntlm/crypto.h"
+#include "comsec/auth/ntlm/ntlmv2.h"
+#include "comsec/base/result.h"
 
 namespace comsec::auth::ntlm {
 

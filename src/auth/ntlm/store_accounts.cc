@@ -1,4 +1,4 @@
-#include "auth/ntlm/store_accounts.h"
+#include "comsec/auth/ntlm/store_accounts.h"
 
 namespace comsec::auth::ntlm {
 

@@ -10,8 +10,8 @@
 #include <memory>
 #include <mutex>
 
-#include "auth/ntlm/ntlm_package.h"
-#include "config/accounts.h"
+#include "comsec/auth/ntlm/ntlm_package.h"
+#include "comsec/config/accounts.h"
 
 namespace comsec::auth::ntlm {
 

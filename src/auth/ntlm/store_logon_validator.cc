@@ -1,7 +1,7 @@
-#include "auth/ntlm/store_logon_validator.h"
+#include "comsec/auth/ntlm/store_logon_validator.h"
 
-#include "auth/ntlm/logon_policy.h"
-#include "config/secrets.h"
+#include "comsec/auth/ntlm/logon_policy.h"
+#include "comsec/config/secrets.h"
 
 namespace comsec::auth::ntlm {
 

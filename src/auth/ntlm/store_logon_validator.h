@@ -11,8 +11,8 @@
 #include <memory>
 #include <string>
 
-#include "auth/ntlm/local_logon_validator.h"
-#include "auth/ntlm/store_accounts.h"
+#include "comsec/auth/ntlm/local_logon_validator.h"
+#include "comsec/auth/ntlm/store_accounts.h"
 
 namespace comsec::auth::ntlm {
 

@@ -1,10 +1,10 @@
-#include "auth/peer_cred/local_package.h"
+#include "comsec/auth/peer_cred/local_package.h"
 
 #include <pwd.h>
 
 #include <algorithm>
 
-#include "security/unix_identity.h"
+#include "comsec/security/unix_identity.h"
 
 namespace comsec::auth {
 namespace {

@@ -13,7 +13,7 @@
 
 #include <array>
 
-#include "rpc/security_package.h"
+#include "comsec/rpc/security_package.h"
 
 namespace comsec::auth {
 

@@ -1,4 +1,4 @@
-#include "rpc/transport/socket.h"
+#include "comsec/rpc/transport/socket.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -22,8 +22,8 @@
 #include <string>
 #include <vector>
 
-#include "base/result.h"
-#include "rpc/binding.h"
+#include "comsec/base/result.h"
+#include "comsec/rpc/binding.h"
 
 namespace comsec::rpc {
 
