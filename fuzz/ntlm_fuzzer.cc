@@ -11,6 +11,7 @@
 #include "comsec/auth/ntlm/ntlmv2.h"
 #include "fuzz_accounts.h"
 
+
 namespace {
 
 using namespace comsec::auth::ntlm;
@@ -56,12 +57,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       o.validator = &validator;
       o.allow_anonymous = true;
       NtlmPackage package(o);
-      auto ctx = package.NewServerContext(comsec::rpc::ConnectionInfo{});
+      comsec::rpc::StartParams params;
+      params.role = comsec::rpc::Role::kServer;
+      params.auth_level = comsec::rpc::kAuthnLevelConnect;
+      auto ctx = package.Start(params);
       NegotiateMessage neg;
       neg.flags = NTLMSSP_NEGOTIATE_UNICODE | NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY |
                   NTLMSSP_NEGOTIATE_KEY_EXCH | NTLMSSP_NEGOTIATE_128;
-      if (!(*ctx)->Accept(neg.Encode()).ok()) __builtin_trap();
-      (void)(*ctx)->Accept(in);
+      if (!(*ctx)->Update(neg.Encode()).ok()) __builtin_trap();
+      (void)(*ctx)->Update(in);
       break;
     }
   }

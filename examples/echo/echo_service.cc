@@ -68,8 +68,8 @@ Reply WhoAmI(Stub stub, const CallContext& call) {
   ndr::Encoder e;
   e.Pointer(true);
   e.WString(Utf16(CallerName(call)));
-  e.I32(static_cast<int32_t>(call.authn_level));
-  e.I32(static_cast<int32_t>(call.authn_svc));
+  e.I32(static_cast<int32_t>(call.security.authn_level));
+  e.I32(static_cast<int32_t>(call.security.authn_svc));
   e.I32(0);
   return std::move(e).Take();
 }
@@ -263,7 +263,7 @@ rpc::SyntaxId RpcEchoSyntax() {
 }
 
 std::string CallerName(const CallContext& call) {
-  if (!call.principal.empty()) return call.principal;
+  if (!call.security.principal.empty()) return call.security.principal;
   if (call.has_peer) {
     std::vector<char> buf(4096);
     passwd pw;

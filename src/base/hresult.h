@@ -108,6 +108,7 @@ inline constexpr HResult SEC_E_INTERNAL_ERROR{0x80090304u};
 inline constexpr HResult SEC_E_INVALID_TOKEN{0x80090308u};
 inline constexpr HResult SEC_E_LOGON_DENIED{0x8009030Cu};
 inline constexpr HResult SEC_E_NO_CREDENTIALS{0x8009030Eu};
+inline constexpr HResult SEC_E_UNKNOWN_CREDENTIALS{0x8009030Du};
 inline constexpr HResult SEC_E_MESSAGE_ALTERED{0x8009030Fu};
 inline constexpr HResult SEC_E_OUT_OF_SEQUENCE{0x80090310u};
 inline constexpr HResult SEC_E_ALGORITHM_MISMATCH{0x80090331u};

@@ -2,15 +2,28 @@
 
 #include <algorithm>
 
+#include "comsec/rpc/fragmenter.h"
 #include "comsec/rpc/pdu_codec.h"
+#include "comsec/rpc/pdu_protection.h"
 #include "comsec/rpc/verification_trailer.h"
 
 namespace comsec::rpc {
+namespace {
+
+constexpr HResult kUnknownIf = HResult::FromWin32(1717);       // RPC_S_UNKNOWN_IF
+constexpr HResult kSecPkgError = HResult::FromWin32(1825);     // RPC_S_SEC_PKG_ERROR
+constexpr HResult kAccessDenied = HResult::FromWin32(5);       // ERROR_ACCESS_DENIED
+
+std::string SyntaxName(const SyntaxId& s) {
+  return s.uuid.ToString() + " v" + std::to_string(s.major) + "." + std::to_string(s.minor);
+}
+
+}  // namespace
 
 HResult FaultToHResult(uint32_t status) {
   switch (status) {
     case nca_s_op_rng_error: return HResult::FromWin32(1745);  // RPC_S_PROCNUM_OUT_OF_RANGE
-    case nca_s_unknown_if: return HResult::FromWin32(1717);    // RPC_S_UNKNOWN_IF
+    case nca_s_unknown_if: return kUnknownIf;
     case nca_s_proto_error: return HResult::FromWin32(1728);   // RPC_S_PROTOCOL_ERROR
     case nca_s_fault_context_mismatch: return HResult::FromWin32(6);  // ERROR_INVALID_HANDLE
     case nca_s_fault_remote_no_memory: return HResult::FromWin32(14);
@@ -21,6 +34,14 @@ HResult FaultToHResult(uint32_t status) {
   }
 }
 
+Client::Client(Socket s, ClientOptions o, StringBinding binding)
+    : socket_(std::move(s)),
+      options_(std::move(o)),
+      binding_(std::move(binding)),
+      local_(binding_.IsLocal()) {}
+
+Client::~Client() = default;
+
 Result<std::unique_ptr<Client>> Client::Connect(const StringBinding& binding,
                                                 ClientOptions options) {
   COMSEC_ASSIGN_OR_RETURN(Socket s, Socket::Connect(binding, options.timeout_ms));
@@ -28,38 +49,132 @@ Result<std::unique_ptr<Client>> Client::Connect(const StringBinding& binding,
   return std::unique_ptr<Client>(new Client(std::move(s), options, binding));
 }
 
+std::string Client::known_key(const SyntaxId& s) {
+  return s.uuid.ToString() + "/" + std::to_string(s.major) + "." + std::to_string(s.minor);
+}
+
+// ==== The association: bind, handshakes, alter_context ====================
+// Invariant: everything here runs with assoc_mu_ held exclusively, so no
+// call is in flight and a reply read is the reply to what was just sent.
+
+Result<Pdu> Client::Exchange(const Pdu& pdu) {
+  COMSEC_RETURN_IF_ERROR(socket_.WriteAll(EncodePdu(pdu)));
+  COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> reply, socket_.ReadFragment(options_.timeout_ms));
+  COMSEC_ASSIGN_OR_RETURN(Pdu r, DecodePdu(reply));
+  if (r.header.call_id != pdu.header.call_id) {
+    return Status(RPC_S_PROTOCOL_ERROR, std::string("the reply to a ") +
+                                            PduTypeName(pdu.header.type) +
+                                            " names another call");
+  }
+  return r;
+}
+
+Status Client::Handshake(AuthState& state, Pdu first, Pdu* first_reply) {
+  const ClientAuth& auth = state.auth;
+  StartParams params;
+  params.role = Role::kClient;
+  params.auth_level = auth.level;
+  params.credentials = auth.credentials;
+  params.target_name = auth.target_name;
+  params.imp_level = auth.imp_level;
+  params.wanted = auth.wanted;
+  params.connection.local = local_;
+  params.connection.peer = binding_.ToString();
+  params.connection.local_address = socket_.LocalDescription();
+  COMSEC_ASSIGN_OR_RETURN(std::unique_ptr<SecurityContext> context,
+                          auth.package->Start(params));
+  COMSEC_ASSIGN_OR_RETURN(UpdateResult step, context->Update({}));
+  const uint8_t type = auth.package->auth_type();
+  first.auth = SecTrailer{type, auth.level, 0, 0, auth.context_id, std::move(step.output)};
+  COMSEC_ASSIGN_OR_RETURN(*first_reply, Exchange(first));
+  const bool bind = first.header.type == PduType::kBind;
+  if (first_reply->header.type != (bind ? PduType::kBindAck : PduType::kAlterContextResp)) {
+    return Status::Ok();  // the caller maps the refusal
+  }
+  Pdu reply = *first_reply;
+  for (;;) {
+    if (!reply.auth || reply.auth->auth_type != type || reply.auth->auth_level != auth.level ||
+        reply.auth->auth_context_id != auth.context_id) {
+      return Status(kSecPkgError, "the server did not answer the authentication as asked");
+    }
+    COMSEC_ASSIGN_OR_RETURN(step, context->Update(reply.auth->auth_value));
+    if (step.done) {
+      if (!step.output.empty()) {
+        // The last leg has no reply: auth3.
+        Pdu auth3;
+        auth3.header.type = PduType::kAuth3;
+        auth3.header.call_id = next_call_id_++;
+        auth3_call_ids_.push_back(auth3.header.call_id);
+        auth3.body = EmptyBody{};
+        auth3.auth = SecTrailer{type, auth.level, 0, 0, auth.context_id, std::move(step.output)};
+        COMSEC_RETURN_IF_ERROR(socket_.WriteAll(EncodePdu(auth3)));
+      }
+      break;
+    }
+    // Another leg with a reply: alter_context on the current presentation
+    // context.
+    Pdu alter;
+    alter.header.type = PduType::kAlterContext;
+    alter.header.call_id = next_call_id_++;
+    BindBody b;
+    b.max_xmit_frag = b.max_recv_frag = options_.max_frag;
+    b.contexts.push_back({context_id_, syntax_, {Ndr20Syntax()}});
+    alter.body = std::move(b);
+    alter.auth = SecTrailer{type, auth.level, 0, 0, auth.context_id, std::move(step.output)};
+    COMSEC_ASSIGN_OR_RETURN(reply, Exchange(alter));
+    if (reply.header.type == PduType::kFault) {
+      return Status(FaultToHResult(std::get<FaultBody>(reply.body).status),
+                    "the server refused the authentication's next leg");
+    }
+    if (reply.header.type != PduType::kAlterContextResp) {
+      return Status(RPC_S_PROTOCOL_ERROR, std::string("expected alter_context_resp, got ") +
+                                              PduTypeName(reply.header.type));
+    }
+  }
+  if ((auth.wanted & kFeatureMutualAuth) && !(context->features() & kFeatureMutualAuth)) {
+    return Status(kSecPkgError, std::string("mutual authentication was required, but the ") +
+                                    auth.package->name() +
+                                    " package did not prove the server's identity");
+  }
+  state.context = std::move(context);
+  return Status::Ok();
+}
+
 Status Client::Bind(const SyntaxId& syntax, const ClientAuth* auth) {
+  std::unique_lock<std::shared_mutex> lock(assoc_mu_);
+  return BindLocked(syntax, auth);
+}
+
+Status Client::BindLocked(const SyntaxId& syntax, const ClientAuth* auth) {
   Pdu p;
   p.header.type = PduType::kBind;
   p.header.call_id = next_call_id_++;
+  if (options_.multiplex) p.header.pfc_flags |= PFC_CONC_MPX;
   BindBody b;
   b.max_xmit_frag = b.max_recv_frag = options_.max_frag;
   b.contexts.push_back({0, syntax, {Ndr20Syntax()}});
   p.body = b;
+  auth_.clear();
+  bind_auth_id_.reset();
+  syntax_ = syntax;
+  context_id_ = 0;
+  Pdu r;
   if (auth) {
     if (auth->package == nullptr || auth->level < kAuthnLevelConnect ||
         auth->level > kAuthnLevelPktPrivacy) {
       return Status(E_INVALIDARG, "authentication needs a package and a level 2-6");
     }
-    auth_ = *auth;
-    ConnectionInfo info;
-    info.local = local_;
-    info.auth_level = auth->level;
-    info.peer = binding_.ToString();
-    info.local_address = socket_.LocalDescription();
     // Offer header signing, as Windows clients do ([MS-RPCE] 3.3.1.5.2.1).
     p.header.pfc_flags |= PFC_SUPPORT_HEADER_SIGN;
-    COMSEC_ASSIGN_OR_RETURN(auth_context_, auth->package->NewClientContext(info));
-    COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> token, auth_context_->Initiate({}));
-    p.auth = SecTrailer{auth->package->auth_type(), auth->level, 0, 0,
-                        auth->context_id, std::move(token)};
-  }
-  COMSEC_RETURN_IF_ERROR(socket_.WriteAll(EncodePdu(p)));
-  COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> reply,
-                          socket_.ReadFragment(options_.timeout_ms));
-  COMSEC_ASSIGN_OR_RETURN(Pdu r, DecodePdu(reply));
-  if (r.header.call_id != p.header.call_id) {
-    return Status(RPC_S_PROTOCOL_ERROR, "bind reply for another call");
+    AuthState state{*auth, nullptr};
+    Status s = Handshake(state, p, &r);
+    if (!s.ok()) return s;
+    if (r.header.type == PduType::kBindAck) {
+      auth_.emplace(auth->context_id, std::move(state));
+      bind_auth_id_ = auth->context_id;
+    }
+  } else {
+    COMSEC_ASSIGN_OR_RETURN(r, Exchange(p));
   }
   if (r.header.type == PduType::kBindNak) {
     return Status(RPC_S_PROTOCOL_ERROR,
@@ -72,106 +187,104 @@ Status Client::Bind(const SyntaxId& syntax, const ClientAuth* auth) {
   }
   const auto& ack = std::get<BindAckBody>(r.body);
   if (ack.results.empty() || ack.results[0].result != ContextResult::kAcceptance) {
-    return Status(HResult::FromWin32(1717),
-                  "the server does not offer interface " + syntax.uuid.ToString() +
-                      " v" + std::to_string(syntax.major) + "." +
-                      std::to_string(syntax.minor));
+    return Status(kUnknownIf, "the server does not offer interface " + SyntaxName(syntax));
   }
   if (ack.max_xmit_frag < 2048 || ack.max_recv_frag < 2048) {
     return Status(RPC_S_PROTOCOL_ERROR, "the server negotiated a fragment size below 2048");
   }
   max_xmit_ = std::min(ack.max_recv_frag, options_.max_frag);
   header_signing_ = auth && (r.header.pfc_flags & PFC_SUPPORT_HEADER_SIGN);
-  if (auth_context_) {
-    if (!r.auth || r.auth->auth_type != auth_.package->auth_type() ||
-        r.auth->auth_level != auth_.level ||
-        r.auth->auth_context_id != auth_.context_id) {
-      return Status(HResult::FromWin32(1825),  // RPC_S_SEC_PKG_ERROR
-                    "the server did not answer the authentication as asked");
-    }
-    COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> next,
-                            auth_context_->Initiate(r.auth->auth_value));
-    if (!auth_context_->IsComplete()) {
-      return Status(HResult::FromWin32(1825),  // RPC_S_SEC_PKG_ERROR
-                    "the security package needs more legs than bind and auth3");
-    }
-    if (!next.empty()) {
-      // Third leg (NTLM's AUTHENTICATE): auth3 has no reply.
-      Pdu auth3;
-      auth3.header.type = PduType::kAuth3;
-      auth3.header.call_id = next_call_id_++;
-      auth3_call_id_ = auth3.header.call_id;
-      auth3.body = EmptyBody{};
-      auth3.auth = SecTrailer{auth_.package->auth_type(), auth_.level, 0, 0,
-                              auth_.context_id, std::move(next)};
-      COMSEC_RETURN_IF_ERROR(socket_.WriteAll(EncodePdu(auth3)));
-    }
-  }
-  syntax_ = syntax;
+  multiplexed_ = options_.multiplex && (r.header.pfc_flags & PFC_CONC_MPX);
   contexts_.clear();
   contexts_[known_key(syntax)] = 0;
-  context_id_ = 0;
   bound_ = true;
-  return Status();
+  return Status::Ok();
 }
 
-Result<std::vector<uint8_t>> Client::EncodeRequest(Pdu& p) {
-  if (!auth_context_ || auth_.level < kAuthnLevelCall) return EncodePdu(p);
-  const size_t sig = auth_context_->SignatureSize();
-  p.auth = SecTrailer{auth_.package->auth_type(), auth_.level, 0, 0,
-                      auth_.context_id, std::vector<uint8_t>(sig, 0)};
-  std::vector<uint8_t> bytes = EncodePdu(p);
-  std::span<uint8_t> signature(bytes.data() + bytes.size() - sig, sig);
-  COMSEC_RETURN_IF_ERROR(auth_context_->Protect(
-      bytes, kHeaderSize + 8, bytes.size() - sig - kSecTrailerSize, auth_.level,
-      signature));
-  return bytes;
-}
-
-Status Client::CheckResponse(std::vector<uint8_t>& bytes, const Pdu& r,
-                             std::vector<uint8_t>* stub) {
-  *stub = std::get<ResponseBody>(r.body).stub;
-  if (!auth_context_ || auth_.level < kAuthnLevelCall) return Status();
-  if (!r.auth || r.auth->auth_type != auth_.package->auth_type() ||
-      r.auth->auth_level != auth_.level ||
-      r.auth->auth_context_id != auth_.context_id) {
-    return Status(HResult::FromWin32(1825),
-                  "a response arrived without the verifier its level requires");
+Status Client::AddAuthContext(const ClientAuth& auth) {
+  std::unique_lock<std::shared_mutex> lock(assoc_mu_);
+  if (!bound_) return Status(E_UNEXPECTED, "AddAuthContext before Bind");
+  if (auth.package == nullptr || auth.level < kAuthnLevelConnect ||
+      auth.level > kAuthnLevelPktPrivacy) {
+    return Status(E_INVALIDARG, "authentication needs a package and a level 2-6");
   }
-  const size_t sig = r.header.auth_length;
-  const size_t stub_end = bytes.size() - sig - kSecTrailerSize;
-  // The signature stays in place: Verify unseals only the stub before it.
-  std::span<const uint8_t> signature(bytes.data() + bytes.size() - sig, sig);
-  COMSEC_RETURN_IF_ERROR(auth_context_->Verify(bytes, kHeaderSize + 8, stub_end,
-                                               auth_.level, signature));
-  stub->assign(bytes.begin() + kHeaderSize + 8,
-               bytes.begin() + static_cast<ptrdiff_t>(stub_end - r.auth->auth_pad_length));
-  return Status();
+  if (auth_.count(auth.context_id)) {
+    return Status(E_INVALIDARG, "authentication context " + std::to_string(auth.context_id) +
+                                    " is already in use on this association");
+  }
+  Pdu p;
+  p.header.type = PduType::kAlterContext;
+  p.header.call_id = next_call_id_++;
+  BindBody b;
+  b.max_xmit_frag = b.max_recv_frag = options_.max_frag;
+  b.contexts.push_back({context_id_, syntax_, {Ndr20Syntax()}});
+  p.body = std::move(b);
+  AuthState state{auth, nullptr};
+  Pdu r;
+  COMSEC_RETURN_IF_ERROR(Handshake(state, p, &r));
+  if (r.header.type == PduType::kFault) {
+    return Status(FaultToHResult(std::get<FaultBody>(r.body).status),
+                  "the server refused the new authentication context");
+  }
+  if (r.header.type != PduType::kAlterContextResp) {
+    return Status(RPC_S_PROTOCOL_ERROR,
+                  std::string("expected alter_context_resp, got ") + PduTypeName(r.header.type));
+  }
+  auth_.emplace(auth.context_id, std::move(state));
+  return Status::Ok();
 }
 
-Status Client::Reconnect() {
+const SecurityContext* Client::auth_context(uint32_t context_id) const {
+  auto it = auth_.find(context_id);
+  return it == auth_.end() ? nullptr : it->second.context.get();
+}
+
+Status Client::ReconnectLocked() {
   COMSEC_ASSIGN_OR_RETURN(Socket s, Socket::Connect(binding_, options_.timeout_ms));
   COMSEC_RETURN_IF_ERROR(s.VerifyLocalServer(options_.trusted_server_uids));
   socket_ = std::move(s);
   bound_ = false;
-  std::optional<ClientAuth> auth;
-  if (auth_context_) auth = auth_;
-  auth_context_.reset();
-  return Bind(syntax_, auth ? &*auth : nullptr);
-}
-
-std::string Client::known_key(const SyntaxId& s) {
-  return s.uuid.ToString() + "/" + std::to_string(s.major) + "." + std::to_string(s.minor);
+  {
+    std::lock_guard<std::mutex> lock(recv_mu_);
+    broken_ = false;
+  }
+  std::optional<ClientAuth> bind_auth;
+  std::vector<ClientAuth> others;
+  for (const auto& [id, state] : auth_) {
+    if (bind_auth_id_ == id) {
+      bind_auth = state.auth;
+    } else {
+      others.push_back(state.auth);
+    }
+  }
+  COMSEC_RETURN_IF_ERROR(BindLocked(syntax_, bind_auth ? &*bind_auth : nullptr));
+  for (const ClientAuth& a : others) {
+    Pdu p;
+    p.header.type = PduType::kAlterContext;
+    p.header.call_id = next_call_id_++;
+    BindBody b;
+    b.max_xmit_frag = b.max_recv_frag = options_.max_frag;
+    b.contexts.push_back({context_id_, syntax_, {Ndr20Syntax()}});
+    p.body = std::move(b);
+    AuthState state{a, nullptr};
+    Pdu r;
+    COMSEC_RETURN_IF_ERROR(Handshake(state, p, &r));
+    if (r.header.type != PduType::kAlterContextResp) {
+      return Status(RPC_S_PROTOCOL_ERROR, "re-establishing an authentication context failed");
+    }
+    auth_.emplace(a.context_id, std::move(state));
+  }
+  return Status::Ok();
 }
 
 Status Client::AlterContext(const SyntaxId& syntax) {
-  std::lock_guard<std::mutex> lock(call_mu_);
+  std::unique_lock<std::shared_mutex> lock(assoc_mu_);
   if (!bound_) return Status(E_UNEXPECTED, "AlterContext before Bind");
   auto known = contexts_.find(known_key(syntax));
   if (known != contexts_.end()) {
     context_id_ = known->second;
     syntax_ = syntax;
-    return Status();
+    return Status::Ok();
   }
   const uint16_t id = static_cast<uint16_t>(contexts_.size());
   Pdu p;
@@ -181,12 +294,7 @@ Status Client::AlterContext(const SyntaxId& syntax) {
   b.max_xmit_frag = b.max_recv_frag = options_.max_frag;
   b.contexts.push_back({id, syntax, {Ndr20Syntax()}});
   p.body = b;
-  COMSEC_RETURN_IF_ERROR(socket_.WriteAll(EncodePdu(p)));
-  COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> reply, socket_.ReadFragment(options_.timeout_ms));
-  COMSEC_ASSIGN_OR_RETURN(Pdu r, DecodePdu(reply));
-  if (r.header.call_id != p.header.call_id) {
-    return Status(RPC_S_PROTOCOL_ERROR, "alter_context reply for another call");
-  }
+  COMSEC_ASSIGN_OR_RETURN(Pdu r, Exchange(p));
   if (r.header.type == PduType::kFault) {
     return Status(FaultToHResult(std::get<FaultBody>(r.body).status),
                   "the server refused the alter_context");
@@ -197,114 +305,247 @@ Status Client::AlterContext(const SyntaxId& syntax) {
   }
   const auto& resp = std::get<BindAckBody>(r.body);
   if (resp.results.empty() || resp.results[0].result != ContextResult::kAcceptance) {
-    return Status(HResult::FromWin32(1717),  // RPC_S_UNKNOWN_IF
-                  "the server does not offer interface " + syntax.uuid.ToString() + " v" +
-                      std::to_string(syntax.major) + "." + std::to_string(syntax.minor));
+    return Status(kUnknownIf, "the server does not offer interface " + SyntaxName(syntax));
   }
   contexts_[known_key(syntax)] = id;
   context_id_ = id;
   syntax_ = syntax;
-  return Status();
+  return Status::Ok();
 }
 
-std::future<Result<std::vector<uint8_t>>> Client::CallAsync(
-    uint16_t opnum, std::vector<uint8_t> stub) {
-  return std::async(std::launch::async, [this, opnum, stub = std::move(stub)] {
-    return Call(opnum, stub);
-  });
+// ==== Calls =================================================================
+// Invariant: calls hold assoc_mu_ shared; one thread at a time is the
+// reader, and it alone reads the socket and verifies responses, in arrival
+// order; a waiter is registered before its request's first byte is sent.
+
+std::future<Result<std::vector<uint8_t>>> Client::CallAsync(uint16_t opnum,
+                                                            std::vector<uint8_t> stub) {
+  return CallAsync(CallOptions{}, opnum, std::move(stub));
 }
 
-Result<std::vector<uint8_t>> Client::Call(uint16_t opnum,
-                                          std::span<const uint8_t> stub_in) {
-  std::lock_guard<std::mutex> lock(call_mu_);
+std::future<Result<std::vector<uint8_t>>> Client::CallAsync(CallOptions options,
+                                                            uint16_t opnum,
+                                                            std::vector<uint8_t> stub) {
+  return std::async(std::launch::async,
+                    [this, options = std::move(options), opnum, stub = std::move(stub)] {
+                      return Call(options, opnum, stub);
+                    });
+}
+
+Result<std::vector<uint8_t>> Client::Call(uint16_t opnum, std::span<const uint8_t> stub) {
+  return Call(CallOptions{}, opnum, stub);
+}
+
+Result<std::vector<uint8_t>> Client::Call(const CallOptions& options, uint16_t opnum,
+                                          std::span<const uint8_t> stub) {
+  {
+    std::shared_lock<std::shared_mutex> lock(assoc_mu_);
+    if (!bound_) return Status(E_UNEXPECTED, "Call before Bind");
+    bool idle, broken;
+    {
+      std::lock_guard<std::mutex> recv(recv_mu_);
+      idle = waiters_.empty();
+      broken = broken_;
+    }
+    // A peer close is only told apart from a reply while no call is in
+    // flight; nothing of this call was sent yet, so a fresh association
+    // is safe.
+    if (!broken && (!idle || !socket_.PeerClosed())) return CallShared(options, opnum, stub);
+  }
+  std::unique_lock<std::shared_mutex> lock(assoc_mu_);
+  bool reconnect;
+  {
+    std::lock_guard<std::mutex> recv(recv_mu_);
+    reconnect = broken_;
+  }
+  if (reconnect || socket_.PeerClosed()) COMSEC_RETURN_IF_ERROR(ReconnectLocked());
+  lock.unlock();
+  std::shared_lock<std::shared_mutex> shared(assoc_mu_);
   if (!bound_) return Status(E_UNEXPECTED, "Call before Bind");
-  if (socket_.PeerClosed()) {
-    // Nothing of this call was sent yet, so a fresh association is safe.
-    COMSEC_RETURN_IF_ERROR(Reconnect());
-  }
-  const uint32_t call_id = next_call_id_++;
-  std::vector<uint8_t> with_trailer;
-  std::span<const uint8_t> stub = stub_in;
-  if (auth_context_) {
-    // Case 29: authenticated requests carry a verification trailer naming
-    // their context and header, protected by the PDU's signature.
-    with_trailer.assign(stub_in.begin(), stub_in.end());
-    VtHeader2 h;
-    h.ptype = static_cast<uint8_t>(PduType::kRequest);
-    h.drep = {0x10, 0, 0, 0};
-    h.call_id = call_id;
-    h.context_id = context_id_;
-    h.opnum = opnum;
-    AppendVerificationTrailer(with_trailer, syntax_, Ndr20Syntax(), h, header_signing_);
-    stub = with_trailer;
-  }
-  size_t overhead = 24;
-  if (auth_context_ && auth_.level >= kAuthnLevelCall) {
-    overhead += kSecTrailerSize + 3 + auth_context_->SignatureSize();
-  }
-  const size_t chunk = max_xmit_ - overhead;
-  size_t sent = 0;
-  do {
-    size_t n = std::min(chunk, stub.size() - sent);
-    Pdu p;
-    p.header.type = PduType::kRequest;
-    p.header.call_id = call_id;
-    p.header.pfc_flags = (sent == 0 ? PFC_FIRST_FRAG : 0) |
-                         (sent + n == stub.size() ? PFC_LAST_FRAG : 0);
-    RequestBody r;
-    r.alloc_hint = static_cast<uint32_t>(stub.size() - sent);
-    r.context_id = context_id_;
-    r.opnum = opnum;
-    r.stub.assign(stub.begin() + static_cast<ptrdiff_t>(sent),
-                  stub.begin() + static_cast<ptrdiff_t>(sent + n));
-    p.body = std::move(r);
-    COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, EncodeRequest(p));
-    COMSEC_RETURN_IF_ERROR(socket_.WriteAll(bytes));
-    sent += n;
-  } while (sent < stub.size());
+  return CallShared(options, opnum, stub);
+}
 
-  std::vector<uint8_t> result;
-  bool first = true;
-  for (;;) {
-    COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
-                            socket_.ReadFragment(options_.timeout_ms));
-    COMSEC_ASSIGN_OR_RETURN(Pdu r, DecodePdu(bytes));
-    if (r.header.type == PduType::kFault && auth3_call_id_ &&
-        r.header.call_id == *auth3_call_id_) {
-      // auth3 has no reply unless the server refused it.
-      return Status(HResult::FromWin32(5),
-                    "the server refused our authentication (fault " +
-                        FaultToHResult(std::get<FaultBody>(r.body).status).ToString() +
-                        " on auth3): wrong credentials, or a level or "
-                        "package it does not accept");
+Result<std::vector<uint8_t>> Client::CallShared(const CallOptions& options, uint16_t opnum,
+                                                std::span<const uint8_t> stub_in) {
+  std::unique_lock<std::mutex> serial;
+  if (!multiplexed_) serial = std::unique_lock<std::mutex>(serial_mu_);
+  std::optional<uint32_t> auth_id = options.auth_context_id ? options.auth_context_id
+                                                            : bind_auth_id_;
+  AuthState* auth = nullptr;
+  if (auth_id) {
+    auto it = auth_.find(*auth_id);
+    if (it == auth_.end()) {
+      return Status(E_INVALIDARG, "no authentication context " + std::to_string(*auth_id) +
+                                      " on this association");
     }
-    if (r.header.call_id != call_id) {
-      return Status(RPC_S_PROTOCOL_ERROR, "a reply for call " +
-                                              std::to_string(r.header.call_id) +
-                                              " arrived during call " +
-                                              std::to_string(call_id));
-    }
-    if (r.header.type == PduType::kFault) {
-      uint32_t status = std::get<FaultBody>(r.body).status;
-      HResult hr = FaultToHResult(status);
-      return Status(hr, "the server returned fault " + hr.ToString());
-    }
-    if (r.header.type != PduType::kResponse) {
-      return Status(RPC_S_PROTOCOL_ERROR,
-                    std::string("expected a response, got ") + PduTypeName(r.header.type));
-    }
-    if (first != bool(r.header.pfc_flags & PFC_FIRST_FRAG)) {
-      return Status(RPC_S_PROTOCOL_ERROR, "response fragments out of order");
-    }
-    first = false;
-    std::vector<uint8_t> stub;
-    COMSEC_RETURN_IF_ERROR(CheckResponse(bytes, r, &stub));
-    if (stub.size() > options_.max_response_bytes - result.size()) {
-      return Status(RPC_S_PROTOCOL_ERROR, "the response exceeds the client's limit");
-    }
-    result.insert(result.end(), stub.begin(), stub.end());
-    if (r.header.pfc_flags & PFC_LAST_FRAG) return result;
+    auth = &it->second;
   }
+  Waiter waiter;
+  waiter.authenticated = auth != nullptr;
+  waiter.auth_context_id = auth_id.value_or(0);
+  uint32_t call_id;
+  {
+    std::lock_guard<std::mutex> send(send_mu_);
+    call_id = next_call_id_++;
+    {
+      std::lock_guard<std::mutex> recv(recv_mu_);
+      if (broken_) return Status(RPC_S_CALL_FAILED, "the connection broke");
+      waiters_[call_id] = &waiter;
+    }
+    std::vector<uint8_t> with_trailer;
+    std::span<const uint8_t> stub = stub_in;
+    if (auth) {
+      // Case 29: authenticated requests carry a verification trailer naming
+      // their context and header, protected by the PDU's signature.
+      with_trailer.assign(stub_in.begin(), stub_in.end());
+      VtHeader2 h;
+      h.ptype = static_cast<uint8_t>(PduType::kRequest);
+      h.drep = {0x10, 0, 0, 0};
+      h.call_id = call_id;
+      h.context_id = context_id_;
+      h.opnum = opnum;
+      AppendVerificationTrailer(with_trailer, syntax_, Ndr20Syntax(), h, header_signing_);
+      stub = with_trailer;
+    }
+    PduAuth protection;
+    if (auth) {
+      protection = PduAuth{auth->context.get(), auth->auth.package->auth_type(),
+                           auth->auth.level, auth->auth.context_id, header_signing_};
+    }
+    FragmentPlan plan;
+    plan.request = true;
+    plan.call_id = call_id;
+    plan.context_id = context_id_;
+    plan.opnum = opnum;
+    plan.object = options.object;
+    plan.max_frag = max_xmit_;
+    plan.auth = auth ? &protection : nullptr;
+    // Protected in sending order, then written without holding the
+    // contexts: a reader verifying a response must not wait for a write
+    // that waits for the server, which waits for us to read.
+    std::vector<std::vector<uint8_t>> fragments;
+    Status sent;
+    {
+      std::lock_guard<std::mutex> context(context_mu_);
+      sent = Fragment(plan, stub, [&](std::vector<uint8_t> bytes) {
+        fragments.push_back(std::move(bytes));
+        return Status::Ok();
+      });
+    }
+    for (size_t i = 0; sent.ok() && i < fragments.size(); ++i) {
+      sent = socket_.WriteAll(fragments[i]);
+    }
+    if (!sent.ok()) {
+      std::lock_guard<std::mutex> recv(recv_mu_);
+      waiters_.erase(call_id);
+      broken_ = true;
+      return sent;
+    }
+  }
+  std::unique_lock<std::mutex> lock(recv_mu_);
+  while (!waiter.done) {
+    if (!reader_active_) {
+      reader_active_ = true;
+      lock.unlock();
+      ReadOne();
+      lock.lock();
+      reader_active_ = false;
+      recv_cv_.notify_all();
+    } else {
+      recv_cv_.wait(lock);
+    }
+  }
+  waiters_.erase(call_id);
+  if (!waiter.error.ok()) return waiter.error;
+  return std::move(waiter.stub);
+}
+
+void Client::FailAllLocked(const Status& why) {
+  broken_ = true;
+  for (auto& [id, w] : waiters_) {
+    if (!w->done) {
+      w->error = why;
+      w->done = true;
+    }
+  }
+}
+
+Status Client::VerifyResponse(std::vector<uint8_t>& bytes, const Pdu& r, const Waiter& w,
+                              std::vector<uint8_t>* stub) {
+  const AuthState* auth = nullptr;
+  if (w.authenticated) auth = &auth_.at(w.auth_context_id);
+  if (!auth || auth->auth.level < kAuthnLevelCall) {
+    *stub = std::get<ResponseBody>(r.body).stub;
+    return Status::Ok();
+  }
+  if (!r.auth || r.auth->auth_type != auth->auth.package->auth_type() ||
+      r.auth->auth_level != auth->auth.level ||
+      r.auth->auth_context_id != auth->auth.context_id) {
+    return Status(kSecPkgError, "a response arrived without the verifier its level requires");
+  }
+  PduAuth protection{auth->context.get(), auth->auth.package->auth_type(), auth->auth.level,
+                     auth->auth.context_id, header_signing_};
+  std::lock_guard<std::mutex> context(context_mu_);
+  COMSEC_ASSIGN_OR_RETURN(*stub, VerifyProtected(bytes, r, protection));
+  return Status::Ok();
+}
+
+void Client::ReadOne() {
+  auto fail = [&](Status why) {
+    std::lock_guard<std::mutex> lock(recv_mu_);
+    FailAllLocked(why);
+  };
+  auto bytes = socket_.ReadFragment(options_.timeout_ms);
+  if (!bytes.ok()) return fail(bytes.status());
+  auto r = DecodePdu(*bytes);
+  if (!r.ok()) return fail(r.status());
+  const uint32_t call_id = r->header.call_id;
+  if (r->header.type == PduType::kFault &&
+      std::find(auth3_call_ids_.begin(), auth3_call_ids_.end(), call_id) !=
+          auth3_call_ids_.end()) {
+    // auth3 has no reply unless the server refused it.
+    return fail(Status(kAccessDenied,
+                       "the server refused our authentication (fault " +
+                           FaultToHResult(std::get<FaultBody>(r->body).status).ToString() +
+                           " on auth3): wrong credentials, or a level or package it does "
+                           "not accept"));
+  }
+  Waiter* w = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(recv_mu_);
+    auto it = waiters_.find(call_id);
+    if (it != waiters_.end() && !it->second->done) w = it->second;
+  }
+  if (w == nullptr) {
+    return fail(Status(RPC_S_PROTOCOL_ERROR,
+                       "a reply for call " + std::to_string(call_id) +
+                           ", which is not in progress, arrived"));
+  }
+  auto finish = [&](Status error, bool done) {
+    std::lock_guard<std::mutex> lock(recv_mu_);
+    if (!error.ok()) w->error = std::move(error);
+    w->done = done || !w->error.ok();
+  };
+  if (r->header.type == PduType::kFault) {
+    HResult hr = FaultToHResult(std::get<FaultBody>(r->body).status);
+    return finish(Status(hr, "the server returned fault " + hr.ToString()), true);
+  }
+  if (r->header.type != PduType::kResponse) {
+    return fail(Status(RPC_S_PROTOCOL_ERROR,
+                       std::string("expected a response, got ") + PduTypeName(r->header.type)));
+  }
+  if (w->first_seen == bool(r->header.pfc_flags & PFC_FIRST_FRAG)) {
+    return fail(Status(RPC_S_PROTOCOL_ERROR, "response fragments out of order"));
+  }
+  w->first_seen = true;
+  std::vector<uint8_t> stub;
+  Status verified = VerifyResponse(*bytes, *r, *w, &stub);
+  if (!verified.ok()) return fail(verified);
+  if (stub.size() > options_.max_response_bytes - w->stub.size()) {
+    return fail(Status(RPC_S_PROTOCOL_ERROR, "the response exceeds the client's limit"));
+  }
+  w->stub.insert(w->stub.end(), stub.begin(), stub.end());
+  finish(Status::Ok(), r->header.pfc_flags & PFC_LAST_FRAG);
 }
 
 }  // namespace comsec::rpc

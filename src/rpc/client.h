@@ -1,19 +1,34 @@
-// Client: one connection to a server, bound to one interface, making
-// synchronous calls — requests fragmented within the negotiated size,
-// responses reassembled and checked (call id, context, fragment flags), and
-// faults mapped to the HRESULTs Windows clients see.
+// Client: one association with a server (C706 12.6; [MS-RPCE] 3.3.2) —
+// bind and alter_context, any number of authentication contexts, each with
+// its own package, level, credentials and target name (COM proxies with
+// different blankets share one connection), handshakes of any number of
+// legs (bind, alter_context, auth3), requests with an object UUID, and
+// calls multiplexed on the connection when the bind negotiated
+// PFC_CONC_MPX. Requests are fragmented within the negotiated size and
+// protected (fragmenter.h, pdu_protection.h); responses are reassembled,
+// verified and checked (call id, context, fragment flags); faults map to
+// the HRESULTs Windows clients see.
+//
+// Thread-safety: every method may be called from any thread. Calls run
+// concurrently when the association is multiplexed (one thread at a time
+// reads the socket and hands each fragment to its call), else one at a
+// time in the order they reach the connection. Bind, AddAuthContext,
+// AlterContext and a reconnection wait until no call is in progress.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <future>
 #include <map>
 #include <memory>
-#include <string>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <span>
+#include <string>
 #include <vector>
 
+#include "comsec/base/guid.h"
 #include "comsec/base/result.h"
 #include "comsec/rpc/binding.h"
 #include "comsec/rpc/pdu.h"
@@ -31,14 +46,36 @@ struct ClientOptions {
   // SO_PEERCRED before anything is sent; empty means root or this process's
   // own effective uid. Anyone else is an impostor (SEC_E_WRONG_PRINCIPAL).
   std::vector<uint32_t> trusted_server_uids;
+  // Ask for PFC_CONC_MPX in the bind: concurrent calls then share the
+  // connection instead of waiting for each other.
+  bool multiplex = true;
 };
 
-// How a client authenticates its association. The package must outlive the
-// client.
+// One authentication context of an association (a COM blanket's wire
+// half). The package must outlive the client.
 struct ClientAuth {
   SecurityPackage* package = nullptr;
   uint8_t level = kAuthnLevelPktIntegrity;
+  // Who to authenticate as; null: the package's default.
+  std::shared_ptr<const Credentials> credentials = nullptr;
+  // The server principal expected (SPN); packages that authenticate the
+  // server check it.
+  std::string target_name = {};
+  uint8_t imp_level = kImpLevelImpersonate;
+  // kFeature* bits wanted beyond what the level implies (mutual
+  // authentication, delegation). A wanted feature the context did not
+  // achieve fails the handshake.
+  uint32_t wanted = 0;
   uint32_t context_id = 79231;  // any value; Windows clients use this one
+};
+
+// How one call is made.
+struct CallOptions {
+  // The request's object UUID (COM's IPID).
+  std::optional<Guid> object;
+  // The authentication context (a ClientAuth::context_id already
+  // established); nullopt: the bind's, or none.
+  std::optional<uint32_t> auth_context_id;
 };
 
 // The HRESULT a fault status means to a caller (RPC_S_* for nca_s_*).
@@ -48,19 +85,29 @@ class Client {
  public:
   static Result<std::unique_ptr<Client>> Connect(const StringBinding& binding,
                                                  ClientOptions options = {});
+  ~Client();
 
   // Binds context 0 to `syntax` over NDR20. A rejected context is
-  // RPC_S_UNKNOWN_IF; a bind_nak is RPC_S_PROTOCOL_ERROR-class with its reason.
+  // RPC_S_UNKNOWN_IF; a bind_nak is RPC_S_PROTOCOL_ERROR with its reason.
   // With `auth`, the bind carries the package's first token and the
-  // handshake finishes with auth3 when the package needs a third leg; every
-  // later call is protected at auth->level, and every response's verifier
-  // is checked.
+  // handshake continues (alter_context, auth3) until the package is done;
+  // calls are then protected at auth->level by default.
   Status Bind(const SyntaxId& syntax, const ClientAuth* auth = nullptr);
+  // Adds another authentication context to the bound association, its
+  // handshake carried by alter_context (and auth3); calls choose it with
+  // CallOptions::auth_context_id. E_INVALIDARG when the id is in use.
+  Status AddAuthContext(const ClientAuth& auth);
+  // The package's context for an established authentication context
+  // (what it achieved, the peer's name), or null.
+  const SecurityContext* auth_context(uint32_t context_id) const;
+
   // A connection the server closed between calls is re-established (and
   // re-bound, re-authenticated) before the request is sent; a connection
   // lost after the request went out is RPC_S_CALL_FAILED, never retried,
   // since the call may have run (at-most-once).
   Result<std::vector<uint8_t>> Call(uint16_t opnum, std::span<const uint8_t> stub);
+  Result<std::vector<uint8_t>> Call(const CallOptions& options, uint16_t opnum,
+                                    std::span<const uint8_t> stub);
 
   // Adds a presentation context for another interface on this association
   // (alter_context) and makes later calls use it; switching back to an
@@ -68,46 +115,90 @@ class Client {
   // server does not offer it. Reconnection re-binds only the current one.
   Status AlterContext(const SyntaxId& syntax);
 
-  // Starts the call on another thread and returns at once; calls on one
-  // client run one at a time in the order they reach the connection (the
-  // association does not negotiate CONC_MPX). The stub is copied.
-  std::future<Result<std::vector<uint8_t>>> CallAsync(
-      uint16_t opnum, std::vector<uint8_t> stub);
+  // Starts the call on another thread and returns at once. The stub is
+  // copied.
+  std::future<Result<std::vector<uint8_t>>> CallAsync(uint16_t opnum,
+                                                      std::vector<uint8_t> stub);
+  std::future<Result<std::vector<uint8_t>>> CallAsync(CallOptions options, uint16_t opnum,
+                                                      std::vector<uint8_t> stub);
 
   uint16_t max_xmit_frag() const { return max_xmit_; }
+  // The server accepted PFC_CONC_MPX.
+  bool multiplexed() const { return multiplexed_; }
 
  private:
-  Client(Socket s, ClientOptions o, StringBinding binding)
-      : socket_(std::move(s)),
-        options_(o),
-        binding_(std::move(binding)),
-        local_(binding_.IsLocal()) {}
-  Status Reconnect();
-  Result<std::vector<uint8_t>> EncodeRequest(Pdu& p);
-  Status CheckResponse(std::vector<uint8_t>& bytes, const Pdu& r,
-                       std::vector<uint8_t>* stub);
+  struct AuthState {
+    ClientAuth auth;
+    std::unique_ptr<SecurityContext> context;
+  };
+  // A call waiting for its response.
+  struct Waiter {
+    uint32_t auth_context_id = 0;
+    bool authenticated = false;
+    bool first_seen = false;
+    bool done = false;
+    Status error;
+    std::vector<uint8_t> stub;
+  };
+
+  Client(Socket s, ClientOptions o, StringBinding binding);
+  // REQUIRES: assoc_mu_ held exclusively.
+  Status BindLocked(const SyntaxId& syntax, const ClientAuth* auth);
+  Status ReconnectLocked();
+  // Runs one authentication context's handshake. The first leg goes in
+  // `first` (a bind or alter_context already filled in but for its
+  // verifier); returns its reply's body through `first_reply`.
+  Status Handshake(AuthState& state, Pdu first, Pdu* first_reply);
+  // Sends one PDU and reads the reply to it. REQUIRES: exclusive.
+  Result<Pdu> Exchange(const Pdu& pdu);
+  Result<std::vector<uint8_t>> CallShared(const CallOptions& options, uint16_t opnum,
+                                          std::span<const uint8_t> stub);
+  // Reads one fragment and hands it to its waiter; fails every waiter when
+  // the connection breaks. REQUIRES: this thread is the reader.
+  void ReadOne();
+  void FailAllLocked(const Status& why);
+  Status VerifyResponse(std::vector<uint8_t>& bytes, const Pdu& r, const Waiter& w,
+                        std::vector<uint8_t>* stub);
+
+  // Held shared by calls, exclusively by everything that changes the
+  // association (bind, alter_context, handshakes, reconnection).
+  std::shared_mutex assoc_mu_;
+  // Calls on an association without CONC_MPX take turns.
+  std::mutex serial_mu_;
+  // Serializes writes and the package's Protect (sequence numbers advance
+  // in sending order).
+  std::mutex send_mu_;
+  // The package contexts' Protect and Verify, which share state.
+  std::mutex context_mu_;
+  // Waiters, the reader role and the connection's health.
+  std::mutex recv_mu_;
+  std::condition_variable recv_cv_;
+  std::map<uint32_t, Waiter*> waiters_;
+  bool reader_active_ = false;
+  // Set when the connection broke with calls in flight; the next call
+  // reconnects.
+  bool broken_ = false;
 
   Socket socket_;
   ClientOptions options_;
   StringBinding binding_;
   bool local_ = false;
-  std::unique_ptr<SecurityContext> auth_context_;
-  ClientAuth auth_;
+  std::map<uint32_t, AuthState> auth_;
+  std::optional<uint32_t> bind_auth_id_;
   SyntaxId syntax_;
   // Negotiated presentation contexts by interface, and the one calls use.
   static std::string known_key(const SyntaxId& s);
   std::map<std::string, uint16_t> contexts_;
   uint16_t context_id_ = 0;
   uint32_t next_call_id_ = 1;
-  // The call id our auth3 used: a fault for it means the server refused
-  // the handshake's last leg.
-  std::optional<uint32_t> auth3_call_id_;
-  // Serializes calls (synchronous and asynchronous) on the connection.
-  std::mutex call_mu_;
+  // The call ids our auth3s used: a fault for one means the server refused
+  // that handshake's last leg.
+  std::vector<uint32_t> auth3_call_ids_;
   uint16_t max_xmit_ = 0;
   // The server echoed PFC_SUPPORT_HEADER_SIGN; our verification trailers
   // then say so (bitmask1).
   bool header_signing_ = false;
+  bool multiplexed_ = false;
   bool bound_ = false;
 };
 

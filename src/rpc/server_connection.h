@@ -5,6 +5,13 @@
 // what OnFragment produces; when OnFragment returns false it closes the
 // connection after sending.
 //
+// The connection is three parts, each its own file: ServerAuth
+// (server_auth.h: handshakes, verifiers, what a call proved),
+// CallReassembler (call_reassembler.h: fragments into calls, within
+// limits), and this file: bind and alter_context, the checks before a call
+// runs, handing it to its interface (an IncomingCall answered through a
+// CallResponder, now or later, from any thread) and sending its answer.
+//
 // Implements bind and alter_context with presentation-context negotiation
 // (NDR20; NDR64 refused; bind-time feature negotiation answered), fragment
 // size negotiation, request reassembly within limits, dispatch by context
@@ -42,7 +49,10 @@
 // connection (4 MiB + 5840 + 8 × 12 KiB + 25 KiB); the server's
 // connection limits bound the connections (ServerOptions).
 //
-// Thread affinity: one thread per connection; the registry must outlive it.
+// Thread affinity: OnFragment and TakeAnswers run on one thread at a time
+// (the connection's strand); CallResponders answer from any thread, and
+// the wake callback (SetWake) tells the connection's owner to call
+// TakeAnswers. The registry must outlive the connection.
 #pragma once
 
 #include <cstdint>
@@ -54,9 +64,12 @@
 #include <vector>
 
 #include "comsec/rpc/association_group.h"
+#include "comsec/rpc/call_completions.h"
+#include "comsec/rpc/call_reassembler.h"
 #include "comsec/rpc/interface.h"
 #include "comsec/rpc/pdu_codec.h"
 #include "comsec/rpc/security_package.h"
+#include "comsec/rpc/server_auth.h"
 
 namespace comsec::rpc {
 
@@ -105,24 +118,32 @@ class ServerConnection {
   void SetPeerDescription(std::string peer) { peer_description_ = std::move(peer); }
   // The security packages this server offers; null offers none, and any
   // verifier in a bind is refused with reason 8.
-  void SetPackages(const SecurityPackageRegistry* packages) {
-    packages_ = packages;
-  }
+  void SetPackages(const SecurityPackageRegistry* packages) { packages_ = packages; }
   // Serves requests without a verifier on a CALL or PKT association (as
   // impacket sends them) as CONNECT-level calls instead of refusing them;
   // see ServerOptions::allow_unverified_requests. Off by default.
   void AllowUnverifiedRequests(bool allow) { allow_unverified_requests_ = allow; }
+  // Called from the answering thread when a call answered after
+  // OnFragment returned; the owner then calls TakeAnswers on the
+  // connection's thread. Set before the first fragment.
+  void SetWake(std::function<void()> wake) { completions_->SetWake(std::move(wake)); }
 
-  // Consumes one fragment; appends the fragments to send to `out`. Returns
-  // false when the connection must be closed after sending them.
+  // Consumes one fragment; appends the fragments to send to `out`
+  // (including the answers of calls answered meanwhile). Returns false
+  // when the connection must be closed after sending them.
   bool OnFragment(std::span<const uint8_t> fragment,
                   std::vector<std::vector<uint8_t>>& out);
+  // Appends the responses (or faults) of calls answered since the last
+  // OnFragment or TakeAnswers.
+  void TakeAnswers(std::vector<std::vector<uint8_t>>& out);
 
   bool bound() const { return bound_; }
   // A handshake is under way: the connection is not yet bound, an
   // authentication context is unfinished, or a refused auth3 awaits the
   // client's next PDU. The server bounds how long this may last.
   bool handshake_pending() const;
+  // Calls handed to their interface and not yet answered.
+  size_t calls_in_progress() const { return in_flight_.size(); }
   // The bind negotiated concurrent multiplexing (PFC_CONC_MPX).
   bool multiplexed() const { return conc_mpx_; }
   uint16_t max_xmit_frag() const { return max_xmit_; }
@@ -131,64 +152,25 @@ class ServerConnection {
   const std::string& close_reason() const { return close_reason_; }
 
  private:
-  struct PendingCall {
-    uint32_t call_id = 0;
-    uint16_t context_id = 0;
-    uint16_t opnum = 0;
-    std::vector<uint8_t> stub;
-    // The verifier of the first fragment; later fragments must match it.
-    bool authenticated = false;
-    uint32_t auth_context_id = 0;
-    uint8_t auth_type = 0;
-    uint8_t auth_level = 0;
-    // A request without a verifier on a CONNECT association, or on a CALL
-    // or PKT one when allow_unverified_requests_: it had only CONNECT's
-    // protection.
-    bool unsigned_request = false;
-    std::array<uint8_t, 4> drep{};
-  };
-
-  struct AuthContext {
-    uint8_t type = 0;
-    uint8_t level = 0;
-    std::unique_ptr<SecurityContext> context;
-    // The handshake completed and unfinished_auth_contexts_ counts it no
-    // more.
-    bool complete = false;
-  };
-
-  ConnectionInfo Info(uint8_t auth_level) const;
-  // Bookkeeping of unfinished_auth_contexts_: after each handshake leg, and
-  // when a context is dropped.
-  void NoteIfComplete(AuthContext& a);
-  void DropAuthContext(std::map<uint32_t, AuthContext>::iterator it);
+  ServerAuth& Auth();
   // Who this connection is for association groups: its bind-time
-  // authentication's principal (token user SID, package), or
-  // unauthenticated; on ncalrpc prefixed with the kernel's uid.
-  std::string PrincipalKey() const;
+  // authentication's principal, on ncalrpc prefixed with the kernel's uid.
+  std::string PrincipalKey();
   // Once the principal is known: the creator records it as the group's
   // owner; a joiner must match it. False, with why, for a joiner that does
   // not.
   bool SettleGroupPrincipal(std::string* why);
-  // The level `call` proved (CallContext::authn_level).
-  uint32_t ProvenLevel(const PendingCall& call) const;
-  bool HandleAuth3(const Pdu& pdu, std::vector<std::vector<uint8_t>>& out);
-  // Starts or continues the handshake a bind or alter_context carries;
-  // returns the reply verifier, or false after answering and closing.
-  bool StepAuth(const Pdu& pdu, bool bind, std::optional<SecTrailer>* reply,
-                std::vector<std::vector<uint8_t>>& out);
-  // Checks a request fragment's verifier; unseals its stub when private.
-  bool CheckRequestAuth(std::span<const uint8_t> fragment, const Pdu& pdu,
-                        std::vector<uint8_t>* stub,
-                        std::vector<std::vector<uint8_t>>& out);
-  Result<std::vector<uint8_t>> EncodeResponse(Pdu& pdu, const PendingCall& call);
 
   bool HandleBind(const Pdu& pdu, std::vector<std::vector<uint8_t>>& out);
   bool HandleAlter(const Pdu& pdu, std::vector<std::vector<uint8_t>>& out);
+  bool HandleAuth3(const Pdu& pdu, std::vector<std::vector<uint8_t>>& out);
   bool HandleRequest(std::span<const uint8_t> fragment, const Pdu& pdu,
                      std::vector<std::vector<uint8_t>>& out);
-  void Dispatch(PendingCall call, std::vector<std::vector<uint8_t>>& out,
+  // Runs the checks before a call and hands it to its interface.
+  void Dispatch(AssembledCall call, std::vector<std::vector<uint8_t>>& out,
                 bool* close);
+  void SendAnswer(uint32_t call_id, Result<std::vector<uint8_t>> result,
+                  std::vector<std::vector<uint8_t>>& out);
   std::vector<ContextResultEntry> Negotiate(const BindBody& body,
                                             bool* protocol_error);
 
@@ -196,11 +178,12 @@ class ServerConnection {
                std::vector<std::vector<uint8_t>>& out);
   void Fault(uint32_t call_id, uint16_t context_id, uint32_t status,
              bool did_not_execute, std::vector<std::vector<uint8_t>>& out);
-  // Samba sets PFC_DID_NOT_EXECUTE on most such faults but not on those
-  // for a request whose verifier (or auth state) fails; we follow it.
   bool FaultAndClose(uint32_t call_id, uint16_t context_id, uint32_t status,
                      std::string why, std::vector<std::vector<uint8_t>>& out,
                      bool did_not_execute = true);
+  // Answers a refusal (bind_nak or fault) and closes.
+  bool Refuse(uint32_t call_id, const Refusal& r,
+              std::vector<std::vector<uint8_t>>& out);
 
   const InterfaceRegistry* registry_;
   ServerLimits limits_;
@@ -217,11 +200,16 @@ class ServerConnection {
     SyntaxId transfer_syntax;
   };
   std::map<uint16_t, Context> contexts_;
-  // Calls being reassembled, by call_id: at most one unless the bind
-  // negotiated PFC_CONC_MPX, then up to limits_.max_concurrent_calls whose
-  // stubs together stay within max_request_bytes.
-  std::map<uint32_t, PendingCall> pending_;
-  size_t pending_bytes_ = 0;
+  CallReassembler reassembler_;
+  // Calls handed to their interface and not yet answered: what their
+  // answer is sent under.
+  struct InFlight {
+    uint16_t context_id = 0;
+    RequestAuth auth;
+  };
+  std::map<uint32_t, InFlight> in_flight_;
+  std::shared_ptr<internal::CallCompletions> completions_ =
+      std::make_shared<internal::CallCompletions>();
   bool conc_mpx_ = false;
   std::string close_reason_;
   struct Peer {
@@ -232,10 +220,9 @@ class ServerConnection {
   std::string peer_description_;
   std::function<void(const std::string&)> log_;
   bool allow_unverified_requests_ = false;
-  // Logged once per connection: a client sends unsigned requests at CALL
-  // or PKT and allow_unverified_requests_ serves them.
-  bool warned_unsigned_ = false;
   const SecurityPackageRegistry* packages_ = nullptr;
+  // Made at the first bind, once the setters above have run.
+  std::optional<ServerAuth> auth_;
   AssociationGroups* groups_ = nullptr;
   bool in_group_ = false;
   // This connection created its group (its principal becomes the owner)
@@ -244,17 +231,11 @@ class ServerConnection {
   // The principal was recorded or checked (SettleGroupPrincipal).
   bool group_settled_ = false;
   // PFC_SUPPORT_HEADER_SIGN negotiated: an authenticated bind asked for it
-  // and the bind_ack echoed it ([MS-RPCE] 3.3.1.5.2.1). NTLM signs the
-  // whole PDU, header included, whatever is negotiated.
+  // and the bind_ack echoed it ([MS-RPCE] 3.3.1.5.2.1).
   bool header_signing_ = false;
-  std::map<uint32_t, AuthContext> auth_contexts_;
-  size_t unfinished_auth_contexts_ = 0;
   // Why an auth3 was refused; set, the next PDU gets fault access denied
   // and the connection closes.
   std::optional<std::string> refused_auth_;
-  // The context the bind established; requests without a verifier use it
-  // when its level allows that (CONNECT).
-  std::optional<uint32_t> bind_auth_context_;
 };
 
 }  // namespace comsec::rpc

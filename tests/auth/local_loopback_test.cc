@@ -23,8 +23,8 @@ class LocalLoopback : public ::testing::Test {
     r.min_authn_level = kAuthnLevelConnect;
     r.operations.push_back([this](std::span<const uint8_t> stub, const CallContext& c)
                                -> Result<std::vector<uint8_t>> {
-      level_seen_ = c.authn_level;
-      principal_ = c.principal;
+      level_seen_ = c.security.authn_level;
+      principal_ = c.security.principal;
       return std::vector<uint8_t>(stub.begin(), stub.end());
     });
     registry_.Register(std::move(r));

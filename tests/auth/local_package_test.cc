@@ -111,9 +111,9 @@ TEST_F(Auth, PrivacyCallsCarryVerifiersBothWays) {
   ASSERT_TRUE(r[0].auth.has_value());
   EXPECT_EQ(r[0].auth->auth_level, kAuthnLevelPktPrivacy);
   EXPECT_EQ(r[0].auth->auth_value.size(), 16u);
-  EXPECT_EQ(last_.authn_level, kAuthnLevelPktPrivacy);
-  EXPECT_EQ(last_.authn_svc, RPC_C_AUTHN_KERNEL);
-  EXPECT_EQ(last_.principal, "unix:root");
+  EXPECT_EQ(last_.security.authn_level, kAuthnLevelPktPrivacy);
+  EXPECT_EQ(last_.security.authn_svc, RPC_C_AUTHN_KERNEL);
+  EXPECT_EQ(last_.security.principal, "unix:root");
 }
 
 TEST_F(Auth, LocalPackageRefusesTcp) {
@@ -251,7 +251,7 @@ TEST_F(Auth, ConnectLevelCallsNeedNoVerifier) {
   auto r = Send(Request(2, std::nullopt));
   ASSERT_EQ(r[0].header.type, PduType::kResponse);
   EXPECT_FALSE(r[0].auth.has_value());
-  EXPECT_EQ(last_.authn_level, kAuthnLevelConnect);
+  EXPECT_EQ(last_.security.authn_level, kAuthnLevelConnect);
 }
 
 }  // namespace

@@ -59,8 +59,8 @@ class ConcurrentLogons : public ::testing::Test {
     echo.min_authn_level = rpc::kAuthnLevelPktPrivacy;
     echo.operations = {[](std::span<const uint8_t> stub, const CallContext& c)
                            -> Result<std::vector<uint8_t>> {
-      if (c.principal != "CONCURRENCY\\alice") {
-        return Status(E_ACCESSDENIED, "unexpected principal " + c.principal);
+      if (c.security.principal != "CONCURRENCY\\alice") {
+        return Status(E_ACCESSDENIED, "unexpected principal " + c.security.principal);
       }
       return std::vector<uint8_t>(stub.begin(), stub.end());
     }};

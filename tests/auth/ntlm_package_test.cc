@@ -20,6 +20,9 @@
 #include "comsec/security/com_rights.h"
 #include "comsec/security/sddl.h"
 #include "comsec/security/well_known_sids.h"
+#include "../rpc/package_test_support.h"
+
+using namespace comsec::rpc::testing;  // NOLINT: test drivers
 
 namespace comsec::auth::ntlm {
 namespace {
@@ -74,28 +77,28 @@ class NtlmHandshake : public ::testing::Test {
   // Runs the three legs; returns the server's status after AUTHENTICATE
   // (or the first failure).
   Status Run(ClientCredentials creds, uint8_t level, const Exchange& x = {},
-             TestHooks hooks = {}) {
-    NtlmPackage server_pkg(options_);
-    server_pkg.set_test_hooks(hooks);
+             Misbehaviour hooks = {}) {
+    NtlmPackage real_server_pkg(options_);
+    MisbehavingPackage server_pkg(&real_server_pkg, hooks);
     NtlmPackage client_pkg(std::move(creds));
-    ConnectionInfo info;
+    rpc::testing::TestConnection info;
     info.auth_level = level;
     info.peer = "192.0.2.7:4242";
-    server_ = std::move(*server_pkg.NewServerContext(info));
-    ConnectionInfo client_info;
+    server_ = std::move(*StartServerContext(server_pkg, info));
+    rpc::testing::TestConnection client_info;
     client_info.auth_level = level;
     client_info.local_address = "192.0.2.7:4242";  // the same connection
-    client_ = std::move(*client_pkg.NewClientContext(client_info));
-    auto neg = client_->Initiate({});
+    client_ = std::move(*StartClientContext(client_pkg, client_info));
+    auto neg = Leg(*client_, {});
     if (!neg.ok()) return neg.status();
     if (x.on_negotiate) x.on_negotiate(*neg);
-    auto chal = server_->Accept(*neg);
+    auto chal = Leg(*server_, *neg);
     if (!chal.ok()) return chal.status();
     if (x.on_challenge) x.on_challenge(*chal);
-    auto auth = client_->Initiate(*chal);
+    auto auth = Leg(*client_, *chal);
     if (!auth.ok()) return auth.status();
     if (x.on_authenticate) x.on_authenticate(*auth);
-    auto done = server_->Accept(*auth);
+    auto done = Leg(*server_, *auth);
     if (!done.ok()) return done.status();
     EXPECT_TRUE(server_->IsComplete());
     return Status::Ok();
@@ -372,25 +375,25 @@ TEST_F(NtlmHandshake, Case31_ReflectedChallengeRefused) {
   // and its AUTHENTICATE back to the server.
   NtlmPackage server_pkg(options_);
   NtlmPackage client_pkg(Alice());
-  ConnectionInfo info;
+  rpc::testing::TestConnection info;
   info.auth_level = rpc::kAuthnLevelPktIntegrity;
   info.peer = "198.51.100.9:5000";  // the attacker's connection to our server
-  auto server = std::move(*server_pkg.NewServerContext(info));
-  ConnectionInfo to_attacker;
+  auto server = std::move(*StartServerContext(server_pkg, info));
+  rpc::testing::TestConnection to_attacker;
   to_attacker.auth_level = rpc::kAuthnLevelPktIntegrity;
   to_attacker.local_address = "10.0.0.1:49152";  // our client's connection to the attacker
-  auto client = std::move(*client_pkg.NewClientContext(to_attacker));
-  auto neg = *client->Initiate({});
-  auto chal = *server->Accept(neg);
-  auto auth = *client->Initiate(chal);  // the client records the challenge
-  auto r = server->Accept(auth);
+  auto client = std::move(*StartClientContext(client_pkg, to_attacker));
+  auto neg = *Leg(*client, {});
+  auto chal = *Leg(*server, neg);
+  auto auth = *Leg(*client, chal);  // the client records the challenge
+  auto r = Leg(*server, auth);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(std::string(r.status().message()).find("reflected"), std::string::npos);
 }
 
 // Case 32: a client never continues with less than its level needs.
 TEST_F(NtlmHandshake, Case32_ClientAbortsWhenTheServerDropsSigning) {
-  TestHooks drop_sign;
+  Misbehaviour drop_sign;
   drop_sign.challenge_flags_removed = NTLMSSP_NEGOTIATE_SIGN;
   Exchange strip_sign;
   strip_sign.on_challenge = [](std::vector<uint8_t>& m) {
@@ -416,11 +419,13 @@ TEST_F(NtlmHandshake, Case32_ClientAbortsWhenTheServerDropsSigning) {
   };
   EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelPktPrivacy, strip_seal).code(),
             SEC_E_ALGORITHM_MISMATCH);
-  // A server that does not offer signing: refused at PKT_INTEGRITY, fine
-  // at CONNECT, where nothing is signed.
+  // A CHALLENGE without signing (here from a misbehaving server package):
+  // the client refuses it at PKT_INTEGRITY; at CONNECT, where nothing is
+  // signed, the client goes on, and only the MIC (which covers the
+  // CHALLENGE the server really sent) stops the exchange.
   EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelPktIntegrity, {}, drop_sign).code(),
             SEC_E_ALGORITHM_MISMATCH);
-  EXPECT_TRUE(Run(Alice(), rpc::kAuthnLevelConnect, {}, drop_sign).ok());
+  EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelConnect, {}, drop_sign).code(), SEC_E_LOGON_DENIED);
   // A man in the middle who strips the flag at CONNECT breaks the MIC.
   EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelConnect, strip_sign).code(), SEC_E_LOGON_DENIED);
 }
@@ -445,8 +450,8 @@ TEST_F(NtlmHandshake, Case33_ServerChallengesAreFreshAndNeverZero) {
             NTLMSSP_NEGOTIATE_SIGN | NTLMSSP_NEGOTIATE_128;
   auto neg = n.Encode();
   for (int i = 0; i < 100000; ++i) {
-    auto ctx = std::move(*pkg.NewServerContext(ConnectionInfo{}));
-    auto chal = ChallengeMessage::Decode(*ctx->Accept(neg));
+    auto ctx = std::move(*StartServerContext(pkg, TestConnection{}));
+    auto chal = ChallengeMessage::Decode(*Leg(*ctx, neg));
     ASSERT_TRUE(chal.ok());
     uint64_t v = 0;
     for (uint8_t b : chal->server_challenge) v = v << 8 | b;
@@ -459,8 +464,8 @@ TEST_F(NtlmHandshake, ChallengeAnnouncesTheNamesImpacketNeeds) {
   NtlmPackage pkg(options_);
   NegotiateMessage n;
   n.flags = NTLMSSP_NEGOTIATE_UNICODE | NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY;
-  auto ctx = std::move(*pkg.NewServerContext(ConnectionInfo{}));
-  auto chal = *ChallengeMessage::Decode(*ctx->Accept(n.Encode()));
+  auto ctx = std::move(*StartServerContext(pkg, TestConnection{}));
+  auto chal = *ChallengeMessage::Decode(*Leg(*ctx, n.Encode()));
   auto pairs = *AvPairs::Decode(chal.target_info);
   for (AvId id : {AvId::kNbComputerName, AvId::kNbDomainName, AvId::kDnsComputerName,
                   AvId::kDnsDomainName, AvId::kTimestamp}) {
@@ -475,11 +480,11 @@ TEST_F(NtlmHandshake, SignedAndSealedPdusRoundTrip) {
   for (size_t i = 0; i < 64; ++i) pdu[i] = static_cast<uint8_t>(i);
   const auto plain = pdu;
   std::span<uint8_t> sig(pdu.data() + 64, 16);
-  ASSERT_TRUE(client_->Protect(pdu, 24, 56, rpc::kAuthnLevelPktPrivacy, sig).ok());
+  ASSERT_TRUE(ProtectPdu(*client_, pdu, 24, 56, rpc::kAuthnLevelPktPrivacy, sig).ok());
   EXPECT_NE(std::vector<uint8_t>(pdu.begin() + 24, pdu.begin() + 56),
             std::vector<uint8_t>(plain.begin() + 24, plain.begin() + 56));
   std::vector<uint8_t> sig_copy(sig.begin(), sig.end());
-  ASSERT_TRUE(server_->Verify(pdu, 24, 56, rpc::kAuthnLevelPktPrivacy, sig_copy).ok());
+  ASSERT_TRUE(VerifyPdu(*server_, pdu, 24, 56, rpc::kAuthnLevelPktPrivacy, sig_copy).ok());
   EXPECT_EQ(std::vector<uint8_t>(pdu.begin(), pdu.begin() + 64),
             std::vector<uint8_t>(plain.begin(), plain.begin() + 64));
 }
@@ -496,12 +501,12 @@ std::vector<uint8_t> GoodAuthenticate() {
   c.user = "u";
   c.password = "p";
   NtlmPackage client_pkg(c);
-  ConnectionInfo same;
+  rpc::testing::TestConnection same;
   same.peer = same.local_address = "127.0.0.1:1";
-  auto server = std::move(*server_pkg.NewServerContext(same));
-  auto client = std::move(*client_pkg.NewClientContext(same));
-  auto chal = *server->Accept(*client->Initiate({}));
-  return *client->Initiate(chal);
+  auto server = std::move(*StartServerContext(server_pkg, same));
+  auto client = std::move(*StartClientContext(client_pkg, same));
+  auto chal = *Leg(*server, *Leg(*client, {}));
+  return *Leg(*client, chal);
 }
 
 TEST(NtlmMessages, EveryTruncationIsAnErrorNeverACrash) {
@@ -660,12 +665,12 @@ TEST(StoreAccounts, ValidatesAgainstTheConfigStore) {
   c.user = "carol";
   c.password = "pw";
   NtlmPackage client_pkg(c);
-  ConnectionInfo info;
+  rpc::testing::TestConnection info;
   info.peer = info.local_address = "127.0.0.1:2";
-  auto server = std::move(*server_pkg.NewServerContext(info));
-  auto client = std::move(*client_pkg.NewClientContext(info));
-  auto chal = *server->Accept(*client->Initiate({}));
-  ASSERT_TRUE(server->Accept(*client->Initiate(chal)).ok());
+  auto server = std::move(*StartServerContext(server_pkg, info));
+  auto client = std::move(*StartClientContext(client_pkg, info));
+  auto chal = *Leg(*server, *Leg(*client, {}));
+  ASSERT_TRUE(Leg(*server, *Leg(*client, chal)).ok());
   EXPECT_EQ(server->PeerName(), "UNIT-HOST\\carol");
   auto groups = *db.ListGroups();
   ASSERT_EQ(groups.size(), 1u);

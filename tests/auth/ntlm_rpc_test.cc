@@ -15,6 +15,9 @@
 #include "comsec/rpc/client.h"
 #include "comsec/rpc/server.h"
 #include "comsec/rpc/server_connection.h"
+#include "../rpc/package_test_support.h"
+
+using namespace comsec::rpc::testing;  // NOLINT: test drivers
 
 namespace comsec::rpc {
 namespace {
@@ -56,7 +59,7 @@ class NtlmConnection : public ::testing::Test {
     auto count = [this](std::span<const uint8_t> stub, const CallContext& c)
         -> Result<std::vector<uint8_t>> {
       ++invocations_;
-      last_level_ = c.authn_level;
+      last_level_ = c.security.authn_level;
       return std::vector<uint8_t>(stub.begin(), stub.end());
     };
     InterfaceRegistration echo;
@@ -96,11 +99,11 @@ class NtlmConnection : public ::testing::Test {
   // bind (NEGOTIATE) → bind_ack (CHALLENGE) → auth3 (AUTHENTICATE).
   void Authenticate(uint8_t level, const SyntaxId& syntax = kEcho, bool header_sign = true) {
     level_ = level;
-    ConnectionInfo info;
+    rpc::testing::TestConnection info;
     info.auth_level = level;
     info.local_address = "203.0.113.5:6000";
     client_pkg_ = std::make_unique<NtlmPackage>(Alice());
-    client_ = std::move(*client_pkg_->NewClientContext(info));
+    client_ = std::move(*StartClientContext(*client_pkg_, info));
     Pdu bind;
     bind.header.type = PduType::kBind;
     bind.header.call_id = 1;
@@ -109,12 +112,12 @@ class NtlmConnection : public ::testing::Test {
     b.max_xmit_frag = b.max_recv_frag = 5840;
     b.contexts.push_back({0, syntax, {Ndr20Syntax()}});
     bind.body = b;
-    bind.auth = SecTrailer{RPC_C_AUTHN_WINNT, level, 0, 0, kCtxId, *client_->Initiate({})};
+    bind.auth = SecTrailer{RPC_C_AUTHN_WINNT, level, 0, 0, kCtxId, *Leg(*client_, {})};
     auto ack = Send(EncodePdu(bind));
     ASSERT_EQ(ack.size(), 1u);
     ASSERT_EQ(ack[0].header.type, PduType::kBindAck);
     header_signing_echoed_ = ack[0].header.pfc_flags & PFC_SUPPORT_HEADER_SIGN;
-    auto authenticate = client_->Initiate(ack[0].auth->auth_value);
+    auto authenticate = Leg(*client_, ack[0].auth->auth_value);
     ASSERT_TRUE(authenticate.ok()) << authenticate.status().ToString();
     Pdu auth3;
     auth3.header.type = PduType::kAuth3;
@@ -136,7 +139,7 @@ class NtlmConnection : public ::testing::Test {
     p.auth = SecTrailer{RPC_C_AUTHN_WINNT, level_, 0, 0, kCtxId, std::vector<uint8_t>(16, 0)};
     auto bytes = EncodePdu(p);
     std::span<uint8_t> sig(bytes.data() + bytes.size() - 16, 16);
-    EXPECT_TRUE(client_->Protect(bytes, kHeaderSize + 8, bytes.size() - 16 - kSecTrailerSize,
+    EXPECT_TRUE(ProtectPdu(*client_, bytes, kHeaderSize + 8, bytes.size() - 16 - kSecTrailerSize,
                                  level_, sig)
                     .ok());
     return bytes;
@@ -170,7 +173,7 @@ TEST_F(NtlmConnection, SignedCallRoundTripsAndTheResponseVerifies) {
   // Our client context verifies the server's signature.
   auto bytes = raw_replies_[0];
   std::vector<uint8_t> sig(bytes.end() - 16, bytes.end());
-  EXPECT_TRUE(client_->Verify(bytes, kHeaderSize + 8, bytes.size() - 16 - kSecTrailerSize,
+  EXPECT_TRUE(VerifyPdu(*client_, bytes, kHeaderSize + 8, bytes.size() - 16 - kSecTrailerSize,
                               kAuthnLevelPktIntegrity, sig)
                   .ok());
 }
@@ -186,7 +189,7 @@ TEST_F(NtlmConnection, SealedCallRoundTrips) {
   auto bytes = raw_replies_[0];
   EXPECT_EQ(std::search(bytes.begin(), bytes.end(), secret.begin(), secret.end()), bytes.end());
   std::vector<uint8_t> sig(bytes.end() - 16, bytes.end());
-  ASSERT_TRUE(client_->Verify(bytes, kHeaderSize + 8, bytes.size() - 16 - kSecTrailerSize,
+  ASSERT_TRUE(VerifyPdu(*client_, bytes, kHeaderSize + 8, bytes.size() - 16 - kSecTrailerSize,
                               kAuthnLevelPktPrivacy, sig)
                   .ok());
   EXPECT_TRUE(std::equal(secret.begin(), secret.end(), bytes.begin() + kHeaderSize + 8));
@@ -305,10 +308,10 @@ TEST_F(NtlmConnection, Case27HeaderFieldsAreSigned) {
 TEST_F(NtlmConnection, SecondAuthContextByAlterContext) {
   Authenticate(kAuthnLevelPktIntegrity);
   constexpr uint32_t kSecond = 2;
-  ConnectionInfo info;
+  rpc::testing::TestConnection info;
   info.auth_level = kAuthnLevelPktPrivacy;
   info.local_address = "203.0.113.5:6000";
-  auto second = std::move(*client_pkg_->NewClientContext(info));
+  auto second = std::move(*StartClientContext(*client_pkg_, info));
   Pdu alter;
   alter.header.type = PduType::kAlterContext;
   alter.header.call_id = 3;
@@ -317,11 +320,11 @@ TEST_F(NtlmConnection, SecondAuthContextByAlterContext) {
   b.contexts.push_back({0, kEcho, {Ndr20Syntax()}});
   alter.body = b;
   alter.auth = SecTrailer{RPC_C_AUTHN_WINNT, kAuthnLevelPktPrivacy, 0, 0, kSecond,
-                          *second->Initiate({})};
+                          *Leg(*second, {})};
   auto resp = Send(EncodePdu(alter));
   ASSERT_EQ(resp.size(), 1u);
   ASSERT_EQ(resp[0].header.type, PduType::kAlterContextResp);
-  auto authenticate = second->Initiate(resp[0].auth->auth_value);
+  auto authenticate = Leg(*second, resp[0].auth->auth_value);
   ASSERT_TRUE(authenticate.ok());
   Pdu auth3;
   auth3.header.type = PduType::kAuth3;
@@ -339,7 +342,7 @@ TEST_F(NtlmConnection, SecondAuthContextByAlterContext) {
                       std::vector<uint8_t>(16, 0)};
   auto bytes = EncodePdu(p);
   std::span<uint8_t> sig(bytes.data() + bytes.size() - 16, 16);
-  ASSERT_TRUE(second->Protect(bytes, kHeaderSize + 8, bytes.size() - 24,
+  ASSERT_TRUE(ProtectPdu(*second, bytes, kHeaderSize + 8, bytes.size() - 24,
                               kAuthnLevelPktPrivacy, sig).ok());
   auto r = Send(bytes);
   ASSERT_EQ(r[0].header.type, PduType::kResponse);
@@ -382,15 +385,16 @@ class NtlmLoopback : public ::testing::Test {
     r.operations.push_back([this](std::span<const uint8_t> stub, const CallContext& c)
                                -> Result<std::vector<uint8_t>> {
       std::lock_guard<std::mutex> lock(mu_);
-      principal_ = c.principal;
-      level_ = c.authn_level;
+      principal_ = c.security.principal;
+      level_ = c.security.authn_level;
       return std::vector<uint8_t>(stub.begin(), stub.end());
     });
     registry_.Register(std::move(r));
     auth::ntlm::ServerOptions o;
     o.validator = &validator_;
     server_pkg_ = std::make_unique<NtlmPackage>(o);
-    packages_.Add(server_pkg_.get());
+    misbehaving_ = std::make_unique<MisbehavingPackage>(server_pkg_.get(), Misbehaviour{});
+    packages_.Add(misbehaving_.get());
     ServerOptions options;
     options.packages = &packages_;
     options.log = [this](const std::string& l) {
@@ -415,6 +419,7 @@ class NtlmLoopback : public ::testing::Test {
   InterfaceRegistry registry_;
   SecurityPackageRegistry packages_;
   std::unique_ptr<NtlmPackage> server_pkg_;
+  std::unique_ptr<MisbehavingPackage> misbehaving_;
   std::unique_ptr<Server> server_;
   std::string path_;
   StringBinding local_, tcp_;
@@ -448,9 +453,9 @@ TEST_F(NtlmLoopback, EveryLevelOnBothTransports) {
 }
 
 TEST_F(NtlmLoopback, ClientRefusesACorruptedServerSignature) {
-  auth::ntlm::TestHooks hooks;
+  Misbehaviour hooks;
   hooks.corrupt_signature_after = 1;  // the second response is corrupted
-  server_pkg_->set_test_hooks(hooks);
+  misbehaving_->set(hooks);
   NtlmPackage client_pkg(Alice());
   for (uint8_t level : {kAuthnLevelPktIntegrity, kAuthnLevelPktPrivacy}) {
     auto client = Client::Connect(tcp_);

@@ -39,8 +39,8 @@ TEST_F(AnonymousLevel, CreditedConnectAtEveryNegotiatedLevel) {
     auto r = Feed(*conn, anonymous.Request(3, {1, 2}));
     ASSERT_EQ(r.pdus.size(), 1u);
     ASSERT_EQ(r.pdus[0].header.type, PduType::kResponse);
-    EXPECT_EQ(ifaces_.last.principal, "NT AUTHORITY\\ANONYMOUS LOGON");
-    EXPECT_EQ(ifaces_.last.authn_level, kAuthnLevelConnect);
+    EXPECT_EQ(ifaces_.last.security.principal, "NT AUTHORITY\\ANONYMOUS LOGON");
+    EXPECT_EQ(ifaces_.last.security.authn_level, kAuthnLevelConnect);
     // The response is still protected as negotiated: the client expects it.
     EXPECT_EQ(r.pdus[0].auth.has_value(), level >= kAuthnLevelCall);
   }
@@ -67,7 +67,7 @@ TEST_F(AnonymousLevel, BelowAnIntegrityMinimumEvenWhenBoundAtPrivacy) {
   r = Feed(*next, alice.Request(3, {}));
   ASSERT_EQ(r.pdus.size(), 1u);
   EXPECT_EQ(r.pdus[0].header.type, PduType::kResponse);
-  EXPECT_EQ(ifaces_.last.authn_level, kAuthnLevelPktPrivacy);
+  EXPECT_EQ(ifaces_.last.security.authn_level, kAuthnLevelPktPrivacy);
 }
 
 }  // namespace

@@ -102,10 +102,10 @@ TEST_F(ConnectionLimits, CompletedHandshakesAreNotHeldToTheUnfinishedCap) {
   // Every context serves: the first and the last.
   auto r = Feed(*conn, peers.front()->Request(200, {1}));
   ASSERT_EQ(r.pdus[0].header.type, PduType::kResponse);
-  EXPECT_EQ(ifaces_.last.principal, "RPCDOM\\alice");
+  EXPECT_EQ(ifaces_.last.security.principal, "RPCDOM\\alice");
   r = Feed(*conn, peers.back()->Request(201, {1}));
   ASSERT_EQ(r.pdus[0].header.type, PduType::kResponse);
-  EXPECT_EQ(ifaces_.last.principal, "RPCDOM\\bob");
+  EXPECT_EQ(ifaces_.last.security.principal, "RPCDOM\\bob");
 }
 
 TEST_F(ConnectionLimits, PresentationContextPastTheCapIsRejectedLocalLimitExceeded) {

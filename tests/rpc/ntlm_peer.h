@@ -17,6 +17,9 @@
 #include "comsec/auth/ntlm/ntlmv2.h"
 #include "comsec/rpc/pdu_codec.h"
 #include "comsec/rpc/server_connection.h"
+#include "package_test_support.h"
+
+using namespace comsec::rpc::testing;  // NOLINT: test drivers
 
 namespace comsec::rpc::testing {
 
@@ -82,10 +85,10 @@ class NtlmPeer {
   NtlmPeer(auth::ntlm::ClientCredentials credentials, uint8_t level,
            uint32_t auth_context_id = kPeerAuthContextId)
       : package_(std::move(credentials)), level_(level), context_id_(auth_context_id) {
-    ConnectionInfo info;
+    rpc::testing::TestConnection info;
     info.auth_level = level;
     info.local_address = "203.0.113.5:6000";
-    client_ = std::move(*package_.NewClientContext(info));
+    client_ = std::move(*StartClientContext(package_, info));
   }
 
   // A bind carrying NEGOTIATE.
@@ -99,12 +102,12 @@ class NtlmPeer {
     b.assoc_group_id = assoc_group_id;
     b.contexts.push_back({context_id, syntax, {Ndr20Syntax()}});
     bind.body = b;
-    bind.auth = SecTrailer{RPC_C_AUTHN_WINNT, level_, 0, 0, context_id_, *client_->Initiate({})};
+    bind.auth = SecTrailer{RPC_C_AUTHN_WINNT, level_, 0, 0, context_id_, *Leg(*client_, {})};
     return EncodePdu(bind);
   }
   // The auth3 answering a bind_ack's CHALLENGE with AUTHENTICATE.
   std::vector<uint8_t> Auth3(const Pdu& bind_ack, uint32_t call_id = 2) {
-    auto authenticate = client_->Initiate(bind_ack.auth->auth_value);
+    auto authenticate = Leg(*client_, bind_ack.auth->auth_value);
     EXPECT_TRUE(authenticate.ok()) << authenticate.status().ToString();
     Pdu auth3;
     auth3.header.type = PduType::kAuth3;
@@ -141,7 +144,7 @@ class NtlmPeer {
                         std::vector<uint8_t>(16, 0)};
     auto bytes = EncodePdu(p);
     std::span<uint8_t> sig(bytes.data() + bytes.size() - 16, 16);
-    EXPECT_TRUE(client_->Protect(bytes, kHeaderSize + 8, bytes.size() - 16 - kSecTrailerSize,
+    EXPECT_TRUE(ProtectPdu(*client_, bytes, kHeaderSize + 8, bytes.size() - 16 - kSecTrailerSize,
                                  level_, sig)
                     .ok());
     return bytes;

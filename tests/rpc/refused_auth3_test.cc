@@ -73,7 +73,7 @@ TEST_F(RefusedAuth3, NoReplyThenTheNextRequestGetsAccessDeniedAndTheConnectionCl
   auto r = Feed(*conn, alice.Request(3, {5}));
   ASSERT_EQ(r.pdus.size(), 1u);
   EXPECT_EQ(r.pdus[0].header.type, PduType::kResponse);
-  EXPECT_EQ(ifaces_.last.principal, "RPCDOM\\alice");
+  EXPECT_EQ(ifaces_.last.security.principal, "RPCDOM\\alice");
 }
 
 // The same over a socket: the fault arrives for the request, then EOF; a

@@ -71,8 +71,8 @@ TEST_F(UnverifiedRequest, RefusedAtEveryLevelAboveConnectByDefault) {
     ASSERT_EQ(r.pdus.size(), 1u);
     EXPECT_EQ(r.pdus[0].header.type, PduType::kResponse);
     EXPECT_TRUE(r.open);
-    EXPECT_EQ(ifaces_.last.authn_level, level);
-    EXPECT_EQ(ifaces_.last.principal, "RPCDOM\\alice");
+    EXPECT_EQ(ifaces_.last.security.authn_level, level);
+    EXPECT_EQ(ifaces_.last.security.principal, "RPCDOM\\alice");
   }
 }
 
@@ -83,7 +83,7 @@ TEST_F(UnverifiedRequest, ConnectLevelNeedsNoVerifierAndIsCreditedConnect) {
   auto r = Feed(*conn, NtlmPeer::Unverified(3, {9}));
   ASSERT_EQ(r.pdus.size(), 1u);
   EXPECT_EQ(r.pdus[0].header.type, PduType::kResponse);
-  EXPECT_EQ(ifaces_.last.authn_level, kAuthnLevelConnect);
+  EXPECT_EQ(ifaces_.last.security.authn_level, kAuthnLevelConnect);
 }
 
 TEST_F(UnverifiedRequest, OptionServesCallAndPktAsConnectAndLogsIt) {
@@ -97,8 +97,8 @@ TEST_F(UnverifiedRequest, OptionServesCallAndPktAsConnectAndLogsIt) {
     ASSERT_EQ(r.pdus.size(), 1u);
     ASSERT_EQ(r.pdus[0].header.type, PduType::kResponse);
     EXPECT_FALSE(r.pdus[0].auth.has_value());
-    EXPECT_EQ(ifaces_.last.authn_level, kAuthnLevelConnect);
-    EXPECT_EQ(ifaces_.last.principal, "RPCDOM\\alice");
+    EXPECT_EQ(ifaces_.last.security.authn_level, kAuthnLevelConnect);
+    EXPECT_EQ(ifaces_.last.security.principal, "RPCDOM\\alice");
     ASSERT_EQ(log_.size(), 1u);
     EXPECT_EQ(log_[0].rfind("rpc: WEAK: 203.0.113.5:6000 (RPCDOM\\alice) bound at level " +
                                 std::to_string(level) + " sends requests without a verifier",

@@ -23,7 +23,8 @@ constexpr uint32_t kSupportedFlags =
     NTLMSSP_NEGOTIATE_SEAL | NTLMSSP_NEGOTIATE_NTLM |
     NTLMSSP_NEGOTIATE_ALWAYS_SIGN | NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY |
     NTLMSSP_NEGOTIATE_TARGET_INFO | NTLMSSP_NEGOTIATE_VERSION |
-    NTLMSSP_NEGOTIATE_128 | NTLMSSP_NEGOTIATE_KEY_EXCH | NTLMSSP_NEGOTIATE_56;
+    NTLMSSP_NEGOTIATE_128 | NTLMSSP_NEGOTIATE_KEY_EXCH | NTLMSSP_NEGOTIATE_56 |
+    NTLMSSP_NEGOTIATE_IDENTIFY;
 
 constexpr uint32_t kClientFlags =
     NTLMSSP_NEGOTIATE_UNICODE | NTLMSSP_REQUEST_TARGET | NTLMSSP_NEGOTIATE_SIGN |
@@ -60,8 +61,11 @@ Status CheckFlagsForLevel(uint32_t flags, uint8_t level, const char* who) {
 // signed, the stub and its padding are sealed ([MS-RPCE] 3.3.1.5.2.2).
 class Protection {
  public:
-  Status Verify(std::span<uint8_t> pdu, size_t stub_begin, size_t stub_end,
-                uint8_t level, std::span<const uint8_t> signature) {
+  Status Verify(const rpc::PduRegion& r) {
+    auto pdu = r.pdu;
+    const size_t stub_begin = r.stub_begin, stub_end = r.stub_end;
+    const uint8_t level = r.level;
+    std::span<const uint8_t> signature = r.signature;
     if (!session_) return Status(SEC_E_INTERNAL_ERROR, "NTLM handshake not complete");
     if (signature.size() != kSignatureSize || pdu.size() < kSignatureSize ||
         stub_end > pdu.size() - kSignatureSize || stub_begin > stub_end) {
@@ -74,8 +78,11 @@ class Protection {
     }
     return session_->Verify(message, signature);
   }
-  Status Protect(std::span<uint8_t> pdu, size_t stub_begin, size_t stub_end,
-                 uint8_t level, std::span<uint8_t> signature) {
+  Status Protect(const rpc::PduRegion& r) {
+    auto pdu = r.pdu;
+    const size_t stub_begin = r.stub_begin, stub_end = r.stub_end;
+    const uint8_t level = r.level;
+    std::span<uint8_t> signature = r.signature;
     if (!session_) return Status(SEC_E_INTERNAL_ERROR, "NTLM handshake not complete");
     if (signature.size() != kSignatureSize || pdu.size() < kSignatureSize ||
         stub_end > pdu.size() - kSignatureSize || stub_begin > stub_end) {
@@ -88,44 +95,66 @@ class Protection {
     } else {
       session_->Sign(message, sig);
     }
-    if (corrupt_after_ && signed_++ >= *corrupt_after_) sig[5] ^= 0x01;
     std::memcpy(signature.data(), sig.data(), sig.size());
     return Status::Ok();
   }
 
   std::optional<SessionSecurity> session_;
-  std::optional<uint32_t> corrupt_after_;
-  uint32_t signed_ = 0;
 };
 
 // What client and server contexts share once the handshake is done.
 class NtlmContext : public rpc::SecurityContext {
  public:
-  size_t SignatureSize() const override { return kSignatureSize; }
-  Status Verify(std::span<uint8_t> pdu, size_t b, size_t e, uint8_t level,
-                std::span<const uint8_t> sig) override {
-    return protection_.Verify(pdu, b, e, level, sig);
+  explicit NtlmContext(uint8_t level) : level_(level) {}
+  size_t SignatureSize(size_t) const override { return kSignatureSize; }
+  Status Verify(const rpc::PduRegion& r) override { return protection_.Verify(r); }
+  Status Protect(const rpc::PduRegion& r) override { return protection_.Protect(r); }
+  uint32_t features() const override {
+    if (!protection_.session_) return 0;
+    uint32_t f = rpc::kFeatureSessionKey;
+    if (flags_ & NTLMSSP_NEGOTIATE_SIGN) f |= rpc::kFeatureSign;
+    if (flags_ & NTLMSSP_NEGOTIATE_SEAL) f |= rpc::kFeatureSeal;
+    if (flags_ & NTLMSSP_NEGOTIATE_IDENTIFY) f |= rpc::kFeatureIdentify;
+    return f;
   }
-  Status Protect(std::span<uint8_t> pdu, size_t b, size_t e, uint8_t level,
-                 std::span<uint8_t> sig) override {
-    return protection_.Protect(pdu, b, e, level, sig);
+  uint8_t imp_level() const override {
+    return (flags_ & NTLMSSP_NEGOTIATE_IDENTIFY) ? rpc::kImpLevelIdentify
+                                                 : rpc::kImpLevelImpersonate;
+  }
+  Result<SecretArray<16>> SessionKey() const override {
+    if (!protection_.session_) {
+      return Status(SEC_E_INTERNAL_ERROR, "the NTLM handshake is not complete");
+    }
+    return session_key_;
   }
 
  protected:
+  // Once complete: the negotiated flags and the exported session key.
+  void Complete(const Digest16& exported, uint32_t flags, bool client) {
+    protection_.session_.emplace(exported, flags, client);
+    std::copy(exported.begin(), exported.end(), session_key_.begin());
+    flags_ = flags;
+  }
+
+  uint8_t level_;
   Protection protection_;
+  uint32_t flags_ = 0;
+  SecretArray<16> session_key_{};
 };
 
 // ==== Server ================================================================
 
 class ServerContext : public NtlmContext {
  public:
-  ServerContext(const ServerOptions& o, const rpc::ConnectionInfo& c,
-                const TestHooks& hooks)
-      : options_(o), connection_(c), hooks_(hooks) {
-    protection_.corrupt_after_ = hooks.corrupt_signature_after;
+  ServerContext(const ServerOptions& o, const rpc::StartParams& p)
+      : NtlmContext(p.auth_level), options_(o), connection_(p.connection) {}
+
+  Result<rpc::UpdateResult> Update(std::span<const uint8_t> token) override {
+    COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> out, Accept(token));
+    return rpc::UpdateResult{std::move(out), IsComplete()};
   }
 
-  Result<std::vector<uint8_t>> Accept(std::span<const uint8_t> token) override {
+  Result<std::vector<uint8_t>> Accept(std::span<const uint8_t> token) {
     Result<std::vector<uint8_t>> r = Status(SEC_E_INVALID_TOKEN, "unexpected NTLM message");
     switch (state_) {
       case State::kNegotiate:
@@ -152,9 +181,6 @@ class ServerContext : public NtlmContext {
     }
     return r;
   }
-  Result<std::vector<uint8_t>> Initiate(std::span<const uint8_t>) override {
-    return Status(E_UNEXPECTED, "server NTLM contexts do not initiate");
-  }
   bool IsComplete() const override { return state_ == State::kDone; }
   std::string PeerName() const override { return peer_name_; }
   std::shared_ptr<const security::Token> PeerToken() const override { return token_; }
@@ -168,8 +194,7 @@ class ServerContext : public NtlmContext {
     uint32_t flags = (neg.flags & kSupportedFlags) | NTLMSSP_NEGOTIATE_TARGET_INFO |
                      NTLMSSP_TARGET_TYPE_SERVER | NTLMSSP_REQUEST_TARGET |
                      NTLMSSP_NEGOTIATE_NTLM;
-    flags &= ~hooks_.challenge_flags_removed;
-    COMSEC_RETURN_IF_ERROR(CheckFlagsForLevel(flags, connection_.auth_level, "the client"));
+    COMSEC_RETURN_IF_ERROR(CheckFlagsForLevel(flags, level_, "the client"));
     if (options_.validator) {
       // Without the domain (comsecd unreachable) the CHALLENGE names the
       // computer; the logon then fails at validation, closed.
@@ -227,7 +252,7 @@ class ServerContext : public NtlmContext {
                  "\\" + EscapeForLog(Utf16ToUtf8(auth.user));
       COMSEC_ASSIGN_OR_RETURN(key_exchange_key, ValidateUser(auth));
     }
-    COMSEC_RETURN_IF_ERROR(CheckFlagsForLevel(flags, connection_.auth_level, "the client"));
+    COMSEC_RETURN_IF_ERROR(CheckFlagsForLevel(flags, level_, "the client"));
     Digest16 exported = key_exchange_key;
     if (flags & NTLMSSP_NEGOTIATE_KEY_EXCH) {
       if (auth.encrypted_session_key.size() != 16) {
@@ -253,7 +278,7 @@ class ServerContext : public NtlmContext {
                       "exchange (messages altered in transit)");
       }
     }
-    protection_.session_.emplace(exported, flags, /*client=*/false);
+    Complete(exported, flags, /*client=*/false);
     state_ = State::kDone;
     return std::vector<uint8_t>{};
   }
@@ -303,7 +328,6 @@ class ServerContext : public NtlmContext {
 
   const ServerOptions& options_;
   rpc::ConnectionInfo connection_;
-  TestHooks hooks_;
   State state_ = State::kNegotiate;
   std::string domain_;
   uint32_t challenge_flags_ = 0;
@@ -320,16 +344,24 @@ class ServerContext : public NtlmContext {
 
 class ClientContext : public NtlmContext {
  public:
-  ClientContext(const ClientCredentials& c, const rpc::ConnectionInfo& info)
-      : creds_(c), connection_(info) {}
+  ClientContext(const ClientCredentials& c, const rpc::StartParams& p)
+      : NtlmContext(p.auth_level),
+        creds_(c),
+        connection_(p.connection),
+        identify_(p.imp_level == rpc::kImpLevelIdentify ||
+                  (p.wanted & rpc::kFeatureIdentify)) {}
 
-  Result<std::vector<uint8_t>> Accept(std::span<const uint8_t>) override {
-    return Status(E_UNEXPECTED, "client NTLM contexts do not accept");
+  Result<rpc::UpdateResult> Update(std::span<const uint8_t> token) override {
+    COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> out, Initiate(token));
+    return rpc::UpdateResult{std::move(out), complete_};
   }
-  Result<std::vector<uint8_t>> Initiate(std::span<const uint8_t> token) override {
+
+  Result<std::vector<uint8_t>> Initiate(std::span<const uint8_t> token) {
     if (!sent_negotiate_) {
       NegotiateMessage neg;
       neg.flags = kClientFlags;
+      // RPC_C_IMP_LEVEL_IDENTIFY: the server may identify us, not act as us.
+      if (identify_) neg.flags |= NTLMSSP_NEGOTIATE_IDENTIFY;
       if (Anonymous()) neg.flags |= NTLMSSP_ANONYMOUS;
       neg.version = kOurVersion;
       negotiate_bytes_ = neg.Encode();
@@ -350,9 +382,12 @@ class ClientContext : public NtlmContext {
 
   Result<std::vector<uint8_t>> OnChallenge(std::span<const uint8_t> token) {
     COMSEC_ASSIGN_OR_RETURN(ChallengeMessage chal, ChallengeMessage::Decode(token));
-    const uint32_t flags = chal.flags & (kClientFlags | NTLMSSP_ANONYMOUS);
+    uint32_t flags = chal.flags & (kClientFlags | NTLMSSP_ANONYMOUS);
+    // Identification only is ours to ask: kept even if the server did not
+    // echo it.
+    if (identify_) flags |= NTLMSSP_NEGOTIATE_IDENTIFY;
     // Case 32: never continue with less protection than the level needs.
-    COMSEC_RETURN_IF_ERROR(CheckFlagsForLevel(flags, connection_.auth_level, "the server"));
+    COMSEC_RETURN_IF_ERROR(CheckFlagsForLevel(flags, level_, "the server"));
     if (std::all_of(chal.server_challenge.begin(), chal.server_challenge.end(),
                     [](uint8_t b) { return b == 0; })) {
       return Status(SEC_E_INVALID_TOKEN, "the server's challenge is all zeros");
@@ -408,13 +443,14 @@ class ClientContext : public NtlmContext {
     std::vector<uint8_t> bytes = auth.Encode(/*with_mic=*/true);
     Digest16 mic = ComputeMic(exported, negotiate_bytes_, token, bytes);
     std::copy(mic.begin(), mic.end(), bytes.begin() + kMicOffset);
-    protection_.session_.emplace(exported, flags, /*client=*/true);
+    Complete(exported, flags, /*client=*/true);
     complete_ = true;
     return bytes;
   }
 
   ClientCredentials creds_;
   rpc::ConnectionInfo connection_;
+  bool identify_ = false;
   bool sent_negotiate_ = false;
   bool complete_ = false;
   std::vector<uint8_t> negotiate_bytes_;
@@ -470,20 +506,29 @@ bool IsReflectedChallenge(const std::array<uint8_t, 8>& challenge,
 NtlmPackage::NtlmPackage(ServerOptions server) : server_(std::move(server)) {}
 NtlmPackage::NtlmPackage(ClientCredentials client) : client_(std::move(client)) {}
 
-Result<std::unique_ptr<rpc::SecurityContext>> NtlmPackage::NewServerContext(
-    const rpc::ConnectionInfo& connection) {
-  if (!server_) {
-    return Status(SEC_E_NO_CREDENTIALS, "this NTLM package has no server configuration");
+Result<std::unique_ptr<rpc::SecurityContext>> NtlmPackage::Start(
+    const rpc::StartParams& params) {
+  if (params.role == rpc::Role::kServer) {
+    if (!server_) {
+      return Status(SEC_E_NO_CREDENTIALS, "this NTLM package has no server configuration");
+    }
+    return std::unique_ptr<rpc::SecurityContext>(new ServerContext(*server_, params));
   }
-  return std::unique_ptr<rpc::SecurityContext>(new ServerContext(*server_, connection, hooks_));
-}
-
-Result<std::unique_ptr<rpc::SecurityContext>> NtlmPackage::NewClientContext(
-    const rpc::ConnectionInfo& connection) {
-  if (!client_) {
+  const ClientCredentials* credentials = client_ ? &*client_ : nullptr;
+  if (params.credentials) {
+    const auto* ntlm = dynamic_cast<const NtlmCredentials*>(params.credentials.get());
+    if (ntlm == nullptr) {
+      return Status(SEC_E_UNKNOWN_CREDENTIALS,
+                    "the credentials given are not NTLM credentials");
+    }
+    credentials = &ntlm->get();
+  }
+  if (credentials == nullptr) {
     return Status(SEC_E_NO_CREDENTIALS, "this NTLM package has no client credentials");
   }
-  return std::unique_ptr<rpc::SecurityContext>(new ClientContext(*client_, connection));
+  // A wanted kFeatureDelegate is not refused (Windows's answer too): NTLM
+  // cannot delegate, the context goes ahead and features() says so.
+  return std::unique_ptr<rpc::SecurityContext>(new ClientContext(*credentials, params));
 }
 
 }  // namespace comsec::auth::ntlm

@@ -71,38 +71,42 @@ struct ClientCredentials {
   std::string workstation;  // default: this machine's NetBIOS name
 };
 
-// Test hooks that make the package misbehave on purpose (a peer that an
-// attacker controls); never set in production.
-struct TestHooks {
-  // Flip a bit of every outgoing signature after this many (server side).
-  std::optional<uint32_t> corrupt_signature_after;
-  // Drop these flags from our CHALLENGE (server side).
-  uint32_t challenge_flags_removed = 0;
+// NTLM credentials for one client context (rpc::StartParams::credentials),
+// so that one process can authenticate as several users.
+class NtlmCredentials : public rpc::Credentials {
+ public:
+  explicit NtlmCredentials(ClientCredentials credentials)
+      : credentials_(std::move(credentials)) {}
+  uint8_t auth_type() const override { return rpc::RPC_C_AUTHN_WINNT; }
+  const ClientCredentials& get() const { return credentials_; }
+
+ private:
+  ClientCredentials credentials_;
 };
 
-// Thread-safety: NewServerContext/NewClientContext may be called from many
-// connection threads at once; each context is used by one thread.
+// Thread-safety: Start may be called from many connection threads at once;
+// each context is used by one thread at a time.
+//
+// Features: kFeatureSign and kFeatureSeal as negotiated, kFeatureSessionKey;
+// never kFeatureMutualAuth (NTLM does not prove the server) nor
+// kFeatureDelegate. An impersonation level of IDENTIFY (or a wanted
+// kFeatureIdentify) sends NTLMSSP_NEGOTIATE_IDENTIFY, and a server context
+// whose client did so reports imp_level() IDENTIFY.
 class NtlmPackage : public rpc::SecurityPackage {
  public:
-  // A server-side package (it can also make client contexts if
-  // credentials are set later).
+  // A server-side package; client contexts need credentials in
+  // StartParams.
   explicit NtlmPackage(ServerOptions server);
-  // A client-side package.
+  // A client-side package whose default credentials are `client`.
   explicit NtlmPackage(ClientCredentials client);
 
   uint8_t auth_type() const override { return rpc::RPC_C_AUTHN_WINNT; }
   const char* name() const override { return "NTLM"; }
-  Result<std::unique_ptr<rpc::SecurityContext>> NewServerContext(
-      const rpc::ConnectionInfo& connection) override;
-  Result<std::unique_ptr<rpc::SecurityContext>> NewClientContext(
-      const rpc::ConnectionInfo& connection) override;
-
-  void set_test_hooks(TestHooks hooks) { hooks_ = hooks; }
+  Result<std::unique_ptr<rpc::SecurityContext>> Start(const rpc::StartParams& params) override;
 
  private:
   std::optional<ServerOptions> server_;
   std::optional<ClientCredentials> client_;
-  TestHooks hooks_;
 };
 
 // Reflection defence (MS08-068): server challenges that clients in this

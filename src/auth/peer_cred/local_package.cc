@@ -13,9 +13,24 @@ constexpr size_t kSignatureSize = 16;
 
 class LocalContext : public rpc::SecurityContext {
  public:
-  explicit LocalContext(const rpc::ConnectionInfo& c) : connection_(c) {}
+  LocalContext(rpc::Role role, const rpc::ConnectionInfo& c)
+      : server_(role == rpc::Role::kServer), connection_(c) {}
 
-  Result<std::vector<uint8_t>> Accept(std::span<const uint8_t> token) override {
+  Result<rpc::UpdateResult> Update(std::span<const uint8_t> token) override {
+    COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> out,
+                            server_ ? Accept(token) : Initiate(token));
+    // The server's one leg completes it; the client is done when it has
+    // read the server's answer.
+    return rpc::UpdateResult{std::move(out), complete_};
+  }
+  uint32_t features() const override {
+    // The transport keeps the bytes on this machine and the kernel names
+    // both ends: integrity, privacy and the server's identity (checked by
+    // the client's SO_PEERCRED test) come from it.
+    return complete_ ? rpc::kFeatureSign | rpc::kFeatureSeal | rpc::kFeatureMutualAuth : 0;
+  }
+
+  Result<std::vector<uint8_t>> Accept(std::span<const uint8_t> token) {
     if (!std::equal(token.begin(), token.end(), kLocalToken.begin(),
                     kLocalToken.end())) {
       return Status(HResult(0x80090308u),  // SEC_E_INVALID_TOKEN
@@ -25,7 +40,7 @@ class LocalContext : public rpc::SecurityContext {
     token_ = MakeToken();
     return std::vector<uint8_t>(kLocalToken.begin(), kLocalToken.end());
   }
-  Result<std::vector<uint8_t>> Initiate(std::span<const uint8_t> token) override {
+  Result<std::vector<uint8_t>> Initiate(std::span<const uint8_t> token) {
     if (token.empty()) return std::vector<uint8_t>(kLocalToken.begin(), kLocalToken.end());
     if (!std::equal(token.begin(), token.end(), kLocalToken.begin(),
                     kLocalToken.end())) {
@@ -35,10 +50,10 @@ class LocalContext : public rpc::SecurityContext {
     return std::vector<uint8_t>{};
   }
   bool IsComplete() const override { return complete_; }
-  size_t SignatureSize() const override { return kSignatureSize; }
+  size_t SignatureSize(size_t) const override { return kSignatureSize; }
 
-  Status Verify(std::span<uint8_t>, size_t, size_t, uint8_t,
-                std::span<const uint8_t> signature) override {
+  Status Verify(const rpc::PduRegion& region) override {
+    std::span<const uint8_t> signature = region.signature;
     // The transport protects the bytes; the verifier must still be whole.
     if (signature.size() != kSignatureSize ||
         !std::all_of(signature.begin(), signature.end(),
@@ -48,9 +63,8 @@ class LocalContext : public rpc::SecurityContext {
     }
     return Status();
   }
-  Status Protect(std::span<uint8_t>, size_t, size_t, uint8_t,
-                 std::span<uint8_t> signature) override {
-    std::fill(signature.begin(), signature.end(), 0);
+  Status Protect(const rpc::PduRegion& region) override {
+    std::fill(region.signature.begin(), region.signature.end(), 0);
     return Status();
   }
 
@@ -87,6 +101,7 @@ class LocalContext : public rpc::SecurityContext {
         security::TokenForUnixIdentity(id, security::UnixTokenOptions{}));
   }
 
+  bool server_;
   rpc::ConnectionInfo connection_;
   bool complete_ = false;
   std::shared_ptr<const security::Token> token_;
@@ -100,16 +115,15 @@ Status NotLocal() {
 
 }  // namespace
 
-Result<std::unique_ptr<rpc::SecurityContext>> LocalPackage::NewServerContext(
-    const rpc::ConnectionInfo& connection) {
-  if (!connection.local || !connection.has_peer) return NotLocal();
-  return std::unique_ptr<rpc::SecurityContext>(new LocalContext(connection));
-}
-
-Result<std::unique_ptr<rpc::SecurityContext>> LocalPackage::NewClientContext(
-    const rpc::ConnectionInfo& connection) {
-  if (!connection.local) return NotLocal();
-  return std::unique_ptr<rpc::SecurityContext>(new LocalContext(connection));
+Result<std::unique_ptr<rpc::SecurityContext>> LocalPackage::Start(
+    const rpc::StartParams& params) {
+  const rpc::ConnectionInfo& connection = params.connection;
+  if (params.role == rpc::Role::kServer) {
+    if (!connection.local || !connection.has_peer) return NotLocal();
+  } else if (!connection.local) {
+    return NotLocal();
+  }
+  return std::unique_ptr<rpc::SecurityContext>(new LocalContext(params.role, connection));
 }
 
 }  // namespace comsec::auth

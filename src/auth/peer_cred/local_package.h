@@ -26,10 +26,7 @@ class LocalPackage : public rpc::SecurityPackage {
  public:
   uint8_t auth_type() const override { return rpc::RPC_C_AUTHN_KERNEL; }
   const char* name() const override { return "local"; }
-  Result<std::unique_ptr<rpc::SecurityContext>> NewServerContext(
-      const rpc::ConnectionInfo& connection) override;
-  Result<std::unique_ptr<rpc::SecurityContext>> NewClientContext(
-      const rpc::ConnectionInfo& connection) override;
+  Result<std::unique_ptr<rpc::SecurityContext>> Start(const rpc::StartParams& params) override;
 };
 
 }  // namespace comsec::auth
