@@ -1,4 +1,4 @@
-#include "examples/echo/echo_service.h"
+#include "echo_service.h"
 
 #include <pwd.h>
 #include <unistd.h>
