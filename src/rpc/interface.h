@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "comsec/base/result.h"
+#include "comsec/ndr/data_rep.h"
 #include "comsec/security/token.h"
 #include "comsec/rpc/pdu.h"
 
@@ -46,6 +47,8 @@ struct CallContext {
   // The association group the call's connection belongs to; state a
   // handler keeps across calls (context handles) is scoped to it.
   uint32_t assoc_group_id = 0;
+  // The request's drep: decode its stub with ndr::Decoder(stub, data_rep).
+  ndr::DataRep data_rep;
 };
 
 // Thread-safety: a server runs handlers on many connection threads at once;

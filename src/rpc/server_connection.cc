@@ -488,6 +488,7 @@ void ServerConnection::Dispatch(PendingCall call,
   cc.peer_gid = peer_.gid;
   cc.peer_pid = peer_.pid;
   cc.assoc_group_id = assoc_group_id_;
+  cc.data_rep.little_endian = (call.drep[0] & 0xF0) == 0x10;  // 0x10 or 0x00
   if (call.opnum >= iface.operations.size()) {  // case 9
     Fault(call.call_id, call.context_id, nca_s_op_rng_error, true, out);
     return;

@@ -58,20 +58,25 @@ int main(int argc, char** argv) {
   if (!store.ok()) return Fail(store.status().ToString());
   auto key = config::KeyPath::Parse("HKLM\\SOFTWARE\\comsec-install-test");
   if (!key.ok()) return Fail(key.status().ToString());
-  if (Status s = (*store)->SetValue(*key, config::RegValue::Dword("answer", 42)); !s.ok()) {
+  if (Status s =
+          (*store)->SetValue(*key, config::RegValue::Dword("answer", 42));
+      !s.ok()) {
     return Fail(s.ToString());
   }
   auto got = (*store)->GetValue(*key, "answer");
-  if (!got.ok() || !*got || !(*got)->AsDword().ok() || *(*got)->AsDword() != 42) {
+  if (!got.ok() || !*got || !(*got)->AsDword().ok() ||
+      *(*got)->AsDword() != 42) {
     return Fail("store value did not read back");
   }
 
   // auth: NTOWFv2 of [MS-NLMP] 4.2.4.1.1 (MD4 is comsec's own, HMAC-MD5
   // OpenSSL's).
   auth::ntlm::Digest16 nt = auth::ntlm::NtHashOfPassword("Password");
-  if (Hex(nt) != "a4f49c406510bdcab6824ee7c30fd852") return Fail("NT hash " + Hex(nt));
+  if (Hex(nt) != "a4f49c406510bdcab6824ee7c30fd852")
+    return Fail("NT hash " + Hex(nt));
   auth::ntlm::Digest16 owf = auth::ntlm::NtOwfV2(nt, u"User", u"Domain");
-  if (Hex(owf) != "0c868a403bfd7a93a3001ef22ef02e3f") return Fail("NTOWFv2 " + Hex(owf));
+  if (Hex(owf) != "0c868a403bfd7a93a3001ef22ef02e3f")
+    return Fail("NTOWFv2 " + Hex(owf));
 
   std::printf("comsec via pkg-config: every layer answered\n");
   return 0;
