@@ -7,6 +7,8 @@ TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 BENCH_BUILD ?= build-bench
 FUZZ_SECONDS ?= 60
+PREFIX ?= /usr/local
+DESTDIR ?=
 
 CMAKE_FLAGS ?=
 # Our builds (and CI, which runs `make test`) fail on any warning; a plain
@@ -14,7 +16,7 @@ CMAKE_FLAGS ?=
 WERROR := -DCOMSEC_WERROR=ON
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps deps-bench build demo test test-asan test-tsan fuzz fuzz-build fuzz-smoke bench clean format
+.PHONY: all deps deps-bench build demo test install test-asan test-tsan fuzz fuzz-build fuzz-smoke bench clean format
 
 all: build
 
@@ -36,6 +38,12 @@ demo: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
+
+# Installs the libraries, headers, CMake package (find_package(comsec)),
+# comsec.pc and the programs under PREFIX, staged under DESTDIR when given:
+#   make install DESTDIR=/tmp/stage [PREFIX=/usr/local]
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
 
 test-asan: deps
 	cmake -S . -B $(ASAN_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DCOMSEC_SANITIZE=ON $(WERROR)

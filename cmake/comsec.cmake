@@ -1,6 +1,29 @@
 # Helpers in the spirit of absl_cc_library / leveldb_test: one call per
 # library, test, fuzzer or benchmark, so every target is built the same way.
 
+# comsec_dependency(OpenSSL 3 PKG_CONFIG libcrypto)
+# comsec_dependency(Threads LIBS -pthread)
+# Finds a package that a comsec library links publicly and records it for the
+# installed package: comsecConfig.cmake find_dependency()s it with the same
+# arguments, and comsec.pc requires PKG_CONFIG (a pkg-config module) or adds
+# LIBS (linker flags, for what has no module). Adding a dependency is this one
+# line. A macro, so that the package's variables reach the caller.
+macro(comsec_dependency comsec_dep_name)
+  cmake_parse_arguments(COMSEC_DEP "" "PKG_CONFIG;LIBS" "" ${ARGN})
+  find_package(${comsec_dep_name} ${COMSEC_DEP_UNPARSED_ARGUMENTS} REQUIRED)
+  list(JOIN COMSEC_DEP_UNPARSED_ARGUMENTS " " comsec_dep_args)
+  string(STRIP "${comsec_dep_name} ${comsec_dep_args}" comsec_dep_args)
+  set_property(GLOBAL APPEND PROPERTY COMSEC_FIND_DEPENDENCIES
+               "find_dependency(${comsec_dep_args})")
+  if(COMSEC_DEP_PKG_CONFIG)
+    set_property(GLOBAL APPEND PROPERTY COMSEC_PKG_CONFIG_REQUIRES
+                 "${COMSEC_DEP_PKG_CONFIG}")
+  endif()
+  if(COMSEC_DEP_LIBS)
+    set_property(GLOBAL APPEND PROPERTY COMSEC_PKG_CONFIG_LIBS "${COMSEC_DEP_LIBS}")
+  endif()
+endmacro()
+
 # comsec_library(NAME base [LAYER base] SRCS a.cc b.cc DEPS other_lib ...)
 # Creates comsec_<NAME>, whose headers are included as
 # "comsec/<LAYER>/name.h" (LAYER defaults to NAME; it is the folder under
@@ -27,6 +50,8 @@ function(comsec_library)
     $<BUILD_INTERFACE:${root}>
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   target_link_libraries(comsec_${L_NAME} PUBLIC ${L_DEPS})
+  # The headers need C++20: so does whatever includes them.
+  target_compile_features(comsec_${L_NAME} PUBLIC cxx_std_20)
   set_property(GLOBAL APPEND PROPERTY COMSEC_LIBRARIES comsec_${L_NAME})
   set_property(GLOBAL APPEND PROPERTY COMSEC_LAYERS ${L_LAYER})
 endfunction()

@@ -11,11 +11,11 @@
 #include "comsec/auth/ntlm/ntlm_package.h"
 #include "comsec/auth/peer_cred/local_package.h"
 #include "comsec/base/hex.h"
-#include "examples/echo/echo_service.h"
 #include "comsec/ndr/decoder.h"
 #include "comsec/ndr/encoder.h"
 #include "comsec/rpc/client.h"
 #include "comsec/rpc/epmapper.h"
+#include "echo_service.h"
 
 int main(int argc, char** argv) {
   using namespace comsec;

@@ -1,4 +1,4 @@
-#include "examples/echo/echo_service.h"
+#include "echo_service.h"
 
 #include <pwd.h>
 #include <unistd.h>
@@ -39,8 +39,8 @@ std::u16string Utf16(const std::string& s) {
 
 // ==== IComsecEcho =========================================================
 
-Reply Echo(Stub stub, const CallContext&) {
-  ndr::Decoder d(stub);
+Reply Echo(Stub stub, const CallContext& call) {
+  ndr::Decoder d(stub, call.data_rep);
   COMSEC_ASSIGN_OR_RETURN(uint32_t n, d.U32());
   COMSEC_ASSIGN_OR_RETURN(auto data, ReadBytes(d, n));
   COMSEC_RETURN_IF_ERROR(d.ExpectEnd());
@@ -50,8 +50,8 @@ Reply Echo(Stub stub, const CallContext&) {
   return std::move(e).Take();
 }
 
-Reply Add(Stub stub, const CallContext&) {
-  ndr::Decoder d(stub);
+Reply Add(Stub stub, const CallContext& call) {
+  ndr::Decoder d(stub, call.data_rep);
   COMSEC_ASSIGN_OR_RETURN(int32_t a, d.I32());
   COMSEC_ASSIGN_OR_RETURN(int32_t b, d.I32());
   COMSEC_RETURN_IF_ERROR(d.ExpectEnd());
@@ -63,7 +63,7 @@ Reply Add(Stub stub, const CallContext&) {
 }
 
 Reply WhoAmI(Stub stub, const CallContext& call) {
-  ndr::Decoder d(stub);
+  ndr::Decoder d(stub, call.data_rep);
   COMSEC_RETURN_IF_ERROR(d.ExpectEnd());
   ndr::Encoder e;
   e.Pointer(true);
@@ -76,8 +76,8 @@ Reply WhoAmI(Stub stub, const CallContext& call) {
 
 // ==== rpcecho (Samba librpc/idl/echo.idl) =================================
 
-Reply AddOne(Stub stub, const CallContext&) {
-  ndr::Decoder d(stub);
+Reply AddOne(Stub stub, const CallContext& call) {
+  ndr::Decoder d(stub, call.data_rep);
   COMSEC_ASSIGN_OR_RETURN(uint32_t v, d.U32());
   COMSEC_RETURN_IF_ERROR(d.ExpectEnd());
   ndr::Encoder e;
@@ -85,8 +85,8 @@ Reply AddOne(Stub stub, const CallContext&) {
   return std::move(e).Take();
 }
 
-Reply EchoData(Stub stub, const CallContext&) {
-  ndr::Decoder d(stub);
+Reply EchoData(Stub stub, const CallContext& call) {
+  ndr::Decoder d(stub, call.data_rep);
   COMSEC_ASSIGN_OR_RETURN(uint32_t len, d.U32());
   COMSEC_ASSIGN_OR_RETURN(auto data, ReadBytes(d, len));
   COMSEC_RETURN_IF_ERROR(d.ExpectEnd());
@@ -95,8 +95,8 @@ Reply EchoData(Stub stub, const CallContext&) {
   return std::move(e).Take();
 }
 
-Reply SinkData(Stub stub, const CallContext&) {
-  ndr::Decoder d(stub);
+Reply SinkData(Stub stub, const CallContext& call) {
+  ndr::Decoder d(stub, call.data_rep);
   COMSEC_ASSIGN_OR_RETURN(uint32_t len, d.U32());
   COMSEC_ASSIGN_OR_RETURN(auto data, ReadBytes(d, len));
   (void)data;
@@ -104,8 +104,8 @@ Reply SinkData(Stub stub, const CallContext&) {
   return std::vector<uint8_t>{};
 }
 
-Reply SourceData(Stub stub, const CallContext&) {
-  ndr::Decoder d(stub);
+Reply SourceData(Stub stub, const CallContext& call) {
+  ndr::Decoder d(stub, call.data_rep);
   COMSEC_ASSIGN_OR_RETURN(uint32_t len, d.U32());
   COMSEC_RETURN_IF_ERROR(d.ExpectEnd());
   // The response must fit the client's limits; refuse absurd requests.
@@ -119,8 +119,8 @@ Reply SourceData(Stub stub, const CallContext&) {
   return std::move(e).Take();
 }
 
-Reply TestCall(Stub stub, const CallContext&) {
-  ndr::Decoder d(stub);
+Reply TestCall(Stub stub, const CallContext& call) {
+  ndr::Decoder d(stub, call.data_rep);
   COMSEC_ASSIGN_OR_RETURN(std::u16string s1, d.WString());
   COMSEC_RETURN_IF_ERROR(d.ExpectEnd());
   ndr::Encoder e;
@@ -132,8 +132,8 @@ Reply TestCall(Stub stub, const CallContext&) {
 // typedef struct { uint32 x; [size_is(x)] uint16 surrounding[*]; }
 //   echo_Surrounding;  — a conformant structure: max_count leads.
 // void echo_TestSurrounding([in,out,ref] echo_Surrounding *data);
-Reply TestSurrounding(Stub stub, const CallContext&) {
-  ndr::Decoder d(stub);
+Reply TestSurrounding(Stub stub, const CallContext& call) {
+  ndr::Decoder d(stub, call.data_rep);
   COMSEC_ASSIGN_OR_RETURN(uint32_t max_count, d.Conformance(2));
   COMSEC_ASSIGN_OR_RETURN(uint32_t x, d.U32());
   if (x != max_count) return d.Error("x disagrees with the array's size");
@@ -153,8 +153,8 @@ Reply TestSurrounding(Stub stub, const CallContext&) {
 
 // uint16 echo_TestDoublePointer([in] uint16 ***data);  — a [ref] pointer to
 // two [unique] pointers: two referent ids, then the value.
-Reply TestDoublePointer(Stub stub, const CallContext&) {
-  ndr::Decoder d(stub);
+Reply TestDoublePointer(Stub stub, const CallContext& call) {
+  ndr::Decoder d(stub, call.data_rep);
   uint16_t value = 0;
   COMSEC_ASSIGN_OR_RETURN(uint32_t p1, d.UniquePointer());
   if (p1 != 0) {
@@ -174,8 +174,8 @@ Reply TestDoublePointer(Stub stub, const CallContext&) {
 // echo_Info is a non-encapsulated union: its uint16 discriminant, then the
 // arm at the arm's own alignment. The values are those Samba's server
 // returns.
-Reply TestCall2(Stub stub, const CallContext&) {
-  ndr::Decoder d(stub);
+Reply TestCall2(Stub stub, const CallContext& call) {
+  ndr::Decoder d(stub, call.data_rep);
   COMSEC_ASSIGN_OR_RETURN(uint16_t level, d.U16());
   COMSEC_RETURN_IF_ERROR(d.ExpectEnd());
   ndr::Encoder e;
@@ -201,8 +201,8 @@ Reply TestCall2(Stub stub, const CallContext&) {
 //                    [in,out,ref,switch_is(*foo1)] echo_Enum3 *foo3);
 // echo_Enum1 is a 16-bit enum; echo_Enum2 {echo_Enum1 e1; v1_enum e2};
 // echo_Enum3 a union on *foo1. The server sets foo2->e1 = ECHO_ENUM2.
-Reply TestEnum(Stub stub, const CallContext&) {
-  ndr::Decoder d(stub);
+Reply TestEnum(Stub stub, const CallContext& call) {
+  ndr::Decoder d(stub, call.data_rep);
   COMSEC_ASSIGN_OR_RETURN(uint16_t foo1, d.Enum16());
   // echo_Enum2 holds a 32-bit member, so the structure aligns to 4.
   COMSEC_RETURN_IF_ERROR(d.Align(4));
@@ -240,8 +240,8 @@ Reply TestEnum(Stub stub, const CallContext&) {
   return std::move(e).Take();
 }
 
-Reply TestSleep(Stub stub, const CallContext&) {
-  ndr::Decoder d(stub);
+Reply TestSleep(Stub stub, const CallContext& call) {
+  ndr::Decoder d(stub, call.data_rep);
   COMSEC_ASSIGN_OR_RETURN(uint32_t seconds, d.U32());
   COMSEC_RETURN_IF_ERROR(d.ExpectEnd());
   // Capped so that one call cannot hold a worker for long.

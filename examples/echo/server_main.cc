@@ -11,11 +11,11 @@
 #include "comsec/auth/ntlm/ntlm_package.h"
 #include "comsec/auth/ntlm/store_logon_validator.h"
 #include "comsec/auth/peer_cred/local_package.h"
-#include "comsec/config/secrets.h"
-#include "examples/echo/echo_service.h"
-#include "comsec/rpc/epmapper.h"
 #include "comsec/base/termination_signals.h"
+#include "comsec/config/secrets.h"
+#include "comsec/rpc/epmapper.h"
 #include "comsec/rpc/server.h"
+#include "echo_service.h"
 
 int main(int argc, char** argv) {
   using namespace comsec;

@@ -147,7 +147,7 @@ InterfaceRegistration EndpointMapper::Interface() {
   auto insert_or_delete = [this](bool insert) {
     return [this, insert](std::span<const uint8_t> stub,
                           const CallContext& call) -> Result<std::vector<uint8_t>> {
-      ndr::Decoder d(stub);
+      ndr::Decoder d(stub, call.data_rep);
       COMSEC_ASSIGN_OR_RETURN(auto entries, ReadEntries(d));
       uint32_t replace = 0;
       if (insert) {
@@ -175,8 +175,8 @@ InterfaceRegistration EndpointMapper::Interface() {
     return Status(HResult::FromWin32(1745), "not implemented");  // RPC_S_PROCNUM_OUT_OF_RANGE
   };
   auto map = [this](std::span<const uint8_t> stub,
-                    const CallContext&) -> Result<std::vector<uint8_t>> {
-    ndr::Decoder d(stub);
+                    const CallContext& call) -> Result<std::vector<uint8_t>> {
+    ndr::Decoder d(stub, call.data_rep);
     Guid object;
     COMSEC_ASSIGN_OR_RETURN(auto obj_ptr, d.PtrPointer());
     if (obj_ptr.id != 0) {
@@ -208,7 +208,7 @@ InterfaceRegistration EndpointMapper::Interface() {
   };
   auto lookup = [this](std::span<const uint8_t> stub,
                        const CallContext& call) -> Result<std::vector<uint8_t>> {
-    ndr::Decoder d(stub);
+    ndr::Decoder d(stub, call.data_rep);
     LookupQuery q;
     COMSEC_ASSIGN_OR_RETURN(q.inquiry_type, d.U32());
     COMSEC_ASSIGN_OR_RETURN(auto obj_ptr, d.PtrPointer());
@@ -239,7 +239,7 @@ InterfaceRegistration EndpointMapper::Interface() {
   };
   auto lookup_handle_free = [this](std::span<const uint8_t> stub,
                                    const CallContext& call) -> Result<std::vector<uint8_t>> {
-    ndr::Decoder d(stub);
+    ndr::Decoder d(stub, call.data_rep);
     COMSEC_ASSIGN_OR_RETURN(ndr::ContextHandle handle, d.Context());
     COMSEC_RETURN_IF_ERROR(d.ExpectEnd());
     COMSEC_RETURN_IF_ERROR(FreeLookup(handle, call.assoc_group_id));

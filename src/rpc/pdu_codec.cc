@@ -57,11 +57,15 @@ class Reader {
     for (int i = 0; i < 8; ++i) g.data4[i] = bytes_[pos_++];
     return g;
   }
+  // p_syntax_id_t (C706 12.6.3.1): the version is one u_int32, major in
+  // its low 16 bits. Little-endian, that reads as major then minor; a
+  // big-endian sender puts minor first.
   Result<SyntaxId> Syntax(const char* what) {
     SyntaxId s;
     COMSEC_ASSIGN_OR_RETURN(s.uuid, Uuid(what));
-    COMSEC_ASSIGN_OR_RETURN(s.major, U16(what));
-    COMSEC_ASSIGN_OR_RETURN(s.minor, U16(what));
+    COMSEC_ASSIGN_OR_RETURN(uint32_t version, U32(what));
+    s.major = static_cast<uint16_t>(version & 0xFFFF);
+    s.minor = static_cast<uint16_t>(version >> 16);
     return s;
   }
   Status Skip(size_t n, const char* what) {

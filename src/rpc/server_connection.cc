@@ -458,7 +458,7 @@ void ServerConnection::Dispatch(AssembledCall call,
   cc.opnum = call.opnum;
   cc.object = call.object;
   cc.interface = ctx.abstract_syntax;
-  if (auto rep = ndr::DataRep::FromBytes(call.drep.data()); rep.ok()) cc.data_rep = *rep;
+  cc.data_rep.little_endian = (call.drep[0] & 0xF0) == 0x10;  // 0x10 or 0x00
   cc.security = Auth().SecurityFor(call.auth);
   cc.local = local_;
   cc.loopback = loopback_;

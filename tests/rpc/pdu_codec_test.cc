@@ -132,6 +132,103 @@ TEST(PduCodec, BigEndianHeaderAndBody) {
   EXPECT_EQ(r.opnum, 3);
 }
 
+// A bind from a big-endian sender (drep 0x00), packed by hand: every
+// integer in its order, UUIDs' integer fields too, and each syntax version
+// one u_int32 with the major version in its low half (C706 12.6.3.1), so
+// that v1.2 is 00 02 00 01 on the wire.
+TEST(PduCodec, BigEndianBind) {
+  auto bytes = *FromHex(
+      "05000b03" "00000000" "0048" "0000" "0000002a"       // header, call 42
+      "10b8" "0ff8" "12345678"                             // 4280, 4088, group
+      "01000000"                                           // one context
+      "0003" "01" "00"                                     // id 3, 1 syntax
+      "60a15ec5" "4de8" "11d7" "a637005056a20182" "00020001"  // rpcecho v1.2
+      "8a885d04" "1ceb" "11c9" "9fe808002b104860" "00000002");  // NDR v2.0
+  auto pdu = DecodePdu(bytes);
+  ASSERT_TRUE(pdu.ok()) << pdu.status().ToString();
+  EXPECT_EQ(pdu->header.drep[0], 0x00);
+  EXPECT_EQ(pdu->header.frag_length, 72);
+  EXPECT_EQ(pdu->header.call_id, 42u);
+  const auto& b = std::get<BindBody>(pdu->body);
+  EXPECT_EQ(b.max_xmit_frag, 4280);
+  EXPECT_EQ(b.max_recv_frag, 4088);
+  EXPECT_EQ(b.assoc_group_id, 0x12345678u);
+  ASSERT_EQ(b.contexts.size(), 1u);
+  EXPECT_EQ(b.contexts[0].context_id, 3);
+  EXPECT_EQ(b.contexts[0].abstract_syntax,
+            (SyntaxId{kEcho.uuid, 1, 2}));
+  ASSERT_EQ(b.contexts[0].transfer_syntaxes.size(), 1u);
+  EXPECT_EQ(b.contexts[0].transfer_syntaxes[0], Ndr20Syntax());
+}
+
+// The same bind little-endian reads the same; the version's halves are where
+// each byte order puts them.
+TEST(PduCodec, SyntaxVersionIsOneWordInEitherOrder) {
+  Pdu p = Bind();
+  std::get<BindBody>(p.body).contexts[0].abstract_syntax.minor = 2;
+  std::vector<uint8_t> le = EncodePdu(p);
+  // abstract syntax version at 16 + 12 + 4 + 16 = 48: 01 00 02 00.
+  EXPECT_EQ(ToHex(std::span(le).subspan(48, 4)), "01000200");
+  auto back = DecodePdu(le);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(std::get<BindBody>(back->body).contexts[0].abstract_syntax,
+            (SyntaxId{kEcho.uuid, 1, 2}));
+}
+
+// A big-endian request with an object UUID and an auth trailer: the
+// trailer's auth_context_id and the padding rule read in the sender's order.
+TEST(PduCodec, BigEndianRequestWithObjectAndAuthTrailer) {
+  auto bytes = *FromHex(
+      "05000083" "00000000" "0048" "0010" "00000007"       // object flag
+      "00000005" "0001" "0002"                             // hint, ctx, opnum
+      "4b2f6d5e" "8c1a" "4f3b" "9e2d7c6a5b4e3d21"          // object UUID
+      "0102030405" "000000"                                // stub + 3 padding
+      "0a" "06" "03" "00" "0001357f"                       // sec_trailer
+      "abababababababababababababababab");                 // verifier
+  auto pdu = DecodePdu(bytes);
+  ASSERT_TRUE(pdu.ok()) << pdu.status().ToString();
+  EXPECT_EQ(pdu->header.auth_length, 16);
+  EXPECT_EQ(pdu->header.call_id, 7u);
+  const auto& r = std::get<RequestBody>(pdu->body);
+  EXPECT_EQ(r.alloc_hint, 5u);
+  EXPECT_EQ(r.context_id, 1);
+  EXPECT_EQ(r.opnum, 2);
+  EXPECT_EQ(r.object, *Guid::Parse("4b2f6d5e-8c1a-4f3b-9e2d-7c6a5b4e3d21"));
+  EXPECT_EQ(r.stub, (std::vector<uint8_t>{1, 2, 3, 4, 5}));
+  ASSERT_TRUE(pdu->auth.has_value());
+  EXPECT_EQ(pdu->auth->auth_type, 10);
+  EXPECT_EQ(pdu->auth->auth_level, 6);
+  EXPECT_EQ(pdu->auth->auth_context_id, 79231u);
+  EXPECT_EQ(pdu->auth->auth_value, std::vector<uint8_t>(16, 0xAB));
+}
+
+// What a big-endian server answers: bind_ack and a fault.
+TEST(PduCodec, BigEndianBindAckAndFault) {
+  auto ack = *FromHex(
+      "05000c03" "00000000" "0054" "0000" "0000002a"
+      "10b8" "10b8" "0000beef"                             // frags, group
+      "0006" "343936363900"                                // "49669", at 32
+      "02000000"                                           // two results
+      "0000" "0000" "8a885d04" "1ceb" "11c9" "9fe808002b104860" "00000002"
+      "0002" "0002" "00000000" "0000" "0000" "0000000000000000" "00000000");
+  auto pdu = DecodePdu(ack);
+  ASSERT_TRUE(pdu.ok()) << pdu.status().ToString();
+  const auto& a = std::get<BindAckBody>(pdu->body);
+  EXPECT_EQ(a.assoc_group_id, 0xbeefu);
+  EXPECT_EQ(a.secondary_address, "49669");
+  ASSERT_EQ(a.results.size(), 2u);
+  EXPECT_EQ(a.results[0].result, ContextResult::kAcceptance);
+  EXPECT_EQ(a.results[0].transfer_syntax, Ndr20Syntax());
+  EXPECT_EQ(a.results[1].result, ContextResult::kProviderRejection);
+  EXPECT_EQ(a.results[1].reason, kReasonTransferSyntaxesNotSupported);
+
+  auto fault = *FromHex("05000303" "00000000" "0020" "0000" "00000009"
+                        "00000000" "0000" "00" "00" "1c010003" "00000000");
+  auto f = DecodePdu(fault);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(std::get<FaultBody>(f->body).status, nca_s_unknown_if);
+}
+
 TEST(PduCodec, BindTimeFeatureNegotiation) {
   SyntaxId btfn{*Guid::Parse("6cb71c2c-9812-4540-0300-000000000000"), 1, 0};
   uint64_t bits = 0;

@@ -56,8 +56,9 @@ bool Trusted(const LogonServiceOptions& o, const rpc::CallContext& call) {
          o.trusted_uids.end();
 }
 
-Reply QueryDomain(LogonValidator& v, std::span<const uint8_t> stub) {
-  ndr::Decoder d(stub);
+Reply QueryDomain(LogonValidator& v, std::span<const uint8_t> stub,
+                  ndr::DataRep rep) {
+  ndr::Decoder d(stub, rep);
   COMSEC_RETURN_IF_ERROR(d.ExpectEnd());
   auto domain = v.DomainName();
   ndr::Encoder e;
@@ -67,8 +68,9 @@ Reply QueryDomain(LogonValidator& v, std::span<const uint8_t> stub) {
   return std::move(e).Take();
 }
 
-Reply NetworkLogon(LogonValidator& v, std::span<const uint8_t> stub) {
-  ndr::Decoder d(stub);
+Reply NetworkLogon(LogonValidator& v, std::span<const uint8_t> stub,
+                   ndr::DataRep rep) {
+  ndr::Decoder d(stub, rep);
   NetworkLogonRequest request;
   COMSEC_ASSIGN_OR_RETURN(auto challenge, d.Bytes(8));
   std::copy(challenge.begin(), challenge.end(), request.server_challenge.begin());
@@ -132,11 +134,11 @@ rpc::InterfaceRegistration LogonServiceInterface(LogonServiceOptions options) {
     return Status(E_ACCESSDENIED, who + " may not use the logon service");
   };
   r.operations = {
-      [o](std::span<const uint8_t> stub, const rpc::CallContext&) {
-        return QueryDomain(*o->validator, stub);
+      [o](std::span<const uint8_t> stub, const rpc::CallContext& call) {
+        return QueryDomain(*o->validator, stub, call.data_rep);
       },
-      [o](std::span<const uint8_t> stub, const rpc::CallContext&) {
-        return NetworkLogon(*o->validator, stub);
+      [o](std::span<const uint8_t> stub, const rpc::CallContext& call) {
+        return NetworkLogon(*o->validator, stub, call.data_rep);
       },
   };
   return r;
