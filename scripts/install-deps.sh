@@ -13,7 +13,7 @@ packages=(
   clang libclang-rt-14-dev llvm
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev
-  libsqlite3-dev libssl-dev
+  libsqlite3-dev libssl-dev libasio-dev
   python3-impacket
   tshark
 )

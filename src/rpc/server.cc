@@ -2,21 +2,17 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <chrono>
+
+#include "comsec/rpc/server_session.h"
 
 namespace comsec::rpc {
 namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // The peer's address without its port, as per-address limits count it.
 std::string PeerAddress(int fd) {
@@ -34,24 +30,69 @@ std::string PeerAddress(int fd) {
   return text;
 }
 
+int SocketFamily(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return AF_UNSPEC;
+  return addr.ss_family;
+}
+
 }  // namespace
 
+struct Server::Acceptor {
+  explicit Acceptor(asio::io_context& io) : strand(asio::make_strand(io)), acceptor(strand) {}
+  // Accepting and closing happen on the acceptor's strand: an acceptor is
+  // not safe for two threads at once.
+  asio::strand<asio::io_context::executor_type> strand;
+  asio::basic_socket_acceptor<asio::generic::stream_protocol,
+                              asio::strand<asio::io_context::executor_type>>
+      acceptor;
+  bool local = false;
+  // bind_ack's secondary address: the port (or socket path) clients reached.
+  std::string secondary;
+};
+
 Server::Server(const InterfaceRegistry* registry, ServerOptions options)
-    : registry_(registry), options_(std::move(options)) {}
+    : registry_(registry),
+      options_(std::move(options)),
+      io_(std::make_shared<internal::ServerIo>()) {
+  size_t threads = options_.threads;
+  if (threads == 0) {
+    threads = std::max<size_t>(4, 2 * std::max(1u, std::thread::hardware_concurrency()));
+  }
+  io_->work.emplace(asio::make_work_guard(io_->context));
+  for (size_t i = 0; i < threads; ++i) {
+    io_->threads.emplace_back([io = io_] { io->context.run(); });
+  }
+}
 
 Server::~Server() { Stop(); }
 
 Result<StringBinding> Server::Listen(const StringBinding& binding) {
+  if (stopping_) return Status(E_UNEXPECTED, "the server is stopping");
   COMSEC_ASSIGN_OR_RETURN(Listener l, Listener::Listen(binding));
+  const int family = SocketFamily(l.fd());
+  const int fd = ::fcntl(l.fd(), F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return Status(RPC_S_CANT_CREATE_ENDPOINT, "cannot duplicate the listening socket");
+  auto acceptor = std::make_unique<Acceptor>(io_->context);
+  asio::error_code ec;
+  acceptor->acceptor.assign(asio::generic::stream_protocol(family, SOCK_STREAM), fd, ec);
+  if (ec) {
+    ::close(fd);
+    return Status(RPC_S_CANT_CREATE_ENDPOINT, "cannot watch the listening socket: " + ec.message());
+  }
+  acceptor->local = l.local();
+  acceptor->secondary = l.binding().endpoint;
+  StringBinding bound = l.binding();
   std::lock_guard<std::mutex> lock(mu_);
   listeners_.push_back(std::move(l));
-  Listener* listener = &listeners_.back();
-  accept_threads_.emplace_back([this, listener] { AcceptLoop(listener); });
-  return listener->binding();
+  Acceptor* raw = acceptor.get();
+  acceptors_.push_back(std::move(acceptor));
+  asio::post(raw->strand, [this, raw] { StartAccept(raw); });
+  return bound;
 }
 
-Result<std::vector<StringBinding>> Server::ListenAll(
-    const std::vector<std::string>& bindings) {
+Result<std::vector<StringBinding>> Server::ListenAll(const std::vector<std::string>& bindings) {
   std::vector<StringBinding> bound;
   for (const std::string& text : bindings) {
     COMSEC_ASSIGN_OR_RETURN(StringBinding b, StringBinding::Parse(text));
@@ -61,34 +102,55 @@ Result<std::vector<StringBinding>> Server::ListenAll(
   return bound;
 }
 
-void Server::Stop() {
-  if (stopping_.exchange(true)) return;
-  std::vector<std::thread> accept_threads;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    // Wake workers blocked in poll/recv.
-    for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
-    accept_threads.swap(accept_threads_);
-  }
-  // Once the accept loops are gone no worker can be added.
-  for (auto& t : accept_threads) t.join();
-  std::list<Worker> workers;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    workers.swap(workers_);
-  }
-  for (auto& w : workers) w.thread.join();
+void Server::StartAccept(Acceptor* acceptor) {
+  acceptor->acceptor.async_accept(
+      [this, acceptor](const asio::error_code& ec, auto s) {
+        if (stopping_ || ec == asio::error::operation_aborted) return;
+        if (!ec) {
+          const int fd = s.release();
+          OnAccepted(acceptor, fd);
+        }
+        // Descriptors exhausted (EMFILE) and the like: keep accepting; the
+        // connection waiting in the backlog is tried again.
+        StartAccept(acceptor);
+      });
 }
 
-void Server::ReapLocked() {
-  for (auto it = workers_.begin(); it != workers_.end();) {
-    if (it->done->load()) {
-      it->thread.join();
-      it = workers_.erase(it);
-    } else {
-      ++it;
-    }
+void Server::OnAccepted(Acceptor* acceptor, int fd) {
+  const bool local = acceptor->local;
+  if (!local) {
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
+  const std::string address = local ? "" : PeerAddress(fd);
+  std::shared_ptr<internal::ServerSession> session;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) {
+      ::close(fd);
+      return;
+    }
+    std::string why;
+    if (!AdmitLocked(local, address, &why)) {
+      // Closing the socket refuses the connection. Logged once per burst,
+      // so that a flood does not flood the log too.
+      ::close(fd);
+      if (!why.empty() && options_.log) {
+        options_.log("rpc: refusing connections from " +
+                     (local ? std::string("ncalrpc callers") : address) + ": " + why +
+                     " already served");
+      }
+      return;
+    }
+    ++active_;
+    asio::generic::stream_protocol::socket socket(io_->context);
+    asio::error_code ec;
+    socket.assign(asio::generic::stream_protocol(SocketFamily(fd), SOCK_STREAM), fd, ec);
+    session = std::make_shared<internal::ServerSession>(this, std::move(socket), local, address,
+                                                        acceptor->secondary);
+    sessions_.insert(session);
+  }
+  session->Start();
 }
 
 bool Server::AdmitLocked(bool local, const std::string& address, std::string* why) {
@@ -127,127 +189,10 @@ bool Server::AdmitLocked(bool local, const std::string& address, std::string* wh
   return false;
 }
 
-void Server::AcceptLoop(Listener* listener) {
-  const bool local = listener->local();
-  // bind_ack's secondary address: the port (or socket path) clients reached.
-  const std::string secondary = listener->binding().endpoint;
-  while (!stopping_) {
-    auto accepted = listener->Accept(200);
-    if (!accepted.ok() || !accepted->has_value()) continue;
-    Socket s = std::move(**accepted);
-    const std::string address = local ? "" : PeerAddress(s.fd());
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) break;
-    ReapLocked();
-    std::string why;
-    if (!AdmitLocked(local, address, &why)) {
-      // Closing the socket refuses the connection. Logged once per burst,
-      // so that a flood does not flood the log too.
-      if (!why.empty() && options_.log) {
-        options_.log("rpc: refusing connections from " +
-                     (local ? std::string("ncalrpc callers") : address) + ": " + why +
-                     " already served");
-      }
-      continue;
-    }
-    ++active_;
-    open_fds_.push_back(s.fd());
-    auto done = std::make_shared<std::atomic<bool>>(false);
-    workers_.push_back({std::thread([this, sock = std::move(s), local, address, secondary,
-                                     done]() mutable {
-                          Serve(std::move(sock), local, address, secondary, done);
-                        }),
-                        done});
-  }
-}
-
-void Server::Serve(Socket socket, bool local, std::string address,
-                   std::string secondary_address,
-                   std::shared_ptr<std::atomic<bool>> done) {
-  ServerConnection conn(registry_, options_.limits, local,
-                        std::move(secondary_address));
-  conn.SetLoopback(!local && socket.IsLoopbackPeer());
-  const std::string peer = socket.PeerDescription();
-  conn.SetPeerDescription(peer);
-  conn.SetLog(options_.log);
-  conn.SetPackages(options_.packages);
-  conn.AllowUnverifiedRequests(options_.allow_unverified_requests);
-  conn.SetAssociationGroups(&groups_);
-  if (auto peer = socket.Peer()) {
-    conn.SetPeer(peer->uid, peer->gid, static_cast<uint32_t>(peer->pid));
-  }
-  auto close = [&](const std::string& why) {
-    if (options_.log) options_.log("rpc: closing connection from " + peer + ": " + why);
-  };
-  // The handshake deadline runs from connect until the bind is
-  // acknowledged, then again from the bind until its authentication
-  // completes; 0 while no handshake is pending.
-  int64_t handshake_deadline = 0;
-  bool was_bound = false;
-  std::vector<std::vector<uint8_t>> out;
-  while (!stopping_) {
-    const int64_t now = NowMs();
-    if (conn.bound() && !was_bound) {
-      was_bound = true;
-      handshake_deadline = 0;
-    }
-    if (conn.handshake_pending()) {
-      if (handshake_deadline == 0) handshake_deadline = now + options_.handshake_timeout_ms;
-    } else {
-      handshake_deadline = 0;
-    }
-    // Wait for the next fragment to begin.
-    int64_t wait = options_.idle_timeout_ms;
-    if (handshake_deadline != 0) wait = std::min<int64_t>(wait, handshake_deadline - now);
-    pollfd p{socket.fd(), POLLIN, 0};
-    int ready = wait > 0 ? ::poll(&p, 1, static_cast<int>(wait)) : 0;
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready < 0) break;
-    auto handshake_late = [&] {
-      return (was_bound ? "authentication" : "bind") +
-             std::string(" not completed within the handshake deadline of ") +
-             std::to_string(options_.handshake_timeout_ms) + " ms";
-    };
-    if (ready == 0) {
-      close(handshake_deadline != 0
-                ? handshake_late()
-                : "idle for " + std::to_string(options_.idle_timeout_ms) + " ms");
-      break;
-    }
-    // A fragment has begun: it must end within the fragment deadline, and
-    // never past the handshake's.
-    int64_t fragment_wait = options_.fragment_timeout_ms;
-    bool handshake_bounds = false;
-    if (handshake_deadline != 0 && handshake_deadline - NowMs() < fragment_wait) {
-      fragment_wait = std::max<int64_t>(1, handshake_deadline - NowMs());
-      handshake_bounds = true;
-    }
-    auto fragment = socket.ReadFragment(static_cast<int>(fragment_wait));
-    if (!fragment.ok()) {
-      if (fragment.status().code() == HRESULT_TIMEOUT && !stopping_) {
-        close(handshake_bounds ? handshake_late()
-                               : "a fragment did not arrive whole within " +
-                                     std::to_string(fragment_wait) + " ms");
-      }
-      break;
-    }
-    out.clear();
-    bool keep = conn.OnFragment(*fragment, out);
-    bool write_ok = true;
-    for (const auto& f : out) {
-      if (!socket.WriteAll(f).ok()) {
-        write_ok = false;
-        break;
-      }
-    }
-    if (!keep) {
-      close(conn.close_reason());
-      break;
-    }
-    if (!write_ok) break;
-  }
+void Server::Release(const std::shared_ptr<internal::ServerSession>& session, bool local,
+                     const std::string& address) {
   std::lock_guard<std::mutex> lock(mu_);
-  open_fds_.remove(socket.fd());
+  if (sessions_.erase(session) == 0) return;
   if (local) {
     --local_active_;
   } else {
@@ -256,7 +201,32 @@ void Server::Serve(Socket socket, bool local, std::string address,
     --tcp_active_;
   }
   --active_;
-  done->store(true);
+}
+
+void Server::Stop() {
+  if (stopping_.exchange(true)) return;
+  std::vector<std::shared_ptr<internal::ServerSession>> sessions;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& a : acceptors_) {
+      Acceptor* raw = a.get();
+      asio::post(raw->strand, [raw] {
+        asio::error_code ignored;
+        raw->acceptor.close(ignored);
+      });
+    }
+    sessions.assign(sessions_.begin(), sessions_.end());
+  }
+  for (auto& s : sessions) s->Close();
+  sessions.clear();
+  // Once every socket and acceptor is closed the pool runs out of work.
+  io_->work.reset();
+  for (auto& t : io_->threads) t.join();
+  io_->threads.clear();
+  std::lock_guard<std::mutex> lock(mu_);
+  sessions_.clear();
+  acceptors_.clear();
+  listeners_.clear();
 }
 
 }  // namespace comsec::rpc

@@ -1,6 +1,12 @@
-// Server: listens on string bindings and runs a ServerConnection per
-// accepted connection on its own worker thread. Stop() closes listeners and
-// connections and joins every thread.
+// Server: listens on string bindings and serves each accepted connection
+// with a ServerConnection, event-driven (standalone Asio): a pool of
+// `threads` threads runs every socket's reads, writes and timers, and each
+// connection's protocol work — fragments in, answers out — on its own
+// strand, so one connection is processed by one thread at a time while
+// thousands wait without a thread each. A synchronous handler runs on the
+// strand (the pool thread it happens to be); an asynchronous one answers
+// from any thread, which wakes the connection's strand to send the answer.
+// Stop() closes listeners and connections and joins the pool.
 //
 // Slow and idle peers cannot lock others out (conformance cases 48, 49):
 // connections are counted per transport (TCP and ncalrpc apart) and, on
@@ -18,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +37,9 @@ namespace comsec::rpc {
 
 struct ServerOptions {
   ServerLimits limits;
+  // Threads serving every connection (sockets, timers, protocol work and
+  // synchronous handlers); 0: twice the processors, at least 4.
+  size_t threads = 0;
   // TCP connections served at once, over all TCP listeners; more are
   // accepted and closed at once.
   size_t max_connections = 256;
@@ -61,6 +71,11 @@ struct ServerOptions {
   std::function<void(const std::string&)> log;
 };
 
+namespace internal {
+class ServerSession;
+struct ServerIo;
+}  // namespace internal
+
 class Server {
  public:
   // `registry` must outlive the server.
@@ -69,7 +84,7 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Starts listening (and accepting, on a thread per listener).
+  // Starts listening and accepting.
   Result<StringBinding> Listen(const StringBinding& binding);
   // Parses and listens on each string binding, in order; the bound bindings
   // (actual ports filled in). RPC_S_INVALID_STRING_BINDING for a bad one.
@@ -80,32 +95,27 @@ class Server {
   size_t active_connections() const { return active_.load(); }
 
  private:
-  void AcceptLoop(Listener* listener);
-  // `address` is the TCP peer's address as counted in per_address_ ("" on
-  // ncalrpc).
-  void Serve(Socket socket, bool local, std::string address,
-             std::string secondary_address, std::shared_ptr<std::atomic<bool>> done);
+  friend class internal::ServerSession;
+  struct Acceptor;
+  void StartAccept(Acceptor* acceptor);
+  void OnAccepted(Acceptor* acceptor, int fd);
   // Counts a new connection, or says why it is refused. REQUIRES: mu_ held.
   bool AdmitLocked(bool local, const std::string& address, std::string* why);
+  // A session ended: its slot is free.
+  void Release(const std::shared_ptr<internal::ServerSession>& session, bool local,
+               const std::string& address);
 
   const InterfaceRegistry* registry_;
   ServerOptions options_;
+  std::shared_ptr<internal::ServerIo> io_;
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> active_{0};
-  // Joins workers that have finished. REQUIRES: mu_ held.
-  void ReapLocked();
-
-  struct Worker {
-    std::thread thread;
-    std::shared_ptr<std::atomic<bool>> done;
-  };
-
   AssociationGroups groups_;
+
   std::mutex mu_;
   std::list<Listener> listeners_;
-  std::vector<std::thread> accept_threads_;
-  std::list<Worker> workers_;
-  std::list<int> open_fds_;
+  std::list<std::unique_ptr<Acceptor>> acceptors_;
+  std::set<std::shared_ptr<internal::ServerSession>> sessions_;
   size_t tcp_active_ = 0;
   size_t local_active_ = 0;
   struct AddressCount {

@@ -76,6 +76,12 @@ class Socket {
 
   bool valid() const { return fd_ >= 0; }
   int fd() const { return fd_; }
+  // Gives up the descriptor without closing it.
+  int Release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
 
   Status WriteAll(std::span<const uint8_t> bytes);
   // One fragment: the 16-byte header, then frag_length - 16 more bytes, all
@@ -121,6 +127,8 @@ class Listener {
   // The binding clients use, with the actual port filled in.
   const StringBinding& binding() const { return binding_; }
   bool local() const { return binding_.IsLocal(); }
+  // The listening descriptor (an event loop waits on a duplicate of it).
+  int fd() const { return socket_.fd(); }
 
  private:
   Listener(Socket s, StringBinding b) : socket_(std::move(s)), binding_(std::move(b)) {}

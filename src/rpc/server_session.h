@@ -1,0 +1,87 @@
+// ServerSession: one accepted connection served by the event loop — reads
+// framed fragments into its ServerConnection and writes what it answers,
+// under the deadlines ServerOptions sets (handshake, fragment, idle), all
+// on the connection's strand. Answers given later on other threads wake
+// the strand (ServerConnection::SetWake) to be sent.
+//
+// Memory while idle: the socket, a timer, a strand, the 16-byte header
+// buffer and the ServerConnection with its authentication contexts; a
+// fragment's body is allocated only while it is read.
+//
+// Thread-safety: owned by the Server and shared with its own pending
+// operations (shared_from_this); every member is touched only on the
+// strand, except Close, which posts to it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <thread>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "comsec/rpc/server.h"
+#include "comsec/rpc/server_connection.h"
+
+namespace comsec::rpc::internal {
+
+struct ServerIo {
+  asio::io_context context;
+  std::vector<std::thread> threads;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+};
+
+class ServerSession : public std::enable_shared_from_this<ServerSession> {
+ public:
+  ServerSession(Server* server, asio::generic::stream_protocol::socket socket, bool local,
+                std::string address, std::string secondary_address);
+  ~ServerSession();
+
+  void Start();
+  // Closes the connection (from any thread).
+  void Close();
+
+ private:
+  // Waits for the next fragment's first byte, then reads it whole.
+  void WaitForFragment();
+  void ReadHeader();
+  void ReadBody();
+  void OnFragment();
+  void TakeAnswers();
+  void Send(std::vector<std::vector<uint8_t>>& fragments);
+  void WriteNext();
+  // Arms the timer for `deadline_ms` (steady clock); its expiry closes
+  // the connection, saying why.
+  void ArmTimer(int64_t deadline_ms, std::string why);
+  void Shutdown(const std::string& why);
+  void Finish();
+  std::string HandshakeLate() const;
+
+  Server* server_;
+  asio::generic::stream_protocol::socket socket_;
+  asio::strand<asio::io_context::executor_type> strand_;
+  asio::steady_timer timer_;
+  ServerConnection conn_;
+  bool local_;
+  std::string address_;
+  std::string peer_;
+  std::array<uint8_t, 16> header_{};
+  std::vector<uint8_t> fragment_;
+  std::deque<std::vector<uint8_t>> writes_;
+  bool writing_ = false;
+  // No more reads; close once the queued writes are out.
+  bool closing_ = false;
+  bool closed_ = false;
+  bool was_bound_ = false;
+  // Waiting for a fragment to begin.
+  bool waiting_ = false;
+  int64_t handshake_deadline_ = 0;
+  // Bumped at every re-arm, so that a stale expiry does nothing.
+  uint64_t timer_generation_ = 0;
+};
+
+}  // namespace comsec::rpc::internal
