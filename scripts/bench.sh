@@ -119,6 +119,22 @@ for name in calls:
             print(f"  level {m['level']} costs {100 * (1 - a[0] / b[0]):.1f}% of"
                   f" level None's call rate")
 
+# Idle connections held by one server (issue 10): memory per connection
+# and calls still served on them.
+for name, b in results.items():
+    if name.startswith("BM_IdleConnections_") and "bytes_per_connection" in b:
+        per = b["bytes_per_connection"] / 1024
+        print(f"idle connections ({name.split('/')[0][19:]}): {b['connections']:.0f} held,"
+              f" {per:.1f} KiB of server memory each (goal <= 16 KiB:"
+              f" {'met' if per <= 16 else 'NOT met'}); one call on each:"
+              f" {b['calls_served']:.0f} served, {b['calls_per_second']/1e3:.1f} k calls/s")
+r16 = per_call("BM_RpcEcho_Tcp_None/64/real_time/threads:16")
+b16 = per_call("BM_Baseline_RawTcpPingPong/64/real_time/threads:16")
+if r16 and b16:
+    ratio = r16[0] / b16[0]
+    print(f"16 connections, 64 B echo: {ratio:.2f} x a raw TCP ping-pong"
+          f" (goal >= 0.7: {'met' if ratio >= 0.7 else 'NOT met'})")
+
 # A new NTLM-authenticated association: connect, bind + auth3, one call.
 h = per_call("BM_NtlmHandshake_Tcp_PktPrivacy/real_time")
 if h:
