@@ -56,6 +56,17 @@ function(comsec_library)
   set_property(GLOBAL APPEND PROPERTY COMSEC_LAYERS ${L_LAYER})
 endfunction()
 
+# comsec_interface_library(NAME auth DEPS comsec_auth_ntlm ...): a library
+# that is only the sum of others (comsec::auth links every package).
+function(comsec_interface_library)
+  cmake_parse_arguments(L "" "NAME" "DEPS" ${ARGN})
+  add_library(comsec_${L_NAME} INTERFACE)
+  add_library(comsec::${L_NAME} ALIAS comsec_${L_NAME})
+  set_target_properties(comsec_${L_NAME} PROPERTIES EXPORT_NAME ${L_NAME})
+  target_link_libraries(comsec_${L_NAME} INTERFACE ${L_DEPS})
+  set_property(GLOBAL APPEND PROPERTY COMSEC_LIBRARIES comsec_${L_NAME})
+endfunction()
+
 # comsec_test(NAME sid_test SRCS sid_test.cc DEPS comsec_security
 #             [LABELS concurrency])
 # Tests labelled "concurrency" also run under ThreadSanitizer (make test-tsan).

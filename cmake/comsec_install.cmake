@@ -49,6 +49,10 @@ install(FILES ${PROJECT_BINARY_DIR}/package/comsecConfig.cmake
 # they go in Requires and Libs; a shared one's in the .private fields.
 set(COMSEC_PC_LINK "")
 foreach(lib IN LISTS comsec_libraries)
+  get_target_property(type ${lib} TYPE)
+  if(type STREQUAL "INTERFACE_LIBRARY")
+    continue()  # only the sum of libraries listed on their own
+  endif()
   get_target_property(out ${lib} OUTPUT_NAME)
   set(COMSEC_PC_LINK "-l${out} ${COMSEC_PC_LINK}")
 endforeach()

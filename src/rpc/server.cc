@@ -134,12 +134,12 @@ void Server::OnAccepted(Acceptor* acceptor, int fd) {
     if (!AdmitLocked(local, address, &why)) {
       // Closing the socket refuses the connection. Logged once per burst,
       // so that a flood does not flood the log too.
-      ::close(fd);
       if (!why.empty() && options_.log) {
         options_.log("rpc: refusing connections from " +
                      (local ? std::string("ncalrpc callers") : address) + ": " + why +
                      " already served");
       }
+      ::close(fd);  // after the log line: a peer that sees the close finds it
       return;
     }
     ++active_;
