@@ -60,9 +60,12 @@ Server::Server(const InterfaceRegistry* registry, ServerOptions options)
   if (threads == 0) {
     threads = std::max<size_t>(4, 2 * std::max(1u, std::thread::hardware_concurrency()));
   }
-  io_->work.emplace(asio::make_work_guard(io_->context));
   for (size_t i = 0; i < threads; ++i) {
-    io_->threads.emplace_back([io = io_] { io->context.run(); });
+    io_->contexts.push_back(std::make_unique<asio::io_context>(1));
+    io_->work.push_back(asio::make_work_guard(*io_->contexts.back()));
+  }
+  for (size_t i = 0; i < threads; ++i) {
+    io_->threads.emplace_back([io = io_, i] { io->contexts[i]->run(); });
   }
 }
 
@@ -74,7 +77,7 @@ Result<StringBinding> Server::Listen(const StringBinding& binding) {
   const int family = SocketFamily(l.fd());
   const int fd = ::fcntl(l.fd(), F_DUPFD_CLOEXEC, 0);
   if (fd < 0) return Status(RPC_S_CANT_CREATE_ENDPOINT, "cannot duplicate the listening socket");
-  auto acceptor = std::make_unique<Acceptor>(io_->context);
+  auto acceptor = std::make_unique<Acceptor>(*io_->contexts[0]);
   asio::error_code ec;
   acceptor->acceptor.assign(asio::generic::stream_protocol(family, SOCK_STREAM), fd, ec);
   if (ec) {
@@ -143,7 +146,7 @@ void Server::OnAccepted(Acceptor* acceptor, int fd) {
       return;
     }
     ++active_;
-    asio::generic::stream_protocol::socket socket(io_->context);
+    asio::generic::stream_protocol::socket socket(io_->Next());
     asio::error_code ec;
     socket.assign(asio::generic::stream_protocol(SocketFamily(fd), SOCK_STREAM), fd, ec);
     session = std::make_shared<internal::ServerSession>(this, std::move(socket), local, address,
@@ -220,7 +223,7 @@ void Server::Stop() {
   for (auto& s : sessions) s->Close();
   sessions.clear();
   // Once every socket and acceptor is closed the pool runs out of work.
-  io_->work.reset();
+  io_->work.clear();
   for (auto& t : io_->threads) t.join();
   io_->threads.clear();
   std::lock_guard<std::mutex> lock(mu_);

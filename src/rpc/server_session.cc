@@ -19,7 +19,8 @@ ServerSession::ServerSession(Server* server, asio::generic::stream_protocol::soc
                              bool local, std::string address, std::string secondary_address)
     : server_(server),
       socket_(std::move(socket)),
-      strand_(asio::make_strand(server->io_->context)),
+      strand_(asio::make_strand(
+          static_cast<asio::io_context&>(socket_.get_executor().context()))),
       timer_(strand_),
       conn_(server->registry_, server->options_.limits, local, std::move(secondary_address)),
       local_(local),
@@ -28,6 +29,8 @@ ServerSession::ServerSession(Server* server, asio::generic::stream_protocol::soc
 ServerSession::~ServerSession() = default;
 
 void ServerSession::Start() {
+  asio::error_code ignored;
+  socket_.non_blocking(true, ignored);
   // The descriptor's peer, as the kernel and the address family tell it.
   Socket view(socket_.native_handle());
   peer_ = view.PeerDescription();
@@ -88,63 +91,103 @@ void ServerSession::WaitForFragment() {
     ++timer_generation_;
     timer_.cancel();
   }
-  waiting_ = true;
+  AwaitReadable();
+}
+
+void ServerSession::AwaitReadable() {
+  waiting_ = partial_.empty();
   socket_.async_wait(
       asio::socket_base::wait_read,
       asio::bind_executor(strand_, [self = shared_from_this()](const asio::error_code& ec) {
         self->waiting_ = false;
         if (ec || self->closing_ || self->closed_) return self->Shutdown("");
-        const ServerOptions& o = self->server_->options_;
-        // A fragment has begun: it must end within the fragment deadline,
-        // and never past the handshake's.
-        const int64_t now = NowMs();
-        int64_t wait = o.fragment_timeout_ms;
-        bool handshake_bounds = false;
-        if (self->handshake_deadline_ != 0 && self->handshake_deadline_ - now < wait) {
-          wait = std::max<int64_t>(1, self->handshake_deadline_ - now);
-          handshake_bounds = true;
+        if (!self->ReadAvailable()) return;
+        if (self->partial_.empty()) {
+          self->WaitForFragment();
+        } else {
+          self->AwaitReadable();  // the fragment deadline runs meanwhile
         }
-        self->ArmTimer(now + wait, handshake_bounds
-                                       ? self->HandshakeLate()
-                                       : "a fragment did not arrive whole within " +
-                                             std::to_string(wait) + " ms");
-        self->ReadHeader();
       }));
 }
 
-void ServerSession::ReadHeader() {
-  asio::async_read(
-      socket_, asio::buffer(header_),
-      asio::bind_executor(strand_, [self = shared_from_this()](const asio::error_code& ec,
-                                                              size_t) {
-        if (ec || self->closed_) return self->Shutdown("");
-        const bool little = (self->header_[4] & 0xF0) == 0x10;
-        const size_t length = little ? (self->header_[8] | self->header_[9] << 8)
-                                     : (self->header_[9] | self->header_[8] << 8);
-        self->fragment_.assign(self->header_.begin(), self->header_.end());
-        // A frag_length below the header's own is the protocol layer's to
-        // answer: it gets the header alone.
-        if (length <= self->header_.size()) return self->OnFragment();
-        self->fragment_.resize(length);
-        self->ReadBody();
-      }));
+void ServerSession::ArmFragmentDeadline() {
+  // A fragment has begun: it must end within the fragment deadline, and
+  // never past the handshake's.
+  const ServerOptions& o = server_->options_;
+  const int64_t now = NowMs();
+  int64_t wait = o.fragment_timeout_ms;
+  bool handshake_bounds = false;
+  if (handshake_deadline_ != 0 && handshake_deadline_ - now < wait) {
+    wait = std::max<int64_t>(1, handshake_deadline_ - now);
+    handshake_bounds = true;
+  }
+  ArmTimer(now + wait, handshake_bounds ? HandshakeLate()
+                                        : "a fragment did not arrive whole within " +
+                                              std::to_string(wait) + " ms");
 }
 
-void ServerSession::ReadBody() {
-  asio::async_read(
-      socket_, asio::buffer(fragment_.data() + header_.size(), fragment_.size() - header_.size()),
-      asio::bind_executor(strand_, [self = shared_from_this()](const asio::error_code& ec,
-                                                              size_t) {
-        if (ec || self->closed_) return self->Shutdown("");
-        self->OnFragment();
-      }));
+namespace {
+
+// A fragment's length from its header (a frag_length below the header's
+// own is the protocol layer's to answer: it gets the header alone).
+size_t FragmentLength(std::span<const uint8_t> header) {
+  const bool little = (header[4] & 0xF0) == 0x10;
+  const size_t length = little ? (header[8] | header[9] << 8) : (header[9] | header[8] << 8);
+  return std::max<size_t>(length, 16);
 }
 
-void ServerSession::OnFragment() {
+}  // namespace
+
+bool ServerSession::ReadAvailable() {
+  // One buffer per loop thread: an idle connection holds none.
+  static thread_local std::array<uint8_t, 65536> buffer;
+  // A peer that keeps sending yields the loop to its neighbours after a
+  // few reads; the readiness wait brings it back at once.
+  for (int reads = 0; reads < 16; ++reads) {
+    asio::error_code ec;
+    const size_t n = socket_.read_some(asio::buffer(buffer), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return true;
+    if (ec) {
+      Shutdown("");
+      return false;
+    }
+    // A short read drained the socket: the next one would only say so.
+    const bool drained = n < buffer.size();
+    std::span<const uint8_t> data(buffer.data(), n);
+    while (!data.empty()) {
+      if (!partial_.empty()) {
+        const size_t want =
+            partial_.size() < 16 ? 16 - partial_.size()
+                                 : FragmentLength(partial_) - partial_.size();
+        const size_t take = std::min(want, data.size());
+        partial_.insert(partial_.end(), data.begin(), data.begin() + take);
+        data = data.subspan(take);
+        if (partial_.size() >= 16 && partial_.size() == FragmentLength(partial_)) {
+          std::vector<uint8_t> fragment;
+          fragment.swap(partial_);  // an idle connection holds no bytes
+          OnFragment(fragment);
+        }
+      } else if (data.size() < 16 || data.size() < FragmentLength(data.first(16))) {
+        partial_.assign(data.begin(), data.end());
+        data = {};
+        ArmFragmentDeadline();
+      } else {
+        const size_t length = FragmentLength(data.first(16));
+        OnFragment(data.first(length));
+        data = data.subspan(length);
+      }
+      if (closing_ || closed_) return false;
+    }
+    if (drained) return true;
+  }
+  return true;
+}
+
+void ServerSession::OnFragment(std::span<const uint8_t> fragment) {
   std::vector<std::vector<uint8_t>> out;
-  const bool keep = conn_.OnFragment(fragment_, out);
-  std::vector<uint8_t>().swap(fragment_);  // an idle connection holds no body
+  const bool keep = conn_.OnFragment(fragment, out);
   Send(out);
+  if (closed_) return;
   if (!keep) {
     if (server_->options_.log) {
       server_->options_.log("rpc: closing connection from " + peer_ + ": " + conn_.close_reason());
@@ -153,9 +196,7 @@ void ServerSession::OnFragment() {
     ++timer_generation_;
     timer_.cancel();
     if (!writing_) Finish();
-    return;
   }
-  WaitForFragment();
 }
 
 void ServerSession::TakeAnswers() {
@@ -174,8 +215,26 @@ void ServerSession::TakeAnswers() {
 // ==== Writing and closing ===================================================
 
 void ServerSession::Send(std::vector<std::vector<uint8_t>>& fragments) {
-  for (auto& f : fragments) writes_.push_back(std::move(f));
-  if (!writing_ && !writes_.empty()) WriteNext();
+  for (auto& f : fragments) {
+    if (writing_ || closed_) {
+      writes_.push_back(std::move(f));
+      continue;
+    }
+    // Written at once when the socket takes it, as a blocking server
+    // would; what it does not take waits for the socket to drain.
+    size_t written = 0;
+    asio::error_code ec;
+    while (written < f.size()) {
+      written += socket_.write_some(asio::buffer(f.data() + written, f.size() - written), ec);
+      if (ec) break;
+    }
+    if (written == f.size()) continue;
+    if (ec != asio::error::would_block && ec != asio::error::try_again) {
+      return Finish();  // the peer is gone
+    }
+    writes_.emplace_back(f.begin() + static_cast<ptrdiff_t>(written), f.end());
+    WriteNext();
+  }
 }
 
 void ServerSession::WriteNext() {

@@ -15,8 +15,10 @@
 
 #include <array>
 #include <cstdint>
+#include <atomic>
 #include <deque>
 #include <optional>
+#include <span>
 #include <thread>
 #include <memory>
 #include <string>
@@ -29,10 +31,18 @@
 
 namespace comsec::rpc::internal {
 
+// The event loops: one io_context per thread, each connection bound to
+// one of them round-robin, so that a connection's reads, protocol work and
+// writes run on one thread without handing events between threads (a
+// shared io_context measured 4x slower here for 16 busy connections). A
+// synchronous handler that blocks holds up the connections of its loop
+// only; handlers that may block for long should answer asynchronously.
 struct ServerIo {
-  asio::io_context context;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::atomic<size_t> next{0};
+  asio::io_context& Next() { return *contexts[next++ % contexts.size()]; }
 };
 
 class ServerSession : public std::enable_shared_from_this<ServerSession> {
@@ -46,11 +56,15 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   void Close();
 
  private:
-  // Waits for the next fragment's first byte, then reads it whole.
+  // Arms the idle or handshake deadline and waits for the next fragment.
   void WaitForFragment();
-  void ReadHeader();
-  void ReadBody();
-  void OnFragment();
+  // Waits until the socket has bytes, then reads them.
+  void AwaitReadable();
+  void ArmFragmentDeadline();
+  // Reads what the socket has without waiting and hands every whole
+  // fragment to the connection; false when the connection closed.
+  bool ReadAvailable();
+  void OnFragment(std::span<const uint8_t> fragment);
   void TakeAnswers();
   void Send(std::vector<std::vector<uint8_t>>& fragments);
   void WriteNext();
@@ -69,8 +83,9 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   bool local_;
   std::string address_;
   std::string peer_;
-  std::array<uint8_t, 16> header_{};
-  std::vector<uint8_t> fragment_;
+  // Bytes of a fragment not yet whole; empty (unallocated) between
+  // fragments.
+  std::vector<uint8_t> partial_;
   std::deque<std::vector<uint8_t>> writes_;
   bool writing_ = false;
   // No more reads; close once the queued writes are out.

@@ -8,9 +8,11 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -57,6 +59,8 @@ Socket& Socket::operator=(Socket&& o) noexcept {
     if (fd_ >= 0) ::close(fd_);
     fd_ = o.fd_;
     o.fd_ = -1;
+    leftover_ = std::move(o.leftover_);
+    receive_timeout_ms_ = o.receive_timeout_ms_;
   }
   return *this;
 }
@@ -145,48 +149,51 @@ Status Socket::WriteAll(std::span<const uint8_t> bytes) {
   return Status();
 }
 
-Status Socket::ReadExact(uint8_t* out, size_t n, int64_t deadline_ms,
-                         bool* eof_at_start) {
-  size_t done = 0;
-  while (done < n) {
-    int64_t left = deadline_ms - NowMs();
+Result<std::vector<uint8_t>> Socket::ReadFragment(int timeout_ms) {
+  const int64_t deadline = NowMs() + timeout_ms;
+  // Bytes read past the last fragment come first.
+  std::vector<uint8_t> buf;
+  buf.swap(leftover_);
+  // One read takes what the peer sent, usually the whole fragment; an idle
+  // socket holds no buffer (the chunk is per thread).
+  static thread_local std::array<uint8_t, 65536> chunk;
+  for (;;) {
+    size_t need = 16;
+    if (buf.size() >= 16) {
+      const bool le = (buf[4] & 0xF0) == 0x10;
+      const size_t frag_length = le ? (buf[8] | buf[9] << 8) : (buf[9] | buf[8] << 8);
+      // A frag_length below 16 returns the header alone, for the protocol
+      // layer to answer.
+      need = std::max<size_t>(frag_length, 16);
+    }
+    if (buf.size() >= need) {
+      if (buf.size() > need) {
+        leftover_.assign(buf.begin() + static_cast<ptrdiff_t>(need), buf.end());
+        buf.resize(need);
+      }
+      return buf;
+    }
+    const int64_t left = deadline - NowMs();
     if (left <= 0) {
       return Status(HRESULT_TIMEOUT, "the peer did not send a whole fragment in time");
     }
-    pollfd p{fd_, POLLIN, 0};
-    int rc = ::poll(&p, 1, static_cast<int>(left));
-    if (rc < 0) {
-      if (errno == EINTR) continue;
-      return Errno(RPC_S_CALL_FAILED, "poll");
+    // A blocking receive bounded by SO_RCVTIMEO (set once per timeout
+    // value) instead of poll then recv: one system call per read.
+    if (receive_timeout_ms_ != timeout_ms) {
+      timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+      if (::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) {
+        return Errno(RPC_S_CALL_FAILED, "setsockopt(SO_RCVTIMEO)");
+      }
+      receive_timeout_ms_ = timeout_ms;
     }
-    if (rc == 0) continue;
-    ssize_t got = ::recv(fd_, out + done, n - done, 0);
-    if (got == 0) {
-      if (eof_at_start) *eof_at_start = done == 0;
-      return Status(RPC_S_CALL_FAILED, "the connection was closed");
-    }
+    const ssize_t got = ::recv(fd_, chunk.data(), chunk.size(), 0);
+    if (got == 0) return Status(RPC_S_CALL_FAILED, "the connection was closed");
     if (got < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
+      if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
       return Errno(RPC_S_CALL_FAILED, "recv");
     }
-    done += static_cast<size_t>(got);
+    buf.insert(buf.end(), chunk.begin(), chunk.begin() + got);
   }
-  return Status();
-}
-
-Result<std::vector<uint8_t>> Socket::ReadFragment(int timeout_ms) {
-  const int64_t deadline = NowMs() + timeout_ms;
-  std::vector<uint8_t> buf(16);
-  bool eof = false;
-  COMSEC_RETURN_IF_ERROR(ReadExact(buf.data(), 16, deadline, &eof));
-  const bool le = (buf[4] & 0xF0) == 0x10;
-  const uint16_t frag_length =
-      le ? static_cast<uint16_t>(buf[8] | buf[9] << 8)
-         : static_cast<uint16_t>(buf[9] | buf[8] << 8);
-  if (frag_length <= 16) return buf;
-  buf.resize(frag_length);
-  COMSEC_RETURN_IF_ERROR(ReadExact(buf.data() + 16, frag_length - 16u, deadline, nullptr));
-  return buf;
 }
 
 std::optional<PeerCredentials> Socket::Peer() const {
@@ -233,6 +240,7 @@ Status Socket::VerifyLocalServer(const std::vector<uint32_t>& trusted_uids) cons
 }
 
 bool Socket::PeerClosed() const {
+  if (!leftover_.empty()) return false;
   pollfd p{fd_, POLLIN, 0};
   if (::poll(&p, 1, 0) <= 0) return false;
   if (p.revents & (POLLHUP | POLLERR)) return true;

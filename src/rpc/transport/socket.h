@@ -67,7 +67,10 @@ class Socket {
   Socket() = default;
   explicit Socket(int fd) : fd_(fd) {}
   ~Socket();
-  Socket(Socket&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  Socket(Socket&& o) noexcept
+      : fd_(o.fd_), leftover_(std::move(o.leftover_)), receive_timeout_ms_(o.receive_timeout_ms_) {
+    o.fd_ = -1;
+  }
   Socket& operator=(Socket&& o) noexcept;
   Socket(const Socket&) = delete;
   Socket& operator=(const Socket&) = delete;
@@ -85,7 +88,8 @@ class Socket {
 
   Status WriteAll(std::span<const uint8_t> bytes);
   // One fragment: the 16-byte header, then frag_length - 16 more bytes, all
-  // within `timeout_ms`. A clean close before any byte is
+  // within `timeout_ms`, read in as few system calls as the peer allows
+  // (bytes past the fragment wait for the next call). A clean close before any byte is
   // RPC_S_CALL_FAILED with "closed"; a frag_length below 16 returns the
   // header alone so that the protocol layer can answer it.
   Result<std::vector<uint8_t>> ReadFragment(int timeout_ms);
@@ -108,8 +112,11 @@ class Socket {
   void ShutdownBoth();
 
  private:
-  Status ReadExact(uint8_t* out, size_t n, int64_t deadline_ms, bool* eof_at_start);
   int fd_ = -1;
+  // Bytes of the next fragments, read with the last one.
+  std::vector<uint8_t> leftover_;
+  // The SO_RCVTIMEO last set, in ms; -1 before.
+  int receive_timeout_ms_ = -1;
 };
 
 class Listener {
