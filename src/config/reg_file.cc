@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "comsec/base/utf16.h"
 #include "comsec/config/key_path.h"
 
 namespace comsec::config {

@@ -15,6 +15,7 @@
 #include "comsec/auth/ntlm/ntlmv2.h"
 #include "comcfg/command.h"
 #include "comcfg/store_access.h"
+#include "comsec/base/utf16.h"
 #include "comsec/config/accounts.h"
 #include "comsec/config/secrets.h"
 
@@ -223,7 +224,7 @@ void AddAccountCommands(CLI::App& app, const GlobalOptions& global, const Io& io
       for (const auto& u : ga->remove) COMSEC_RETURN_IF_ERROR(db.RemoveMember(ga->name, u));
       COMSEC_ASSIGN_OR_RETURN(auto groups, db.ListGroups());
       for (const auto& g : groups) {
-        if (config::FoldCase(g.name) != config::FoldCase(ga->name)) continue;
+        if (!AccountNamesEqual(g.name, ga->name)) continue;
         if (ga->json) {
           io.out << nlohmann::json{{"name", g.name}, {"sid", g.sid.ToString()},
                                    {"members", g.members}}
