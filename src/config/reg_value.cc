@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "comsec/base/hex.h"
+
 namespace comsec::config {
 namespace {
 
@@ -37,13 +39,6 @@ bool EqualsIgnoringAsciiCase(std::string_view a, std::string_view b) {
     if (x != y) return false;
   }
   return true;
-}
-
-int HexDigitValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // The builders cannot fail, so they encode what they can and substitute
@@ -91,17 +86,8 @@ Result<RegType> ParseRegTypeName(std::string_view name) {
   // every name it prints parses back.
   if (name.size() > 6 && name.size() <= 14 &&
       EqualsIgnoringAsciiCase(name.substr(0, 6), "REG_0X")) {
-    uint32_t v = 0;
-    bool all_hex = true;
-    for (char c : name.substr(6)) {
-      const int d = HexDigitValue(c);
-      if (d < 0) {
-        all_hex = false;
-        break;
-      }
-      v = (v << 4) | static_cast<uint32_t>(d);
-    }
-    if (all_hex) return static_cast<RegType>(v);
+    auto v = ParseUnsigned(name.substr(6), NumberBase::kHex, 0xFFFFFFFFu);
+    if (v.ok()) return static_cast<RegType>(*v);
   }
   return Status(E_INVALIDARG,
                 "unknown registry value type \"" + std::string(name) +

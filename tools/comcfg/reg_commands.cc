@@ -88,18 +88,16 @@ Result<RegValue> ParseData(const std::string& name, RegType type,
     }
     case RegType::kDword:
     case RegType::kQword: {
-      errno = 0;
-      char* end = nullptr;
-      unsigned long long v = std::strtoull(data.c_str(), &end, 0);
-      bool fits = type == RegType::kQword || v <= 0xFFFFFFFFull;
-      if (data.empty() || *end != '\0' || errno != 0 || !fits ||
-          data[0] == '-') {
-        return Status(E_INVALIDARG, "\"" + data + "\" is not a " +
-                                        RegTypeName(type) + " number");
+      // C's base 0, as reg.exe's /d reads numbers: 0x hex, 0 octal.
+      auto v = ParseUnsigned(data, NumberBase::kC,
+                             type == RegType::kQword ? UINT64_MAX : 0xFFFFFFFFu);
+      if (!v.ok()) {
+        return Status(E_INVALIDARG, "\"" + data + "\" is not a " + RegTypeName(type) +
+                                        " number: " + std::string(v.status().message()));
       }
       return type == RegType::kDword
-                 ? RegValue::Dword(name, static_cast<uint32_t>(v))
-                 : RegValue::Qword(name, v);
+                 ? RegValue::Dword(name, static_cast<uint32_t>(*v))
+                 : RegValue::Qword(name, *v);
     }
     default: {
       COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, FromHex(data));
