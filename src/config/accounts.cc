@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "comsec/base/utf16.h"
+#include "comsec/base/win32_error.h"
 
 namespace comsec::config {
 namespace {
@@ -17,19 +18,19 @@ KeyPath UsersKey() { return DomainKey().Child("Users"); }
 KeyPath GroupsKey() { return DomainKey().Child("Groups"); }
 
 Status NoSuchUser(std::string_view name) {
-  return Status(HRESULT_NO_SUCH_USER,
+  return Status(ERROR_NO_SUCH_USER,
                 "no account named '" + std::string(name) +
                     "'; `comcfg user list` shows the accounts");
 }
 
 Status NoSuchGroup(std::string_view name) {
-  return Status(HRESULT_NO_SUCH_GROUP,
+  return Status(ERROR_NO_SUCH_GROUP,
                 "no local group named '" + std::string(name) +
                     "'; `comcfg group list` shows the groups");
 }
 
 Status NoDomain() {
-  return Status(HRESULT_NOT_FOUND,
+  return Status(ERROR_NOT_FOUND,
                 "the store has no machine domain yet; `comcfg user add` "
                 "creates it");
 }
@@ -127,7 +128,7 @@ Result<MachineDomain> AccountDatabase::EnsureDomain(std::string_view default_nam
   COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginWrite());
   auto existing = ReadDomain(tx->reader());
   if (existing.ok()) return existing;
-  if (existing.status().code() != HRESULT_NOT_FOUND) return existing.status();
+  if (existing.status().code() != ERROR_NOT_FOUND) return existing.status();
   COMSEC_ASSIGN_OR_RETURN(std::string name, UpcaseAccountName(default_name.substr(0, 15)));
   uint32_t sub[3];
   if (RAND_bytes(reinterpret_cast<unsigned char*>(sub), sizeof sub) != 1) {
@@ -175,7 +176,7 @@ Status AccountDatabase::AddUser(std::string_view name, const NtHashBytes& nt_has
   COMSEC_ASSIGN_OR_RETURN(bool group_exists,
                           tx->reader().KeyExists(GroupsKey().Child(name)));
   if (exists || group_exists) {
-    return Status(HRESULT_USER_EXISTS, "an account or group named '" +
+    return Status(ERROR_USER_EXISTS, "an account or group named '" +
                                            std::string(name) + "' already exists");
   }
   COMSEC_ASSIGN_OR_RETURN(uint32_t rid, NextRid(*tx));
@@ -230,12 +231,12 @@ Result<std::optional<Account>> AccountDatabase::FindUser(std::string_view name) 
   COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginRead());
   auto domain = ReadDomain(*tx);
   if (!domain.ok()) {
-    if (domain.status().code() == HRESULT_NOT_FOUND) return std::optional<Account>();
+    if (domain.status().code() == ERROR_NOT_FOUND) return std::optional<Account>();
     return domain.status();
   }
   auto contents = tx->ReadKey(UsersKey().Child(name));
   if (!contents.ok()) {
-    if (contents.status().code() == HRESULT_NOT_FOUND) return std::optional<Account>();
+    if (contents.status().code() == ERROR_NOT_FOUND) return std::optional<Account>();
     return contents.status();
   }
   Account a;
@@ -301,7 +302,7 @@ Status AccountDatabase::AddGroup(std::string_view name) {
   COMSEC_ASSIGN_OR_RETURN(bool exists, tx->reader().KeyExists(key));
   COMSEC_ASSIGN_OR_RETURN(bool user_exists, tx->reader().KeyExists(UsersKey().Child(name)));
   if (exists || user_exists) {
-    return Status(HRESULT_GROUP_EXISTS, "an account or group named '" +
+    return Status(ERROR_GROUP_EXISTS, "an account or group named '" +
                                             std::string(name) + "' already exists");
   }
   COMSEC_ASSIGN_OR_RETURN(uint32_t rid, NextRid(*tx));
@@ -326,7 +327,7 @@ Status AccountDatabase::AddMember(std::string_view group, std::string_view user)
   if (!exists) return NoSuchGroup(group);
   auto user_key = tx->reader().ReadKey(UsersKey().Child(user));
   if (!user_key.ok()) {
-    if (user_key.status().code() == HRESULT_NOT_FOUND) return NoSuchUser(user);
+    if (user_key.status().code() == ERROR_NOT_FOUND) return NoSuchUser(user);
     return user_key.status();
   }
   COMSEC_ASSIGN_OR_RETURN(auto members, Members(tx->reader(), gk));
@@ -348,7 +349,7 @@ Status AccountDatabase::RemoveMember(std::string_view group, std::string_view us
   auto end = std::remove_if(members.begin(), members.end(),
                             [&](const std::string& m) { return AccountNamesEqual(m, user); });
   if (end == members.end()) {
-    return Status(HRESULT_NOT_FOUND, "'" + std::string(user) +
+    return Status(ERROR_NOT_FOUND, "'" + std::string(user) +
                                          "' is not a member of '" +
                                          std::string(group) + "'");
   }
@@ -361,7 +362,7 @@ Result<std::vector<LocalGroup>> AccountDatabase::ListGroups() {
   COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginRead());
   auto domain = ReadDomain(*tx);
   if (!domain.ok()) {
-    if (domain.status().code() == HRESULT_NOT_FOUND) return std::vector<LocalGroup>{};
+    if (domain.status().code() == ERROR_NOT_FOUND) return std::vector<LocalGroup>{};
     return domain.status();
   }
   COMSEC_ASSIGN_OR_RETURN(auto groups, tx->ReadKey(GroupsKey()));

@@ -10,15 +10,15 @@
 #include <cstring>
 #include <map>
 
+#include "comsec/base/win32_error.h"
+
 namespace comsec::config {
 namespace {
 
-// HRESULT_FROM_WIN32(ERROR_BUSY = 170): another writer holds the store.
-constexpr HResult kBusy = HResult::FromWin32(170);
-// HRESULT_FROM_WIN32(ERROR_REGISTRY_CORRUPT = 1015).
-constexpr HResult kCorrupt = HResult::FromWin32(1015);
-// HRESULT_FROM_WIN32(ERROR_REGISTRY_IO_FAILED = 1016).
-constexpr HResult kIoFailed = HResult::FromWin32(1016);
+// Another writer holds the store.
+constexpr HResult kBusy = ERROR_BUSY;
+constexpr HResult kCorrupt = ERROR_REGISTRY_CORRUPT;
+constexpr HResult kIoFailed = ERROR_REGISTRY_IO_FAILED;
 
 // 2: names fold with Windows's upper case (FoldCase); 1 folded ASCII only.
 // Opening a schema 1 store for writing upgrades it (UpgradeFolding).
@@ -242,7 +242,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
       return Status(E_ACCESSDENIED, "the file " + path + " may be read only by " +
                                         OwnerOf(path) + "; run the command as that user");
     }
-    return Status(rc == SQLITE_CANTOPEN ? HRESULT_NOT_FOUND : kIoFailed,
+    return Status(rc == SQLITE_CANTOPEN ? ERROR_NOT_FOUND : kIoFailed,
                   "cannot open the configuration store " + path + ": " + msg +
                       (options.create_if_missing
                            ? ""
@@ -534,7 +534,7 @@ Status ReadTransaction::ReadContents(
 Result<KeyContents> ReadTransaction::ReadKey(const KeyPath& key) {
   COMSEC_ASSIGN_OR_RETURN(int64_t id, store_->FindKey(key));
   if (id == 0) {
-    return Status(HRESULT_NOT_FOUND,
+    return Status(ERROR_NOT_FOUND,
                   "key " + key.ToString() + " does not exist");
   }
   KeyContents out;
@@ -568,7 +568,7 @@ Result<std::optional<std::vector<RegValue>>> ReadTransaction::ReadValues(
 Result<std::vector<KeyContents>> ReadTransaction::ReadTree(const KeyPath& key) {
   COMSEC_ASSIGN_OR_RETURN(int64_t id, store_->FindKey(key));
   if (id == 0) {
-    return Status(HRESULT_NOT_FOUND,
+    return Status(ERROR_NOT_FOUND,
                   "key " + key.ToString() + " does not exist");
   }
   // Depth-first, parents before children, children in name order.

@@ -4,6 +4,7 @@
 
 #include "comsec/base/check.h"
 #include "comsec/base/hex.h"
+#include "comsec/base/win32_error.h"
 
 namespace comsec::security {
 namespace {
@@ -15,7 +16,7 @@ Status SidError(std::string_view text, size_t pos, std::string_view what) {
   m += what;
   m += " at character ";
   m += std::to_string(pos + 1);
-  return Status(HRESULT_INVALID_SID, std::move(m)).WithPosition(pos);
+  return Status(ERROR_INVALID_SID, std::move(m)).WithPosition(pos);
 }
 
 // Parses an unsigned decimal or 0x-hex number starting at `pos` and
@@ -94,7 +95,7 @@ Result<Sid> Sid::Decode(ByteReader& reader) {
   size_t start = reader.offset();
   COMSEC_ASSIGN_OR_RETURN(uint8_t revision, reader.U8());
   if (revision != 1) {
-    return Status(HRESULT_INVALID_SID,
+    return Status(ERROR_INVALID_SID,
                   "SID at offset " + std::to_string(start) +
                       " has revision " + std::to_string(revision) +
                       "; only 1 exists")
@@ -102,7 +103,7 @@ Result<Sid> Sid::Decode(ByteReader& reader) {
   }
   COMSEC_ASSIGN_OR_RETURN(uint8_t count, reader.U8());
   if (count > kMaxSubAuthorities) {
-    return Status(HRESULT_INVALID_SID,
+    return Status(ERROR_INVALID_SID,
                   "SID at offset " + std::to_string(start) + " claims " +
                       std::to_string(count) +
                       " sub-authorities; at most 15 are allowed")

@@ -1,6 +1,7 @@
 // The account database's names: one rule (Windows's upper case,
 // base/utf16.h) for every comparison, so "émile" and "ÉMILE" are one
 // account and "admın" (dotless i) is not "admin".
+#include "comsec/base/win32_error.h"
 #include "comsec/config/accounts.h"
 
 #include <gtest/gtest.h>
@@ -43,7 +44,7 @@ TEST_F(Accounts, NonAsciiNamesMatchInAnyCase) {
   ASSERT_TRUE(found->has_value());
   EXPECT_EQ((*found)->name, "\xC3\xA9mile");  // as created
   Status again = db_->AddUser("\xC3\x89mile", hash_);
-  EXPECT_EQ(again.code(), HRESULT_USER_EXISTS) << again.ToString();
+  EXPECT_EQ(again.code(), ERROR_USER_EXISTS) << again.ToString();
   ASSERT_TRUE(db_->AddGroup("\xC3\xA9quipe").ok());  // équipe
   ASSERT_TRUE(db_->AddMember("\xC3\x89QUIPE", "\xC3\x89MILE").ok());
   // Adding the same member in another case changes nothing.

@@ -1,5 +1,6 @@
 // The registry store: tree, names, types, transactions, crash safety
 // (SIGKILLed writers) and concurrency (reader processes beside a writer).
+#include "comsec/base/win32_error.h"
 #include "comsec/config/store.h"
 
 #include <gtest/gtest.h>
@@ -160,7 +161,7 @@ TEST_F(TempStore, Schema1StoreIsUpgradedWhenOpenedForWriting) {
   read_only.read_only = true;
   auto refused = Store::Open(path_, read_only);
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), HResult::FromWin32(1015));  // ERROR_REGISTRY_CORRUPT
+  EXPECT_EQ(refused.status().code(), ERROR_REGISTRY_CORRUPT);
   EXPECT_NE(refused.status().message().find("open it for writing once"), std::string_view::npos)
       << refused.status().ToString();
   {
@@ -199,7 +200,7 @@ TEST_F(TempStore, Schema1SiblingsThatNowCollideAreNamed) {
               "INSERT INTO keys(parent, name, folded) VALUES(1, '\xC3\x89mile', '\xC3\x89mile');");
   auto refused = Store::Open(path_);
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), HResult::FromWin32(1015));
+  EXPECT_EQ(refused.status().code(), ERROR_REGISTRY_CORRUPT);
   EXPECT_NE(refused.status().message().find("named '\xC3\xA9mile' has a sibling"),
             std::string_view::npos)
       << refused.status().ToString();

@@ -16,6 +16,7 @@
 #include "comcfg/command.h"
 #include "comcfg/store_access.h"
 #include "comsec/base/utf16.h"
+#include "comsec/base/win32_error.h"
 #include "comsec/config/accounts.h"
 #include "comsec/config/secrets.h"
 
@@ -236,7 +237,7 @@ void AddAccountCommands(CLI::App& app, const GlobalOptions& global, const Io& io
         }
         return Status();
       }
-      return Status(HRESULT_NO_SUCH_GROUP, "no local group named '" + ga->name + "'");
+      return Status(ERROR_NO_SUCH_GROUP, "no local group named '" + ga->name + "'");
     });
   });
 

@@ -9,6 +9,7 @@
 
 #include "comsec/base/hex.h"
 #include "comcfg/command.h"
+#include "comsec/base/win32_error.h"
 #include "comsec/config/accounts.h"
 #include "comcfg/store_access.h"
 #include "comsec/config/reg_file.h"
@@ -123,7 +124,7 @@ Status PrintQuery(const QueryArgs& q, bool has_value, const KeyPath& path,
       if (FoldCase(v.name) == FoldCase(q.value)) found = &v;
     }
     if (!found) {
-      return Status(HRESULT_NOT_FOUND, "value \"" + q.value +
+      return Status(ERROR_NOT_FOUND, "value \"" + q.value +
                                            "\" does not exist in " +
                                            path.ToString());
     }
@@ -180,7 +181,7 @@ void AddRegCommands(CLI::App& app, const GlobalOptions& global, const Io& io,
       std::ifstream in(*import_file, std::ios::binary);
       if (!in) {
         *exit_code = ReportFailure(
-            io, Status(HRESULT_NOT_FOUND, "cannot read " + *import_file));
+            io, Status(ERROR_NOT_FOUND, "cannot read " + *import_file));
         return;
       }
       bytes.assign(std::istreambuf_iterator<char>(in),
@@ -338,14 +339,14 @@ void AddRegCommands(CLI::App& app, const GlobalOptions& global, const Io& io,
     *exit_code = WithWrite(global, io, [&](WriteTransaction& tx) -> Status {
       COMSEC_ASSIGN_OR_RETURN(bool exists, tx.reader().KeyExists(*path));
       if (!exists) {
-        return Status(HRESULT_NOT_FOUND,
+        return Status(ERROR_NOT_FOUND,
                       "key " + path->ToString() + " does not exist");
       }
       if (del_value->count() == 0) return tx.DeleteKey(*path);
       COMSEC_ASSIGN_OR_RETURN(std::optional<RegValue> v,
                               tx.reader().GetValue(*path, da->value));
       if (!v) {
-        return Status(HRESULT_NOT_FOUND, "value \"" + da->value +
+        return Status(ERROR_NOT_FOUND, "value \"" + da->value +
                                              "\" does not exist in " +
                                              path->ToString());
       }

@@ -17,6 +17,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "comsec/base/win32_error.h"
+
 namespace comsec::rpc {
 namespace {
 
@@ -151,7 +153,7 @@ Status Socket::ReadExact(uint8_t* out, size_t n, int64_t deadline_ms,
   while (done < n) {
     int64_t left = deadline_ms - NowMs();
     if (left <= 0) {
-      return Status(HRESULT_TIMEOUT, "the peer did not send a whole fragment in time");
+      return Status(ERROR_TIMEOUT, "the peer did not send a whole fragment in time");
     }
     pollfd p{fd_, POLLIN, 0};
     int rc = ::poll(&p, 1, static_cast<int>(left));
