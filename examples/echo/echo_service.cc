@@ -7,6 +7,7 @@
 #include <chrono>
 #include <thread>
 
+#include "comsec/base/win32_error.h"
 #include "comsec/ndr/decoder.h"
 #include "comsec/ndr/encoder.h"
 
@@ -110,7 +111,7 @@ Reply SourceData(Stub stub, const CallContext& call) {
   COMSEC_RETURN_IF_ERROR(d.ExpectEnd());
   // The response must fit the client's limits; refuse absurd requests.
   if (len > 16 * 1024 * 1024) {
-    return Status(HResult::FromWin32(14), "SourceData: too much data requested");
+    return Status(ERROR_OUTOFMEMORY, "SourceData: too much data requested");
   }
   std::vector<uint8_t> data(len);
   for (uint32_t i = 0; i < len; ++i) data[i] = static_cast<uint8_t>(i & 0xff);
@@ -190,7 +191,7 @@ Reply TestCall2(Stub stub, const CallContext& call) {
     case 7: e.Align(8); e.U8(80); e.U64(90); break;   // {uint8; echo_info4}
     default:
       // No arm to marshal: the stub cannot describe the answer.
-      return Status(ndr::RPC_X_BAD_STUB_DATA, "TestCall2: invalid level");
+      return Status(RPC_X_BAD_STUB_DATA, "TestCall2: invalid level");
   }
   e.U32(0);  // NT_STATUS_OK
   return std::move(e).Take();

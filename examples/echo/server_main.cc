@@ -11,6 +11,7 @@
 #include "comsec/auth/ntlm/ntlm_package.h"
 #include "comsec/auth/ntlm/store_logon_validator.h"
 #include "comsec/auth/peer_cred/local_package.h"
+#include "comsec/base/win32_error.h"
 #include "comsec/base/termination_signals.h"
 #include "comsec/config/secrets.h"
 #include "comsec/rpc/epmapper.h"
@@ -102,7 +103,7 @@ int main(int argc, char** argv) {
   auto bound_bindings = server.ListenAll(listen);
   if (!bound_bindings.ok()) {
     std::cerr << "comsec-echo-server: " << bound_bindings.status().ToString() << "\n";
-    return bound_bindings.status().code() == rpc::RPC_S_INVALID_STRING_BINDING ? 2 : 1;
+    return bound_bindings.status().code() == RPC_S_INVALID_STRING_BINDING ? 2 : 1;
   }
   for (const rpc::StringBinding& b : *bound_bindings) {
     std::cout << "listening on " << b.ToString() << std::endl;

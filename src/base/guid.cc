@@ -2,18 +2,9 @@
 
 #include <cstdio>
 
+#include "comsec/base/hex.h"
+
 namespace comsec {
-namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
 Result<Guid> Guid::Parse(std::string_view text) {
   std::string_view body = text;
   if (!body.empty() && body.front() == '{') {
@@ -40,7 +31,7 @@ Result<Guid> Guid::Parse(std::string_view text) {
       }
       continue;
     }
-    int v = HexValue(body[i]);
+    const int v = HexDigitValue(body[i]);
     if (v < 0) {
       return Status(E_INVALIDARG, "GUID \"" + std::string(text) +
                                       "\" has a non-hex character at " +

@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
+
+#include "comsec/base/utf16.h"
+#include "comsec/base/win32_error.h"
 
 namespace comsec::config {
 namespace {
@@ -16,19 +18,19 @@ KeyPath UsersKey() { return DomainKey().Child("Users"); }
 KeyPath GroupsKey() { return DomainKey().Child("Groups"); }
 
 Status NoSuchUser(std::string_view name) {
-  return Status(HRESULT_NO_SUCH_USER,
+  return Status(ERROR_NO_SUCH_USER,
                 "no account named '" + std::string(name) +
                     "'; `comcfg user list` shows the accounts");
 }
 
 Status NoSuchGroup(std::string_view name) {
-  return Status(HRESULT_NO_SUCH_GROUP,
+  return Status(ERROR_NO_SUCH_GROUP,
                 "no local group named '" + std::string(name) +
                     "'; `comcfg group list` shows the groups");
 }
 
 Status NoDomain() {
-  return Status(HRESULT_NOT_FOUND,
+  return Status(ERROR_NOT_FOUND,
                 "the store has no machine domain yet; `comcfg user add` "
                 "creates it");
 }
@@ -44,9 +46,8 @@ Result<MachineDomain> ReadDomain(ReadTransaction& tx) {
   return d;
 }
 
-bool IEquals(std::string_view a, std::string_view b) {
-  return FoldCase(a) == FoldCase(b);
-}
+// Value names compare as the store compares them.
+bool SameValueName(std::string_view a, std::string_view b) { return FoldCase(a) == FoldCase(b); }
 
 Result<std::vector<std::string>> Members(ReadTransaction& tx, const KeyPath& group) {
   COMSEC_ASSIGN_OR_RETURN(auto v, tx.GetValue(group, "Members"));
@@ -91,14 +92,17 @@ std::string NetbiosComputerName() {
   std::string name(host);
   name = name.substr(0, name.find('.'));
   if (name.size() > 15) name.resize(15);
-  for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return name;
+  return UpcaseUtf8(name);
 }
 
 Status AccountDatabase::CheckName(std::string_view name, const char* what) const {
-  // Windows refuses these characters in account names ("\"/\\[]:;|=,+*?<>@").
+  // Names compare by Windows's upper case of their characters, so they
+  // must be characters (UTF-8).
+  COMSEC_RETURN_IF_ERROR(UpcaseAccountName(name).status());
+  // Windows refuses these characters in account names ("\"/\\[]:;|=,+*?<>@"),
+  // and counts the 20 in UTF-16 characters.
   static constexpr std::string_view kBad = "\"/\\[]:;|=,+*?<>@";
-  if (name.empty() || name.size() > 20) {
+  if (name.empty() || Utf8ToUtf16Lossy(name).size() > 20) {
     return InvalidArgument(std::string(what) + " names have 1 to 20 characters");
   }
   for (char c : name) {
@@ -124,9 +128,8 @@ Result<MachineDomain> AccountDatabase::EnsureDomain(std::string_view default_nam
   COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginWrite());
   auto existing = ReadDomain(tx->reader());
   if (existing.ok()) return existing;
-  if (existing.status().code() != HRESULT_NOT_FOUND) return existing.status();
-  std::string name(default_name.substr(0, 15));
-  for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (existing.status().code() != ERROR_NOT_FOUND) return existing.status();
+  COMSEC_ASSIGN_OR_RETURN(std::string name, UpcaseAccountName(default_name.substr(0, 15)));
   uint32_t sub[3];
   if (RAND_bytes(reinterpret_cast<unsigned char*>(sub), sizeof sub) != 1) {
     return Status(E_FAIL, "the random generator failed; no domain SID was made");
@@ -173,7 +176,7 @@ Status AccountDatabase::AddUser(std::string_view name, const NtHashBytes& nt_has
   COMSEC_ASSIGN_OR_RETURN(bool group_exists,
                           tx->reader().KeyExists(GroupsKey().Child(name)));
   if (exists || group_exists) {
-    return Status(HRESULT_USER_EXISTS, "an account or group named '" +
+    return Status(ERROR_USER_EXISTS, "an account or group named '" +
                                            std::string(name) + "' already exists");
   }
   COMSEC_ASSIGN_OR_RETURN(uint32_t rid, NextRid(*tx));
@@ -213,7 +216,7 @@ Status AccountDatabase::DeleteUser(std::string_view name) {
     const KeyPath gk = GroupsKey().Child(g);
     COMSEC_ASSIGN_OR_RETURN(auto members, Members(tx->reader(), gk));
     auto end = std::remove_if(members.begin(), members.end(),
-                              [&](const std::string& m) { return IEquals(m, name); });
+                              [&](const std::string& m) { return AccountNamesEqual(m, name); });
     if (end != members.end()) {
       members.erase(end, members.end());
       COMSEC_RETURN_IF_ERROR(tx->SetValue(gk, RegValue::MultiString("Members", members)));
@@ -228,20 +231,20 @@ Result<std::optional<Account>> AccountDatabase::FindUser(std::string_view name) 
   COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginRead());
   auto domain = ReadDomain(*tx);
   if (!domain.ok()) {
-    if (domain.status().code() == HRESULT_NOT_FOUND) return std::optional<Account>();
+    if (domain.status().code() == ERROR_NOT_FOUND) return std::optional<Account>();
     return domain.status();
   }
   auto contents = tx->ReadKey(UsersKey().Child(name));
   if (!contents.ok()) {
-    if (contents.status().code() == HRESULT_NOT_FOUND) return std::optional<Account>();
+    if (contents.status().code() == ERROR_NOT_FOUND) return std::optional<Account>();
     return contents.status();
   }
   Account a;
   a.name = contents->name;
   for (RegValue& v : contents->values) {
-    if (IEquals(v.name, "Rid")) {
+    if (SameValueName(v.name, "Rid")) {
       COMSEC_ASSIGN_OR_RETURN(a.rid, v.AsDword());
-    } else if (IEquals(v.name, "NtHash")) {
+    } else if (SameValueName(v.name, "NtHash")) {
       if (v.type != RegType::kBinary || v.data.size() != 16) {
         return Status(E_INVALIDARG, "account '" + a.name +
                                         "' has a malformed NtHash; reset it with "
@@ -249,7 +252,7 @@ Result<std::optional<Account>> AccountDatabase::FindUser(std::string_view name) 
       }
       std::copy(v.data.begin(), v.data.end(), a.nt_hash.begin());
       WipeSecret(v.data.data(), v.data.size());  // the read copy of the hash
-    } else if (IEquals(v.name, "Disabled")) {
+    } else if (SameValueName(v.name, "Disabled")) {
       COMSEC_ASSIGN_OR_RETURN(uint32_t d, v.AsDword());
       a.disabled = d != 0;
     }
@@ -263,7 +266,7 @@ Result<std::optional<Account>> AccountDatabase::FindUser(std::string_view name) 
     const KeyPath gk = GroupsKey().Child(g);
     COMSEC_ASSIGN_OR_RETURN(auto members, Members(*tx, gk));
     if (std::none_of(members.begin(), members.end(),
-                     [&](const std::string& m) { return IEquals(m, name); })) {
+                     [&](const std::string& m) { return AccountNamesEqual(m, name); })) {
       continue;
     }
     COMSEC_ASSIGN_OR_RETURN(auto rid, tx->GetValue(gk, "Rid"));
@@ -299,7 +302,7 @@ Status AccountDatabase::AddGroup(std::string_view name) {
   COMSEC_ASSIGN_OR_RETURN(bool exists, tx->reader().KeyExists(key));
   COMSEC_ASSIGN_OR_RETURN(bool user_exists, tx->reader().KeyExists(UsersKey().Child(name)));
   if (exists || user_exists) {
-    return Status(HRESULT_GROUP_EXISTS, "an account or group named '" +
+    return Status(ERROR_GROUP_EXISTS, "an account or group named '" +
                                             std::string(name) + "' already exists");
   }
   COMSEC_ASSIGN_OR_RETURN(uint32_t rid, NextRid(*tx));
@@ -324,12 +327,12 @@ Status AccountDatabase::AddMember(std::string_view group, std::string_view user)
   if (!exists) return NoSuchGroup(group);
   auto user_key = tx->reader().ReadKey(UsersKey().Child(user));
   if (!user_key.ok()) {
-    if (user_key.status().code() == HRESULT_NOT_FOUND) return NoSuchUser(user);
+    if (user_key.status().code() == ERROR_NOT_FOUND) return NoSuchUser(user);
     return user_key.status();
   }
   COMSEC_ASSIGN_OR_RETURN(auto members, Members(tx->reader(), gk));
   if (std::any_of(members.begin(), members.end(),
-                  [&](const std::string& m) { return IEquals(m, user); })) {
+                  [&](const std::string& m) { return AccountNamesEqual(m, user); })) {
     return Status::Ok();  // already a member: nothing to do
   }
   members.push_back(user_key->name);
@@ -344,9 +347,9 @@ Status AccountDatabase::RemoveMember(std::string_view group, std::string_view us
   if (!exists) return NoSuchGroup(group);
   COMSEC_ASSIGN_OR_RETURN(auto members, Members(tx->reader(), gk));
   auto end = std::remove_if(members.begin(), members.end(),
-                            [&](const std::string& m) { return IEquals(m, user); });
+                            [&](const std::string& m) { return AccountNamesEqual(m, user); });
   if (end == members.end()) {
-    return Status(HRESULT_NOT_FOUND, "'" + std::string(user) +
+    return Status(ERROR_NOT_FOUND, "'" + std::string(user) +
                                          "' is not a member of '" +
                                          std::string(group) + "'");
   }
@@ -359,7 +362,7 @@ Result<std::vector<LocalGroup>> AccountDatabase::ListGroups() {
   COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginRead());
   auto domain = ReadDomain(*tx);
   if (!domain.ok()) {
-    if (domain.status().code() == HRESULT_NOT_FOUND) return std::vector<LocalGroup>{};
+    if (domain.status().code() == ERROR_NOT_FOUND) return std::vector<LocalGroup>{};
     return domain.status();
   }
   COMSEC_ASSIGN_OR_RETURN(auto groups, tx->ReadKey(GroupsKey()));

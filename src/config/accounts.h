@@ -60,7 +60,7 @@ class AccountDatabase {
  public:
   explicit AccountDatabase(Store* store) : store_(store) {}
 
-  // The machine domain; HRESULT_NOT_FOUND until EnsureDomain ran.
+  // The machine domain; ERROR_NOT_FOUND until EnsureDomain ran.
   Result<MachineDomain> Domain();
   // Creates the domain (random SID, `default_name` upper-cased and cut to
   // 15 characters) if the store has none; returns it either way.
@@ -69,7 +69,7 @@ class AccountDatabase {
   // E_INVALIDARG for a bad name; HRESULT_FROM_WIN32(ERROR_USER_EXISTS)
   // when taken.
   Status AddUser(std::string_view name, const NtHashBytes& nt_hash);
-  // HRESULT_NO_SUCH_USER when absent.
+  // ERROR_NO_SUCH_USER when absent.
   Status SetNtHash(std::string_view name, const NtHashBytes& nt_hash);
   Status SetDisabled(std::string_view name, bool disabled);
   Status DeleteUser(std::string_view name);

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "comsec/base/hex.h"
+
 #include "comsec/security/sddl.h"
 
 namespace comsec::config {
@@ -292,20 +294,11 @@ Result<RegValue> EncodeSetting(const SettingSpec& spec, std::string_view in) {
     case SettingKind::kDword:
     case SettingKind::kDwordFlags:
     case SettingKind::kDwordChoice: {
-      uint32_t v = 0;
-      std::string_view digits = in;
-      int base = 10;
-      if (digits.starts_with("0x") || digits.starts_with("0X")) {
-        digits.remove_prefix(2);
-        base = 16;
-      }
-      auto [end, ec] = std::from_chars(digits.data(),
-                                       digits.data() + digits.size(), v, base);
-      if (digits.empty() || ec != std::errc() ||
-          end != digits.data() + digits.size()) {
+      auto v = ParseUnsigned(in, NumberBase::kDecimalOrHex, 0xFFFFFFFFu);
+      if (!v.ok()) {
         return bad("\"" + std::string(in) + "\" is not a 32-bit number");
       }
-      RegValue rv = RegValue::Dword(name, v);
+      RegValue rv = RegValue::Dword(name, static_cast<uint32_t>(*v));
       SettingValue check = InterpretSetting(spec, &rv);
       if (!check.valid) return bad(check.problem);
       return rv;

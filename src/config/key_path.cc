@@ -1,9 +1,15 @@
 #include "comsec/config/key_path.h"
 
+#include "comsec/base/utf16.h"
+
 namespace comsec::config {
 
 std::string FoldCase(std::string_view name) {
-  std::string out(name);
+  // Windows's upper case, then ASCII back to lower case: the same
+  // equivalence as the upper case alone (no character upcases into or out
+  // of ASCII), in the form schema 1 stored ASCII names, so their folded
+  // column and their order stay as they were.
+  std::string out = UpcaseUtf8(name);
   for (char& c : out) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }

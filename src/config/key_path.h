@@ -2,8 +2,10 @@
 //
 // comsec's store has one hive, HKEY_LOCAL_MACHINE. HKEY_CLASSES_ROOT is a
 // view of HKLM\SOFTWARE\Classes, as on Windows (per-user classes do not
-// exist here). Names compare case-insensitively (ASCII folding, which covers
-// every name COM defines) and keep the case they were created with.
+// exist here). Names compare case-insensitively, as Windows compares them:
+// by its upper case of each UTF-16 code unit (base/utf16.h, the rule
+// account names, which are keys under HKLM\SAM, also follow), and keep the
+// case they were created with.
 #pragma once
 
 #include <string>
@@ -39,7 +41,11 @@ struct KeyPath {
   bool IsRoot() const { return components.empty(); }
 };
 
-// ASCII case folding used for key and value name comparisons.
+// The form in which key and value names compare: Windows's upper case
+// (UpcaseUtf8), with ASCII letters then put in lower case, so that stores
+// written by schema 1 (which folded ASCII only, to lower case) keep their
+// folded names. Two names are the same name exactly when their FoldCase
+// forms are equal. Bytes that are not UTF-8 pass through unchanged.
 std::string FoldCase(std::string_view name);
 
 }  // namespace comsec::config

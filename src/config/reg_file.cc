@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "comsec/base/hex.h"
+#include "comsec/base/utf16.h"
 #include "comsec/config/key_path.h"
 
 namespace comsec::config {
@@ -18,13 +20,6 @@ constexpr size_t kHexLineWidth = 80;
 constexpr std::string_view kHexIndent = "  ";
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
-
-int HexDigitValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 char LowerAscii(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
@@ -459,11 +454,7 @@ class Parser {
         }
         return Error(pos, "unexpected " + Quote(pos) + " in a hex byte list");
       }
-      size_t digits = 0;
-      while (pos + digits < line_end_ &&
-             HexDigitValue(text_[pos + digits]) >= 0) {
-        ++digits;
-      }
+      const size_t digits = HexDigitRun(text_.substr(pos, line_end_ - pos));
       if (digits == 0) {
         return Error(pos, "expected a two-digit hex byte, found " + Quote(pos));
       }
@@ -544,21 +535,14 @@ class Parser {
       COMSEC_RETURN_IF_ERROR(ExpectEnd(pos, "the string"));
     } else if (StartsWithIgnoringCase(pos, "dword:")) {
       pos += 6;
-      size_t digits = 0;
-      uint32_t dword = 0;
-      while (pos + digits < line_end_ &&
-             HexDigitValue(text_[pos + digits]) >= 0) {
-        if (digits < 8) {
-          dword = (dword << 4) |
-                  static_cast<uint32_t>(HexDigitValue(text_[pos + digits]));
-        }
-        ++digits;
-      }
+      const size_t digits = HexDigitRun(text_.substr(pos, line_end_ - pos));
       if (digits == 0) return Error(pos, "dword: needs 1 to 8 hex digits");
       if (digits > 8) {
         return Error(pos, "dword: has " + std::to_string(digits) +
                               " hex digits; a DWORD holds at most 8");
       }
+      const auto dword = static_cast<uint32_t>(
+          *ParseUnsigned(text_.substr(pos, digits), NumberBase::kHex, 0xFFFFFFFFu));
       COMSEC_RETURN_IF_ERROR(ExpectEnd(pos + digits, "the dword"));
       v = RegValue::Dword(std::move(v.name), dword);
     } else if (StartsWithIgnoringCase(pos, "hex:")) {
@@ -567,16 +551,7 @@ class Parser {
                               ParseHexList(pos + 4, kMaxRegValueDataSize));
     } else if (StartsWithIgnoringCase(pos, "hex(")) {
       pos += 4;
-      size_t digits = 0;
-      uint32_t type = 0;
-      while (pos + digits < line_end_ &&
-             HexDigitValue(text_[pos + digits]) >= 0) {
-        if (digits < 8) {
-          type = (type << 4) |
-                 static_cast<uint32_t>(HexDigitValue(text_[pos + digits]));
-        }
-        ++digits;
-      }
+      const size_t digits = HexDigitRun(text_.substr(pos, line_end_ - pos));
       if (digits == 0) {
         return Error(pos, "hex( needs a type number of 1 to 8 hex digits");
       }
@@ -584,6 +559,8 @@ class Parser {
         return Error(pos, "the type number has " + std::to_string(digits) +
                               " hex digits; a type holds at most 8");
       }
+      const auto type = static_cast<uint32_t>(
+          *ParseUnsigned(text_.substr(pos, digits), NumberBase::kHex, 0xFFFFFFFFu));
       pos += digits;
       if (line_end_ - pos < 2 || text_[pos] != ')' || text_[pos + 1] != ':') {
         return Error(pos, "expected \"):\" after the type number");

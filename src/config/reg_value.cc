@@ -4,13 +4,10 @@
 #include <cstdio>
 #include <utility>
 
+#include "comsec/base/hex.h"
+
 namespace comsec::config {
 namespace {
-
-// The replacement character that the builders substitute for input they
-// cannot encode, as Windows's MultiByteToWideChar does without
-// MB_ERR_INVALID_CHARS.
-constexpr char32_t kReplacementCharacter = 0xFFFD;
 
 struct TypeNameEntry {
   RegType type;
@@ -44,130 +41,12 @@ bool EqualsIgnoringAsciiCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-int HexDigitValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Decodes one UTF-8 sequence starting at `*pos`. On success stores the code
-// point, advances `*pos` past the sequence and returns true. On failure
-// leaves `*pos` at the start of the bad sequence, stores a description in
-// `*why` and returns false. Overlong forms, encoded surrogates (which are
-// CESU-8, not UTF-8) and code points above U+10FFFF are rejected, because a
-// lenient decoder would let two different byte strings name the same key or
-// value.
-bool DecodeUtf8(std::string_view s, size_t* pos, char32_t* out,
-                const char** why) {
-  const size_t i = *pos;
-  const auto b0 = static_cast<uint8_t>(s[i]);
-  if (b0 < 0x80) {
-    *out = b0;
-    *pos = i + 1;
-    return true;
-  }
-  size_t length;
-  char32_t cp;
-  char32_t min;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    length = 2;
-    cp = b0 & 0x1F;
-    min = 0x80;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    length = 3;
-    cp = b0 & 0x0F;
-    min = 0x800;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    length = 4;
-    cp = b0 & 0x07;
-    min = 0x10000;
-  } else if (b0 == 0xC0 || b0 == 0xC1) {
-    *why = "overlong UTF-8 sequence";
-    return false;
-  } else if (b0 >= 0x80 && b0 <= 0xBF) {
-    *why = "UTF-8 continuation byte without a lead byte";
-    return false;
-  } else {
-    *why = "byte that never appears in UTF-8";
-    return false;
-  }
-  if (s.size() - i < length) {
-    *why = "truncated UTF-8 sequence";
-    return false;
-  }
-  for (size_t k = 1; k < length; ++k) {
-    const auto b = static_cast<uint8_t>(s[i + k]);
-    if ((b & 0xC0) != 0x80) {
-      *why = "truncated UTF-8 sequence";
-      return false;
-    }
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min) {
-    *why = "overlong UTF-8 sequence";
-    return false;
-  }
-  if (cp >= 0xD800 && cp <= 0xDFFF) {
-    *why = "UTF-8 encoded surrogate";
-    return false;
-  }
-  if (cp > 0x10FFFF) {
-    *why = "code point above U+10FFFF";
-    return false;
-  }
-  *out = cp;
-  *pos = i + length;
-  return true;
-}
-
-void AppendUtf16Le(char32_t cp, std::vector<uint8_t>* out) {
-  auto unit = [out](uint32_t u) {
-    out->push_back(static_cast<uint8_t>(u & 0xFF));
-    out->push_back(static_cast<uint8_t>(u >> 8));
-  };
-  if (cp < 0x10000) {
-    unit(cp);
-  } else {
-    const uint32_t v = cp - 0x10000;
-    unit(0xD800 + (v >> 10));
-    unit(0xDC00 + (v & 0x3FF));
-  }
-}
-
-void AppendUtf8(char32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 // The builders cannot fail, so they encode what they can and substitute
 // U+FFFD for each bad byte; callers that must reject bad input call
 // Utf8ToUtf16Le first.
-void AppendUtf8AsUtf16LeLossy(std::string_view utf8,
-                              std::vector<uint8_t>* out) {
-  size_t pos = 0;
-  while (pos < utf8.size()) {
-    char32_t cp;
-    const char* why = nullptr;
-    if (!DecodeUtf8(utf8, &pos, &cp, &why)) {
-      cp = kReplacementCharacter;
-      ++pos;
-    }
-    AppendUtf16Le(cp, out);
-  }
+void AppendUtf8AsUtf16LeLossy(std::string_view utf8, std::vector<uint8_t>* out) {
+  const std::vector<uint8_t> units = Utf8ToUtf16LeLossy(utf8);
+  out->insert(out->end(), units.begin(), units.end());
 }
 
 // "value \"Name\"" or "the default value", for error messages.
@@ -207,17 +86,8 @@ Result<RegType> ParseRegTypeName(std::string_view name) {
   // every name it prints parses back.
   if (name.size() > 6 && name.size() <= 14 &&
       EqualsIgnoringAsciiCase(name.substr(0, 6), "REG_0X")) {
-    uint32_t v = 0;
-    bool all_hex = true;
-    for (char c : name.substr(6)) {
-      const int d = HexDigitValue(c);
-      if (d < 0) {
-        all_hex = false;
-        break;
-      }
-      v = (v << 4) | static_cast<uint32_t>(d);
-    }
-    if (all_hex) return static_cast<RegType>(v);
+    auto v = ParseUnsigned(name.substr(6), NumberBase::kHex, 0xFFFFFFFFu);
+    if (v.ok()) return static_cast<RegType>(*v);
   }
   return Status(E_INVALIDARG,
                 "unknown registry value type \"" + std::string(name) +
@@ -359,92 +229,6 @@ Result<uint64_t> RegValue::AsQword() const {
   uint64_t v = 0;
   for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(data[i]) << (8 * i);
   return v;
-}
-
-Result<std::vector<uint8_t>> Utf8ToUtf16Le(std::string_view utf8) {
-  std::vector<uint8_t> out;
-  out.reserve(utf8.size() * 2);
-  size_t pos = 0;
-  while (pos < utf8.size()) {
-    char32_t cp;
-    const char* why = nullptr;
-    if (!DecodeUtf8(utf8, &pos, &cp, &why)) {
-      return Status(E_INVALIDARG, std::string("invalid UTF-8 at byte ") +
-                                      std::to_string(pos) + ": " + why)
-          .WithPosition(pos);
-    }
-    AppendUtf16Le(cp, &out);
-  }
-  return out;
-}
-
-namespace {
-
-// UTF-16LE to UTF-8. Strict: the first odd byte or unpaired surrogate is an
-// error. Lossy: each becomes U+FFFD.
-Result<std::string> DecodeUtf16Le(const uint8_t* data, size_t size, bool lossy) {
-  if (size % 2 != 0 && !lossy) {
-    return Status(E_INVALIDARG, "UTF-16LE text of " + std::to_string(size) +
-                                    " bytes ends in half a character at "
-                                    "byte " +
-                                    std::to_string(size - 1))
-        .WithPosition(size - 1);
-  }
-  std::string out;
-  out.reserve(size);
-  size_t i = 0;
-  while (i + 1 < size) {
-    const char32_t u = data[i] | (static_cast<char32_t>(data[i + 1]) << 8);
-    if (u >= 0xDC00 && u <= 0xDFFF) {
-      if (!lossy) {
-        return Status(E_INVALIDARG, "unpaired low surrogate at byte " +
-                                        std::to_string(i) + " of UTF-16LE text")
-            .WithPosition(i);
-      }
-      AppendUtf8(kReplacementCharacter, &out);
-      i += 2;
-      continue;
-    }
-    if (u >= 0xD800 && u <= 0xDBFF) {
-      char32_t low = 0;
-      if (i + 4 <= size) {
-        low = data[i + 2] | (static_cast<char32_t>(data[i + 3]) << 8);
-      }
-      if (low < 0xDC00 || low > 0xDFFF) {
-        if (!lossy) {
-          return Status(E_INVALIDARG, "unpaired high surrogate at byte " +
-                                          std::to_string(i) + " of UTF-16LE text")
-              .WithPosition(i);
-        }
-        AppendUtf8(kReplacementCharacter, &out);
-        i += 2;
-        continue;
-      }
-      AppendUtf8(0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00), &out);
-      i += 4;
-      continue;
-    }
-    AppendUtf8(u, &out);
-    i += 2;
-  }
-  if (i < size) AppendUtf8(kReplacementCharacter, &out);  // lossy: half a character
-  return out;
-}
-
-}  // namespace
-
-Result<std::string> Utf16LeToUtf8(const uint8_t* data, size_t size) {
-  return DecodeUtf16Le(data, size, /*lossy=*/false);
-}
-
-std::string Utf16LeToUtf8Lossy(const uint8_t* data, size_t size) {
-  return *DecodeUtf16Le(data, size, /*lossy=*/true);
-}
-
-std::vector<uint8_t> Utf8ToUtf16LeLossy(std::string_view utf8) {
-  std::vector<uint8_t> out;
-  AppendUtf8AsUtf16LeLossy(utf8, &out);
-  return out;
 }
 
 }  // namespace comsec::config

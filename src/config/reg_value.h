@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "comsec/base/result.h"
+#include "comsec/base/utf16.h"
 
 namespace comsec::config {
 
@@ -42,8 +43,9 @@ struct RegValue {
 
   // Builders; strings are UTF-8 and stored as UTF-16LE plus a NUL. The
   // builders cannot fail, so bytes that are not UTF-8 become U+FFFD; check
-  // untrusted text with Utf8ToUtf16Le first. MultiString ends the list with
-  // the empty string (a second NUL), so an empty list is a single NUL.
+  // untrusted text with Utf8ToUtf16Le (base/utf16.h) first. MultiString
+  // ends the list with the empty string (a second NUL), so an empty list
+  // is a single NUL.
   static RegValue String(std::string name, std::string_view utf8,
                          RegType type = RegType::kSz);
   static RegValue MultiString(std::string name,
@@ -63,18 +65,5 @@ struct RegValue {
 
   friend bool operator==(const RegValue&, const RegValue&) = default;
 };
-
-// UTF-8 <-> UTF-16LE conversion used by strings in values and .reg files.
-// Invalid input (bad UTF-8 sequences, overlong forms, encoded or unpaired
-// surrogates, odd-length UTF-16) is an E_INVALIDARG error naming the byte
-// offset, which Status::position() also carries. Neither function adds or
-// strips a terminating NUL: U+0000 converts like any other character.
-Result<std::vector<uint8_t>> Utf8ToUtf16Le(std::string_view utf8);
-Result<std::string> Utf16LeToUtf8(const uint8_t* data, size_t size);
-// The same conversions for text that must pass whatever it holds (names
-// off the wire, for lookups and logs): each bad byte or unpaired surrogate
-// becomes U+FFFD.
-std::vector<uint8_t> Utf8ToUtf16LeLossy(std::string_view utf8);
-std::string Utf16LeToUtf8Lossy(const uint8_t* data, size_t size);
 
 }  // namespace comsec::config

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "comsec/base/win32_error.h"
 #include "comsec/config/accounts.h"
 
 namespace comsec::config {
@@ -79,7 +80,7 @@ Result<std::unique_ptr<Store>> OpenSecrets(const std::string& store_path,
   if (existed && access(path.c_str(), R_OK) != 0 && errno == EACCES) return private_file;
   if (existed) COMSEC_RETURN_IF_ERROR(CheckMode(path));
   if (!existed && (options.read_only || !options.create_if_missing)) {
-    return Status(HRESULT_NOT_FOUND, "no account database yet (" + path +
+    return Status(ERROR_NOT_FOUND, "no account database yet (" + path +
                                          " does not exist); create an account with "
                                          "'comcfg user add NAME'");
   }

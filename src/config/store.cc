@@ -10,17 +10,19 @@
 #include <cstring>
 #include <map>
 
+#include "comsec/base/win32_error.h"
+
 namespace comsec::config {
 namespace {
 
-// HRESULT_FROM_WIN32(ERROR_BUSY = 170): another writer holds the store.
-constexpr HResult kBusy = HResult::FromWin32(170);
-// HRESULT_FROM_WIN32(ERROR_REGISTRY_CORRUPT = 1015).
-constexpr HResult kCorrupt = HResult::FromWin32(1015);
-// HRESULT_FROM_WIN32(ERROR_REGISTRY_IO_FAILED = 1016).
-constexpr HResult kIoFailed = HResult::FromWin32(1016);
+// Another writer holds the store.
+constexpr HResult kBusy = ERROR_BUSY;
+constexpr HResult kCorrupt = ERROR_REGISTRY_CORRUPT;
+constexpr HResult kIoFailed = ERROR_REGISTRY_IO_FAILED;
 
-constexpr int kSchemaVersion = 1;
+// 2: names fold with Windows's upper case (FoldCase); 1 folded ASCII only.
+// Opening a schema 1 store for writing upgrades it (UpgradeFolding).
+constexpr int kSchemaVersion = 2;
 
 constexpr char kSchema[] = R"sql(
 CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value) WITHOUT ROWID;
@@ -39,7 +41,7 @@ CREATE TABLE IF NOT EXISTS reg_values(
   PRIMARY KEY(key, folded)) WITHOUT ROWID;
 INSERT OR IGNORE INTO keys(id, parent, name, folded)
   VALUES(1, NULL, 'HKEY_LOCAL_MACHINE', 'hkey_local_machine');
-INSERT OR IGNORE INTO meta(name, value) VALUES('schema_version', 1);
+INSERT OR IGNORE INTO meta(name, value) VALUES('schema_version', 2);
 )sql";
 
 constexpr int64_t kRootId = 1;
@@ -120,6 +122,93 @@ Status CreateWithMode(const std::string& path, mode_t mode) {
 
 }  // namespace
 
+// ==== Schema 1 -> 2: Windows's case folding ================================
+// Schema 1 folded ASCII letters only, so a name with other letters ("émile")
+// has a folded form that schema 2's FoldCase no longer produces; such rows
+// are re-folded. ASCII names fold as before and are left alone.
+
+namespace {
+
+struct Refold {
+  bool is_key;         // a row of keys (by id) or of reg_values (by key, folded)
+  int64_t id;          // keys.id or reg_values.key
+  std::string folded;  // the schema 1 form
+  std::string name;
+};
+
+int SchemaVersion(sqlite3* db) {
+  sqlite3_stmt* s = nullptr;
+  int version = 0;
+  if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name='schema_version'", -1, &s,
+                         nullptr) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW) {
+    version = sqlite3_column_int(s, 0);
+  }
+  sqlite3_finalize(s);
+  return version;
+}
+
+Status SchemaError(sqlite3* db, const std::string& path, const std::string& what) {
+  return Status(kCorrupt, "configuration store " + path + ": " + what + ": " + sqlite3_errmsg(db));
+}
+
+Result<std::vector<Refold>> RowsToRefold(sqlite3* db, const std::string& path) {
+  std::vector<Refold> out;
+  for (bool is_key : {true, false}) {
+    const char* sql = is_key ? "SELECT id, folded, name FROM keys"
+                             : "SELECT key, folded, name FROM reg_values";
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK) {
+      return SchemaError(db, path, "reading names to re-fold");
+    }
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      Refold r{is_key, sqlite3_column_int64(s, 0), ColumnText(s, 1), ColumnText(s, 2)};
+      if (FoldCase(r.name) != r.folded) out.push_back(std::move(r));
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) return SchemaError(db, path, "reading names to re-fold");
+  }
+  return out;
+}
+
+// REQUIRES: inside the write transaction that created the schema.
+Status UpgradeFolding(sqlite3* db, const std::string& path) {
+  COMSEC_ASSIGN_OR_RETURN(auto rows, RowsToRefold(db, path));
+  for (const Refold& r : rows) {
+    const char* sql = r.is_key ? "UPDATE keys SET folded=?1 WHERE id=?2"
+                               : "UPDATE reg_values SET folded=?1 WHERE key=?2 AND folded=?3";
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK) {
+      return SchemaError(db, path, "re-folding names");
+    }
+    const std::string folded = FoldCase(r.name);
+    sqlite3_bind_text(s, 1, folded.data(), static_cast<int>(folded.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 2, r.id);
+    if (!r.is_key) {
+      sqlite3_bind_text(s, 3, r.folded.data(), static_cast<int>(r.folded.size()),
+                        SQLITE_TRANSIENT);
+    }
+    const int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if ((rc & 0xFF) == SQLITE_CONSTRAINT) {
+      return Status(kCorrupt, "configuration store " + path + ": the " +
+                                  (r.is_key ? "key" : "value") + " named '" + r.name +
+                                  "' has a sibling whose name differs only in case under "
+                                  "Windows's rules (schema 2); delete one of the two with "
+                                  "the comcfg that wrote them, then open the store again");
+    }
+    if (rc != SQLITE_DONE) return SchemaError(db, path, "re-folding names");
+  }
+  if (sqlite3_exec(db, "UPDATE meta SET value=2 WHERE name='schema_version'", nullptr, nullptr,
+                   nullptr) != SQLITE_OK) {
+    return SchemaError(db, path, "recording schema version 2");
+  }
+  return Status();
+}
+
+}  // namespace
+
 // ==== Store ===============================================================
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
@@ -153,7 +242,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
       return Status(E_ACCESSDENIED, "the file " + path + " may be read only by " +
                                         OwnerOf(path) + "; run the command as that user");
     }
-    return Status(rc == SQLITE_CANTOPEN ? HRESULT_NOT_FOUND : kIoFailed,
+    return Status(rc == SQLITE_CANTOPEN ? ERROR_NOT_FOUND : kIoFailed,
                   "cannot open the configuration store " + path + ": " + msg +
                       (options.create_if_missing
                            ? ""
@@ -177,21 +266,24 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
   if (!options.read_only) {
     COMSEC_RETURN_IF_ERROR(store->Exec("BEGIN IMMEDIATE"));
     Status s = store->Exec(kSchema);
+    if (s.ok() && SchemaVersion(db) == 1) s = UpgradeFolding(db, path);
     if (!s.ok()) {
       (void)store->Exec("ROLLBACK");
       return s;
     }
     COMSEC_RETURN_IF_ERROR(store->Exec("COMMIT"));
   }
-  // Refuse files that are not comsec stores, or from a future schema.
-  sqlite3_stmt* s = nullptr;
-  rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name='schema_version'",
-                          -1, &s, nullptr);
-  int version = 0;
-  if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
-    version = sqlite3_column_int(s, 0);
+  // Refuse files that are not comsec stores, or from a future schema. A
+  // schema 1 store opened read-only cannot be upgraded; it is read as it is
+  // when no name in it folds differently now, and refused otherwise.
+  const int version = SchemaVersion(db);
+  if (version == 1 && options.read_only) {
+    COMSEC_ASSIGN_OR_RETURN(auto rows, RowsToRefold(db, path));
+    if (rows.empty()) return store;
+    return Status(kCorrupt, path + " is a schema 1 store whose names with non-ASCII letters "
+                                   "compare differently now; open it for writing once (any "
+                                   "comcfg command that changes it) to upgrade it");
   }
-  sqlite3_finalize(s);
   if (version != kSchemaVersion) {
     return Status(kCorrupt, path + " is not a comsec configuration store "
                                    "(schema version " +
@@ -442,12 +534,19 @@ Status ReadTransaction::ReadContents(
 Result<KeyContents> ReadTransaction::ReadKey(const KeyPath& key) {
   COMSEC_ASSIGN_OR_RETURN(int64_t id, store_->FindKey(key));
   if (id == 0) {
-    return Status(HRESULT_NOT_FOUND,
+    return Status(ERROR_NOT_FOUND,
                   "key " + key.ToString() + " does not exist");
   }
   KeyContents out;
   out.path = key;
-  out.name = key.IsRoot() ? std::string(kHklm) : key.components.back();
+  {
+    // The name as created, whatever case `key` spells it in.
+    Stmt s(store_->Prepare(kKeyName));
+    if (!s.get()) return store_->SqlError("preparing a statement");
+    s.Int(1, id);
+    if (s.Step() != SQLITE_ROW) return store_->SqlError("reading a key's name");
+    out.name = ColumnText(s.get(), 0);
+  }
   COMSEC_RETURN_IF_ERROR(ReadContents(id, out, nullptr));
   return out;
 }
@@ -469,7 +568,7 @@ Result<std::optional<std::vector<RegValue>>> ReadTransaction::ReadValues(
 Result<std::vector<KeyContents>> ReadTransaction::ReadTree(const KeyPath& key) {
   COMSEC_ASSIGN_OR_RETURN(int64_t id, store_->FindKey(key));
   if (id == 0) {
-    return Status(HRESULT_NOT_FOUND,
+    return Status(ERROR_NOT_FOUND,
                   "key " + key.ToString() + " does not exist");
   }
   // Depth-first, parents before children, children in name order.

@@ -66,7 +66,7 @@ class ReadTransaction {
   Result<std::optional<RegValue>> GetValue(const KeyPath& key,
                                            std::string_view name);
   Result<bool> KeyExists(const KeyPath& key);
-  // HRESULT_NOT_FOUND when the key does not exist.
+  // ERROR_NOT_FOUND when the key does not exist.
   Result<KeyContents> ReadKey(const KeyPath& key);
   // Every value of the key (no subkeys); empty when the key does not exist.
   // One lookup for many values: what policy resolution uses.

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "comsec/base/win32_error.h"
 #include "comsec/ndr/limits.h"
 
 namespace comsec::ndr {

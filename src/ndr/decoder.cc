@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "comsec/base/win32_error.h"
+
 namespace comsec::ndr {
 
 Decoder::Decoder(std::span<const uint8_t> bytes, DataRep rep, Limits limits)

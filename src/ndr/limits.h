@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "comsec/base/hresult.h"
+#include "comsec/base/win32_error.h"
 
 namespace comsec::ndr {
 
@@ -24,12 +25,13 @@ struct Limits {
   size_t max_referents = size_t{1} << 16;
 };
 
-// RPC_X_BAD_STUB_DATA (1783): the stub received bad data. Every decoding
-// failure carries it, as Windows's stubs report malformed NDR.
-inline constexpr HResult RPC_X_BAD_STUB_DATA = HResult::FromWin32(1783);
-// RPC_X_NULL_REF_POINTER (1780): a [ref] pointer was NULL.
-inline constexpr HResult RPC_X_NULL_REF_POINTER = HResult::FromWin32(1780);
-// RPC_X_BAD_STUB_DATA's sibling for data representations we do not speak.
-inline constexpr HResult RPC_S_UNSUPPORTED_TYPE = HResult::FromWin32(1732);
+// Decoding fails with base/win32_error.h's RPC_X_BAD_STUB_DATA, as
+// Windows's stubs report malformed NDR; a [ref] pointer that is NULL with
+// RPC_X_NULL_REF_POINTER; a data representation we do not speak with
+// RPC_S_UNSUPPORTED_TYPE.
+//
+// TODO(cleanup): the old spelling ndr::RPC_X_BAD_STUB_DATA, kept while
+// rpc/server_connection.cc (being rewritten) still uses it.
+using ::comsec::RPC_X_BAD_STUB_DATA;
 
 }  // namespace comsec::ndr

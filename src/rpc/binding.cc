@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "comsec/base/win32_error.h"
+
 namespace comsec::rpc {
 namespace {
 

@@ -15,12 +15,9 @@
 
 #include "comsec/base/guid.h"
 #include "comsec/base/result.h"
+#include "comsec/base/win32_error.h"
 
 namespace comsec::rpc {
-
-// RPC_S_INVALID_STRING_BINDING (1700), RPC_S_PROTSEQ_NOT_SUPPORTED (1703).
-inline constexpr HResult RPC_S_INVALID_STRING_BINDING = HResult::FromWin32(1700);
-inline constexpr HResult RPC_S_PROTSEQ_NOT_SUPPORTED = HResult::FromWin32(1703);
 
 struct StringBinding {
   std::optional<Guid> object;

@@ -1,5 +1,6 @@
 // The endpoint map itself: entries with their owners, and enumerations.
 // The RPC interface and the client helpers are in epmapper_interface.cc.
+#include "comsec/base/win32_error.h"
 #include "comsec/rpc/epmapper.h"
 
 #include <sys/random.h>

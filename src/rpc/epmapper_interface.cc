@@ -1,5 +1,6 @@
 // The endpoint mapper on the wire: the server's handlers for the ept
 // interface and the client helpers (C706 appendix O; [MS-RPCE] 2.2.1.2).
+#include "comsec/base/win32_error.h"
 #include "comsec/ndr/decoder.h"
 #include "comsec/ndr/encoder.h"
 #include "comsec/rpc/epmapper.h"
@@ -104,8 +105,9 @@ Result<std::vector<EndpointEntry>> ReadLookupEntries(ndr::Decoder& d, uint32_t n
 }
 
 HResult EptStatusToHResult(uint32_t status) {
-  // C706's ept_s_not_registered travels as itself; Windows names it 1753.
-  if (status == EPT_S_NOT_REGISTERED) return HResult::FromWin32(1753);
+  // C706's ept_s_not_registered travels as itself; Windows reports it as
+  // EPT_S_NOT_REGISTERED (1753), base/win32_error.h's, not rpc::'s wire value.
+  if (status == EPT_S_NOT_REGISTERED) return ::comsec::EPT_S_NOT_REGISTERED;
   return status <= 0xFFFF ? HResult::FromWin32(status) : HResult(status);
 }
 
@@ -172,7 +174,7 @@ InterfaceRegistration EndpointMapper::Interface() {
   };
   auto unsupported = [](std::span<const uint8_t>, const CallContext&)
       -> Result<std::vector<uint8_t>> {
-    return Status(HResult::FromWin32(1745), "not implemented");  // RPC_S_PROCNUM_OUT_OF_RANGE
+    return Status(RPC_S_PROCNUM_OUT_OF_RANGE, "not implemented");
   };
   auto map = [this](std::span<const uint8_t> stub,
                     const CallContext& call) -> Result<std::vector<uint8_t>> {
@@ -356,7 +358,7 @@ Result<std::vector<EndpointEntry>> EptLookupAll(const StringBinding& mapper, uin
     all.insert(all.end(), piece.entries.begin(), piece.entries.end());
     if (piece.handle.IsNull()) break;
     if (piece.entries.empty() || all.size() > kMaxTotal) {
-      return Status(HResult::FromWin32(1728)  /* RPC_S_PROTOCOL_ERROR */,
+      return Status(RPC_S_PROTOCOL_ERROR,
                     "the endpoint mapper's enumeration does not end");
     }
     handle = piece.handle;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "comsec/base/byte_writer.h"
+#include "comsec/base/win32_error.h"
 
 namespace comsec::rpc {
 namespace {

@@ -14,12 +14,10 @@
 #include <vector>
 
 #include "comsec/base/result.h"
+#include "comsec/base/win32_error.h"
 #include "comsec/rpc/pdu.h"
 
 namespace comsec::rpc {
-
-// RPC_S_PROTOCOL_ERROR (1728).
-inline constexpr HResult RPC_S_PROTOCOL_ERROR = HResult::FromWin32(1728);
 
 // Reads the 16-byte common header without judging it, so that a server can
 // answer a wrong version with bind_nak reason 4 (case 1).

@@ -6,6 +6,7 @@
 
 #include "comsec/base/byte_reader.h"
 #include "comsec/base/byte_writer.h"
+#include "comsec/base/win32_error.h"
 
 namespace comsec::rpc {
 namespace {
@@ -22,7 +23,7 @@ struct Floor {
 };
 
 Status Bad(const std::string& why) {
-  return Status(HResult::FromWin32(1783), "tower: " + why);  // RPC_X_BAD_STUB_DATA
+  return Status(RPC_X_BAD_STUB_DATA, "tower: " + why);
 }
 
 Result<SyntaxId> SyntaxFloor(const Floor& f) {

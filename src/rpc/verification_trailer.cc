@@ -4,6 +4,7 @@
 
 #include "comsec/base/byte_reader.h"
 #include "comsec/base/byte_writer.h"
+#include "comsec/base/win32_error.h"
 
 namespace comsec::rpc {
 namespace {
@@ -76,7 +77,7 @@ Result<std::optional<VerificationTrailer>> FindVerificationTrailer(
     if (std::memcmp(stub.data() + off, kMagic, sizeof kMagic) == 0) {
       auto vt = ParseCommands(stub.subspan(off + sizeof kMagic));
       if (!vt.ok()) {
-        return Status(HResult::FromWin32(1783),  // RPC_X_BAD_STUB_DATA
+        return Status(RPC_X_BAD_STUB_DATA,
                       std::string(vt.status().message()));
       }
       vt->offset = off;

@@ -2,11 +2,13 @@
 
 #include <string>
 
+#include "comsec/base/win32_error.h"
+
 namespace comsec::security {
 namespace {
 
 Status AceError(const ByteReader& r, size_t index, std::string_view what) {
-  return r.Error(HRESULT_INVALID_ACL,
+  return r.Error(ERROR_INVALID_ACL,
                  "ACE " + std::to_string(index) + " " + std::string(what));
 }
 

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "comsec/base/win32_error.h"
+
 namespace comsec::security {
 
 uint8_t Acl::RequiredRevision() const {
@@ -14,7 +16,7 @@ uint8_t Acl::RequiredRevision() const {
 Result<Acl> Acl::Decode(ByteReader& reader) {
   const size_t start = reader.offset();
   if (reader.remaining() < 8) {
-    return reader.Error(HRESULT_INVALID_ACL,
+    return reader.Error(ERROR_INVALID_ACL,
                         "ACL header is truncated: 8 bytes needed, " +
                             std::to_string(reader.remaining()) + " left");
   }
@@ -27,20 +29,20 @@ Result<Acl> Acl::Decode(ByteReader& reader) {
   (void)sbz1;  // Windows ignores Sbz1 and Sbz2 on input.
   (void)sbz2;
   if (acl.revision != ACL_REVISION && acl.revision != ACL_REVISION_DS) {
-    return Status(HRESULT_INVALID_ACL,
+    return Status(ERROR_INVALID_ACL,
                   "ACL at offset " + std::to_string(start) + " has revision " +
                       std::to_string(acl.revision) + "; only 2 and 4 exist")
         .WithPosition(start);
   }
   if (acl_size < 8) {
-    return Status(HRESULT_INVALID_ACL,
+    return Status(ERROR_INVALID_ACL,
                   "ACL at offset " + std::to_string(start) +
                       " has AclSize " + std::to_string(acl_size) +
                       ", smaller than its own header")
         .WithPosition(start + 2);
   }
   if (acl_size - 8u > reader.remaining()) {
-    return Status(HRESULT_INVALID_ACL,
+    return Status(ERROR_INVALID_ACL,
                   "ACL at offset " + std::to_string(start) + " has AclSize " +
                       std::to_string(acl_size) + " but only " +
                       std::to_string(reader.remaining() + 8) +
@@ -50,7 +52,7 @@ Result<Acl> Acl::Decode(ByteReader& reader) {
   // Each ACE takes at least 16 bytes, so a count the size cannot hold is
   // refused before anything is allocated for it.
   if (size_t{ace_count} * 16 > acl_size - 8u) {
-    return Status(HRESULT_INVALID_ACL,
+    return Status(ERROR_INVALID_ACL,
                   "ACL at offset " + std::to_string(start) + " claims " +
                       std::to_string(ace_count) + " ACEs, more than its " +
                       std::to_string(acl_size) + " bytes can hold")
@@ -67,7 +69,7 @@ Result<Acl> Acl::Decode(ByteReader& reader) {
           .WithPosition(start + 8 + body.offset());
     }
     if (Ace::IsObjectType(ace->type) && acl.revision < ACL_REVISION_DS) {
-      return Status(HRESULT_INVALID_ACL,
+      return Status(ERROR_INVALID_ACL,
                     "ACL at offset " + std::to_string(start) + ": ACE " +
                         std::to_string(i) +
                         " is an object ACE, which needs ACL revision 4")

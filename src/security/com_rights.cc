@@ -1,7 +1,6 @@
 #include "comsec/security/com_rights.h"
 
 #include <cstdio>
-#include <cstdlib>
 
 #include "comsec/base/hex.h"
 #include "comsec/security/sddl.h"
@@ -51,12 +50,10 @@ Result<uint32_t> ParseComRights(std::string_view text) {
       }
     }
     if (!found && !word.empty() && word[0] >= '0' && word[0] <= '9') {
-      unsigned long long v = 0;
-      char* stop = nullptr;
-      std::string w(word);
-      v = std::strtoull(w.c_str(), &stop, 0);
-      if (*stop == '\0' && v <= 0xFFFFFFFFull) {
-        mask |= static_cast<uint32_t>(v);
+      // C's base 0, as the access mask of SDDL reads (0x hex, 0 octal).
+      auto v = ParseUnsigned(word, NumberBase::kC, 0xFFFFFFFFu);
+      if (v.ok()) {
+        mask |= static_cast<uint32_t>(*v);
         found = true;
       }
     }

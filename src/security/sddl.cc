@@ -339,37 +339,12 @@ class Parser {
     if (f.empty()) return uint32_t{0};
     if (f[0] >= '0' && f[0] <= '9') {
       // wcstoul with base 0, as Windows reads it: 0x hex, 0 octal, decimal.
-      uint64_t value = 0;
-      size_t i = 0;
-      unsigned base = 10;
-      if (f.size() > 1 && f[0] == '0' && (f[1] == 'x' || f[1] == 'X')) {
-        base = 16;
-        i = 2;
-        if (f.size() == 2) return Error(at, "hex digits expected after 0x");
-      } else if (f[0] == '0') {
-        base = 8;
+      auto value = ParseUnsigned(f, NumberBase::kC, 0xFFFFFFFFu);
+      if (!value.ok()) {
+        return Error(at + *value.status().position(),
+                     "access mask: " + std::string(value.status().message()));
       }
-      for (; i < f.size(); ++i) {
-        char c = f[i];
-        unsigned d;
-        if (c >= '0' && c <= '9') {
-          d = static_cast<unsigned>(c - '0');
-        } else if (c >= 'a' && c <= 'f') {
-          d = static_cast<unsigned>(c - 'a' + 10);
-        } else if (c >= 'A' && c <= 'F') {
-          d = static_cast<unsigned>(c - 'A' + 10);
-        } else {
-          return Error(at + i, "unexpected character in the access mask");
-        }
-        if (d >= base) {
-          return Error(at + i, "digit out of range for the access mask's base");
-        }
-        value = value * base + d;
-        if (value > 0xFFFFFFFFu) {
-          return Error(at, "access mask exceeds 32 bits");
-        }
-      }
-      return static_cast<uint32_t>(value);
+      return static_cast<uint32_t>(*value);
     }
     if (f.size() % 2 != 0) {
       return Error(at + f.size() - 1,

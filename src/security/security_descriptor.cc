@@ -6,12 +6,13 @@
 #include "comsec/base/byte_reader.h"
 #include "comsec/base/byte_writer.h"
 #include "comsec/base/check.h"
+#include "comsec/base/win32_error.h"
 
 namespace comsec::security {
 namespace {
 
 Status SdError(size_t offset, std::string message) {
-  return Status(HRESULT_INVALID_SECURITY_DESCR,
+  return Status(ERROR_INVALID_SECURITY_DESCR,
                 "security descriptor: " + std::move(message))
       .WithPosition(offset);
 }

@@ -3,6 +3,8 @@
 #include <cstdio>
 
 #include "comsec/base/check.h"
+#include "comsec/base/hex.h"
+#include "comsec/base/win32_error.h"
 
 namespace comsec::security {
 namespace {
@@ -14,42 +16,23 @@ Status SidError(std::string_view text, size_t pos, std::string_view what) {
   m += what;
   m += " at character ";
   m += std::to_string(pos + 1);
-  return Status(HRESULT_INVALID_SID, std::move(m)).WithPosition(pos);
+  return Status(ERROR_INVALID_SID, std::move(m)).WithPosition(pos);
 }
 
-// Parses an unsigned decimal or 0x-hex number starting at `pos`; stops at
-// '-' or the end. Overflow past `max` is an error.
+// Parses an unsigned decimal or 0x-hex number starting at `pos` and
+// running to the next '-' or the end ([MS-DTYP] 2.4.2.1: the authority may
+// be written in hex, the revision and sub-authorities are decimal).
 Result<uint64_t> ParseNumber(std::string_view text, size_t& pos, uint64_t max,
                              bool allow_hex) {
-  size_t start = pos;
-  uint64_t value = 0;
-  bool hex = false;
-  if (allow_hex && pos + 1 < text.size() && text[pos] == '0' &&
-      (text[pos + 1] == 'x' || text[pos + 1] == 'X')) {
-    hex = true;
-    pos += 2;
+  const size_t start = pos;
+  size_t end = text.find('-', pos);
+  if (end == std::string_view::npos) end = text.size();
+  auto value = ParseUnsigned(text.substr(start, end - start),
+                             allow_hex ? NumberBase::kDecimalOrHex : NumberBase::kDecimal, max);
+  if (!value.ok()) {
+    return SidError(text, start + *value.status().position(), value.status().message());
   }
-  size_t digits_start = pos;
-  while (pos < text.size() && text[pos] != '-') {
-    char c = text[pos];
-    int d;
-    if (c >= '0' && c <= '9') {
-      d = c - '0';
-    } else if (hex && c >= 'a' && c <= 'f') {
-      d = c - 'a' + 10;
-    } else if (hex && c >= 'A' && c <= 'F') {
-      d = c - 'A' + 10;
-    } else {
-      return SidError(text, pos, "unexpected character");
-    }
-    uint64_t base = hex ? 16 : 10;
-    if (value > (max - static_cast<uint64_t>(d)) / base) {
-      return SidError(text, start, "number too large");
-    }
-    value = value * base + static_cast<uint64_t>(d);
-    ++pos;
-  }
-  if (pos == digits_start) return SidError(text, pos, "number expected");
+  pos = end;
   return value;
 }
 
@@ -112,7 +95,7 @@ Result<Sid> Sid::Decode(ByteReader& reader) {
   size_t start = reader.offset();
   COMSEC_ASSIGN_OR_RETURN(uint8_t revision, reader.U8());
   if (revision != 1) {
-    return Status(HRESULT_INVALID_SID,
+    return Status(ERROR_INVALID_SID,
                   "SID at offset " + std::to_string(start) +
                       " has revision " + std::to_string(revision) +
                       "; only 1 exists")
@@ -120,7 +103,7 @@ Result<Sid> Sid::Decode(ByteReader& reader) {
   }
   COMSEC_ASSIGN_OR_RETURN(uint8_t count, reader.U8());
   if (count > kMaxSubAuthorities) {
-    return Status(HRESULT_INVALID_SID,
+    return Status(ERROR_INVALID_SID,
                   "SID at offset " + std::to_string(start) + " claims " +
                       std::to_string(count) +
                       " sub-authorities; at most 15 are allowed")

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "comsec/base/win32_error.h"
 #include "comsec/security/well_known_sids.h"
 
 namespace comsec::security {
@@ -62,7 +63,7 @@ Result<UnixIdentity> LookupPasswd(Lookup lookup, const std::string& what) {
       continue;
     }
     if (rc != 0 || found == nullptr) {
-      return Status(HRESULT_NO_SUCH_USER,
+      return Status(ERROR_NO_SUCH_USER,
                     "no Unix user " + what +
                         " exists on this system; check the name or uid "
                         "(getent passwd)");
@@ -102,7 +103,7 @@ Result<uint32_t> LookupUnixGroupByName(std::string_view name) {
       continue;
     }
     if (rc != 0 || found == nullptr) {
-      return Status(HRESULT_NO_SUCH_GROUP,
+      return Status(ERROR_NO_SUCH_GROUP,
                     "no Unix group named \"" + n +
                         "\" exists on this system (getent group)");
     }

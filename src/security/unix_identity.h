@@ -33,10 +33,10 @@ struct UnixTokenOptions {
 };
 
 // Looks the user up in the system's user and group databases (NSS).
-// HRESULT_NO_SUCH_USER when it has no entry.
+// ERROR_NO_SUCH_USER when it has no entry.
 Result<UnixIdentity> LookupUnixUser(uint32_t uid);
 Result<UnixIdentity> LookupUnixUserByName(std::string_view name);
-// The gid of a named group; HRESULT_NO_SUCH_GROUP when unknown.
+// The gid of a named group; ERROR_NO_SUCH_GROUP when unknown.
 Result<uint32_t> LookupUnixGroupByName(std::string_view name);
 
 // Builds the token; pure (no system lookups).

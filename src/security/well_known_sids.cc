@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "comsec/base/win32_error.h"
+
 namespace comsec::security {
 namespace {
 
@@ -166,18 +168,18 @@ Result<Sid> SidFromAlias(std::string_view alias,
     }
     const Sid* base = BaseFor(e, context);
     if (base == nullptr) {
-      return Status(HRESULT_INVALID_SID,
+      return Status(ERROR_INVALID_SID,
                     "SID alias " + std::string(alias) +
                         " is relative to a domain, and no domain SID is "
                         "configured; write the full S-1-5-21-... SID");
     }
     if (base->sub_authority_count() >= Sid::kMaxSubAuthorities) {
-      return Status(HRESULT_INVALID_SID, "domain SID " + base->ToString() +
+      return Status(ERROR_INVALID_SID, "domain SID " + base->ToString() +
                                              " has no room for a RID");
     }
     return base->WithRid(e.subs[0]);
   }
-  return Status(HRESULT_INVALID_SID,
+  return Status(ERROR_INVALID_SID,
                 "\"" + std::string(alias) + "\" is not an SDDL SID alias");
 }
 

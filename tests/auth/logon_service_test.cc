@@ -7,6 +7,7 @@
 
 #include "comsec/auth/ntlm/local_logon_validator.h"
 #include "comsec/auth/ntlm/ntlmv2.h"
+#include "comsec/base/win32_error.h"
 #include "comsec/ndr/decoder.h"
 #include "comsec/ndr/encoder.h"
 
@@ -102,21 +103,21 @@ TEST_F(LogonService, HostileRequestsAreBadStubData) {
   for (size_t cut : {size_t{0}, size_t{7}, size_t{20}, good.size() - 1}) {
     auto r = Logon(std::span<const uint8_t>(good.data(), cut));
     ASSERT_FALSE(r.ok()) << cut;
-    EXPECT_EQ(r.status().code(), ndr::RPC_X_BAD_STUB_DATA) << cut;
+    EXPECT_EQ(r.status().code(), RPC_X_BAD_STUB_DATA) << cut;
   }
   // An NT response larger than any real one.
   NetworkLogonRequest big = Request(u"alice");
   big.nt_response.assign(5000, 1);
   auto r = Logon(EncodeNetworkLogonRequest(big));
-  EXPECT_EQ(r.status().code(), ndr::RPC_X_BAD_STUB_DATA);
+  EXPECT_EQ(r.status().code(), RPC_X_BAD_STUB_DATA);
   EXPECT_NE(std::string(r.status().message()).find("too long"), std::string::npos);
   // A user name longer than 256 characters.
   r = Logon(EncodeNetworkLogonRequest(Request(std::u16string(300, u'a'))));
-  EXPECT_EQ(r.status().code(), ndr::RPC_X_BAD_STUB_DATA);
+  EXPECT_EQ(r.status().code(), RPC_X_BAD_STUB_DATA);
   // Trailing bytes past the stub.
   std::vector<uint8_t> trailing = good;
   trailing.insert(trailing.end(), 16, 0xee);
-  EXPECT_EQ(Logon(trailing).status().code(), ndr::RPC_X_BAD_STUB_DATA);
+  EXPECT_EQ(Logon(trailing).status().code(), RPC_X_BAD_STUB_DATA);
 }
 
 TEST_F(LogonService, HostileRepliesAreRefusedNotTrusted) {
@@ -135,7 +136,7 @@ TEST_F(LogonService, HostileRepliesAreRefusedNotTrusted) {
   e.CString("");
   e.U32(1);  // S_FALSE
   auto r = DecodeNetworkLogonReply(e.bytes());
-  EXPECT_EQ(r.status().code(), ndr::RPC_X_BAD_STUB_DATA);
+  EXPECT_EQ(r.status().code(), RPC_X_BAD_STUB_DATA);
   const std::vector<uint8_t> bytes = e.bytes();
   for (size_t cut = 0; cut < bytes.size(); cut += 5) {
     EXPECT_FALSE(DecodeNetworkLogonReply(std::span<const uint8_t>(bytes.data(), cut)).ok());

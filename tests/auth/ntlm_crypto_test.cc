@@ -89,6 +89,21 @@ TEST_F(MsNlmp424, NtHashAndNtOwfV2) {  // case 33
             "0c868a403bfd7a93a3001ef22ef02e3f");
 }
 
+// [MS-NLMP] 3.3.2 UPPERCASE(User) is Windows's upper case (base/utf16.h).
+TEST(NtOwfV2, UppercasesTheUserWithWindowsTable) {
+  const Digest16 hash = NtHash(u"Password");
+  // impacket's ntlm.NTOWFv2("\u00e9mile", "Password", "Domain"): Python's
+  // upper case agrees with Windows's on é.
+  EXPECT_EQ(H(NtOwfV2(hash, u"\u00e9mile", u"Domain")), "6cbba0ac8f77839738fee54fe96a2042");
+  EXPECT_EQ(H(NtOwfV2(hash, u"\u00c9MILE", u"Domain")), "6cbba0ac8f77839738fee54fe96a2042");
+  // Not on the dotless i: Python makes "adm\u0131n" "ADMIN" (impacket's
+  // hash of it equals that of "admin"); Windows keeps the letter.
+  EXPECT_NE(NtOwfV2(hash, u"adm\u0131n", u"Domain"), NtOwfV2(hash, u"admin", u"Domain"));
+  EXPECT_EQ(NtOwfV2(hash, u"adm\u0131n", u"Domain"), NtOwfV2(hash, u"ADM\u0131N", u"Domain"));
+  // The domain is hashed as sent.
+  EXPECT_NE(NtOwfV2(hash, u"User", u"Domain"), NtOwfV2(hash, u"User", u"DOMAIN"));
+}
+
 TEST_F(MsNlmp424, ResponsesAndSessionKey) {  // case 33
   const Digest16 key = NtOwfV2(NtHash(u"Password"), u"User", u"Domain");
   auto blob = MakeNtlmV2Blob(0, client_, TargetInfo());

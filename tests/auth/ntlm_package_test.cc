@@ -34,7 +34,7 @@ class MemoryAccounts : public AccountSource {
   std::string DomainName() const override { return "TESTDOM"; }
   Result<std::optional<AccountRecord>> Lookup(std::string_view user) override {
     for (const auto& a : accounts) {
-      if (ToUpper(Utf8ToUtf16(a.name)) == ToUpper(Utf8ToUtf16(user))) return {a};
+      if (AccountNamesEqual(a.name, user)) return {a};
     }
     return std::optional<AccountRecord>();
   }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "comsec/base/hresult.h"
+#include "comsec/base/win32_error.h"
 
 namespace comsec {
 namespace {
@@ -35,7 +36,7 @@ TEST(HResultTable, KnowsTheCodesComsecReturns) {
   EXPECT_EQ(HResult(0x8001011Au).Name(), "RPC_E_NO_GOOD_SECURITY_PACKAGES");
   EXPECT_EQ(HResult(0x80040154u).Name(), "REGDB_E_CLASSNOTREG");
   EXPECT_EQ(HResult::FromWin32(1765).Name(), "RPC_S_NO_CONTEXT_AVAILABLE");
-  EXPECT_EQ(HRESULT_INVALID_SECURITY_DESCR.Name(),
+  EXPECT_EQ(ERROR_INVALID_SECURITY_DESCR.Name(),
             "ERROR_INVALID_SECURITY_DESCR");
   EXPECT_FALSE(E_ACCESSDENIED.Message().empty());
 }

@@ -1,6 +1,7 @@
 // Issue 9 item 2: the account database lives in its own 0600 file; a store
 // made before the split has its accounts moved there and erased from the
 // policy store's files.
+#include "comsec/base/win32_error.h"
 #include "comsec/config/secrets.h"
 
 #include <gtest/gtest.h>
@@ -117,7 +118,7 @@ TEST_F(SecretsFile, MissingWithoutCreateSaysHowToMakeOne) {
   o.create_if_missing = false;
   auto r = OpenSecrets(path_, o);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), HRESULT_NOT_FOUND);
+  EXPECT_EQ(r.status().code(), ERROR_NOT_FOUND);
   EXPECT_NE(std::string(r.status().message()).find("comcfg user add"), std::string::npos);
 }
 

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "comsec/base/win32_error.h"
 #include "comsec/config/store.h"
 
 using comsec::config::KeyPath;
@@ -63,7 +64,7 @@ int CheckOnce(Store& store, int count, long* last_round) {
   KeyPath key = *KeyPath::Parse("HKLM\\Stress");
   auto tree = (*tx)->ReadTree(key);
   if (!tree.ok()) {
-    if (tree.status().code() == comsec::HRESULT_NOT_FOUND) return 0;
+    if (tree.status().code() == comsec::ERROR_NOT_FOUND) return 0;
     std::fprintf(stderr, "%s\n", tree.status().ToString().c_str());
     return 4;
   }

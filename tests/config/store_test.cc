@@ -1,9 +1,11 @@
 // The registry store: tree, names, types, transactions, crash safety
 // (SIGKILLed writers) and concurrency (reader processes beside a writer).
+#include "comsec/base/win32_error.h"
 #include "comsec/config/store.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -100,6 +102,109 @@ TEST_F(TempStore, NamesAreCaseInsensitiveAndCasePreserving) {
   ASSERT_EQ(key->values.size(), 1u);
   EXPECT_EQ(key->values[0].name, "vALUE");
   EXPECT_EQ(*key->values[0].AsDword(), 2u);
+}
+
+TEST_F(TempStore, NonAsciiNamesFoldWithWindowsUpperCase) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  // "Émile" and "émile" are one key; "Üni" and "üNI" one value.
+  ASSERT_TRUE(store->SetValue(P("HKLM\\Software\\\xC3\x89mile"),
+                              RegValue::Dword("\xC3\x9cni", 1))
+                  .ok());
+  auto got = store->GetValue(P("HKLM\\SOFTWARE\\\xC3\xA9MILE"), "\xC3\xBCNI");
+  ASSERT_TRUE(got.ok() && got->has_value()) << got.status().ToString();
+  EXPECT_EQ((*got)->name, "\xC3\x9cni");
+  // The dotless i is a letter of its own, as on Windows.
+  ASSERT_TRUE(store->SetValue(P("HKLM\\Software\\adm\xC4\xB1n"), RegValue::Dword("v", 2)).ok());
+  ASSERT_TRUE(store->SetValue(P("HKLM\\Software\\admin"), RegValue::Dword("v", 3)).ok());
+  EXPECT_EQ(*(*store->GetValue(P("HKLM\\SOFTWARE\\ADM\xC4\xB1N"), "v"))->AsDword(), 2u);
+  EXPECT_EQ(*(*store->GetValue(P("HKLM\\SOFTWARE\\ADMIN"), "v"))->AsDword(), 3u);
+}
+
+// Schema 1 folded ASCII letters only. Makes the store at path_ look like
+// one written then: version 1, and `name`'s folded form the old one.
+void MakeSchema1(const std::string& path, const char* sql_refold) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  ASSERT_EQ(sqlite3_exec(db, sql_refold, nullptr, nullptr, &err), SQLITE_OK) << err;
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE meta SET value=1 WHERE name='schema_version'", nullptr,
+                         nullptr, &err),
+            SQLITE_OK)
+      << err;
+  sqlite3_close(db);
+}
+
+int StoredSchemaVersion(const std::string& path) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name='schema_version'", -1, &s, nullptr);
+  const int v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return v;
+}
+
+TEST_F(TempStore, Schema1StoreIsUpgradedWhenOpenedForWriting) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->SetValue(P("HKLM\\\xC3\xA9mile"), RegValue::Dword("\xC3\xA9t\xC3\xA9", 1)).ok());
+    ASSERT_TRUE(store->SetValue(P("HKLM\\Plain"), RegValue::Dword("v", 2)).ok());
+  }
+  EXPECT_EQ(StoredSchemaVersion(path_), 2);
+  // As schema 1 folded them: "émile" and "été" kept their non-ASCII letters.
+  MakeSchema1(path_,
+              "UPDATE keys SET folded='\xC3\xA9mile' WHERE name='\xC3\xA9mile';"
+              "UPDATE reg_values SET folded='\xC3\xA9t\xC3\xA9' WHERE name='\xC3\xA9t\xC3\xA9';");
+  StoreOptions read_only;
+  read_only.read_only = true;
+  auto refused = Store::Open(path_, read_only);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), ERROR_REGISTRY_CORRUPT);
+  EXPECT_NE(refused.status().message().find("open it for writing once"), std::string_view::npos)
+      << refused.status().ToString();
+  {
+    auto store = Open();  // upgrades
+    ASSERT_TRUE(store);
+    auto got = store->GetValue(P("HKLM\\\xC3\x89MILE"), "\xC3\x89T\xC3\x89");
+    ASSERT_TRUE(got.ok() && got->has_value()) << got.status().ToString();
+    EXPECT_EQ(*(*got)->AsDword(), 1u);
+    EXPECT_EQ(*(*store->GetValue(P("HKLM\\plain"), "V"))->AsDword(), 2u);
+  }
+  EXPECT_EQ(StoredSchemaVersion(path_), 2);
+  EXPECT_TRUE(Store::Open(path_, read_only).ok());
+}
+
+TEST_F(TempStore, Schema1StoreWithAsciiNamesOnlyOpensReadOnly) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->SetValue(P("HKLM\\Plain"), RegValue::Dword("v", 2)).ok());
+  }
+  MakeSchema1(path_, "SELECT 1;");
+  StoreOptions read_only;
+  read_only.read_only = true;
+  auto store = Store::Open(path_, read_only);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(*(*(*store)->GetValue(P("HKLM\\PLAIN"), "V"))->AsDword(), 2u);
+}
+
+TEST_F(TempStore, Schema1SiblingsThatNowCollideAreNamed) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->SetValue(P("HKLM\\\xC3\xA9mile"), RegValue::Dword("v", 1)).ok());
+  }
+  // Schema 1 let "émile" and "Émile" be two keys (folded "émile", "Émile").
+  MakeSchema1(path_,
+              "UPDATE keys SET folded='\xC3\xA9mile' WHERE name='\xC3\xA9mile';"
+              "INSERT INTO keys(parent, name, folded) VALUES(1, '\xC3\x89mile', '\xC3\x89mile');");
+  auto refused = Store::Open(path_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), ERROR_REGISTRY_CORRUPT);
+  EXPECT_NE(refused.status().message().find("named '\xC3\xA9mile' has a sibling"),
+            std::string_view::npos)
+      << refused.status().ToString();
+  EXPECT_EQ(StoredSchemaVersion(path_), 1);  // nothing changed
 }
 
 TEST_F(TempStore, HkcrIsAViewOfSoftwareClasses) {

@@ -1,5 +1,6 @@
 // NDR20 decoding and encoding, and the hostile-input cases 34–37 of
 // reference/rpc-conformance-cases.md.
+#include "comsec/base/win32_error.h"
 #include "comsec/ndr/decoder.h"
 
 #include <gtest/gtest.h>

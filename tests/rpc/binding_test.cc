@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "comsec/base/win32_error.h"
+
 namespace comsec::rpc {
 namespace {
 

@@ -1,6 +1,7 @@
 // Towers (C706 appendix L) and the endpoint mapper, in process and over
 // loopback sockets: who may change the map (issue 9 item 4) and
 // enumeration in pieces (item 17).
+#include "comsec/base/win32_error.h"
 #include "comsec/rpc/epmapper.h"
 
 #include <gtest/gtest.h>
@@ -16,7 +17,6 @@
 namespace comsec::rpc {
 namespace {
 
-using ndr::RPC_X_BAD_STUB_DATA;
 
 const SyntaxId kEcho{*Guid::Parse("4b2f6d5e-8c1a-4f3b-9e2d-7c6a5b4e3d21"), 1, 0};
 
@@ -408,7 +408,7 @@ TEST_F(MapperServer, LookupOverTheWire) {
   // The freed handle faults with nca_s_fault_context_mismatch, which a
   // client sees as ERROR_INVALID_HANDLE; the association still serves.
   auto stale = EptLookup(**client, {}, piece->handle, 3);
-  EXPECT_EQ(stale.status().code(), HResult::FromWin32(6)) << stale.status().ToString();
+  EXPECT_EQ(stale.status().code(), ERROR_INVALID_HANDLE) << stale.status().ToString();
   auto again = EptLookup(**client, {}, {}, 500);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->entries.size(), 7u);
@@ -418,7 +418,7 @@ TEST_F(MapperServer, LookupOverTheWire) {
   auto other = Client::Connect(tcp_);
   ASSERT_TRUE(other.ok());
   ASSERT_TRUE((*other)->Bind(EndpointMapperSyntax()).ok());
-  EXPECT_EQ(EptLookup(**other, {}, mine->handle, 1).status().code(), HResult::FromWin32(6));
+  EXPECT_EQ(EptLookup(**other, {}, mine->handle, 1).status().code(), ERROR_INVALID_HANDLE);
   EXPECT_TRUE(EptLookup(**client, {}, mine->handle, 10).ok());
 }
 
@@ -506,7 +506,7 @@ TEST(EndpointMapperClient, RefusesMalformedLookupReplies) {
     next = head(1, 0, 2, 0);
   }
   auto all = EptLookupAll(*bound, 2);
-  EXPECT_EQ(all.status().code(), HResult::FromWin32(1728)) << all.status().ToString();
+  EXPECT_EQ(all.status().code(), RPC_S_PROTOCOL_ERROR) << all.status().ToString();
   server.Stop();
 }
 

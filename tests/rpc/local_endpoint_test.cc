@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "local_test_support.h"
+#include "comsec/base/win32_error.h"
 #include "comsec/rpc/client.h"
 #include "comsec/rpc/epmapper.h"
 #include "comsec/rpc/server.h"

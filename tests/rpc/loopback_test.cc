@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "comsec/base/win32_error.h"
 #include "comsec/rpc/client.h"
 #include "comsec/rpc/server.h"
 #include "local_test_support.h"
@@ -91,7 +92,7 @@ TEST_P(Loopback, AlterContextToAnotherInterface) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0], 7);
   SyntaxId unknown{*Guid::Parse("99999999-9999-9999-9999-999999999999"), 1, 0};
-  EXPECT_EQ((*client)->AlterContext(unknown).code(), HResult::FromWin32(1717));
+  EXPECT_EQ((*client)->AlterContext(unknown).code(), RPC_S_UNKNOWN_IF);
   EXPECT_TRUE((*client)->Call(0, std::vector<uint8_t>{8}).ok());
 }
 
@@ -114,12 +115,12 @@ TEST_P(Loopback, FaultsBecomeWindowsErrors) {
   ASSERT_TRUE((*client)->Bind(kEcho).ok());
   auto r = (*client)->Call(9, {});
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), HResult::FromWin32(1745));  // RPC_S_PROCNUM_OUT_OF_RANGE
+  EXPECT_EQ(r.status().code(), RPC_S_PROCNUM_OUT_OF_RANGE);
   auto other = Client::Connect(binding_);
   SyntaxId unknown{*Guid::Parse("99999999-9999-9999-9999-999999999999"), 1, 0};
   Status s = (*other)->Bind(unknown);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.code(), HResult::FromWin32(1717));  // RPC_S_UNKNOWN_IF
+  EXPECT_EQ(s.code(), RPC_S_UNKNOWN_IF);
 }
 
 TEST_P(Loopback, AsynchronousCalls) {

@@ -1,5 +1,6 @@
 // Connection-oriented PDU framing (C706 12.6, [MS-RPCE] 2.2.2) and the
 // malformed headers of conformance case 7.
+#include "comsec/base/win32_error.h"
 #include "comsec/rpc/pdu_codec.h"
 
 #include <gtest/gtest.h>

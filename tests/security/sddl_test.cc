@@ -1,6 +1,7 @@
 // SDDL parsing and formatting: the canonical table in
 // tests/data/security/sddl_canonical.txt, round trips through the binary
 // form, and one negative case per kind of malformed input.
+#include "comsec/base/win32_error.h"
 #include "comsec/security/sddl.h"
 
 #include <gtest/gtest.h>
@@ -125,12 +126,12 @@ TEST(Sddl, RejectsMalformedInputAtItsPosition) {
       {"O:BAO:SY", 4, E_INVALIDARG},                          // duplicate O:
       {"O:", 2, E_INVALIDARG},                                // missing owner SID
       {"O:G:BA", 2, E_INVALIDARG},                            // missing owner SID
-      {"O:QQ", 2, HRESULT_INVALID_SID},                       // unknown alias
-      {"O:S-1-5-x", 8, HRESULT_INVALID_SID},                  // bad SID character
-      {"O:S-2-5-18", 4, HRESULT_INVALID_SID},                 // SID revision
+      {"O:QQ", 2, ERROR_INVALID_SID},                       // unknown alias
+      {"O:S-1-5-x", 8, ERROR_INVALID_SID},                  // bad SID character
+      {"O:S-2-5-18", 4, ERROR_INVALID_SID},                 // SID revision
       {"O:S-1-5-1-2-3-4-5-6-7-8-9-10-11-12-13-14-15-16", 44,
-       HRESULT_INVALID_SID},                                  // 16 sub-authorities
-      {"O:S-1-5-4294967296", 8, HRESULT_INVALID_SID},         // 32-bit overflow
+       ERROR_INVALID_SID},                                  // 16 sub-authorities
+      {"O:S-1-5-4294967296", 8, ERROR_INVALID_SID},         // 32-bit overflow
       {"D:(A;;CC;;;WD", 2, E_INVALIDARG},                     // unclosed ACE
       {"D:(A;;CC;;WD)", 12, E_INVALIDARG},                    // 5 fields
       {"D:(A;;CC;;;WD;x)", 14, E_NOTIMPL},                    // 7 fields
@@ -177,7 +178,7 @@ TEST(Sddl, RejectsAnAclBeyondSixtyFourKilobytes) {
   }
   auto sd = ParseSddl(text);
   ASSERT_FALSE(sd.ok());
-  EXPECT_EQ(sd.status().code(), HRESULT_INVALID_SECURITY_DESCR);
+  EXPECT_EQ(sd.status().code(), ERROR_INVALID_SECURITY_DESCR);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The binary self-relative form ([MS-DTYP] 2.4.6): exact layout, decoding,
 // and hostile input — truncation at every byte, overlong buffers, offsets
 // and sizes that overrun, counts that overflow, byte mutations.
+#include "comsec/base/win32_error.h"
 #include "comsec/security/security_descriptor.h"
 
 #include <gtest/gtest.h>
@@ -127,7 +128,7 @@ TEST(SecurityDescriptor, AceOverrunNamesTheAceAndBytes) {
   b[0x36] = 0x20;  // second ACE claims 32 bytes; 20 remain in the ACL
   auto sd = SecurityDescriptor::Decode(b);
   ASSERT_FALSE(sd.ok());
-  EXPECT_EQ(sd.status().code(), HRESULT_INVALID_ACL);
+  EXPECT_EQ(sd.status().code(), ERROR_INVALID_ACL);
   EXPECT_NE(sd.status().message().find("ACE 1 overruns the ACL by 12 bytes"),
             std::string::npos)
       << sd.status().message();

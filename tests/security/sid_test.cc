@@ -1,4 +1,5 @@
 // SIDs ([MS-DTYP] 2.4.2) and the SDDL aliases of [MS-DTYP] 2.5.1.1.
+#include "comsec/base/win32_error.h"
 #include "comsec/security/sid.h"
 
 #include <gtest/gtest.h>
@@ -43,7 +44,7 @@ TEST(Sid, RejectsMalformedText) {
     auto sid = Sid::Parse(bad);
     EXPECT_FALSE(sid.ok()) << bad;
     if (!sid.ok()) {
-      EXPECT_EQ(sid.status().code(), HRESULT_INVALID_SID) << bad;
+      EXPECT_EQ(sid.status().code(), ERROR_INVALID_SID) << bad;
     }
   }
   // Fifteen sub-authorities is the maximum, and fine.
@@ -124,7 +125,7 @@ TEST(SidAlias, EveryAbsoluteAliasBothWays) {
 }
 
 TEST(SidAlias, DomainRelativeAliases) {
-  EXPECT_EQ(SidFromAlias("DA").status().code(), HRESULT_INVALID_SID);
+  EXPECT_EQ(SidFromAlias("DA").status().code(), ERROR_INVALID_SID);
   Sid domain = *Sid::Parse("S-1-5-21-1-2-3");
   Sid root = *Sid::Parse("S-1-5-21-9-9-9");
   SidAliasContext ctx{&domain, &root};

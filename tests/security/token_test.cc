@@ -1,4 +1,5 @@
 // Tokens and their construction from Unix identities (R188).
+#include "comsec/base/win32_error.h"
 #include "comsec/security/token.h"
 
 #include <gtest/gtest.h>
@@ -91,11 +92,11 @@ TEST(UnixIdentity, LooksUpTheSystemDatabases) {
   EXPECT_EQ(*LookupUnixGroupByName("root"), 0u);
   auto missing = LookupUnixUser(3999999);
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.status().code(), HRESULT_NO_SUCH_USER);
+  EXPECT_EQ(missing.status().code(), ERROR_NO_SUCH_USER);
   EXPECT_EQ(LookupUnixUserByName("no-such-user-comsec").status().code(),
-            HRESULT_NO_SUCH_USER);
+            ERROR_NO_SUCH_USER);
   EXPECT_EQ(LookupUnixGroupByName("no-such-group-comsec").status().code(),
-            HRESULT_NO_SUCH_GROUP);
+            ERROR_NO_SUCH_GROUP);
 }
 
 }  // namespace

@@ -15,6 +15,8 @@
 #include "comsec/auth/ntlm/ntlmv2.h"
 #include "comcfg/command.h"
 #include "comcfg/store_access.h"
+#include "comsec/base/utf16.h"
+#include "comsec/base/win32_error.h"
 #include "comsec/config/accounts.h"
 #include "comsec/config/secrets.h"
 
@@ -223,7 +225,7 @@ void AddAccountCommands(CLI::App& app, const GlobalOptions& global, const Io& io
       for (const auto& u : ga->remove) COMSEC_RETURN_IF_ERROR(db.RemoveMember(ga->name, u));
       COMSEC_ASSIGN_OR_RETURN(auto groups, db.ListGroups());
       for (const auto& g : groups) {
-        if (config::FoldCase(g.name) != config::FoldCase(ga->name)) continue;
+        if (!AccountNamesEqual(g.name, ga->name)) continue;
         if (ga->json) {
           io.out << nlohmann::json{{"name", g.name}, {"sid", g.sid.ToString()},
                                    {"members", g.members}}
@@ -235,7 +237,7 @@ void AddAccountCommands(CLI::App& app, const GlobalOptions& global, const Io& io
         }
         return Status();
       }
-      return Status(HRESULT_NO_SUCH_GROUP, "no local group named '" + ga->name + "'");
+      return Status(ERROR_NO_SUCH_GROUP, "no local group named '" + ga->name + "'");
     });
   });
 

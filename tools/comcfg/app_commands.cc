@@ -7,6 +7,7 @@
 
 #include "comcfg/command.h"
 #include "comcfg/store_access.h"
+#include "comsec/base/win32_error.h"
 #include "comsec/config/com_schema.h"
 
 namespace comsec::comcfg {
@@ -37,7 +38,7 @@ std::string DisplayName(ReadTransaction& tx, const KeyPath& key) {
 }
 
 Status NotFound(const std::string& what) {
-  return Status(HRESULT_NOT_FOUND, what + " is not registered");
+  return Status(ERROR_NOT_FOUND, what + " is not registered");
 }
 
 // Every setting of `scope` for the key of `id`, as text or JSON.

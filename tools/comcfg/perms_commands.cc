@@ -17,6 +17,7 @@
 #include "comcfg/describe.h"
 #include "comcfg/principal.h"
 #include "comcfg/store_access.h"
+#include "comsec/base/win32_error.h"
 #include "comsec/config/com_schema.h"
 #include "comsec/config/effective_policy.h"
 #include "comsec/security/com_rights.h"
@@ -84,7 +85,7 @@ Result<Current> ReadCurrent(ReadTransaction& tx, const Target& t,
   if (raw) {
     SettingValue v = InterpretSetting(*spec, &*raw);
     if (!v.valid) {
-      return Status(HRESULT_INVALID_SECURITY_DESCR,
+      return Status(ERROR_INVALID_SECURITY_DESCR,
                     key.ToString() + "\\" + t.value + " is invalid (" +
                         v.problem + "); replace it with 'comcfg reg delete'");
     }
@@ -246,7 +247,7 @@ int Run(const std::string& verb, const PermsArgs& a,
     if (appid) {
       auto exists = (*tx)->KeyExists(AppIdKeyPath(*appid));
       if (!exists.ok() || !*exists) {
-        return ReportFailure(io, Status(HRESULT_NOT_FOUND,
+        return ReportFailure(io, Status(ERROR_NOT_FOUND,
                                         "AppID " + appid->ToRegistryString() +
                                             " is not registered"));
       }
@@ -293,7 +294,7 @@ int Run(const std::string& verb, const PermsArgs& a,
   if (appid) {
     auto exists = (*tx)->reader().KeyExists(AppIdKeyPath(*appid));
     if (!exists.ok() || !*exists) {
-      return ReportFailure(io, Status(HRESULT_NOT_FOUND,
+      return ReportFailure(io, Status(ERROR_NOT_FOUND,
                                       "AppID " + appid->ToRegistryString() +
                                           " is not registered"));
     }

@@ -9,6 +9,7 @@
 
 #include "comsec/base/hex.h"
 #include "comcfg/command.h"
+#include "comsec/base/win32_error.h"
 #include "comsec/config/accounts.h"
 #include "comcfg/store_access.h"
 #include "comsec/config/reg_file.h"
@@ -88,18 +89,16 @@ Result<RegValue> ParseData(const std::string& name, RegType type,
     }
     case RegType::kDword:
     case RegType::kQword: {
-      errno = 0;
-      char* end = nullptr;
-      unsigned long long v = std::strtoull(data.c_str(), &end, 0);
-      bool fits = type == RegType::kQword || v <= 0xFFFFFFFFull;
-      if (data.empty() || *end != '\0' || errno != 0 || !fits ||
-          data[0] == '-') {
-        return Status(E_INVALIDARG, "\"" + data + "\" is not a " +
-                                        RegTypeName(type) + " number");
+      // C's base 0, as reg.exe's /d reads numbers: 0x hex, 0 octal.
+      auto v = ParseUnsigned(data, NumberBase::kC,
+                             type == RegType::kQword ? UINT64_MAX : 0xFFFFFFFFu);
+      if (!v.ok()) {
+        return Status(E_INVALIDARG, "\"" + data + "\" is not a " + RegTypeName(type) +
+                                        " number: " + std::string(v.status().message()));
       }
       return type == RegType::kDword
-                 ? RegValue::Dword(name, static_cast<uint32_t>(v))
-                 : RegValue::Qword(name, v);
+                 ? RegValue::Dword(name, static_cast<uint32_t>(*v))
+                 : RegValue::Qword(name, *v);
     }
     default: {
       COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, FromHex(data));
@@ -125,7 +124,7 @@ Status PrintQuery(const QueryArgs& q, bool has_value, const KeyPath& path,
       if (FoldCase(v.name) == FoldCase(q.value)) found = &v;
     }
     if (!found) {
-      return Status(HRESULT_NOT_FOUND, "value \"" + q.value +
+      return Status(ERROR_NOT_FOUND, "value \"" + q.value +
                                            "\" does not exist in " +
                                            path.ToString());
     }
@@ -182,7 +181,7 @@ void AddRegCommands(CLI::App& app, const GlobalOptions& global, const Io& io,
       std::ifstream in(*import_file, std::ios::binary);
       if (!in) {
         *exit_code = ReportFailure(
-            io, Status(HRESULT_NOT_FOUND, "cannot read " + *import_file));
+            io, Status(ERROR_NOT_FOUND, "cannot read " + *import_file));
         return;
       }
       bytes.assign(std::istreambuf_iterator<char>(in),
@@ -340,14 +339,14 @@ void AddRegCommands(CLI::App& app, const GlobalOptions& global, const Io& io,
     *exit_code = WithWrite(global, io, [&](WriteTransaction& tx) -> Status {
       COMSEC_ASSIGN_OR_RETURN(bool exists, tx.reader().KeyExists(*path));
       if (!exists) {
-        return Status(HRESULT_NOT_FOUND,
+        return Status(ERROR_NOT_FOUND,
                       "key " + path->ToString() + " does not exist");
       }
       if (del_value->count() == 0) return tx.DeleteKey(*path);
       COMSEC_ASSIGN_OR_RETURN(std::optional<RegValue> v,
                               tx.reader().GetValue(*path, da->value));
       if (!v) {
-        return Status(HRESULT_NOT_FOUND, "value \"" + da->value +
+        return Status(ERROR_NOT_FOUND, "value \"" + da->value +
                                              "\" does not exist in " +
                                              path->ToString());
       }

@@ -4,6 +4,8 @@
 
 #include <ostream>
 
+#include "comsec/base/win32_error.h"
+
 namespace comsec::comcfg {
 
 std::string StorePath(const GlobalOptions& global) {
@@ -15,7 +17,7 @@ Result<std::unique_ptr<config::Store>> OpenStore(const GlobalOptions& global,
   std::string path = StorePath(global);
   struct stat st;
   if (stat(path.c_str(), &st) != 0) {
-    return Status(HRESULT_NOT_FOUND,
+    return Status(ERROR_NOT_FOUND,
                   "no configuration store at " + path +
                       "; create one with 'comcfg --store " + path + " init'");
   }
@@ -33,9 +35,9 @@ int ReportFailure(const Io& io, const Status& status) {
   constexpr HResult kClassNotRegistered{0x80040154u};  // REGDB_E_CLASSNOTREG
   constexpr HResult kKeyMissing{0x80040152u};          // REGDB_E_KEYMISSING
   const HResult hr = status.code();
-  return hr == HRESULT_NOT_FOUND || hr == kClassNotRegistered || hr == E_ACCESSDENIED ||
-                 hr == kKeyMissing || hr == HRESULT_NO_SUCH_USER ||
-                 hr == HRESULT_NO_SUCH_GROUP
+  return hr == ERROR_NOT_FOUND || hr == kClassNotRegistered || hr == E_ACCESSDENIED ||
+                 hr == kKeyMissing || hr == ERROR_NO_SUCH_USER ||
+                 hr == ERROR_NO_SUCH_GROUP
              ? kExitDenied
              : kExitBadInput;
 }

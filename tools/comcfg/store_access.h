@@ -16,7 +16,7 @@ inline constexpr char kSystemStorePath[] = "/var/lib/comsec/store.db";
 
 std::string StorePath(const GlobalOptions& global);
 
-// Opens an existing store; a missing store is HRESULT_NOT_FOUND with the
+// Opens an existing store; a missing store is ERROR_NOT_FOUND with the
 // advice to run 'comcfg init'. Read-only opens work for any user who may
 // read the store; writing is its owner's (E_ACCESSDENIED for others).
 enum class StoreAccess { kRead, kWrite };

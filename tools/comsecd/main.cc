@@ -17,6 +17,7 @@
 #include "comsec/auth/ntlm/logon_service.h"
 #include "comsec/auth/ntlm/store_logon_validator.h"
 #include "comsec/base/termination_signals.h"
+#include "comsec/base/win32_error.h"
 #include "comsec/rpc/epmapper.h"
 #include "comsec/rpc/server.h"
 
@@ -74,7 +75,7 @@ int main(int argc, char** argv) {
   auto bound_bindings = server.ListenAll(listen);
   if (!bound_bindings.ok()) {
     std::cerr << "comsecd: " << bound_bindings.status().ToString() << "\n";
-    return bound_bindings.status().code() == rpc::RPC_S_INVALID_STRING_BINDING ? 2 : 1;
+    return bound_bindings.status().code() == RPC_S_INVALID_STRING_BINDING ? 2 : 1;
   }
   bool local = false;
   for (const rpc::StringBinding& b : *bound_bindings) {

@@ -5,17 +5,17 @@
 #include "comsec/auth/ntlm/messages.h"
 #include "comsec/auth/ntlm/ntlmv2.h"
 #include "comsec/base/log_escape.h"
+#include "comsec/base/utf16.h"
 
 namespace comsec::auth::ntlm {
 namespace {
 
 Status Denied(std::string why) { return Status(SEC_E_LOGON_DENIED, std::move(why)); }
 
-std::string Upper(std::string_view s) { return Utf16ToUtf8(ToUpper(Utf8ToUtf16(s))); }
-
-bool ContainsName(const std::vector<std::string>& names, const std::string& upper) {
-  return std::any_of(names.begin(), names.end(),
-                     [&](const std::string& n) { return !n.empty() && Upper(n) == upper; });
+bool ContainsName(const std::vector<std::string>& names, std::string_view name) {
+  return std::any_of(names.begin(), names.end(), [&](const std::string& n) {
+    return !n.empty() && AccountNamesEqual(n, name);
+  });
 }
 
 std::string Minutes(std::chrono::minutes m) {
@@ -60,8 +60,9 @@ Result<NetworkLogonResult> LocalLogonValidator::Validate(const NetworkLogonReque
                   "(LmCompatibilityLevel 5)");
   }
   const std::string domain = accounts_->DomainName();
-  const std::string sent_domain = Upper(Utf16ToUtf8(request.domain));
-  const bool ours = sent_domain.empty() || sent_domain == "." || sent_domain == Upper(domain) ||
+  const std::string sent_domain = Utf16ToUtf8(request.domain);
+  const bool ours = sent_domain.empty() || sent_domain == "." ||
+                    AccountNamesEqual(sent_domain, domain) ||
                     ContainsName(policy_.own_names, sent_domain);
   if (!ours && ContainsName(policy_.foreign_domains, sent_domain)) {
     return Denied("domain '" + EscapeForLog(Utf16ToUtf8(request.domain)) +
@@ -70,7 +71,7 @@ Result<NetworkLogonResult> LocalLogonValidator::Validate(const NetworkLogonReque
   }
   COMSEC_ASSIGN_OR_RETURN(auto record, accounts_->Lookup(Utf16ToUtf8(request.user)));
   if (!record) return Denied("unknown user");
-  const std::string account_key = Upper(record->name);
+  COMSEC_ASSIGN_OR_RETURN(const std::string account_key, UpcaseAccountName(record->name));
   COMSEC_RETURN_IF_ERROR(CheckNotLockedOut(account_key));
 
   NetworkLogonResult result;

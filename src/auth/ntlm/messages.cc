@@ -5,7 +5,7 @@
 
 #include "comsec/base/byte_reader.h"
 #include "comsec/base/byte_writer.h"
-#include "comsec/config/reg_value.h"
+#include "comsec/base/utf16.h"
 
 namespace comsec::auth::ntlm {
 namespace {
@@ -379,28 +379,8 @@ std::u16string FromUtf16Le(std::span<const uint8_t> b) {
   return out;
 }
 
-std::u16string Utf8ToUtf16(std::string_view s) {
-  return FromUtf16Le(config::Utf8ToUtf16LeLossy(s));
-}
+std::u16string Utf8ToUtf16(std::string_view s) { return Utf8ToUtf16Lossy(s); }
 
-std::string Utf16ToUtf8(std::u16string_view s) {
-  const auto bytes = ToUtf16Le(s);
-  return config::Utf16LeToUtf8Lossy(bytes.data(), bytes.size());
-}
-
-std::u16string ToUpper(std::u16string_view s) {
-  std::u16string out(s);
-  for (char16_t& c : out) {
-    if ((c >= u'a' && c <= u'z') || (c >= 0xE0 && c <= 0xFE && c != 0xF7) ||
-        (c >= 0x3B1 && c <= 0x3C9 && c != 0x3C2) || (c >= 0x430 && c <= 0x44F)) {
-      c = static_cast<char16_t>(c - 0x20);
-    } else if (c >= 0x450 && c <= 0x45F) {
-      c = static_cast<char16_t>(c - 0x50);
-    } else if (c == 0xFF) {
-      c = 0x178;
-    }
-  }
-  return out;
-}
+std::string Utf16ToUtf8(std::u16string_view s) { return Utf16ToUtf8Lossy(s); }
 
 }  // namespace comsec::auth::ntlm

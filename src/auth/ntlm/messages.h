@@ -130,13 +130,12 @@ struct AuthenticateMessage {
 inline constexpr size_t kMicOffset = 72;
 
 // UTF-16LE conversions for the wire strings; the UTF-8 ones are
-// config/reg_value.h's lossy converters (U+FFFD for bad input).
+// base/utf16.h's lossy converters (U+FFFD for bad input). Names are
+// upcased with base/utf16.h's UpcaseUtf16 (Windows's table), the one rule
+// for account names.
 std::vector<uint8_t> ToUtf16Le(std::u16string_view s);
 std::u16string FromUtf16Le(std::span<const uint8_t> bytes);
 std::u16string Utf8ToUtf16(std::string_view s);
 std::string Utf16ToUtf8(std::u16string_view s);
-// Unicode upper case for the ASCII and Latin-1 ranges, as NTOWFv2 needs
-// for user names.
-std::u16string ToUpper(std::u16string_view s);
 
 }  // namespace comsec::auth::ntlm

@@ -5,6 +5,7 @@
 
 #include "comsec/auth/ntlm/messages.h"
 #include "comsec/base/byte_reader.h"
+#include "comsec/base/utf16.h"
 
 namespace comsec::auth::ntlm {
 namespace {
@@ -41,7 +42,9 @@ Digest16 NtHashOfPassword(std::string_view utf8_password) {
 
 Digest16 NtOwfV2(const Digest16& nt_hash, std::u16string_view user,
                  std::u16string_view domain) {
-  auto text = ToUtf16Le(ToUpper(user) + std::u16string(domain));
+  // [MS-NLMP] 3.3.2: UPPERCASE(User), Windows's upcase (base/utf16.h); the
+  // domain is hashed as sent.
+  auto text = ToUtf16Le(UpcaseUtf16(user) + std::u16string(domain));
   return HmacMd5(nt_hash, {text});
 }
 

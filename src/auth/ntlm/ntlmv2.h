@@ -21,7 +21,8 @@ using Challenge8 = std::array<uint8_t, 8>;
 Digest16 NtHash(std::u16string_view password);
 // The NT hash of a UTF-8 password; the UTF-16 copy it makes is wiped.
 Digest16 NtHashOfPassword(std::string_view utf8_password);
-// NTOWFv2 = HMAC-MD5(NT hash, UTF-16LE(Uppercase(user) + domain)).
+// NTOWFv2 = HMAC-MD5(NT hash, UTF-16LE(Uppercase(user) + domain)), the
+// upper case being Windows's (UpcaseUtf16, base/utf16.h).
 Digest16 NtOwfV2(const Digest16& nt_hash, std::u16string_view user,
                  std::u16string_view domain);
 

@@ -1,5 +1,7 @@
 #include "comsec/auth/ntlm/store_accounts.h"
 
+#include "comsec/base/win32_error.h"
+
 namespace comsec::auth::ntlm {
 
 StoreAccountSource::StoreAccountSource(std::unique_ptr<config::Store> store)
@@ -21,7 +23,7 @@ std::string StoreAccountSource::DomainName() const {
 Result<std::optional<AccountRecord>> StoreAccountSource::Lookup(std::string_view user) {
   std::lock_guard<std::mutex> lock(mu_);
   if (Status s = LoadDomain(); !s.ok()) {
-    if (s.code() == HRESULT_NOT_FOUND) return std::optional<AccountRecord>();  // no accounts yet
+    if (s.code() == ERROR_NOT_FOUND) return std::optional<AccountRecord>();  // no accounts yet
     return s;
   }
   COMSEC_ASSIGN_OR_RETURN(auto account, db_.FindUser(user));

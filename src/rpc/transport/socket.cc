@@ -19,6 +19,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "comsec/base/win32_error.h"
+
 namespace comsec::rpc {
 namespace {
 
@@ -175,7 +177,7 @@ Result<std::vector<uint8_t>> Socket::ReadFragment(int timeout_ms) {
     }
     const int64_t left = deadline - NowMs();
     if (left <= 0) {
-      return Status(HRESULT_TIMEOUT, "the peer did not send a whole fragment in time");
+      return Status(ERROR_TIMEOUT, "the peer did not send a whole fragment in time");
     }
     // A blocking receive bounded by SO_RCVTIMEO (set once per timeout
     // value) instead of poll then recv: one system call per read.
