@@ -1,5 +1,7 @@
 #include "comsec/rpc/call_completions.h"
 
+#include "comsec/base/win32_error.h"
+
 namespace comsec::rpc {
 namespace internal {
 
@@ -64,7 +66,7 @@ void CallResponder::Finish(Result<std::vector<uint8_t>> result) {
 }
 
 Status OpnumOutOfRange(uint16_t opnum) {
-  return Status(HResult::FromWin32(1745),  // RPC_S_PROCNUM_OUT_OF_RANGE
+  return Status(RPC_S_PROCNUM_OUT_OF_RANGE,
                 "the interface has no operation " + std::to_string(opnum));
 }
 

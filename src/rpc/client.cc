@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "comsec/base/win32_error.h"
 #include "comsec/rpc/fragmenter.h"
 #include "comsec/rpc/pdu_codec.h"
 #include "comsec/rpc/pdu_protection.h"
@@ -10,9 +11,9 @@
 namespace comsec::rpc {
 namespace {
 
-constexpr HResult kUnknownIf = HResult::FromWin32(1717);       // RPC_S_UNKNOWN_IF
-constexpr HResult kSecPkgError = HResult::FromWin32(1825);     // RPC_S_SEC_PKG_ERROR
-constexpr HResult kAccessDenied = HResult::FromWin32(5);       // ERROR_ACCESS_DENIED
+constexpr HResult kUnknownIf = RPC_S_UNKNOWN_IF;
+constexpr HResult kSecPkgError = RPC_S_SEC_PKG_ERROR;
+constexpr HResult kAccessDenied = ERROR_ACCESS_DENIED;
 
 std::string SyntaxName(const SyntaxId& s) {
   return s.uuid.ToString() + " v" + std::to_string(s.major) + "." + std::to_string(s.minor);
@@ -22,11 +23,11 @@ std::string SyntaxName(const SyntaxId& s) {
 
 HResult FaultToHResult(uint32_t status) {
   switch (status) {
-    case nca_s_op_rng_error: return HResult::FromWin32(1745);  // RPC_S_PROCNUM_OUT_OF_RANGE
+    case nca_s_op_rng_error: return RPC_S_PROCNUM_OUT_OF_RANGE;
     case nca_s_unknown_if: return kUnknownIf;
-    case nca_s_proto_error: return HResult::FromWin32(1728);   // RPC_S_PROTOCOL_ERROR
-    case nca_s_fault_context_mismatch: return HResult::FromWin32(6);  // ERROR_INVALID_HANDLE
-    case nca_s_fault_remote_no_memory: return HResult::FromWin32(14);
+    case nca_s_proto_error: return RPC_S_PROTOCOL_ERROR;
+    case nca_s_fault_context_mismatch: return ERROR_INVALID_HANDLE;
+    case nca_s_fault_remote_no_memory: return ERROR_OUTOFMEMORY;
     default:
       // Win32 codes travel as themselves; HRESULTs too.
       return static_cast<int32_t>(status) < 0 ? HResult(status)

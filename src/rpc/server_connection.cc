@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "comsec/base/win32_error.h"
 #include "comsec/ndr/limits.h"
 #include "comsec/rpc/fragmenter.h"
 #include "comsec/rpc/verification_trailer.h"
@@ -18,7 +19,7 @@ uint32_t FaultStatusFor(const Status& s) {
   HResult hr = s.code();
   if (hr == ndr::RPC_X_BAD_STUB_DATA) return nca_s_fault_ndr;
   if (hr == E_ACCESSDENIED) return nca_s_fault_access_denied;
-  if (hr == HResult::FromWin32(1745)) return nca_s_op_rng_error;  // RPC_S_PROCNUM_OUT_OF_RANGE
+  if (hr == RPC_S_PROCNUM_OUT_OF_RANGE) return nca_s_op_rng_error;
   if (hr.Facility() == 7) return hr.Code();  // FACILITY_WIN32
   return hr.value();
 }
