@@ -107,7 +107,7 @@ void BM_Decide_Cached(benchmark::State& state) {
   req.operation = Operation::kAccess;
   req.token = &token;
   req.remote = true;
-  req.authn_level = 6;
+  req.authn_level = AuthnLevel::kPktPrivacy;
   size_t i = 0;
   for (auto _ : state) {
     auto p = cache.Get(f.appids[i++ % f.appids.size()]);

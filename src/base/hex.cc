@@ -128,7 +128,7 @@ Result<uint64_t> ParseUnsigned(std::string_view text, NumberBase base, uint64_t 
                         name + " digit")
           .WithPosition(i);
     }
-    if (value > (max - static_cast<uint64_t>(d)) / radix) {
+    if (static_cast<uint64_t>(d) > max || value > (max - static_cast<uint64_t>(d)) / radix) {
       return Status(E_INVALIDARG, radix == 16 ? "exceeds 0x" + ToHex64(max)
                                               : "exceeds " + std::to_string(max))
           .WithPosition(0);

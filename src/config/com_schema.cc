@@ -1,7 +1,5 @@
 #include "comsec/config/com_schema.h"
 
-#include <charconv>
-
 #include "comsec/base/hex.h"
 
 #include "comsec/security/sddl.h"
@@ -12,6 +10,13 @@ namespace {
 using K = SettingKind;
 using S = SettingScope;
 using B = BadValuePolicy;
+
+// The ranges the registry accepts for levels: DEFAULT (0) is a request to
+// CoInitializeSecurity, not a value (R3, R163).
+constexpr uint32_t kAuthnNone = security::ToNumber(security::AuthnLevel::kNone);
+constexpr uint32_t kAuthnPrivacy = security::ToNumber(security::AuthnLevel::kPktPrivacy);
+constexpr uint32_t kImpAnonymous = security::ToNumber(security::ImpLevel::kAnonymous);
+constexpr uint32_t kImpDelegate = security::ToNumber(security::ImpLevel::kDelegate);
 
 constexpr SettingSpec kSettings[] = {
     // ---- HKLM\SOFTWARE\Microsoft\Ole (R164) ----
@@ -26,10 +31,10 @@ constexpr SettingSpec kSettings[] = {
      "built-in: SELF, SYSTEM, Administrators (R144, C2)", B::kFailClosed,
      "R137", "call descriptor for processes without CoInitializeSecurity and "
      "without AccessPermission"},
-    {"LegacyAuthenticationLevel", S::kMachine, "", K::kDword, 1, 6, "2",
+    {"LegacyAuthenticationLevel", S::kMachine, "", K::kAuthnLevel, kAuthnNone, kAuthnPrivacy, "2",
      B::kIgnore, "R8", "authentication level of processes that set none "
      "(1 NONE ... 6 PKT_PRIVACY)"},
-    {"LegacyImpersonationLevel", S::kMachine, "", K::kDword, 1, 4, "2",
+    {"LegacyImpersonationLevel", S::kMachine, "", K::kImpLevel, kImpAnonymous, kImpDelegate, "2",
      B::kIgnore, "R19", "impersonation level of processes that set none "
      "(1 ANONYMOUS ... 4 DELEGATE)"},
     {"LegacySecureReferences", S::kMachine, "", K::kYesNo, 0, 0, "N",
@@ -80,7 +85,7 @@ constexpr SettingSpec kSettings[] = {
     {"LaunchPermission", S::kAppId, "", K::kSecurityDescriptor, 0, 0,
      "DefaultLaunchPermission", B::kFailClosed, "R113",
      "who may launch and activate the server"},
-    {"AuthenticationLevel", S::kAppId, "", K::kDword, 1, 6,
+    {"AuthenticationLevel", S::kAppId, "", K::kAuthnLevel, kAuthnNone, kAuthnPrivacy,
      "LegacyAuthenticationLevel", B::kFailProcess, "R163",
      "authentication level of the server process"},
     {"RunAs", S::kAppId, "", K::kString, 0, 0, "launching user", B::kIgnore,
@@ -192,6 +197,8 @@ SettingValue InterpretSetting(const SettingSpec& spec, const RegValue* v) {
   };
   switch (spec.kind) {
     case SettingKind::kDword:
+    case SettingKind::kAuthnLevel:
+    case SettingKind::kImpLevel:
     case SettingKind::kDwordFlags:
     case SettingKind::kDwordChoice: {
       // Only REG_DWORD: a big-endian DWORD is another type (R163).
@@ -205,7 +212,9 @@ SettingValue InterpretSetting(const SettingSpec& spec, const RegValue* v) {
                     " is neither " + std::to_string(spec.min) + " nor " +
                     std::to_string(spec.max));
       }
-      if (spec.kind == SettingKind::kDword && (*d < spec.min || *d > spec.max)) {
+      if ((spec.kind == SettingKind::kDword || spec.kind == SettingKind::kAuthnLevel ||
+           spec.kind == SettingKind::kImpLevel) &&
+          (*d < spec.min || *d > spec.max)) {
         return fail(std::string(spec.name) + " = " + std::to_string(*d) +
                     " is outside " + std::to_string(spec.min) + ".." +
                     std::to_string(spec.max));
@@ -283,6 +292,20 @@ SettingValue InterpretSetting(const SettingSpec& spec, const RegValue* v) {
   return out;
 }
 
+security::AuthnLevel SettingAuthnLevel(const SettingValue& v) {
+  COMSEC_CHECK(v.valid && v.spec->kind == SettingKind::kAuthnLevel, v.spec->name);
+  const auto level = security::AuthnLevelFromNumber(v.dword);
+  COMSEC_CHECK(level.has_value(), std::to_string(v.dword));  // InterpretSetting checked it
+  return *level;
+}
+
+security::ImpLevel SettingImpLevel(const SettingValue& v) {
+  COMSEC_CHECK(v.valid && v.spec->kind == SettingKind::kImpLevel, v.spec->name);
+  const auto level = security::ImpLevelFromNumber(v.dword);
+  COMSEC_CHECK(level.has_value(), std::to_string(v.dword));  // InterpretSetting checked it
+  return *level;
+}
+
 Result<RegValue> EncodeSetting(const SettingSpec& spec, std::string_view in) {
   std::string name = spec.name;
   auto bad = [&](std::string why) {
@@ -299,6 +322,26 @@ Result<RegValue> EncodeSetting(const SettingSpec& spec, std::string_view in) {
         return bad("\"" + std::string(in) + "\" is not a 32-bit number");
       }
       RegValue rv = RegValue::Dword(name, static_cast<uint32_t>(*v));
+      SettingValue check = InterpretSetting(spec, &rv);
+      if (!check.valid) return bad(check.problem);
+      return rv;
+    }
+    case SettingKind::kAuthnLevel:
+    case SettingKind::kImpLevel: {
+      // A number (decimal or 0x) is range-checked below like any DWORD;
+      // otherwise the input is a level's name.
+      auto parsed = ParseUnsigned(in, NumberBase::kDecimalOrHex, 0xFFFFFFFFu);
+      uint32_t number = parsed.ok() ? static_cast<uint32_t>(*parsed) : 0;
+      if (!parsed.ok() && spec.kind == SettingKind::kAuthnLevel) {
+        auto level = security::ParseAuthnLevel(in);
+        if (!level.ok()) return bad(std::string(level.status().message()));
+        number = security::ToNumber(*level);
+      } else if (!parsed.ok()) {
+        auto level = security::ParseImpLevel(in);
+        if (!level.ok()) return bad(std::string(level.status().message()));
+        number = security::ToNumber(*level);
+      }
+      RegValue rv = RegValue::Dword(name, number);
       SettingValue check = InterpretSetting(spec, &rv);
       if (!check.valid) return bad(check.problem);
       return rv;

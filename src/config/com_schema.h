@@ -21,6 +21,7 @@
 #include "comsec/base/result.h"
 #include "comsec/config/key_path.h"
 #include "comsec/config/reg_value.h"
+#include "comsec/security/authn_level.h"
 #include "comsec/security/security_descriptor.h"
 
 namespace comsec::config {
@@ -37,6 +38,8 @@ enum class SettingScope : uint8_t {
 // How a setting's data is read.
 enum class SettingKind : uint8_t {
   kDword,               // REG_DWORD within [min, max]
+  kAuthnLevel,          // REG_DWORD holding an AuthnLevel within [min, max]
+  kImpLevel,            // REG_DWORD holding an ImpLevel within [min, max]
   kDwordFlags,          // REG_DWORD whose set bits lie within `max`
   kDwordChoice,         // REG_DWORD equal to `min` or to `max`
   kYesNo,               // REG_SZ "Y"/"N", either case (EnableDCOM)
@@ -88,7 +91,7 @@ struct SettingValue {
   bool present = false;        // the registry value exists
   bool valid = false;          // present and well-formed
   std::string problem;         // why it is invalid (wrong type, range, SD)
-  uint32_t dword = 0;          // kDword, kDwordFlags
+  uint32_t dword = 0;          // kDword, kDwordFlags, kAuthnLevel, kImpLevel
   bool flag = false;           // kYesNo, kDisabledByNo
   std::string text;            // kString, kGuidString, kSddl
   std::vector<std::string> strings;             // kMultiString
@@ -98,8 +101,14 @@ struct SettingValue {
 // Validates `value` (may be null: absent) against `spec`.
 SettingValue InterpretSetting(const SettingSpec& spec, const RegValue* value);
 
+// The level a valid kAuthnLevel / kImpLevel setting holds.
+// REQUIRES: `v.valid` and the kind matches (a failed check is a bug).
+security::AuthnLevel SettingAuthnLevel(const SettingValue& v);
+security::ImpLevel SettingImpLevel(const SettingValue& v);
+
 // Encodes user input for `comcfg machine set` / `app set`: a number for
-// DWORDs, Y/N, SDDL for descriptors, text otherwise. E_INVALIDARG with a
+// DWORDs, a number or a name for levels ("PKT_PRIVACY",
+// "RPC_C_IMP_LEVEL_IDENTIFY"), Y/N, SDDL for descriptors, text otherwise. E_INVALIDARG with a
 // sentence when the input does not fit the spec.
 Result<RegValue> EncodeSetting(const SettingSpec& spec, std::string_view input);
 

@@ -120,23 +120,6 @@ DescriptorSetting ResolveDescriptor(EffectivePolicy& out,
 
 }  // namespace
 
-const char* AuthnLevelName(uint32_t level) {
-  static const char* const kNames[] = {
-      "RPC_C_AUTHN_LEVEL_DEFAULT", "RPC_C_AUTHN_LEVEL_NONE",
-      "RPC_C_AUTHN_LEVEL_CONNECT", "RPC_C_AUTHN_LEVEL_CALL",
-      "RPC_C_AUTHN_LEVEL_PKT",     "RPC_C_AUTHN_LEVEL_PKT_INTEGRITY",
-      "RPC_C_AUTHN_LEVEL_PKT_PRIVACY"};
-  return level < 7 ? kNames[level] : "(invalid level)";
-}
-
-const char* ImpLevelName(uint32_t level) {
-  static const char* const kNames[] = {
-      "RPC_C_IMP_LEVEL_DEFAULT", "RPC_C_IMP_LEVEL_ANONYMOUS",
-      "RPC_C_IMP_LEVEL_IDENTIFY", "RPC_C_IMP_LEVEL_IMPERSONATE",
-      "RPC_C_IMP_LEVEL_DELEGATE"};
-  return level < 5 ? kNames[level] : "(invalid level)";
-}
-
 const char* PolicySourceName(PolicySource source) {
   switch (source) {
     case PolicySource::kProcess: return "process";
@@ -172,15 +155,15 @@ Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
 
   // ---- Authentication level: CIS, AppID, Legacy, CONNECT (R8, R73, R163).
   if (explicit_cis) {
-    out.authn_level = {process->authn_level == RPC_C_AUTHN_LEVEL_DEFAULT
-                           ? RPC_C_AUTHN_LEVEL_CONNECT
+    out.authn_level = {process->authn_level == AuthnLevel::kDefault
+                           ? AuthnLevel::kConnect
                            : process->authn_level,
                        PolicySource::kProcess,
                        "CoInitializeSecurity dwAuthnLevel"};
   } else {
     SettingValue v = app_kv.Read(Spec(SettingScope::kAppId, "AuthenticationLevel"));
     if (v.valid) {
-      out.authn_level = {v.dword, PolicySource::kAppId,
+      out.authn_level = {SettingAuthnLevel(v), PolicySource::kAppId,
                          Origin(app, "AuthenticationLevel")};
     } else {
       if (v.present) {
@@ -194,14 +177,14 @@ Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
       SettingValue legacy = ole_kv.Read(Spec(SettingScope::kMachine,
                              "LegacyAuthenticationLevel"));
       if (legacy.valid) {
-        out.authn_level = {legacy.dword, PolicySource::kMachineDefault,
+        out.authn_level = {SettingAuthnLevel(legacy), PolicySource::kMachineDefault,
                            Origin(ole, "LegacyAuthenticationLevel")};
       } else {
         if (legacy.present) {
           out.warnings.push_back(Origin(ole, "LegacyAuthenticationLevel") +
                                  " ignored: " + legacy.problem);
         }
-        out.authn_level = {RPC_C_AUTHN_LEVEL_CONNECT, PolicySource::kBuiltIn,
+        out.authn_level = {AuthnLevel::kConnect, PolicySource::kBuiltIn,
                            "built-in (R8)"};
       }
     }
@@ -211,8 +194,8 @@ Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
   if (explicit_cis) {
     // R68: an explicit CIS ignores the machine defaults. R18: DEFAULT is
     // not allowed there; it is read as IDENTIFY and reported.
-    if (process->imp_level == RPC_C_IMP_LEVEL_DEFAULT) {
-      out.imp_level = {RPC_C_IMP_LEVEL_IDENTIFY, PolicySource::kProcess,
+    if (process->imp_level == ImpLevel::kDefault) {
+      out.imp_level = {ImpLevel::kIdentify, PolicySource::kProcess,
                        "CoInitializeSecurity dwImpLevel DEFAULT, read as "
                        "IDENTIFY (R18)"};
       out.warnings.push_back(
@@ -225,14 +208,14 @@ Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
   } else {
     SettingValue legacy = ole_kv.Read(Spec(SettingScope::kMachine, "LegacyImpersonationLevel"));
     if (legacy.valid) {
-      out.imp_level = {legacy.dword, PolicySource::kMachineDefault,
+      out.imp_level = {SettingImpLevel(legacy), PolicySource::kMachineDefault,
                        Origin(ole, "LegacyImpersonationLevel")};
     } else {
       if (legacy.present) {
         out.warnings.push_back(Origin(ole, "LegacyImpersonationLevel") +
                                " ignored: " + legacy.problem);
       }
-      out.imp_level = {RPC_C_IMP_LEVEL_IDENTIFY, PolicySource::kBuiltIn,
+      out.imp_level = {ImpLevel::kIdentify, PolicySource::kBuiltIn,
                        "built-in (R14)"};
     }
   }
@@ -247,7 +230,7 @@ Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
       out.access.origin = "CoInitializeSecurity pSecDesc";
       out.access.sd = process->access_sd;
     }
-  } else if (out.authn_level.value == RPC_C_AUTHN_LEVEL_NONE) {
+  } else if (out.authn_level.value == AuthnLevel::kNone) {
     out.access.source = out.authn_level.source;
     out.access.origin = out.authn_level.origin +
                         " is NONE, so COM makes no access check (R141)";
@@ -301,7 +284,7 @@ Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
   SettingValue hardening = hardening_kv.Read(Spec(SettingScope::kHardening,
                 "RequireIntegrityActivationAuthenticationLevel"));
   if (hardening.valid && hardening.dword == 0) {
-    out.min_activation_authn_level = 0;
+    out.min_activation_authn_level = AuthnLevel::kDefault;
     out.warnings.push_back(
         "DCOM hardening is off (RequireIntegrityActivationAuthenticationLevel "
         "= 0): activation requests below PKT_INTEGRITY are accepted");

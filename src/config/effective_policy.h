@@ -13,26 +13,16 @@
 #include "comsec/base/guid.h"
 #include "comsec/base/result.h"
 #include "comsec/config/store.h"
+#include "comsec/security/authn_level.h"
 #include "comsec/security/security_descriptor.h"
 
 namespace comsec::config {
 
-// rpcdce.h levels (R1, R12).
-inline constexpr uint32_t RPC_C_AUTHN_LEVEL_DEFAULT = 0;
-inline constexpr uint32_t RPC_C_AUTHN_LEVEL_NONE = 1;
-inline constexpr uint32_t RPC_C_AUTHN_LEVEL_CONNECT = 2;
-inline constexpr uint32_t RPC_C_AUTHN_LEVEL_CALL = 3;
-inline constexpr uint32_t RPC_C_AUTHN_LEVEL_PKT = 4;
-inline constexpr uint32_t RPC_C_AUTHN_LEVEL_PKT_INTEGRITY = 5;
-inline constexpr uint32_t RPC_C_AUTHN_LEVEL_PKT_PRIVACY = 6;
-inline constexpr uint32_t RPC_C_IMP_LEVEL_DEFAULT = 0;
-inline constexpr uint32_t RPC_C_IMP_LEVEL_ANONYMOUS = 1;
-inline constexpr uint32_t RPC_C_IMP_LEVEL_IDENTIFY = 2;
-inline constexpr uint32_t RPC_C_IMP_LEVEL_IMPERSONATE = 3;
-inline constexpr uint32_t RPC_C_IMP_LEVEL_DELEGATE = 4;
-
-const char* AuthnLevelName(uint32_t level);  // "RPC_C_AUTHN_LEVEL_CONNECT"
-const char* ImpLevelName(uint32_t level);
+// rpcdce.h levels (R1, R12): security/authn_level.h's types and names.
+using security::AuthnLevel;
+using security::AuthnLevelName;  // "RPC_C_AUTHN_LEVEL_CONNECT"
+using security::ImpLevel;
+using security::ImpLevelName;
 
 enum class PolicySource : uint8_t {
   kProcess,         // CoInitializeSecurity arguments
@@ -46,8 +36,8 @@ const char* PolicySourceName(PolicySource source);  // "process", "AppID", ...
 
 // The process-wide settings a server passed to CoInitializeSecurity (R58).
 struct ProcessSecurity {
-  uint32_t authn_level = RPC_C_AUTHN_LEVEL_DEFAULT;
-  uint32_t imp_level = RPC_C_IMP_LEVEL_DEFAULT;
+  AuthnLevel authn_level = AuthnLevel::kDefault;
+  ImpLevel imp_level = ImpLevel::kDefault;
   // pSecDesc: a descriptor, NULL (every caller allowed, R66), or EOAC_APPID
   // (the registry decides, R67).
   enum class Access : uint8_t { kDescriptor, kNull, kAppId };
@@ -55,8 +45,10 @@ struct ProcessSecurity {
   std::optional<security::SecurityDescriptor> access_sd;
 };
 
+// Level is AuthnLevel or ImpLevel.
+template <typename Level>
 struct LevelSetting {
-  uint32_t value = 0;
+  Level value{};
   PolicySource source = PolicySource::kBuiltIn;
   std::string origin;  // "AppID {...}\\AuthenticationLevel", "built-in"
 };
@@ -78,17 +70,18 @@ struct DescriptorSetting {
 struct EffectivePolicy {
   Guid appid;
   bool appid_registered = false;
-  LevelSetting authn_level;
-  LevelSetting imp_level;
+  LevelSetting<AuthnLevel> authn_level;
+  LevelSetting<ImpLevel> imp_level;
   DescriptorSetting launch;
   DescriptorSetting access;
   DescriptorSetting machine_launch_limit;
   DescriptorSetting machine_access_limit;
   bool enable_dcom = true;
   PolicySource enable_dcom_source = PolicySource::kBuiltIn;
-  // DCOM hardening: activations below this level are refused (5 by default,
-  // 0 when RequireIntegrityActivationAuthenticationLevel = 0).
-  uint32_t min_activation_authn_level = RPC_C_AUTHN_LEVEL_PKT_INTEGRITY;
+  // DCOM hardening: activations below this level are refused (PKT_INTEGRITY
+  // by default; kDefault, no floor, when
+  // RequireIntegrityActivationAuthenticationLevel = 0).
+  AuthnLevel min_activation_authn_level = AuthnLevel::kPktIntegrity;
   bool secure_references = false;
   uint32_t activation_failure_logging = 0;
   uint32_t call_failure_logging = 2;

@@ -192,17 +192,17 @@ Decision Decide(const EffectivePolicy& policy, const AccessRequest& request) {
   {
     CheckStep step;
     step.name = "authentication level";
-    const uint32_t floor = activation ? policy.min_activation_authn_level
+    const AuthnLevel floor = activation ? policy.min_activation_authn_level
                                       : policy.authn_level.value;
     const std::string floor_origin =
         activation ? "DCOM hardening (RequireIntegrityActivationAuthenticationLevel)"
                    : policy.authn_level.origin;
-    if (request.authn_level == RPC_C_AUTHN_LEVEL_DEFAULT) {
+    if (request.authn_level == AuthnLevel::kDefault) {
       step.evaluated = false;
       step.detail = std::string("not evaluated (no --authn-level given); the "
                                 "floor is ") +
                     AuthnLevelName(floor) + " from " + floor_origin;
-    } else if (activation && request.authn_level == RPC_C_AUTHN_LEVEL_NONE) {
+    } else if (activation && request.authn_level == AuthnLevel::kNone) {
       // An unauthenticated activation runs as ANONYMOUS LOGON (R186.3-4);
       // the descriptors below decide.
       step.detail = "unauthenticated activation: checked as ANONYMOUS LOGON "
@@ -221,8 +221,8 @@ Decision Decide(const EffectivePolicy& policy, const AccessRequest& request) {
     if (!step.passed) {
       return deny(E_ACCESSDENIED, step.detail,
                   std::string("call at ") + AuthnLevelName(floor) +
-                      " or higher (--authn-level " + std::to_string(floor) +
-                      ")");
+                      " or higher (--authn-level " +
+                      std::to_string(security::ToNumber(floor)) + ")");
     }
   }
 
@@ -231,7 +231,7 @@ Decision Decide(const EffectivePolicy& policy, const AccessRequest& request) {
   // An unauthenticated request, activation or call, is ANONYMOUS LOGON
   // whatever identity it claims (R121, R124).
   const Token& subject =
-      request.authn_level == RPC_C_AUTHN_LEVEL_NONE ? anonymous : token;
+      request.authn_level == AuthnLevel::kNone ? anonymous : token;
 
   // 4. The machine-wide restriction, then the application's descriptor
   //    (R113, R119, R137, R139). C11: both decisions appear in every

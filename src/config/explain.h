@@ -31,7 +31,7 @@ struct AccessRequest {
   bool remote = false;                      // TCP (true) or local (R117)
   // The request's authentication level; DEFAULT (0) when unknown, in which
   // case level checks are reported as not evaluated.
-  uint32_t authn_level = RPC_C_AUTHN_LEVEL_DEFAULT;
+  AuthnLevel authn_level = AuthnLevel::kDefault;
   // How the remedy names the caller ("uid:1000", "S-1-5-21-...-1001").
   std::string principal;
 };

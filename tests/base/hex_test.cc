@@ -72,6 +72,8 @@ TEST(ParseUnsigned, RefusesNamingThePlace) {
       {"100000000", NumberBase::kHex, 0xFFFFFFFFu, 0, "exceeds 0xffffffff"},
       {"0x100000000", NumberBase::kC, 0xFFFFFFFFu, 0, "exceeds 0xffffffff"},
       {"256", NumberBase::kDecimal, 255, 0, "exceeds 255"},
+      {"7", NumberBase::kDecimal, 6, 0, "exceeds 6"},  // one digit above max
+      {"f", NumberBase::kHex, 9, 0, "exceeds 0x9"},
       {"18446744073709551616", NumberBase::kDecimal, UINT64_MAX, 0,
        "exceeds 18446744073709551615"},
   };

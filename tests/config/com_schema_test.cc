@@ -443,6 +443,27 @@ TEST(EncodeSetting, DwordDecimalAndHex) {
   EXPECT_EQ(*upper->AsDword(), 4u);
 }
 
+// Levels also take their Windows names, with or without the prefix.
+TEST(EncodeSetting, LevelsByName) {
+  const SettingSpec& authn = MustFind(SettingScope::kAppId, "AuthenticationLevel");
+  EXPECT_EQ(*EncodeSetting(authn, "PKT_PRIVACY")->AsDword(), 6u);
+  EXPECT_EQ(*EncodeSetting(authn, "rpc_c_authn_level_pkt_integrity")->AsDword(), 5u);
+  auto bad = EncodeSetting(authn, "SECRET");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), E_INVALIDARG);
+  EXPECT_TRUE(Contains(std::string(bad.status().message()), "is not an authentication level"))
+      << bad.status().ToString();
+  // DEFAULT is a name, but not a value the registry may hold (R163).
+  auto def = EncodeSetting(authn, "DEFAULT");
+  ASSERT_FALSE(def.ok());
+  EXPECT_TRUE(Contains(std::string(def.status().message()), "outside 1..6"))
+      << def.status().ToString();
+  const SettingSpec& imp = MustFind(SettingScope::kMachine, "LegacyImpersonationLevel");
+  EXPECT_EQ(imp.kind, SettingKind::kImpLevel);
+  EXPECT_EQ(*EncodeSetting(imp, "IMPERSONATE")->AsDword(), 3u);
+  EXPECT_FALSE(EncodeSetting(imp, "PKT_PRIVACY").ok());
+}
+
 // R163: comcfg refuses to write a level COM would fail on.
 TEST(EncodeSetting, DwordOutOfRangeIsRefused) {
   const SettingSpec& level =
@@ -634,7 +655,7 @@ TEST(AllSettings, EveryReferenceValueIsKnown) {
 TEST(AllSettings, SpecsMatchTheRules) {
   const SettingSpec& authn =
       MustFind(SettingScope::kAppId, "AuthenticationLevel");
-  EXPECT_EQ(authn.kind, SettingKind::kDword);
+  EXPECT_EQ(authn.kind, SettingKind::kAuthnLevel);
   EXPECT_EQ(authn.min, 1u);  // R162
   EXPECT_EQ(authn.max, 6u);
   EXPECT_EQ(authn.on_bad, BadValuePolicy::kFailProcess);  // R163

@@ -129,7 +129,7 @@ TEST_F(ResolvePolicy, R8NothingConfiguredIsConnect) {
   EffectivePolicy p = Resolve();
   EXPECT_EQ(p.appid, kAppId);
   EXPECT_FALSE(p.appid_registered);
-  EXPECT_EQ(p.authn_level.value, RPC_C_AUTHN_LEVEL_CONNECT);
+  EXPECT_EQ(p.authn_level.value, AuthnLevel::kConnect);
   EXPECT_EQ(p.authn_level.source, PolicySource::kBuiltIn);
   EXPECT_FALSE(p.process_fails);
   EXPECT_TRUE(p.warnings.empty());
@@ -138,7 +138,7 @@ TEST_F(ResolvePolicy, R8NothingConfiguredIsConnect) {
 // R167: every other built-in value when nothing is configured.
 TEST_F(ResolvePolicy, R167BuiltInValues) {
   EffectivePolicy p = Resolve();
-  EXPECT_EQ(p.imp_level.value, RPC_C_IMP_LEVEL_IDENTIFY);
+  EXPECT_EQ(p.imp_level.value, ImpLevel::kIdentify);
   EXPECT_EQ(p.imp_level.source, PolicySource::kBuiltIn);
   EXPECT_FALSE(p.secure_references);            // R145
   EXPECT_EQ(p.activation_failure_logging, 0u);  // R136
@@ -160,7 +160,7 @@ TEST_F(ResolvePolicy, R73AppIdAuthenticationLevelWinsOverLegacy) {
   SetApp(RegValue::Dword("AuthenticationLevel", 6));
   EffectivePolicy p = Resolve();
   EXPECT_TRUE(p.appid_registered);
-  EXPECT_EQ(p.authn_level.value, RPC_C_AUTHN_LEVEL_PKT_PRIVACY);
+  EXPECT_EQ(p.authn_level.value, AuthnLevel::kPktPrivacy);
   EXPECT_EQ(p.authn_level.source, PolicySource::kAppId);
   EXPECT_TRUE(Contains(p.authn_level.origin, "AuthenticationLevel"))
       << p.authn_level.origin;
@@ -173,7 +173,7 @@ TEST_F(ResolvePolicy, R73LegacyAuthenticationLevelWhenAppIdLacksIt) {
   RegisterApp();
   SetOle(RegValue::Dword("LegacyAuthenticationLevel", 4));
   EffectivePolicy p = Resolve();
-  EXPECT_EQ(p.authn_level.value, RPC_C_AUTHN_LEVEL_PKT);
+  EXPECT_EQ(p.authn_level.value, AuthnLevel::kPkt);
   EXPECT_EQ(p.authn_level.source, PolicySource::kMachineDefault);
   EXPECT_TRUE(Contains(p.authn_level.origin, "LegacyAuthenticationLevel"))
       << p.authn_level.origin;
@@ -183,7 +183,7 @@ TEST_F(ResolvePolicy, R73LegacyAuthenticationLevelWhenAppIdLacksIt) {
 TEST_F(ResolvePolicy, R73OtherAppIdDoesNotCount) {
   Set(AppIdKeyPath(kOtherAppId), RegValue::Dword("AuthenticationLevel", 6));
   EffectivePolicy p = Resolve();
-  EXPECT_EQ(p.authn_level.value, RPC_C_AUTHN_LEVEL_CONNECT);
+  EXPECT_EQ(p.authn_level.value, AuthnLevel::kConnect);
   EXPECT_EQ(p.authn_level.source, PolicySource::kBuiltIn);
 }
 
@@ -215,7 +215,7 @@ TEST_F(ResolvePolicy, R163InvalidLegacyLevelIsIgnoredWithWarning) {
   SetOle(RegValue::Dword("LegacyAuthenticationLevel", 9));
   EffectivePolicy p = Resolve();
   EXPECT_FALSE(p.process_fails);
-  EXPECT_EQ(p.authn_level.value, RPC_C_AUTHN_LEVEL_CONNECT);
+  EXPECT_EQ(p.authn_level.value, AuthnLevel::kConnect);
   EXPECT_EQ(p.authn_level.source, PolicySource::kBuiltIn);
   EXPECT_TRUE(AnyWarningContains(p, "LegacyAuthenticationLevel"));
 }
@@ -225,7 +225,7 @@ TEST_F(ResolvePolicy, R163InvalidLegacyLevelIsIgnoredWithWarning) {
 TEST_F(ResolvePolicy, C7LegacyLevelAsStringIsIgnored) {
   SetOle(RegValue::String("LegacyAuthenticationLevel", "5"));
   EffectivePolicy p = Resolve();
-  EXPECT_EQ(p.authn_level.value, RPC_C_AUTHN_LEVEL_CONNECT);
+  EXPECT_EQ(p.authn_level.value, AuthnLevel::kConnect);
   EXPECT_EQ(p.authn_level.source, PolicySource::kBuiltIn);
   EXPECT_TRUE(AnyWarningContains(p, "LegacyAuthenticationLevel"));
 }
@@ -244,14 +244,14 @@ TEST_F(ResolvePolicy, R68ExplicitCisDescriptorOverridesRegistry) {
   SetOle(RegValue::Binary("DefaultAccessPermission",
                           SdBytes("O:BAG:BAD:(A;;CCDC;;;IU)")));
   ProcessSecurity cis;
-  cis.authn_level = RPC_C_AUTHN_LEVEL_PKT;
-  cis.imp_level = RPC_C_IMP_LEVEL_DELEGATE;
+  cis.authn_level = AuthnLevel::kPkt;
+  cis.imp_level = ImpLevel::kDelegate;
   cis.access = ProcessSecurity::Access::kDescriptor;
   cis.access_sd = Sd("O:BAG:BAD:(A;;CCDCLC;;;AU)");
   EffectivePolicy p = Resolve(&cis);
-  EXPECT_EQ(p.authn_level.value, RPC_C_AUTHN_LEVEL_PKT);
+  EXPECT_EQ(p.authn_level.value, AuthnLevel::kPkt);
   EXPECT_EQ(p.authn_level.source, PolicySource::kProcess);
-  EXPECT_EQ(p.imp_level.value, RPC_C_IMP_LEVEL_DELEGATE);
+  EXPECT_EQ(p.imp_level.value, ImpLevel::kDelegate);
   EXPECT_EQ(p.imp_level.source, PolicySource::kProcess);
   EXPECT_EQ(p.access.source, PolicySource::kProcess);
   EXPECT_FALSE(p.access.everyone);
@@ -265,11 +265,11 @@ TEST_F(ResolvePolicy, R68ExplicitCisNullOverridesRegistry) {
   SetApp(RegValue::Binary("AccessPermission",
                           SdBytes("O:BAG:BAD:(A;;CCDC;;;SY)")));
   ProcessSecurity cis;
-  cis.authn_level = RPC_C_AUTHN_LEVEL_CALL;
-  cis.imp_level = RPC_C_IMP_LEVEL_IMPERSONATE;
+  cis.authn_level = AuthnLevel::kCall;
+  cis.imp_level = ImpLevel::kImpersonate;
   cis.access = ProcessSecurity::Access::kNull;
   EffectivePolicy p = Resolve(&cis);
-  EXPECT_EQ(p.authn_level.value, RPC_C_AUTHN_LEVEL_CALL);
+  EXPECT_EQ(p.authn_level.value, AuthnLevel::kCall);
   EXPECT_EQ(p.authn_level.source, PolicySource::kProcess);
   EXPECT_EQ(p.access.source, PolicySource::kProcess);
 }
@@ -279,12 +279,12 @@ TEST_F(ResolvePolicy, R68ExplicitCisNullOverridesRegistry) {
 TEST_F(ResolvePolicy, R68ExplicitCisIgnoresInvalidAppIdLevel) {
   SetApp(RegValue::String("AuthenticationLevel", "garbage"));
   ProcessSecurity cis;
-  cis.authn_level = RPC_C_AUTHN_LEVEL_PKT_INTEGRITY;
-  cis.imp_level = RPC_C_IMP_LEVEL_IDENTIFY;
+  cis.authn_level = AuthnLevel::kPktIntegrity;
+  cis.imp_level = ImpLevel::kIdentify;
   cis.access = ProcessSecurity::Access::kNull;
   EffectivePolicy p = Resolve(&cis);
   EXPECT_FALSE(p.process_fails) << p.process_failure;
-  EXPECT_EQ(p.authn_level.value, RPC_C_AUTHN_LEVEL_PKT_INTEGRITY);
+  EXPECT_EQ(p.authn_level.value, AuthnLevel::kPktIntegrity);
 }
 
 // R3: a CIS level of DEFAULT negotiates, and negotiation never yields NONE;
@@ -292,11 +292,11 @@ TEST_F(ResolvePolicy, R68ExplicitCisIgnoresInvalidAppIdLevel) {
 TEST_F(ResolvePolicy, R3CisDefaultLevelIsConnect) {
   SetApp(RegValue::Dword("AuthenticationLevel", 6));
   ProcessSecurity cis;
-  cis.authn_level = RPC_C_AUTHN_LEVEL_DEFAULT;
-  cis.imp_level = RPC_C_IMP_LEVEL_IDENTIFY;
+  cis.authn_level = AuthnLevel::kDefault;
+  cis.imp_level = ImpLevel::kIdentify;
   cis.access = ProcessSecurity::Access::kNull;
   EffectivePolicy p = Resolve(&cis);
-  EXPECT_EQ(p.authn_level.value, RPC_C_AUTHN_LEVEL_CONNECT);
+  EXPECT_EQ(p.authn_level.value, AuthnLevel::kConnect);
   EXPECT_EQ(p.authn_level.source, PolicySource::kProcess);
 }
 
@@ -306,8 +306,8 @@ TEST_F(ResolvePolicy, R66CisNullDescriptorAllowsEveryone) {
   SetOle(RegValue::Binary("DefaultAccessPermission",
                           SdBytes("O:BAG:BAD:(A;;CCDC;;;SY)")));
   ProcessSecurity cis;
-  cis.authn_level = RPC_C_AUTHN_LEVEL_CONNECT;
-  cis.imp_level = RPC_C_IMP_LEVEL_IDENTIFY;
+  cis.authn_level = AuthnLevel::kConnect;
+  cis.imp_level = ImpLevel::kIdentify;
   cis.access = ProcessSecurity::Access::kNull;
   EffectivePolicy p = Resolve(&cis);
   EXPECT_TRUE(p.access.everyone);
@@ -323,8 +323,8 @@ TEST_F(ResolvePolicy, R113CisDoesNotChangeLaunchPermission) {
   SetApp(RegValue::Binary("LaunchPermission",
                           SdBytes("O:BAG:BAD:(A;;CCDCSW;;;IU)")));
   ProcessSecurity cis;
-  cis.authn_level = RPC_C_AUTHN_LEVEL_PKT;
-  cis.imp_level = RPC_C_IMP_LEVEL_IDENTIFY;
+  cis.authn_level = AuthnLevel::kPkt;
+  cis.imp_level = ImpLevel::kIdentify;
   cis.access = ProcessSecurity::Access::kNull;
   EffectivePolicy p = Resolve(&cis);
   EXPECT_EQ(p.launch.source, PolicySource::kAppId);
@@ -334,8 +334,8 @@ TEST_F(ResolvePolicy, R113CisDoesNotChangeLaunchPermission) {
 // R69, R139: CIS never changes the machine-wide restrictions.
 TEST_F(ResolvePolicy, R69CisNeverReachesTheRestrictions) {
   ProcessSecurity cis;
-  cis.authn_level = RPC_C_AUTHN_LEVEL_CONNECT;
-  cis.imp_level = RPC_C_IMP_LEVEL_IDENTIFY;
+  cis.authn_level = AuthnLevel::kConnect;
+  cis.imp_level = ImpLevel::kIdentify;
   cis.access = ProcessSecurity::Access::kNull;
   EffectivePolicy p = Resolve(&cis);
   EXPECT_EQ(SddlOf(p.machine_access_limit), kDefaultMachineAccessRestriction);
@@ -348,8 +348,8 @@ TEST_F(ResolvePolicy, R73SecureReferencesOnlyWithoutCis) {
   SetOle(RegValue::String("LegacySecureReferences", "y"));
   EXPECT_TRUE(Resolve().secure_references);
   ProcessSecurity cis;
-  cis.authn_level = RPC_C_AUTHN_LEVEL_CONNECT;
-  cis.imp_level = RPC_C_IMP_LEVEL_IDENTIFY;
+  cis.authn_level = AuthnLevel::kConnect;
+  cis.imp_level = ImpLevel::kIdentify;
   cis.access = ProcessSecurity::Access::kNull;
   EXPECT_FALSE(Resolve(&cis).secure_references);
   SetOle(RegValue::String("LegacySecureReferences", "N"));
@@ -366,11 +366,11 @@ TEST_F(ResolvePolicy, R67EoacAppIdReadsTheRegistry) {
   SetApp(RegValue::Binary("AccessPermission",
                           SdBytes("O:BAG:BAD:(A;;CCDC;;;SY)")));
   ProcessSecurity cis;
-  cis.authn_level = RPC_C_AUTHN_LEVEL_PKT_PRIVACY;
-  cis.imp_level = RPC_C_IMP_LEVEL_IDENTIFY;
+  cis.authn_level = AuthnLevel::kPktPrivacy;
+  cis.imp_level = ImpLevel::kIdentify;
   cis.access = ProcessSecurity::Access::kAppId;
   EffectivePolicy p = Resolve(&cis);
-  EXPECT_EQ(p.authn_level.value, RPC_C_AUTHN_LEVEL_PKT_INTEGRITY);
+  EXPECT_EQ(p.authn_level.value, AuthnLevel::kPktIntegrity);
   EXPECT_EQ(p.authn_level.source, PolicySource::kAppId);
   EXPECT_EQ(p.access.source, PolicySource::kAppId);
   EXPECT_EQ(SddlOf(p.access), "O:BAG:BAD:(A;;CCDC;;;SY)");
@@ -383,10 +383,10 @@ TEST_F(ResolvePolicy, R67EoacAppIdFallsBackToMachineDefaults) {
   SetOle(RegValue::Binary("DefaultAccessPermission",
                           SdBytes("O:BAG:BAD:(A;;CCDC;;;AU)")));
   ProcessSecurity cis;
-  cis.authn_level = RPC_C_AUTHN_LEVEL_PKT_PRIVACY;
+  cis.authn_level = AuthnLevel::kPktPrivacy;
   cis.access = ProcessSecurity::Access::kAppId;
   EffectivePolicy p = Resolve(&cis);
-  EXPECT_EQ(p.authn_level.value, RPC_C_AUTHN_LEVEL_PKT);
+  EXPECT_EQ(p.authn_level.value, AuthnLevel::kPkt);
   EXPECT_EQ(p.authn_level.source, PolicySource::kMachineDefault);
   EXPECT_EQ(p.access.source, PolicySource::kMachineDefault);
   EXPECT_EQ(SddlOf(p.access), "O:BAG:BAD:(A;;CCDC;;;AU)");
@@ -397,10 +397,10 @@ TEST_F(ResolvePolicy, R67EoacAppIdFallsBackToMachineDefaults) {
 TEST_F(ResolvePolicy, R67EoacAppIdImpersonationIsLegacy) {
   SetOle(RegValue::Dword("LegacyImpersonationLevel", 3));
   ProcessSecurity cis;
-  cis.imp_level = RPC_C_IMP_LEVEL_DELEGATE;
+  cis.imp_level = ImpLevel::kDelegate;
   cis.access = ProcessSecurity::Access::kAppId;
   EffectivePolicy p = Resolve(&cis);
-  EXPECT_EQ(p.imp_level.value, RPC_C_IMP_LEVEL_IMPERSONATE);
+  EXPECT_EQ(p.imp_level.value, ImpLevel::kImpersonate);
   EXPECT_EQ(p.imp_level.source, PolicySource::kMachineDefault);
 }
 
@@ -430,11 +430,11 @@ TEST_F(ResolvePolicy, R67EoacAppIdLevelNoneSkipsAccessCheck) {
 // R19: without CIS, LegacyImpersonationLevel, else IDENTIFY (R14).
 TEST_F(ResolvePolicy, R19ImpersonationLevelLegacyThenIdentify) {
   EffectivePolicy none = Resolve();
-  EXPECT_EQ(none.imp_level.value, RPC_C_IMP_LEVEL_IDENTIFY);
+  EXPECT_EQ(none.imp_level.value, ImpLevel::kIdentify);
   EXPECT_EQ(none.imp_level.source, PolicySource::kBuiltIn);
   SetOle(RegValue::Dword("LegacyImpersonationLevel", 3));
   EffectivePolicy legacy = Resolve();
-  EXPECT_EQ(legacy.imp_level.value, RPC_C_IMP_LEVEL_IMPERSONATE);
+  EXPECT_EQ(legacy.imp_level.value, ImpLevel::kImpersonate);
   EXPECT_EQ(legacy.imp_level.source, PolicySource::kMachineDefault);
   EXPECT_TRUE(Contains(legacy.imp_level.origin, "LegacyImpersonationLevel"))
       << legacy.imp_level.origin;
@@ -444,11 +444,11 @@ TEST_F(ResolvePolicy, R19ImpersonationLevelLegacyThenIdentify) {
 TEST_F(ResolvePolicy, R19CisImpersonationLevelWins) {
   SetOle(RegValue::Dword("LegacyImpersonationLevel", 4));
   ProcessSecurity cis;
-  cis.authn_level = RPC_C_AUTHN_LEVEL_CONNECT;
-  cis.imp_level = RPC_C_IMP_LEVEL_IMPERSONATE;
+  cis.authn_level = AuthnLevel::kConnect;
+  cis.imp_level = ImpLevel::kImpersonate;
   cis.access = ProcessSecurity::Access::kNull;
   EffectivePolicy p = Resolve(&cis);
-  EXPECT_EQ(p.imp_level.value, RPC_C_IMP_LEVEL_IMPERSONATE);
+  EXPECT_EQ(p.imp_level.value, ImpLevel::kImpersonate);
   EXPECT_EQ(p.imp_level.source, PolicySource::kProcess);
 }
 
@@ -457,7 +457,7 @@ TEST_F(ResolvePolicy, R19CisImpersonationLevelWins) {
 TEST_F(ResolvePolicy, R19InvalidLegacyImpersonationLevelIsIgnored) {
   SetOle(RegValue::Dword("LegacyImpersonationLevel", 5));
   EffectivePolicy p = Resolve();
-  EXPECT_EQ(p.imp_level.value, RPC_C_IMP_LEVEL_IDENTIFY);
+  EXPECT_EQ(p.imp_level.value, ImpLevel::kIdentify);
   EXPECT_EQ(p.imp_level.source, PolicySource::kBuiltIn);
   EXPECT_TRUE(AnyWarningContains(p, "LegacyImpersonationLevel"));
 }
@@ -468,7 +468,7 @@ TEST_F(ResolvePolicy, R70NoAppIdImpersonationValue) {
   SetApp(RegValue::Dword("ImpersonationLevel", 4));
   SetApp(RegValue::Dword("LegacyImpersonationLevel", 4));
   EffectivePolicy p = Resolve();
-  EXPECT_EQ(p.imp_level.value, RPC_C_IMP_LEVEL_IDENTIFY);
+  EXPECT_EQ(p.imp_level.value, ImpLevel::kIdentify);
   EXPECT_EQ(p.imp_level.source, PolicySource::kBuiltIn);
 }
 
@@ -515,7 +515,7 @@ TEST_F(ResolvePolicy, R141AppIdLevelNoneSkipsAccessCheck) {
   SetApp(RegValue::Binary("AccessPermission",
                           SdBytes("O:BAG:BAD:(A;;CCDC;;;SY)")));
   EffectivePolicy p = Resolve();
-  EXPECT_EQ(p.authn_level.value, RPC_C_AUTHN_LEVEL_NONE);
+  EXPECT_EQ(p.authn_level.value, AuthnLevel::kNone);
   EXPECT_TRUE(p.access.everyone);
   EXPECT_FALSE(p.access.invalid);
   EXPECT_EQ(p.access.source, PolicySource::kAppId);
@@ -542,8 +542,8 @@ TEST_F(ResolvePolicy, R141DoesNotApplyToCisOrLaunch) {
   EXPECT_EQ(SddlOf(registry.launch), kBuiltinLaunchPermission);
 
   ProcessSecurity cis;
-  cis.authn_level = RPC_C_AUTHN_LEVEL_NONE;
-  cis.imp_level = RPC_C_IMP_LEVEL_IDENTIFY;
+  cis.authn_level = AuthnLevel::kNone;
+  cis.imp_level = ImpLevel::kIdentify;
   cis.access = ProcessSecurity::Access::kDescriptor;
   cis.access_sd = Sd("O:BAG:BAD:(A;;CCDC;;;SY)");
   EffectivePolicy p = Resolve(&cis);
@@ -792,11 +792,11 @@ TEST_F(ResolvePolicy, R120EnableDcomInvalidIsWarned) {
 // Absent: activations below PKT_INTEGRITY are refused.
 TEST_F(ResolvePolicy, HardeningAbsentRequiresPacketIntegrity) {
   EffectivePolicy p = Resolve();
-  EXPECT_EQ(p.min_activation_authn_level, RPC_C_AUTHN_LEVEL_PKT_INTEGRITY);
+  EXPECT_EQ(p.min_activation_authn_level, AuthnLevel::kPktIntegrity);
   SetHardening(
       RegValue::Dword("RequireIntegrityActivationAuthenticationLevel", 1));
   EffectivePolicy on = Resolve();
-  EXPECT_EQ(on.min_activation_authn_level, RPC_C_AUTHN_LEVEL_PKT_INTEGRITY);
+  EXPECT_EQ(on.min_activation_authn_level, AuthnLevel::kPktIntegrity);
   EXPECT_TRUE(on.warnings.empty());
 }
 
@@ -805,7 +805,7 @@ TEST_F(ResolvePolicy, HardeningOffIsWarned) {
   SetHardening(
       RegValue::Dword("RequireIntegrityActivationAuthenticationLevel", 0));
   EffectivePolicy p = Resolve();
-  EXPECT_EQ(p.min_activation_authn_level, 0u);
+  EXPECT_EQ(p.min_activation_authn_level, AuthnLevel::kDefault);
   EXPECT_TRUE(
       AnyWarningContains(p, "RequireIntegrityActivationAuthenticationLevel"));
 }
@@ -819,7 +819,7 @@ TEST_F(ResolvePolicy, ValueNamesAreCaseInsensitive) {
   SetApp(RegValue::Binary("accesspermission",
                           SdBytes("O:BAG:BAD:(A;;CCDC;;;IU)")));
   EffectivePolicy p = Resolve();
-  EXPECT_EQ(p.authn_level.value, RPC_C_AUTHN_LEVEL_PKT_INTEGRITY);
+  EXPECT_EQ(p.authn_level.value, AuthnLevel::kPktIntegrity);
   EXPECT_EQ(p.authn_level.source, PolicySource::kMachineDefault);
   EXPECT_FALSE(p.enable_dcom);
   EXPECT_EQ(p.access.source, PolicySource::kAppId);
@@ -835,8 +835,8 @@ TEST_F(ResolvePolicy, KeyNamesAreCaseInsensitive) {
       RegValue::Dword("AuthenticationLevel", 6));
   EffectivePolicy p = Resolve();
   EXPECT_TRUE(p.appid_registered);
-  EXPECT_EQ(p.imp_level.value, RPC_C_IMP_LEVEL_IMPERSONATE);
-  EXPECT_EQ(p.authn_level.value, RPC_C_AUTHN_LEVEL_PKT_PRIVACY);
+  EXPECT_EQ(p.imp_level.value, ImpLevel::kImpersonate);
+  EXPECT_EQ(p.authn_level.value, AuthnLevel::kPktPrivacy);
   EXPECT_EQ(p.authn_level.source, PolicySource::kAppId);
 }
 
@@ -845,7 +845,7 @@ TEST_F(ResolvePolicy, R159ClassesRootIsTheSameAppIdKey) {
   Set("HKEY_CLASSES_ROOT\\AppID\\{6A1B3C2D-0000-4E5F-8A9B-0C1D2E3F4A5B}",
       RegValue::Dword("AuthenticationLevel", 4));
   EffectivePolicy p = Resolve();
-  EXPECT_EQ(p.authn_level.value, RPC_C_AUTHN_LEVEL_PKT);
+  EXPECT_EQ(p.authn_level.value, AuthnLevel::kPkt);
   EXPECT_EQ(p.authn_level.source, PolicySource::kAppId);
 }
 
@@ -910,11 +910,11 @@ TEST_F(AppIdForClsidTest, LookupIsCaseInsensitive) {
 TEST_F(ResolvePolicy, R18ExplicitCisImpersonationDefaultIsIdentify) {
   SetOle(RegValue::Dword("LegacyImpersonationLevel", 4));
   ProcessSecurity cis;
-  cis.authn_level = RPC_C_AUTHN_LEVEL_PKT_INTEGRITY;
-  cis.imp_level = RPC_C_IMP_LEVEL_DEFAULT;
+  cis.authn_level = AuthnLevel::kPktIntegrity;
+  cis.imp_level = ImpLevel::kDefault;
   cis.access = ProcessSecurity::Access::kNull;
   EffectivePolicy p = Resolve(&cis);
-  EXPECT_EQ(p.imp_level.value, RPC_C_IMP_LEVEL_IDENTIFY);
+  EXPECT_EQ(p.imp_level.value, ImpLevel::kIdentify);
   EXPECT_EQ(p.imp_level.source, PolicySource::kProcess);
   EXPECT_TRUE(AnyWarningContains(p, "R18"));
 }

@@ -70,9 +70,9 @@ EffectivePolicy InitializedMachine() {
   EffectivePolicy p;
   p.appid = kAppId;
   p.appid_registered = true;
-  p.authn_level = {RPC_C_AUTHN_LEVEL_CONNECT, PolicySource::kMachineDefault,
+  p.authn_level = {AuthnLevel::kConnect, PolicySource::kMachineDefault,
                    "Ole\\LegacyAuthenticationLevel"};
-  p.imp_level = {RPC_C_IMP_LEVEL_IDENTIFY, PolicySource::kMachineDefault,
+  p.imp_level = {ImpLevel::kIdentify, PolicySource::kMachineDefault,
                  "Ole\\LegacyImpersonationLevel"};
   p.launch = Descriptor(kBuiltinLaunchPermission, PolicySource::kMachineDefault,
                         "Ole\\DefaultLaunchPermission");
@@ -130,7 +130,7 @@ Token Admin(LogonKind logon) {
 }
 
 Decision Ask(const EffectivePolicy& p, Operation op, const Token& token,
-             bool remote, uint32_t level = RPC_C_AUTHN_LEVEL_PKT_PRIVACY) {
+             bool remote, AuthnLevel level = AuthnLevel::kPktPrivacy) {
   AccessRequest r;
   r.operation = op;
   r.token = &token;
@@ -286,11 +286,11 @@ TEST(Decide, R140CallBelowProcessLevelIsRefused) {
   EffectivePolicy p = InitializedMachine();
   p.access =
       Everyone(PolicySource::kProcess, "CoInitializeSecurity pSecDesc = NULL");
-  p.authn_level = {RPC_C_AUTHN_LEVEL_PKT_INTEGRITY, PolicySource::kProcess,
+  p.authn_level = {AuthnLevel::kPktIntegrity, PolicySource::kProcess,
                    "CoInitializeSecurity dwAuthnLevel"};
   Token t = User(LogonKind::kNetwork);
-  for (uint32_t low : {RPC_C_AUTHN_LEVEL_NONE, RPC_C_AUTHN_LEVEL_CONNECT,
-                       RPC_C_AUTHN_LEVEL_PKT}) {
+  for (AuthnLevel low : {AuthnLevel::kNone, AuthnLevel::kConnect,
+                       AuthnLevel::kPkt}) {
     Decision d = Ask(p, Operation::kAccess, t, true, low);
     EXPECT_FALSE(d.allowed) << low;
     EXPECT_EQ(d.hr, E_ACCESSDENIED) << low;
@@ -302,8 +302,8 @@ TEST(Decide, R140CallBelowProcessLevelIsRefused) {
     EXPECT_EQ(Step(d, "machine access restriction"), nullptr);
     EXPECT_TRUE(Contains(d.remedy, "--authn-level 5")) << d.remedy;
   }
-  for (uint32_t ok :
-       {RPC_C_AUTHN_LEVEL_PKT_INTEGRITY, RPC_C_AUTHN_LEVEL_PKT_PRIVACY}) {
+  for (AuthnLevel ok :
+       {AuthnLevel::kPktIntegrity, AuthnLevel::kPktPrivacy}) {
     Decision d = Ask(p, Operation::kAccess, t, true, ok);
     EXPECT_TRUE(d.allowed) << ok << ": " << d.summary;
     EXPECT_TRUE(MustStep(d, "authentication level").passed);
@@ -315,9 +315,9 @@ TEST(Decide, R7CallsUseTheProcessLevel) {
   EffectivePolicy p = InitializedMachine();
   p.access =
       Everyone(PolicySource::kProcess, "CoInitializeSecurity pSecDesc = NULL");
-  p.min_activation_authn_level = RPC_C_AUTHN_LEVEL_PKT_INTEGRITY;
+  p.min_activation_authn_level = AuthnLevel::kPktIntegrity;
   EXPECT_TRUE(Ask(p, Operation::kAccess, User(LogonKind::kNetwork), true,
-                  RPC_C_AUTHN_LEVEL_CONNECT)
+                  AuthnLevel::kConnect)
                   .allowed);
 }
 
@@ -325,10 +325,10 @@ TEST(Decide, R7CallsUseTheProcessLevel) {
 // is PKT_INTEGRITY; at PKT_INTEGRITY it is allowed.
 TEST(Decide, HardeningRefusesActivationBelowIntegrity) {
   EffectivePolicy p = InitializedMachine();
-  p.min_activation_authn_level = RPC_C_AUTHN_LEVEL_PKT_INTEGRITY;
+  p.min_activation_authn_level = AuthnLevel::kPktIntegrity;
   Token admin = Admin(LogonKind::kNetwork);
   for (Operation op : {Operation::kActivate, Operation::kLaunch}) {
-    Decision low = Ask(p, op, admin, true, RPC_C_AUTHN_LEVEL_CONNECT);
+    Decision low = Ask(p, op, admin, true, AuthnLevel::kConnect);
     EXPECT_FALSE(low.allowed) << OperationName(op);
     EXPECT_EQ(low.hr, E_ACCESSDENIED);
     const CheckStep* s = Step(low, "authentication level");
@@ -339,7 +339,7 @@ TEST(Decide, HardeningRefusesActivationBelowIntegrity) {
         << s->detail;
     EXPECT_TRUE(Contains(low.remedy, "--authn-level 5")) << low.remedy;
 
-    Decision at = Ask(p, op, admin, true, RPC_C_AUTHN_LEVEL_PKT_INTEGRITY);
+    Decision at = Ask(p, op, admin, true, AuthnLevel::kPktIntegrity);
     EXPECT_TRUE(at.allowed) << OperationName(op) << ": " << at.summary;
   }
 }
@@ -347,9 +347,9 @@ TEST(Decide, HardeningRefusesActivationBelowIntegrity) {
 // Hardening off (0): the same activation is allowed.
 TEST(Decide, HardeningOffAllowsLowActivation) {
   EffectivePolicy p = InitializedMachine();
-  p.min_activation_authn_level = 0;
+  p.min_activation_authn_level = AuthnLevel::kDefault;
   EXPECT_TRUE(Ask(p, Operation::kActivate, Admin(LogonKind::kNetwork), true,
-                  RPC_C_AUTHN_LEVEL_CONNECT)
+                  AuthnLevel::kConnect)
                   .allowed);
 }
 
@@ -358,14 +358,14 @@ TEST(Decide, HardeningOffAllowsLowActivation) {
 TEST(Decide, LevelNotGivenIsNotEvaluated) {
   EffectivePolicy p = InitializedMachine();
   Decision admin = Ask(p, Operation::kActivate, Admin(LogonKind::kNetwork),
-                       true, RPC_C_AUTHN_LEVEL_DEFAULT);
+                       true, AuthnLevel::kDefault);
   EXPECT_TRUE(admin.allowed) << admin.summary;
   const CheckStep* s = Step(admin, "authentication level");
   ASSERT_NE(s, nullptr);
   EXPECT_FALSE(s->evaluated);
   EXPECT_TRUE(s->passed);
   Decision user = Ask(p, Operation::kActivate, User(LogonKind::kNetwork), true,
-                      RPC_C_AUTHN_LEVEL_DEFAULT);
+                      AuthnLevel::kDefault);
   EXPECT_FALSE(user.allowed);
   EXPECT_FALSE(MustStep(user, "authentication level").evaluated);
 }
@@ -574,7 +574,7 @@ TEST(Decide, R139AnonymousRemoteCallRefusedByDefaultRestriction) {
       Everyone(PolicySource::kProcess, "CoInitializeSecurity pSecDesc = NULL");
   Token anon = Token::Anonymous(LogonKind::kNetwork, false);
   Decision d =
-      Ask(p, Operation::kAccess, anon, true, RPC_C_AUTHN_LEVEL_CONNECT);
+      Ask(p, Operation::kAccess, anon, true, AuthnLevel::kConnect);
   EXPECT_FALSE(d.allowed);
   EXPECT_EQ(d.hr, E_ACCESSDENIED);
   const CheckStep* machine = Step(d, "machine access restriction");
@@ -588,7 +588,7 @@ TEST(Decide, R139AnonymousRemoteCallRefusedByDefaultRestriction) {
 
   Token anon_local = Token::Anonymous(LogonKind::kLocal, false);
   EXPECT_TRUE(
-      Ask(p, Operation::kAccess, anon_local, false, RPC_C_AUTHN_LEVEL_CONNECT)
+      Ask(p, Operation::kAccess, anon_local, false, AuthnLevel::kConnect)
           .allowed);
 }
 
@@ -597,12 +597,12 @@ TEST(Decide, R139AnonymousRemoteCallRefusedByDefaultRestriction) {
 TEST(Decide, R139RestrictionAppliesWithoutAccessCheck) {
   std::optional<EffectivePolicy> p = NothingConfigured();
   ASSERT_TRUE(p.has_value());
-  p->authn_level = {RPC_C_AUTHN_LEVEL_NONE, PolicySource::kAppId,
+  p->authn_level = {AuthnLevel::kNone, PolicySource::kAppId,
                     "AppID level 1"};
   p->access = Everyone(PolicySource::kAppId, "AppID level NONE (R141)");
   Decision d =
       Ask(*p, Operation::kAccess, Token::Anonymous(LogonKind::kNetwork, false),
-          true, RPC_C_AUTHN_LEVEL_NONE);
+          true, AuthnLevel::kNone);
   EXPECT_FALSE(d.allowed);
   EXPECT_FALSE(MustStep(d, "machine access restriction").passed);
   EXPECT_TRUE(MustStep(d, "access permission").passed);
@@ -671,7 +671,7 @@ TEST(Decide, R66EveryoneSettingPassesTheProcessCheck) {
   p.access =
       Everyone(PolicySource::kProcess, "CoInitializeSecurity pSecDesc = NULL");
   Decision d = Ask(p, Operation::kAccess, User(LogonKind::kNetwork), true,
-                   RPC_C_AUTHN_LEVEL_CONNECT);
+                   AuthnLevel::kConnect);
   EXPECT_TRUE(d.allowed) << d.summary;
   const CheckStep* s = Step(d, "access permission");
   ASSERT_NE(s, nullptr);
@@ -750,7 +750,7 @@ TEST(Decide, RemedyDefaultsToTheTokenUser) {
   r.operation = Operation::kAccess;
   r.token = &t;
   r.remote = false;
-  r.authn_level = RPC_C_AUTHN_LEVEL_PKT_PRIVACY;
+  r.authn_level = AuthnLevel::kPktPrivacy;
   Decision d = Decide(p, r);
   EXPECT_FALSE(d.allowed);
   EXPECT_TRUE(Contains(d.remedy, "--principal S-1-5-21-1-2-3-1001"))
@@ -780,11 +780,11 @@ TEST(Decide, R124UnauthenticatedActivationIsAnonymous) {
                  PolicySource::kMachine);
   p.launch = Descriptor("O:BAG:BAD:(A;;CCDCLCSWRP;;;BA)", PolicySource::kAppId);
   Decision admin = Ask(p, Operation::kActivate, Admin(LogonKind::kNetwork),
-                       true, RPC_C_AUTHN_LEVEL_NONE);
+                       true, AuthnLevel::kNone);
   EXPECT_FALSE(admin.allowed) << "the admin token must not be used";
   p.launch = Descriptor("O:BAG:BAD:(A;;CCDCLCSWRP;;;AN)", PolicySource::kAppId);
   EXPECT_TRUE(Ask(p, Operation::kActivate, User(LogonKind::kNetwork), true,
-                  RPC_C_AUTHN_LEVEL_NONE)
+                  AuthnLevel::kNone)
                   .allowed);
 }
 
@@ -808,11 +808,11 @@ TEST(Decide, UnauthenticatedCallIsAnonymous) {
   EffectivePolicy p = InitializedMachine();
   p.access = Descriptor("O:BAG:BAD:(A;;CCDCLC;;;BA)", PolicySource::kAppId);
   EXPECT_TRUE(Ask(p, Operation::kAccess, Admin(LogonKind::kLocal), false,
-                  RPC_C_AUTHN_LEVEL_CONNECT)
+                  AuthnLevel::kConnect)
                   .allowed);
-  p.authn_level.value = RPC_C_AUTHN_LEVEL_NONE;
+  p.authn_level.value = AuthnLevel::kNone;
   EXPECT_FALSE(Ask(p, Operation::kAccess, Admin(LogonKind::kLocal), false,
-                   RPC_C_AUTHN_LEVEL_NONE)
+                   AuthnLevel::kNone)
                    .allowed);
 }
 

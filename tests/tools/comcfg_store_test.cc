@@ -302,6 +302,19 @@ TEST_F(ComcfgStore, EffectiveNamesSources) {
   EXPECT_EQ(p["access_permission"]["sddl"], "O:BAG:BAD:(A;;CCDC;;;WD)");
   EXPECT_EQ(Run({"effective", "--clsid", "{00000000-0000-0000-0000-0000000000AA}"}).code, 1);
   EXPECT_EQ(Run({"effective"}).code, 2);
+  // Levels by name, as the Windows constants or without their prefix.
+  auto named = Run({"effective", "--appid", kAppId, "--authn-level", "PKT_INTEGRITY",
+                    "--imp-level", "RPC_C_IMP_LEVEL_DELEGATE", "--json"})
+                   .Json();
+  EXPECT_EQ(named["authentication_level"]["value"], 5);
+  EXPECT_EQ(named["authentication_level"]["name"], "RPC_C_AUTHN_LEVEL_PKT_INTEGRITY");
+  EXPECT_EQ(named["impersonation_level"]["value"], 4);
+  Out bad = Run({"effective", "--appid", kAppId, "--authn-level", "7"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("--authn-level: \"7\" is not an authentication level"),
+            std::string::npos)
+      << bad.err;
+  ASSERT_EQ(Run({"app", "set", kAppId, "AuthenticationLevel", "pkt_privacy"}).code, 0);
 }
 
 TEST_F(ComcfgStore, ExplainGivesChainAndWorkingRemedy) {

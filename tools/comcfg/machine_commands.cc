@@ -81,6 +81,8 @@ std::string SettingText(const SettingValue& v) {
     case SettingKind::kDword:
     case SettingKind::kDwordFlags:
     case SettingKind::kDwordChoice:
+    case SettingKind::kAuthnLevel:  // the number, as the registry holds it
+    case SettingKind::kImpLevel:
       return std::to_string(v.dword);
     case SettingKind::kYesNo:
       return v.flag ? "Y" : "N";

@@ -19,11 +19,34 @@ using namespace comsec::config;  // NOLINT: a tool file using its layer
 
 namespace {
 
-nlohmann::json LevelJson(const LevelSetting& l, bool imp) {
-  return {{"value", l.value},
-          {"name", imp ? ImpLevelName(l.value) : AuthnLevelName(l.value)},
+template <typename Level>
+nlohmann::json LevelJson(const LevelSetting<Level>& l) {
+  std::string_view name;
+  if constexpr (std::is_same_v<Level, AuthnLevel>) {
+    name = AuthnLevelName(l.value);
+  } else {
+    name = ImpLevelName(l.value);
+  }
+  return {{"value", security::ToNumber(l.value)},
+          {"name", name},
           {"source", PolicySourceName(l.source)},
           {"origin", l.origin}};
+}
+
+// --authn-level and --imp-level: a number or a name; absent is DEFAULT.
+Status ParseLevelOptions(const std::string& authn, const std::string& imp,
+                         AuthnLevel* authn_level, ImpLevel* imp_level) {
+  if (!authn.empty()) {
+    auto a = security::ParseAuthnLevel(authn);
+    if (!a.ok()) return std::move(a).TakeStatus().Prefixed("--authn-level");
+    *authn_level = *a;
+  }
+  if (!imp.empty() && imp_level != nullptr) {
+    auto i = security::ParseImpLevel(imp);
+    if (!i.ok()) return std::move(i).TakeStatus().Prefixed("--imp-level");
+    *imp_level = *i;
+  }
+  return Status::Ok();
 }
 
 std::string DescriptorText(const DescriptorSetting& d) {
@@ -57,7 +80,7 @@ Result<Guid> ResolveAppId(ReadTransaction& tx, const std::string& appid,
 
 struct EffectiveArgs {
   std::string appid, clsid, access_sd;
-  uint32_t authn_level = 0, imp_level = 0;
+  std::string authn_level, imp_level;  // numbers or names; "" is DEFAULT
   bool json = false;
   bool appid_form = false;
 };
@@ -65,15 +88,14 @@ struct EffectiveArgs {
 int RunEffective(const EffectiveArgs& a, const GlobalOptions& global,
                  const Io& io) {
   ProcessSecurity process;
-  bool has_process = a.authn_level || a.imp_level || !a.access_sd.empty() ||
-                     a.appid_form;
-  if (a.authn_level > 6 || a.imp_level > 4) {
-    return ReportBadInput(io, Status(E_INVALIDARG,
-                                     "--authn-level is 0-6 and --imp-level "
-                                     "0-4 (R1, R12)"));
+  if (Status s = ParseLevelOptions(a.authn_level, a.imp_level, &process.authn_level,
+                                   &process.imp_level);
+      !s.ok()) {
+    return ReportBadInput(io, s);
   }
-  process.authn_level = a.authn_level;
-  process.imp_level = a.imp_level;
+  bool has_process = process.authn_level != AuthnLevel::kDefault ||
+                     process.imp_level != ImpLevel::kDefault || !a.access_sd.empty() ||
+                     a.appid_form;
   if (a.appid_form) {
     process.access = ProcessSecurity::Access::kAppId;
   } else if (!a.access_sd.empty()) {
@@ -98,15 +120,15 @@ int RunEffective(const EffectiveArgs& a, const GlobalOptions& global,
     nlohmann::json j;
     j["appid"] = p->appid.ToRegistryString();
     j["appid_registered"] = p->appid_registered;
-    j["authentication_level"] = LevelJson(p->authn_level, false);
-    j["impersonation_level"] = LevelJson(p->imp_level, true);
+    j["authentication_level"] = LevelJson(p->authn_level);
+    j["impersonation_level"] = LevelJson(p->imp_level);
     j["launch_permission"] = DescriptorJson(p->launch);
     j["access_permission"] = DescriptorJson(p->access);
     j["machine_launch_limit"] = DescriptorJson(p->machine_launch_limit);
     j["machine_access_limit"] = DescriptorJson(p->machine_access_limit);
     j["enable_dcom"] = {{"value", p->enable_dcom},
                         {"source", PolicySourceName(p->enable_dcom_source)}};
-    j["min_activation_authentication_level"] = p->min_activation_authn_level;
+    j["min_activation_authentication_level"] = security::ToNumber(p->min_activation_authn_level);
     j["secure_references"] = p->secure_references;
     j["process_fails"] = p->process_fails;
     if (p->process_fails) j["process_failure"] = p->process_failure;
@@ -123,12 +145,12 @@ int RunEffective(const EffectiveArgs& a, const GlobalOptions& global,
            << PolicySourceName(source) << " (" << origin << ")\n";
   };
   line("authentication level",
-       std::to_string(p->authn_level.value) + " " +
-           AuthnLevelName(p->authn_level.value),
+       std::to_string(security::ToNumber(p->authn_level.value)) + " " +
+           std::string(AuthnLevelName(p->authn_level.value)),
        p->authn_level.source, p->authn_level.origin);
   line("impersonation level",
-       std::to_string(p->imp_level.value) + " " +
-           ImpLevelName(p->imp_level.value),
+       std::to_string(security::ToNumber(p->imp_level.value)) + " " +
+           std::string(ImpLevelName(p->imp_level.value)),
        p->imp_level.source, p->imp_level.origin);
   line("launch permission", DescriptorText(p->launch), p->launch.source,
        p->launch.origin);
@@ -150,7 +172,7 @@ int RunEffective(const EffectiveArgs& a, const GlobalOptions& global,
 struct ExplainArgs {
   std::string operation, appid, clsid;
   CallerArgs caller;
-  uint32_t authn_level = 0;
+  std::string authn_level;  // a number or a name; "" is not evaluated
   bool json = false;
 };
 
@@ -164,8 +186,9 @@ int RunExplain(const ExplainArgs& a, const GlobalOptions& global,
     return ReportBadInput(io, Status(E_INVALIDARG,
                                      "give exactly one of --appid and --clsid"));
   }
-  if (a.authn_level > 6) {
-    return ReportBadInput(io, Status(E_INVALIDARG, "--authn-level is 1-6"));
+  AuthnLevel authn_level = AuthnLevel::kDefault;
+  if (Status s = ParseLevelOptions(a.authn_level, "", &authn_level, nullptr); !s.ok()) {
+    return ReportBadInput(io, s);
   }
   auto token = BuildCallerToken(a.caller);
   if (!token.ok()) return ReportBadInput(io, token.status());
@@ -185,7 +208,7 @@ int RunExplain(const ExplainArgs& a, const GlobalOptions& global,
   request.operation = op;
   request.token = &*token;
   request.remote = a.caller.remote;
-  request.authn_level = a.authn_level;
+  request.authn_level = authn_level;
   request.principal = a.caller.user;
   Decision d = Decide(*policy, request);
   if (a.json) {
@@ -242,9 +265,10 @@ void AddPolicyCommands(CLI::App& app, const GlobalOptions& global,
   auto* clsid_opt = eff->add_option("--clsid", e->clsid, "or a class");
   appid_opt->excludes(clsid_opt);
   eff->add_option("--authn-level", e->authn_level,
-                  "CoInitializeSecurity dwAuthnLevel (0-6)");
+                  "CoInitializeSecurity dwAuthnLevel: 0-6 or a name "
+                  "(PKT_INTEGRITY, RPC_C_AUTHN_LEVEL_PKT_PRIVACY, ...)");
   eff->add_option("--imp-level", e->imp_level,
-                  "CoInitializeSecurity dwImpLevel (1-4)");
+                  "CoInitializeSecurity dwImpLevel: 1-4 or a name (IDENTIFY, ...)");
   eff->add_option("--access-sd", e->access_sd,
                   "CoInitializeSecurity pSecDesc, as SDDL");
   eff->add_flag("--eoac-appid", e->appid_form,
@@ -270,7 +294,7 @@ void AddPolicyCommands(CLI::App& app, const GlobalOptions& global,
   ex->add_option("--clsid", x->clsid, "or a class");
   AddCallerOptions(ex, x->caller);
   ex->add_option("--authn-level", x->authn_level,
-                 "the request's authentication level (1-6)");
+                 "the request's authentication level: 1-6 or a name (PKT_PRIVACY, ...)");
   ex->add_flag("--json", x->json, "print JSON");
   ex->callback([x, &global, &io, exit_code] {
     *exit_code = RunExplain(*x, global, io);

@@ -1,0 +1,46 @@
+// The sinks a Logger (base/log.h) writes to: text or JSON lines on a file
+// descriptor, and a capturing sink that keeps the events for tests.
+#pragma once
+
+#include <mutex>
+#include <vector>
+
+#include "comsec/base/log.h"
+
+namespace comsec {
+
+// Writes each event as one line (FormatLogText or FormatLogJson) to a file
+// descriptor, with one write(2) per line (retried on EINTR and partial
+// writes) under the sink's mutex, so lines from concurrent threads never
+// interleave. Write errors are dropped: logging never fails a caller.
+// The descriptor is not owned; it must outlive the sink. Open files with
+// O_APPEND when several processes share them.
+class FdLogSink : public LogSink {
+ public:
+  enum class Format { kText, kJson };
+  FdLogSink(int fd, Format format) : fd_(fd), format_(format) {}
+
+  void Write(const LogEvent& event, LogClock::time_point time) override;
+
+ private:
+  const int fd_;
+  const Format format_;
+  std::mutex mu_;  // held for the write(2) calls of one line
+};
+
+// Keeps every event it is given, in order, for tests to assert exact
+// events. Thread-safe.
+class CapturingLogSink : public LogSink {
+ public:
+  void Write(const LogEvent& event, LogClock::time_point time) override;
+
+  // A copy of the events so far.
+  std::vector<LogEvent> events() const;
+  void Clear();
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<LogEvent> events_;  // guarded by mu_
+};
+
+}  // namespace comsec

@@ -1,0 +1,252 @@
+// The structured logger: exact text lines (a hostile peer cannot forge a
+// line or reach the terminal), JSON lines that parse back to every field,
+// severity filtering, and whole lines from many threads at once.
+#include "comsec/base/log.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "comsec/base/log_sinks.h"
+#include "comsec/base/win32_error.h"
+
+namespace comsec {
+namespace {
+
+// 2026-12-06T01:02:03.456Z
+LogClock::time_point FixedTime() {
+  return LogClock::time_point(std::chrono::milliseconds(1796518923456));
+}
+
+// A peer that tries to end the line, forge a second one and recolour the
+// operator's terminal, with quotes and '=' to confuse a field splitter.
+const std::string kHostilePeer =
+    "10.0.0.9:4444\n2026-12-06T01:02:03.456Z info ntlm.logon_accepted: ok "
+    "principal=\"DOM\\admin\" \x1b[31mred\x1b[0m";
+
+LogEvent FullEvent() {
+  return LogEvent("rpc.call_denied", LogSeverity::kWarning,
+                  "call refused below the interface's minimum level")
+      .Peer(kHostilePeer)
+      .Principal("DOM\\\xC3\xA9mile")
+      .AuthnLevel(4, "RPC_C_AUTHN_LEVEL_PKT")
+      .Interface(*Guid::Parse("12345778-1234-abcd-ef00-0123456789ac"), 1, 0)
+      .Opnum(7)
+      .Reason("authn_level_too_low")
+      .Hresult(E_ACCESSDENIED)
+      .Extra("call_id", "42");
+}
+
+TEST(LogText, ExactLineEscapesAHostilePeer) {
+  EXPECT_EQ(
+      FormatLogText(FullEvent(), FixedTime()),
+      "2026-12-06T01:02:03.456Z warning rpc.call_denied: call refused below the "
+      "interface's minimum level"
+      " peer=\"10.0.0.9:4444\\x0a2026-12-06T01:02:03.456Z info ntlm.logon_accepted: ok "
+      "principal=\\x22DOM\\x5cadmin\\x22 \\x1b[31mred\\x1b[0m\""
+      " principal=DOM\\x5c\xC3\xA9mile"
+      " authn_level=RPC_C_AUTHN_LEVEL_PKT(4)"
+      " interface=12345778-1234-abcd-ef00-0123456789ac/1.0"
+      " opnum=7 reason=authn_level_too_low hresult=E_ACCESSDENIED(0x80070005)"
+      " call_id=42\n");
+}
+
+TEST(LogText, MinimalEventAndUnnamedCodes) {
+  EXPECT_EQ(FormatLogText(LogEvent("rpc.connection_closed", LogSeverity::kInfo, "closed")
+                              .Hresult(HResult(0x12345678u))
+                              .AuthnLevel(6)
+                              .Extra("note", ""),
+                          FixedTime()),
+            "2026-12-06T01:02:03.456Z info rpc.connection_closed: closed authn_level=6 "
+            "hresult=0x12345678 note=\"\"\n");
+  // A message cannot break the line either.
+  EXPECT_EQ(FormatLogText(LogEvent("x", LogSeverity::kError, "a\nb\r\x7f"), FixedTime()),
+            "2026-12-06T01:02:03.456Z error x: a\\x0ab\\x0d\\x7f\n");
+}
+
+TEST(LogJson, ParsesBackWithEveryField) {
+  const std::string line = FormatLogJson(FullEvent(), FixedTime());
+  ASSERT_EQ(line.back(), '\n');
+  EXPECT_EQ(line.find('\n'), line.size() - 1);  // one line, the peer's newline encoded
+  EXPECT_EQ(line.find('\x1b'), std::string::npos);
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j.size(), 15u);
+  EXPECT_EQ(j["time"], "2026-12-06T01:02:03.456Z");
+  EXPECT_EQ(j["severity"], "warning");
+  EXPECT_EQ(j["event"], "rpc.call_denied");
+  EXPECT_EQ(j["message"], "call refused below the interface's minimum level");
+  EXPECT_EQ(j["peer"], kHostilePeer);  // exactly, once decoded
+  EXPECT_EQ(j["principal"], "DOM\\\xC3\xA9mile");
+  EXPECT_EQ(j["authn_level"], 4);
+  EXPECT_EQ(j["authn_level_name"], "RPC_C_AUTHN_LEVEL_PKT");
+  EXPECT_EQ(j["interface"], "12345778-1234-abcd-ef00-0123456789ac");
+  EXPECT_EQ(j["interface_version"], "1.0");
+  EXPECT_EQ(j["opnum"], 7);
+  EXPECT_EQ(j["reason"], "authn_level_too_low");
+  EXPECT_EQ(j["hresult"], "0x80070005");
+  EXPECT_EQ(j["hresult_name"], "E_ACCESSDENIED");
+  EXPECT_EQ(j["call_id"], "42");
+}
+
+TEST(LogJson, InvalidUtf8AndCollidingExtrasDoNotBreakTheLine) {
+  const std::string line =
+      FormatLogJson(LogEvent("ntlm.logon_refused", LogSeverity::kNotice, "refused")
+                        .Peer("bad\xFF\xC0")
+                        .Hresult(RPC_S_SEC_PKG_ERROR)
+                        .Extra("peer", "spoofed")
+                        .Extra("event", "spoofed"),
+                    FixedTime());
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["peer"], "bad\xEF\xBF\xBD\xEF\xBF\xBD");  // U+FFFD for each bad byte
+  EXPECT_EQ(j["event"], "ntlm.logon_refused");
+  EXPECT_EQ(j["extra.peer"], "spoofed");
+  EXPECT_EQ(j["extra.event"], "spoofed");
+  EXPECT_EQ(j["hresult_name"], "RPC_S_SEC_PKG_ERROR");
+  EXPECT_EQ(j["severity"], "notice");
+}
+
+TEST(Logger, DeliversExactEventsAtOrAboveItsMinimum) {
+  auto capture = std::make_unique<CapturingLogSink>();
+  CapturingLogSink* events = capture.get();
+  std::vector<std::unique_ptr<LogSink>> sinks;
+  sinks.push_back(std::move(capture));
+  Logger logger(std::move(sinks), LogSeverity::kNotice);
+  EXPECT_FALSE(logger.Enabled(LogSeverity::kInfo));
+  EXPECT_TRUE(logger.Enabled(LogSeverity::kNotice));
+  logger.Log(LogEvent("rpc.bind", LogSeverity::kInfo, "dropped"));
+  logger.Log(FullEvent());
+  ASSERT_EQ(events->events().size(), 1u);
+  EXPECT_EQ(events->events()[0], FullEvent());
+  logger.SetMinSeverity(LogSeverity::kDebug);
+  logger.Log(LogEvent("rpc.bind", LogSeverity::kDebug, "kept").Opnum(1));
+  ASSERT_EQ(events->events().size(), 2u);
+  EXPECT_EQ(events->events()[1], LogEvent("rpc.bind", LogSeverity::kDebug, "kept").Opnum(1));
+  EXPECT_NE(events->events()[1], LogEvent("rpc.bind", LogSeverity::kDebug, "kept").Opnum(2));
+  events->Clear();
+  EXPECT_TRUE(events->events().empty());
+  // A logger without sinks is never enabled.
+  Logger none;
+  EXPECT_FALSE(none.Enabled(LogSeverity::kError));
+  none.Log(FullEvent());
+}
+
+class LogFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/comsec-log-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/log";
+    fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    ASSERT_GE(fd_, 0);
+  }
+  void TearDown() override {
+    if (fd_ >= 0) close(fd_);
+    std::filesystem::remove_all(dir_);
+  }
+  std::vector<std::string> Lines() {
+    std::ifstream in(path_);
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    return lines;
+  }
+
+  std::string dir_, path_;
+  int fd_ = -1;
+};
+
+TEST_F(LogFile, TextAndJsonSinksWriteOneLineEach) {
+  {
+    std::vector<std::unique_ptr<LogSink>> sinks;
+    sinks.push_back(std::make_unique<FdLogSink>(fd_, FdLogSink::Format::kText));
+    sinks.push_back(std::make_unique<FdLogSink>(fd_, FdLogSink::Format::kJson));
+    Logger logger(std::move(sinks), LogSeverity::kInfo);
+    logger.Log(FullEvent());
+  }
+  const auto lines = Lines();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[0].find(" warning rpc.call_denied: "), std::string::npos) << lines[0];
+  EXPECT_EQ(nlohmann::json::parse(lines[1])["peer"], kHostilePeer);
+}
+
+// 8 threads x 1000 events, text and JSON interleaved into one file: every
+// line is whole and every event arrives once.
+TEST_F(LogFile, ConcurrentEventsStayWholeLines) {
+  constexpr int kThreads = 8;
+  constexpr int kEvents = 1000;
+  {
+    std::vector<std::unique_ptr<LogSink>> sinks;
+    sinks.push_back(std::make_unique<FdLogSink>(fd_, FdLogSink::Format::kText));
+    sinks.push_back(std::make_unique<FdLogSink>(fd_, FdLogSink::Format::kJson));
+    Logger logger(std::move(sinks), LogSeverity::kInfo);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&logger, t] {
+        // A long peer makes each line several hundred bytes.
+        const std::string peer = "thread-" + std::to_string(t) + "\n" + std::string(300, 'p');
+        for (int i = 0; i < kEvents; ++i) {
+          logger.Log(LogEvent("test.event", LogSeverity::kInfo, "event")
+                         .Peer(peer)
+                         .Extra("thread", std::to_string(t))
+                         .Extra("seq", std::to_string(i)));
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+  }
+  const auto lines = Lines();
+  ASSERT_EQ(lines.size(), 2u * kThreads * kEvents);
+  const std::regex text(
+      R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info test\.event: event peer=thread-(\d)\\x0ap{300} thread=(\d) seq=(\d+)$)");
+  std::map<std::pair<int, int>, int> text_seen, json_seen;
+  for (const std::string& line : lines) {
+    std::smatch m;
+    if (line.starts_with("{")) {
+      const auto j = nlohmann::json::parse(line);  // throws (fails) on a torn line
+      ASSERT_EQ(j["peer"], "thread-" + j["thread"].get<std::string>() + "\n" +
+                               std::string(300, 'p'));
+      ++json_seen[{std::stoi(j["thread"].get<std::string>()),
+                   std::stoi(j["seq"].get<std::string>())}];
+    } else {
+      ASSERT_TRUE(std::regex_match(line, m, text)) << line;
+      ASSERT_EQ(m[1], m[2]);
+      ++text_seen[{std::stoi(m[2]), std::stoi(m[3])}];
+    }
+  }
+  EXPECT_EQ(text_seen.size(), static_cast<size_t>(kThreads * kEvents));
+  EXPECT_EQ(json_seen.size(), static_cast<size_t>(kThreads * kEvents));
+  for (const auto& [key, count] : text_seen) EXPECT_EQ(count, 1);
+  for (const auto& [key, count] : json_seen) EXPECT_EQ(count, 1);
+}
+
+TEST(Logger, ConcurrentCaptureKeepsEveryEvent) {
+  auto capture = std::make_unique<CapturingLogSink>();
+  CapturingLogSink* events = capture.get();
+  std::vector<std::unique_ptr<LogSink>> sinks;
+  sinks.push_back(std::move(capture));
+  Logger logger(std::move(sinks), LogSeverity::kInfo);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&logger, t] {
+      for (int i = 0; i < 1000; ++i) {
+        logger.Log(LogEvent("test.event", LogSeverity::kInfo, "e").Opnum(t * 1000 + i));
+        if (i == 500 && t == 0) logger.SetMinSeverity(LogSeverity::kInfo);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(events->events().size(), 8000u);
+}
+
+}  // namespace
+}  // namespace comsec
