@@ -137,10 +137,17 @@ void Server::OnAccepted(Acceptor* acceptor, int fd) {
     if (!AdmitLocked(local, address, &why)) {
       // Closing the socket refuses the connection. Logged once per burst,
       // so that a flood does not flood the log too.
-      if (!why.empty() && options_.log) {
-        options_.log("rpc: refusing connections from " +
-                     (local ? std::string("ncalrpc callers") : address) + ": " + why +
-                     " already served");
+      if (!why.empty()) {
+        const std::string who = local ? std::string("ncalrpc callers") : address;
+        if (options_.logger) {
+          LogEvent e("rpc.connection_refused", LogSeverity::kWarning,
+                     "refusing connections: " + why + " already served");
+          if (!local) e.Peer(address);
+          options_.logger->Log(e.Reason(why + " already served"));
+        }
+        if (options_.log) {
+          options_.log("rpc: refusing connections from " + who + ": " + why + " already served");
+        }
       }
       ::close(fd);  // after the log line: a peer that sees the close finds it
       return;

@@ -29,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "comsec/base/log.h"
 #include "comsec/rpc/interface.h"
 #include "comsec/rpc/server_connection.h"
 #include "comsec/rpc/transport/socket.h"
@@ -67,7 +68,15 @@ struct ServerOptions {
   bool allow_unverified_requests = false;
   // The security packages offered; null offers none. Must outlive the server.
   const SecurityPackageRegistry* packages = nullptr;
-  // Called with a line for each connection closed on a protocol violation.
+  // The server's structured events (base/log.h): connections closed and
+  // why (rpc.connection_closed), connections refused at admission
+  // (rpc.connection_refused), calls refused before any stub ran
+  // (rpc.call_denied, with principal, level, interface, opnum, HRESULT),
+  // weakened settings in use (rpc.weak_setting). Null: none. Must outlive
+  // the server.
+  const Logger* logger = nullptr;
+  // The same events' sentences as plain lines ("rpc: closing connection
+  // from PEER: why"), for callers that only want text.
   std::function<void(const std::string&)> log;
 };
 

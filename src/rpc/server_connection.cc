@@ -474,16 +474,15 @@ void ServerConnection::Dispatch(AssembledCall call,
     return;
   }
   if (cc.security.authn_level < iface.min_authn_level) {  // case 17
-    FaultAndClose(call.call_id, call.context_id, nca_s_fault_access_denied,
-                  "call to interface " + ctx.abstract_syntax.uuid.ToString() + " opnum " +
-                      std::to_string(call.opnum) + " by " +
-                      (cc.security.principal.empty() ? "an unauthenticated caller"
-                                                     : cc.security.principal) +
-                      " at authentication level " +
-                      std::to_string(cc.security.authn_level) +
-                      ", below the interface's minimum " +
-                      std::to_string(iface.min_authn_level),
-                  out);
+    const std::string why =
+        "call to interface " + ctx.abstract_syntax.uuid.ToString() + " opnum " +
+        std::to_string(call.opnum) + " by " +
+        (cc.security.principal.empty() ? "an unauthenticated caller" : cc.security.principal) +
+        " at authentication level " + std::to_string(cc.security.authn_level) +
+        ", below the interface's minimum " + std::to_string(iface.min_authn_level);
+    LogDenied(cc, "authentication level below the interface's minimum " +
+                      std::to_string(iface.min_authn_level));
+    FaultAndClose(call.call_id, call.context_id, nca_s_fault_access_denied, why, out);
     *close = true;
     return;
   }
@@ -512,6 +511,7 @@ void ServerConnection::Dispatch(AssembledCall call,
       bad = true;
     }
     if (bad) {
+      LogDenied(cc, "the verification trailer does not match the call");
       Fault(call.call_id, call.context_id, nca_s_fault_access_denied, true, out);
       return;
     }
@@ -520,6 +520,7 @@ void ServerConnection::Dispatch(AssembledCall call,
   if (iface.security_callback) {
     Status s = iface.security_callback(cc);
     if (!s.ok()) {
+      LogDenied(cc, "the interface's security callback refused it: " + std::string(s.message()));
       Fault(call.call_id, call.context_id, nca_s_fault_access_denied, true, out);
       return;
     }
@@ -593,6 +594,19 @@ void ServerConnection::SendAnswer(uint32_t call_id, Result<std::vector<uint8_t>>
     return;
   }
   for (auto& f : fragments) out.push_back(std::move(f));
+}
+
+void ServerConnection::LogDenied(const CallContext& call, const std::string& why) {
+  if (!logger_ || !logger_->Enabled(LogSeverity::kWarning)) return;
+  LogEvent e("rpc.call_denied", LogSeverity::kWarning,
+             "a call was refused before it ran: " + why);
+  e.Peer(call.peer).AuthnLevel(call.security.authn_level);
+  if (!call.security.principal.empty()) e.Principal(call.security.principal);
+  e.Interface(call.interface.uuid, call.interface.major, call.interface.minor)
+      .Opnum(call.opnum)
+      .Reason(why)
+      .Hresult(E_ACCESSDENIED);
+  logger_->Log(e);
 }
 
 // ==== Authentication state ================================================

@@ -63,6 +63,7 @@
 #include <string>
 #include <vector>
 
+#include "comsec/base/log.h"
 #include "comsec/rpc/association_group.h"
 #include "comsec/rpc/call_completions.h"
 #include "comsec/rpc/call_reassembler.h"
@@ -112,8 +113,10 @@ class ServerConnection {
     peer_ = {true, uid, gid, pid};
   }
   void SetLoopback(bool loopback) { loopback_ = loopback; }
-  // Where notable events (not rejections: those are close_reason) go.
+  // Where notable events (not rejections: those are close_reason) go: as
+  // structured events to `logger` (may be null) and as lines to `log`.
   void SetLog(std::function<void(const std::string&)> log) { log_ = std::move(log); }
+  void SetLogger(const Logger* logger) { logger_ = logger; }
   // How logs name the peer ("127.0.0.1:50312").
   void SetPeerDescription(std::string peer) { peer_description_ = std::move(peer); }
   // The security packages this server offers; null offers none, and any
@@ -219,6 +222,9 @@ class ServerConnection {
   bool loopback_ = false;
   std::string peer_description_;
   std::function<void(const std::string&)> log_;
+  const Logger* logger_ = nullptr;
+  // A call refused before its stub ran, as one structured event.
+  void LogDenied(const CallContext& call, const std::string& why);
   bool allow_unverified_requests_ = false;
   const SecurityPackageRegistry* packages_ = nullptr;
   // Made at the first bind, once the setters above have run.

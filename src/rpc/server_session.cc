@@ -41,6 +41,7 @@ void ServerSession::Start() {
   view.Release();
   conn_.SetPeerDescription(peer_);
   conn_.SetLog(server_->options_.log);
+  conn_.SetLogger(server_->options_.logger);
   conn_.SetPackages(server_->options_.packages);
   conn_.AllowUnverifiedRequests(server_->options_.allow_unverified_requests);
   conn_.SetAssociationGroups(&server_->groups_);
@@ -56,6 +57,17 @@ void ServerSession::Start() {
 
 void ServerSession::Close() {
   asio::post(strand_, [self = shared_from_this()] { self->Finish(); });
+}
+
+void ServerSession::LogClosed(const std::string& why) {
+  const ServerOptions& o = server_->options_;
+  if (o.logger) {
+    o.logger->Log(LogEvent("rpc.connection_closed", LogSeverity::kNotice,
+                           "closing the connection: " + why)
+                      .Peer(peer_)
+                      .Reason(why));
+  }
+  if (o.log) o.log("rpc: closing connection from " + peer_ + ": " + why);
 }
 
 std::string ServerSession::HandshakeLate() const {
@@ -189,9 +201,7 @@ void ServerSession::OnFragment(std::span<const uint8_t> fragment) {
   Send(out);
   if (closed_) return;
   if (!keep) {
-    if (server_->options_.log) {
-      server_->options_.log("rpc: closing connection from " + peer_ + ": " + conn_.close_reason());
-    }
+    LogClosed(conn_.close_reason());
     closing_ = true;
     ++timer_generation_;
     timer_.cancel();
@@ -268,9 +278,7 @@ void ServerSession::ArmTimer(int64_t deadline_ms, std::string why) {
 
 void ServerSession::Shutdown(const std::string& why) {
   if (closed_) return;
-  if (!why.empty() && server_->options_.log && !server_->stopping_) {
-    server_->options_.log("rpc: closing connection from " + peer_ + ": " + why);
-  }
+  if (!why.empty() && !server_->stopping_) LogClosed(why);
   Finish();
 }
 

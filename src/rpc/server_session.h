@@ -74,6 +74,8 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   void Shutdown(const std::string& why);
   void Finish();
   std::string HandshakeLate() const;
+  // One rpc.connection_closed event (and its line).
+  void LogClosed(const std::string& why);
 
   Server* server_;
   asio::generic::stream_protocol::socket socket_;
