@@ -28,6 +28,7 @@
 #include "comsec/auth/ntlm/local_logon_validator.h"
 #include "comsec/auth/ntlm/ntlm_package.h"
 #include "comsec/auth/ntlm/ntlmv2.h"
+#include "comsec/base/win32_error.h"
 #include "comsec/rpc/client.h"
 #include "comsec/rpc/pdu_codec.h"
 #include "comsec/rpc/server.h"
@@ -47,7 +48,6 @@ using testing::SharedSecretPackage;
 using testing::SharedSecretServerOptions;
 
 const SyntaxId kWho{*Guid::Parse("5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d"), 1, 0};
-constexpr HResult kSecPkgError = HResult::FromWin32(1825);  // RPC_S_SEC_PKG_ERROR
 const security::Sid kAliceSid(5, {21, 4, 4, 4, 1001});
 
 // ==== A relay that records the PDUs between client and server ============
@@ -384,7 +384,7 @@ TEST_F(MultiLegAuth, MutualAuthenticationWantedFromNtlmIsRefusedBeforeAuthentica
     a.wanted = kFeatureMutualAuth;
     Status s = (*client)->Bind(kWho, &a);
     ASSERT_FALSE(s.ok());
-    EXPECT_EQ(s.code(), kSecPkgError) << s.ToString();
+    EXPECT_EQ(s.code(), RPC_S_SEC_PKG_ERROR) << s.ToString();
     EXPECT_EQ(s.message(),
               "mutual authentication was required, but the NTLM package did not prove the "
               "server's identity");

@@ -59,8 +59,6 @@ inline constexpr uint8_t kTestAuthType = 0xF0;
 
 // winerror.h: "The identity of the server computer could not be verified."
 inline constexpr HResult SEC_E_MUTUAL_AUTH_FAILED{0x80090363u};
-// winerror.h: "The target principal name is incorrect."
-inline constexpr HResult SEC_E_WRONG_PRINCIPAL{0x80090322u};
 
 // Who a client context authenticates as.
 class SharedSecretCredentials : public Credentials {
