@@ -100,6 +100,15 @@ Status Client::Handshake(AuthState& state, Pdu first, Pdu* first_reply) {
     }
     COMSEC_ASSIGN_OR_RETURN(step, context->Update(reply.auth->auth_value));
     if (step.done) {
+      // The context is complete on our side: a wanted feature it did not
+      // achieve fails the handshake before its last leg leaves, so that a
+      // server that proved nothing never gets our final proof (NTLM's
+      // AUTHENTICATE, open to offline guessing).
+      if ((auth.wanted & kFeatureMutualAuth) && !(context->features() & kFeatureMutualAuth)) {
+        return Status(kSecPkgError, std::string("mutual authentication was required, but the ") +
+                                        auth.package->name() +
+                                        " package did not prove the server's identity");
+      }
       if (!step.output.empty()) {
         // The last leg has no reply: auth3.
         Pdu auth3;
@@ -131,11 +140,6 @@ Status Client::Handshake(AuthState& state, Pdu first, Pdu* first_reply) {
       return Status(RPC_S_PROTOCOL_ERROR, std::string("expected alter_context_resp, got ") +
                                               PduTypeName(reply.header.type));
     }
-  }
-  if ((auth.wanted & kFeatureMutualAuth) && !(context->features() & kFeatureMutualAuth)) {
-    return Status(kSecPkgError, std::string("mutual authentication was required, but the ") +
-                                    auth.package->name() +
-                                    " package did not prove the server's identity");
   }
   state.context = std::move(context);
   return Status::Ok();

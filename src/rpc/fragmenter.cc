@@ -15,7 +15,19 @@ Status Fragment(const FragmentPlan& plan, std::span<const uint8_t> stub,
   const size_t chunk = plan.max_frag - overhead;
   size_t sent = 0;
   do {
-    const size_t n = std::min(chunk, stub.size() - sent);
+    size_t n = std::min(chunk, stub.size() - sent);
+    // `chunk` assumed the signature of a max_frag-sized stub; a package
+    // whose signature grows as the stub shrinks (block padding) would
+    // overrun max_frag with some pieces, so each piece shrinks until its
+    // fragment fits (at most a cipher block's worth of steps).
+    while (n > 0 && FragmentSize(plan.auth, plan.request, plan.object.has_value(), n) >
+                        plan.max_frag) {
+      --n;
+    }
+    if (n == 0 && sent < stub.size()) {
+      return Status(E_INVALIDARG, "fragment size " + std::to_string(plan.max_frag) +
+                                      " leaves no room for a stub under this signature");
+    }
     Pdu p;
     p.header.call_id = plan.call_id;
     p.header.pfc_flags = (sent == 0 ? PFC_FIRST_FRAG : 0) |

@@ -90,4 +90,12 @@ size_t FragmentOverhead(const PduAuth* auth, bool request, bool has_object,
   return overhead;
 }
 
+size_t FragmentSize(const PduAuth* auth, bool request, bool has_object,
+                    size_t stub_length) {
+  const size_t prefix = kHeaderSize + 8 + (request && has_object ? 16 : 0);
+  if (!auth || !auth->Signs()) return prefix + stub_length;
+  const size_t padded = stub_length + (4 - stub_length % 4) % 4;
+  return prefix + padded + kSecTrailerSize + auth->context->SignatureSize(padded);
+}
+
 }  // namespace comsec::rpc

@@ -47,8 +47,19 @@ Result<std::vector<uint8_t>> VerifyProtected(std::span<const uint8_t> fragment,
 
 // The bytes a fragment of this kind spends outside its stub when it
 // carries at most `max_frag` bytes: header, body prefix, object UUID,
-// sec_trailer, up to 3 bytes of padding and the signature.
+// sec_trailer, up to 3 bytes of padding and the signature. An estimate
+// when the package's signature size depends on the stub length (see
+// FragmentSize).
 size_t FragmentOverhead(const PduAuth* auth, bool request, bool has_object,
                         size_t max_frag);
+
+// The exact size of a fragment of this kind carrying `stub_length` bytes of
+// stub: header, body prefix, object UUID, and, when auth->Signs(), the stub
+// padded to 4, the sec_trailer and SignatureSize of the padded stub. A
+// package's signature may shrink as the stub grows (block-cipher padding
+// kept in the signature: SignatureSize(n) = c + 16 - n % 16), so no single
+// SignatureSize bounds every fragment; the fragmenter checks each one.
+size_t FragmentSize(const PduAuth* auth, bool request, bool has_object,
+                    size_t stub_length);
 
 }  // namespace comsec::rpc

@@ -1,6 +1,7 @@
 #include "comsec/rpc/server_connection.h"
 
 #include <algorithm>
+#include <new>
 
 #include "comsec/base/win32_error.h"
 #include "comsec/ndr/limits.h"
@@ -545,6 +546,10 @@ void ServerConnection::Dispatch(AssembledCall call,
     Result<std::vector<uint8_t>> result = Status(RPC_E_SERVERFAULT, "");
     try {
       result = iface.operations[call.opnum](call.stub, cc);
+    } catch (const std::bad_alloc&) {
+      // STYLE.md: out of memory in user code is E_OUTOFMEMORY (fault
+      // status 14, ERROR_NOT_ENOUGH_MEMORY), not a server fault.
+      result = Status(E_OUTOFMEMORY, "the server's handler ran out of memory");
     } catch (...) {
       // Case 41: an exception becomes RPC_E_SERVERFAULT and the server
       // keeps serving.
