@@ -121,7 +121,9 @@ struct RuntimeOptions {
 
 // THE mapping from machine policy to runtime options (see the file
 // comment). `store` may be null (no store: every value takes its built-in
-// default). `warn` gets a line for each value ignored or weak. Fails with
+// default); with kSecretsFile it is the policy store at
+// validation.store_path, whose Lsa key holds the logon policy. `warn` gets
+// a line for each value ignored or weak. Fails with
 // CO_E_SERVER_EXEC_FAILURE when the policy makes the process fail (R163),
 // E_INVALIDARG for a program choice that cannot work (kSecretsFile without
 // a store path, kLogonService with a binding that is not ncalrpc), and with
