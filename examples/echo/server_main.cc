@@ -1,21 +1,20 @@
 // comsec-echo-server --listen BINDING... [--endpoint-mapper BINDING]
 //                    [--min-auth-level N] [--store PATH] [--logon-service BINDING]
+//                    [--max-connections N]
 // Serves IComsecEcho and rpcecho. Prints "listening on BINDING" for each
-// endpoint (with the actual port) and runs until SIGINT or SIGTERM.
+// endpoint (with the actual port) and runs until SIGINT or SIGTERM. A thin
+// main over the runtime (runtime/runtime.h), which decides from the store
+// and these flags what the server offers.
 #include <iostream>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
-#include "comsec/auth/ntlm/logon_service.h"
-#include "comsec/auth/ntlm/ntlm_package.h"
-#include "comsec/auth/ntlm/store_logon_validator.h"
-#include "comsec/auth/peer_cred/local_package.h"
-#include "comsec/base/win32_error.h"
 #include "comsec/base/termination_signals.h"
 #include "comsec/config/secrets.h"
 #include "comsec/rpc/epmapper.h"
 #include "comsec/rpc/server.h"
+#include "comsec/runtime/runtime.h"
 #include "echo_service.h"
 
 int main(int argc, char** argv) {
@@ -26,6 +25,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> listen;
   std::string endpoint_mapper, store, logon_service;
   uint32_t min_level = 1;
+  size_t max_connections = rpc::ServerOptions{}.max_connections;
   app.add_option("--listen", listen, "string binding to listen on (repeatable)")
       ->required();
   app.add_option("--endpoint-mapper", endpoint_mapper,
@@ -36,70 +36,63 @@ int main(int argc, char** argv) {
                  "configuration store: NTLM validates against its secrets file");
   app.add_option("--logon-service", logon_service,
                  "comsecd's ncalrpc binding: NTLM logons are validated there");
+  app.add_option("--max-connections", max_connections,
+                 "TCP connections served at once; more are closed at once (default " +
+                     std::to_string(max_connections) + ")")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  rpc::InterfaceRegistry registry;
-  examples::RegisterEchoInterfaces(registry, min_level);
-  // ncalrpc callers may authenticate with the local package at any level.
-  auth::LocalPackage local_package;
-  rpc::SecurityPackageRegistry packages;
-  packages.Add(&local_package);
   auto log = [](const std::string& line) { std::cerr << line << std::endl; };
-  // NTLM: the responses are validated by comsecd's logon service when
-  // --logon-service names it (a server that may not read the secrets file),
-  // else in this process from the store's secrets file.
-  std::unique_ptr<auth::ntlm::LogonValidator> validator;
-  std::unique_ptr<auth::ntlm::NtlmPackage> ntlm;
+  auto fail = [](const Status& s, int code, const std::string& hint = "") {
+    std::cerr << "comsec-echo-server: " << s.ToString() << hint << "\n";
+    return code;
+  };
+
+  // The echo server's own security: its level floor is --min-auth-level,
+  // and every caller who reaches it may call (CoInitializeSecurity with a
+  // NULL pSecDesc, R66). NTLM logons are validated by comsecd's logon
+  // service when --logon-service names it (a server that may not read the
+  // secrets file), else in this process from the store's secrets file.
+  runtime::ProgramSecurity program;
+  program.process = config::ProcessSecurity{};
+  // Out of range stays out of range: the runtime refuses it, naming it.
+  program.process->authn_level = static_cast<security::AuthnLevel>(min_level);
   if (!logon_service.empty()) {
     auto binding = rpc::StringBinding::Parse(logon_service);
-    if (!binding.ok()) {
-      std::cerr << "comsec-echo-server: " << binding.status().ToString() << "\n";
-      return 2;
-    }
-    validator = std::make_unique<auth::ntlm::RemoteLogonValidator>(*binding);
-    std::cout << "NTLM logons validated by comsecd at " << binding->ToString() << std::endl;
+    if (!binding.ok()) return fail(binding.status(), 2);
+    program.validation.kind = runtime::LogonValidation::Kind::kLogonService;
+    program.validation.logon_service = *binding;
   } else if (!store.empty()) {
-    auto opened = auth::ntlm::StoreLogonValidator::Open(store, log);
-    if (!opened.ok()) {
-      std::cerr << "comsec-echo-server: " << opened.status().ToString()
-                << (opened.status().code() == E_ACCESSDENIED
-                        ? "; or let comsecd validate logons: --logon-service ncalrpc:SOCKET"
-                        : "")
-                << "\n";
-      return 1;
-    }
-    const std::string domain = (*opened)->AccountDomain();
-    if (domain.empty()) {
-      log("ntlm: " + store + " has no accounts yet; NTLM logons will fail until "
-          "'comcfg user add NAME' creates one (unauthenticated and ncalrpc callers are "
-          "served meanwhile)");
-    }
+    program.validation.kind = runtime::LogonValidation::Kind::kSecretsFile;
+    program.validation.store_path = store;
+  }
+  auto options = runtime::RuntimeOptionsFromStorePath(store, program, log);
+  if (!options.ok()) return fail(options.status(), options.status().code() == E_INVALIDARG ? 2 : 1);
+  options->server.max_connections = max_connections;
+  runtime::RaiseDescriptorLimitFor(options->server, log);
+  auto rt = runtime::Runtime::Create(std::move(*options), log);
+  if (!rt.ok()) {
+    return fail(rt.status(), 1,
+                rt.status().code() == E_ACCESSDENIED
+                    ? "; or let comsecd validate logons: --logon-service ncalrpc:SOCKET"
+                    : "");
+  }
+  const runtime::RuntimeOptions& o = (*rt)->options();
+  if (o.validation.kind == runtime::LogonValidation::Kind::kLogonService) {
+    std::cout << "NTLM logons validated by comsecd at " << o.validation.logon_service.ToString()
+              << std::endl;
+  } else if (o.validation.kind == runtime::LogonValidation::Kind::kSecretsFile) {
+    const std::string domain = (*rt)->AccountDomain();
     std::cout << "NTLM accounts of domain " << (domain.empty() ? "(none yet)" : domain)
               << " from " << config::SecretsPathFor(store) << std::endl;
-    validator = std::move(*opened);
   }
-  if (validator) {
-    auth::ntlm::ServerOptions ntlm_options;
-    ntlm_options.validator = validator.get();
-    // A null session is an unauthenticated caller: allowed only where
-    // unauthenticated calls are.
-    ntlm_options.allow_anonymous = min_level <= 1;
-    // Refusals reach the log through the RPC runtime's close reason, which
-    // names the peer, the account and the package's reason; weak logons
-    // are logged by the package as they happen.
-    ntlm_options.log = [log](const std::string& line) {
-      if (line.starts_with("ntlm: WEAK: ")) log(line);
-    };
-    ntlm = std::make_unique<auth::ntlm::NtlmPackage>(std::move(ntlm_options));
-    packages.Add(ntlm.get());
-  }
-  rpc::ServerOptions options;
-  options.packages = &packages;
-  options.log = log;
-  rpc::Server server(&registry, options);
+
+  rpc::InterfaceRegistry registry;
+  examples::RegisterEchoInterfaces(registry, o.authn_level);
+  rpc::Server server(&registry, (*rt)->ServerOptions());
   auto bound_bindings = server.ListenAll(listen);
   if (!bound_bindings.ok()) {
     std::cerr << "comsec-echo-server: " << bound_bindings.status().ToString() << "\n";

@@ -82,6 +82,8 @@ Status Client::Handshake(AuthState& state, Pdu first, Pdu* first_reply) {
   params.connection.local = local_;
   params.connection.peer = binding_.ToString();
   params.connection.local_address = socket_.LocalDescription();
+  params.connection.local_endpoint = socket_.LocalEndpoint();
+  params.connection.peer_endpoint = socket_.PeerEndpoint();
   COMSEC_ASSIGN_OR_RETURN(std::unique_ptr<SecurityContext> context,
                           auth.package->Start(params));
   COMSEC_ASSIGN_OR_RETURN(UpdateResult step, context->Update({}));

@@ -45,6 +45,7 @@
 
 #include "comsec/base/result.h"
 #include "comsec/base/secret.h"
+#include "comsec/rpc/transport/endpoint.h"
 #include "comsec/security/token.h"
 
 namespace comsec::rpc {
@@ -100,9 +101,15 @@ struct ConnectionInfo {
   // The peer as logs name it ("127.0.0.1:50312", "ncalrpc pid 42 uid 0").
   std::string peer;
   // Our own end in the same form, which is what the other side sees as
-  // `peer` on a direct connection. NTLM uses the pair to tell a loopback
-  // logon from a reflected one (MS08-068).
+  // `peer` on a direct connection. For logs.
   std::string local_address;
+  // Both ends as the kernel names them (rpc/transport/endpoint.h): on one
+  // connection, one side's local_endpoint is the other's peer_endpoint.
+  // NTLM uses the pair to tell a loopback logon from a reflected one
+  // (MS08-068, auth/ntlm/reflection_registry.h); unknown ends count as
+  // another connection (the check fails closed).
+  TransportEndpoint local_endpoint;
+  TransportEndpoint peer_endpoint;
   bool has_peer = false;
   uint32_t peer_uid = 0;
   uint32_t peer_gid = 0;

@@ -57,6 +57,8 @@ ServerAuth& ServerConnection::Auth() {
     o.connection.peer_uid = peer_.uid;
     o.connection.peer_gid = peer_.gid;
     o.connection.peer_pid = peer_.pid;
+    o.connection.local_endpoint = local_endpoint_;
+    o.connection.peer_endpoint = peer_endpoint_;
     o.log = log_;
     auth_.emplace(std::move(o));
   }

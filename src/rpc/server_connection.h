@@ -113,6 +113,12 @@ class ServerConnection {
     peer_ = {true, uid, gid, pid};
   }
   void SetLoopback(bool loopback) { loopback_ = loopback; }
+  // Both ends of the connection, for packages that tell a loopback logon
+  // from a reflected one (NTLM, MS08-068).
+  void SetEndpoints(TransportEndpoint local, TransportEndpoint peer) {
+    local_endpoint_ = std::move(local);
+    peer_endpoint_ = std::move(peer);
+  }
   // Where notable events (not rejections: those are close_reason) go: as
   // structured events to `logger` (may be null) and as lines to `log`.
   void SetLog(std::function<void(const std::string&)> log) { log_ = std::move(log); }
@@ -220,6 +226,8 @@ class ServerConnection {
     uint32_t uid = 0, gid = 0, pid = 0;
   } peer_;
   bool loopback_ = false;
+  TransportEndpoint local_endpoint_;
+  TransportEndpoint peer_endpoint_;
   std::string peer_description_;
   std::function<void(const std::string&)> log_;
   const Logger* logger_ = nullptr;

@@ -34,6 +34,7 @@ void ServerSession::Start() {
   // The descriptor's peer, as the kernel and the address family tell it.
   Socket view(socket_.native_handle());
   peer_ = view.PeerDescription();
+  conn_.SetEndpoints(view.LocalEndpoint(), view.PeerEndpoint());
   conn_.SetLoopback(!local_ && view.IsLoopbackPeer());
   if (auto peer = view.Peer()) {
     conn_.SetPeer(peer->uid, peer->gid, static_cast<uint32_t>(peer->pid));

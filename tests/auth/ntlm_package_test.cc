@@ -62,6 +62,7 @@ class NtlmHandshake : public ::testing::Test {
     bob.disabled = true;
     accounts_.accounts.push_back(bob);
     options_.log = [this](const std::string& line) { log_.push_back(line); };
+    options_.reflection = &reflection_;
     Revalidate();
   }
 
@@ -80,14 +81,20 @@ class NtlmHandshake : public ::testing::Test {
              Misbehaviour hooks = {}) {
     NtlmPackage real_server_pkg(options_);
     MisbehavingPackage server_pkg(&real_server_pkg, hooks);
-    NtlmPackage client_pkg(std::move(creds));
+    // Client and server in one process share its reflection registry, and
+    // talk over one connection: a direct logon, which the registry allows.
+    NtlmPackage client_pkg(std::move(creds), &reflection_);
     rpc::testing::TestConnection info;
     info.auth_level = level;
     info.peer = "192.0.2.7:4242";
+    info.peer_endpoint = kClientEnd;
+    info.local_endpoint = kServerEnd;
     server_ = std::move(*StartServerContext(server_pkg, info));
     rpc::testing::TestConnection client_info;
     client_info.auth_level = level;
-    client_info.local_address = "192.0.2.7:4242";  // the same connection
+    client_info.local_address = "192.0.2.7:4242";
+    client_info.local_endpoint = kClientEnd;  // the same connection
+    client_info.peer_endpoint = kServerEnd;
     client_ = std::move(*StartClientContext(client_pkg, client_info));
     auto neg = Leg(*client_, {});
     if (!neg.ok()) return neg.status();
@@ -112,6 +119,9 @@ class NtlmHandshake : public ::testing::Test {
     return c;
   }
 
+  const rpc::TransportEndpoint kClientEnd = rpc::testing::Ipv4(192, 0, 2, 7, 4242);
+  const rpc::TransportEndpoint kServerEnd = rpc::testing::Ipv4(192, 0, 2, 1, 135);
+  ReflectionRegistry reflection_;
   MemoryAccounts accounts_;
   LogonPolicy policy_;
   std::unique_ptr<LocalLogonValidator> validator_;
@@ -374,21 +384,90 @@ TEST_F(NtlmHandshake, Case31_ReflectedChallengeRefused) {
   // An attacker relays our server's CHALLENGE to a client in this process
   // and its AUTHENTICATE back to the server.
   NtlmPackage server_pkg(options_);
-  NtlmPackage client_pkg(Alice());
+  NtlmPackage client_pkg(Alice(), &reflection_);
+  const rpc::TransportEndpoint attacker = rpc::testing::Ipv4(198, 51, 100, 9, 5000);
   rpc::testing::TestConnection info;
   info.auth_level = rpc::kAuthnLevelPktIntegrity;
   info.peer = "198.51.100.9:5000";  // the attacker's connection to our server
+  info.peer_endpoint = attacker;
+  info.local_endpoint = kServerEnd;
   auto server = std::move(*StartServerContext(server_pkg, info));
-  rpc::testing::TestConnection to_attacker;
+  rpc::testing::TestConnection to_attacker;  // our client's connection to the attacker
   to_attacker.auth_level = rpc::kAuthnLevelPktIntegrity;
-  to_attacker.local_address = "10.0.0.1:49152";  // our client's connection to the attacker
+  to_attacker.local_endpoint = rpc::testing::Ipv4(10, 0, 0, 1, 49152);
+  to_attacker.peer_endpoint = rpc::testing::Ipv4(198, 51, 100, 9, 445);
   auto client = std::move(*StartClientContext(client_pkg, to_attacker));
   auto neg = *Leg(*client, {});
   auto chal = *Leg(*server, neg);
   auto auth = *Leg(*client, chal);  // the client records the challenge
+  EXPECT_EQ(reflection_.size(), 1u);
   auto r = Leg(*server, auth);
   ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), SEC_E_LOGON_DENIED);
+  EXPECT_NE(std::string(r.status().message()).find("reflected logon (MS08-068)"),
+            std::string::npos)
+      << r.status().ToString();
+}
+
+// The same relay, but the attacker sits on our client's connection's far
+// end with the same port numbers mirrored: only both ends matching make a
+// direct logon, so a peer that copies one end is still refused.
+TEST_F(NtlmHandshake, Case31_ReflectionWithOneMatchingEndRefused) {
+  NtlmPackage server_pkg(options_);
+  NtlmPackage client_pkg(Alice(), &reflection_);
+  rpc::testing::TestConnection info;
+  info.auth_level = rpc::kAuthnLevelConnect;
+  info.peer_endpoint = kClientEnd;                                // as if our client
+  info.local_endpoint = rpc::testing::Ipv4(192, 0, 2, 1, 4444);  // another listener
+  auto server = std::move(*StartServerContext(server_pkg, info));
+  rpc::testing::TestConnection client_info;
+  client_info.auth_level = rpc::kAuthnLevelConnect;
+  client_info.local_endpoint = kClientEnd;
+  client_info.peer_endpoint = kServerEnd;
+  auto client = std::move(*StartClientContext(client_pkg, client_info));
+  auto chal = *Leg(*server, *Leg(*client, {}));
+  auto r = Leg(*server, *Leg(*client, chal));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), SEC_E_LOGON_DENIED);
+}
+
+// A server connection whose ends are not known cannot prove it is the
+// connection our client received the challenge on: refused (fail closed).
+TEST_F(NtlmHandshake, Case31_UnknownServerEndpointsFailClosed) {
+  NtlmPackage server_pkg(options_);
+  NtlmPackage client_pkg(Alice(), &reflection_);
+  rpc::testing::TestConnection info;
+  info.auth_level = rpc::kAuthnLevelConnect;
+  info.peer = "192.0.2.7:4242";  // the log string alone proves nothing
+  auto server = std::move(*StartServerContext(server_pkg, info));
+  rpc::testing::TestConnection client_info;
+  client_info.auth_level = rpc::kAuthnLevelConnect;
+  client_info.local_endpoint = kClientEnd;
+  client_info.peer_endpoint = kServerEnd;
+  auto client = std::move(*StartClientContext(client_pkg, client_info));
+  auto chal = *Leg(*server, *Leg(*client, {}));
+  auto r = Leg(*server, *Leg(*client, chal));
+  ASSERT_FALSE(r.ok());
   EXPECT_NE(std::string(r.status().message()).find("reflected"), std::string::npos);
+}
+
+// A server package without a registry checks nothing and says so once;
+// a client package without one records nothing.
+TEST_F(NtlmHandshake, WithoutRegistryNothingIsRecordedAndTheServerSaysSo) {
+  ServerOptions o = options_;
+  o.reflection = nullptr;
+  NtlmPackage server_pkg(o);
+  ASSERT_EQ(log_.size(), 1u);
+  EXPECT_NE(log_[0].find("no reflection registry"), std::string::npos) << log_[0];
+  NtlmPackage client_pkg(Alice());
+  rpc::testing::TestConnection info;
+  info.auth_level = rpc::kAuthnLevelConnect;
+  auto server = std::move(*StartServerContext(server_pkg, info));
+  auto client = std::move(*StartClientContext(client_pkg, info));
+  auto chal = *Leg(*server, *Leg(*client, {}));
+  EXPECT_TRUE(Leg(*server, *Leg(*client, chal)).ok());
+  EXPECT_EQ(reflection_.size(), 0u);
+  EXPECT_EQ(log_.size(), 1u);  // once, not per context
 }
 
 // Case 32: a client never continues with less than its level needs.

@@ -20,6 +20,15 @@ struct TestConnection : ConnectionInfo {
   uint8_t imp_level = kImpLevelImpersonate;
 };
 
+// An IPv4 end "a.b.c.d:port", for ConnectionInfo's endpoints.
+inline TransportEndpoint Ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port) {
+  TransportEndpoint e;
+  e.family = TransportEndpoint::Family::kIpv4;
+  e.address = {a, b, c, d};
+  e.port = port;
+  return e;
+}
+
 inline StartParams ParamsFor(Role role, const TestConnection& c) {
   StartParams p;
   p.role = role;

@@ -1,4 +1,5 @@
 // comsecd --store PATH --listen BINDING... [--trust-uid UID]...
+//         [--max-connections N]
 // comsec's daemon. It serves the endpoint mapper and, with a store, the
 // logon service: the one process that reads the secrets file validates NTLM
 // logons for servers that may not (auth/ntlm/logon_service.h). By default
@@ -7,23 +8,31 @@
 // register theirs and ask for logons: the kernel names those callers. The
 // OXID resolver and the activation service join it later. Runs in the
 // foreground and prints "listening on BINDING" per endpoint.
-#include <unistd.h>
-
+//
+// A thin main over the runtime (runtime/runtime.h), which decides from the
+// store what the daemon's servers do.
 #include <iostream>
 #include <memory>
 
 #include <CLI/CLI.hpp>
 
 #include "comsec/auth/ntlm/logon_service.h"
-#include "comsec/auth/ntlm/store_logon_validator.h"
 #include "comsec/base/termination_signals.h"
 #include "comsec/base/win32_error.h"
 #include "comsec/rpc/epmapper.h"
 #include "comsec/rpc/server.h"
+#include "comsec/runtime/runtime.h"
 
 namespace {
 
 void Log(const std::string& line) { std::cerr << "comsecd: " << line << std::endl; }
+
+int Fail(const comsec::Status& s) {
+  std::cerr << "comsecd: " << s.ToString() << "\n";
+  return s.code() == comsec::E_INVALIDARG || s.code() == comsec::RPC_S_INVALID_STRING_BINDING
+             ? 2
+             : 1;
+}
 
 }  // namespace
 
@@ -35,48 +44,55 @@ int main(int argc, char** argv) {
   std::string store_path;
   std::vector<std::string> listen = {"ncacn_ip_tcp:0.0.0.0[135]", "ncalrpc:[epmapper]"};
   std::vector<uint32_t> trusted_uids;
+  size_t max_connections = rpc::ServerOptions{}.max_connections;
   app.add_option("--store", store_path, "configuration store (its secrets file beside it)");
   app.add_option("--listen", listen, "string bindings (repeatable)");
   app.add_option("--trust-uid", trusted_uids,
                  "a uid whose servers may validate logons here, besides root and "
                  "comsecd's own (repeatable)");
+  app.add_option("--max-connections", max_connections,
+                 "TCP connections served at once; more are closed at once (default " +
+                     std::to_string(max_connections) + ")")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+
+  runtime::ProgramSecurity program;
+  // The endpoint mapper answers anyone, unauthenticated, as Windows's does;
+  // the logon service admits its callers by their kernel-proven uid.
+  program.process = config::ProcessSecurity{};
+  program.process->authn_level = security::AuthnLevel::kNone;
+  // comsecd validates logons for other servers; none of its own interfaces
+  // needs NTLM, and offering it on port 135 would only let remote peers
+  // try passwords.
+  program.offer_ntlm = false;
+  if (!store_path.empty()) {
+    program.validation.kind = runtime::LogonValidation::Kind::kSecretsFile;
+    program.validation.store_path = store_path;
+  }
+  auto options = runtime::RuntimeOptionsFromStorePath(store_path, program, Log);
+  if (!options.ok()) return Fail(options.status());
+  options->server.max_connections = max_connections;
+  runtime::RaiseDescriptorLimitFor(options->server, Log);
+  auto rt = runtime::Runtime::Create(std::move(*options), Log);
+  if (!rt.ok()) return Fail(rt.status());
+
   rpc::EndpointMapper mapper(rpc::EndpointMapperLimits{}, Log);
   rpc::InterfaceRegistry registry;
   registry.Register(mapper.Interface());
-
-  std::unique_ptr<auth::ntlm::StoreLogonValidator> validator;
-  if (!store_path.empty()) {
-    // Creates the store's secrets file (0600) and moves an older store's
-    // accounts into it.
-    auto opened = auth::ntlm::StoreLogonValidator::Open(store_path, Log);
-    if (!opened.ok()) {
-      std::cerr << "comsecd: " << opened.status().ToString() << "\n";
-      return 1;
-    }
-    validator = std::move(*opened);
-    if (validator->AccountDomain().empty()) {
-      Log("the account database has no accounts yet; NTLM logons will fail until "
-          "'comcfg user add NAME' creates one");
-    }
+  if (auth::ntlm::LogonValidator* validator = (*rt)->logon_validator()) {
     auth::ntlm::LogonServiceOptions logon;
-    logon.validator = validator.get();
+    logon.validator = validator;
     logon.trusted_uids = trusted_uids;
     logon.log = Log;
     registry.Register(auth::ntlm::LogonServiceInterface(std::move(logon)));
   }
-  rpc::ServerOptions options;
-  options.log = Log;
-  rpc::Server server(&registry, options);
+  rpc::Server server(&registry, (*rt)->ServerOptions());
   auto bound_bindings = server.ListenAll(listen);
-  if (!bound_bindings.ok()) {
-    std::cerr << "comsecd: " << bound_bindings.status().ToString() << "\n";
-    return bound_bindings.status().code() == RPC_S_INVALID_STRING_BINDING ? 2 : 1;
-  }
+  if (!bound_bindings.ok()) return Fail(bound_bindings.status());
   bool local = false;
   for (const rpc::StringBinding& b : *bound_bindings) {
     std::cout << "listening on " << b.ToString() << std::endl;

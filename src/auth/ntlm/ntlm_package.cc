@@ -1,10 +1,7 @@
 #include "comsec/auth/ntlm/ntlm_package.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
-#include <deque>
-#include <mutex>
 
 #include "comsec/auth/ntlm/messages.h"
 #include "comsec/auth/ntlm/ntlmv2.h"
@@ -315,7 +312,9 @@ class ServerContext : public NtlmContext {
   // The last check once the response proved the password, then the
   // caller's identity: its name and its network logon token.
   Status AcceptAccount(const NetworkLogonResult& result) {
-    if (IsReflectedChallenge(server_challenge_, connection_.peer)) {
+    if (options_.reflection &&
+        options_.reflection->IsReflected(server_challenge_, connection_.local_endpoint,
+                                         connection_.peer_endpoint)) {
       return Denied("the AUTHENTICATE answers a challenge that a client in this "
                     "process received: a reflected logon (MS08-068)");
     }
@@ -344,9 +343,11 @@ class ServerContext : public NtlmContext {
 
 class ClientContext : public NtlmContext {
  public:
-  ClientContext(const ClientCredentials& c, const rpc::StartParams& p)
+  ClientContext(const ClientCredentials& c, ReflectionRegistry* reflection,
+                const rpc::StartParams& p)
       : NtlmContext(p.auth_level),
         creds_(c),
+        reflection_(reflection),
         connection_(p.connection),
         identify_(p.imp_level == rpc::kImpLevelIdentify ||
                   (p.wanted & rpc::kFeatureIdentify)) {}
@@ -396,7 +397,10 @@ class ClientContext : public NtlmContext {
       return Status(SEC_E_INVALID_TOKEN,
                     "the server's CHALLENGE has no target info, which NTLMv2 needs");
     }
-    RememberReceivedChallenge(chal.server_challenge, connection_.local_address);
+    if (reflection_) {
+      reflection_->RememberReceived(chal.server_challenge, connection_.local_endpoint,
+                                    connection_.peer_endpoint);
+    }
     COMSEC_ASSIGN_OR_RETURN(AvPairs pairs, AvPairs::Decode(chal.target_info));
     server_name_ = Utf16ToUtf8(chal.target_name);
 
@@ -449,6 +453,7 @@ class ClientContext : public NtlmContext {
   }
 
   ClientCredentials creds_;
+  ReflectionRegistry* reflection_;
   rpc::ConnectionInfo connection_;
   bool identify_ = false;
   bool sent_negotiate_ = false;
@@ -457,54 +462,17 @@ class ClientContext : public NtlmContext {
   std::string server_name_;
 };
 
-// ==== Reflection registry ===================================================
-
-struct ReceivedChallenge {
-  std::array<uint8_t, 8> challenge;
-  std::string local_address;
-  std::chrono::steady_clock::time_point when;
-};
-struct ReceivedChallenges {
-  std::mutex mu;
-  std::deque<ReceivedChallenge> recent;
-};
-
-ReceivedChallenges& Received() {
-  static ReceivedChallenges r;
-  return r;
-}
-
-// A handshake completes within this; older challenges cannot be answered.
-constexpr auto kChallengeLifetime = std::chrono::minutes(5);
-constexpr size_t kMaxRemembered = 4096;
-
 }  // namespace
 
-void RememberReceivedChallenge(const std::array<uint8_t, 8>& challenge,
-                               const std::string& client_local_address) {
-  auto& r = Received();
-  std::lock_guard<std::mutex> lock(r.mu);
-  const auto now = std::chrono::steady_clock::now();
-  while (!r.recent.empty() && (r.recent.size() >= kMaxRemembered ||
-                               now - r.recent.front().when > kChallengeLifetime)) {
-    r.recent.pop_front();
+NtlmPackage::NtlmPackage(ServerOptions server) : server_(std::move(server)) {
+  if (!server_->reflection && server_->log) {
+    server_->log(
+        "ntlm: this server has no reflection registry: an AUTHENTICATE relayed from a "
+        "client in this process would not be recognized (MS08-068)");
   }
-  r.recent.push_back({challenge, client_local_address, now});
 }
-
-bool IsReflectedChallenge(const std::array<uint8_t, 8>& challenge,
-                          const std::string& server_peer_address) {
-  auto& r = Received();
-  std::lock_guard<std::mutex> lock(r.mu);
-  const auto now = std::chrono::steady_clock::now();
-  return std::any_of(r.recent.begin(), r.recent.end(), [&](const ReceivedChallenge& e) {
-    return e.challenge == challenge && now - e.when <= kChallengeLifetime &&
-           (e.local_address.empty() || e.local_address != server_peer_address);
-  });
-}
-
-NtlmPackage::NtlmPackage(ServerOptions server) : server_(std::move(server)) {}
-NtlmPackage::NtlmPackage(ClientCredentials client) : client_(std::move(client)) {}
+NtlmPackage::NtlmPackage(ClientCredentials client, ReflectionRegistry* reflection)
+    : client_(std::move(client)), client_reflection_(reflection) {}
 
 Result<std::unique_ptr<rpc::SecurityContext>> NtlmPackage::Start(
     const rpc::StartParams& params) {
@@ -528,7 +496,8 @@ Result<std::unique_ptr<rpc::SecurityContext>> NtlmPackage::Start(
   }
   // A wanted kFeatureDelegate is not refused (Windows's answer too): NTLM
   // cannot delegate, the context goes ahead and features() says so.
-  return std::unique_ptr<rpc::SecurityContext>(new ClientContext(*credentials, params));
+  return std::unique_ptr<rpc::SecurityContext>(
+      new ClientContext(*credentials, client_reflection_, params));
 }
 
 }  // namespace comsec::auth::ntlm

@@ -7,7 +7,7 @@
 // extended session security and 128-bit keys required, the MIC verified
 // whenever the client's MsvAvFlags promise one (a missing MIC then fails),
 // anonymous logons refused unless allowed, challenges our own client
-// received refused as reflections (MS08-068).
+// received refused as reflections (MS08-068, auth/ntlm/reflection_registry.h).
 #pragma once
 
 #include <functional>
@@ -18,6 +18,7 @@
 
 #include "comsec/auth/ntlm/crypto.h"
 #include "comsec/auth/ntlm/logon_validator.h"
+#include "comsec/auth/ntlm/reflection_registry.h"
 #include "comsec/base/secret.h"
 #include "comsec/rpc/security_package.h"
 #include "comsec/security/sid.h"
@@ -58,6 +59,11 @@ struct ServerOptions {
   std::string dns_domain_name;
   // Null sessions become ANONYMOUS LOGON only when this is set.
   bool allow_anonymous = false;
+  // Challenges this process's NTLM clients received: an AUTHENTICATE
+  // answering one of them on another connection is refused (MS08-068).
+  // Null: no such check (logged once, when the package is made). Must
+  // outlive the package.
+  ReflectionRegistry* reflection = nullptr;
   // Called with a line for every refused logon and every weak one (peer
   // added, peer-supplied names escaped).
   std::function<void(const std::string&)> log;
@@ -97,8 +103,11 @@ class NtlmPackage : public rpc::SecurityPackage {
   // A server-side package; client contexts need credentials in
   // StartParams.
   explicit NtlmPackage(ServerOptions server);
-  // A client-side package whose default credentials are `client`.
-  explicit NtlmPackage(ClientCredentials client);
+  // A client-side package whose default credentials are `client`. Every
+  // CHALLENGE its contexts receive is recorded in `reflection` (which must
+  // outlive the package) for this process's NTLM servers to check; null
+  // records nothing.
+  explicit NtlmPackage(ClientCredentials client, ReflectionRegistry* reflection = nullptr);
 
   uint8_t auth_type() const override { return rpc::RPC_C_AUTHN_WINNT; }
   const char* name() const override { return "NTLM"; }
@@ -107,16 +116,7 @@ class NtlmPackage : public rpc::SecurityPackage {
  private:
   std::optional<ServerOptions> server_;
   std::optional<ClientCredentials> client_;
+  ReflectionRegistry* client_reflection_ = nullptr;
 };
-
-// Reflection defence (MS08-068): server challenges that clients in this
-// process received recently, with the client's own end of the connection
-// it received each on. A server refuses an AUTHENTICATE answering such a
-// challenge unless it arrived on that very connection (a direct loopback
-// logon): otherwise a peer passed our server's challenge to our client.
-void RememberReceivedChallenge(const std::array<uint8_t, 8>& challenge,
-                               const std::string& client_local_address);
-bool IsReflectedChallenge(const std::array<uint8_t, 8>& challenge,
-                          const std::string& server_peer_address);
 
 }  // namespace comsec::auth::ntlm

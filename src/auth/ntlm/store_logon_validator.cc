@@ -15,6 +15,12 @@ Result<std::unique_ptr<StoreLogonValidator>> StoreLogonValidator::Open(
   COMSEC_ASSIGN_OR_RETURN(auto policy_store, config::Store::Open(store_path, read_only));
   COMSEC_ASSIGN_OR_RETURN(LogonPolicy policy, ReadLogonPolicy(policy_store.get(), log));
   policy_store.reset();
+  return Open(store_path, std::move(policy), std::move(log));
+}
+
+Result<std::unique_ptr<StoreLogonValidator>> StoreLogonValidator::Open(
+    const std::string& store_path, LogonPolicy policy,
+    std::function<void(const std::string&)> log) {
   COMSEC_ASSIGN_OR_RETURN(auto secrets, config::OpenSecrets(store_path));
   std::unique_ptr<StoreLogonValidator> v(new StoreLogonValidator());
   v->accounts_ = std::make_unique<StoreAccountSource>(std::move(secrets));

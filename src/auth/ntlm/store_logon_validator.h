@@ -21,6 +21,12 @@ class StoreLogonValidator : public LogonValidator {
   // `log` gets the policy's warnings now and the validator's lines later.
   static Result<std::unique_ptr<StoreLogonValidator>> Open(
       const std::string& store_path, std::function<void(const std::string&)> log);
+  // The same with the logon policy already read (ReadLogonPolicy; the
+  // runtime reads it with the rest of the machine's policy,
+  // runtime/runtime.h): only the secrets file is opened.
+  static Result<std::unique_ptr<StoreLogonValidator>> Open(
+      const std::string& store_path, LogonPolicy policy,
+      std::function<void(const std::string&)> log);
 
   // The machine domain's name; empty while the store has no accounts.
   std::string AccountDomain() const { return accounts_->DomainName(); }

@@ -12,7 +12,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -300,6 +302,70 @@ std::string Socket::PeerDescription() const {
   if (std::string ip = DescribeIpAddress(addr); !ip.empty()) return ip;
   if (auto p = Peer()) return DescribeLocalProcess(p->pid, p->uid);
   return "an ncalrpc peer";
+}
+
+namespace {
+
+// The IP or Unix-domain address the kernel gave; `pid` is the process at
+// that end, for a Unix-domain one.
+TransportEndpoint EndpointOf(const sockaddr_storage& addr, socklen_t len, pid_t pid) {
+  TransportEndpoint e;
+  if (addr.ss_family == AF_INET) {
+    auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
+    e.family = TransportEndpoint::Family::kIpv4;
+    std::memcpy(e.address.data(), &a->sin_addr, 4);
+    e.port = ntohs(a->sin_port);
+  } else if (addr.ss_family == AF_INET6) {
+    auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
+    e.port = ntohs(a->sin6_port);
+    if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {
+      // The IPv4 peer of a dual-stack listener: named as its own end names it.
+      e.family = TransportEndpoint::Family::kIpv4;
+      std::memcpy(e.address.data(), a->sin6_addr.s6_addr + 12, 4);
+    } else {
+      e.family = TransportEndpoint::Family::kIpv6;
+      std::memcpy(e.address.data(), a->sin6_addr.s6_addr, 16);
+    }
+  } else if (addr.ss_family == AF_UNIX) {
+    auto* a = reinterpret_cast<const sockaddr_un*>(&addr);
+    e.family = TransportEndpoint::Family::kUnix;
+    const size_t offset = offsetof(sockaddr_un, sun_path);
+    if (len > offset) {
+      const size_t n = std::min<size_t>(len - offset, sizeof a->sun_path);
+      if (a->sun_path[0] == '\0') {
+        // Abstract: every byte counts, the leading NUL kept so that the
+        // path differs from a file's.
+        e.path.assign(a->sun_path, n);
+      } else {
+        e.path.assign(a->sun_path, ::strnlen(a->sun_path, n));
+      }
+    }
+    e.pid = static_cast<uint32_t>(pid);
+  }
+  return e;
+}
+
+}  // namespace
+
+TransportEndpoint Socket::LocalEndpoint() const {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return {};
+  return EndpointOf(addr, len, ::getpid());
+}
+
+TransportEndpoint Socket::PeerEndpoint() const {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return {};
+  pid_t pid = 0;
+  if (addr.ss_family == AF_UNIX) {
+    ucred c{};
+    socklen_t clen = sizeof c;
+    if (::getsockopt(fd_, SOL_SOCKET, SO_PEERCRED, &c, &clen) != 0) return {};
+    pid = c.pid;
+  }
+  return EndpointOf(addr, len, pid);
 }
 
 std::string Socket::LocalDescription() const {

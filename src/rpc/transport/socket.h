@@ -25,6 +25,7 @@
 #include "comsec/base/result.h"
 #include "comsec/base/win32_error.h"
 #include "comsec/rpc/binding.h"
+#include "comsec/rpc/transport/endpoint.h"
 
 namespace comsec::rpc {
 
@@ -107,6 +108,11 @@ class Socket {
   std::string PeerDescription() const;
   // Our end as the peer's PeerDescription() names it.
   std::string LocalDescription() const;
+  // The two ends in structured form (rpc/transport/endpoint.h): our end is
+  // the peer's PeerEndpoint() on the same connection, and the reverse.
+  // Family kUnknown when the kernel cannot say (a closed descriptor).
+  TransportEndpoint LocalEndpoint() const;
+  TransportEndpoint PeerEndpoint() const;
   void ShutdownBoth();
 
  private:

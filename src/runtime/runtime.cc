@@ -1,0 +1,197 @@
+#include "comsec/runtime/runtime.h"
+
+#include "comsec/auth/ntlm/logon_policy.h"
+#include "comsec/auth/ntlm/logon_service.h"
+#include "comsec/base/descriptor_limit.h"
+#include "comsec/config/accounts.h"
+
+namespace comsec::runtime {
+namespace {
+
+// CO_E_SERVER_EXEC_FAILURE (0x80080005), what COM reports for a server
+// whose security cannot be initialized (config/explain.cc names it too).
+constexpr HResult CO_E_SERVER_EXEC_FAILURE{0x80080005u};
+
+// Descriptors a server holds besides its connections: listeners, the
+// store and secrets files, logs, the logon service's short connections.
+constexpr uint64_t kDescriptorMargin = 64;
+
+// The authentication level without a store: the program's own, else
+// CONNECT (R8), as ResolveEffectivePolicy decides with an empty registry.
+config::LevelSetting<security::AuthnLevel> LevelWithoutStore(const ProgramSecurity& program) {
+  using security::AuthnLevel;
+  if (program.process && program.process->access != config::ProcessSecurity::Access::kAppId) {
+    const AuthnLevel level = program.process->authn_level == AuthnLevel::kDefault
+                                 ? AuthnLevel::kConnect
+                                 : program.process->authn_level;
+    return {level, config::PolicySource::kProcess, "CoInitializeSecurity dwAuthnLevel"};
+  }
+  return {AuthnLevel::kConnect, config::PolicySource::kBuiltIn, "built-in (R8)"};
+}
+
+}  // namespace
+
+Result<RuntimeOptions> RuntimeOptionsFromStore(config::Store* store,
+                                               const ProgramSecurity& program,
+                                               const LogSink& warn) {
+  auto say = [&](const std::string& line) {
+    if (warn) warn(line);
+  };
+  RuntimeOptions o;
+  o.validation = program.validation;
+  using Kind = LogonValidation::Kind;
+  if (o.validation.kind == Kind::kSecretsFile && o.validation.store_path.empty()) {
+    return Status(E_INVALIDARG,
+                  "validating NTLM logons in this process needs the store whose secrets "
+                  "file holds the accounts (--store PATH)");
+  }
+  if (o.validation.kind == Kind::kLogonService && !o.validation.logon_service.IsLocal()) {
+    return Status(E_INVALIDARG,
+                  "comsecd's logon service answers on ncalrpc only (the kernel names its "
+                  "callers there), not on " +
+                      o.validation.logon_service.ToString() +
+                      "; use --logon-service ncalrpc:[epmapper] or the socket it listens on");
+  }
+
+  // ---- The process's authentication level (R7, R8, R68, R73, R163).
+  config::LevelSetting<security::AuthnLevel> level = LevelWithoutStore(program);
+  if (store != nullptr) {
+    COMSEC_ASSIGN_OR_RETURN(auto tx, store->BeginRead());
+    COMSEC_ASSIGN_OR_RETURN(
+        config::EffectivePolicy policy,
+        config::ResolveEffectivePolicy(*tx, program.appid,
+                                       program.process ? &*program.process : nullptr));
+    if (policy.process_fails) {
+      return Status(CO_E_SERVER_EXEC_FAILURE, policy.process_failure);
+    }
+    for (const std::string& w : policy.warnings) say("config: " + w);
+    level = policy.authn_level;
+  }
+  const uint32_t level_number = security::ToNumber(level.value);
+  if (level_number < 1 || level_number > 6) {
+    return Status(E_INVALIDARG, "authentication level " + std::to_string(level_number) +
+                                    " from " + level.origin + " is not 1-6");
+  }
+  o.authn_level = static_cast<uint8_t>(level_number);
+  o.authn_level_origin = level.origin;
+
+  // ---- NTLM. A null session is an unauthenticated caller: allowed only
+  // where unauthenticated calls are.
+  o.ntlm.offer = program.offer_ntlm && o.validation.kind != Kind::kNone;
+  o.ntlm.allow_anonymous = o.authn_level == rpc::kAuthnLevelNone;
+  o.ntlm.computer_name = config::NetbiosComputerName();
+  o.ntlm.logon_policy.own_names.push_back(o.ntlm.computer_name);
+  if (o.validation.kind == Kind::kSecretsFile && store != nullptr) {
+    // LmCompatibilityLevel, lockout, foreign domains: this process applies
+    // them. (comsecd applies its own for kLogonService.)
+    COMSEC_ASSIGN_OR_RETURN(o.ntlm.logon_policy, auth::ntlm::ReadLogonPolicy(store, warn));
+  }
+  return o;
+}
+
+Result<RuntimeOptions> RuntimeOptionsFromStorePath(const std::string& store_path,
+                                                   const ProgramSecurity& program,
+                                                   const LogSink& warn) {
+  if (store_path.empty()) return RuntimeOptionsFromStore(nullptr, program, warn);
+  // Only read: every local COM process may read the policy store.
+  config::StoreOptions read_only;
+  read_only.create_if_missing = false;
+  read_only.read_only = true;
+  COMSEC_ASSIGN_OR_RETURN(auto store, config::Store::Open(store_path, read_only));
+  return RuntimeOptionsFromStore(store.get(), program, warn);
+}
+
+void RaiseDescriptorLimitFor(const rpc::ServerOptions& server, const LogSink& log) {
+  if (!log) return;
+  Result<uint64_t> limit = RaiseDescriptorLimit();
+  if (!limit.ok()) {
+    log("descriptors: the open-file limit could not be raised: " + limit.status().ToString());
+    return;
+  }
+  const uint64_t wanted = server.max_connections + server.max_local_connections +
+                          kDescriptorMargin;
+  log("descriptors: up to " + std::to_string(*limit) + " open files (soft RLIMIT_NOFILE)");
+  if (*limit < wanted) {
+    log("descriptors: WARNING: " + std::to_string(server.max_connections) + " TCP and " +
+        std::to_string(server.max_local_connections) +
+        " ncalrpc connections may need about " + std::to_string(wanted) +
+        " descriptors; raise the hard limit (ulimit -Hn, LimitNOFILE=) or lower "
+        "--max-connections");
+  }
+}
+
+// ==== Runtime ===============================================================
+
+Runtime::Runtime(RuntimeOptions options, LogSink log)
+    : options_(std::move(options)),
+      log_(std::move(log)),
+      reflection_(auth::ntlm::ReflectionLimits{}, log_) {}
+
+Runtime::~Runtime() = default;
+
+Result<std::unique_ptr<Runtime>> Runtime::Create(RuntimeOptions options, LogSink log) {
+  std::unique_ptr<Runtime> rt(new Runtime(std::move(options), std::move(log)));
+  const RuntimeOptions& o = rt->options_;
+  using Kind = LogonValidation::Kind;
+  switch (o.validation.kind) {
+    case Kind::kSecretsFile: {
+      // Creates the secrets file (0600) and moves an older store's
+      // accounts into it.
+      COMSEC_ASSIGN_OR_RETURN(
+          auto opened,
+          auth::ntlm::StoreLogonValidator::Open(o.validation.store_path,
+                                                o.ntlm.logon_policy, rt->log_));
+      rt->store_validator_ = opened.get();
+      rt->validator_ = std::move(opened);
+      if (rt->store_validator_->AccountDomain().empty()) {
+        rt->Log("ntlm: " + o.validation.store_path +
+                " has no accounts yet; NTLM logons will fail until 'comcfg user add NAME' "
+                "creates one");
+      }
+      break;
+    }
+    case Kind::kLogonService:
+      rt->validator_ =
+          std::make_unique<auth::ntlm::RemoteLogonValidator>(o.validation.logon_service);
+      break;
+    case Kind::kNone:
+      break;
+  }
+  if (o.offer_local) rt->packages_.Add(&rt->local_);
+  if (o.ntlm.offer && rt->validator_) {
+    auth::ntlm::ServerOptions ntlm;
+    ntlm.validator = rt->validator_.get();
+    ntlm.computer_name = o.ntlm.computer_name;
+    ntlm.dns_computer_name = o.ntlm.dns_computer_name;
+    ntlm.dns_domain_name = o.ntlm.dns_domain_name;
+    ntlm.allow_anonymous = o.ntlm.allow_anonymous;
+    ntlm.reflection = &rt->reflection_;
+    // Refusals reach the log through the RPC runtime's close reason, which
+    // names the peer, the account and the package's reason; weak logons
+    // are logged by the package as they happen.
+    ntlm.log = [sink = rt->log_](const std::string& line) {
+      if (sink && line.starts_with("ntlm: WEAK: ")) sink(line);
+    };
+    rt->ntlm_server_ = std::make_unique<auth::ntlm::NtlmPackage>(std::move(ntlm));
+    rt->packages_.Add(rt->ntlm_server_.get());
+  }
+  return rt;
+}
+
+rpc::ServerOptions Runtime::ServerOptions() const {
+  rpc::ServerOptions s = options_.server;
+  s.packages = &packages_;
+  s.log = log_;
+  return s;
+}
+
+std::string Runtime::AccountDomain() const {
+  return store_validator_ ? store_validator_->AccountDomain() : std::string();
+}
+
+std::unique_ptr<auth::ntlm::NtlmPackage> Runtime::NtlmClient(
+    auth::ntlm::ClientCredentials credentials) {
+  return std::make_unique<auth::ntlm::NtlmPackage>(std::move(credentials), &reflection_);
+}
+
+}  // namespace comsec::runtime
