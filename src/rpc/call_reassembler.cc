@@ -5,14 +5,8 @@
 namespace comsec::rpc {
 namespace {
 
-Refusal Fault(uint32_t status, std::string why, uint16_t context_id = 0,
-              bool did_not_execute = true) {
-  Refusal r;
-  r.fault_status = status;
-  r.context_id = context_id;
-  r.did_not_execute = did_not_execute;
-  r.why = std::move(why);
-  return r;
+Refusal Fault(uint32_t status, std::string why, uint16_t context_id = 0) {
+  return FaultRefusal(status, std::move(why), context_id);
 }
 
 }  // namespace

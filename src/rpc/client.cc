@@ -58,6 +58,17 @@ std::string Client::known_key(const SyntaxId& s) {
 // Invariant: everything here runs with assoc_mu_ held exclusively, so no
 // call is in flight and a reply read is the reply to what was just sent.
 
+Pdu Client::NewAlterContext(uint16_t context_id, const SyntaxId& syntax) {
+  Pdu p;
+  p.header.type = PduType::kAlterContext;
+  p.header.call_id = next_call_id_++;
+  BindBody b;
+  b.max_xmit_frag = b.max_recv_frag = options_.max_frag;
+  b.contexts.push_back({context_id, syntax, {Ndr20Syntax()}});
+  p.body = std::move(b);
+  return p;
+}
+
 Result<Pdu> Client::Exchange(const Pdu& pdu) {
   COMSEC_RETURN_IF_ERROR(socket_.WriteAll(EncodePdu(pdu)));
   COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> reply, socket_.ReadFragment(options_.timeout_ms));
@@ -125,13 +136,7 @@ Status Client::Handshake(AuthState& state, Pdu first, Pdu* first_reply) {
     }
     // Another leg with a reply: alter_context on the current presentation
     // context.
-    Pdu alter;
-    alter.header.type = PduType::kAlterContext;
-    alter.header.call_id = next_call_id_++;
-    BindBody b;
-    b.max_xmit_frag = b.max_recv_frag = options_.max_frag;
-    b.contexts.push_back({context_id_, syntax_, {Ndr20Syntax()}});
-    alter.body = std::move(b);
+    Pdu alter = NewAlterContext(context_id_, syntax_);
     alter.auth = SecTrailer{type, auth.level, 0, 0, auth.context_id, std::move(step.output)};
     COMSEC_ASSIGN_OR_RETURN(reply, Exchange(alter));
     if (reply.header.type == PduType::kFault) {
@@ -219,16 +224,13 @@ Status Client::AddAuthContext(const ClientAuth& auth) {
     return Status(E_INVALIDARG, "authentication context " + std::to_string(auth.context_id) +
                                     " is already in use on this association");
   }
-  Pdu p;
-  p.header.type = PduType::kAlterContext;
-  p.header.call_id = next_call_id_++;
-  BindBody b;
-  b.max_xmit_frag = b.max_recv_frag = options_.max_frag;
-  b.contexts.push_back({context_id_, syntax_, {Ndr20Syntax()}});
-  p.body = std::move(b);
+  return AddAuthContextLocked(auth);
+}
+
+Status Client::AddAuthContextLocked(const ClientAuth& auth) {
   AuthState state{auth, nullptr};
   Pdu r;
-  COMSEC_RETURN_IF_ERROR(Handshake(state, p, &r));
+  COMSEC_RETURN_IF_ERROR(Handshake(state, NewAlterContext(context_id_, syntax_), &r));
   if (r.header.type == PduType::kFault) {
     return Status(FaultToHResult(std::get<FaultBody>(r.body).status),
                   "the server refused the new authentication context");
@@ -265,22 +267,7 @@ Status Client::ReconnectLocked() {
     }
   }
   COMSEC_RETURN_IF_ERROR(BindLocked(syntax_, bind_auth ? &*bind_auth : nullptr));
-  for (const ClientAuth& a : others) {
-    Pdu p;
-    p.header.type = PduType::kAlterContext;
-    p.header.call_id = next_call_id_++;
-    BindBody b;
-    b.max_xmit_frag = b.max_recv_frag = options_.max_frag;
-    b.contexts.push_back({context_id_, syntax_, {Ndr20Syntax()}});
-    p.body = std::move(b);
-    AuthState state{a, nullptr};
-    Pdu r;
-    COMSEC_RETURN_IF_ERROR(Handshake(state, p, &r));
-    if (r.header.type != PduType::kAlterContextResp) {
-      return Status(RPC_S_PROTOCOL_ERROR, "re-establishing an authentication context failed");
-    }
-    auth_.emplace(a.context_id, std::move(state));
-  }
+  for (const ClientAuth& a : others) COMSEC_RETURN_IF_ERROR(AddAuthContextLocked(a));
   return Status::Ok();
 }
 
@@ -294,14 +281,7 @@ Status Client::AlterContext(const SyntaxId& syntax) {
     return Status::Ok();
   }
   const uint16_t id = static_cast<uint16_t>(contexts_.size());
-  Pdu p;
-  p.header.type = PduType::kAlterContext;
-  p.header.call_id = next_call_id_++;
-  BindBody b;
-  b.max_xmit_frag = b.max_recv_frag = options_.max_frag;
-  b.contexts.push_back({id, syntax, {Ndr20Syntax()}});
-  p.body = b;
-  COMSEC_ASSIGN_OR_RETURN(Pdu r, Exchange(p));
+  COMSEC_ASSIGN_OR_RETURN(Pdu r, Exchange(NewAlterContext(id, syntax)));
   if (r.header.type == PduType::kFault) {
     return Status(FaultToHResult(std::get<FaultBody>(r.body).status),
                   "the server refused the alter_context");

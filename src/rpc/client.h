@@ -145,6 +145,12 @@ class Client {
   // REQUIRES: assoc_mu_ held exclusively.
   Status BindLocked(const SyntaxId& syntax, const ClientAuth* auth);
   Status ReconnectLocked();
+  // Runs a new authentication context's handshake on the bound
+  // association. REQUIRES: exclusive, context id not in use.
+  Status AddAuthContextLocked(const ClientAuth& auth);
+  // An alter_context for presentation context `context_id` (its call id
+  // taken from the association's counter).
+  Pdu NewAlterContext(uint16_t context_id, const SyntaxId& syntax);
   // Runs one authentication context's handshake. The first leg goes in
   // `first` (a bind or alter_context already filled in but for its
   // verifier); returns its reply's body through `first_reply`.

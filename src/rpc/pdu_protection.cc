@@ -4,8 +4,24 @@
 
 namespace comsec::rpc {
 
-// SEC_E_MESSAGE_ALTERED: a verifier that does not fit its PDU.
-inline constexpr HResult kMessageAltered{0x8009030Fu};
+namespace {
+
+// The protected parts of `bytes`, whose verifier holds a signature of
+// `signature_size` bytes.
+PduRegion RegionOf(std::vector<uint8_t>& bytes, size_t stub_begin, size_t signature_size,
+                   const PduAuth& auth) {
+  PduRegion region;
+  region.pdu = bytes;
+  region.stub_begin = stub_begin;
+  region.stub_end = bytes.size() - signature_size - kSecTrailerSize;
+  region.signature =
+      std::span<uint8_t>(bytes.data() + bytes.size() - signature_size, signature_size);
+  region.level = auth.level;
+  region.header_signing = auth.header_signing;
+  return region;
+}
+
+}  // namespace
 
 size_t StubOffset(const Pdu& pdu) {
   if (const auto* r = std::get_if<RequestBody>(&pdu.body)) {
@@ -34,22 +50,13 @@ Result<std::vector<uint8_t>> EncodeProtected(Pdu& pdu, const PduAuth& auth) {
   t.auth_value.assign(sig, 0);
   pdu.auth = std::move(t);
   std::vector<uint8_t> bytes = EncodePdu(pdu);
-  const size_t stub_begin = StubOffset(pdu);
-  const size_t stub_end = bytes.size() - sig - kSecTrailerSize;
-  PduRegion region;
-  region.pdu = bytes;
-  region.stub_begin = stub_begin;
-  region.stub_end = stub_end;
-  region.signature = std::span<uint8_t>(bytes.data() + bytes.size() - sig, sig);
-  region.level = auth.level;
-  region.header_signing = auth.header_signing;
-  COMSEC_RETURN_IF_ERROR(auth.context->Protect(region));
+  COMSEC_RETURN_IF_ERROR(auth.context->Protect(RegionOf(bytes, StubOffset(pdu), sig, auth)));
   return bytes;
 }
 
 Result<std::vector<uint8_t>> VerifyProtected(std::span<const uint8_t> fragment,
                                              const Pdu& pdu, const PduAuth& auth) {
-  if (!pdu.auth) return Status(kMessageAltered, "the PDU has no verifier");
+  if (!pdu.auth) return Status(SEC_E_MESSAGE_ALTERED, "the PDU has no verifier");
   const size_t sig = pdu.header.auth_length;
   const size_t stub_begin = StubOffset(pdu);
   if (fragment.size() < stub_begin + kSecTrailerSize + sig) {
@@ -57,7 +64,7 @@ Result<std::vector<uint8_t>> VerifyProtected(std::span<const uint8_t> fragment,
   }
   const size_t stub_end = fragment.size() - sig - kSecTrailerSize;
   if (sig != auth.context->SignatureSize(stub_end - stub_begin)) {
-    return Status(kMessageAltered, "a verifier of " + std::to_string(sig) +
+    return Status(SEC_E_MESSAGE_ALTERED, "a verifier of " + std::to_string(sig) +
                                        " bytes where the package signs with " +
                                        std::to_string(auth.context->SignatureSize(
                                            stub_end - stub_begin)));
@@ -68,14 +75,7 @@ Result<std::vector<uint8_t>> VerifyProtected(std::span<const uint8_t> fragment,
   // A private copy: the stub is unsealed in place, and the signature stays
   // where it is (Verify unseals only the stub before it).
   std::vector<uint8_t> copy(fragment.begin(), fragment.end());
-  PduRegion region;
-  region.pdu = copy;
-  region.stub_begin = stub_begin;
-  region.stub_end = stub_end;
-  region.signature = std::span<uint8_t>(copy.data() + copy.size() - sig, sig);
-  region.level = auth.level;
-  region.header_signing = auth.header_signing;
-  COMSEC_RETURN_IF_ERROR(auth.context->Verify(region));
+  COMSEC_RETURN_IF_ERROR(auth.context->Verify(RegionOf(copy, stub_begin, sig, auth)));
   return std::vector<uint8_t>(
       copy.begin() + static_cast<ptrdiff_t>(stub_begin),
       copy.begin() + static_cast<ptrdiff_t>(stub_end - pdu.auth->auth_pad_length));

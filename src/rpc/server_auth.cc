@@ -16,6 +16,13 @@ Refusal Refuse(bool bind, uint16_t nak_reason, uint32_t fault, std::string why) 
 
 Refusal Fault(uint32_t status, std::string why, uint16_t context_id = 0,
               bool did_not_execute = true) {
+  return FaultRefusal(status, std::move(why), context_id, did_not_execute);
+}
+
+}  // namespace
+
+Refusal FaultRefusal(uint32_t status, std::string why, uint16_t context_id,
+                     bool did_not_execute) {
   Refusal r;
   r.fault_status = status;
   r.context_id = context_id;
@@ -23,8 +30,6 @@ Refusal Fault(uint32_t status, std::string why, uint16_t context_id = 0,
   r.why = std::move(why);
   return r;
 }
-
-}  // namespace
 
 // ==== Handshakes ============================================================
 // Invariant: unfinished_ counts the contexts in contexts_ whose handshake

@@ -43,6 +43,10 @@ struct Refusal {
   std::string why;
 };
 
+// A fault refusal (not a bind_nak).
+Refusal FaultRefusal(uint32_t status, std::string why, uint16_t context_id = 0,
+                     bool did_not_execute = true);
+
 // The authentication one request travels under.
 struct RequestAuth {
   bool authenticated = false;

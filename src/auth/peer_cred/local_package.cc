@@ -33,7 +33,7 @@ class LocalContext : public rpc::SecurityContext {
   Result<std::vector<uint8_t>> Accept(std::span<const uint8_t> token) {
     if (!std::equal(token.begin(), token.end(), kLocalToken.begin(),
                     kLocalToken.end())) {
-      return Status(HResult(0x80090308u),  // SEC_E_INVALID_TOKEN
+      return Status(SEC_E_INVALID_TOKEN,  // SEC_E_INVALID_TOKEN
                     "not a local-package token");
     }
     complete_ = true;
@@ -44,7 +44,7 @@ class LocalContext : public rpc::SecurityContext {
     if (token.empty()) return std::vector<uint8_t>(kLocalToken.begin(), kLocalToken.end());
     if (!std::equal(token.begin(), token.end(), kLocalToken.begin(),
                     kLocalToken.end())) {
-      return Status(HResult(0x80090308u), "not a local-package token");
+      return Status(SEC_E_INVALID_TOKEN, "not a local-package token");
     }
     complete_ = true;
     return std::vector<uint8_t>{};
@@ -58,8 +58,7 @@ class LocalContext : public rpc::SecurityContext {
     if (signature.size() != kSignatureSize ||
         !std::all_of(signature.begin(), signature.end(),
                      [](uint8_t b) { return b == 0; })) {
-      return Status(HResult(0x8009030Fu),  // SEC_E_MESSAGE_ALTERED
-                    "local package verifier is malformed");
+      return Status(SEC_E_MESSAGE_ALTERED, "local package verifier is malformed");
     }
     return Status();
   }
