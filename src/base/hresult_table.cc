@@ -648,6 +648,8 @@ constexpr HResultInfo kTable[] = {
     {0x8007071Au, "RPC_S_CALL_CANCELLED", "The remote procedure call was cancelled."},
     {0x80070721u, "RPC_S_SEC_PKG_ERROR", "A security package error occurred."},
     {0x80070722u, "RPC_S_NOT_CANCELLED", "The thread was not cancelled."},
+    {0x80070723u, "RPC_X_INVALID_ES_ACTION", "Invalid operation on the encoding/decoding handle."},
+    {0x80070724u, "RPC_X_WRONG_ES_VERSION", "Incompatible version of the serializing package."},
     {0x8007076Bu, "EPT_S_CANT_CREATE", "The endpoint mapper database entry could not be created."},
     {0x80080001u, "CO_E_CLASS_CREATE_FAILED", ""},
     {0x80080002u, "CO_E_SCM_ERROR", ""},

@@ -69,6 +69,9 @@ inline constexpr HResult RPC_X_NULL_REF_POINTER = HResult::FromWin32(1780);
 inline constexpr HResult RPC_X_BAD_STUB_DATA = HResult::FromWin32(1783);
 // The security package failed (a fault nca_s_fault_sec_pkg_error).
 inline constexpr HResult RPC_S_SEC_PKG_ERROR = HResult::FromWin32(1825);
+// A type serialization stream ([MS-RPCE] 2.2.6) of a version we do not
+// read, or whose headers are malformed.
+inline constexpr HResult RPC_X_WRONG_ES_VERSION = HResult::FromWin32(1828);
 inline constexpr HResult EPT_S_CANT_CREATE = HResult::FromWin32(1899);
 
 }  // namespace comsec

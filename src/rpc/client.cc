@@ -1,6 +1,7 @@
 #include "comsec/rpc/client.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "comsec/base/win32_error.h"
 #include "comsec/rpc/fragmenter.h"
@@ -10,6 +11,15 @@
 
 namespace comsec::rpc {
 namespace {
+
+// See Client::last_response_us_.
+constexpr int64_t kFreshResponseUs = 2000;
+
+int64_t SteadyMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 constexpr HResult kUnknownIf = RPC_S_UNKNOWN_IF;
 constexpr HResult kSecPkgError = RPC_S_SEC_PKG_ERROR;
@@ -328,16 +338,20 @@ Result<std::vector<uint8_t>> Client::Call(const CallOptions& options, uint16_t o
   {
     std::shared_lock<std::shared_mutex> lock(assoc_mu_);
     if (!bound_) return Status(E_UNEXPECTED, "Call before Bind");
-    bool idle, broken;
+    bool idle, broken, fresh;
     {
       std::lock_guard<std::mutex> recv(recv_mu_);
       idle = waiters_.empty();
       broken = broken_;
+      fresh = SteadyMicros() - last_response_us_ < kFreshResponseUs;
     }
     // A peer close is only told apart from a reply while no call is in
     // flight; nothing of this call was sent yet, so a fresh association
-    // is safe.
-    if (!broken && (!idle || !socket_.PeerClosed())) return CallShared(options, opnum, stub);
+    // is safe. A server that answered within kFreshResponseUs did not
+    // close for idleness (its shortest idle timeout is far longer).
+    if (!broken && (!idle || fresh || !socket_.PeerClosed())) {
+      return CallShared(options, opnum, stub);
+    }
   }
   std::unique_lock<std::shared_mutex> lock(assoc_mu_);
   bool reconnect;
@@ -532,7 +546,9 @@ void Client::ReadOne() {
     return fail(Status(RPC_S_PROTOCOL_ERROR, "the response exceeds the client's limit"));
   }
   w->stub.insert(w->stub.end(), stub.begin(), stub.end());
-  finish(Status::Ok(), r->header.pfc_flags & PFC_LAST_FRAG);
+  std::lock_guard<std::mutex> lock(recv_mu_);
+  last_response_us_ = SteadyMicros();
+  w->done = r->header.pfc_flags & PFC_LAST_FRAG;
 }
 
 }  // namespace comsec::rpc

@@ -184,6 +184,11 @@ class Client {
   // Set when the connection broke with calls in flight; the next call
   // reconnects.
   bool broken_ = false;
+  // When the last response (not a fault) arrived, steady clock in µs: a
+  // server that answered that recently has not closed the association
+  // for idleness, so the call need not ask the socket (one system call
+  // saved per call in a busy loop).
+  int64_t last_response_us_ = 0;
 
   Socket socket_;
   ClientOptions options_;

@@ -1,11 +1,11 @@
 // Server: listens on string bindings and serves each accepted connection
-// with a ServerConnection, event-driven (standalone Asio): a pool of
-// `threads` threads runs every socket's reads, writes and timers, and each
-// connection's protocol work — fragments in, answers out — on its own
-// strand, so one connection is processed by one thread at a time while
-// thousands wait without a thread each. A synchronous handler runs on the
-// strand (the pool thread it happens to be); an asynchronous one answers
-// from any thread, which wakes the connection's strand to send the answer.
+// with a ServerConnection, event-driven (standalone Asio): `threads` event
+// loops, each one io_context run by one thread, and each connection bound
+// to one loop, which runs its reads, writes, timers and protocol work —
+// fragments in, answers out — so one connection is processed by one thread
+// while thousands wait without a thread each. A synchronous handler runs
+// on the connection's loop thread; an asynchronous one answers from any
+// thread, which wakes the connection's loop to send the answer.
 // Stop() closes listeners and connections and joins the pool.
 //
 // Slow and idle peers cannot lock others out (conformance cases 48, 49):

@@ -50,7 +50,7 @@
 // connection limits bound the connections (ServerOptions).
 //
 // Thread affinity: OnFragment and TakeAnswers run on one thread at a time
-// (the connection's strand); CallResponders answer from any thread, and
+// (the connection's event-loop thread); CallResponders answer from any thread, and
 // the wake callback (SetWake) tells the connection's owner to call
 // TakeAnswers. The registry must outlive the connection.
 #pragma once

@@ -19,9 +19,8 @@ ServerSession::ServerSession(Server* server, asio::generic::stream_protocol::soc
                              bool local, std::string address, std::string secondary_address)
     : server_(server),
       socket_(std::move(socket)),
-      strand_(asio::make_strand(
-          static_cast<asio::io_context&>(socket_.get_executor().context()))),
-      timer_(strand_),
+      executor_(static_cast<asio::io_context&>(socket_.get_executor().context()).get_executor()),
+      timer_(executor_),
       conn_(server->registry_, server->options_.limits, local, std::move(secondary_address)),
       local_(local),
       address_(std::move(address)) {}
@@ -46,18 +45,18 @@ void ServerSession::Start() {
   conn_.SetPackages(server_->options_.packages);
   conn_.AllowUnverifiedRequests(server_->options_.allow_unverified_requests);
   conn_.SetAssociationGroups(&server_->groups_);
-  // An answer given on another thread comes back through the strand.
+  // An answer given on another thread comes back through the loop.
   std::weak_ptr<ServerSession> weak = weak_from_this();
   conn_.SetWake([weak] {
     if (auto self = weak.lock()) {
-      asio::post(self->strand_, [self] { self->TakeAnswers(); });
+      asio::post(self->executor_, [self] { self->TakeAnswers(); });
     }
   });
-  asio::post(strand_, [self = shared_from_this()] { self->WaitForFragment(); });
+  asio::post(executor_, [self = shared_from_this()] { self->WaitForFragment(); });
 }
 
 void ServerSession::Close() {
-  asio::post(strand_, [self = shared_from_this()] { self->Finish(); });
+  asio::post(executor_, [self = shared_from_this()] { self->Finish(); });
 }
 
 void ServerSession::LogClosed(const std::string& why) {
@@ -96,31 +95,33 @@ void ServerSession::WaitForFragment() {
     handshake_deadline_ = 0;
   }
   if (handshake_deadline_ != 0 && handshake_deadline_ - now <= o.idle_timeout_ms) {
-    ArmTimer(handshake_deadline_, HandshakeLate());
+    SetDeadline(handshake_deadline_, Deadline::kHandshake);
   } else if (conn_.calls_in_progress() == 0) {
-    ArmTimer(now + o.idle_timeout_ms, "idle for " + std::to_string(o.idle_timeout_ms) + " ms");
+    SetDeadline(now + o.idle_timeout_ms, Deadline::kIdle);
   } else {
     // Calls are being served: the client waits for us, not we for it.
-    ++timer_generation_;
-    timer_.cancel();
+    ClearDeadline();
   }
   AwaitReadable();
 }
 
 void ServerSession::AwaitReadable() {
   waiting_ = partial_.empty();
-  socket_.async_wait(
-      asio::socket_base::wait_read,
-      asio::bind_executor(strand_, [self = shared_from_this()](const asio::error_code& ec) {
+  // A receive rather than a readiness wait: the reactor reads when the
+  // socket becomes readable, without re-arming its registration.
+  socket_.async_receive(
+      asio::buffer(inbox_), [self = shared_from_this()](const asio::error_code& ec, size_t n) {
         self->waiting_ = false;
         if (ec || self->closing_ || self->closed_) return self->Shutdown("");
-        if (!self->ReadAvailable()) return;
+        if (!self->Consume(std::span<const uint8_t>(self->inbox_.data(), n))) return;
+        // A full inbox may have left bytes in the socket.
+        if (n == self->inbox_.size() && !self->ReadAvailable()) return;
         if (self->partial_.empty()) {
           self->WaitForFragment();
         } else {
           self->AwaitReadable();  // the fragment deadline runs meanwhile
         }
-      }));
+      });
 }
 
 void ServerSession::ArmFragmentDeadline() {
@@ -129,14 +130,11 @@ void ServerSession::ArmFragmentDeadline() {
   const ServerOptions& o = server_->options_;
   const int64_t now = NowMs();
   int64_t wait = o.fragment_timeout_ms;
-  bool handshake_bounds = false;
   if (handshake_deadline_ != 0 && handshake_deadline_ - now < wait) {
-    wait = std::max<int64_t>(1, handshake_deadline_ - now);
-    handshake_bounds = true;
+    SetDeadline(now + std::max<int64_t>(1, handshake_deadline_ - now), Deadline::kHandshake);
+  } else {
+    SetDeadline(now + wait, Deadline::kFragment, wait);
   }
-  ArmTimer(now + wait, handshake_bounds ? HandshakeLate()
-                                        : "a fragment did not arrive whole within " +
-                                              std::to_string(wait) + " ms");
 }
 
 namespace {
@@ -151,11 +149,38 @@ size_t FragmentLength(std::span<const uint8_t> header) {
 
 }  // namespace
 
+bool ServerSession::Consume(std::span<const uint8_t> data) {
+  while (!data.empty()) {
+    if (!partial_.empty()) {
+      const size_t want = partial_.size() < 16 ? 16 - partial_.size()
+                                               : FragmentLength(partial_) - partial_.size();
+      const size_t take = std::min(want, data.size());
+      partial_.insert(partial_.end(), data.begin(), data.begin() + take);
+      data = data.subspan(take);
+      if (partial_.size() >= 16 && partial_.size() == FragmentLength(partial_)) {
+        std::vector<uint8_t> fragment;
+        fragment.swap(partial_);  // an idle connection holds no bytes
+        OnFragment(fragment);
+      }
+    } else if (data.size() < 16 || data.size() < FragmentLength(data.first(16))) {
+      partial_.assign(data.begin(), data.end());
+      data = {};
+      ArmFragmentDeadline();
+    } else {
+      const size_t length = FragmentLength(data.first(16));
+      OnFragment(data.first(length));
+      data = data.subspan(length);
+    }
+    if (closing_ || closed_) return false;
+  }
+  return true;
+}
+
 bool ServerSession::ReadAvailable() {
   // One buffer per loop thread: an idle connection holds none.
   static thread_local std::array<uint8_t, 65536> buffer;
   // A peer that keeps sending yields the loop to its neighbours after a
-  // few reads; the readiness wait brings it back at once.
+  // few reads; the next receive brings it back at once.
   for (int reads = 0; reads < 16; ++reads) {
     asio::error_code ec;
     const size_t n = socket_.read_some(asio::buffer(buffer), ec);
@@ -164,34 +189,9 @@ bool ServerSession::ReadAvailable() {
       Shutdown("");
       return false;
     }
+    if (!Consume(std::span<const uint8_t>(buffer.data(), n))) return false;
     // A short read drained the socket: the next one would only say so.
-    const bool drained = n < buffer.size();
-    std::span<const uint8_t> data(buffer.data(), n);
-    while (!data.empty()) {
-      if (!partial_.empty()) {
-        const size_t want =
-            partial_.size() < 16 ? 16 - partial_.size()
-                                 : FragmentLength(partial_) - partial_.size();
-        const size_t take = std::min(want, data.size());
-        partial_.insert(partial_.end(), data.begin(), data.begin() + take);
-        data = data.subspan(take);
-        if (partial_.size() >= 16 && partial_.size() == FragmentLength(partial_)) {
-          std::vector<uint8_t> fragment;
-          fragment.swap(partial_);  // an idle connection holds no bytes
-          OnFragment(fragment);
-        }
-      } else if (data.size() < 16 || data.size() < FragmentLength(data.first(16))) {
-        partial_.assign(data.begin(), data.end());
-        data = {};
-        ArmFragmentDeadline();
-      } else {
-        const size_t length = FragmentLength(data.first(16));
-        OnFragment(data.first(length));
-        data = data.subspan(length);
-      }
-      if (closing_ || closed_) return false;
-    }
-    if (drained) return true;
+    if (n < buffer.size()) return true;
   }
   return true;
 }
@@ -204,8 +204,7 @@ void ServerSession::OnFragment(std::span<const uint8_t> fragment) {
   if (!keep) {
     LogClosed(conn_.close_reason());
     closing_ = true;
-    ++timer_generation_;
-    timer_.cancel();
+    ClearDeadline();
     if (!writing_) Finish();
   }
 }
@@ -218,8 +217,7 @@ void ServerSession::TakeAnswers() {
   // The last call answered while we wait for the client: idleness counts
   // again.
   if (waiting_ && conn_.calls_in_progress() == 0 && handshake_deadline_ == 0) {
-    const int idle = server_->options_.idle_timeout_ms;
-    ArmTimer(NowMs() + idle, "idle for " + std::to_string(idle) + " ms");
+    SetDeadline(NowMs() + server_->options_.idle_timeout_ms, Deadline::kIdle);
   }
 }
 
@@ -252,8 +250,7 @@ void ServerSession::WriteNext() {
   writing_ = true;
   asio::async_write(
       socket_, asio::buffer(writes_.front()),
-      asio::bind_executor(strand_, [self = shared_from_this()](const asio::error_code& ec,
-                                                              size_t) {
+      [self = shared_from_this()](const asio::error_code& ec, size_t) {
         if (ec || self->closed_) {
           // The buffer stays queued until the session goes: a write the
           // close did not abort may still be reading it.
@@ -264,17 +261,49 @@ void ServerSession::WriteNext() {
         if (!self->writes_.empty()) return self->WriteNext();
         self->writing_ = false;
         if (self->closing_) self->Finish();
-      }));
+      });
 }
 
-void ServerSession::ArmTimer(int64_t deadline_ms, std::string why) {
+// ==== Deadlines =============================================================
+// Invariant: while deadline_ms_ is set, the timer is armed for no later
+// than it. Moving the deadline later (every call does) costs nothing; the
+// timer finds it moved when it fires and re-arms for it.
+
+void ServerSession::SetDeadline(int64_t deadline_ms, Deadline kind, int64_t wait_ms) {
+  deadline_ms_ = deadline_ms;
+  deadline_kind_ = kind;
+  deadline_wait_ms_ = wait_ms;
+  if (timer_at_ms_ == 0 || deadline_ms < timer_at_ms_) ArmTimer(deadline_ms);
+}
+
+void ServerSession::ArmTimer(int64_t at_ms) {
   const uint64_t generation = ++timer_generation_;
-  timer_.expires_after(std::chrono::milliseconds(std::max<int64_t>(0, deadline_ms - NowMs())));
-  timer_.async_wait([self = shared_from_this(), generation,
-                     why = std::move(why)](const asio::error_code& ec) {
+  timer_at_ms_ = at_ms;
+  timer_.expires_after(std::chrono::milliseconds(std::max<int64_t>(0, at_ms - NowMs())));
+  timer_.async_wait([self = shared_from_this(), generation](const asio::error_code& ec) {
     if (ec || generation != self->timer_generation_ || self->closed_) return;
-    self->Shutdown(why);
+    self->OnTimer();
   });
+}
+
+void ServerSession::OnTimer() {
+  timer_at_ms_ = 0;
+  if (deadline_ms_ == 0) return;  // calls in progress: nothing to wait for
+  if (NowMs() < deadline_ms_) return ArmTimer(deadline_ms_);
+  Shutdown(DeadlineReason());
+}
+
+std::string ServerSession::DeadlineReason() const {
+  switch (deadline_kind_) {
+    case Deadline::kHandshake:
+      return HandshakeLate();
+    case Deadline::kIdle:
+      return "idle for " + std::to_string(server_->options_.idle_timeout_ms) + " ms";
+    case Deadline::kFragment:
+      return "a fragment did not arrive whole within " + std::to_string(deadline_wait_ms_) +
+             " ms";
+  }
+  return "deadline passed";
 }
 
 void ServerSession::Shutdown(const std::string& why) {
@@ -286,6 +315,7 @@ void ServerSession::Shutdown(const std::string& why) {
 void ServerSession::Finish() {
   if (closed_) return;
   closed_ = true;
+  deadline_ms_ = 0;
   ++timer_generation_;
   timer_.cancel();
   asio::error_code ignored;

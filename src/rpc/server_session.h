@@ -1,16 +1,24 @@
 // ServerSession: one accepted connection served by the event loop — reads
 // framed fragments into its ServerConnection and writes what it answers,
 // under the deadlines ServerOptions sets (handshake, fragment, idle), all
-// on the connection's strand. Answers given later on other threads wake
-// the strand (ServerConnection::SetWake) to be sent.
+// on the thread of the event loop it is bound to (each loop is one
+// io_context run by one thread, so that thread serializes the session
+// without a strand). Answers given later on other threads wake the loop
+// (ServerConnection::SetWake) to be sent.
 //
-// Memory while idle: the socket, a timer, a strand, the 16-byte header
-// buffer and the ServerConnection with its authentication contexts; a
-// fragment's body is allocated only while it is read.
+// Per call, in the steady state: one recv (the reactor's, into the inbox)
+// and one send; no epoll_ctl (a receive, unlike a readiness wait, needs no
+// re-arming of the edge-triggered registration) and no timer operation
+// (the deadline moves lazily: the timer, armed once, re-arms itself for
+// the latest deadline when it fires early).
+//
+// Memory while idle: the socket, a timer, the inbox (kInboxBytes) and the
+// ServerConnection with its authentication contexts; a fragment larger
+// than the inbox is assembled in a buffer allocated only while it is read.
 //
 // Thread-safety: owned by the Server and shared with its own pending
-// operations (shared_from_this); every member is touched only on the
-// strand, except Close, which posts to it.
+// operations (shared_from_this); every member is touched only on its
+// loop's thread, except Close, which posts to it.
 #pragma once
 
 #include <array>
@@ -56,21 +64,32 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   void Close();
 
  private:
+  // What a deadline's expiry says when it closes the connection.
+  enum class Deadline : uint8_t { kHandshake, kIdle, kFragment };
+
   // Arms the idle or handshake deadline and waits for the next fragment.
   void WaitForFragment();
-  // Waits until the socket has bytes, then reads them.
+  // Receives into the inbox when the socket has bytes, then reads on.
   void AwaitReadable();
   void ArmFragmentDeadline();
-  // Reads what the socket has without waiting and hands every whole
-  // fragment to the connection; false when the connection closed.
+  // Frames `data` into fragments and hands every whole one to the
+  // connection; false when the connection closed.
+  bool Consume(std::span<const uint8_t> data);
+  // Reads what the socket still has without waiting (after a receive
+  // that filled the inbox); false when the connection closed.
   bool ReadAvailable();
   void OnFragment(std::span<const uint8_t> fragment);
   void TakeAnswers();
   void Send(std::vector<std::vector<uint8_t>>& fragments);
   void WriteNext();
-  // Arms the timer for `deadline_ms` (steady clock); its expiry closes
-  // the connection, saying why.
-  void ArmTimer(int64_t deadline_ms, std::string why);
+  // Sets the one deadline (steady clock, ms) whose expiry closes the
+  // connection, saying why; `wait_ms` is the fragment deadline's length
+  // for its sentence. ClearDeadline: calls are being served.
+  void SetDeadline(int64_t deadline_ms, Deadline kind, int64_t wait_ms = 0);
+  void ClearDeadline() { deadline_ms_ = 0; }
+  void ArmTimer(int64_t at_ms);
+  void OnTimer();
+  std::string DeadlineReason() const;
   void Shutdown(const std::string& why);
   void Finish();
   std::string HandshakeLate() const;
@@ -79,7 +98,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
 
   Server* server_;
   asio::generic::stream_protocol::socket socket_;
-  asio::strand<asio::io_context::executor_type> strand_;
+  asio::io_context::executor_type executor_;
   asio::steady_timer timer_;
   ServerConnection conn_;
   bool local_;
@@ -97,8 +116,18 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   // Waiting for a fragment to begin.
   bool waiting_ = false;
   int64_t handshake_deadline_ = 0;
-  // Bumped at every re-arm, so that a stale expiry does nothing.
+  // The deadline in force (0: none) and what its expiry says.
+  int64_t deadline_ms_ = 0;
+  Deadline deadline_kind_ = Deadline::kIdle;
+  int64_t deadline_wait_ms_ = 0;
+  // When the timer is armed to fire (0: not armed); it fires no later than
+  // deadline_ms_ and re-arms itself when that moved on.
+  int64_t timer_at_ms_ = 0;
+  // Bumped at every arming, so that a stale expiry does nothing.
   uint64_t timer_generation_ = 0;
+  // What one receive takes: a small call's fragment whole.
+  static constexpr size_t kInboxBytes = 512;
+  std::array<uint8_t, kInboxBytes> inbox_;
 };
 
 }  // namespace comsec::rpc::internal
