@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Independent expectations for the MS-DCOM known-answer fixtures.
 
-Decodes each fixture of ../shared/fixtures/dcom (an NDR20 stub or an OBJREF,
+Decodes each fixture of tests/data/dcom (copied from ../shared/fixtures/dcom; an NDR20 stub or an OBJREF,
 one line of hex) twice: with impacket's structures (impacket.dcerpc.v5.dcomrt,
 which impacket's DCOM client uses against Windows), and with a small byte
 walker written here from [MS-DCOM]/[MS-RPCE] and idl/ms-dcom/*.idl. The two
@@ -41,7 +41,7 @@ from impacket.dcerpc.v5 import dcomrt
 from impacket.dcerpc.v5.ndr import NDR, NDRPOINTER
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DEFAULT_FIXTURES = os.path.join(os.path.dirname(REPO), "shared", "fixtures", "dcom")
+DEFAULT_FIXTURES = os.path.join(REPO, "tests", "data", "dcom")
 DEFAULT_OUT = os.path.join(REPO, "tests", "data", "comidl")
 
 # Property CLSIDs ([MS-DCOM] 1.9) and the impacket structure for each.
