@@ -9,6 +9,8 @@
 #include <functional>
 #include <span>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "comsec/base/guid.h"
@@ -63,6 +65,18 @@ class Encoder {
     return id;
   }
 
+  // A full ([ptr]) pointer's referent id: 0 for NULL, the same id for
+  // every occurrence of one object (C706 14.3.12.1 aliasing).
+  uint32_t FullPointerId(const void* object) {
+    if (object == nullptr) return 0;
+    auto [it, added] = full_ids_.emplace(object, next_referent_);
+    if (added) next_referent_ += 4;
+    return it->second;
+  }
+  // True the first time it is asked about `object`: its referent is
+  // written there and only there.
+  bool FirstFullReferent(const void* object) { return full_written_.insert(object).second; }
+
   void Defer(std::function<void(Encoder&)> write) {
     deferred_.push_back(std::move(write));
   }
@@ -78,6 +92,8 @@ class Encoder {
   // unique value is valid, and matching Windows makes captures comparable.
   uint32_t next_referent_ = 0x00020000;
   std::vector<std::function<void(Encoder&)>> deferred_;
+  std::unordered_map<const void*, uint32_t> full_ids_;
+  std::unordered_set<const void*> full_written_;
 };
 
 }  // namespace comsec::ndr
