@@ -73,6 +73,17 @@ int64_t Deref(const std::optional<T>& v) {
   return v ? static_cast<int64_t>(*v) : 0;
 }
 
+// [range(lo, hi)] on a decoded integer.
+template <typename T>
+bool InRange(T v, int64_t lo, int64_t hi) {
+  if constexpr (std::is_unsigned_v<T>) {
+    return (lo < 0 || static_cast<uint64_t>(v) >= static_cast<uint64_t>(lo)) &&
+           hi >= 0 && static_cast<uint64_t>(v) <= static_cast<uint64_t>(hi);
+  } else {
+    return static_cast<int64_t>(v) >= lo && static_cast<int64_t>(v) <= hi;
+  }
+}
+
 // The object a full pointer's referent id names in this stub: the same
 // object for every occurrence (aliasing kept). An id seen before with
 // another type is refused: a hostile peer must not make one object two.

@@ -1,5 +1,8 @@
 #include "comidl/diagnostics.h"
 
+#include <algorithm>
+#include <tuple>
+
 namespace comsec::comidl {
 
 int Diagnostics::AddFile(std::string name) {
@@ -37,7 +40,15 @@ std::string Diagnostics::Format(const Diagnostic& d) const {
 }
 
 void Diagnostics::Print(std::ostream& out) const {
-  for (const Diagnostic& d : diags_) out << Format(d) << "\n";
+  // In source order, as a compiler reports (analysis passes find them in
+  // another order).
+  std::vector<const Diagnostic*> sorted;
+  for (const Diagnostic& d : diags_) sorted.push_back(&d);
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Diagnostic* a, const Diagnostic* b) {
+    return std::tie(a->loc.file, a->loc.line, a->loc.column) <
+           std::tie(b->loc.file, b->loc.line, b->loc.column);
+  });
+  for (const Diagnostic* d : sorted) out << Format(*d) << "\n";
 }
 
 }  // namespace comsec::comidl

@@ -39,7 +39,7 @@ class Diagnostics {
   size_t error_count() const { return errors_; }
   const std::vector<Diagnostic>& all() const { return diags_; }
 
-  // "file:line:column: error: message", one line each, in the order found.
+  // "file:line:column: error: message", one line each, in source order.
   std::string Format(const Diagnostic& d) const;
   void Print(std::ostream& out) const;
 

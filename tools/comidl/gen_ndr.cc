@@ -69,9 +69,8 @@ void DecodePrim(Emit& x, const Wire& w, const std::string& v) {
   }
   x.o.Un().L("}");
   if (w.range) {
-    x.o.L("if (static_cast<int64_t>(" + v + ") < int64_t{" + std::to_string(w.range->first) +
-          "} || static_cast<int64_t>(" + v + ") > int64_t{" + std::to_string(w.range->second) +
-          "}) {");
+    x.o.L("if (!::comsec::ndr::InRange(" + v + ", int64_t{" + std::to_string(w.range->first) +
+          "}, int64_t{" + std::to_string(w.range->second) + "})) {");
     x.o.L("  return d.Error(\"a value outside its [range(" + std::to_string(w.range->first) +
           ", " + std::to_string(w.range->second) + ")]\");");
     x.o.L("}");
@@ -203,11 +202,11 @@ void DecodeArray(Emit& x, const Wire& w, const std::string& v, Phase phase,
   std::vector<std::pair<std::string, std::string>> saved;
   if (!avail && x.scope.later && x.scope.decls) {
     std::string keep = x.o.Fresh("kept");
-    x.scope.decls->push_back("uint32_t " + keep + "_max = 0, " + keep + "_offset = 0, " + keep +
-                             "_actual = 0;");
+    x.scope.decls->push_back("uint32_t " + keep + "_max = 0;");
     saved = {{keep + "_max", smax}};
     smax = keep + "_max";
     if (w.varying) {
+      x.scope.decls->push_back("uint32_t " + keep + "_offset = 0, " + keep + "_actual = 0;");
       saved.push_back({keep + "_offset", soff});
       saved.push_back({keep + "_actual", sact});
       soff = keep + "_offset";

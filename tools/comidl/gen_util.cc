@@ -61,7 +61,9 @@ std::string ParamCpp(const Param& p) {
                                                                           : CppType(w);
   if (p.out) return t + "&";
   const Wire& v = w.kind == Wire::Kind::kPointer && w.ptr == PtrKind::kRef ? *w.elem : w;
-  if (v.kind == Wire::Kind::kPrim || v.kind == Wire::Kind::kEnum) return t;
+  if ((v.kind == Wire::Kind::kPrim && v.prim != Base::kGuid) || v.kind == Wire::Kind::kEnum) {
+    return t;
+  }
   return "const " + t + "&";
 }
 

@@ -21,6 +21,19 @@ bool ParseUuid(const std::string& raw, std::string* out) {
   return true;
 }
 
+// The base type behind typedefs, without reporting unknown names (Resolve
+// reports them once).
+std::optional<Base> BaseBehind(TypePtr t, const Symbols& sym) {
+  for (int guard = 0; t && guard < 64; ++guard) {
+    if (t->kind == Type::Kind::kBase) return t->base;
+    if (t->kind != Type::Kind::kNamed) return std::nullopt;
+    auto it = sym.typedefs.find(t->name);
+    if (it == sym.typedefs.end()) return std::nullopt;
+    t = it->second->type;
+  }
+  return std::nullopt;
+}
+
 bool IsHresult(const TypePtr& t) {
   return t && t->kind == Type::Kind::kNamed && (t->name == "HRESULT" || t->name == "SCODE");
 }
@@ -145,8 +158,7 @@ void Analyzer::AnalyzeMethod(Interface& itf, Method& m) {
     p.in = HasAttr(p.attrs, "in");
     p.out = HasAttr(p.attrs, "out");
     if (!p.in && !p.out) p.in = true;  // MIDL's default
-    TypePtr stripped = StripTypedefs(p.type, nullptr, nullptr);
-    if (stripped && stripped->kind == Type::Kind::kBase && stripped->base == Base::kHandle) {
+    if (BaseBehind(p.type, sym_) == Base::kHandle) {
       if (i != 0 || itf.object || p.out) {
         diags_.Error(p.loc, "handle_t must be the first, [in] parameter of a non-object "
                             "interface's method");
@@ -191,8 +203,7 @@ void Analyzer::AnalyzeMethod(Interface& itf, Method& m) {
     }
   }
   if (m.ret) {
-    TypePtr r = StripTypedefs(m.ret, nullptr, nullptr);
-    if (r && !(r->kind == Type::Kind::kBase && r->base == Base::kVoid)) {
+    if (BaseBehind(m.ret, sym_) != Base::kVoid) {
       Site rs;
       rs.loc = m.loc;
       rs.pointer_default = itf.pointer_default;

@@ -1,0 +1,235 @@
+// Generated code of [object] interfaces (constructs.idl IShape, IFactory):
+// proxies over rpc::ObjectChannel, stubs through IFactoryInvoke, inherited
+// opnums (IUnknown's three, then IShape's, then IFactory's), interface
+// pointers through rpc::InterfaceMarshaler; and a DCE interface's
+// registration (Constructs) called as the server calls it.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "comsec/base/hex.h"
+#include "constructs.h"
+
+namespace comsec::idl {
+namespace {
+
+class Shape : public IShape {
+ public:
+  explicit Shape(int32_t sides) : sides_(sides) {}
+  Result<HRESULT> Area(int32_t w, int32_t h, int32_t& area) override {
+    area = w * h;
+    return HRESULT{0};
+  }
+  Result<HRESULT> Describe(Color color, std::optional<std::u16string>& text) override {
+    text = color == BLUE ? u"blue" : u"other";
+    return HRESULT{0};
+  }
+  int32_t sides() const { return sides_; }
+
+ private:
+  int32_t sides_;
+};
+
+class Factory : public IFactory {
+ public:
+  Result<HRESULT> Area(int32_t, int32_t, int32_t& area) override {
+    area = -1;
+    return HRESULT{0};
+  }
+  Result<HRESULT> Describe(Color, std::optional<std::u16string>& text) override {
+    text.reset();
+    return HRESULT{1};
+  }
+  Result<HRESULT> Make(int32_t sides, std::shared_ptr<IShape>& shape) override {
+    shape = std::make_shared<Shape>(sides);
+    return HRESULT{0};
+  }
+  Result<HRESULT> Query(const IID& riid, std::shared_ptr<IUnknown>& object) override {
+    if (riid == IID_IShape) object = std::make_shared<Shape>(4);
+    return HRESULT{object ? 0 : static_cast<int32_t>(0x80004002u)};
+  }
+  Result<HRESULT> Take(const std::shared_ptr<IShape>& shape, int32_t& sides) override {
+    taken = shape;
+    sides = shape ? static_cast<Shape*>(shape.get())->sides() : 0;
+    return HRESULT{0};
+  }
+  std::shared_ptr<IShape> taken;
+};
+
+// OBJREFs are 4-byte indexes into a table: enough to see objects travel.
+class TableMarshaler : public rpc::InterfaceMarshaler {
+ public:
+  Result<std::vector<uint8_t>> Marshal(const Guid& iid,
+                                       const std::shared_ptr<void>& object) override {
+    objects_.push_back({iid, object});
+    uint32_t i = static_cast<uint32_t>(objects_.size() - 1);
+    return std::vector<uint8_t>{static_cast<uint8_t>(i), 0, 0, 0};
+  }
+  Result<std::shared_ptr<void>> Unmarshal(const Guid& iid,
+                                          std::span<const uint8_t> objref) override {
+    if (objref.size() != 4 || objref[0] >= objects_.size() || objects_[objref[0]].first != iid) {
+      return Status(E_INVALIDARG, "no such object");
+    }
+    return objects_[objref[0]].second;
+  }
+
+ private:
+  std::vector<std::pair<Guid, std::shared_ptr<void>>> objects_;
+};
+
+// The channel hands the request to the stub in process, as the COM layer
+// will across the wire.
+class LoopbackChannel : public rpc::ObjectChannel {
+ public:
+  explicit LoopbackChannel(IFactory* impl) : impl_(impl) {}
+  Result<std::vector<uint8_t>> Invoke(const Guid& iid, uint16_t opnum,
+                                      std::span<const uint8_t> stub) override {
+    last_iid = iid;
+    last_opnum = opnum;
+    last_request.assign(stub.begin(), stub.end());
+    rpc::CallContext call;
+    COMSEC_ASSIGN_OR_RETURN(last_reply, IFactoryInvoke(*impl_, opnum, stub, call, &hook));
+    return last_reply;
+  }
+  rpc::InterfaceMarshaler* marshaler() override { return &hook; }
+
+  TableMarshaler hook;
+  Guid last_iid;
+  uint16_t last_opnum = 0;
+  std::vector<uint8_t> last_request, last_reply;
+
+ private:
+  IFactory* impl_;
+};
+
+TEST(ComidlObject, InheritedMethodsKeepTheirOpnumsAndUseTheProxysIid) {
+  Factory factory;
+  LoopbackChannel channel(&factory);
+  IFactoryProxy proxy(&channel);
+  int32_t area = 0;
+  auto r = proxy.Area(3, 4, area);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, 0);
+  EXPECT_EQ(area, -1);  // IFactory's implementation of IShape::Area
+  EXPECT_EQ(channel.last_iid, IID_IFactory);
+  EXPECT_EQ(channel.last_opnum, 3);
+  EXPECT_EQ(ToHex(channel.last_request), "0300000004000000");
+  EXPECT_EQ(ToHex(channel.last_reply), "ffffffff00000000");
+  std::optional<std::u16string> text = u"stale";
+  r = proxy.Describe(BLUE, text);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, 1);
+  EXPECT_FALSE(text.has_value());
+  EXPECT_EQ(channel.last_opnum, 4);
+  EXPECT_EQ(ToHex(channel.last_request), "ff7f");
+}
+
+TEST(ComidlObject, InterfacePointersTravelThroughTheHook) {
+  Factory factory;
+  LoopbackChannel channel(&factory);
+  IFactoryProxy proxy(&channel);
+  std::shared_ptr<IShape> shape;
+  auto r = proxy.Make(5, shape);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(channel.last_opnum, 5);
+  // A unique pointer, then MInterfacePointer {ulCntData; abData[]}.
+  EXPECT_EQ(ToHex(channel.last_reply), "000002000400000004000000" "00000000" "00000000");
+  ASSERT_TRUE(shape);
+  EXPECT_EQ(static_cast<Shape*>(shape.get())->sides(), 5);
+
+  int32_t sides = 0;
+  ASSERT_TRUE(proxy.Take(shape, sides).ok());
+  EXPECT_EQ(sides, 5);
+  EXPECT_EQ(factory.taken, shape);  // the same object, through the table
+  ASSERT_TRUE(proxy.Take(nullptr, sides).ok());
+  EXPECT_EQ(ToHex(channel.last_request), "00000000");
+  EXPECT_EQ(sides, 0);
+
+  std::shared_ptr<IUnknown> object;
+  r = proxy.Query(IID_IShape, object);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, 0);
+  ASSERT_TRUE(object);
+  EXPECT_EQ(static_cast<Shape*>(object.get())->sides(), 4);
+  r = proxy.Query(IID_IFactory, object);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(static_cast<uint32_t>(*r), 0x80004002u);
+  EXPECT_FALSE(object);
+}
+
+TEST(ComidlObject, IUnknownOpnumsAndUnknownOpnumsAreRefused) {
+  Factory factory;
+  rpc::CallContext call;
+  TableMarshaler hook;
+  for (uint16_t opnum : {0, 1, 2, 8}) {
+    auto r = IFactoryInvoke(factory, opnum, {}, call, &hook);
+    ASSERT_FALSE(r.ok()) << opnum;
+    EXPECT_EQ(r.status().code(), rpc::OpnumOutOfRange(opnum).code());
+  }
+  // A stub with bytes after the parameters is refused before the call.
+  std::vector<uint8_t> stub = {3, 0, 0, 0, 4, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8};
+  auto r = IFactoryInvoke(factory, 3, stub, call, &hook);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), RPC_X_BAD_STUB_DATA);
+}
+
+// ==== a DCE interface's registration ========================================
+
+class ConstructsImpl : public Constructs {
+ public:
+  Result<int32_t> Sum(int32_t, const std::vector<int32_t>& values, int64_t& total) override {
+    total = 0;
+    for (int32_t v : values) total += v;
+    seen_call = rpc::CurrentCall() != nullptr;
+    return 7;
+  }
+  Status Reverse(Tree& tree) override {
+    std::swap(tree.left, tree.right);
+    return Status();
+  }
+  Status Lengthy(int32_t n, std::vector<uint8_t>& buf, int32_t& got) override {
+    got = n / 2;
+    buf.assign(got, 0xAB);
+    return Status();
+  }
+  bool seen_call = false;
+};
+
+TEST(ComidlDce, RegistrationDecodesCallsAndEncodesTheReply) {
+  auto impl = std::make_shared<ConstructsImpl>();
+  rpc::InterfaceRegistration reg = ConstructsRegistration(impl);
+  EXPECT_EQ(reg.syntax, ConstructsSyntax());
+  ASSERT_EQ(reg.operations.size(), 3u);
+  rpc::CallContext call;
+  // Sum(3, [1, 2, 3]): the hyper aligns to 8, then the return value.
+  auto r = reg.operations[0](*FromHex("03000000030000000100000002000000" "03000000"), call);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(ToHex(*r), "060000000000000007000000");
+  EXPECT_TRUE(impl->seen_call);
+  EXPECT_EQ(rpc::CurrentCall(), nullptr);
+  // size_is(count) disagreeing with max_count faults the call.
+  r = reg.operations[0](*FromHex("0300000002000000" "0100000002000000"), call);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), RPC_X_BAD_STUB_DATA);
+  // Lengthy(5): [out, size_is(n), length_is(*got)] — conformant-varying.
+  r = reg.operations[2](*FromHex("05000000"), call);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(ToHex(*r), "05000000" "00000000" "02000000" "abab0000" "02000000");
+  // Reverse: [in, out] (so [ref], no referent id) to a struct with
+  // embedded pointers.
+  Tree t;
+  t.left = Node{1, {}};
+  ndr::Encoder e;
+  ASSERT_TRUE(Encode(e, t).ok());
+  r = reg.operations[1](e.bytes(), call);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ndr::Decoder d(*r);
+  Tree back;
+  ASSERT_TRUE(Decode(d, back).ok());
+  EXPECT_FALSE(back.left);
+  ASSERT_TRUE(back.right);
+  EXPECT_EQ(back.right->value, 1);
+}
+
+}  // namespace
+}  // namespace comsec::idl
