@@ -137,7 +137,10 @@ std::string Slurp(const std::string& path) {
 }
 
 int RunProgram(const std::string& args, std::string* out) {
-  std::string tmp = std::string(COMSEC_BINARY_DIR) + "/tests/comidl/program.out";
+  // ctest runs each test as its own process, several at once: one output
+  // file per test.
+  std::string tmp = std::string(COMSEC_BINARY_DIR) + "/tests/comidl/" +
+                    ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".out";
   int status = std::system((std::string(COMIDL_PROGRAM) + " " + args + " >" + tmp + " 2>&1").c_str());
   *out = Slurp(tmp);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
