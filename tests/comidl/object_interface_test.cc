@@ -192,6 +192,16 @@ class ConstructsImpl : public Constructs {
     buf.assign(got, 0xAB);
     return Status();
   }
+  Result<int32_t> Open(const std::string& name, ndr::ContextHandle& session) override {
+    session.attributes = 0;
+    session.uuid = *Guid::Parse("00112233-4455-6677-8899-aabbccddeeff");
+    return static_cast<int32_t>(name.size());
+  }
+  Result<int32_t> Close(ndr::ContextHandle& session) override {
+    bool open = !session.IsNull();
+    session = {};
+    return open ? 0 : 6;
+  }
   bool seen_call = false;
 };
 
@@ -199,7 +209,7 @@ TEST(ComidlDce, RegistrationDecodesCallsAndEncodesTheReply) {
   auto impl = std::make_shared<ConstructsImpl>();
   rpc::InterfaceRegistration reg = ConstructsRegistration(impl);
   EXPECT_EQ(reg.syntax, ConstructsSyntax());
-  ASSERT_EQ(reg.operations.size(), 3u);
+  ASSERT_EQ(reg.operations.size(), 5u);
   rpc::CallContext call;
   // Sum(3, [1, 2, 3]): the hyper aligns to 8, then the return value.
   auto r = reg.operations[0](*FromHex("03000000030000000100000002000000" "03000000"), call);
@@ -229,6 +239,14 @@ TEST(ComidlDce, RegistrationDecodesCallsAndEncodesTheReply) {
   EXPECT_FALSE(back.left);
   ASSERT_TRUE(back.right);
   EXPECT_EQ(back.right->value, 1);
+  // Open: handle_t has no wire form; [string] char*, then a context handle
+  // out.
+  r = reg.operations[3](*FromHex("04000000000000000400000061626300"), call);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(ToHex(*r), "00000000" "33221100554477668899aabbccddeeff" "03000000");
+  r = reg.operations[4](*FromHex("00000000" "33221100554477668899aabbccddeeff"), call);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(ToHex(*r), "00000000" "00000000000000000000000000000000" "00000000");
 }
 
 }  // namespace

@@ -206,13 +206,16 @@ WirePtr Analyzer::Build(TypePtr t, UseAttrs& u, int level, const Site& site) {
       }
       return w;
     case Type::Kind::kPointer: {
-      if (u.context_handle && level == 0) {
-        w->kind = Wire::Kind::kContextHandle;
-        return w;
-      }
       std::string inner_alias;
       TypePtr inner = StripTypedefs(t->inner, nullptr, &inner_alias);
       if (!inner) return nullptr;
+      // [context_handle] void* (directly, or through the typedef this
+      // level came from: ept_lookup_handle_t* is a pointer to one).
+      if (u.context_handle &&
+          (level == 0 || (inner->kind == Type::Kind::kBase && inner->base == Base::kVoid))) {
+        w->kind = Wire::Kind::kContextHandle;
+        return w;
+      }
       if (inner->kind == Type::Kind::kNamed) {  // an interface
         w->kind = Wire::Kind::kInterface;
         w->itf = sym_.interfaces.at(inner->name);
