@@ -45,4 +45,6 @@ function(comsec_idl)
     target_sources(${IDL_TARGET} PRIVATE ${out_dir}/${name}.cc ${out_dir}/${name}.h)
   endforeach()
   target_include_directories(${IDL_TARGET} PUBLIC $<BUILD_INTERFACE:${out_dir}>)
+  # Generated code is written on the NDR and RPC layers.
+  target_link_libraries(${IDL_TARGET} PUBLIC comsec::rpc)
 endfunction()

@@ -92,6 +92,12 @@ TEST(ComidlDiagnostics, ConformantMemberMustBeLast) {
                 "last member of 'NotLast'"});
 }
 
+TEST(ComidlDiagnostics, ConformantStringMemberRefused) {
+  ExpectErrors("conformant_string_member.idl",
+               {"conformant_string_member.idl:3:20: error: a conformant [string] member is not "
+                "supported; use a [string] pointer or a fixed-size [string] array"});
+}
+
 TEST(ComidlDiagnostics, ObjectMethodMustReturnHresult) {
   ExpectErrors("object_hresult.idl",
                {"object_hresult.idl:4:8: error: method 'Get' of [object] interface 'IBad' must "

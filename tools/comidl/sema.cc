@@ -242,6 +242,11 @@ void Analyzer::ResolveStruct(StructDef& s, const Site& site) {
     if (w.kind == Wire::Kind::kContextHandle) {
       diags_.Error(f.loc, "a context handle cannot be a structure member");
     }
+    if (w.kind == Wire::Kind::kString && w.fixed_string == 0) {
+      diags_.Error(f.loc, "a conformant [string] member is not supported; use a [string] "
+                          "pointer or a fixed-size [string] array");
+      continue;
+    }
     bool conformant = (w.kind == Wire::Kind::kArray && w.conformant) ||
                       (w.kind == Wire::Kind::kString && w.fixed_string == 0) ||
                       (w.kind == Wire::Kind::kStruct && IsConformantStruct(*w.strct));

@@ -62,8 +62,8 @@ size_t AlignOf(const Wire& w) {
       size_t d = w.uni->discriminant ? AlignOf(*w.uni->discriminant) : 4;
       return std::max(d, AlignOfUnionArms(*w.uni));
     }
-    case Wire::Kind::kString:
-      return w.fixed_string ? 4 : (w.wide ? 4 : 4);
+    case Wire::Kind::kString:  // its counts lead it
+      return 4;
     case Wire::Kind::kPointer: return 4;
     case Wire::Kind::kArray: {
       size_t e = AlignOf(*w.elem);
