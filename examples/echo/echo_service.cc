@@ -25,9 +25,9 @@ std::u16string Utf16(const std::string& s) {
 
 class ComsecEcho final : public IComsecEcho {
  public:
-  Result<int32_t> Echo(uint32_t, const std::vector<uint8_t>& data,
+  Result<int32_t> Echo(uint32_t, std::span<const uint8_t> data,
                        std::vector<uint8_t>& out) override {
-    out = data;
+    out.assign(data.begin(), data.end());
     return 0;
   }
   Result<int32_t> Add(int32_t a, int32_t b, int32_t& sum) override {
@@ -53,12 +53,12 @@ class RpcEcho final : public rpcecho {
     out_data = in_data + 1;
     return Status();
   }
-  Status echo_EchoData(uint32_t, const std::vector<uint8_t>& in_data,
+  Status echo_EchoData(uint32_t, std::span<const uint8_t> in_data,
                        std::vector<uint8_t>& out_data) override {
-    out_data = in_data;
+    out_data.assign(in_data.begin(), in_data.end());
     return Status();
   }
-  Status echo_SinkData(uint32_t, const std::vector<uint8_t>&) override { return Status(); }
+  Status echo_SinkData(uint32_t, std::span<const uint8_t>) override { return Status(); }
   Status echo_SourceData(uint32_t len, std::vector<uint8_t>& data) override {
     // The response must fit the client's limits; refuse absurd requests.
     if (len > 16 * 1024 * 1024) {

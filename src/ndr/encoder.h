@@ -5,6 +5,7 @@
 // Defer()/RunDeferred(). Encoding cannot fail.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -81,6 +82,13 @@ class Encoder {
     deferred_.push_back(std::move(write));
   }
   void RunDeferred();
+
+  // Makes room for `more` bytes beyond what is written, growing
+  // geometrically, so that a large array costs one copy into the stub.
+  void Reserve(size_t more) {
+    size_t want = buf_.size() + more;
+    if (want > buf_.capacity()) buf_.reserve(std::max(want, 2 * buf_.capacity()));
+  }
 
   size_t size() const { return buf_.size(); }
   const std::vector<uint8_t>& bytes() const { return buf_; }

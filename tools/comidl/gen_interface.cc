@@ -77,6 +77,8 @@ void DefineProxyMethod(Out& o, const Interface& itf, const Method& m, const Symb
   for (const Param& p : m.params) scope.available.insert(p.name);
   Emit x{body, sym, scope};
   body.L("::comsec::ndr::Encoder e;");
+  // Room for the fixed part of most stubs: no growth from one byte.
+  body.L("e.Reserve(64);");
   for (const Param& p : m.params) {
     if (p.wire && p.in) EncodeValue(x, *p.wire, ParamName(p.name), Phase::kAll, true);
   }
@@ -121,12 +123,15 @@ void DefineStubBody(Out& o, const Method& m, const Symbols& sym, const std::stri
     const Wire& w = *p.wire;
     std::string t = w.kind == Wire::Kind::kPointer && w.ptr == PtrKind::kRef ? CppType(*w.elem)
                                                                             : CppType(w);
+    if (IsSpanParam(p)) t = ParamCpp(p);
     body.L(t + " " + ParamName(p.name) + "{};");
     args += (args.empty() ? "" : ", ") + ParamName(p.name);
   }
   for (const Param& p : m.params) {
     if (!p.wire || !p.in) continue;
+    x.span_target = IsSpanParam(p);
     DecodeValue(x, *p.wire, ParamName(p.name), Phase::kAll, true);
+    x.span_target = false;
     scope.available.insert(p.name);
   }
   for (const std::string& l : later) body.L(l);
@@ -141,6 +146,8 @@ void DefineStubBody(Out& o, const Method& m, const Symbols& sym, const std::stri
   }
   for (const Param& p : m.params) scope.available.insert(p.name);
   body.L("::comsec::ndr::Encoder e;");
+  // Room for the fixed part of most stubs: no growth from one byte.
+  body.L("e.Reserve(64);");
   for (const Param& p : m.params) {
     if (p.wire && p.out) EncodeValue(x, *p.wire, ParamName(p.name), Phase::kAll, true);
   }

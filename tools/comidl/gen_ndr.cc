@@ -79,6 +79,7 @@ void DecodePrim(Emit& x, const Wire& w, const std::string& v) {
 
 void EncodeElements(Emit& x, const Wire& elem, const std::string& v, Phase phase) {
   if (phase != Phase::kBuffers && ByteLike(elem)) {
+    x.o.L("e.Reserve(" + v + ".size() + 16);");
     x.o.L("e.Bytes(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(" + v +
           ".data()), " + v + ".size()));");
     return;
@@ -189,12 +190,28 @@ void DecodeArray(Emit& x, const Wire& w, const std::string& v, Phase phase,
   } else {
     x.o.L("const uint32_t " + n + "_max = " + U(w.fixed) + ";");
   }
+  const bool span = x.span_target;
+  x.span_target = false;
+  std::string count = n + "_max";
   if (w.varying) {
     x.o.L("COMSEC_ASSIGN_OR_RETURN(const ::comsec::ndr::Variance " + n + "_var, d.VarianceOf(" +
           n + "_max, " + U(min) + "));");
-    x.o.L(v + ".resize(" + n + "_var.actual_count);");
+    count = n + "_var.actual_count";
+  }
+  const bool bytes = ByteLike(*w.elem);
+  if (bytes) {
+    // One pass: no zero-filling before the copy, or no copy at all.
+    std::string b = x.o.Fresh("b");
+    std::string t = PrimCpp(w.elem->prim);
+    x.o.L("COMSEC_ASSIGN_OR_RETURN(auto " + b + ", d.Bytes(" + count + "));");
+    if (span) {
+      x.o.L(v + " = std::span<const " + t + ">(reinterpret_cast<const " + t + "*>(" + b +
+            ".data()), " + b + ".size());");
+    } else {
+      x.o.L(v + ".assign(" + b + ".begin(), " + b + ".end());");
+    }
   } else {
-    x.o.L(v + ".resize(" + n + "_max);");
+    x.o.L(v + ".resize(" + count + ");");
   }
   Counts c = CountsOf(x, w);
   bool avail = CountsAvailable(x, w);
@@ -226,11 +243,18 @@ void DecodeArray(Emit& x, const Wire& w, const std::string& v, Phase phase,
     Correlate(x, avail, "int64_t{" + sact + "} == " + c.actual,
               "actual_count differs from length_is", saved);
   }
-  DecodeElements(x, *w.elem, v, phase);
+  if (!bytes) DecodeElements(x, *w.elem, v, phase);
   x.o.Un().L("}");
 }
 
 }  // namespace
+
+bool IsSpanParam(const Param& p) {
+  if (p.out || !p.wire) return false;
+  const Wire* w = p.wire.get();
+  if (w->kind == Wire::Kind::kPointer && w->ptr == PtrKind::kRef) w = w->elem.get();
+  return w->kind == Wire::Kind::kArray && (w->conformant || w->varying) && ByteLike(*w->elem);
+}
 
 std::string UnionTag(const UnionDef& u) { return u.encapsulated ? u.switch_name : "tag"; }
 

@@ -27,7 +27,14 @@ struct Emit {
   // Set for a conformant structure's tail array, whose max_count the
   // structure wrote at its front.
   bool inline_tail = false;
+  // Set for an [in] byte array a server stub decodes as a std::span into
+  // the request (no copy, as MIDL's stubs pass a pointer into the buffer).
+  bool span_target = false;
 };
+
+// Whether a parameter is an [in]-only array of bytes or characters, which
+// a method takes as std::span<const T> (gen_util ParamCpp).
+bool IsSpanParam(const Param& p);
 
 // `top`: a parameter itself (a [ref] pointer there has no referent id).
 // `conformance`: for a conformant member inside a structure's scalars, the

@@ -1,5 +1,7 @@
 #include "comidl/gen_util.h"
 
+#include "comidl/gen_ndr.h"
+
 namespace comsec::comidl::gen {
 
 Out& Out::L(const std::string& line) {
@@ -57,6 +59,10 @@ std::string CppType(const Wire& w) {
 
 std::string ParamCpp(const Param& p) {
   const Wire& w = *p.wire;
+  if (IsSpanParam(p)) {
+    const Wire& a = w.kind == Wire::Kind::kPointer ? *w.elem : w;
+    return "std::span<const " + PrimCpp(a.elem->prim) + ">";
+  }
   std::string t = w.kind == Wire::Kind::kPointer && w.ptr == PtrKind::kRef ? CppType(*w.elem)
                                                                           : CppType(w);
   if (p.out) return t + "&";
