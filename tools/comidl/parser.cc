@@ -15,10 +15,6 @@ const Attr* FindAttr(const Attrs& attrs, std::string_view name) {
 
 namespace {
 
-// Thrown only inside the parser to unwind to the resynchronization point;
-// it never leaves Parse().
-struct SyntaxError {};
-
 class Parser {
  public:
   Parser(std::string_view src, int file, Diagnostics& diags, File& out)
@@ -27,24 +23,30 @@ class Parser {
   void ParseFile() {
     while (!AtEof()) {
       size_t start = pos_;
-      try {
-        ParseItem(nullptr, out_.items);
-      } catch (SyntaxError&) {
-        Recover();
-        if (pos_ == start) Next();
-      }
+      ParseItem(nullptr, out_.items);
+      Resynchronize(start);
     }
   }
 
  private:
+  // After a syntax error the parser reads as if at the end of the file, so
+  // every parse function returns through its ordinary path (no exceptions);
+  // Resynchronize() then skips to the next declaration.
   const Token& Peek(size_t k = 0) const {
+    if (failed_) return toks_.back();
     return toks_[std::min(pos_ + k, toks_.size() - 1)];
   }
   bool AtEof() const { return Peek().kind == TokenKind::kEof; }
   const Token& Next() {
     const Token& t = Peek();
-    if (pos_ + 1 < toks_.size()) ++pos_;
+    if (!failed_ && pos_ + 1 < toks_.size()) ++pos_;
     return t;
+  }
+  void Resynchronize(size_t start) {
+    if (!failed_) return;
+    failed_ = false;
+    Recover();
+    if (pos_ == start) Next();
   }
   bool Is(std::string_view text, size_t k = 0) const {
     const Token& t = Peek(k);
@@ -55,17 +57,26 @@ class Parser {
     Next();
     return true;
   }
-  [[noreturn]] void Fail(const Token& at, const std::string& what) {
+  // Reports the first error of a declaration; the rest of it is skipped.
+  void Fail(const Token& at, const std::string& what) {
+    if (failed_) return;
     std::string got = at.kind == TokenKind::kEof ? "end of file" : "'" + at.text + "'";
     if (at.kind == TokenKind::kString) got = "a string";
-    diags_.Error(at.loc, what + ", found " + got);
-    throw SyntaxError{};
+    FailWith(at.loc, what + ", found " + got);
+  }
+  void FailWith(Loc loc, const std::string& message) {
+    if (failed_) return;
+    diags_.Error(loc, message);
+    failed_ = true;
   }
   void Expect(std::string_view text) {
     if (!Accept(text)) Fail(Peek(), "expected '" + std::string(text) + "'");
   }
   std::string ExpectIdent(const char* what) {
-    if (Peek().kind != TokenKind::kIdent) Fail(Peek(), std::string("expected ") + what);
+    if (Peek().kind != TokenKind::kIdent) {
+      Fail(Peek(), std::string("expected ") + what);
+      return "";
+    }
     return Next().text;
   }
   // Skips to just after the next ';' at brace depth 0, or to a '}' closing
@@ -99,7 +110,7 @@ class Parser {
     item.owner = owner;
     if (Accept("import")) {
       do {
-        if (Peek().kind != TokenKind::kString) Fail(Peek(), "expected a file name string");
+        if (Peek().kind != TokenKind::kString) return Fail(Peek(), "expected a file name string");
         Item imp = item;
         imp.kind = Item::Kind::kImport;
         imp.loc = Peek().loc;
@@ -111,7 +122,7 @@ class Parser {
     }
     if (Accept("cpp_quote")) {
       Expect("(");
-      if (Peek().kind != TokenKind::kString) Fail(Peek(), "expected a string");
+      if (Peek().kind != TokenKind::kString) return Fail(Peek(), "expected a string");
       item.kind = Item::Kind::kCppQuote;
       item.text = Next().text;
       Expect(")");
@@ -121,7 +132,7 @@ class Parser {
     }
     if (Is("midl_pragma")) {
       Loc at = Next().loc;
-      if (!Is("warning")) Fail(Peek(), "expected 'warning' after midl_pragma");
+      if (!Is("warning")) return Fail(Peek(), "expected 'warning' after midl_pragma");
       Next();
       SkipParens();
       Accept(";");
@@ -146,20 +157,18 @@ class Parser {
     }
     for (const char* unsupported : {"library", "coclass", "dispinterface", "module"}) {
       if (Is(unsupported)) {
-        diags_.Error(Peek().loc, std::string("'") + unsupported +
-                                     "' is not supported by comidl (type libraries come "
-                                     "with OLE Automation)");
-        throw SyntaxError{};
+        return FailWith(Peek().loc, std::string("'") + unsupported +
+                                        "' is not supported by comidl (type libraries come "
+                                        "with OLE Automation)");
       }
     }
     Attrs attrs;
     if (Is("[")) attrs = ParseAttrs();
     for (const char* unsupported : {"library", "coclass", "dispinterface", "module"}) {
       if (Is(unsupported)) {
-        diags_.Error(Peek().loc, std::string("'") + unsupported +
-                                     "' is not supported by comidl (type libraries come "
-                                     "with OLE Automation)");
-        throw SyntaxError{};
+        return FailWith(Peek().loc, std::string("'") + unsupported +
+                                        "' is not supported by comidl (type libraries come "
+                                        "with OLE Automation)");
       }
     }
     if (Accept("interface")) {
@@ -202,8 +211,8 @@ class Parser {
       return;
     }
     if (!attrs.empty()) {
-      diags_.Error(attrs.front().loc, "attributes must be followed by 'interface' or 'typedef' here");
-      throw SyntaxError{};
+      return FailWith(attrs.front().loc,
+                      "attributes must be followed by 'interface' or 'typedef' here");
     }
     if (Is("struct") || Is("union") || Is("enum")) {
       item.kind = Item::Kind::kTypeDecl;
@@ -228,22 +237,18 @@ class Parser {
   void ParseInterfaceBody(Interface& itf, std::vector<Item>& items) {
     while (!Is("}") && !AtEof()) {
       size_t start = pos_;
-      try {
+      {
         if (Is("typedef") || Is("const") || Is("cpp_quote") || Is("midl_pragma") ||
             Is("import") || ((Is("struct") || Is("union") || Is("enum")) &&
                              (Is("{", 1) || Is("{", 2) || Is("switch", 2)))) {
           ParseItem(&itf, items);
-          continue;
-        }
-        if (Is("[") && IsTypedefAfterAttrs()) {
+        } else if (Is("[") && IsTypedefAfterAttrs()) {
           ParseItem(&itf, items);
-          continue;
+        } else {
+          itf.methods.push_back(ParseMethod());
         }
-        itf.methods.push_back(ParseMethod());
-      } catch (SyntaxError&) {
-        Recover();
-        if (pos_ == start) Next();
       }
+      Resynchronize(start);
     }
   }
 
@@ -399,7 +404,10 @@ class Parser {
     if (Accept("handle_t")) return base(Base::kHandle);
     if (Accept("void")) return base(Base::kVoid);
     if (Accept("__comidl_guid")) return base(Base::kGuid);
-    if (Peek().kind != TokenKind::kIdent) Fail(Peek(), "expected a type");
+    if (Peek().kind != TokenKind::kIdent) {
+      Fail(Peek(), "expected a type");
+      return base(Base::kLong);
+    }
     TypePtr t = NewType(Type::Kind::kNamed, loc);
     t->name = Next().text;
     return t;
@@ -479,10 +487,16 @@ class Parser {
           }
           any = true;
         }
-        if (!any) Fail(Peek(), "expected 'case' or 'default'");
+        if (!any) {
+          Fail(Peek(), "expected 'case' or 'default'");
+          break;
+        }
         if (Is("[")) attrs = ParseAttrs();
       } else {
-        if (!Is("[")) Fail(Peek(), "expected [case(...)] or [default]");
+        if (!Is("[")) {
+          Fail(Peek(), "expected [case(...)] or [default]");
+          break;
+        }
         attrs = ParseAttrs();
         for (auto it = attrs.begin(); it != attrs.end();) {
           if (it->name == "case") {
@@ -674,6 +688,7 @@ class Parser {
       return e;
     }
     Fail(t, "expected an expression");
+    return NewExpr(Expr::Kind::kNumber, t.loc);
   }
 
   std::string_view src_;
@@ -681,6 +696,7 @@ class Parser {
   File& out_;
   std::vector<Token> toks_;
   size_t pos_ = 0;
+  bool failed_ = false;
 };
 
 }  // namespace
