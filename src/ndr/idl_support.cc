@@ -112,4 +112,49 @@ Status DecodeFixedString(Decoder& d, std::u16string& s, uint32_t n) {
   return DecodeFixed(d, s, n);
 }
 
+Result<PickledBuffer> OpenPickled(std::span<const uint8_t> stream) {
+  auto bad = [](const std::string& what) {
+    return Status(RPC_X_BAD_STUB_DATA, "type serialization: " + what);
+  };
+  if (stream.size() < 16) return bad("a stream of " + std::to_string(stream.size()) +
+                                     " bytes has no room for its 16 bytes of headers");
+  if (stream[0] != 1) return bad("version " + std::to_string(stream[0]) + ", not 1");
+  if (stream[1] != 0x10 && stream[1] != 0x00) {
+    return bad("endianness " + std::to_string(stream[1]) + " is neither 0x10 nor 0x00");
+  }
+  PickledBuffer out;
+  out.rep.little_endian = stream[1] == 0x10;
+  Decoder h(stream.subspan(0, 16), out.rep);
+  (void)h.U16();  // version and endianness, read above
+  auto header_length = h.U16();
+  if (!header_length.ok() || *header_length != 8) return bad("common header length is not 8");
+  (void)h.U32();  // filler
+  auto length = h.U32();
+  if (!length.ok()) return length.status();
+  if (*length > stream.size() - 16) {
+    return bad("object buffer of " + std::to_string(*length) + " bytes, " +
+               std::to_string(stream.size() - 16) + " present");
+  }
+  if (stream.size() - 16 - *length > 7) {
+    return bad(std::to_string(stream.size() - 16 - *length) + " bytes follow the object buffer");
+  }
+  out.object = stream.subspan(16, *length);
+  return out;
+}
+
+std::vector<uint8_t> ClosePickled(std::vector<uint8_t> object) {
+  while (object.size() % 8 != 0) object.push_back(0);
+  Encoder e;
+  e.Reserve(16 + object.size());
+  e.U8(0x01);        // version 1
+  e.U8(0x10);        // little-endian
+  e.U16(8);          // CommonHeaderLength
+  e.U32(0xcccccccc);  // Filler
+  e.U32(static_cast<uint32_t>(object.size()));  // ObjectBufferLength
+  e.U32(0);          // Filler
+  e.Bytes(object);
+  std::vector<uint8_t> stream = std::move(e).Take();
+  return stream;
+}
+
 }  // namespace comsec::ndr

@@ -115,12 +115,10 @@ TEST(ComidlDiagnostics, UnknownBaseInterface) {
                 "base_unknown.idl:3:3: error: unknown type 'HRESULT'"});
 }
 
-TEST(ComidlDiagnostics, PicklingNotYetSupported) {
+// [encode]/[decode] mark pickled types; they do not apply to parameters.
+TEST(ComidlDiagnostics, EncodeAppliesToTypes) {
   ExpectErrors("pickling.idl",
-               {"pickling.idl:1:10: error: type serialization ([encode]/[decode], [MS-RPCE] "
-                "2.2.6) is not supported yet",
-                "pickling.idl:1:18: error: type serialization ([encode]/[decode], [MS-RPCE] "
-                "2.2.6) is not supported yet"});
+               {"pickling.idl:4:17: error: attribute 'encode' does not apply to a parameter"});
 }
 
 // Every error of a file in one run, in source order.

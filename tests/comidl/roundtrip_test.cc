@@ -229,6 +229,34 @@ TEST(ComidlHostile, UnionWithoutAnArmForTheDiscriminant) {
             std::string::npos);
 }
 
+// [MS-RPCE] 2.2.6: headers, the value padded to 8, the pad counted.
+TEST(ComidlPickling, TypeSerializationVersion1) {
+  auto stream = ndr::EncodePickled(Conformant{3, {1, 2, 3}});
+  ASSERT_TRUE(stream.ok());
+  EXPECT_EQ(ToHex(*stream), ToHex(Hex("01100800 cccccccc 10000000 00000000"
+                                      " 03000000 03000000 01000200 03000000")));
+  Conformant back;
+  ASSERT_TRUE(ndr::DecodePickled(*stream, back).ok());
+  EXPECT_EQ(back, (Conformant{3, {1, 2, 3}}));
+  // impacket: ObjectBufferLength without its 0xAA pad, filler 0xcccccccc.
+  Conformant imp;
+  Status s = ndr::DecodePickled(Hex("01100800 cccccccc 0e000000 cccccccc"
+                                    " 03000000 03000000 01000200 0300aaaa"),
+                                imp);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(imp, (Conformant{3, {1, 2, 3}}));
+  Conformant be;
+  s = ndr::DecodePickled(Hex("01000008 cccccccc 0000000e 00000000"
+                             " 00000003 00000003 00010002 0003"),
+                         be);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(be, (Conformant{3, {1, 2, 3}}));
+  EXPECT_EQ(ndr::DecodePickled(Hex("02100800 cccccccc 00000000 00000000"), be).code(),
+            RPC_X_BAD_STUB_DATA);
+  EXPECT_EQ(ndr::DecodePickled(Hex("01100800 cccccccc 20000000 00000000 00000000"), be).code(),
+            RPC_X_BAD_STUB_DATA);
+}
+
 TEST(ComidlTypes, ConstantsAndEnums) {
   EXPECT_EQ(kMaxItems, 16);
   EXPECT_STREQ(kGreeting, "hello");

@@ -25,6 +25,10 @@ constexpr AttrRule kAttrRules[] = {
     {"size_is", "pf"}, {"max_is", "pf"}, {"length_is", "pf"}, {"first_is", "pf"},
     {"switch_is", "pf"}, {"switch_type", "ft"}, {"iid_is", "pf"}, {"range", "pft"},
     {"context_handle", "pt"}, {"v1_enum", "t"}, {"public", "t"},
+    // Type serialization ([MS-RPCE] 2.2.6): every generated type can be
+    // pickled with ndr::EncodePickled/DecodePickled; the attributes mark
+    // the types meant for it.
+    {"encode", "t"}, {"decode", "t"},
 };
 
 // MIDL constructs comidl refuses, with the reason.
@@ -36,8 +40,6 @@ constexpr std::pair<const char*, const char*> kRefused[] = {
     {"user_marshal", "[user_marshal] is not supported yet (BSTR and VARIANT come with OLE "
                      "Automation, through the marshaling hook)"},
     {"represent_as", "[represent_as] is not supported: describe the wire type in the IDL"},
-    {"encode", "type serialization ([encode]/[decode], [MS-RPCE] 2.2.6) is not supported yet"},
-    {"decode", "type serialization ([encode]/[decode], [MS-RPCE] 2.2.6) is not supported yet"},
     {"last_is", "last_is is not supported: use length_is"},
     {"ignore", "[ignore] is not supported: a pointer must be marshaled"},
     {"callback", "[callback] operations are not supported"},
