@@ -173,6 +173,54 @@ TEST(ComidlObject, IUnknownOpnumsAndUnknownOpnumsAreRefused) {
   EXPECT_EQ(r.status().code(), RPC_X_BAD_STUB_DATA);
 }
 
+// Bundled oaidl.idl: IDispatch's remote methods at opnums 3-5 (Invoke, a
+// [local] method, keeps opnum 6 off the wire); unknwn.idl's IClassFactory
+// puts RemoteCreateInstance ([call_as]) at CreateInstance's opnum 3.
+class CannedChannel : public rpc::ObjectChannel {
+ public:
+  Result<std::vector<uint8_t>> Invoke(const Guid& iid, uint16_t opnum,
+                                      std::span<const uint8_t> stub) override {
+    last_iid = iid;
+    last_opnum = opnum;
+    last_request.assign(stub.begin(), stub.end());
+    return reply;
+  }
+  rpc::InterfaceMarshaler* marshaler() override { return nullptr; }
+  std::vector<uint8_t> reply;
+  Guid last_iid;
+  uint16_t last_opnum = 0;
+  std::vector<uint8_t> last_request;
+};
+
+TEST(ComidlObject, BundledBaseInterfacesKeepWindowsOpnums) {
+  EXPECT_EQ(IID_IDispatch.ToString(), "00020400-0000-0000-c000-000000000046");
+  CannedChannel channel;
+  IDispatchProxy dispatch(&channel);
+  channel.reply = *FromHex("0100000000000000");
+  UINT count = 0;
+  ASSERT_TRUE(dispatch.GetTypeInfoCount(count).ok());
+  EXPECT_EQ(channel.last_opnum, 3);
+  EXPECT_EQ(channel.last_iid, IID_IDispatch);
+  EXPECT_EQ(count, 1u);
+  channel.reply = *FromHex("02000000" "07000000" "08000000" "00000000");
+  std::vector<DISPID> ids;
+  std::vector<std::optional<std::u16string>> names = {u"A", u"B"};
+  ASSERT_TRUE(dispatch.GetIDsOfNames(IID_IDispatch, names, 2, 0, ids).ok());
+  EXPECT_EQ(channel.last_opnum, 5);
+  EXPECT_EQ(ids, (std::vector<DISPID>{7, 8}));
+  // [in, size_is(cNames)] LPOLESTR*: the array of pointer ids, then each
+  // string (embedded referents after the array).
+  EXPECT_EQ(ToHex(channel.last_request),
+            "0004020000000000c000000000000046" "02000000" "00000200" "04000200"
+            "02000000000000000200000041000000" "02000000000000000200000042000000"
+            "02000000" "00000000");
+  IClassFactoryProxy factory(&channel);
+  channel.reply = *FromHex("00000000");
+  ASSERT_TRUE(factory.RemoteLockServer(1).ok());
+  EXPECT_EQ(channel.last_opnum, 4);
+  EXPECT_EQ(ToHex(channel.last_request), "01000000");
+}
+
 // ==== a DCE interface's registration ========================================
 
 class ConstructsImpl : public Constructs {
