@@ -115,6 +115,15 @@ TEST(ComidlDiagnostics, UnknownBaseInterface) {
                 "base_unknown.idl:3:3: error: unknown type 'HRESULT'"});
 }
 
+// An attribute that shapes nothing is an error, never ignored.
+TEST(ComidlDiagnostics, AttributeThatDoesNotApply) {
+  ExpectErrors("attribute_not_applicable.idl",
+               {"attribute_not_applicable.idl:3:17: error: attribute 'string' does not apply to "
+                "this type",
+                "attribute_not_applicable.idl:3:39: error: attribute 'size_is' does not apply to "
+                "this type"});
+}
+
 // [encode]/[decode] mark pickled types; they do not apply to parameters.
 TEST(ComidlDiagnostics, EncodeAppliesToTypes) {
   ExpectErrors("pickling.idl",

@@ -297,5 +297,42 @@ TEST(ComidlDce, RegistrationDecodesCallsAndEncodesTheReply) {
   EXPECT_EQ(ToHex(*r), "00000000" "00000000000000000000000000000000" "00000000");
 }
 
+class PingerImpl : public Pinger {
+ public:
+  Result<uint32_t> Opnum0NotUsed() override { return 0u; }
+  Result<uint32_t> Opnum1NotUsed() override { return 0u; }
+  Result<uint32_t> ComplexPing(uint64_t& set_id, uint16_t seq, uint16_t, uint16_t,
+                               const std::optional<std::vector<uint64_t>>& add,
+                               const std::optional<std::vector<uint64_t>>& del,
+                               uint16_t& backoff) override {
+    seen_seq = seq;
+    seen_add = add;
+    seen_del_null = !del.has_value();
+    set_id = 0x1234;
+    backoff = 2;
+    return 0u;
+  }
+  uint16_t seen_seq = 99;
+  std::optional<std::vector<uint64_t>> seen_add;
+  bool seen_del_null = false;
+};
+
+// impacket's ComplexPing request (../shared/fixtures/dcom), 0xAA padding
+// and all: the [unique] arrays carry referent ids.
+TEST(ComidlDce, ImpacketComplexPingRequestDecodes) {
+  auto impl = std::make_shared<PingerImpl>();
+  rpc::InterfaceRegistration reg = PingerRegistration(impl);
+  rpc::CallContext call;
+  auto r = reg.operations[2](
+      *FromHex("0000000000000000000001000000aaaa25dc000001000000080706050403020100000000"),
+      call);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(impl->seen_seq, 0);
+  ASSERT_TRUE(impl->seen_add.has_value());
+  EXPECT_EQ(*impl->seen_add, (std::vector<uint64_t>{0x0102030405060708}));
+  EXPECT_TRUE(impl->seen_del_null);
+  EXPECT_EQ(ToHex(*r), "3412000000000000" "0200" "0000" "00000000");
+}
+
 }  // namespace
 }  // namespace comsec::idl

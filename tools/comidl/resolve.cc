@@ -1,5 +1,6 @@
 // Types to wire shapes, and constant expressions (sema_internal.h).
 #include <functional>
+#include <set>
 
 #include "comidl/sema_internal.h"
 
@@ -136,15 +137,28 @@ TypePtr Analyzer::StripTypedefs(TypePtr t, UseAttrs* merge, std::string* alias) 
   return t;
 }
 
-const ExprPtr* Analyzer::Arg(const Attr* a, int level) {
+const ExprPtr* Analyzer::Arg(UseAttrs& u, const Attr* a, int level) {
   if (!a || level >= static_cast<int>(a->args.size())) return nullptr;
-  return a->args[level] ? &a->args[level] : nullptr;
+  if (!a->args[level]) return nullptr;
+  u.Use(a);
+  return &a->args[level];
 }
 
 WirePtr Analyzer::Resolve(const TypePtr& type, const Attrs& attrs, const Site& site) {
   UseAttrs u;
   u.Merge(attrs);
-  return Build(type, u, 0, site);
+  WirePtr w = Build(type, u, 0, site);
+  if (!w) return w;
+  // The use site's type attributes must each have shaped the type.
+  for (const Attr& a : attrs) {
+    static const std::set<std::string> kShaping = {
+        "size_is", "max_is", "length_is", "first_is", "string", "ref", "unique",
+        "ptr", "context_handle", "switch_is", "iid_is"};
+    if (kShaping.count(a.name) && !u.used.count(&a)) {
+      diags_.Error(a.loc, "attribute '" + a.name + "' does not apply to this type");
+    }
+  }
+  return w;
 }
 
 WirePtr Analyzer::Build(TypePtr t, UseAttrs& u, int level, const Site& site) {
@@ -203,6 +217,7 @@ WirePtr Analyzer::Build(TypePtr t, UseAttrs& u, int level, const Site& site) {
           return nullptr;
         }
         w->switch_is = u.switch_is->args[0];
+        u.Use(u.switch_is);
       }
       return w;
     case Type::Kind::kPointer: {
@@ -213,6 +228,8 @@ WirePtr Analyzer::Build(TypePtr t, UseAttrs& u, int level, const Site& site) {
       // level came from: ept_lookup_handle_t* is a pointer to one).
       if (u.context_handle &&
           (level == 0 || (inner->kind == Type::Kind::kBase && inner->base == Base::kVoid))) {
+        u.Use(u.context_handle);
+        if (level == 0) u.Use(u.ptr);
         w->kind = Wire::Kind::kContextHandle;
         return w;
       }
@@ -220,12 +237,16 @@ WirePtr Analyzer::Build(TypePtr t, UseAttrs& u, int level, const Site& site) {
         w->kind = Wire::Kind::kInterface;
         w->itf = sym_.interfaces.at(inner->name);
         if (u.iid_is) w->iid_is = u.iid_is->args.empty() ? nullptr : u.iid_is->args[0];
+        u.Use(u.iid_is);
+        if (level == 0) u.Use(u.ptr);  // [unique] IFoo*: interface pointers are unique
         return w;
       }
       if (inner->kind == Type::Kind::kBase && inner->base == Base::kVoid) {
         if (u.iid_is && !u.iid_is->args.empty()) {
           w->kind = Wire::Kind::kInterface;
           w->iid_is = u.iid_is->args[0];
+          u.Use(u.iid_is);
+          if (level == 0) u.Use(u.ptr);
           return w;
         }
         diags_.Error(t->loc, "'void*' is not remotable: use a typed pointer, [context_handle], "
@@ -233,14 +254,15 @@ WirePtr Analyzer::Build(TypePtr t, UseAttrs& u, int level, const Site& site) {
         return nullptr;
       }
       w->kind = Wire::Kind::kPointer;
+      if (level == 0) u.Use(u.ptr);
       std::string kind = level == 0 && u.ptr ? u.ptr->name
                          : level == 0 && site.top_param ? "ref"
                                                         : site.pointer_default;
       w->ptr = kind == "ref" ? PtrKind::kRef : kind == "ptr" ? PtrKind::kFull : PtrKind::kUnique;
-      const ExprPtr* sz = Arg(u.size_is, level);
-      const ExprPtr* mx = Arg(u.max_is, level);
-      const ExprPtr* ln = Arg(u.length_is, level);
-      const ExprPtr* fi = Arg(u.first_is, level);
+      const ExprPtr* sz = Arg(u, u.size_is, level);
+      const ExprPtr* mx = Arg(u, u.max_is, level);
+      const ExprPtr* ln = Arg(u, u.length_is, level);
+      const ExprPtr* fi = Arg(u, u.first_is, level);
       if (sz || mx || ln || fi) {
         if (!sz && !mx) {
           diags_.Error(site.loc, "length_is/first_is on a pointer needs size_is or max_is");
@@ -264,6 +286,7 @@ WirePtr Analyzer::Build(TypePtr t, UseAttrs& u, int level, const Site& site) {
         return w;
       }
       if (u.string && inner->kind == Type::Kind::kBase && IsCharLike(inner->base)) {
+        u.Use(u.string);
         auto s = std::make_shared<Wire>();
         s->kind = Wire::Kind::kString;
         s->wide = inner->base == Base::kWchar;
@@ -276,10 +299,25 @@ WirePtr Analyzer::Build(TypePtr t, UseAttrs& u, int level, const Site& site) {
       return w;
     }
     case Type::Kind::kArray: {
-      const ExprPtr* sz = Arg(u.size_is, level);
-      const ExprPtr* mx = Arg(u.max_is, level);
-      const ExprPtr* ln = Arg(u.length_is, level);
-      const ExprPtr* fi = Arg(u.first_is, level);
+      // A parameter declared as an array is a pointer to it (MIDL): [ref]
+      // (the default) has no wire form, [unique] and [ptr] a referent id.
+      std::string array_ptr;
+      if (level == 0 && site.top_param && u.ptr) {
+        u.Use(u.ptr);
+        array_ptr = u.ptr->name;
+      }
+      auto wrap = [&](std::shared_ptr<Wire> a) -> WirePtr {
+        if (array_ptr.empty() || array_ptr == "ref") return a;
+        auto p = std::make_shared<Wire>();
+        p->kind = Wire::Kind::kPointer;
+        p->ptr = array_ptr == "ptr" ? PtrKind::kFull : PtrKind::kUnique;
+        p->elem = a;
+        return p;
+      };
+      const ExprPtr* sz = Arg(u, u.size_is, level);
+      const ExprPtr* mx = Arg(u, u.max_is, level);
+      const ExprPtr* ln = Arg(u, u.length_is, level);
+      const ExprPtr* fi = Arg(u, u.first_is, level);
       TypePtr elem = StripTypedefs(t->inner, nullptr, nullptr);
       if (!elem) return nullptr;
       uint32_t fixed = 0;
@@ -297,6 +335,7 @@ WirePtr Analyzer::Build(TypePtr t, UseAttrs& u, int level, const Site& site) {
         }
       }
       if (u.string && elem->kind == Type::Kind::kBase && IsCharLike(elem->base)) {
+        u.Use(u.string);
         if (sz || mx || ln || fi) {
           diags_.Error(u.string->loc, "[string] with size_is/length_is is not supported");
           return nullptr;
@@ -304,7 +343,7 @@ WirePtr Analyzer::Build(TypePtr t, UseAttrs& u, int level, const Site& site) {
         w->kind = Wire::Kind::kString;
         w->wide = elem->base == Base::kWchar;
         w->fixed_string = fixed;
-        return w;
+        return wrap(w);
       }
       w->kind = Wire::Kind::kArray;
       w->fixed = fixed;
@@ -328,7 +367,7 @@ WirePtr Analyzer::Build(TypePtr t, UseAttrs& u, int level, const Site& site) {
         diags_.Error(t->loc, "only the outermost dimension may be conformant or varying");
         return nullptr;
       }
-      return w;
+      return wrap(w);
     }
   }
   return nullptr;

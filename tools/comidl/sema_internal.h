@@ -34,6 +34,12 @@ struct UseAttrs {
   const Attr* iid_is = nullptr;
   const Attr* range = nullptr;
   const Attr* v1_enum = nullptr;
+  // The attributes a shape consumed; one that stays unused does not apply
+  // to the type and is reported, never ignored.
+  std::set<const Attr*> used;
+  void Use(const Attr* a) {
+    if (a) used.insert(a);
+  }
   void Merge(const Attrs& attrs);
 };
 
@@ -58,7 +64,7 @@ class Analyzer {
 
  private:
   WirePtr Build(TypePtr t, UseAttrs& u, int level, const Site& site);
-  const ExprPtr* Arg(const Attr* a, int level);
+  const ExprPtr* Arg(UseAttrs& u, const Attr* a, int level);
 
   // ==== sema.cc ====
   void Collect(File& file);
