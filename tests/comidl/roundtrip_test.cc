@@ -58,6 +58,13 @@ TEST(ComidlRoundTrip, NestedConformantStructHoistsToTheOutermostFront) {
   ExpectRoundTrip(Outer{9, {2, {5, 6}}}, "02000000 09000000 02000000 0500 0600");
 }
 
+TEST(ComidlRoundTrip, MaxIsIsTheLastIndex) {
+  ExpectRoundTrip(Maxed{2, {7, 8, 9}}, "03000000 02000000 0700 0800 0900");
+  auto r = Parse<Maxed>(Hex("03000000 03000000 0700 0800 0900"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().ToString().find("max_count differs from max_is + 1"), std::string::npos);
+}
+
 TEST(ComidlRoundTrip, EmbeddedReferentsFollowDepthFirst) {
   Tree t;
   t.left = Node{1, Node{2, {}}};
