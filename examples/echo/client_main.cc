@@ -11,10 +11,9 @@
 #include "comsec/auth/ntlm/ntlm_package.h"
 #include "comsec/auth/peer_cred/local_package.h"
 #include "comsec/base/hex.h"
-#include "comsec/ndr/decoder.h"
-#include "comsec/ndr/encoder.h"
 #include "comsec/rpc/client.h"
 #include "comsec/rpc/epmapper.h"
+#include "echo.h"
 #include "echo_service.h"
 
 int main(int argc, char** argv) {
@@ -121,42 +120,27 @@ int main(int argc, char** argv) {
     return fail(s);
   }
 
+  idl::IComsecEchoProxy echo_proxy(client->get());
   if (*whoami) {
-    auto r = (*client)->Call(2, {});
+    std::optional<std::u16string> name;
+    int32_t level = 0, svc = 0;
+    auto r = echo_proxy.WhoAmI(name, level, svc);
     if (!r.ok()) return fail(r.status());
-    ndr::Decoder d(*r);
-    auto ptr = d.UniquePointer();
-    auto name = ptr.ok() && *ptr ? d.WString() : Result<std::u16string>(u"");
-    auto level = d.I32();
-    auto svc = d.I32();
-    if (!name.ok() || !level.ok() || !svc.ok()) return fail(Status(E_FAIL, "bad reply"));
-    std::cout << std::string(name->begin(), name->end()) << " authn_level=" << *level
-              << " authn_svc=" << *svc << "\n";
+    std::u16string n = name.value_or(u"");
+    std::cout << std::string(n.begin(), n.end()) << " authn_level=" << level
+              << " authn_svc=" << svc << "\n";
   } else if (*add) {
-    ndr::Encoder e;
-    e.I32(a);
-    e.I32(b);
-    auto r = (*client)->Call(1, e.bytes());
+    int32_t sum = 0;
+    auto r = echo_proxy.Add(a, b, sum);
     if (!r.ok()) return fail(r.status());
-    ndr::Decoder d(*r);
-    auto sum = d.I32();
-    if (!sum.ok()) return fail(sum.status());
-    std::cout << *sum << "\n";
+    std::cout << sum << "\n";
   } else if (*echo) {
     std::vector<uint8_t> data(size);
     for (uint32_t i = 0; i < size; ++i) data[i] = static_cast<uint8_t>(i * 31 + 7);
-    ndr::Encoder e;
-    e.U32(size);
-    e.Conformance(size);
-    e.Bytes(data);
-    auto r = (*client)->Call(0, e.bytes());
+    std::vector<uint8_t> out;
+    auto r = echo_proxy.Echo(size, data, out);
     if (!r.ok()) return fail(r.status());
-    ndr::Decoder d(*r);
-    auto n = d.Conformance(1);
-    auto bytes = n.ok() ? d.Bytes(*n) : Result<std::span<const uint8_t>>(n.status());
-    if (!bytes.ok() || !std::equal(bytes->begin(), bytes->end(), data.begin(), data.end())) {
-      return fail(Status(E_FAIL, "the echoed bytes differ"));
-    }
+    if (out != data) return fail(Status(E_FAIL, "the echoed bytes differ"));
     std::cout << "echoed " << size << " bytes\n";
   }
   return 0;

@@ -55,6 +55,11 @@ inline constexpr HResult RPC_S_CALL_FAILED = HResult::FromWin32(1726);
 // A PDU breaks C706 / [MS-RPCE] (a fault nca_s_proto_error).
 inline constexpr HResult RPC_S_PROTOCOL_ERROR = HResult::FromWin32(1728);
 inline constexpr HResult RPC_S_UNSUPPORTED_TYPE = HResult::FromWin32(1732);
+// What MIDL's stubs raise when a value to be sent is inconsistent: a union
+// whose discriminant selects no arm, an array disagreeing with its
+// size_is/length_is, an enum value beyond 16 bits.
+inline constexpr HResult RPC_S_INVALID_TAG = HResult::FromWin32(1733);
+inline constexpr HResult RPC_X_INVALID_BOUND = HResult::FromWin32(1734);
 // Another live server already listens on the endpoint.
 inline constexpr HResult RPC_S_DUPLICATE_ENDPOINT = HResult::FromWin32(1740);
 // The opnum is not in the interface (a fault nca_s_op_rng_error).
@@ -65,6 +70,7 @@ inline constexpr HResult EPT_S_CANT_PERFORM_OP = HResult::FromWin32(1752);
 inline constexpr HResult EPT_S_NOT_REGISTERED = HResult::FromWin32(1753);
 inline constexpr HResult RPC_S_NO_CONTEXT_AVAILABLE = HResult::FromWin32(1765);
 inline constexpr HResult RPC_X_NULL_REF_POINTER = HResult::FromWin32(1780);
+inline constexpr HResult RPC_X_ENUM_VALUE_OUT_OF_RANGE = HResult::FromWin32(1781);
 // NDR data that cannot be decoded (a fault nca_s_fault_ndr).
 inline constexpr HResult RPC_X_BAD_STUB_DATA = HResult::FromWin32(1783);
 // The security package failed (a fault nca_s_fault_sec_pkg_error).

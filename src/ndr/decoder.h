@@ -18,7 +18,10 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <memory>
 #include <string>
+#include <typeinfo>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -96,6 +99,17 @@ class Decoder {
     bool first = false;
   };
   Result<FullPointer> PtrPointer();
+  // The object decoded for a full pointer's referent id, shared by every
+  // occurrence of the id in this stub (generated code's aliasing; see
+  // ndr/idl_support.h FullReferent). `type` names the object's C++ type.
+  struct FullSlot {
+    std::shared_ptr<void> object;
+    const std::type_info* type = nullptr;
+  };
+  FullSlot& FullObject(uint32_t id) { return full_objects_[id]; }
+  // True the first time it is asked about `object`: its referent is to be
+  // read now; later occurrences alias it.
+  bool FirstFullReferent(const void* object) { return full_read_.insert(object).second; }
 
   // Queues the read of an embedded pointer's referent; RunDeferred() reads
   // them in queue order, including any that deferred reads queue themselves.
@@ -124,6 +138,8 @@ class Decoder {
   size_t depth_ = 0;
   std::vector<std::function<Status(Decoder&)>> deferred_;
   std::unordered_set<uint32_t> full_referents_;
+  std::unordered_map<uint32_t, FullSlot> full_objects_;
+  std::unordered_set<const void*> full_read_;
 };
 
 }  // namespace comsec::ndr

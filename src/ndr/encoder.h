@@ -5,10 +5,13 @@
 // Defer()/RunDeferred(). Encoding cannot fail.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <span>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "comsec/base/guid.h"
@@ -63,10 +66,29 @@ class Encoder {
     return id;
   }
 
+  // A full ([ptr]) pointer's referent id: 0 for NULL, the same id for
+  // every occurrence of one object (C706 14.3.12.1 aliasing).
+  uint32_t FullPointerId(const void* object) {
+    if (object == nullptr) return 0;
+    auto [it, added] = full_ids_.emplace(object, next_referent_);
+    if (added) next_referent_ += 4;
+    return it->second;
+  }
+  // True the first time it is asked about `object`: its referent is
+  // written there and only there.
+  bool FirstFullReferent(const void* object) { return full_written_.insert(object).second; }
+
   void Defer(std::function<void(Encoder&)> write) {
     deferred_.push_back(std::move(write));
   }
   void RunDeferred();
+
+  // Makes room for `more` bytes beyond what is written, growing
+  // geometrically, so that a large array costs one copy into the stub.
+  void Reserve(size_t more) {
+    size_t want = buf_.size() + more;
+    if (want > buf_.capacity()) buf_.reserve(std::max(want, 2 * buf_.capacity()));
+  }
 
   size_t size() const { return buf_.size(); }
   const std::vector<uint8_t>& bytes() const { return buf_; }
@@ -78,6 +100,8 @@ class Encoder {
   // unique value is valid, and matching Windows makes captures comparable.
   uint32_t next_referent_ = 0x00020000;
   std::vector<std::function<void(Encoder&)>> deferred_;
+  std::unordered_map<const void*, uint32_t> full_ids_;
+  std::unordered_set<const void*> full_written_;
 };
 
 }  // namespace comsec::ndr

@@ -1,0 +1,81 @@
+// The seams between comidl's generated code for [object] interfaces and
+// the COM layer that will carry it ([MS-DCOM] 3.2.4.2, 2.2.14):
+//  * ObjectChannel: a proxy's way to its object. Invoke sends the
+//    marshaled [in] parameters for (iid, opnum) and returns the [out] ones;
+//    the channel adds ORPCTHIS and removes ORPCTHAT, picks the IPID and the
+//    security blanket.
+//  * InterfaceMarshaler: how an interface pointer becomes an OBJREF and
+//    back. Generated code puts the OBJREF on the wire as MInterfacePointer
+//    ({ulCntData; [size_is(ulCntData)] byte abData[]}) behind a unique
+//    pointer, as [MS-DCOM] 2.2.14 describes.
+// Both are implemented by the COM layer; tests implement them trivially.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "comsec/base/guid.h"
+#include "comsec/base/result.h"
+#include "comsec/ndr/decoder.h"
+#include "comsec/ndr/encoder.h"
+
+namespace comsec::rpc {
+
+class InterfaceMarshaler {
+ public:
+  virtual ~InterfaceMarshaler() = default;
+  // The OBJREF bytes for `object` (an object of the generated class of
+  // `iid`; never null: NULL interface pointers do not reach the hook).
+  virtual Result<std::vector<uint8_t>> Marshal(const Guid& iid,
+                                               const std::shared_ptr<void>& object) = 0;
+  // The object an OBJREF names. CONTRACT: it must be an object of the
+  // generated C++ class of `iid` (the proxy class, or the local object), since
+  // generated code converts it to that class without checking.
+  virtual Result<std::shared_ptr<void>> Unmarshal(const Guid& iid,
+                                                  std::span<const uint8_t> objref) = 0;
+};
+
+class ObjectChannel {
+ public:
+  virtual ~ObjectChannel() = default;
+  virtual Result<std::vector<uint8_t>> Invoke(const Guid& iid, uint16_t opnum,
+                                              std::span<const uint8_t> stub) = 0;
+  // The hook interface pointers go through; null when the channel passes
+  // none (an interface pointer then fails with E_NOTIMPL).
+  virtual InterfaceMarshaler* marshaler() = 0;
+};
+
+// An interface pointer parameter on the wire: a unique pointer, then
+// MInterfacePointer with the hook's OBJREF.
+inline Status EncodeInterfacePointer(ndr::Encoder& e, InterfaceMarshaler* hook, const Guid& iid,
+                                     const std::shared_ptr<void>& object) {
+  if (e.Pointer(object != nullptr) == 0) return Status();
+  if (hook == nullptr) {
+    return Status(E_NOTIMPL, "an interface pointer needs the COM layer's marshaler");
+  }
+  COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> objref, hook->Marshal(iid, object));
+  e.Conformance(static_cast<uint32_t>(objref.size()));
+  e.U32(static_cast<uint32_t>(objref.size()));
+  e.Bytes(objref);
+  return Status();
+}
+
+inline Status DecodeInterfacePointer(ndr::Decoder& d, InterfaceMarshaler* hook, const Guid& iid,
+                                     std::shared_ptr<void>& object) {
+  COMSEC_ASSIGN_OR_RETURN(uint32_t id, d.UniquePointer());
+  object.reset();
+  if (id == 0) return Status();
+  COMSEC_ASSIGN_OR_RETURN(uint32_t max_count, d.Conformance(1));
+  COMSEC_ASSIGN_OR_RETURN(uint32_t cnt, d.U32());
+  if (cnt != max_count) return d.Error("MInterfacePointer ulCntData differs from its max_count");
+  COMSEC_ASSIGN_OR_RETURN(auto objref, d.Bytes(cnt));
+  if (hook == nullptr) {
+    return Status(E_NOTIMPL, "an interface pointer needs the COM layer's marshaler");
+  }
+  COMSEC_ASSIGN_OR_RETURN(object, hook->Unmarshal(iid, objref));
+  return Status();
+}
+
+}  // namespace comsec::rpc
