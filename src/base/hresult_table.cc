@@ -627,7 +627,6 @@ constexpr HResultInfo kTable[] = {
     {0x800706C2u, "RPC_S_UNSUPPORTED_TRANS_SYN", "The transfer syntax is not supported."},
     {0x800706C4u, "RPC_S_UNSUPPORTED_TYPE", "The UUID type is not supported."},
     {0x800706C5u, "RPC_S_INVALID_TAG", "The tag is invalid."},
-    {0x800706C6u, "RPC_X_INVALID_BOUND", "The array bounds are invalid."},
     {0x800706C6u, "RPC_S_INVALID_BOUND", "The array bounds are invalid."},
     {0x800706CCu, "RPC_S_DUPLICATE_ENDPOINT", "The endpoint is a duplicate."},
     {0x800706D1u, "RPC_S_PROCNUM_OUT_OF_RANGE", "The procedure number is out of range."},

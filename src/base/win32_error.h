@@ -59,7 +59,7 @@ inline constexpr HResult RPC_S_UNSUPPORTED_TYPE = HResult::FromWin32(1732);
 // whose discriminant selects no arm, an array disagreeing with its
 // size_is/length_is, an enum value beyond 16 bits.
 inline constexpr HResult RPC_S_INVALID_TAG = HResult::FromWin32(1733);
-inline constexpr HResult RPC_X_INVALID_BOUND = HResult::FromWin32(1734);
+inline constexpr HResult RPC_S_INVALID_BOUND = HResult::FromWin32(1734);
 // Another live server already listens on the endpoint.
 inline constexpr HResult RPC_S_DUPLICATE_ENDPOINT = HResult::FromWin32(1740);
 // The opnum is not in the interface (a fault nca_s_op_rng_error).

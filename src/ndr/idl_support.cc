@@ -116,7 +116,7 @@ Status DecodeFixedString(Decoder& d, std::u16string& s, uint32_t n) {
 
 Result<PickledBuffer> OpenPickled(std::span<const uint8_t> stream) {
   COMSEC_ASSIGN_OR_RETURN(PickledType t, UnpickleType(stream));
-  return PickledBuffer{t.rep, t.ndr};
+  return PickledBuffer{t.ndr, t.rep};
 }
 
 std::vector<uint8_t> ClosePickled(std::vector<uint8_t> object) { return PickleType(object); }

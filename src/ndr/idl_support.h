@@ -19,11 +19,11 @@
 
 namespace comsec::ndr {
 
-// The encode-side errors (RPC_S_INVALID_TAG, RPC_X_INVALID_BOUND,
-// RPC_X_ENUM_VALUE_OUT_OF_RANGE) are in base/win32_error.h.
+// The encode-side errors are in base/win32_error.h; MIDL's stubs raise
+// RPC_X_INVALID_BOUND, which rpcnterr.h defines as RPC_S_INVALID_BOUND.
 using ::comsec::RPC_S_INVALID_TAG;
-using ::comsec::RPC_X_INVALID_BOUND;
 using ::comsec::RPC_X_ENUM_VALUE_OUT_OF_RANGE;
+inline constexpr HResult RPC_X_INVALID_BOUND = ::comsec::RPC_S_INVALID_BOUND;
 
 // An owned, nullable value with value semantics (copy is deep, == compares
 // values). Unlike std::optional it accepts an incomplete T, so a structure

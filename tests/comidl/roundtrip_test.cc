@@ -252,14 +252,16 @@ TEST(ComidlPickling, TypeSerializationVersion1) {
                                 imp);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(imp, (Conformant{3, {1, 2, 3}}));
+  // Big-endian data: the common header stays little-endian ([MS-RPCE]
+  // 2.2.6.1), the private header and the body follow the data's order.
   Conformant be;
-  s = ndr::DecodePickled(Hex("01000008 cccccccc 0000000e 00000000"
+  s = ndr::DecodePickled(Hex("01000800 cccccccc 0000000e 00000000"
                              " 00000003 00000003 00010002 0003"),
                          be);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(be, (Conformant{3, {1, 2, 3}}));
   EXPECT_EQ(ndr::DecodePickled(Hex("02100800 cccccccc 00000000 00000000"), be).code(),
-            RPC_X_BAD_STUB_DATA);
+            RPC_X_WRONG_ES_VERSION);
   EXPECT_EQ(ndr::DecodePickled(Hex("01100800 cccccccc 20000000 00000000 00000000"), be).code(),
             RPC_X_BAD_STUB_DATA);
 }
