@@ -210,12 +210,18 @@ bool ServerAuth::CheckRequest(std::span<const uint8_t> fragment, const Pdu& pdu,
                          req.context_id, /*did_not_execute=*/false);
         return false;
       }
-      if (!warned_unsigned_ && options_.log) {
+      if (!warned_unsigned_ && options_.logger) {
         warned_unsigned_ = true;
-        options_.log("rpc: WEAK: " + options_.connection.peer + " (" +
-                     c.context->PeerName() + ") bound at level " + std::to_string(c.level) +
-                     " sends requests without a verifier; they are served as "
-                     "CONNECT-level calls because allow_unverified_requests is set");
+        options_.logger->Log(
+            LogEvent("rpc.weak_setting", LogSeverity::kWarning,
+                     "WEAK: " + options_.connection.peer + " (" + c.context->PeerName() +
+                         ") bound at level " + std::to_string(c.level) +
+                         " sends requests without a verifier; they are served as "
+                         "CONNECT-level calls because allow_unverified_requests is set")
+                .Peer(options_.connection.peer)
+                .Principal(c.context->PeerName())
+                .AuthnLevel(c.level)
+                .Reason("allow_unverified_requests"));
       }
     }
     *auth = RequestAuth{true, *bind_context_, c.type, c.level, /*unsigned=*/true};

@@ -15,7 +15,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "comsec/base/log.h"
 #include "comsec/rpc/interface.h"
 #include "comsec/rpc/pdu.h"
 #include "comsec/rpc/pdu_protection.h"
@@ -67,8 +67,9 @@ struct ServerAuthOptions {
   size_t max_unfinished_auth_contexts = 8;
   bool allow_unverified_requests = false;
   ConnectionInfo connection;
-  // Notable events (a weakened setting in use).
-  std::function<void(const std::string&)> log;
+  // Notable events: a weakened setting in use (rpc.weak_setting). Null
+  // logs nothing; must outlive the ServerAuth.
+  const Logger* logger = nullptr;
 };
 
 class ServerAuth {

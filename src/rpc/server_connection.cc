@@ -59,7 +59,7 @@ ServerAuth& ServerConnection::Auth() {
     o.connection.peer_pid = peer_.pid;
     o.connection.local_endpoint = local_endpoint_;
     o.connection.peer_endpoint = peer_endpoint_;
-    o.log = log_;
+    o.logger = logger_;
     auth_.emplace(std::move(o));
   }
   return *auth_;
@@ -78,6 +78,14 @@ bool ServerConnection::BindNak(uint32_t call_id, uint16_t reason,
   b.versions = {{5, 0}};
   p.body = b;
   out.push_back(EncodePdu(p));
+  if (logger_ && logger_->Enabled(LogSeverity::kWarning)) {
+    logger_->Log(LogEvent("rpc.bind_refused", LogSeverity::kWarning,
+                          "bind_nak (reason " + std::to_string(reason) + ") to " +
+                              peer_description_ + ": " + why)
+                     .Peer(peer_description_)
+                     .Reason(why)
+                     .Extra("nak_reason", std::to_string(reason)));
+  }
   close_reason_ = std::move(why);
   return false;
 }
@@ -529,7 +537,6 @@ void ServerConnection::Dispatch(AssembledCall call,
     }
   }
   in_flight_[call.call_id] = InFlight{call.context_id, call.auth};
-  const uint16_t opnum = call.opnum;
   if (iface.async_handler) {
     IncomingCall incoming{std::move(cc), std::move(call.stub),
                           CallResponder(completions_, call.call_id)};
@@ -538,11 +545,7 @@ void ServerConnection::Dispatch(AssembledCall call,
     } catch (...) {
       // The responder went with the handler's copy of the call and, if
       // unanswered, faulted it with RPC_E_SERVERFAULT as it unwound.
-      if (log_) {
-        log_("rpc: the handler of interface " + ctx.abstract_syntax.uuid.ToString() +
-             " opnum " + std::to_string(opnum) + " threw; the call fails with "
-             "RPC_E_SERVERFAULT");
-      }
+      LogHandlerThrew(ctx.abstract_syntax, call.opnum, call.auth);
     }
   } else {
     Result<std::vector<uint8_t>> result = Status(RPC_E_SERVERFAULT, "");
@@ -556,11 +559,7 @@ void ServerConnection::Dispatch(AssembledCall call,
       // Case 41: an exception becomes RPC_E_SERVERFAULT and the server
       // keeps serving.
       result = Status(RPC_E_SERVERFAULT, "the server's handler threw");
-      if (log_) {
-        log_("rpc: the handler of interface " + ctx.abstract_syntax.uuid.ToString() +
-             " opnum " + std::to_string(opnum) + " threw; the call fails with "
-             "RPC_E_SERVERFAULT");
-      }
+      LogHandlerThrew(ctx.abstract_syntax, call.opnum, call.auth);
     }
     SendAnswer(call.call_id, std::move(result), out);
   }
@@ -613,6 +612,22 @@ void ServerConnection::LogDenied(const CallContext& call, const std::string& why
       .Opnum(call.opnum)
       .Reason(why)
       .Hresult(E_ACCESSDENIED);
+  logger_->Log(e);
+}
+
+void ServerConnection::LogHandlerThrew(const SyntaxId& interface, uint16_t opnum,
+                                       const RequestAuth& auth) {
+  if (!logger_ || !logger_->Enabled(LogSeverity::kError)) return;
+  const CallSecurity security = Auth().SecurityFor(auth);
+  LogEvent e("rpc.handler_threw", LogSeverity::kError,
+             "the handler of interface " + interface.uuid.ToString() + " opnum " +
+                 std::to_string(opnum) + " threw; the call fails with RPC_E_SERVERFAULT");
+  e.Peer(peer_description_).AuthnLevel(security.authn_level);
+  if (!security.principal.empty()) e.Principal(security.principal);
+  e.Interface(interface.uuid, interface.major, interface.minor)
+      .Opnum(opnum)
+      .Reason("the handler threw")
+      .Hresult(RPC_E_SERVERFAULT);
   logger_->Log(e);
 }
 

@@ -20,6 +20,7 @@
 #include "comsec/security/com_rights.h"
 #include "comsec/security/sddl.h"
 #include "comsec/security/well_known_sids.h"
+#include "../base/captured_log.h"
 #include "../rpc/package_test_support.h"
 
 using namespace comsec::rpc::testing;  // NOLINT: test drivers
@@ -61,17 +62,16 @@ class NtlmHandshake : public ::testing::Test {
     bob.name = "bob";
     bob.disabled = true;
     accounts_.accounts.push_back(bob);
-    options_.log = [this](const std::string& line) { log_.push_back(line); };
+    options_.logger = log_.logger();
     options_.reflection = &reflection_;
     Revalidate();
   }
 
   // A validator with policy_ (tests change it first).
   void Revalidate() {
-    validator_ = std::make_unique<LocalLogonValidator>(
-        &accounts_, policy_,
-        [this](const std::string& line) { validator_log_.push_back(line); },
-        [this] { return now_; });
+    validator_ = std::make_unique<LocalLogonValidator>(&accounts_, policy_,
+                                                       validator_log_.logger(),
+                                                       [this] { return now_; });
     options_.validator = validator_.get();
   }
 
@@ -126,8 +126,8 @@ class NtlmHandshake : public ::testing::Test {
   LogonPolicy policy_;
   std::unique_ptr<LocalLogonValidator> validator_;
   ServerOptions options_;
-  std::vector<std::string> log_;            // the package's (the server's) lines
-  std::vector<std::string> validator_log_;  // the validator's (comsecd's) lines
+  CapturedLog log_;            // the package's (the server's) events
+  CapturedLog validator_log_;  // the validator's (comsecd's) events
   std::chrono::steady_clock::time_point now_ = std::chrono::steady_clock::now();
   std::unique_ptr<rpc::SecurityContext> server_, client_;
 };
@@ -188,15 +188,39 @@ TEST_F(NtlmHandshake, WrongPasswordUnknownUserAndDisabledFail) {
   auto bob = Alice();
   bob.user = "bob";
   EXPECT_EQ(Run(bob, rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
-  // Every refusal is logged with the peer, the account and the reason;
-  // the password or hash never appears.
-  ASSERT_EQ(log_.size(), 3u);
-  EXPECT_NE(log_[0].find("192.0.2.7:4242"), std::string::npos);
-  EXPECT_NE(log_[0].find("alice"), std::string::npos);
-  EXPECT_NE(log_[1].find("TESTDOM\\mallory refused: unknown user"), std::string::npos);
-  EXPECT_NE(log_[2].find("disabled"), std::string::npos);
-  for (const auto& l : log_) EXPECT_EQ(l.find("Secret#1"), std::string::npos);
-  for (const auto& l : validator_log_) EXPECT_EQ(l.find("Secret#1"), std::string::npos);
+  // Every refusal is one event with the peer, the account, the level and
+  // the reason, from the package (the server) and from the validator
+  // (comsecd); the password or hash never appears.
+  const std::string wrong = "wrong password (the NTLMv2 proof does not match the account's hash)";
+  auto refused = [](std::string account, uint32_t level, std::string why) {
+    return LogEvent("ntlm.logon_refused", LogSeverity::kWarning,
+                    "logon of " + account + " refused: " + why)
+        .Peer("192.0.2.7:4242")
+        .Principal(account)
+        .AuthnLevel(level)
+        .Reason(why)
+        .Hresult(SEC_E_LOGON_DENIED);
+  };
+  EXPECT_EQ(log_.events(),
+            (std::vector<LogEvent>{
+                refused("TESTDOM\\alice", rpc::kAuthnLevelPktIntegrity, wrong),
+                refused("TESTDOM\\mallory", rpc::kAuthnLevelConnect, "unknown user"),
+                refused("TESTDOM\\bob", rpc::kAuthnLevelConnect, "the account is disabled")}));
+  auto denied = [](std::string account, std::string why) {
+    return LogEvent("ntlm.validation_refused", LogSeverity::kWarning,
+                    "logon of '" + account + "' from 192.0.2.7:4242 refused: " + why)
+        .Peer("192.0.2.7:4242")
+        .Principal(account)
+        .Reason(why)
+        .Hresult(SEC_E_LOGON_DENIED);
+  };
+  EXPECT_EQ(validator_log_.events(),
+            (std::vector<LogEvent>{denied("TESTDOM\\alice", wrong),
+                                   denied("TESTDOM\\mallory", "unknown user"),
+                                   denied("TESTDOM\\bob", "the account is disabled")}));
+  for (const auto* log : {&log_, &validator_log_}) {
+    for (const auto& l : log->TextLines()) EXPECT_EQ(l.find("Secret#1"), std::string::npos);
+  }
 }
 
 // Issue 9 item 15: a client that sends its workgroup (Samba's tools send
@@ -208,12 +232,15 @@ TEST_F(NtlmHandshake, ForeignDomainNameMapsToLocalAccountsUnlessKnownForeign) {
   workgroup.domain = "WORKGROUP";
   ASSERT_TRUE(Run(workgroup, rpc::kAuthnLevelPktPrivacy).ok());
   EXPECT_EQ(server_->PeerName(), "TESTDOM\\alice");
-  ASSERT_EQ(validator_log_.size(), 1u);
-  EXPECT_NE(validator_log_[0].find("logon of 'WORKGROUP\\alice' from 192.0.2.7:4242: domain "
-                                   "'WORKGROUP' is not this machine's (TESTDOM); validated "
-                                   "against its local accounts"),
-            std::string::npos)
-      << validator_log_[0];
+  EXPECT_EQ(validator_log_.events(),
+            std::vector<LogEvent>{
+                LogEvent("ntlm.foreign_domain_mapped", LogSeverity::kNotice,
+                         "logon of 'WORKGROUP\\alice' from 192.0.2.7:4242: domain 'WORKGROUP' "
+                         "is not this machine's (TESTDOM); validated against its local "
+                         "accounts, as a standalone Windows machine does")
+                    .Peer("192.0.2.7:4242")
+                    .Principal("WORKGROUP\\alice")
+                    .Extra("domain", "WORKGROUP")});
   // A wrong password under a foreign name is still a wrong password.
   workgroup.password = "nope";
   EXPECT_EQ(Run(workgroup, rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
@@ -245,15 +272,21 @@ TEST_F(NtlmHandshake, AccountLocksOutAfterThresholdAndUnlocksAfterDuration) {
   const HResult wrong_password = Run(Alice("guess1"), rpc::kAuthnLevelConnect).code();
   EXPECT_EQ(wrong_password, SEC_E_LOGON_DENIED);
   EXPECT_EQ(Run(Alice("guess2"), rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
-  EXPECT_TRUE(validator_log_.size() == 2 &&
-              validator_log_.back().find("locked") == std::string::npos);
+  EXPECT_EQ(validator_log_.Named("ntlm.validation_refused").size(), 2u);
+  EXPECT_TRUE(validator_log_.Named("ntlm.account_locked_out").empty());
   EXPECT_EQ(Run(Alice("guess3"), rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
-  ASSERT_EQ(validator_log_.size(), 4u);  // three refusals and the lockout
-  EXPECT_NE(validator_log_[2].find("ntlm: account 'TESTDOM\\alice' locked out after 3 "
-                                       "failed logons within 10 minutes (the last from "
-                                       "192.0.2.7:4242); it unlocks in 10 minutes"),
-            std::string::npos)
-      << validator_log_[2];
+  const auto events = validator_log_.events();
+  ASSERT_EQ(events.size(), 4u);  // three refusals and the lockout, before the third's
+  EXPECT_EQ(events[2], LogEvent("ntlm.account_locked_out", LogSeverity::kWarning,
+                                "account 'TESTDOM\\alice' locked out after 3 failed logons "
+                                "within 10 minutes (the last from 192.0.2.7:4242); it "
+                                "unlocks in 10 minutes (LockoutBadCount 3)")
+                           .Peer("192.0.2.7:4242")
+                           .Principal("TESTDOM\\alice")
+                           .Reason("LockoutBadCount 3 reached")
+                           .Extra("failed_logons", "3")
+                           .Extra("lockout_minutes", "10"));
+  EXPECT_EQ(events[3].name, "ntlm.validation_refused");
   // The right password, while locked: the same refusal on the wire.
   Status locked = Run(Alice(), rpc::kAuthnLevelPktPrivacy);
   EXPECT_EQ(locked.code(), wrong_password);
@@ -282,7 +315,8 @@ TEST_F(NtlmHandshake, LockoutCountResetsAfterWindowAndOnSuccess) {
   EXPECT_FALSE(Run(Alice("e"), rpc::kAuthnLevelConnect).ok());
   EXPECT_FALSE(Run(Alice("f"), rpc::kAuthnLevelConnect).ok());
   EXPECT_TRUE(Run(Alice(), rpc::kAuthnLevelConnect).ok());
-  for (const auto& l : validator_log_) EXPECT_EQ(l.find("locked out"), std::string::npos) << l;
+  EXPECT_TRUE(validator_log_.Named("ntlm.account_locked_out").empty());
+  EXPECT_EQ(validator_log_.Named("ntlm.validation_refused").size(), 6u);
 }
 
 TEST_F(NtlmHandshake, LockoutThresholdZeroNeverLocks) {
@@ -305,24 +339,45 @@ TEST_F(NtlmHandshake, PeerSuppliedNamesAreEscapedInLogs) {
   forger.user = "mallory\nntlm: WEAK: accepted an NTLMv1 logon of TESTDOM\\admin";
   forger.domain = "EVIL\x1b[2J";
   EXPECT_EQ(Run(forger, rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
-  ASSERT_FALSE(log_.empty());
-  ASSERT_FALSE(validator_log_.empty());
-  for (const auto* lines : {&log_, &validator_log_}) {
-    for (const auto& l : *lines) {
-      EXPECT_EQ(l.find('\n'), std::string::npos) << l;
+  // The events hold the names as sent; the sinks escape them.
+  const std::string sent = forger.domain + "\\" + forger.user;
+  EXPECT_EQ(validator_log_.events(),
+            std::vector<LogEvent>{
+                LogEvent("ntlm.validation_refused", LogSeverity::kWarning,
+                         "logon of '" + sent + "' from 192.0.2.7:4242 refused: unknown user")
+                    .Peer("192.0.2.7:4242")
+                    .Principal(sent)
+                    .Reason("unknown user")
+                    .Hresult(SEC_E_LOGON_DENIED)});
+  ASSERT_EQ(log_.events().size(), 1u);
+  EXPECT_EQ(log_.events()[0].principal, sent);
+  // Each is one text line, with no control character left.
+  for (const auto* log : {&log_, &validator_log_}) {
+    for (const auto& l : log->TextLines()) {
+      EXPECT_EQ(l.find('\n'), l.size() - 1) << l;
       EXPECT_EQ(l.find('\x1b'), std::string::npos) << l;
-      EXPECT_EQ(l.rfind("ntlm: WEAK", 0), std::string::npos) << l;
+      EXPECT_NE(l.find(" principal=\"EVIL\\x1b[2J\\x5cmallory\\x0antlm: WEAK: accepted an "
+                       "NTLMv1 logon of TESTDOM\\x5cadmin\" "),
+                std::string::npos)
+          << l;
     }
   }
-  EXPECT_NE(validator_log_[0].find("logon of 'EVIL\\x1b[2J\\mallory\\x0antlm: WEAK: "
-                                   "accepted an NTLMv1 logon of TESTDOM\\x5cadmin'"),
-            std::string::npos)
-      << validator_log_[0];
 }
 
 TEST_F(NtlmHandshake, AnonymousRefusedUnlessAllowed) {
   EXPECT_EQ(Run(ClientCredentials{}, rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
-  EXPECT_NE(log_.back().find("anonymous"), std::string::npos);
+  const std::string why =
+      "anonymous (null session) logons are not allowed on this server; the client must "
+      "authenticate";
+  EXPECT_EQ(log_.events(),
+            std::vector<LogEvent>{
+                LogEvent("ntlm.logon_refused", LogSeverity::kWarning,
+                         "logon of NT AUTHORITY\\ANONYMOUS LOGON refused: " + why)
+                    .Peer("192.0.2.7:4242")
+                    .Principal("NT AUTHORITY\\ANONYMOUS LOGON")
+                    .AuthnLevel(rpc::kAuthnLevelConnect)
+                    .Reason(why)
+                    .Hresult(SEC_E_LOGON_DENIED)});
   options_.allow_anonymous = true;
   ASSERT_TRUE(Run(ClientCredentials{}, rpc::kAuthnLevelConnect).ok());
   EXPECT_EQ(server_->PeerName(), "NT AUTHORITY\\ANONYMOUS LOGON");
@@ -407,6 +462,17 @@ TEST_F(NtlmHandshake, Case31_ReflectedChallengeRefused) {
   EXPECT_NE(std::string(r.status().message()).find("reflected logon (MS08-068)"),
             std::string::npos)
       << r.status().ToString();
+  const std::string why =
+      "the AUTHENTICATE answers a challenge that a client in this process received: a "
+      "reflected logon (MS08-068)";
+  EXPECT_EQ(log_.events(), std::vector<LogEvent>{
+                               LogEvent("ntlm.reflection_refused", LogSeverity::kWarning,
+                                        "logon of TESTDOM\\alice refused: " + why)
+                                   .Peer("198.51.100.9:5000")
+                                   .Principal("TESTDOM\\alice")
+                                   .AuthnLevel(rpc::kAuthnLevelPktIntegrity)
+                                   .Reason(why)
+                                   .Hresult(SEC_E_LOGON_DENIED)});
 }
 
 // The same relay, but the attacker sits on our client's connection's far
@@ -457,8 +523,11 @@ TEST_F(NtlmHandshake, WithoutRegistryNothingIsRecordedAndTheServerSaysSo) {
   ServerOptions o = options_;
   o.reflection = nullptr;
   NtlmPackage server_pkg(o);
-  ASSERT_EQ(log_.size(), 1u);
-  EXPECT_NE(log_[0].find("no reflection registry"), std::string::npos) << log_[0];
+  const std::vector<LogEvent> once{LogEvent(
+      "ntlm.no_reflection_registry", LogSeverity::kWarning,
+      "this server has no reflection registry: an AUTHENTICATE relayed from a client in "
+      "this process would not be recognized (MS08-068)")};
+  EXPECT_EQ(log_.events(), once);
   NtlmPackage client_pkg(Alice());
   rpc::testing::TestConnection info;
   info.auth_level = rpc::kAuthnLevelConnect;
@@ -467,7 +536,7 @@ TEST_F(NtlmHandshake, WithoutRegistryNothingIsRecordedAndTheServerSaysSo) {
   auto chal = *Leg(*server, *Leg(*client, {}));
   EXPECT_TRUE(Leg(*server, *Leg(*client, chal)).ok());
   EXPECT_EQ(reflection_.size(), 0u);
-  EXPECT_EQ(log_.size(), 1u);  // once, not per context
+  EXPECT_EQ(log_.events(), once);  // once, not per context
 }
 
 // Case 32: a client never continues with less than its level needs.

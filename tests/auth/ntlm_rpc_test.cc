@@ -15,6 +15,7 @@
 #include "comsec/rpc/client.h"
 #include "comsec/rpc/server.h"
 #include "comsec/rpc/server_connection.h"
+#include "../base/captured_log.h"
 #include "../rpc/package_test_support.h"
 
 using namespace comsec::rpc::testing;  // NOLINT: test drivers
@@ -147,6 +148,7 @@ class NtlmConnection : public ::testing::Test {
 
   static uint32_t FaultStatus(const Pdu& p) { return std::get<FaultBody>(p.body).status; }
 
+  CapturedLog log_;
   OneAccount accounts_;
   auth::ntlm::LocalLogonValidator validator_{&accounts_, {}};
   InterfaceRegistry registry_;
@@ -392,15 +394,13 @@ class NtlmLoopback : public ::testing::Test {
     registry_.Register(std::move(r));
     auth::ntlm::ServerOptions o;
     o.validator = &validator_;
+    o.logger = log_.logger();
     server_pkg_ = std::make_unique<NtlmPackage>(o);
     misbehaving_ = std::make_unique<MisbehavingPackage>(server_pkg_.get(), Misbehaviour{});
     packages_.Add(misbehaving_.get());
     ServerOptions options;
     options.packages = &packages_;
-    options.log = [this](const std::string& l) {
-      std::lock_guard<std::mutex> lock(mu_);
-      log_.push_back(l);
-    };
+    options.logger = log_.logger();
     server_ = std::make_unique<Server>(&registry_, options);
     // A private directory: ncalrpc refuses one others may write, as /tmp.
     std::string dir = "/tmp/comsec-ntlm-XXXXXX";
@@ -414,6 +414,7 @@ class NtlmLoopback : public ::testing::Test {
     std::filesystem::remove_all(std::filesystem::path(path_).parent_path());
   }
 
+  CapturedLog log_;
   OneAccount accounts_;
   auth::ntlm::LocalLogonValidator validator_{&accounts_, {}};
   InterfaceRegistry registry_;
@@ -426,7 +427,6 @@ class NtlmLoopback : public ::testing::Test {
   std::mutex mu_;
   std::string principal_;
   uint32_t level_ = 0;
-  std::vector<std::string> log_;
 };
 
 TEST_F(NtlmLoopback, EveryLevelOnBothTransports) {
@@ -479,15 +479,32 @@ TEST_F(NtlmLoopback, WrongPasswordIsRefusedAndLoggedWithThePeer) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), E_ACCESSDENIED) << r.status().ToString();
   server_->Stop();
-  std::lock_guard<std::mutex> lock(mu_);
-  bool logged = false;
-  for (const auto& l : log_) {
-    if (l.find("127.0.0.1:") != std::string::npos && l.find("wrong password") != std::string::npos &&
-        l.find("alice") != std::string::npos) {
-      logged = true;
-    }
-  }
-  EXPECT_TRUE(logged);
+  // The package's warning that it has no reflection registry (from when
+  // it was made), its refusal, then the connection's close, each naming
+  // the peer; the server's log holds nothing else.
+  const auto refused = log_.Named("ntlm.logon_refused");
+  ASSERT_EQ(refused.size(), 1u);
+  ASSERT_TRUE(refused[0].peer && refused[0].peer->starts_with("127.0.0.1:"));
+  const std::string peer = *refused[0].peer;
+  const std::string wrong = "wrong password (the NTLMv2 proof does not match the account's hash)";
+  const std::string why =
+      "authentication failed in auth3: logon of RPCDOM\\alice refused: " + wrong;
+  EXPECT_EQ(log_.events(),
+            (std::vector<LogEvent>{
+                LogEvent("ntlm.no_reflection_registry", LogSeverity::kWarning,
+                         "this server has no reflection registry: an AUTHENTICATE relayed "
+                         "from a client in this process would not be recognized (MS08-068)"),
+                LogEvent("ntlm.logon_refused", LogSeverity::kWarning,
+                         "logon of RPCDOM\\alice refused: " + wrong)
+                    .Peer(peer)
+                    .Principal("RPCDOM\\alice")
+                    .AuthnLevel(kAuthnLevelPktPrivacy)
+                    .Reason(wrong)
+                    .Hresult(SEC_E_LOGON_DENIED),
+                LogEvent("rpc.connection_closed", LogSeverity::kNotice,
+                         "closing connection from " + peer + ": " + why)
+                    .Peer(peer)
+                    .Reason(why)}));
 }
 
 }  // namespace

@@ -165,16 +165,11 @@ class ServerContext : public NtlmContext {
     }
     if (!r.ok()) {
       state_ = State::kFailed;
+      const std::string why(r.status().message());
       if (!account_.empty()) {
-        r = Status(r.status().code(),
-                   "logon of " + account_ + " refused: " + std::string(r.status().message()));
+        r = Status(r.status().code(), "logon of " + account_ + " refused: " + why);
       }
-      if (options_.log) {
-        options_.log("ntlm: " +
-                     (connection_.peer.empty() ? std::string("a peer")
-                                               : EscapeForLog(connection_.peer)) +
-                     ": " + std::string(r.status().message()));
-      }
+      LogRefused(r.status(), why);
     }
     return r;
   }
@@ -184,6 +179,20 @@ class ServerContext : public NtlmContext {
 
  private:
   enum class State { kNegotiate, kAuthenticate, kDone, kFailed };
+
+  // One ntlm.logon_refused (or ntlm.reflection_refused) event for the
+  // refusal `refusal`, whose cause is `why`.
+  void LogRefused(const Status& refusal, const std::string& why) const {
+    const Logger* logger = options_.logger;
+    if (!logger || !logger->Enabled(LogSeverity::kWarning)) return;
+    LogEvent e(reflected_ ? "ntlm.reflection_refused" : "ntlm.logon_refused",
+               LogSeverity::kWarning,
+               account_.empty() ? "an NTLM logon was refused: " + why
+                                : std::string(refusal.message()));
+    if (!connection_.peer.empty()) e.Peer(connection_.peer);
+    if (!principal_.empty()) e.Principal(principal_);
+    logger->Log(e.AuthnLevel(level_).Reason(why).Hresult(refusal.code()));
+  }
 
   Result<std::vector<uint8_t>> OnNegotiate(std::span<const uint8_t> token) {
     COMSEC_ASSIGN_OR_RETURN(NegotiateMessage neg, NegotiateMessage::Decode(token));
@@ -236,6 +245,7 @@ class ServerContext : public NtlmContext {
     Digest16 key_exchange_key{};
     if (anonymous) {
       account_ = "NT AUTHORITY\\ANONYMOUS LOGON";
+      principal_ = account_;
       if (!options_.allow_anonymous) {
         return Denied("anonymous (null session) logons are not allowed on this "
                       "server; the client must authenticate");
@@ -244,9 +254,12 @@ class ServerContext : public NtlmContext {
           security::Token::Anonymous(security::LogonKind::kNetwork, false));
       peer_name_ = "NT AUTHORITY\\ANONYMOUS LOGON";
     } else {
-      // Peer-supplied: escaped for the log lines it goes into.
+      // Peer-supplied: escaped for the messages it goes into (log sinks
+      // escape the principal field themselves).
       account_ = (auth.domain.empty() ? domain_ : EscapeForLog(Utf16ToUtf8(auth.domain))) +
                  "\\" + EscapeForLog(Utf16ToUtf8(auth.user));
+      principal_ = (auth.domain.empty() ? domain_ : Utf16ToUtf8(auth.domain)) + "\\" +
+                   Utf16ToUtf8(auth.user);
       COMSEC_ASSIGN_OR_RETURN(key_exchange_key, ValidateUser(auth));
     }
     COMSEC_RETURN_IF_ERROR(CheckFlagsForLevel(flags, level_, "the client"));
@@ -300,11 +313,15 @@ class ServerContext : public NtlmContext {
     COMSEC_ASSIGN_OR_RETURN(NetworkLogonResult result,
                             options_.validator->ValidateNetworkLogon(request));
     COMSEC_RETURN_IF_ERROR(AcceptAccount(result));
-    if (result.ntlmv1 && options_.log) {
-      options_.log("ntlm: WEAK: accepted an NTLMv1 logon of " + EscapeForLog(account_) +
-                   " from " + EscapeForLog(connection_.peer) +
-                   " because NTLMv1 is allowed (LmCompatibilityLevel below 5); set it "
-                   "to 5 to refuse NTLMv1");
+    if (result.ntlmv1 && options_.logger) {
+      LogEvent e("ntlm.ntlmv1_accepted", LogSeverity::kWarning,
+                 "WEAK: accepted an NTLMv1 logon of " + account_ + " from " +
+                     connection_.peer +
+                     " because NTLMv1 is allowed (LmCompatibilityLevel below 5); set it "
+                     "to 5 to refuse NTLMv1");
+      if (!connection_.peer.empty()) e.Peer(connection_.peer);
+      options_.logger->Log(e.Principal(account_).AuthnLevel(level_).Reason(
+          "NTLMv1 is allowed (LmCompatibilityLevel below 5)"));
     }
     return result.key_exchange_key;
   }
@@ -315,10 +332,12 @@ class ServerContext : public NtlmContext {
     if (options_.reflection &&
         options_.reflection->IsReflected(server_challenge_, connection_.local_endpoint,
                                          connection_.peer_endpoint)) {
+      reflected_ = true;
       return Denied("the AUTHENTICATE answers a challenge that a client in this "
                     "process received: a reflected logon (MS08-068)");
     }
     account_ = result.domain + "\\" + result.account_name;
+    principal_ = account_;
     peer_name_ = account_;
     token_ = std::make_shared<const security::Token>(security::Token::ForAuthenticatedUser(
         result.user_sid, result.group_sids, security::LogonKind::kNetwork));
@@ -334,7 +353,13 @@ class ServerContext : public NtlmContext {
   std::vector<uint8_t> negotiate_bytes_;
   std::vector<uint8_t> challenge_bytes_;
   bool mic_required_ = false;
+  // The account as the client named it, peer-supplied parts escaped (for
+  // Status messages), then as validated.
   std::string account_;
+  // The same, unescaped (log sinks escape it): the principal of events.
+  std::string principal_;
+  // The AUTHENTICATE was refused as a reflection (MS08-068).
+  bool reflected_ = false;
   std::string peer_name_;
   std::shared_ptr<const security::Token> token_;
 };
@@ -465,10 +490,11 @@ class ClientContext : public NtlmContext {
 }  // namespace
 
 NtlmPackage::NtlmPackage(ServerOptions server) : server_(std::move(server)) {
-  if (!server_->reflection && server_->log) {
-    server_->log(
-        "ntlm: this server has no reflection registry: an AUTHENTICATE relayed from a "
-        "client in this process would not be recognized (MS08-068)");
+  if (!server_->reflection && server_->logger) {
+    server_->logger->Log(LogEvent(
+        "ntlm.no_reflection_registry", LogSeverity::kWarning,
+        "this server has no reflection registry: an AUTHENTICATE relayed from a "
+        "client in this process would not be recognized (MS08-068)"));
   }
 }
 NtlmPackage::NtlmPackage(ClientCredentials client, ReflectionRegistry* reflection)
