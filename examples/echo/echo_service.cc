@@ -69,7 +69,7 @@ Reply WhoAmI(Stub stub, const CallContext& call) {
   ndr::Encoder e;
   e.Pointer(true);
   e.WString(Utf16(CallerName(call)));
-  e.I32(static_cast<int32_t>(call.security.authn_level));
+  e.I32(static_cast<int32_t>(security::ToNumber(call.security.authn_level)));
   e.I32(static_cast<int32_t>(call.security.authn_svc));
   e.I32(0);
   return std::move(e).Take();
@@ -279,7 +279,7 @@ std::string CallerName(const CallContext& call) {
 }
 
 void RegisterEchoInterfaces(rpc::InterfaceRegistry& registry,
-                            uint32_t min_authn_level) {
+                            security::AuthnLevel min_authn_level) {
   rpc::InterfaceRegistration echo;
   echo.syntax = ComsecEchoSyntax();
   echo.min_authn_level = min_authn_level;

@@ -61,9 +61,9 @@ struct ServerOptions {
   // connection closed, as on Windows (Samba serves it as an unauthenticated
   // call, which any interface with a minimum level refuses the same way).
   // impacket sends such requests; this serves them as CONNECT-level calls
-  // (CallContext::authn_level 2), logged once per connection. Weakens what
-  // a man in the middle can inject: off unless a deployment must serve
-  // such clients.
+  // (CallSecurity::authn_level kConnect), logged once per connection.
+  // Weakens what a man in the middle can inject: off unless a deployment
+  // must serve such clients.
   bool allow_unverified_requests = false;
   // The security packages offered; null offers none. Must outlive the server.
   const SecurityPackageRegistry* packages = nullptr;

@@ -52,7 +52,7 @@ struct RequestAuth {
   bool authenticated = false;
   uint32_t context_id = 0;
   uint8_t type = 0;
-  uint8_t level = 0;
+  security::AuthnLevel level = security::AuthnLevel::kNone;
   // Without a verifier (a CONNECT association, or CALL/PKT under
   // allow_unverified_requests): it had only CONNECT's protection, and its
   // response carries no verifier either.
@@ -107,7 +107,7 @@ class ServerAuth {
  private:
   struct Context {
     uint8_t type = 0;
-    uint8_t level = 0;
+    security::AuthnLevel level = security::AuthnLevel::kNone;
     std::unique_ptr<SecurityContext> context;
     // Complete, and no longer counted in unfinished_.
     bool complete = false;

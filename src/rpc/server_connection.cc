@@ -489,10 +489,11 @@ void ServerConnection::Dispatch(AssembledCall call,
         "call to interface " + ctx.abstract_syntax.uuid.ToString() + " opnum " +
         std::to_string(call.opnum) + " by " +
         (cc.security.principal.empty() ? "an unauthenticated caller" : cc.security.principal) +
-        " at authentication level " + std::to_string(cc.security.authn_level) +
-        ", below the interface's minimum " + std::to_string(iface.min_authn_level);
+        " at authentication level " + std::to_string(security::ToNumber(cc.security.authn_level)) +
+        ", below the interface's minimum " +
+        std::to_string(security::ToNumber(iface.min_authn_level));
     LogDenied(cc, "authentication level below the interface's minimum " +
-                      std::to_string(iface.min_authn_level));
+                      std::to_string(security::ToNumber(iface.min_authn_level)));
     FaultAndClose(call.call_id, call.context_id, nca_s_fault_access_denied, why, out);
     *close = true;
     return;
@@ -606,7 +607,8 @@ void ServerConnection::LogDenied(const CallContext& call, const std::string& why
   if (!logger_ || !logger_->Enabled(LogSeverity::kWarning)) return;
   LogEvent e("rpc.call_denied", LogSeverity::kWarning,
              "a call was refused before it ran: " + why);
-  e.Peer(call.peer).AuthnLevel(call.security.authn_level);
+  e.Peer(call.peer).AuthnLevel(security::ToNumber(call.security.authn_level),
+                               security::AuthnLevelName(call.security.authn_level));
   if (!call.security.principal.empty()) e.Principal(call.security.principal);
   e.Interface(call.interface.uuid, call.interface.major, call.interface.minor)
       .Opnum(call.opnum)
@@ -618,12 +620,14 @@ void ServerConnection::LogDenied(const CallContext& call, const std::string& why
 void ServerConnection::LogHandlerThrew(const SyntaxId& interface, uint16_t opnum,
                                        const RequestAuth& auth) {
   if (!logger_ || !logger_->Enabled(LogSeverity::kError)) return;
-  const CallSecurity security = Auth().SecurityFor(auth);
+  const CallSecurity proved = Auth().SecurityFor(auth);
   LogEvent e("rpc.handler_threw", LogSeverity::kError,
              "the handler of interface " + interface.uuid.ToString() + " opnum " +
                  std::to_string(opnum) + " threw; the call fails with RPC_E_SERVERFAULT");
-  e.Peer(peer_description_).AuthnLevel(security.authn_level);
-  if (!security.principal.empty()) e.Principal(security.principal);
+  e.Peer(peer_description_)
+      .AuthnLevel(security::ToNumber(proved.authn_level),
+                  security::AuthnLevelName(proved.authn_level));
+  if (!proved.principal.empty()) e.Principal(proved.principal);
   e.Interface(interface.uuid, interface.major, interface.minor)
       .Opnum(opnum)
       .Reason("the handler threw")

@@ -73,13 +73,13 @@ Result<RuntimeOptions> RuntimeOptionsFromStore(config::Store* store,
     return Status(E_INVALIDARG, "authentication level " + std::to_string(level_number) +
                                     " from " + level.origin + " is not 1-6");
   }
-  o.authn_level = static_cast<uint8_t>(level_number);
+  o.authn_level = level.value;
   o.authn_level_origin = level.origin;
 
   // ---- NTLM. A null session is an unauthenticated caller: allowed only
   // where unauthenticated calls are.
   o.ntlm.offer = program.offer_ntlm && o.validation.kind != Kind::kNone;
-  o.ntlm.allow_anonymous = o.authn_level == rpc::kAuthnLevelNone;
+  o.ntlm.allow_anonymous = o.authn_level == security::AuthnLevel::kNone;
   o.ntlm.computer_name = config::NetbiosComputerName();
   o.ntlm.logon_policy.own_names.push_back(o.ntlm.computer_name);
   if (o.validation.kind == Kind::kSecretsFile && store != nullptr) {

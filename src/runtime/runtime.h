@@ -105,8 +105,8 @@ struct RuntimeOptions {
   // runtime's: ServerOptions() replaces whatever is set here.
   rpc::ServerOptions server;
   // The process's authentication level floor (R7): the minimum level its
-  // interfaces are registered with. RPC_C_AUTHN_LEVEL_* (1-6).
-  uint8_t authn_level = rpc::kAuthnLevelConnect;
+  // interfaces are registered with: NONE to PKT_PRIVACY, never DEFAULT.
+  security::AuthnLevel authn_level = security::AuthnLevel::kConnect;
   // Where authn_level came from, for logs ("CoInitializeSecurity
   // dwAuthnLevel", "HKLM\\...\\Ole\\LegacyAuthenticationLevel", "built-in (R8)").
   std::string authn_level_origin = "built-in (R8)";

@@ -28,6 +28,8 @@ using namespace comsec::rpc::testing;  // NOLINT: test drivers
 namespace comsec::auth::ntlm {
 namespace {
 
+using security::AuthnLevel;
+
 using rpc::ConnectionInfo;
 
 class MemoryAccounts : public AccountSource {
@@ -77,7 +79,7 @@ class NtlmHandshake : public ::testing::Test {
 
   // Runs the three legs; returns the server's status after AUTHENTICATE
   // (or the first failure).
-  Status Run(ClientCredentials creds, uint8_t level, const Exchange& x = {},
+  Status Run(ClientCredentials creds, AuthnLevel level, const Exchange& x = {},
              Misbehaviour hooks = {}) {
     NtlmPackage real_server_pkg(options_);
     MisbehavingPackage server_pkg(&real_server_pkg, hooks);
@@ -133,7 +135,7 @@ class NtlmHandshake : public ::testing::Test {
 };
 
 TEST_F(NtlmHandshake, GoodPasswordMakesANetworkToken) {
-  ASSERT_TRUE(Run(Alice(), rpc::kAuthnLevelPktPrivacy).ok());
+  ASSERT_TRUE(Run(Alice(), AuthnLevel::kPktPrivacy).ok());
   EXPECT_EQ(server_->PeerName(), "TESTDOM\\alice");
   auto token = server_->PeerToken();
   ASSERT_NE(token, nullptr);
@@ -149,7 +151,7 @@ TEST_F(NtlmHandshake, GoodPasswordMakesANetworkToken) {
 // granting the account's group lets the caller in, one denying NETWORK
 // logons keeps it out.
 TEST_F(NtlmHandshake, TheLogonTokenDrivesAccessChecks) {
-  ASSERT_TRUE(Run(Alice(), rpc::kAuthnLevelPktPrivacy).ok());
+  ASSERT_TRUE(Run(Alice(), AuthnLevel::kPktPrivacy).ok());
   const security::Token& token = *server_->PeerToken();
   auto grant = security::ParseSddl("O:BAG:BAD:(A;;CCDC;;;" +
                                    kDomainSid.WithRid(1001).ToString() + ")");
@@ -165,9 +167,9 @@ TEST_F(NtlmHandshake, UserNameIsCaseInsensitiveAndDomainMayBeEmptyOrDot) {
   auto c = Alice();
   c.user = "ALICE";
   c.domain = "";
-  EXPECT_TRUE(Run(c, rpc::kAuthnLevelPktIntegrity).ok());
+  EXPECT_TRUE(Run(c, AuthnLevel::kPktIntegrity).ok());
   c.domain = ".";
-  EXPECT_TRUE(Run(c, rpc::kAuthnLevelPktIntegrity).ok());
+  EXPECT_TRUE(Run(c, AuthnLevel::kPktIntegrity).ok());
   EXPECT_EQ(server_->PeerName(), "TESTDOM\\alice");
 }
 
@@ -175,37 +177,37 @@ TEST_F(NtlmHandshake, NtHashCredentialWorks) {
   ClientCredentials c;
   c.user = "alice";
   c.nt_hash = NtHash(u"Secret#1");
-  EXPECT_TRUE(Run(c, rpc::kAuthnLevelPktIntegrity).ok());
+  EXPECT_TRUE(Run(c, AuthnLevel::kPktIntegrity).ok());
 }
 
 TEST_F(NtlmHandshake, WrongPasswordUnknownUserAndDisabledFail) {
-  Status s = Run(Alice("wrong"), rpc::kAuthnLevelPktIntegrity);
+  Status s = Run(Alice("wrong"), AuthnLevel::kPktIntegrity);
   EXPECT_EQ(s.code(), SEC_E_LOGON_DENIED);
   EXPECT_NE(std::string(s.message()).find("wrong password"), std::string::npos);
   auto mallory = Alice();
   mallory.user = "mallory";
-  EXPECT_EQ(Run(mallory, rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
+  EXPECT_EQ(Run(mallory, AuthnLevel::kConnect).code(), SEC_E_LOGON_DENIED);
   auto bob = Alice();
   bob.user = "bob";
-  EXPECT_EQ(Run(bob, rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
+  EXPECT_EQ(Run(bob, AuthnLevel::kConnect).code(), SEC_E_LOGON_DENIED);
   // Every refusal is one event with the peer, the account, the level and
   // the reason, from the package (the server) and from the validator
   // (comsecd); the password or hash never appears.
   const std::string wrong = "wrong password (the NTLMv2 proof does not match the account's hash)";
-  auto refused = [](std::string account, uint32_t level, std::string why) {
+  auto refused = [](std::string account, AuthnLevel level, std::string why) {
     return LogEvent("ntlm.logon_refused", LogSeverity::kWarning,
                     "logon of " + account + " refused: " + why)
         .Peer("192.0.2.7:4242")
         .Principal(account)
-        .AuthnLevel(level)
+        .AuthnLevel(security::ToNumber(level), security::AuthnLevelName(level))
         .Reason(why)
         .Hresult(SEC_E_LOGON_DENIED);
   };
   EXPECT_EQ(log_.events(),
             (std::vector<LogEvent>{
-                refused("TESTDOM\\alice", rpc::kAuthnLevelPktIntegrity, wrong),
-                refused("TESTDOM\\mallory", rpc::kAuthnLevelConnect, "unknown user"),
-                refused("TESTDOM\\bob", rpc::kAuthnLevelConnect, "the account is disabled")}));
+                refused("TESTDOM\\alice", AuthnLevel::kPktIntegrity, wrong),
+                refused("TESTDOM\\mallory", AuthnLevel::kConnect, "unknown user"),
+                refused("TESTDOM\\bob", AuthnLevel::kConnect, "the account is disabled")}));
   auto denied = [](std::string account, std::string why) {
     return LogEvent("ntlm.validation_refused", LogSeverity::kWarning,
                     "logon of '" + account + "' from 192.0.2.7:4242 refused: " + why)
@@ -230,7 +232,7 @@ TEST_F(NtlmHandshake, WrongPasswordUnknownUserAndDisabledFail) {
 TEST_F(NtlmHandshake, ForeignDomainNameMapsToLocalAccountsUnlessKnownForeign) {
   auto workgroup = Alice();
   workgroup.domain = "WORKGROUP";
-  ASSERT_TRUE(Run(workgroup, rpc::kAuthnLevelPktPrivacy).ok());
+  ASSERT_TRUE(Run(workgroup, AuthnLevel::kPktPrivacy).ok());
   EXPECT_EQ(server_->PeerName(), "TESTDOM\\alice");
   EXPECT_EQ(validator_log_.events(),
             std::vector<LogEvent>{
@@ -243,13 +245,13 @@ TEST_F(NtlmHandshake, ForeignDomainNameMapsToLocalAccountsUnlessKnownForeign) {
                     .Extra("domain", "WORKGROUP")});
   // A wrong password under a foreign name is still a wrong password.
   workgroup.password = "nope";
-  EXPECT_EQ(Run(workgroup, rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
+  EXPECT_EQ(Run(workgroup, AuthnLevel::kConnect).code(), SEC_E_LOGON_DENIED);
 
   policy_.foreign_domains = {"elsewhere"};
   Revalidate();
   auto foreign = Alice();
   foreign.domain = "ELSEWHERE";
-  Status s = Run(foreign, rpc::kAuthnLevelConnect);
+  Status s = Run(foreign, AuthnLevel::kConnect);
   EXPECT_EQ(s.code(), SEC_E_LOGON_DENIED);
   EXPECT_NE(std::string(s.message()).find("domain 'ELSEWHERE' is a foreign domain"),
             std::string::npos)
@@ -257,7 +259,7 @@ TEST_F(NtlmHandshake, ForeignDomainNameMapsToLocalAccountsUnlessKnownForeign) {
   // Our own names and "." are this machine.
   auto dot = Alice();
   dot.domain = ".";
-  EXPECT_TRUE(Run(dot, rpc::kAuthnLevelConnect).ok());
+  EXPECT_TRUE(Run(dot, AuthnLevel::kConnect).ok());
 }
 
 // Issue 9 item 10: Windows's account lockout policy. After `threshold`
@@ -269,12 +271,12 @@ TEST_F(NtlmHandshake, AccountLocksOutAfterThresholdAndUnlocksAfterDuration) {
   policy_.lockout.duration = std::chrono::minutes(10);
   policy_.lockout.reset_window = std::chrono::minutes(10);
   Revalidate();
-  const HResult wrong_password = Run(Alice("guess1"), rpc::kAuthnLevelConnect).code();
+  const HResult wrong_password = Run(Alice("guess1"), AuthnLevel::kConnect).code();
   EXPECT_EQ(wrong_password, SEC_E_LOGON_DENIED);
-  EXPECT_EQ(Run(Alice("guess2"), rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
+  EXPECT_EQ(Run(Alice("guess2"), AuthnLevel::kConnect).code(), SEC_E_LOGON_DENIED);
   EXPECT_EQ(validator_log_.Named("ntlm.validation_refused").size(), 2u);
   EXPECT_TRUE(validator_log_.Named("ntlm.account_locked_out").empty());
-  EXPECT_EQ(Run(Alice("guess3"), rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
+  EXPECT_EQ(Run(Alice("guess3"), AuthnLevel::kConnect).code(), SEC_E_LOGON_DENIED);
   const auto events = validator_log_.events();
   ASSERT_EQ(events.size(), 4u);  // three refusals and the lockout, before the third's
   EXPECT_EQ(events[2], LogEvent("ntlm.account_locked_out", LogSeverity::kWarning,
@@ -288,7 +290,7 @@ TEST_F(NtlmHandshake, AccountLocksOutAfterThresholdAndUnlocksAfterDuration) {
                            .Extra("lockout_minutes", "10"));
   EXPECT_EQ(events[3].name, "ntlm.validation_refused");
   // The right password, while locked: the same refusal on the wire.
-  Status locked = Run(Alice(), rpc::kAuthnLevelPktPrivacy);
+  Status locked = Run(Alice(), AuthnLevel::kPktPrivacy);
   EXPECT_EQ(locked.code(), wrong_password);
   EXPECT_NE(std::string(locked.message()).find("the account is locked out after 3 failed "
                                                 "logons, for 10 minutes more"),
@@ -296,25 +298,25 @@ TEST_F(NtlmHandshake, AccountLocksOutAfterThresholdAndUnlocksAfterDuration) {
       << locked.message();
   // Other accounts are not affected... (bob is disabled: refused as disabled)
   now_ += std::chrono::minutes(9);
-  EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
+  EXPECT_EQ(Run(Alice(), AuthnLevel::kConnect).code(), SEC_E_LOGON_DENIED);
   now_ += std::chrono::minutes(1);
-  EXPECT_TRUE(Run(Alice(), rpc::kAuthnLevelConnect).ok());
+  EXPECT_TRUE(Run(Alice(), AuthnLevel::kConnect).ok());
 }
 
 TEST_F(NtlmHandshake, LockoutCountResetsAfterWindowAndOnSuccess) {
   policy_.lockout.threshold = 3;
   policy_.lockout.reset_window = std::chrono::minutes(5);
   Revalidate();
-  EXPECT_FALSE(Run(Alice("a"), rpc::kAuthnLevelConnect).ok());
-  EXPECT_FALSE(Run(Alice("b"), rpc::kAuthnLevelConnect).ok());
+  EXPECT_FALSE(Run(Alice("a"), AuthnLevel::kConnect).ok());
+  EXPECT_FALSE(Run(Alice("b"), AuthnLevel::kConnect).ok());
   now_ += std::chrono::minutes(5);  // the window passed: the count starts again
-  EXPECT_FALSE(Run(Alice("c"), rpc::kAuthnLevelConnect).ok());
-  EXPECT_FALSE(Run(Alice("d"), rpc::kAuthnLevelConnect).ok());
-  EXPECT_TRUE(Run(Alice(), rpc::kAuthnLevelConnect).ok());  // 2 < 3: not locked
+  EXPECT_FALSE(Run(Alice("c"), AuthnLevel::kConnect).ok());
+  EXPECT_FALSE(Run(Alice("d"), AuthnLevel::kConnect).ok());
+  EXPECT_TRUE(Run(Alice(), AuthnLevel::kConnect).ok());  // 2 < 3: not locked
   // A success clears the count.
-  EXPECT_FALSE(Run(Alice("e"), rpc::kAuthnLevelConnect).ok());
-  EXPECT_FALSE(Run(Alice("f"), rpc::kAuthnLevelConnect).ok());
-  EXPECT_TRUE(Run(Alice(), rpc::kAuthnLevelConnect).ok());
+  EXPECT_FALSE(Run(Alice("e"), AuthnLevel::kConnect).ok());
+  EXPECT_FALSE(Run(Alice("f"), AuthnLevel::kConnect).ok());
+  EXPECT_TRUE(Run(Alice(), AuthnLevel::kConnect).ok());
   EXPECT_TRUE(validator_log_.Named("ntlm.account_locked_out").empty());
   EXPECT_EQ(validator_log_.Named("ntlm.validation_refused").size(), 6u);
 }
@@ -322,8 +324,8 @@ TEST_F(NtlmHandshake, LockoutCountResetsAfterWindowAndOnSuccess) {
 TEST_F(NtlmHandshake, LockoutThresholdZeroNeverLocks) {
   policy_.lockout.threshold = 0;
   Revalidate();
-  for (int i = 0; i < 20; ++i) EXPECT_FALSE(Run(Alice("x"), rpc::kAuthnLevelConnect).ok());
-  EXPECT_TRUE(Run(Alice(), rpc::kAuthnLevelConnect).ok());
+  for (int i = 0; i < 20; ++i) EXPECT_FALSE(Run(Alice("x"), AuthnLevel::kConnect).ok());
+  EXPECT_TRUE(Run(Alice(), AuthnLevel::kConnect).ok());
 }
 
 TEST(LockoutPolicy, DefaultsAreWindows11s) {
@@ -338,7 +340,7 @@ TEST_F(NtlmHandshake, PeerSuppliedNamesAreEscapedInLogs) {
   auto forger = Alice();
   forger.user = "mallory\nntlm: WEAK: accepted an NTLMv1 logon of TESTDOM\\admin";
   forger.domain = "EVIL\x1b[2J";
-  EXPECT_EQ(Run(forger, rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
+  EXPECT_EQ(Run(forger, AuthnLevel::kConnect).code(), SEC_E_LOGON_DENIED);
   // The events hold the names as sent; the sinks escape them.
   const std::string sent = forger.domain + "\\" + forger.user;
   EXPECT_EQ(validator_log_.events(),
@@ -365,21 +367,20 @@ TEST_F(NtlmHandshake, PeerSuppliedNamesAreEscapedInLogs) {
 }
 
 TEST_F(NtlmHandshake, AnonymousRefusedUnlessAllowed) {
-  EXPECT_EQ(Run(ClientCredentials{}, rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
+  EXPECT_EQ(Run(ClientCredentials{}, AuthnLevel::kConnect).code(), SEC_E_LOGON_DENIED);
   const std::string why =
       "anonymous (null session) logons are not allowed on this server; the client must "
       "authenticate";
   EXPECT_EQ(log_.events(),
-            std::vector<LogEvent>{
-                LogEvent("ntlm.logon_refused", LogSeverity::kWarning,
-                         "logon of NT AUTHORITY\\ANONYMOUS LOGON refused: " + why)
-                    .Peer("192.0.2.7:4242")
-                    .Principal("NT AUTHORITY\\ANONYMOUS LOGON")
-                    .AuthnLevel(rpc::kAuthnLevelConnect)
-                    .Reason(why)
-                    .Hresult(SEC_E_LOGON_DENIED)});
+            std::vector<LogEvent>{LogEvent("ntlm.logon_refused", LogSeverity::kWarning,
+                                           "logon of NT AUTHORITY\\ANONYMOUS LOGON refused: " + why)
+                                      .Peer("192.0.2.7:4242")
+                                      .Principal("NT AUTHORITY\\ANONYMOUS LOGON")
+                                      .AuthnLevel(2, "RPC_C_AUTHN_LEVEL_CONNECT")
+                                      .Reason(why)
+                                      .Hresult(SEC_E_LOGON_DENIED)});
   options_.allow_anonymous = true;
-  ASSERT_TRUE(Run(ClientCredentials{}, rpc::kAuthnLevelConnect).ok());
+  ASSERT_TRUE(Run(ClientCredentials{}, AuthnLevel::kConnect).ok());
   EXPECT_EQ(server_->PeerName(), "NT AUTHORITY\\ANONYMOUS LOGON");
   EXPECT_TRUE(server_->PeerToken()->IsAnonymous());
 }
@@ -390,7 +391,7 @@ TEST_F(NtlmHandshake, Case30_ZeroedMicFails) {
   x.on_authenticate = [](std::vector<uint8_t>& m) {
     std::fill_n(m.begin() + kMicOffset, 16, 0);
   };
-  Status s = Run(Alice(), rpc::kAuthnLevelPktIntegrity, x);
+  Status s = Run(Alice(), AuthnLevel::kPktIntegrity, x);
   EXPECT_EQ(s.code(), SEC_E_LOGON_DENIED);
   EXPECT_NE(std::string(s.message()).find("MIC"), std::string::npos);
 }
@@ -411,7 +412,7 @@ TEST_F(NtlmHandshake, Case30_MicRemovedAndNegotiateFlagsClearedFails) {
     a.encrypted_session_key.clear();
     m = a.Encode(/*with_mic=*/false);
   };
-  Status s = Run(Alice(), rpc::kAuthnLevelConnect, x);
+  Status s = Run(Alice(), AuthnLevel::kConnect, x);
   EXPECT_EQ(s.code(), SEC_E_LOGON_DENIED);
   EXPECT_NE(std::string(s.message()).find("has none"), std::string::npos);
 }
@@ -430,7 +431,7 @@ TEST_F(NtlmHandshake, Case30_MsvAvFlagsClearedBreaksTheProof) {
     }
     m = a.Encode(/*with_mic=*/false);
   };
-  Status s = Run(Alice(), rpc::kAuthnLevelConnect, x);
+  Status s = Run(Alice(), AuthnLevel::kConnect, x);
   EXPECT_EQ(s.code(), SEC_E_LOGON_DENIED);
   EXPECT_NE(std::string(s.message()).find("proof"), std::string::npos);
 }
@@ -442,13 +443,13 @@ TEST_F(NtlmHandshake, Case31_ReflectedChallengeRefused) {
   NtlmPackage client_pkg(Alice(), &reflection_);
   const rpc::TransportEndpoint attacker = rpc::testing::Ipv4(198, 51, 100, 9, 5000);
   rpc::testing::TestConnection info;
-  info.auth_level = rpc::kAuthnLevelPktIntegrity;
+  info.auth_level = AuthnLevel::kPktIntegrity;
   info.peer = "198.51.100.9:5000";  // the attacker's connection to our server
   info.peer_endpoint = attacker;
   info.local_endpoint = kServerEnd;
   auto server = std::move(*StartServerContext(server_pkg, info));
   rpc::testing::TestConnection to_attacker;  // our client's connection to the attacker
-  to_attacker.auth_level = rpc::kAuthnLevelPktIntegrity;
+  to_attacker.auth_level = AuthnLevel::kPktIntegrity;
   to_attacker.local_endpoint = rpc::testing::Ipv4(10, 0, 0, 1, 49152);
   to_attacker.peer_endpoint = rpc::testing::Ipv4(198, 51, 100, 9, 445);
   auto client = std::move(*StartClientContext(client_pkg, to_attacker));
@@ -465,14 +466,14 @@ TEST_F(NtlmHandshake, Case31_ReflectedChallengeRefused) {
   const std::string why =
       "the AUTHENTICATE answers a challenge that a client in this process received: a "
       "reflected logon (MS08-068)";
-  EXPECT_EQ(log_.events(), std::vector<LogEvent>{
-                               LogEvent("ntlm.reflection_refused", LogSeverity::kWarning,
-                                        "logon of TESTDOM\\alice refused: " + why)
-                                   .Peer("198.51.100.9:5000")
-                                   .Principal("TESTDOM\\alice")
-                                   .AuthnLevel(rpc::kAuthnLevelPktIntegrity)
-                                   .Reason(why)
-                                   .Hresult(SEC_E_LOGON_DENIED)});
+  EXPECT_EQ(log_.events(),
+            std::vector<LogEvent>{LogEvent("ntlm.reflection_refused", LogSeverity::kWarning,
+                                           "logon of TESTDOM\\alice refused: " + why)
+                                      .Peer("198.51.100.9:5000")
+                                      .Principal("TESTDOM\\alice")
+                                      .AuthnLevel(5, "RPC_C_AUTHN_LEVEL_PKT_INTEGRITY")
+                                      .Reason(why)
+                                      .Hresult(SEC_E_LOGON_DENIED)});
 }
 
 // The same relay, but the attacker sits on our client's connection's far
@@ -482,12 +483,12 @@ TEST_F(NtlmHandshake, Case31_ReflectionWithOneMatchingEndRefused) {
   NtlmPackage server_pkg(options_);
   NtlmPackage client_pkg(Alice(), &reflection_);
   rpc::testing::TestConnection info;
-  info.auth_level = rpc::kAuthnLevelConnect;
+  info.auth_level = AuthnLevel::kConnect;
   info.peer_endpoint = kClientEnd;                                // as if our client
   info.local_endpoint = rpc::testing::Ipv4(192, 0, 2, 1, 4444);  // another listener
   auto server = std::move(*StartServerContext(server_pkg, info));
   rpc::testing::TestConnection client_info;
-  client_info.auth_level = rpc::kAuthnLevelConnect;
+  client_info.auth_level = AuthnLevel::kConnect;
   client_info.local_endpoint = kClientEnd;
   client_info.peer_endpoint = kServerEnd;
   auto client = std::move(*StartClientContext(client_pkg, client_info));
@@ -503,11 +504,11 @@ TEST_F(NtlmHandshake, Case31_UnknownServerEndpointsFailClosed) {
   NtlmPackage server_pkg(options_);
   NtlmPackage client_pkg(Alice(), &reflection_);
   rpc::testing::TestConnection info;
-  info.auth_level = rpc::kAuthnLevelConnect;
+  info.auth_level = AuthnLevel::kConnect;
   info.peer = "192.0.2.7:4242";  // the log string alone proves nothing
   auto server = std::move(*StartServerContext(server_pkg, info));
   rpc::testing::TestConnection client_info;
-  client_info.auth_level = rpc::kAuthnLevelConnect;
+  client_info.auth_level = AuthnLevel::kConnect;
   client_info.local_endpoint = kClientEnd;
   client_info.peer_endpoint = kServerEnd;
   auto client = std::move(*StartClientContext(client_pkg, client_info));
@@ -530,7 +531,7 @@ TEST_F(NtlmHandshake, WithoutRegistryNothingIsRecordedAndTheServerSaysSo) {
   EXPECT_EQ(log_.events(), once);
   NtlmPackage client_pkg(Alice());
   rpc::testing::TestConnection info;
-  info.auth_level = rpc::kAuthnLevelConnect;
+  info.auth_level = AuthnLevel::kConnect;
   auto server = std::move(*StartServerContext(server_pkg, info));
   auto client = std::move(*StartClientContext(client_pkg, info));
   auto chal = *Leg(*server, *Leg(*client, {}));
@@ -549,7 +550,7 @@ TEST_F(NtlmHandshake, Case32_ClientAbortsWhenTheServerDropsSigning) {
     c.flags &= ~NTLMSSP_NEGOTIATE_SIGN;
     m = c.Encode();
   };
-  Status s = Run(Alice(), rpc::kAuthnLevelPktIntegrity, strip_sign);
+  Status s = Run(Alice(), AuthnLevel::kPktIntegrity, strip_sign);
   EXPECT_EQ(s.code(), SEC_E_ALGORITHM_MISMATCH);
   Exchange strip_ess;
   strip_ess.on_challenge = [](std::vector<uint8_t>& m) {
@@ -557,25 +558,23 @@ TEST_F(NtlmHandshake, Case32_ClientAbortsWhenTheServerDropsSigning) {
     c.flags &= ~NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY;
     m = c.Encode();
   };
-  EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelConnect, strip_ess).code(),
-            SEC_E_ALGORITHM_MISMATCH);
+  EXPECT_EQ(Run(Alice(), AuthnLevel::kConnect, strip_ess).code(), SEC_E_ALGORITHM_MISMATCH);
   Exchange strip_seal;
   strip_seal.on_challenge = [](std::vector<uint8_t>& m) {
     auto c = *ChallengeMessage::Decode(m);
     c.flags &= ~NTLMSSP_NEGOTIATE_SEAL;
     m = c.Encode();
   };
-  EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelPktPrivacy, strip_seal).code(),
-            SEC_E_ALGORITHM_MISMATCH);
+  EXPECT_EQ(Run(Alice(), AuthnLevel::kPktPrivacy, strip_seal).code(), SEC_E_ALGORITHM_MISMATCH);
   // A CHALLENGE without signing (here from a misbehaving server package):
   // the client refuses it at PKT_INTEGRITY; at CONNECT, where nothing is
   // signed, the client goes on, and only the MIC (which covers the
   // CHALLENGE the server really sent) stops the exchange.
-  EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelPktIntegrity, {}, drop_sign).code(),
+  EXPECT_EQ(Run(Alice(), AuthnLevel::kPktIntegrity, {}, drop_sign).code(),
             SEC_E_ALGORITHM_MISMATCH);
-  EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelConnect, {}, drop_sign).code(), SEC_E_LOGON_DENIED);
+  EXPECT_EQ(Run(Alice(), AuthnLevel::kConnect, {}, drop_sign).code(), SEC_E_LOGON_DENIED);
   // A man in the middle who strips the flag at CONNECT breaks the MIC.
-  EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelConnect, strip_sign).code(), SEC_E_LOGON_DENIED);
+  EXPECT_EQ(Run(Alice(), AuthnLevel::kConnect, strip_sign).code(), SEC_E_LOGON_DENIED);
 }
 
 TEST_F(NtlmHandshake, ServerRefusesNtlmV1AndLm) {
@@ -585,7 +584,7 @@ TEST_F(NtlmHandshake, ServerRefusesNtlmV1AndLm) {
     a.nt_response.assign(24, 0x11);  // an NTLMv1-sized response
     m = a.Encode(true);
   };
-  Status s = Run(Alice(), rpc::kAuthnLevelConnect, x);
+  Status s = Run(Alice(), AuthnLevel::kConnect, x);
   EXPECT_EQ(s.code(), SEC_E_LOGON_DENIED);
   EXPECT_NE(std::string(s.message()).find("NTLMv2 only"), std::string::npos);
 }
@@ -623,16 +622,16 @@ TEST_F(NtlmHandshake, ChallengeAnnouncesTheNamesImpacketNeeds) {
 }
 
 TEST_F(NtlmHandshake, SignedAndSealedPdusRoundTrip) {
-  ASSERT_TRUE(Run(Alice(), rpc::kAuthnLevelPktPrivacy).ok());
+  ASSERT_TRUE(Run(Alice(), AuthnLevel::kPktPrivacy).ok());
   std::vector<uint8_t> pdu(64 + 16, 0);
   for (size_t i = 0; i < 64; ++i) pdu[i] = static_cast<uint8_t>(i);
   const auto plain = pdu;
   std::span<uint8_t> sig(pdu.data() + 64, 16);
-  ASSERT_TRUE(ProtectPdu(*client_, pdu, 24, 56, rpc::kAuthnLevelPktPrivacy, sig).ok());
+  ASSERT_TRUE(ProtectPdu(*client_, pdu, 24, 56, AuthnLevel::kPktPrivacy, sig).ok());
   EXPECT_NE(std::vector<uint8_t>(pdu.begin() + 24, pdu.begin() + 56),
             std::vector<uint8_t>(plain.begin() + 24, plain.begin() + 56));
   std::vector<uint8_t> sig_copy(sig.begin(), sig.end());
-  ASSERT_TRUE(VerifyPdu(*server_, pdu, 24, 56, rpc::kAuthnLevelPktPrivacy, sig_copy).ok());
+  ASSERT_TRUE(VerifyPdu(*server_, pdu, 24, 56, AuthnLevel::kPktPrivacy, sig_copy).ok());
   EXPECT_EQ(std::vector<uint8_t>(pdu.begin(), pdu.begin() + 64),
             std::vector<uint8_t>(plain.begin(), plain.begin() + 64));
 }
@@ -779,7 +778,7 @@ TEST_F(NtlmHandshake, KeyExchangeWithAShortSessionKeyFails) {
     a.encrypted_session_key.resize(8);
     m = a.Encode(true);
   };
-  EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelConnect, x).code(), SEC_E_LOGON_DENIED);
+  EXPECT_EQ(Run(Alice(), AuthnLevel::kConnect, x).code(), SEC_E_LOGON_DENIED);
 }
 
 // The store's account database (in the secrets file) as the server's

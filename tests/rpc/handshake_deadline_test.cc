@@ -30,6 +30,8 @@
 namespace comsec::rpc {
 namespace {
 
+using security::AuthnLevel;
+
 using std::chrono::steady_clock;
 
 // A TCP connection from `source` to 127.0.0.1:port; -1 on failure.
@@ -217,7 +219,7 @@ TEST_F(Deadlines, AuthenticationLeftUnfinishedAfterTheBindIsClosed) {
   ASSERT_FALSE(HasFatalFailure());
   int fd = ConnectFrom("127.0.0.1", port_);
   ASSERT_GE(fd, 0);
-  testing::NtlmPeer alice(testing::Credentials("alice", "pw"), kAuthnLevelPktIntegrity);
+  testing::NtlmPeer alice(testing::Credentials("alice", "pw"), AuthnLevel::kPktIntegrity);
   auto bind = alice.Bind(testing::kEchoSyntax);
   ASSERT_EQ(::send(fd, bind.data(), bind.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bind.size()));
   // bind_ack (CHALLENGE) arrives; no auth3 is ever sent.

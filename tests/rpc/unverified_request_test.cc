@@ -14,6 +14,8 @@
 namespace comsec::rpc {
 namespace {
 
+using security::AuthnLevel;
+
 using testing::Credentials;
 using testing::Feed;
 using testing::NtlmPeer;
@@ -41,8 +43,8 @@ class UnverifiedRequest : public ::testing::Test {
 };
 
 TEST_F(UnverifiedRequest, RefusedAtEveryLevelAboveConnectByDefault) {
-  for (uint8_t level : {kAuthnLevelCall, kAuthnLevelPkt, kAuthnLevelPktIntegrity,
-                        kAuthnLevelPktPrivacy}) {
+  for (AuthnLevel level :
+       {AuthnLevel::kCall, AuthnLevel::kPkt, AuthnLevel::kPktIntegrity, AuthnLevel::kPktPrivacy}) {
     SCOPED_TRACE(int(level));
     auto conn = NewConnection();
     NtlmPeer alice(Credentials("alice", "pw"), level);
@@ -62,8 +64,8 @@ TEST_F(UnverifiedRequest, RefusedAtEveryLevelAboveConnectByDefault) {
   }
   // The server still serves: a new association whose requests carry
   // verifiers is credited its level.
-  for (uint8_t level : {kAuthnLevelCall, kAuthnLevelPkt, kAuthnLevelPktIntegrity,
-                        kAuthnLevelPktPrivacy}) {
+  for (AuthnLevel level :
+       {AuthnLevel::kCall, AuthnLevel::kPkt, AuthnLevel::kPktIntegrity, AuthnLevel::kPktPrivacy}) {
     SCOPED_TRACE(int(level));
     auto conn = NewConnection();
     NtlmPeer alice(Credentials("alice", "pw"), level);
@@ -79,16 +81,16 @@ TEST_F(UnverifiedRequest, RefusedAtEveryLevelAboveConnectByDefault) {
 
 TEST_F(UnverifiedRequest, ConnectLevelNeedsNoVerifierAndIsCreditedConnect) {
   auto conn = NewConnection();
-  NtlmPeer alice(Credentials("alice", "pw"), kAuthnLevelConnect);
+  NtlmPeer alice(Credentials("alice", "pw"), AuthnLevel::kConnect);
   alice.Authenticate(*conn);
   auto r = Feed(*conn, NtlmPeer::Unverified(3, {9}));
   ASSERT_EQ(r.pdus.size(), 1u);
   EXPECT_EQ(r.pdus[0].header.type, PduType::kResponse);
-  EXPECT_EQ(ifaces_.last.security.authn_level, kAuthnLevelConnect);
+  EXPECT_EQ(ifaces_.last.security.authn_level, AuthnLevel::kConnect);
 }
 
 TEST_F(UnverifiedRequest, OptionServesCallAndPktAsConnectAndLogsIt) {
-  for (uint8_t level : {kAuthnLevelCall, kAuthnLevelPkt}) {
+  for (AuthnLevel level : {AuthnLevel::kCall, AuthnLevel::kPkt}) {
     SCOPED_TRACE(int(level));
     log_.Clear();
     auto conn = NewConnection(/*allow_unverified=*/true);
@@ -98,18 +100,18 @@ TEST_F(UnverifiedRequest, OptionServesCallAndPktAsConnectAndLogsIt) {
     ASSERT_EQ(r.pdus.size(), 1u);
     ASSERT_EQ(r.pdus[0].header.type, PduType::kResponse);
     EXPECT_FALSE(r.pdus[0].auth.has_value());
-    EXPECT_EQ(ifaces_.last.security.authn_level, kAuthnLevelConnect);
+    EXPECT_EQ(ifaces_.last.security.authn_level, AuthnLevel::kConnect);
     EXPECT_EQ(ifaces_.last.security.principal, "RPCDOM\\alice");
     EXPECT_EQ(log_.events(),
               std::vector<LogEvent>{
                   LogEvent("rpc.weak_setting", LogSeverity::kWarning,
                            "WEAK: 203.0.113.5:6000 (RPCDOM\\alice) bound at level " +
-                               std::to_string(level) +
+                               std::to_string(security::ToNumber(level)) +
                                " sends requests without a verifier; they are served as "
                                "CONNECT-level calls because allow_unverified_requests is set")
                       .Peer("203.0.113.5:6000")
                       .Principal("RPCDOM\\alice")
-                      .AuthnLevel(level)
+                      .AuthnLevel(security::ToNumber(level), security::AuthnLevelName(level))
                       .Reason("allow_unverified_requests")});
     log_.Clear();
     // An interface whose minimum is PKT_INTEGRITY refuses it: the level
@@ -133,7 +135,7 @@ TEST_F(UnverifiedRequest, OptionServesCallAndPktAsConnectAndLogsIt) {
               LogEvent("rpc.call_denied", LogSeverity::kWarning,
                        "a call was refused before it ran: " + why)
                   .Peer("203.0.113.5:6000")
-                  .AuthnLevel(kAuthnLevelConnect)
+                  .AuthnLevel(2, "RPC_C_AUTHN_LEVEL_CONNECT")
                   .Principal("RPCDOM\\alice")
                   .Interface(strict_syntax.uuid, strict_syntax.major, strict_syntax.minor)
                   .Opnum(0)
@@ -141,7 +143,7 @@ TEST_F(UnverifiedRequest, OptionServesCallAndPktAsConnectAndLogsIt) {
                   .Hresult(E_ACCESSDENIED));
   }
   // The option never covers PKT_INTEGRITY and PKT_PRIVACY.
-  for (uint8_t level : {kAuthnLevelPktIntegrity, kAuthnLevelPktPrivacy}) {
+  for (AuthnLevel level : {AuthnLevel::kPktIntegrity, AuthnLevel::kPktPrivacy}) {
     auto conn = NewConnection(true);
     NtlmPeer alice(Credentials("alice", "pw"), level);
     alice.Authenticate(*conn);

@@ -22,15 +22,17 @@
 namespace comsec::runtime {
 namespace {
 
+using security::AuthnLevel;
+
 using Kind = LogonValidation::Kind;
 
 const Guid kAppId = *Guid::Parse("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");
 const rpc::SyntaxId kWho{*Guid::Parse("6d1a0b52-96c4-4e7e-9a55-0d3c1f2e4b71"), 1, 0};
 constexpr char kPassword[] = "Runtime#Pass1";
 
-config::ProcessSecurity ProcessAt(uint32_t level) {
+config::ProcessSecurity ProcessAt(AuthnLevel level) {
   config::ProcessSecurity p;
-  p.authn_level = static_cast<security::AuthnLevel>(level);
+  p.authn_level = level;
   return p;
 }
 
@@ -81,7 +83,7 @@ class RuntimeStore : public ::testing::Test {
 TEST_F(RuntimeStore, WithoutAStoreEveryValueIsItsBuiltInDefault) {
   auto o = RuntimeOptionsFromStore(nullptr, ProgramSecurity{}, {});
   ASSERT_TRUE(o.ok()) << o.status().ToString();
-  EXPECT_EQ(o->authn_level, rpc::kAuthnLevelConnect);  // R8
+  EXPECT_EQ(o->authn_level, AuthnLevel::kConnect);  // R8
   EXPECT_EQ(o->authn_level_origin, "built-in (R8)");
   EXPECT_FALSE(o->ntlm.allow_anonymous);
   EXPECT_FALSE(o->ntlm.offer);  // no validator
@@ -96,7 +98,7 @@ TEST_F(RuntimeStore, WithoutAStoreEveryValueIsItsBuiltInDefault) {
 TEST_F(RuntimeStore, AnEmptyStoreMeansConnectAndNoAnonymous) {
   auto o = Options(ProgramSecurity{});
   ASSERT_TRUE(o.ok()) << o.status().ToString();
-  EXPECT_EQ(o->authn_level, rpc::kAuthnLevelConnect);
+  EXPECT_EQ(o->authn_level, AuthnLevel::kConnect);
   EXPECT_EQ(o->authn_level_origin, "built-in (R8)");
   EXPECT_FALSE(o->ntlm.allow_anonymous);
   EXPECT_TRUE(log_.events().empty());
@@ -109,7 +111,7 @@ TEST_F(RuntimeStore, LegacyAuthenticationLevelEachValue) {
     SetOle(config::RegValue::Dword("LegacyAuthenticationLevel", level));
     auto o = Options(ProgramSecurity{});
     ASSERT_TRUE(o.ok()) << level << ": " << o.status().ToString();
-    EXPECT_EQ(o->authn_level, level);
+    EXPECT_EQ(security::ToNumber(o->authn_level), level);
     EXPECT_NE(o->authn_level_origin.find("LegacyAuthenticationLevel"), std::string::npos)
         << o->authn_level_origin;
     EXPECT_EQ(o->ntlm.allow_anonymous, level == 1) << level;
@@ -120,7 +122,7 @@ TEST_F(RuntimeStore, AnInvalidLegacyLevelIsIgnoredWithAWarning) {
   SetOle(config::RegValue::Dword("LegacyAuthenticationLevel", 9));
   auto o = Options(ProgramSecurity{});
   ASSERT_TRUE(o.ok());
-  EXPECT_EQ(o->authn_level, rpc::kAuthnLevelConnect);
+  EXPECT_EQ(o->authn_level, AuthnLevel::kConnect);
   const auto events = log_.events();
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].name, "config.warning");
@@ -136,26 +138,27 @@ TEST_F(RuntimeStore, AnInvalidLegacyLevelIsIgnoredWithAWarning) {
 TEST_F(RuntimeStore, TheProgramsOwnLevelWins) {
   SetOle(config::RegValue::Dword("LegacyAuthenticationLevel", 6));
   ProgramSecurity p;
-  p.process = ProcessAt(1);
+  p.process = ProcessAt(AuthnLevel::kNone);
   auto o = Options(p);
   ASSERT_TRUE(o.ok());
-  EXPECT_EQ(o->authn_level, 1u);
+  EXPECT_EQ(o->authn_level, AuthnLevel::kNone);
   EXPECT_EQ(o->authn_level_origin, "CoInitializeSecurity dwAuthnLevel");
   EXPECT_TRUE(o->ntlm.allow_anonymous);
-  p.process = ProcessAt(5);
+  p.process = ProcessAt(AuthnLevel::kPktIntegrity);
   o = Options(p);
   ASSERT_TRUE(o.ok());
-  EXPECT_EQ(o->authn_level, 5u);
+  EXPECT_EQ(o->authn_level, AuthnLevel::kPktIntegrity);
   EXPECT_FALSE(o->ntlm.allow_anonymous);
   // DEFAULT is CONNECT.
-  p.process = ProcessAt(0);
+  p.process = ProcessAt(AuthnLevel::kDefault);
   o = Options(p);
   ASSERT_TRUE(o.ok());
-  EXPECT_EQ(o->authn_level, rpc::kAuthnLevelConnect);
+  EXPECT_EQ(o->authn_level, AuthnLevel::kConnect);
   // Without a store too.
-  auto none = RuntimeOptionsFromStore(nullptr, ProgramSecurity{ProcessAt(6), {}, {}, true}, {});
+  auto none = RuntimeOptionsFromStore(
+      nullptr, ProgramSecurity{ProcessAt(AuthnLevel::kPktPrivacy), {}, {}, true}, {});
   ASSERT_TRUE(none.ok());
-  EXPECT_EQ(none->authn_level, 6u);
+  EXPECT_EQ(none->authn_level, AuthnLevel::kPktPrivacy);
 }
 
 // The AppID's AuthenticationLevel comes before the machine default, and an
@@ -167,7 +170,7 @@ TEST_F(RuntimeStore, TheAppIdsLevelAndR163) {
   p.appid = kAppId;
   auto o = Options(p);
   ASSERT_TRUE(o.ok());
-  EXPECT_EQ(o->authn_level, 1u);
+  EXPECT_EQ(o->authn_level, AuthnLevel::kNone);
   EXPECT_TRUE(o->ntlm.allow_anonymous);
   SetAppId(config::RegValue::String("AuthenticationLevel", "6"));
   o = Options(p);
@@ -272,7 +275,7 @@ TEST_F(RuntimeStore, OpenedByPathReadOnly) {
   SetOle(config::RegValue::Dword("LegacyAuthenticationLevel", 4));
   auto o = RuntimeOptionsFromStorePath(path_, ProgramSecurity{}, {});
   ASSERT_TRUE(o.ok()) << o.status().ToString();
-  EXPECT_EQ(o->authn_level, 4u);
+  EXPECT_EQ(o->authn_level, AuthnLevel::kPkt);
   auto missing = RuntimeOptionsFromStorePath(dir_.path() + "/none.db", ProgramSecurity{}, {});
   EXPECT_FALSE(missing.ok());
   EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/none.db"));  // not created
@@ -391,7 +394,7 @@ class RuntimeLoopback : public RuntimeStore {
   }
   // Binds with `package` at `level` and asks who we are: "<level>|<name>".
   Result<std::string> WhoAmI(const rpc::StringBinding& to, rpc::SecurityPackage* package,
-                             uint8_t level = rpc::kAuthnLevelPktPrivacy) {
+                             AuthnLevel level = AuthnLevel::kPktPrivacy) {
     COMSEC_ASSIGN_OR_RETURN(auto client, rpc::Client::Connect(to));
     rpc::ClientAuth auth;
     auth.package = package;
@@ -422,7 +425,7 @@ class RuntimeLoopback : public RuntimeStore {
 TEST_F(RuntimeLoopback, ServesAnNtlmCallEndToEnd) {
   const std::string domain = AddAlice();
   ProgramSecurity program = InProcess();
-  program.process = ProcessAt(rpc::kAuthnLevelPktIntegrity);
+  program.process = ProcessAt(AuthnLevel::kPktIntegrity);
   auto server_rt = Runtime::Create(*Options(program), log_.logger());
   ASSERT_TRUE(server_rt.ok()) << server_rt.status().ToString();
   const rpc::StringBinding at = Serve(**server_rt);
@@ -437,7 +440,7 @@ TEST_F(RuntimeLoopback, ServesAnNtlmCallEndToEnd) {
   EXPECT_EQ((*client_rt)->reflection_registry().size(), 1u);
 
   // The process's level floor (PKT_INTEGRITY) refuses CONNECT.
-  auto low = WhoAmI(at, alice.get(), rpc::kAuthnLevelConnect);
+  auto low = WhoAmI(at, alice.get(), AuthnLevel::kConnect);
   ASSERT_FALSE(low.ok());
   EXPECT_EQ(low.status().code(), E_ACCESSDENIED);
 
@@ -457,7 +460,7 @@ TEST_F(RuntimeLoopback, ServesAnNtlmCallEndToEnd) {
                                  "logon of " + domain + "\\alice refused: " + why)
                             .Peer(peer)
                             .Principal(domain + "\\alice")
-                            .AuthnLevel(rpc::kAuthnLevelPktPrivacy)
+                            .AuthnLevel(6, "RPC_C_AUTHN_LEVEL_PKT_PRIVACY")
                             .Reason(why)
                             .Hresult(SEC_E_LOGON_DENIED));
   EXPECT_EQ(log_.Named("ntlm.validation_refused"),
@@ -480,7 +483,7 @@ TEST_F(RuntimeLoopback, AnonymousFollowsTheProcessLevel) {
   auto anonymous = (*client_rt)->NtlmClient(auth::ntlm::ClientCredentials{});
 
   ProgramSecurity open = InProcess();
-  open.process = ProcessAt(rpc::kAuthnLevelNone);
+  open.process = ProcessAt(AuthnLevel::kNone);
   auto open_rt = Runtime::Create(*Options(open), log_.logger());
   ASSERT_TRUE(open_rt.ok());
   auto who = WhoAmI(Serve(**open_rt), anonymous.get());
@@ -491,7 +494,7 @@ TEST_F(RuntimeLoopback, AnonymousFollowsTheProcessLevel) {
   registry_ = rpc::InterfaceRegistry();
 
   ProgramSecurity closed = InProcess();
-  closed.process = ProcessAt(rpc::kAuthnLevelConnect);
+  closed.process = ProcessAt(AuthnLevel::kConnect);
   auto closed_rt = Runtime::Create(*Options(closed), log_.logger());
   ASSERT_TRUE(closed_rt.ok());
   auto refused = WhoAmI(Serve(**closed_rt), anonymous.get());
@@ -509,7 +512,7 @@ TEST_F(RuntimeLoopback, AnonymousFollowsTheProcessLevel) {
                                 "logon of NT AUTHORITY\\ANONYMOUS LOGON refused: " + why)
                            .Peer(*events[0].peer)
                            .Principal("NT AUTHORITY\\ANONYMOUS LOGON")
-                           .AuthnLevel(rpc::kAuthnLevelPktPrivacy)
+                           .AuthnLevel(6, "RPC_C_AUTHN_LEVEL_PKT_PRIVACY")
                            .Reason(why)
                            .Hresult(SEC_E_LOGON_DENIED));
 }

@@ -13,6 +13,9 @@
 namespace comsec::auth::ntlm {
 namespace {
 
+using security::AuthnLevel;
+using security::ImpLevel;
+
 // What comsec's NTLM speaks ([MS-NLMP] 2.2.2.5); anything else a client
 // asks for is dropped from the CHALLENGE.
 constexpr uint32_t kSupportedFlags =
@@ -33,22 +36,22 @@ constexpr uint32_t kClientFlags =
 Status Denied(std::string why) { return Status(SEC_E_LOGON_DENIED, std::move(why)); }
 
 // The flags a level needs from the negotiation (R4: CALL counts as PKT).
-Status CheckFlagsForLevel(uint32_t flags, uint8_t level, const char* who) {
+Status CheckFlagsForLevel(uint32_t flags, AuthnLevel level, const char* who) {
   auto missing = [&](const char* what) {
     return Status(SEC_E_ALGORITHM_MISMATCH,
                   std::string(who) + " did not negotiate " + what +
-                      ", which authentication level " + std::to_string(level) +
+                      ", which authentication level " + std::to_string(security::ToNumber(level)) +
                       " needs; refusing rather than continuing unprotected");
   };
   if (!(flags & NTLMSSP_NEGOTIATE_UNICODE)) return missing("NTLMSSP_NEGOTIATE_UNICODE");
   if (!(flags & NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY)) {
     return missing("NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY (NTLMv2 session security)");
   }
-  if (level >= rpc::kAuthnLevelCall) {
+  if (level >= AuthnLevel::kCall) {
     if (!(flags & NTLMSSP_NEGOTIATE_SIGN)) return missing("NTLMSSP_NEGOTIATE_SIGN");
     if (!(flags & NTLMSSP_NEGOTIATE_128)) return missing("NTLMSSP_NEGOTIATE_128 (128-bit keys)");
   }
-  if (level >= rpc::kAuthnLevelPktPrivacy && !(flags & NTLMSSP_NEGOTIATE_SEAL)) {
+  if (level >= AuthnLevel::kPktPrivacy && !(flags & NTLMSSP_NEGOTIATE_SEAL)) {
     return missing("NTLMSSP_NEGOTIATE_SEAL");
   }
   return Status::Ok();
@@ -61,7 +64,7 @@ class Protection {
   Status Verify(const rpc::PduRegion& r) {
     auto pdu = r.pdu;
     const size_t stub_begin = r.stub_begin, stub_end = r.stub_end;
-    const uint8_t level = r.level;
+    const AuthnLevel level = r.level;
     std::span<const uint8_t> signature = r.signature;
     if (!session_) return Status(SEC_E_INTERNAL_ERROR, "NTLM handshake not complete");
     if (signature.size() != kSignatureSize || pdu.size() < kSignatureSize ||
@@ -69,7 +72,7 @@ class Protection {
       return Status(SEC_E_MESSAGE_ALTERED, "NTLM verifier is truncated");
     }
     auto message = pdu.first(pdu.size() - kSignatureSize);
-    if (level >= rpc::kAuthnLevelPktPrivacy) {
+    if (level >= AuthnLevel::kPktPrivacy) {
       return session_->UnsealAndVerify(
           message, pdu.subspan(stub_begin, stub_end - stub_begin), signature);
     }
@@ -78,7 +81,7 @@ class Protection {
   Status Protect(const rpc::PduRegion& r) {
     auto pdu = r.pdu;
     const size_t stub_begin = r.stub_begin, stub_end = r.stub_end;
-    const uint8_t level = r.level;
+    const AuthnLevel level = r.level;
     std::span<uint8_t> signature = r.signature;
     if (!session_) return Status(SEC_E_INTERNAL_ERROR, "NTLM handshake not complete");
     if (signature.size() != kSignatureSize || pdu.size() < kSignatureSize ||
@@ -87,7 +90,7 @@ class Protection {
     }
     auto message = pdu.first(pdu.size() - kSignatureSize);
     std::array<uint8_t, 16> sig;
-    if (level >= rpc::kAuthnLevelPktPrivacy) {
+    if (level >= AuthnLevel::kPktPrivacy) {
       session_->SealAndSign(message, pdu.subspan(stub_begin, stub_end - stub_begin), sig);
     } else {
       session_->Sign(message, sig);
@@ -102,7 +105,7 @@ class Protection {
 // What client and server contexts share once the handshake is done.
 class NtlmContext : public rpc::SecurityContext {
  public:
-  explicit NtlmContext(uint8_t level) : level_(level) {}
+  explicit NtlmContext(AuthnLevel level) : level_(level) {}
   size_t SignatureSize(size_t) const override { return kSignatureSize; }
   Status Verify(const rpc::PduRegion& r) override { return protection_.Verify(r); }
   Status Protect(const rpc::PduRegion& r) override { return protection_.Protect(r); }
@@ -114,9 +117,8 @@ class NtlmContext : public rpc::SecurityContext {
     if (flags_ & NTLMSSP_NEGOTIATE_IDENTIFY) f |= rpc::kFeatureIdentify;
     return f;
   }
-  uint8_t imp_level() const override {
-    return (flags_ & NTLMSSP_NEGOTIATE_IDENTIFY) ? rpc::kImpLevelIdentify
-                                                 : rpc::kImpLevelImpersonate;
+  ImpLevel imp_level() const override {
+    return (flags_ & NTLMSSP_NEGOTIATE_IDENTIFY) ? ImpLevel::kIdentify : ImpLevel::kImpersonate;
   }
   Result<SecretArray<16>> SessionKey() const override {
     if (!protection_.session_) {
@@ -133,7 +135,7 @@ class NtlmContext : public rpc::SecurityContext {
     flags_ = flags;
   }
 
-  uint8_t level_;
+  AuthnLevel level_;
   Protection protection_;
   uint32_t flags_ = 0;
   SecretArray<16> session_key_{};
@@ -191,7 +193,9 @@ class ServerContext : public NtlmContext {
                                 : std::string(refusal.message()));
     if (!connection_.peer.empty()) e.Peer(connection_.peer);
     if (!principal_.empty()) e.Principal(principal_);
-    logger->Log(e.AuthnLevel(level_).Reason(why).Hresult(refusal.code()));
+    logger->Log(e.AuthnLevel(security::ToNumber(level_), security::AuthnLevelName(level_))
+                    .Reason(why)
+                    .Hresult(refusal.code()));
   }
 
   Result<std::vector<uint8_t>> OnNegotiate(std::span<const uint8_t> token) {
@@ -320,8 +324,10 @@ class ServerContext : public NtlmContext {
                      " because NTLMv1 is allowed (LmCompatibilityLevel below 5); set it "
                      "to 5 to refuse NTLMv1");
       if (!connection_.peer.empty()) e.Peer(connection_.peer);
-      options_.logger->Log(e.Principal(account_).AuthnLevel(level_).Reason(
-          "NTLMv1 is allowed (LmCompatibilityLevel below 5)"));
+      options_.logger->Log(
+          e.Principal(account_)
+              .AuthnLevel(security::ToNumber(level_), security::AuthnLevelName(level_))
+              .Reason("NTLMv1 is allowed (LmCompatibilityLevel below 5)"));
     }
     return result.key_exchange_key;
   }
@@ -374,8 +380,7 @@ class ClientContext : public NtlmContext {
         creds_(c),
         reflection_(reflection),
         connection_(p.connection),
-        identify_(p.imp_level == rpc::kImpLevelIdentify ||
-                  (p.wanted & rpc::kFeatureIdentify)) {}
+        identify_(p.imp_level == ImpLevel::kIdentify || (p.wanted & rpc::kFeatureIdentify)) {}
 
   Result<rpc::UpdateResult> Update(std::span<const uint8_t> token) override {
     COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> out, Initiate(token));
