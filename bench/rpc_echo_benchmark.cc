@@ -168,14 +168,14 @@ void StopServer(const benchmark::State&) { rpc_server.reset(); }
 // One client per thread, connected and bound before the timed loop; with
 // `level`, authenticated with NTLM at that level.
 void RunCalls(benchmark::State& state, uint16_t opnum, size_t payload_bytes,
-              uint8_t level = kAuthnLevelNone) {
+              security::AuthnLevel level = security::AuthnLevel::kNone) {
   auto client = Client::Connect(rpc_server->binding());
   if (!client.ok()) {
     state.SkipWithError("connect failed");
     return;
   }
   ClientAuth auth{&ClientNtlm(), level};
-  if (!(*client)->Bind(kEcho, level > kAuthnLevelNone ? &auth : nullptr).ok()) {
+  if (!(*client)->Bind(kEcho, level > security::AuthnLevel::kNone ? &auth : nullptr).ok()) {
     state.SkipWithError("bind failed");
     return;
   }
@@ -203,18 +203,17 @@ void BM_RpcNullCall_Tcp_None(benchmark::State& state) {
 // The same echo with NTLM signing, and with signing and sealing.
 void BM_RpcEcho_Tcp_PktIntegrity(benchmark::State& state) {
   RunCalls(state, kOpEcho, static_cast<size_t>(state.range(0)),
-           kAuthnLevelPktIntegrity);
+           security::AuthnLevel::kPktIntegrity);
 }
 
 void BM_RpcEcho_Tcp_PktPrivacy(benchmark::State& state) {
-  RunCalls(state, kOpEcho, static_cast<size_t>(state.range(0)),
-           kAuthnLevelPktPrivacy);
+  RunCalls(state, kOpEcho, static_cast<size_t>(state.range(0)), security::AuthnLevel::kPktPrivacy);
 }
 
 // Connect, bind with NTLM (NEGOTIATE, CHALLENGE, AUTHENTICATE in auth3) and
 // make one null call: what a new authenticated association costs.
 void BM_NtlmHandshake_Tcp_PktPrivacy(benchmark::State& state) {
-  ClientAuth auth{&ClientNtlm(), kAuthnLevelPktPrivacy};
+  ClientAuth auth{&ClientNtlm(), security::AuthnLevel::kPktPrivacy};
   for (auto _ : state) {
     auto client = Client::Connect(rpc_server->binding());
     if (!client.ok() || !(*client)->Bind(kEcho, &auth).ok() ||

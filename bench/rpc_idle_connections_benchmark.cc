@@ -69,7 +69,7 @@ int RunClients(const std::string& binding_text, int count) {
   c.user = "bench";
   c.password = "bench-password";
   auth::ntlm::NtlmPackage ntlm(c);
-  ClientAuth auth{&ntlm, kAuthnLevelPktPrivacy};
+  ClientAuth auth{&ntlm, security::AuthnLevel::kPktPrivacy};
   std::vector<std::unique_ptr<Client>> clients;
   clients.reserve(count);
   const std::vector<uint8_t> stub(64, 0x5a);

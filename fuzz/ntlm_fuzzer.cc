@@ -59,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       NtlmPackage package(o);
       comsec::rpc::StartParams params;
       params.role = comsec::rpc::Role::kServer;
-      params.auth_level = comsec::rpc::kAuthnLevelConnect;
+      params.auth_level = comsec::security::AuthnLevel::kConnect;
       auto ctx = package.Start(params);
       NegotiateMessage neg;
       neg.flags = NTLMSSP_NEGOTIATE_UNICODE | NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY |

@@ -14,6 +14,7 @@
 #include "comsec/rpc/client.h"
 #include "comsec/rpc/epmapper.h"
 #include "echo.h"
+#include "comsec/security/authn_level.h"
 #include "echo_service.h"
 
 int main(int argc, char** argv) {
@@ -113,7 +114,8 @@ int main(int argc, char** argv) {
     client_auth.package = auth_name == "local"
                               ? static_cast<rpc::SecurityPackage*>(&local_package)
                               : &ntlm_package;
-    client_auth.level = static_cast<uint8_t>(level ? level : 6);
+    // --level is checked to be 2-6.
+    client_auth.level = *security::AuthnLevelFromNumber(level ? level : 6);
     use_auth = &client_auth;
   }
   if (Status s = (*client)->Bind(examples::ComsecEchoSyntax(), use_auth); !s.ok()) {

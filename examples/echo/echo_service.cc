@@ -39,7 +39,7 @@ class ComsecEcho final : public IComsecEcho {
                          int32_t& authn_svc) override {
     const rpc::CallContext& call = *rpc::CurrentCall();
     name = Utf16(CallerName(call));
-    authn_level = static_cast<int32_t>(call.security.authn_level);
+    authn_level = static_cast<int32_t>(security::ToNumber(call.security.authn_level));
     authn_svc = static_cast<int32_t>(call.security.authn_svc);
     return 0;
   }
@@ -135,7 +135,7 @@ std::string CallerName(const rpc::CallContext& call) {
 }
 
 void RegisterEchoInterfaces(rpc::InterfaceRegistry& registry,
-                            uint32_t min_authn_level) {
+                            security::AuthnLevel min_authn_level) {
   rpc::InterfaceRegistration echo = IComsecEchoRegistration(std::make_shared<ComsecEcho>());
   echo.min_authn_level = min_authn_level;
   registry.Register(std::move(echo));

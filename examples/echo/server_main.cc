@@ -1,8 +1,9 @@
 // comsec-echo-server --listen BINDING... [--endpoint-mapper BINDING]
 //                    [--min-auth-level N] [--store PATH] [--logon-service BINDING]
-//                    [--max-connections N]
+//                    [--max-connections N] [--log-format text|json]
 // Serves IComsecEcho and rpcecho. Prints "listening on BINDING" for each
-// endpoint (with the actual port) and runs until SIGINT or SIGTERM. A thin
+// endpoint (with the actual port), logs its events to standard error (text
+// or JSON lines) and runs until SIGINT or SIGTERM. A thin
 // main over the runtime (runtime/runtime.h), which decides from the store
 // and these flags what the server offers.
 #include <iostream>
@@ -10,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "comsec/base/log_sinks.h"
 #include "comsec/base/termination_signals.h"
 #include "comsec/config/secrets.h"
 #include "comsec/rpc/epmapper.h"
@@ -26,6 +28,7 @@ int main(int argc, char** argv) {
   std::string endpoint_mapper, store, logon_service;
   uint32_t min_level = 1;
   size_t max_connections = rpc::ServerOptions{}.max_connections;
+  std::string log_format = "text";
   app.add_option("--listen", listen, "string binding to listen on (repeatable)")
       ->required();
   app.add_option("--endpoint-mapper", endpoint_mapper,
@@ -40,12 +43,17 @@ int main(int argc, char** argv) {
                  "TCP connections served at once; more are closed at once (default " +
                      std::to_string(max_connections) + ")")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  app.add_option("--log-format", log_format,
+                 "events on standard error as text lines or JSON lines (default text)")
+      ->check(CLI::IsMember({"text", "json"}));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  auto log = [](const std::string& line) { std::cerr << line << std::endl; };
+  // The process's one logger: the runtime hands it to every part.
+  const std::unique_ptr<Logger> logger =
+      MakeFdLogger(STDERR_FILENO, *ParseLogFormat(log_format));
   auto fail = [](const Status& s, int code, const std::string& hint = "") {
     std::cerr << "comsec-echo-server: " << s.ToString() << hint << "\n";
     return code;
@@ -69,11 +77,11 @@ int main(int argc, char** argv) {
     program.validation.kind = runtime::LogonValidation::Kind::kSecretsFile;
     program.validation.store_path = store;
   }
-  auto options = runtime::RuntimeOptionsFromStorePath(store, program, log);
+  auto options = runtime::RuntimeOptionsFromStorePath(store, program, logger.get());
   if (!options.ok()) return fail(options.status(), options.status().code() == E_INVALIDARG ? 2 : 1);
   options->server.max_connections = max_connections;
-  runtime::RaiseDescriptorLimitFor(options->server, log);
-  auto rt = runtime::Runtime::Create(std::move(*options), log);
+  runtime::RaiseDescriptorLimitFor(options->server, logger.get());
+  auto rt = runtime::Runtime::Create(std::move(*options), logger.get());
   if (!rt.ok()) {
     return fail(rt.status(), 1,
                 rt.status().code() == E_ACCESSDENIED

@@ -23,6 +23,19 @@ void FdLogSink::Write(const LogEvent& event, LogClock::time_point time) {
   }
 }
 
+std::optional<FdLogSink::Format> ParseLogFormat(std::string_view name) {
+  if (name == "text") return FdLogSink::Format::kText;
+  if (name == "json") return FdLogSink::Format::kJson;
+  return std::nullopt;
+}
+
+std::unique_ptr<Logger> MakeFdLogger(int fd, FdLogSink::Format format,
+                                     LogSeverity min_severity) {
+  std::vector<std::unique_ptr<LogSink>> sinks;
+  sinks.push_back(std::make_unique<FdLogSink>(fd, format));
+  return std::make_unique<Logger>(std::move(sinks), min_severity);
+}
+
 void CapturingLogSink::Write(const LogEvent& event, LogClock::time_point) {
   std::lock_guard<std::mutex> lock(mu_);
   events_.push_back(event);

@@ -2,7 +2,10 @@
 // descriptor, and a capturing sink that keeps the events for tests.
 #pragma once
 
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "comsec/base/log.h"
@@ -27,6 +30,16 @@ class FdLogSink : public LogSink {
   const Format format_;
   std::mutex mu_;  // held for the write(2) calls of one line
 };
+
+// "text" or "json" (a --log-format flag's values); nullopt for anything else.
+std::optional<FdLogSink::Format> ParseLogFormat(std::string_view name);
+
+// The Logger a program's main builds from its command line: one FdLogSink
+// writing `format` lines to `fd` (STDERR_FILENO for comsecd and the example
+// servers), delivering events at or above `min_severity`. The descriptor is
+// not owned and must outlive the logger.
+std::unique_ptr<Logger> MakeFdLogger(int fd, FdLogSink::Format format,
+                                     LogSeverity min_severity = LogSeverity::kInfo);
 
 // Keeps every event it is given, in order, for tests to assert exact
 // events. Thread-safe.

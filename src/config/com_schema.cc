@@ -31,11 +31,11 @@ constexpr SettingSpec kSettings[] = {
      "built-in: SELF, SYSTEM, Administrators (R144, C2)", B::kFailClosed,
      "R137", "call descriptor for processes without CoInitializeSecurity and "
      "without AccessPermission"},
-    {"LegacyAuthenticationLevel", S::kMachine, "", K::kAuthnLevel, kAuthnNone, kAuthnPrivacy, "2",
-     B::kIgnore, "R8", "authentication level of processes that set none "
+    {"LegacyAuthenticationLevel", S::kMachine, "", K::kAuthenticationLevel, kAuthnNone,
+     kAuthnPrivacy, "2", B::kIgnore, "R8", "authentication level of processes that set none "
      "(1 NONE ... 6 PKT_PRIVACY)"},
-    {"LegacyImpersonationLevel", S::kMachine, "", K::kImpLevel, kImpAnonymous, kImpDelegate, "2",
-     B::kIgnore, "R19", "impersonation level of processes that set none "
+    {"LegacyImpersonationLevel", S::kMachine, "", K::kImpersonationLevel, kImpAnonymous,
+     kImpDelegate, "2", B::kIgnore, "R19", "impersonation level of processes that set none "
      "(1 ANONYMOUS ... 4 DELEGATE)"},
     {"LegacySecureReferences", S::kMachine, "", K::kYesNo, 0, 0, "N",
      B::kIgnore, "R164", "Y authenticates AddRef/Release for processes "
@@ -85,7 +85,7 @@ constexpr SettingSpec kSettings[] = {
     {"LaunchPermission", S::kAppId, "", K::kSecurityDescriptor, 0, 0,
      "DefaultLaunchPermission", B::kFailClosed, "R113",
      "who may launch and activate the server"},
-    {"AuthenticationLevel", S::kAppId, "", K::kAuthnLevel, kAuthnNone, kAuthnPrivacy,
+    {"AuthenticationLevel", S::kAppId, "", K::kAuthenticationLevel, kAuthnNone, kAuthnPrivacy,
      "LegacyAuthenticationLevel", B::kFailProcess, "R163",
      "authentication level of the server process"},
     {"RunAs", S::kAppId, "", K::kString, 0, 0, "launching user", B::kIgnore,
@@ -197,8 +197,8 @@ SettingValue InterpretSetting(const SettingSpec& spec, const RegValue* v) {
   };
   switch (spec.kind) {
     case SettingKind::kDword:
-    case SettingKind::kAuthnLevel:
-    case SettingKind::kImpLevel:
+    case SettingKind::kAuthenticationLevel:
+    case SettingKind::kImpersonationLevel:
     case SettingKind::kDwordFlags:
     case SettingKind::kDwordChoice: {
       // Only REG_DWORD: a big-endian DWORD is another type (R163).
@@ -212,8 +212,8 @@ SettingValue InterpretSetting(const SettingSpec& spec, const RegValue* v) {
                     " is neither " + std::to_string(spec.min) + " nor " +
                     std::to_string(spec.max));
       }
-      if ((spec.kind == SettingKind::kDword || spec.kind == SettingKind::kAuthnLevel ||
-           spec.kind == SettingKind::kImpLevel) &&
+      if ((spec.kind == SettingKind::kDword || spec.kind == SettingKind::kAuthenticationLevel ||
+           spec.kind == SettingKind::kImpersonationLevel) &&
           (*d < spec.min || *d > spec.max)) {
         return fail(std::string(spec.name) + " = " + std::to_string(*d) +
                     " is outside " + std::to_string(spec.min) + ".." +
@@ -293,14 +293,14 @@ SettingValue InterpretSetting(const SettingSpec& spec, const RegValue* v) {
 }
 
 security::AuthnLevel SettingAuthnLevel(const SettingValue& v) {
-  COMSEC_CHECK(v.valid && v.spec->kind == SettingKind::kAuthnLevel, v.spec->name);
+  COMSEC_CHECK(v.valid && v.spec->kind == SettingKind::kAuthenticationLevel, v.spec->name);
   const auto level = security::AuthnLevelFromNumber(v.dword);
   COMSEC_CHECK(level.has_value(), std::to_string(v.dword));  // InterpretSetting checked it
   return *level;
 }
 
 security::ImpLevel SettingImpLevel(const SettingValue& v) {
-  COMSEC_CHECK(v.valid && v.spec->kind == SettingKind::kImpLevel, v.spec->name);
+  COMSEC_CHECK(v.valid && v.spec->kind == SettingKind::kImpersonationLevel, v.spec->name);
   const auto level = security::ImpLevelFromNumber(v.dword);
   COMSEC_CHECK(level.has_value(), std::to_string(v.dword));  // InterpretSetting checked it
   return *level;
@@ -326,13 +326,13 @@ Result<RegValue> EncodeSetting(const SettingSpec& spec, std::string_view in) {
       if (!check.valid) return bad(check.problem);
       return rv;
     }
-    case SettingKind::kAuthnLevel:
-    case SettingKind::kImpLevel: {
+    case SettingKind::kAuthenticationLevel:
+    case SettingKind::kImpersonationLevel: {
       // A number (decimal or 0x) is range-checked below like any DWORD;
       // otherwise the input is a level's name.
       auto parsed = ParseUnsigned(in, NumberBase::kDecimalOrHex, 0xFFFFFFFFu);
       uint32_t number = parsed.ok() ? static_cast<uint32_t>(*parsed) : 0;
-      if (!parsed.ok() && spec.kind == SettingKind::kAuthnLevel) {
+      if (!parsed.ok() && spec.kind == SettingKind::kAuthenticationLevel) {
         auto level = security::ParseAuthnLevel(in);
         if (!level.ok()) return bad(std::string(level.status().message()));
         number = security::ToNumber(*level);

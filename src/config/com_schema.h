@@ -37,18 +37,18 @@ enum class SettingScope : uint8_t {
 
 // How a setting's data is read.
 enum class SettingKind : uint8_t {
-  kDword,               // REG_DWORD within [min, max]
-  kAuthnLevel,          // REG_DWORD holding an AuthnLevel within [min, max]
-  kImpLevel,            // REG_DWORD holding an ImpLevel within [min, max]
-  kDwordFlags,          // REG_DWORD whose set bits lie within `max`
-  kDwordChoice,         // REG_DWORD equal to `min` or to `max`
-  kYesNo,               // REG_SZ "Y"/"N", either case (EnableDCOM)
-  kDisabledByNo,        // REG_SZ: on unless N, n, NO, No, no (SRP checks, R132)
-  kSecurityDescriptor,  // REG_BINARY self-relative SD
-  kSddl,                // REG_SZ SDDL (policy overrides)
-  kString,              // REG_SZ or REG_EXPAND_SZ
-  kGuidString,          // REG_SZ "{guid}"
-  kMultiString,         // REG_MULTI_SZ
+  kDword,                // REG_DWORD within [min, max]
+  kAuthenticationLevel,  // REG_DWORD holding an AuthnLevel within [min, max]
+  kImpersonationLevel,   // REG_DWORD holding an ImpLevel within [min, max]
+  kDwordFlags,           // REG_DWORD whose set bits lie within `max`
+  kDwordChoice,          // REG_DWORD equal to `min` or to `max`
+  kYesNo,                // REG_SZ "Y"/"N", either case (EnableDCOM)
+  kDisabledByNo,         // REG_SZ: on unless N, n, NO, No, no (SRP checks, R132)
+  kSecurityDescriptor,   // REG_BINARY self-relative SD
+  kSddl,                 // REG_SZ SDDL (policy overrides)
+  kString,               // REG_SZ or REG_EXPAND_SZ
+  kGuidString,           // REG_SZ "{guid}"
+  kMultiString,          // REG_MULTI_SZ
 };
 
 // What COM does when a value has the wrong type or an invalid content.
@@ -91,7 +91,7 @@ struct SettingValue {
   bool present = false;        // the registry value exists
   bool valid = false;          // present and well-formed
   std::string problem;         // why it is invalid (wrong type, range, SD)
-  uint32_t dword = 0;          // kDword, kDwordFlags, kAuthnLevel, kImpLevel
+  uint32_t dword = 0;          // kDword, kDwordFlags, kAuthenticationLevel, kImpersonationLevel
   bool flag = false;           // kYesNo, kDisabledByNo
   std::string text;            // kString, kGuidString, kSddl
   std::vector<std::string> strings;             // kMultiString
@@ -101,7 +101,7 @@ struct SettingValue {
 // Validates `value` (may be null: absent) against `spec`.
 SettingValue InterpretSetting(const SettingSpec& spec, const RegValue* value);
 
-// The level a valid kAuthnLevel / kImpLevel setting holds.
+// The level a valid kAuthenticationLevel / kImpersonationLevel setting holds.
 // REQUIRES: `v.valid` and the kind matches (a failed check is a bug).
 security::AuthnLevel SettingAuthnLevel(const SettingValue& v);
 security::ImpLevel SettingImpLevel(const SettingValue& v);

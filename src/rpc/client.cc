@@ -109,7 +109,8 @@ Status Client::Handshake(AuthState& state, Pdu first, Pdu* first_reply) {
                           auth.package->Start(params));
   COMSEC_ASSIGN_OR_RETURN(UpdateResult step, context->Update({}));
   const uint8_t type = auth.package->auth_type();
-  first.auth = SecTrailer{type, auth.level, 0, 0, auth.context_id, std::move(step.output)};
+  first.auth =
+      SecTrailer{type, WireAuthnLevel(auth.level), 0, 0, auth.context_id, std::move(step.output)};
   COMSEC_ASSIGN_OR_RETURN(*first_reply, Exchange(first));
   const bool bind = first.header.type == PduType::kBind;
   if (first_reply->header.type != (bind ? PduType::kBindAck : PduType::kAlterContextResp)) {
@@ -117,7 +118,8 @@ Status Client::Handshake(AuthState& state, Pdu first, Pdu* first_reply) {
   }
   Pdu reply = *first_reply;
   for (;;) {
-    if (!reply.auth || reply.auth->auth_type != type || reply.auth->auth_level != auth.level ||
+    if (!reply.auth || reply.auth->auth_type != type ||
+        reply.auth->auth_level != WireAuthnLevel(auth.level) ||
         reply.auth->auth_context_id != auth.context_id) {
       return Status(kSecPkgError, "the server did not answer the authentication as asked");
     }
@@ -139,7 +141,8 @@ Status Client::Handshake(AuthState& state, Pdu first, Pdu* first_reply) {
         auth3.header.call_id = next_call_id_++;
         auth3_call_ids_.push_back(auth3.header.call_id);
         auth3.body = EmptyBody{};
-        auth3.auth = SecTrailer{type, auth.level, 0, 0, auth.context_id, std::move(step.output)};
+        auth3.auth = SecTrailer{
+            type, WireAuthnLevel(auth.level), 0, 0, auth.context_id, std::move(step.output)};
         COMSEC_RETURN_IF_ERROR(socket_.WriteAll(EncodePdu(auth3)));
       }
       break;
@@ -147,7 +150,8 @@ Status Client::Handshake(AuthState& state, Pdu first, Pdu* first_reply) {
     // Another leg with a reply: alter_context on the current presentation
     // context.
     Pdu alter = NewAlterContext(context_id_, syntax_);
-    alter.auth = SecTrailer{type, auth.level, 0, 0, auth.context_id, std::move(step.output)};
+    alter.auth =
+        SecTrailer{type, WireAuthnLevel(auth.level), 0, 0, auth.context_id, std::move(step.output)};
     COMSEC_ASSIGN_OR_RETURN(reply, Exchange(alter));
     if (reply.header.type == PduType::kFault) {
       return Status(FaultToHResult(std::get<FaultBody>(reply.body).status),
@@ -182,8 +186,8 @@ Status Client::BindLocked(const SyntaxId& syntax, const ClientAuth* auth) {
   context_id_ = 0;
   Pdu r;
   if (auth) {
-    if (auth->package == nullptr || auth->level < kAuthnLevelConnect ||
-        auth->level > kAuthnLevelPktPrivacy) {
+    if (auth->package == nullptr || auth->level < security::AuthnLevel::kConnect ||
+        auth->level > security::AuthnLevel::kPktPrivacy) {
       return Status(E_INVALIDARG, "authentication needs a package and a level 2-6");
     }
     // Offer header signing, as Windows clients do ([MS-RPCE] 3.3.1.5.2.1).
@@ -226,8 +230,8 @@ Status Client::BindLocked(const SyntaxId& syntax, const ClientAuth* auth) {
 Status Client::AddAuthContext(const ClientAuth& auth) {
   std::unique_lock<std::shared_mutex> lock(assoc_mu_);
   if (!bound_) return Status(E_UNEXPECTED, "AddAuthContext before Bind");
-  if (auth.package == nullptr || auth.level < kAuthnLevelConnect ||
-      auth.level > kAuthnLevelPktPrivacy) {
+  if (auth.package == nullptr || auth.level < security::AuthnLevel::kConnect ||
+      auth.level > security::AuthnLevel::kPktPrivacy) {
     return Status(E_INVALIDARG, "authentication needs a package and a level 2-6");
   }
   if (auth_.count(auth.context_id)) {
@@ -475,12 +479,12 @@ Status Client::VerifyResponse(std::vector<uint8_t>& bytes, const Pdu& r, const W
                               std::vector<uint8_t>* stub) {
   const AuthState* auth = nullptr;
   if (w.authenticated) auth = &auth_.at(w.auth_context_id);
-  if (!auth || auth->auth.level < kAuthnLevelCall) {
+  if (!auth || auth->auth.level < security::AuthnLevel::kCall) {
     *stub = std::get<ResponseBody>(r.body).stub;
     return Status::Ok();
   }
   if (!r.auth || r.auth->auth_type != auth->auth.package->auth_type() ||
-      r.auth->auth_level != auth->auth.level ||
+      r.auth->auth_level != WireAuthnLevel(auth->auth.level) ||
       r.auth->auth_context_id != auth->auth.context_id) {
     return Status(kSecPkgError, "a response arrived without the verifier its level requires");
   }

@@ -55,13 +55,13 @@ struct ClientOptions {
 // half). The package must outlive the client.
 struct ClientAuth {
   SecurityPackage* package = nullptr;
-  uint8_t level = kAuthnLevelPktIntegrity;
+  security::AuthnLevel level = security::AuthnLevel::kPktIntegrity;
   // Who to authenticate as; null: the package's default.
   std::shared_ptr<const Credentials> credentials = nullptr;
   // The server principal expected (SPN); packages that authenticate the
   // server check it.
   std::string target_name = {};
-  uint8_t imp_level = kImpLevelImpersonate;
+  security::ImpLevel imp_level = security::ImpLevel::kImpersonate;
   // kFeature* bits wanted beyond what the level implies (mutual
   // authentication, delegation). A wanted feature the context did not
   // achieve fails the handshake.

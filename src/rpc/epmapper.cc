@@ -70,6 +70,26 @@ std::string Describe(const EndpointEntry& e) {
          "." + std::to_string(e.tower.interface.minor) + " over " + e.tower.protseq;
 }
 
+// An epm.insert_refused or epm.delete_refused event by `uid`: "refused
+// ept_insert WHAT: WHY".
+LogEvent Refused(bool insert, const std::string& what, uint32_t uid, const std::string& why,
+                 uint32_t status) {
+  LogEvent e(insert ? "epm.insert_refused" : "epm.delete_refused", LogSeverity::kWarning,
+             std::string("refused ") + (insert ? "ept_insert " : "ept_delete ") + what +
+                 " by uid " + std::to_string(uid) + ": " + why);
+  e.Reason(why).Hresult(HResult::FromWin32(status)).Extra("uid", std::to_string(uid));
+  return e;
+}
+
+// The same, for a change another uid's entry stands in the way of.
+LogEvent RefusedOwned(bool insert, const EndpointEntry& e, uint32_t uid, uint32_t owner) {
+  LogEvent event = Refused(insert, "of " + Describe(e), uid,
+                           "uid " + std::to_string(owner) + " registered it",
+                           EPT_S_CANT_PERFORM_OP);
+  const SyntaxId& i = e.tower.interface;
+  return event.Interface(i.uuid, i.major, i.minor).Extra("owner_uid", std::to_string(owner));
+}
+
 // An unguessable handle, so that one association group cannot continue (or
 // free) another's enumeration by guessing.
 Guid NewHandleUuid() {
@@ -92,21 +112,18 @@ SyntaxId EndpointMapperSyntax() {
   return {*Guid::Parse("e1af8308-5d1f-11c9-91a4-08002b14a0fa"), 3, 0};
 }
 
-EndpointMapper::EndpointMapper(EndpointMapperLimits limits, Log log)
-    : limits_(limits), log_(std::move(log)) {}
-
-void EndpointMapper::LogLine(const std::string& line) const {
-  if (log_) log_("epmapper: " + line);
-}
+EndpointMapper::EndpointMapper(EndpointMapperLimits limits, const Logger* logger)
+    : limits_(limits), logger_(logger) {}
 
 uint32_t EndpointMapper::Insert(const std::vector<EndpointEntry>& entries, bool replace,
                                 uint32_t uid) {
   // More than a uid may ever hold is refused before any comparison, so that
   // one huge request cannot hold the map's lock for long.
   if (entries.size() > limits_.max_entries_per_uid) {
-    LogLine("refused ept_insert of " + std::to_string(entries.size()) + " entries by uid " +
-            std::to_string(uid) + ": more than the " +
-            std::to_string(limits_.max_entries_per_uid) + " a uid may hold");
+    Log(Refused(/*insert=*/true, "of " + std::to_string(entries.size()) + " entries", uid,
+                "more than the " + std::to_string(limits_.max_entries_per_uid) +
+                    " a uid may hold",
+                EPT_S_CANT_CREATE));
     return EPT_S_CANT_CREATE;
   }
   std::lock_guard<std::mutex> lock(mu_);
@@ -115,8 +132,7 @@ uint32_t EndpointMapper::Insert(const std::vector<EndpointEntry>& entries, bool 
     for (const EndpointEntry& e : entries) {
       for (const Registered& r : entries_) {
         if (r.owner_uid != uid && SameSlot(r.entry, e)) {
-          LogLine("refused ept_insert of " + Describe(e) + " by uid " + std::to_string(uid) +
-                  ": uid " + std::to_string(r.owner_uid) + " registered it");
+          Log(RefusedOwned(/*insert=*/true, e, uid, r.owner_uid));
           return EPT_S_CANT_PERFORM_OP;
         }
       }
@@ -135,11 +151,11 @@ uint32_t EndpointMapper::Insert(const std::vector<EndpointEntry>& entries, bool 
   }
   if (kept_mine + entries.size() > limits_.max_entries_per_uid ||
       kept_total + entries.size() > limits_.max_entries) {
-    LogLine("refused ept_insert of " + std::to_string(entries.size()) + " entries by uid " +
-            std::to_string(uid) + ": it would hold " +
-            std::to_string(kept_mine + entries.size()) + " (at most " +
-            std::to_string(limits_.max_entries_per_uid) + " per uid, " +
-            std::to_string(limits_.max_entries) + " in all)");
+    Log(Refused(/*insert=*/true, "of " + std::to_string(entries.size()) + " entries", uid,
+                "it would hold " + std::to_string(kept_mine + entries.size()) + " (at most " +
+                    std::to_string(limits_.max_entries_per_uid) + " per uid, " +
+                    std::to_string(limits_.max_entries) + " in all)",
+                EPT_S_CANT_CREATE));
     return EPT_S_CANT_CREATE;
   }
   std::erase_if(entries_, replaced);
@@ -160,9 +176,7 @@ uint32_t EndpointMapper::Delete(const std::vector<EndpointEntry>& entries, uint3
   if (uid != 0) {
     for (const Registered& r : entries_) {
       if (r.owner_uid != uid && matches(r)) {
-        LogLine("refused ept_delete of " + Describe(r.entry) + " by uid " +
-                std::to_string(uid) + ": uid " + std::to_string(r.owner_uid) +
-                " registered it");
+        Log(RefusedOwned(/*insert=*/false, r.entry, uid, r.owner_uid));
         return EPT_S_CANT_PERFORM_OP;
       }
     }

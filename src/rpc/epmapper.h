@@ -33,7 +33,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -41,6 +40,7 @@
 #include <vector>
 
 #include "comsec/base/guid.h"
+#include "comsec/base/log.h"
 #include "comsec/ndr/decoder.h"
 #include "comsec/rpc/client.h"
 #include "comsec/rpc/interface.h"
@@ -110,10 +110,13 @@ struct LookupPiece {
 // method may be called from any connection's thread.
 class EndpointMapper {
  public:
-  // Receives a line for each refused change. It is called with the map
-  // locked, so it must not call back into the mapper.
-  using Log = std::function<void(const std::string&)>;
-  explicit EndpointMapper(EndpointMapperLimits limits = {}, Log log = nullptr);
+  // `logger` (null: none; must outlive the mapper) gets an event for each
+  // refused change, epm.insert_refused or epm.delete_refused, with the
+  // caller's uid (extra "uid"), the owner's (extra "owner_uid") when
+  // another uid's entry was in the way, the entry's interface, the reason
+  // and the status as an HRESULT. Events are logged with the map locked:
+  // the logger's sinks must not call back into the mapper.
+  explicit EndpointMapper(EndpointMapperLimits limits = {}, const Logger* logger = nullptr);
 
   // Registers `entries` for `uid`, all or none: 0, EPT_S_CANT_PERFORM_OP
   // when one would take or shadow a slot another uid holds (unless `uid` is
@@ -157,10 +160,12 @@ class EndpointMapper {
   };
   // REQUIRES: mu_ held.
   void ForgetOldestLookupLocked(std::optional<uint32_t> assoc_group);
-  void LogLine(const std::string& line) const;
+  void Log(const LogEvent& event) const {
+    if (logger_) logger_->Log(event);
+  }
 
   const EndpointMapperLimits limits_;
-  const Log log_;
+  const Logger* const logger_;
   mutable std::mutex mu_;
   std::vector<Registered> entries_;  // ascending seq
   uint64_t next_seq_ = 1;

@@ -160,8 +160,14 @@ InterfaceRegistration EndpointMapper::Interface() {
       if (!call.local || !call.has_peer) {
         // Only ncalrpc names the caller; TCP callers, loopback included,
         // may look up but not change the map.
-        LogLine(std::string("refused ") + (insert ? "ept_insert" : "ept_delete") +
-                " from a TCP caller: the map changes only over ncalrpc");
+        const char* op = insert ? "ept_insert" : "ept_delete";
+        Log(LogEvent(insert ? "epm.insert_refused" : "epm.delete_refused",
+                     LogSeverity::kWarning,
+                     std::string("refused ") + op +
+                         " from a TCP caller: the map changes only over ncalrpc")
+                .Peer(call.peer)
+                .Reason("the map changes only over ncalrpc")
+                .Hresult(HResult::FromWin32(EPT_S_CANT_PERFORM_OP)));
         status = EPT_S_CANT_PERFORM_OP;
       } else {
         status = insert ? Insert(entries, replace != 0, call.peer_uid)

@@ -40,12 +40,12 @@ struct CallSecurity {
   // anonymous logon (its keys derive from no secret, so its signatures
   // prove nothing); RPC_C_AUTHN_LEVEL_NONE when unauthenticated. Minimum
   // levels are enforced on this value, and a handler may trust it.
-  uint32_t authn_level = kAuthnLevelNone;
+  security::AuthnLevel authn_level = security::AuthnLevel::kNone;
   // The package, as RpcBindingInqAuthClient reports it.
   uint32_t authn_svc = RPC_C_AUTHN_NONE;
   // The impersonation level the client granted (IDENTIFY when it asked
   // the package for identification only).
-  uint32_t imp_level = kImpLevelAnonymous;
+  security::ImpLevel imp_level = security::ImpLevel::kAnonymous;
   // The authenticated caller (C5), "" when unauthenticated.
   std::string principal;
   // Its token for access checks; null when unauthenticated.
@@ -146,7 +146,7 @@ struct InterfaceRegistration {
   std::vector<OpHandler> operations;
   AsyncCallHandler async_handler;
   // Calls below this level are refused with fault 0x5 before any stub runs.
-  uint32_t min_authn_level = kAuthnLevelNone;
+  security::AuthnLevel min_authn_level = security::AuthnLevel::kNone;
   // Runs before every call; a failure refuses it with fault 0x5.
   std::function<Status(const CallContext&)> security_callback;
 };

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "comsec/base/guid.h"
+#include "comsec/security/authn_level.h"
 
 namespace comsec::rpc {
 
@@ -175,12 +176,25 @@ struct EmptyBody {};  // shutdown, co_cancel, orphaned, auth3's padding
 // ([MS-RPCE] 2.2.2.11).
 struct SecTrailer {
   uint8_t auth_type = 0;
+  // The level as the wire carries it: a byte a peer may set to anything.
+  // The runtime converts it at this boundary only (WireAuthnLevel,
+  // PduAuthnLevel) and holds security::AuthnLevel everywhere else.
   uint8_t auth_level = 0;
   uint8_t auth_pad_length = 0;
   uint8_t auth_reserved = 0;
   uint32_t auth_context_id = 0;
   std::vector<uint8_t> auth_value;
 };
+
+// The auth_level byte for `level` (C706 13.2.6.1: RPC_C_AUTHN_LEVEL_*).
+constexpr uint8_t WireAuthnLevel(security::AuthnLevel level) {
+  return static_cast<uint8_t>(security::ToNumber(level));
+}
+// The level a received auth_level byte names, when it is one a verifier
+// may carry (CONNECT to PKT_PRIVACY); nullopt for any other byte (0
+// DEFAULT, 1 NONE, 7-255), which the caller answers as a protocol error
+// (conformance case 19).
+std::optional<security::AuthnLevel> PduAuthnLevel(uint8_t wire);
 
 using PduBody = std::variant<EmptyBody, BindBody, BindAckBody, BindNakBody,
                              RequestBody, ResponseBody, FaultBody>;

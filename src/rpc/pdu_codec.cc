@@ -165,6 +165,12 @@ const char* PduTypeName(PduType type) {
   return i < std::size(kNames) ? kNames[i] : "unknown";
 }
 
+std::optional<security::AuthnLevel> PduAuthnLevel(uint8_t wire) {
+  const std::optional<security::AuthnLevel> level = security::AuthnLevelFromNumber(wire);
+  if (!level || *level < security::AuthnLevel::kConnect) return std::nullopt;
+  return level;
+}
+
 SyntaxId Ndr20Syntax() {
   return {*Guid::Parse("8a885d04-1ceb-11c9-9fe8-08002b104860"), 2, 0};
 }

@@ -45,7 +45,7 @@ Result<std::vector<uint8_t>> EncodeProtected(Pdu& pdu, const PduAuth& auth) {
   const size_t sig = auth.context->SignatureSize(padded);
   SecTrailer t;
   t.auth_type = auth.auth_type;
-  t.auth_level = auth.level;
+  t.auth_level = WireAuthnLevel(auth.level);
   t.auth_context_id = auth.context_id;
   t.auth_value.assign(sig, 0);
   pdu.auth = std::move(t);

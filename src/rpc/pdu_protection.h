@@ -20,13 +20,13 @@ namespace comsec::rpc {
 struct PduAuth {
   SecurityContext* context = nullptr;
   uint8_t auth_type = RPC_C_AUTHN_NONE;
-  uint8_t level = kAuthnLevelNone;
+  security::AuthnLevel level = security::AuthnLevel::kNone;
   uint32_t context_id = 0;
   // PFC_SUPPORT_HEADER_SIGN was negotiated on the association.
   bool header_signing = false;
 
   // PDUs under this context carry a signature (R4: CALL counts as PKT).
-  bool Signs() const { return context != nullptr && level >= kAuthnLevelCall; }
+  bool Signs() const { return context != nullptr && level >= security::AuthnLevel::kCall; }
 };
 
 // Where a request's or response's stub starts in its fragment.

@@ -46,6 +46,7 @@
 #include "comsec/base/result.h"
 #include "comsec/base/secret.h"
 #include "comsec/rpc/transport/endpoint.h"
+#include "comsec/security/authn_level.h"
 #include "comsec/security/token.h"
 
 namespace comsec::rpc {
@@ -59,20 +60,10 @@ inline constexpr uint8_t RPC_C_AUTHN_GSS_KERBEROS = 16;
 // The local package on ncalrpc: the kernel vouches for the caller.
 inline constexpr uint8_t RPC_C_AUTHN_KERNEL = 20;
 
-// Authentication levels on the wire (R1).
-inline constexpr uint8_t kAuthnLevelNone = 1;
-inline constexpr uint8_t kAuthnLevelConnect = 2;
-inline constexpr uint8_t kAuthnLevelCall = 3;
-inline constexpr uint8_t kAuthnLevelPkt = 4;
-inline constexpr uint8_t kAuthnLevelPktIntegrity = 5;
-inline constexpr uint8_t kAuthnLevelPktPrivacy = 6;
-
-// Impersonation levels (R5) a client grants the server.
-inline constexpr uint8_t kImpLevelDefault = 0;
-inline constexpr uint8_t kImpLevelAnonymous = 1;
-inline constexpr uint8_t kImpLevelIdentify = 2;
-inline constexpr uint8_t kImpLevelImpersonate = 3;
-inline constexpr uint8_t kImpLevelDelegate = 4;
+// Authentication levels (R1) and impersonation levels (R5) are
+// security::AuthnLevel and security::ImpLevel (security/authn_level.h)
+// throughout; only the auth_verifier's byte is a number (rpc/pdu.h,
+// WireAuthnLevel and PduAuthnLevel).
 
 // What a caller asks of a context and what the context reports it got
 // (gensec's want_feature / have_feature).
@@ -146,7 +137,7 @@ struct StartParams {
   Role role = Role::kClient;
   // The level the handshake asks for: a package refuses a negotiation that
   // cannot deliver it (an NTLM peer dropping NEGOTIATE_SIGN, case 32).
-  uint8_t auth_level = kAuthnLevelPktIntegrity;
+  security::AuthnLevel auth_level = security::AuthnLevel::kPktIntegrity;
   // Client: who to authenticate as; null asks for the package's default
   // (anonymous for NTLM, the default ccache for Kerberos).
   std::shared_ptr<const Credentials> credentials;
@@ -155,7 +146,7 @@ struct StartParams {
   // it. Empty: none expected.
   std::string target_name;
   // Client: the impersonation level granted to the server.
-  uint8_t imp_level = kImpLevelImpersonate;
+  security::ImpLevel imp_level = security::ImpLevel::kImpersonate;
   // Feature bits (kFeature*) the caller wants; a package that cannot give
   // a wanted feature says so in Start or in the handshake, never silently.
   uint32_t wanted = 0;
@@ -179,7 +170,7 @@ struct PduRegion {
   size_t stub_end = 0;
   // The auth_value inside `pdu`: written by Protect, read by Verify.
   std::span<uint8_t> signature;
-  uint8_t level = kAuthnLevelPktIntegrity;
+  security::AuthnLevel level = security::AuthnLevel::kPktIntegrity;
   // PFC_SUPPORT_HEADER_SIGN was negotiated: GSS packages then sign the
   // header and sec_trailer too. (NTLM signs the whole PDU either way.)
   bool header_signing = false;
@@ -202,7 +193,7 @@ class SecurityContext {
   // The kFeature* bits this context achieved (valid once complete).
   virtual uint32_t features() const = 0;
   // The impersonation level the client granted, as the server sees it.
-  virtual uint8_t imp_level() const { return kImpLevelImpersonate; }
+  virtual security::ImpLevel imp_level() const { return security::ImpLevel::kImpersonate; }
 
   // The auth_value size for a PDU whose stub and padding are
   // `stub_length` bytes (R4: CALL is raised to PKT, so every PDU of a CALL

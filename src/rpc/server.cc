@@ -141,15 +141,12 @@ void Server::OnAccepted(Acceptor* acceptor, int fd) {
         const std::string who = local ? std::string("ncalrpc callers") : address;
         if (options_.logger) {
           LogEvent e("rpc.connection_refused", LogSeverity::kWarning,
-                     "refusing connections: " + why + " already served");
+                     "refusing connections from " + who + ": " + why + " already served");
           if (!local) e.Peer(address);
           options_.logger->Log(e.Reason(why + " already served"));
         }
-        if (options_.log) {
-          options_.log("rpc: refusing connections from " + who + ": " + why + " already served");
-        }
       }
-      ::close(fd);  // after the log line: a peer that sees the close finds it
+      ::close(fd);  // after the event: a peer that sees the close finds it logged
       return;
     }
     ++active_;

@@ -19,7 +19,6 @@
 #pragma once
 
 #include <atomic>
-#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -62,22 +61,30 @@ struct ServerOptions {
   // connection closed, as on Windows (Samba serves it as an unauthenticated
   // call, which any interface with a minimum level refuses the same way).
   // impacket sends such requests; this serves them as CONNECT-level calls
-  // (CallContext::authn_level 2), logged once per connection. Weakens what
-  // a man in the middle can inject: off unless a deployment must serve
-  // such clients.
+  // (CallSecurity::authn_level kConnect), logged once per connection.
+  // Weakens what a man in the middle can inject: off unless a deployment
+  // must serve such clients.
   bool allow_unverified_requests = false;
   // The security packages offered; null offers none. Must outlive the server.
   const SecurityPackageRegistry* packages = nullptr;
-  // The server's structured events (base/log.h): connections closed and
-  // why (rpc.connection_closed), connections refused at admission
-  // (rpc.connection_refused), calls refused before any stub ran
-  // (rpc.call_denied, with principal, level, interface, opnum, HRESULT),
-  // weakened settings in use (rpc.weak_setting). Null: none. Must outlive
-  // the server.
+  // The server's structured events (base/log.h), each with the peer:
+  //   rpc.connection_closed   notice   a connection closed and why
+  //                                    ("closing connection from PEER: why")
+  //   rpc.connection_refused  warning  connections refused at admission,
+  //                                    once per burst ("refusing connections
+  //                                    from PEER: ...")
+  //   rpc.bind_refused        warning  a bind answered with bind_nak (its
+  //                                    reason in the extra nak_reason)
+  //   rpc.call_denied         warning  a call refused before its stub ran
+  //                                    (principal, level, interface, opnum,
+  //                                    HRESULT)
+  //   rpc.handler_threw       error    a handler threw; its call faulted
+  //                                    with RPC_E_SERVERFAULT
+  //   rpc.weak_setting        warning  a weakened setting in use
+  //                                    (allow_unverified_requests)
+  // and the packages' own events (ntlm.*). Null: none. Must outlive the
+  // server.
   const Logger* logger = nullptr;
-  // The same events' sentences as plain lines ("rpc: closing connection
-  // from PEER: why"), for callers that only want text.
-  std::function<void(const std::string&)> log;
 };
 
 namespace internal {
@@ -129,7 +136,7 @@ class Server {
   size_t local_active_ = 0;
   struct AddressCount {
     size_t active = 0;
-    bool refusal_logged = false;  // one log line per burst of refusals
+    bool refusal_logged = false;  // one event per burst of refusals
   };
   std::map<std::string, AddressCount> per_address_;
   bool tcp_refusal_logged_ = false;

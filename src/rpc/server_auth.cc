@@ -5,6 +5,8 @@
 namespace comsec::rpc {
 namespace {
 
+using security::AuthnLevel;
+
 Refusal Refuse(bool bind, uint16_t nak_reason, uint32_t fault, std::string why) {
   Refusal r;
   r.bind_nak = bind;
@@ -56,7 +58,8 @@ bool ServerAuth::Step(const SecTrailer& t, bool bind, uint32_t /*call_id*/,
                       bool* bind_context_completed) {
   *bind_context_completed = false;
   // Case 19: levels outside CONNECT..PKT_PRIVACY are not levels.
-  if (t.auth_level < kAuthnLevelConnect || t.auth_level > kAuthnLevelPktPrivacy) {
+  const std::optional<AuthnLevel> level = PduAuthnLevel(t.auth_level);
+  if (!level) {
     *refusal = Refuse(bind, kNakReasonNotSpecified, nca_s_proto_error,
                       "authentication level " + std::to_string(t.auth_level) +
                           " is not valid");
@@ -78,7 +81,7 @@ bool ServerAuth::Step(const SecTrailer& t, bool bind, uint32_t /*call_id*/,
       *refusal = Fault(nca_s_fault_sec_pkg_error, "alter_context changes a context's package");
       return false;
     }
-    if (it->second.level != t.auth_level) {
+    if (it->second.level != *level) {
       *refusal = Fault(nca_s_fault_access_denied, "alter_context changes a context's level");
       return false;
     }
@@ -103,7 +106,7 @@ bool ServerAuth::Step(const SecTrailer& t, bool bind, uint32_t /*call_id*/,
     }
     StartParams params;
     params.role = Role::kServer;
-    params.auth_level = t.auth_level;
+    params.auth_level = *level;
     params.connection = options_.connection;
     auto context = package->Start(params);
     if (!context.ok()) {
@@ -112,8 +115,7 @@ bool ServerAuth::Step(const SecTrailer& t, bool bind, uint32_t /*call_id*/,
       return false;
     }
     it = contexts_
-             .emplace(t.auth_context_id,
-                      Context{t.auth_type, t.auth_level, std::move(*context), false})
+             .emplace(t.auth_context_id, Context{t.auth_type, *level, std::move(*context), false})
              .first;
     ++unfinished_;
     if (bind) bind_context_ = t.auth_context_id;
@@ -147,7 +149,7 @@ bool ServerAuth::Auth3(const SecTrailer& t, std::optional<std::string>* refused,
     *refusal = Fault(nca_s_fault_access_denied, "auth3 after the authentication completed");
     return false;
   }
-  if (c.type != t.auth_type || c.level != t.auth_level) {
+  if (c.type != t.auth_type || WireAuthnLevel(c.level) != t.auth_level) {
     *refusal = Fault(nca_s_fault_access_denied, "auth3 changes the context's package or level");
     return false;
   }
@@ -202,20 +204,27 @@ bool ServerAuth::CheckRequest(std::span<const uint8_t> fragment, const Pdu& pdu,
       *refusal = Fault(nca_s_proto_error, "request before its authentication completed");
       return false;
     }
-    if (c.level != kAuthnLevelConnect) {
-      if (!(c.level <= kAuthnLevelPkt && options_.allow_unverified_requests)) {
+    if (c.level != AuthnLevel::kConnect) {
+      if (!(c.level <= AuthnLevel::kPkt && options_.allow_unverified_requests)) {
         *refusal = Fault(nca_s_fault_access_denied,
                          "request without a verifier on a connection authenticated as " +
-                             c.context->PeerName() + " at level " + std::to_string(c.level),
+                             c.context->PeerName() + " at level " +
+                             std::to_string(security::ToNumber(c.level)),
                          req.context_id, /*did_not_execute=*/false);
         return false;
       }
-      if (!warned_unsigned_ && options_.log) {
+      if (!warned_unsigned_ && options_.logger) {
         warned_unsigned_ = true;
-        options_.log("rpc: WEAK: " + options_.connection.peer + " (" +
-                     c.context->PeerName() + ") bound at level " + std::to_string(c.level) +
-                     " sends requests without a verifier; they are served as "
-                     "CONNECT-level calls because allow_unverified_requests is set");
+        options_.logger->Log(
+            LogEvent("rpc.weak_setting", LogSeverity::kWarning,
+                     "WEAK: " + options_.connection.peer + " (" + c.context->PeerName() +
+                         ") bound at level " + std::to_string(security::ToNumber(c.level)) +
+                         " sends requests without a verifier; they are served as "
+                         "CONNECT-level calls because allow_unverified_requests is set")
+                .Peer(options_.connection.peer)
+                .Principal(c.context->PeerName())
+                .AuthnLevel(security::ToNumber(c.level), security::AuthnLevelName(c.level))
+                .Reason("allow_unverified_requests"));
       }
     }
     *auth = RequestAuth{true, *bind_context_, c.type, c.level, /*unsigned=*/true};
@@ -229,18 +238,19 @@ bool ServerAuth::CheckRequest(std::span<const uint8_t> fragment, const Pdu& pdu,
     return false;
   }
   Context& c = it->second;
-  if (c.type != pdu.auth->auth_type || c.level != pdu.auth->auth_level) {
+  if (c.type != pdu.auth->auth_type || WireAuthnLevel(c.level) != pdu.auth->auth_level) {
     // Case 18: a verifier may not downgrade its context's level.
     *refusal = Fault(nca_s_fault_access_denied,
                      "request verifier of " + c.context->PeerName() + " claims level " +
                          std::to_string(pdu.auth->auth_level) + " and package " +
                          std::to_string(pdu.auth->auth_type) + "; its context has level " +
-                         std::to_string(c.level) + " and package " + std::to_string(c.type),
+                         std::to_string(security::ToNumber(c.level)) + " and package " +
+                         std::to_string(c.type),
                      req.context_id);
     return false;
   }
   *auth = RequestAuth{true, it->first, c.type, c.level, false};
-  if (c.level < kAuthnLevelCall) {  // R4: CALL is raised to PKT
+  if (c.level < AuthnLevel::kCall) {  // R4: CALL is raised to PKT
     *stub = req.stub;
     return true;
   }
@@ -262,12 +272,12 @@ CallSecurity ServerAuth::SecurityFor(const RequestAuth& auth) const {
   CallSecurity s;
   if (!auth.authenticated) return s;
   const Context& c = contexts_.at(auth.context_id);
-  uint32_t level = auth.unsigned_request ? kAuthnLevelConnect : c.level;
+  AuthnLevel level = auth.unsigned_request ? AuthnLevel::kConnect : c.level;
   auto token = c.context->PeerToken();
   // An anonymous logon's session key derives from no secret, so anyone can
   // compute its signing and sealing keys: its verifiers prove nothing about
   // who sent a PDU. Its calls are credited at most CONNECT.
-  if (token && token->IsAnonymous()) level = std::min<uint32_t>(level, kAuthnLevelConnect);
+  if (token && token->IsAnonymous()) level = std::min(level, AuthnLevel::kConnect);
   s.authn_level = level;
   s.authn_svc = c.type;
   s.imp_level = c.context->imp_level();

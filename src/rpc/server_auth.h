@@ -15,7 +15,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "comsec/base/log.h"
 #include "comsec/rpc/interface.h"
 #include "comsec/rpc/pdu.h"
 #include "comsec/rpc/pdu_protection.h"
@@ -52,7 +52,7 @@ struct RequestAuth {
   bool authenticated = false;
   uint32_t context_id = 0;
   uint8_t type = 0;
-  uint8_t level = 0;
+  security::AuthnLevel level = security::AuthnLevel::kNone;
   // Without a verifier (a CONNECT association, or CALL/PKT under
   // allow_unverified_requests): it had only CONNECT's protection, and its
   // response carries no verifier either.
@@ -67,8 +67,9 @@ struct ServerAuthOptions {
   size_t max_unfinished_auth_contexts = 8;
   bool allow_unverified_requests = false;
   ConnectionInfo connection;
-  // Notable events (a weakened setting in use).
-  std::function<void(const std::string&)> log;
+  // Notable events: a weakened setting in use (rpc.weak_setting). Null
+  // logs nothing; must outlive the ServerAuth.
+  const Logger* logger = nullptr;
 };
 
 class ServerAuth {
@@ -106,7 +107,7 @@ class ServerAuth {
  private:
   struct Context {
     uint8_t type = 0;
-    uint8_t level = 0;
+    security::AuthnLevel level = security::AuthnLevel::kNone;
     std::unique_ptr<SecurityContext> context;
     // Complete, and no longer counted in unfinished_.
     bool complete = false;

@@ -59,7 +59,7 @@ ServerAuth& ServerConnection::Auth() {
     o.connection.peer_pid = peer_.pid;
     o.connection.local_endpoint = local_endpoint_;
     o.connection.peer_endpoint = peer_endpoint_;
-    o.log = log_;
+    o.logger = logger_;
     auth_.emplace(std::move(o));
   }
   return *auth_;
@@ -78,6 +78,14 @@ bool ServerConnection::BindNak(uint32_t call_id, uint16_t reason,
   b.versions = {{5, 0}};
   p.body = b;
   out.push_back(EncodePdu(p));
+  if (logger_ && logger_->Enabled(LogSeverity::kWarning)) {
+    logger_->Log(LogEvent("rpc.bind_refused", LogSeverity::kWarning,
+                          "bind_nak (reason " + std::to_string(reason) + ") to " +
+                              peer_description_ + ": " + why)
+                     .Peer(peer_description_)
+                     .Reason(why)
+                     .Extra("nak_reason", std::to_string(reason)));
+  }
   close_reason_ = std::move(why);
   return false;
 }
@@ -481,10 +489,11 @@ void ServerConnection::Dispatch(AssembledCall call,
         "call to interface " + ctx.abstract_syntax.uuid.ToString() + " opnum " +
         std::to_string(call.opnum) + " by " +
         (cc.security.principal.empty() ? "an unauthenticated caller" : cc.security.principal) +
-        " at authentication level " + std::to_string(cc.security.authn_level) +
-        ", below the interface's minimum " + std::to_string(iface.min_authn_level);
+        " at authentication level " + std::to_string(security::ToNumber(cc.security.authn_level)) +
+        ", below the interface's minimum " +
+        std::to_string(security::ToNumber(iface.min_authn_level));
     LogDenied(cc, "authentication level below the interface's minimum " +
-                      std::to_string(iface.min_authn_level));
+                      std::to_string(security::ToNumber(iface.min_authn_level)));
     FaultAndClose(call.call_id, call.context_id, nca_s_fault_access_denied, why, out);
     *close = true;
     return;
@@ -529,7 +538,6 @@ void ServerConnection::Dispatch(AssembledCall call,
     }
   }
   in_flight_[call.call_id] = InFlight{call.context_id, call.auth};
-  const uint16_t opnum = call.opnum;
   if (iface.async_handler) {
     IncomingCall incoming{std::move(cc), std::move(call.stub),
                           CallResponder(completions_, call.call_id)};
@@ -538,11 +546,7 @@ void ServerConnection::Dispatch(AssembledCall call,
     } catch (...) {
       // The responder went with the handler's copy of the call and, if
       // unanswered, faulted it with RPC_E_SERVERFAULT as it unwound.
-      if (log_) {
-        log_("rpc: the handler of interface " + ctx.abstract_syntax.uuid.ToString() +
-             " opnum " + std::to_string(opnum) + " threw; the call fails with "
-             "RPC_E_SERVERFAULT");
-      }
+      LogHandlerThrew(ctx.abstract_syntax, call.opnum, call.auth);
     }
   } else {
     Result<std::vector<uint8_t>> result = Status(RPC_E_SERVERFAULT, "");
@@ -556,11 +560,7 @@ void ServerConnection::Dispatch(AssembledCall call,
       // Case 41: an exception becomes RPC_E_SERVERFAULT and the server
       // keeps serving.
       result = Status(RPC_E_SERVERFAULT, "the server's handler threw");
-      if (log_) {
-        log_("rpc: the handler of interface " + ctx.abstract_syntax.uuid.ToString() +
-             " opnum " + std::to_string(opnum) + " threw; the call fails with "
-             "RPC_E_SERVERFAULT");
-      }
+      LogHandlerThrew(ctx.abstract_syntax, call.opnum, call.auth);
     }
     SendAnswer(call.call_id, std::move(result), out);
   }
@@ -607,12 +607,31 @@ void ServerConnection::LogDenied(const CallContext& call, const std::string& why
   if (!logger_ || !logger_->Enabled(LogSeverity::kWarning)) return;
   LogEvent e("rpc.call_denied", LogSeverity::kWarning,
              "a call was refused before it ran: " + why);
-  e.Peer(call.peer).AuthnLevel(call.security.authn_level);
+  e.Peer(call.peer).AuthnLevel(security::ToNumber(call.security.authn_level),
+                               security::AuthnLevelName(call.security.authn_level));
   if (!call.security.principal.empty()) e.Principal(call.security.principal);
   e.Interface(call.interface.uuid, call.interface.major, call.interface.minor)
       .Opnum(call.opnum)
       .Reason(why)
       .Hresult(E_ACCESSDENIED);
+  logger_->Log(e);
+}
+
+void ServerConnection::LogHandlerThrew(const SyntaxId& interface, uint16_t opnum,
+                                       const RequestAuth& auth) {
+  if (!logger_ || !logger_->Enabled(LogSeverity::kError)) return;
+  const CallSecurity proved = Auth().SecurityFor(auth);
+  LogEvent e("rpc.handler_threw", LogSeverity::kError,
+             "the handler of interface " + interface.uuid.ToString() + " opnum " +
+                 std::to_string(opnum) + " threw; the call fails with RPC_E_SERVERFAULT");
+  e.Peer(peer_description_)
+      .AuthnLevel(security::ToNumber(proved.authn_level),
+                  security::AuthnLevelName(proved.authn_level));
+  if (!proved.principal.empty()) e.Principal(proved.principal);
+  e.Interface(interface.uuid, interface.major, interface.minor)
+      .Opnum(opnum)
+      .Reason("the handler threw")
+      .Hresult(RPC_E_SERVERFAULT);
   logger_->Log(e);
 }
 

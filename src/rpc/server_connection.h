@@ -119,9 +119,9 @@ class ServerConnection {
     local_endpoint_ = std::move(local);
     peer_endpoint_ = std::move(peer);
   }
-  // Where notable events (not rejections: those are close_reason) go: as
-  // structured events to `logger` (may be null) and as lines to `log`.
-  void SetLog(std::function<void(const std::string&)> log) { log_ = std::move(log); }
+  // Where this connection's events go (ServerOptions::logger lists them;
+  // its close is the owner's to log, from close_reason): null logs
+  // nothing. Must outlive the connection. Set before the first fragment.
   void SetLogger(const Logger* logger) { logger_ = logger; }
   // How logs name the peer ("127.0.0.1:50312").
   void SetPeerDescription(std::string peer) { peer_description_ = std::move(peer); }
@@ -229,10 +229,11 @@ class ServerConnection {
   TransportEndpoint local_endpoint_;
   TransportEndpoint peer_endpoint_;
   std::string peer_description_;
-  std::function<void(const std::string&)> log_;
   const Logger* logger_ = nullptr;
-  // A call refused before its stub ran, as one structured event.
+  // A call refused before its stub ran, as one rpc.call_denied event.
   void LogDenied(const CallContext& call, const std::string& why);
+  // A handler that threw, as one rpc.handler_threw event.
+  void LogHandlerThrew(const SyntaxId& interface, uint16_t opnum, const RequestAuth& auth);
   bool allow_unverified_requests_ = false;
   const SecurityPackageRegistry* packages_ = nullptr;
   // Made at the first bind, once the setters above have run.

@@ -40,7 +40,6 @@ void ServerSession::Start() {
   }
   view.Release();
   conn_.SetPeerDescription(peer_);
-  conn_.SetLog(server_->options_.log);
   conn_.SetLogger(server_->options_.logger);
   conn_.SetPackages(server_->options_.packages);
   conn_.AllowUnverifiedRequests(server_->options_.allow_unverified_requests);
@@ -63,11 +62,10 @@ void ServerSession::LogClosed(const std::string& why) {
   const ServerOptions& o = server_->options_;
   if (o.logger) {
     o.logger->Log(LogEvent("rpc.connection_closed", LogSeverity::kNotice,
-                           "closing the connection: " + why)
+                           "closing connection from " + peer_ + ": " + why)
                       .Peer(peer_)
                       .Reason(why));
   }
-  if (o.log) o.log("rpc: closing connection from " + peer_ + ": " + why);
 }
 
 std::string ServerSession::HandshakeLate() const {

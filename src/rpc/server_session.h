@@ -93,7 +93,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   void Shutdown(const std::string& why);
   void Finish();
   std::string HandshakeLate() const;
-  // One rpc.connection_closed event (and its line).
+  // One rpc.connection_closed event.
   void LogClosed(const std::string& why);
 
   Server* server_;

@@ -33,10 +33,7 @@ config::LevelSetting<security::AuthnLevel> LevelWithoutStore(const ProgramSecuri
 
 Result<RuntimeOptions> RuntimeOptionsFromStore(config::Store* store,
                                                const ProgramSecurity& program,
-                                               const LogSink& warn) {
-  auto say = [&](const std::string& line) {
-    if (warn) warn(line);
-  };
+                                               const Logger* logger) {
   RuntimeOptions o;
   o.validation = program.validation;
   using Kind = LogonValidation::Kind;
@@ -64,7 +61,11 @@ Result<RuntimeOptions> RuntimeOptionsFromStore(config::Store* store,
     if (policy.process_fails) {
       return Status(CO_E_SERVER_EXEC_FAILURE, policy.process_failure);
     }
-    for (const std::string& w : policy.warnings) say("config: " + w);
+    if (logger) {
+      for (const std::string& w : policy.warnings) {
+        logger->Log(LogEvent("config.warning", LogSeverity::kWarning, w));
+      }
+    }
     level = policy.authn_level;
   }
   const uint32_t level_number = security::ToNumber(level.value);
@@ -72,65 +73,75 @@ Result<RuntimeOptions> RuntimeOptionsFromStore(config::Store* store,
     return Status(E_INVALIDARG, "authentication level " + std::to_string(level_number) +
                                     " from " + level.origin + " is not 1-6");
   }
-  o.authn_level = static_cast<uint8_t>(level_number);
+  o.authn_level = level.value;
   o.authn_level_origin = level.origin;
 
   // ---- NTLM. A null session is an unauthenticated caller: allowed only
   // where unauthenticated calls are.
   o.ntlm.offer = program.offer_ntlm && o.validation.kind != Kind::kNone;
-  o.ntlm.allow_anonymous = o.authn_level == rpc::kAuthnLevelNone;
+  o.ntlm.allow_anonymous = o.authn_level == security::AuthnLevel::kNone;
   o.ntlm.computer_name = config::NetbiosComputerName();
   o.ntlm.logon_policy.own_names.push_back(o.ntlm.computer_name);
   if (o.validation.kind == Kind::kSecretsFile && store != nullptr) {
     // LmCompatibilityLevel, lockout, foreign domains: this process applies
     // them. (comsecd applies its own for kLogonService.)
-    COMSEC_ASSIGN_OR_RETURN(o.ntlm.logon_policy, auth::ntlm::ReadLogonPolicy(store, warn));
+    COMSEC_ASSIGN_OR_RETURN(o.ntlm.logon_policy, auth::ntlm::ReadLogonPolicy(store, logger));
   }
   return o;
 }
 
 Result<RuntimeOptions> RuntimeOptionsFromStorePath(const std::string& store_path,
                                                    const ProgramSecurity& program,
-                                                   const LogSink& warn) {
-  if (store_path.empty()) return RuntimeOptionsFromStore(nullptr, program, warn);
+                                                   const Logger* logger) {
+  if (store_path.empty()) return RuntimeOptionsFromStore(nullptr, program, logger);
   // Only read: every local COM process may read the policy store.
   config::StoreOptions read_only;
   read_only.create_if_missing = false;
   read_only.read_only = true;
   COMSEC_ASSIGN_OR_RETURN(auto store, config::Store::Open(store_path, read_only));
-  return RuntimeOptionsFromStore(store.get(), program, warn);
+  return RuntimeOptionsFromStore(store.get(), program, logger);
 }
 
-void RaiseDescriptorLimitFor(const rpc::ServerOptions& server, const LogSink& log) {
-  if (!log) return;
+void RaiseDescriptorLimitFor(const rpc::ServerOptions& server, const Logger* logger) {
   Result<uint64_t> limit = RaiseDescriptorLimit();
+  if (!logger) return;
   if (!limit.ok()) {
-    log("descriptors: the open-file limit could not be raised: " + limit.status().ToString());
+    logger->Log(LogEvent("runtime.descriptor_limit_unchanged", LogSeverity::kWarning,
+                         "descriptors: the open-file limit could not be raised: " +
+                             limit.status().ToString())
+                    .Hresult(limit.status().code()));
     return;
   }
   const uint64_t wanted = server.max_connections + server.max_local_connections +
                           kDescriptorMargin;
-  log("descriptors: up to " + std::to_string(*limit) + " open files (soft RLIMIT_NOFILE)");
+  logger->Log(LogEvent("runtime.descriptor_limit", LogSeverity::kInfo,
+                       "descriptors: up to " + std::to_string(*limit) +
+                           " open files (soft RLIMIT_NOFILE)")
+                  .Extra("limit", std::to_string(*limit)));
   if (*limit < wanted) {
-    log("descriptors: WARNING: " + std::to_string(server.max_connections) + " TCP and " +
-        std::to_string(server.max_local_connections) +
-        " ncalrpc connections may need about " + std::to_string(wanted) +
-        " descriptors; raise the hard limit (ulimit -Hn, LimitNOFILE=) or lower "
-        "--max-connections");
+    logger->Log(LogEvent("runtime.descriptor_limit_low", LogSeverity::kWarning,
+                         "descriptors: " + std::to_string(server.max_connections) +
+                             " TCP and " + std::to_string(server.max_local_connections) +
+                             " ncalrpc connections may need about " + std::to_string(wanted) +
+                             " descriptors; raise the hard limit (ulimit -Hn, LimitNOFILE=) "
+                             "or lower --max-connections")
+                    .Extra("limit", std::to_string(*limit))
+                    .Extra("wanted", std::to_string(wanted)));
   }
 }
 
 // ==== Runtime ===============================================================
 
-Runtime::Runtime(RuntimeOptions options, LogSink log)
+Runtime::Runtime(RuntimeOptions options, const Logger* logger)
     : options_(std::move(options)),
-      log_(std::move(log)),
-      reflection_(auth::ntlm::ReflectionLimits{}, log_) {}
+      logger_(logger),
+      reflection_(auth::ntlm::ReflectionLimits{}, logger) {}
 
 Runtime::~Runtime() = default;
 
-Result<std::unique_ptr<Runtime>> Runtime::Create(RuntimeOptions options, LogSink log) {
-  std::unique_ptr<Runtime> rt(new Runtime(std::move(options), std::move(log)));
+Result<std::unique_ptr<Runtime>> Runtime::Create(RuntimeOptions options,
+                                                 const Logger* logger) {
+  std::unique_ptr<Runtime> rt(new Runtime(std::move(options), logger));
   const RuntimeOptions& o = rt->options_;
   using Kind = LogonValidation::Kind;
   switch (o.validation.kind) {
@@ -140,13 +151,15 @@ Result<std::unique_ptr<Runtime>> Runtime::Create(RuntimeOptions options, LogSink
       COMSEC_ASSIGN_OR_RETURN(
           auto opened,
           auth::ntlm::StoreLogonValidator::Open(o.validation.store_path,
-                                                o.ntlm.logon_policy, rt->log_));
+                                                o.ntlm.logon_policy, logger));
       rt->store_validator_ = opened.get();
       rt->validator_ = std::move(opened);
-      if (rt->store_validator_->AccountDomain().empty()) {
-        rt->Log("ntlm: " + o.validation.store_path +
-                " has no accounts yet; NTLM logons will fail until 'comcfg user add NAME' "
-                "creates one");
+      if (rt->store_validator_->AccountDomain().empty() && logger) {
+        logger->Log(LogEvent("ntlm.no_accounts", LogSeverity::kWarning,
+                             o.validation.store_path +
+                                 " has no accounts yet; NTLM logons will fail until "
+                                 "'comcfg user add NAME' creates one")
+                        .Extra("store", o.validation.store_path));
       }
       break;
     }
@@ -166,12 +179,9 @@ Result<std::unique_ptr<Runtime>> Runtime::Create(RuntimeOptions options, LogSink
     ntlm.dns_domain_name = o.ntlm.dns_domain_name;
     ntlm.allow_anonymous = o.ntlm.allow_anonymous;
     ntlm.reflection = &rt->reflection_;
-    // Refusals reach the log through the RPC runtime's close reason, which
-    // names the peer, the account and the package's reason; weak logons
-    // are logged by the package as they happen.
-    ntlm.log = [sink = rt->log_](const std::string& line) {
-      if (sink && line.starts_with("ntlm: WEAK: ")) sink(line);
-    };
+    // Refusals (ntlm.logon_refused) and weak logons, as they happen; the
+    // RPC runtime logs the connection's close besides.
+    ntlm.logger = logger;
     rt->ntlm_server_ = std::make_unique<auth::ntlm::NtlmPackage>(std::move(ntlm));
     rt->packages_.Add(rt->ntlm_server_.get());
   }
@@ -181,7 +191,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Create(RuntimeOptions options, LogSink
 rpc::ServerOptions Runtime::ServerOptions() const {
   rpc::ServerOptions s = options_.server;
   s.packages = &packages_;
-  s.log = log_;
+  s.logger = logger_;
   return s;
 }
 

@@ -2,10 +2,11 @@
 // lives in one Runtime that main creates). It owns what every server and
 // client of a process shares: the security packages offered (NTLM, the
 // local package), the logon validator NTLM servers use, the NTLM
-// reflection registry (MS08-068), the log sink, and the server's limits.
-// comsecd and the example servers are thin mains over it: parse flags,
-// build RuntimeOptions from the store, create the Runtime, register
-// interfaces, listen, wait for a signal.
+// reflection registry (MS08-068), and the server's limits, and hands every
+// part the process's one Logger (base/log.h). comsecd and the example
+// servers are thin mains over it: parse flags, build the Logger
+// (MakeFdLogger, base/log_sinks.h), build RuntimeOptions from the store,
+// create the Runtime, register interfaces, listen, wait for a signal.
 //
 // RuntimeOptionsFromStore is the one function that maps the machine's
 // policy (the store) and the program's own choices to runtime options, so
@@ -31,7 +32,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +43,7 @@
 #include "comsec/auth/ntlm/store_logon_validator.h"
 #include "comsec/auth/peer_cred/local_package.h"
 #include "comsec/base/guid.h"
+#include "comsec/base/log.h"
 #include "comsec/base/result.h"
 #include "comsec/config/effective_policy.h"
 #include "comsec/config/store.h"
@@ -51,10 +52,6 @@
 #include "comsec/rpc/server.h"
 
 namespace comsec::runtime {
-
-// Where log lines go. TODO(cleanup): the structured logger (base/log.h)
-// replaces these string callbacks.
-using LogSink = std::function<void(const std::string&)>;
 
 // How NTLM logons are validated (auth/ntlm/logon_validator.h).
 struct LogonValidation {
@@ -104,12 +101,12 @@ struct NtlmOptions {
 
 struct RuntimeOptions {
   // The servers' limits, threads, deadlines, max_connections and
-  // allow_unverified_requests. Its `packages` and `log` are the runtime's:
-  // ServerOptions() replaces whatever is set here.
+  // allow_unverified_requests. Its `packages` and `logger` are the
+  // runtime's: ServerOptions() replaces whatever is set here.
   rpc::ServerOptions server;
   // The process's authentication level floor (R7): the minimum level its
-  // interfaces are registered with. RPC_C_AUTHN_LEVEL_* (1-6).
-  uint8_t authn_level = rpc::kAuthnLevelConnect;
+  // interfaces are registered with: NONE to PKT_PRIVACY, never DEFAULT.
+  security::AuthnLevel authn_level = security::AuthnLevel::kConnect;
   // Where authn_level came from, for logs ("CoInitializeSecurity
   // dwAuthnLevel", "HKLM\\...\\Ole\\LegacyAuthenticationLevel", "built-in (R8)").
   std::string authn_level_origin = "built-in (R8)";
@@ -122,33 +119,41 @@ struct RuntimeOptions {
 // THE mapping from machine policy to runtime options (see the file
 // comment). `store` may be null (no store: every value takes its built-in
 // default); with kSecretsFile it is the policy store at
-// validation.store_path, whose Lsa key holds the logon policy. `warn` gets
-// a line for each value ignored or weak. Fails with
+// validation.store_path, whose Lsa key holds the logon policy. `logger`
+// (may be null) gets an event for each value ignored or weak:
+// config.warning (the effective policy's warnings) and those of
+// auth::ntlm::ReadLogonPolicy. Fails with
 // CO_E_SERVER_EXEC_FAILURE when the policy makes the process fail (R163),
 // E_INVALIDARG for a program choice that cannot work (kSecretsFile without
 // a store path, kLogonService with a binding that is not ncalrpc), and with
 // the store's error when it cannot be read.
 Result<RuntimeOptions> RuntimeOptionsFromStore(config::Store* store,
                                                const ProgramSecurity& program,
-                                               const LogSink& warn);
+                                               const Logger* logger);
 // The same, opening the policy store at `store_path` read-only (empty: no
 // store).
 Result<RuntimeOptions> RuntimeOptionsFromStorePath(const std::string& store_path,
                                                    const ProgramSecurity& program,
-                                                   const LogSink& warn);
+                                                   const Logger* logger);
 
 // Raises the process's soft descriptor limit as far as its hard limit
-// allows (base/descriptor_limit.h) and logs the limit in force, with a
-// warning when it is below what `server` may hold open. Servers call it
-// once, before listening.
-void RaiseDescriptorLimitFor(const rpc::ServerOptions& server, const LogSink& log);
+// allows (base/descriptor_limit.h) and logs the limit in force
+// (runtime.descriptor_limit, info, extra limit), with a warning when it is
+// below what `server` may hold open (runtime.descriptor_limit_low, extra
+// wanted) or could not be raised (runtime.descriptor_limit_unchanged).
+// `logger` may be null. Servers call it once, before listening.
+void RaiseDescriptorLimitFor(const rpc::ServerOptions& server, const Logger* logger);
 
 class Runtime {
  public:
   // Opens the logon validator (the secrets file may refuse: E_ACCESSDENIED,
-  // when this user may not read it) and builds the packages. `log` gets
-  // the runtime's lines and every server's.
-  static Result<std::unique_ptr<Runtime>> Create(RuntimeOptions options, LogSink log);
+  // when this user may not read it) and builds the packages. `logger`
+  // (null: no logging; not owned, it must outlive the runtime) gets the
+  // runtime's events (ntlm.no_accounts, warning, extra store: a secrets
+  // file without accounts) and is handed to every part: the validator,
+  // the NTLM package, the reflection registry and every server made with
+  // ServerOptions().
+  static Result<std::unique_ptr<Runtime>> Create(RuntimeOptions options, const Logger* logger);
   ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
@@ -156,7 +161,7 @@ class Runtime {
   const RuntimeOptions& options() const { return options_; }
 
   // Options for an rpc::Server: options().server with this runtime's
-  // packages and log.
+  // packages and logger.
   rpc::ServerOptions ServerOptions() const;
   // The packages servers offer: local (if offered), then NTLM (if offered
   // and a validator exists).
@@ -181,15 +186,14 @@ class Runtime {
   // The local package (for ncalrpc clients and servers alike).
   rpc::SecurityPackage* local_package() { return &local_; }
 
-  void Log(const std::string& line) const {
-    if (log_) log_(line);
-  }
+  // The process's logger, for the program's own events; may be null.
+  const Logger* logger() const { return logger_; }
 
  private:
-  Runtime(RuntimeOptions options, LogSink log);
+  Runtime(RuntimeOptions options, const Logger* logger);
 
   const RuntimeOptions options_;
-  const LogSink log_;
+  const Logger* const logger_;
   auth::ntlm::ReflectionRegistry reflection_;
   auth::LocalPackage local_;
   std::unique_ptr<auth::ntlm::LogonValidator> validator_;

@@ -9,9 +9,12 @@
 #include "comsec/auth/peer_cred/local_package.h"
 #include "comsec/rpc/client.h"
 #include "comsec/rpc/server.h"
+#include "../rpc/package_test_support.h"
 
 namespace comsec::rpc {
 namespace {
+
+using security::AuthnLevel;
 
 const SyntaxId kEcho{*Guid::Parse("4b2f6d5e-8c1a-4f3b-9e2d-7c6a5b4e3d21"), 1, 0};
 
@@ -20,7 +23,7 @@ class LocalLoopback : public ::testing::Test {
   void SetUp() override {
     InterfaceRegistration r;
     r.syntax = kEcho;
-    r.min_authn_level = kAuthnLevelConnect;
+    r.min_authn_level = AuthnLevel::kConnect;
     r.operations.push_back([this](std::span<const uint8_t> stub, const CallContext& c)
                                -> Result<std::vector<uint8_t>> {
       level_seen_ = c.security.authn_level;
@@ -50,12 +53,12 @@ class LocalLoopback : public ::testing::Test {
   std::unique_ptr<Server> server_;
   std::string path_;
   StringBinding local_, tcp_;
-  uint32_t level_seen_ = 0;
+  AuthnLevel level_seen_ = AuthnLevel::kNone;
   std::string principal_;
 };
 
 TEST_F(LocalLoopback, EveryLevel) {
-  for (uint8_t level = kAuthnLevelConnect; level <= kAuthnLevelPktPrivacy; ++level) {
+  for (AuthnLevel level : testing::kEveryAuthenticatedLevel) {
     auto client = Client::Connect(local_);
     ASSERT_TRUE(client.ok());
     ClientAuth a{&package_, level};
@@ -72,7 +75,7 @@ TEST_F(LocalLoopback, EveryLevel) {
 TEST_F(LocalLoopback, RefusedOverTcp) {
   auto client = Client::Connect(tcp_);
   ASSERT_TRUE(client.ok());
-  ClientAuth a{&package_, kAuthnLevelPktPrivacy};
+  ClientAuth a{&package_, AuthnLevel::kPktPrivacy};
   // The client refuses too: the package knows it is not on ncalrpc.
   EXPECT_FALSE((*client)->Bind(kEcho, &a).ok());
 }

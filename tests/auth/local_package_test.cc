@@ -10,6 +10,8 @@
 namespace comsec::rpc {
 namespace {
 
+using security::AuthnLevel;
+
 const SyntaxId kEcho{*Guid::Parse("4b2f6d5e-8c1a-4f3b-9e2d-7c6a5b4e3d21"), 1, 0};
 const SyntaxId kStrict{*Guid::Parse("11111111-2222-3333-4444-555555555555"), 1, 0};
 
@@ -30,7 +32,7 @@ class Auth : public ::testing::Test {
     registry_->Register(std::move(echo));
     InterfaceRegistration strict;
     strict.syntax = kStrict;
-    strict.min_authn_level = kAuthnLevelPktIntegrity;
+    strict.min_authn_level = AuthnLevel::kPktIntegrity;
     strict.operations.push_back([this](std::span<const uint8_t>, const CallContext&)
                                     -> Result<std::vector<uint8_t>> {
       ++invocations_;
@@ -57,12 +59,17 @@ class Auth : public ::testing::Test {
   }
 
   // sig == 0 gives a handshake verifier (the local token); otherwise a
-  // per-PDU verifier with a `sig`-byte zero signature.
-  static SecTrailer Verifier(uint8_t level, uint32_t context_id = 1,
-                             uint8_t type = RPC_C_AUTHN_KERNEL, size_t sig = 0) {
+  // per-PDU verifier with a `sig`-byte zero signature. `level` is the
+  // auth_level byte as sent, valid or not.
+  static SecTrailer WireVerifier(uint8_t level, uint32_t context_id = 1,
+                                 uint8_t type = RPC_C_AUTHN_KERNEL, size_t sig = 0) {
     std::vector<uint8_t> value(sig, 0);
     if (sig == 0) value.assign(auth::kLocalToken.begin(), auth::kLocalToken.end());
     return SecTrailer{type, level, 0, 0, context_id, value};
+  }
+  static SecTrailer Verifier(AuthnLevel level, uint32_t context_id = 1,
+                             uint8_t type = RPC_C_AUTHN_KERNEL, size_t sig = 0) {
+    return WireVerifier(WireAuthnLevel(level), context_id, type, sig);
   }
   static Pdu Bind(const SyntaxId& s, std::optional<SecTrailer> auth,
                   PduType type = PduType::kBind, uint16_t context_id = 0) {
@@ -99,56 +106,58 @@ class Auth : public ::testing::Test {
 };
 
 TEST_F(Auth, PrivacyCallsCarryVerifiersBothWays) {
-  auto ack = Send(Bind(kEcho, Verifier(kAuthnLevelPktPrivacy)));
+  auto ack = Send(Bind(kEcho, Verifier(AuthnLevel::kPktPrivacy)));
   ASSERT_EQ(ack[0].header.type, PduType::kBindAck);
   ASSERT_TRUE(ack[0].auth.has_value());
   EXPECT_EQ(ack[0].auth->auth_type, RPC_C_AUTHN_KERNEL);
   EXPECT_EQ(ack[0].auth->auth_context_id, 1u);
-  auto r = Send(Request(2, Verifier(kAuthnLevelPktPrivacy, 1, RPC_C_AUTHN_KERNEL, 16)));
+  auto r = Send(Request(2, Verifier(AuthnLevel::kPktPrivacy, 1, RPC_C_AUTHN_KERNEL, 16)));
   ASSERT_EQ(r.size(), 1u);
   ASSERT_EQ(r[0].header.type, PduType::kResponse);
   EXPECT_EQ(std::get<ResponseBody>(r[0].body).stub, (std::vector<uint8_t>{1, 2, 3}));
   ASSERT_TRUE(r[0].auth.has_value());
-  EXPECT_EQ(r[0].auth->auth_level, kAuthnLevelPktPrivacy);
+  EXPECT_EQ(r[0].auth->auth_level, 6);  // RPC_C_AUTHN_LEVEL_PKT_PRIVACY on the wire
   EXPECT_EQ(r[0].auth->auth_value.size(), 16u);
-  EXPECT_EQ(last_.security.authn_level, kAuthnLevelPktPrivacy);
+  EXPECT_EQ(last_.security.authn_level, AuthnLevel::kPktPrivacy);
   EXPECT_EQ(last_.security.authn_svc, RPC_C_AUTHN_KERNEL);
   EXPECT_EQ(last_.security.principal, "unix:root");
 }
 
 TEST_F(Auth, LocalPackageRefusesTcp) {
   Reset(/*local=*/false);
-  auto r = Send(Bind(kEcho, Verifier(kAuthnLevelPktPrivacy)));
+  auto r = Send(Bind(kEcho, Verifier(AuthnLevel::kPktPrivacy)));
   EXPECT_EQ(std::get<BindNakBody>(r[0].body).reason, kNakAuthenticationTypeNotRecognized);
   EXPECT_FALSE(open_);
 }
 
 // Case 19.
 TEST_F(Auth, Case19InvalidLevelsAndTypes) {
-  for (uint8_t level : {0, 7, 255}) {
+  // Bytes that name no level a verifier may carry: DEFAULT, NONE, and past
+  // PKT_PRIVACY.
+  for (uint8_t level : {0, 1, 7, 255}) {
     Reset(true);
-    auto r = Send(Bind(kEcho, Verifier(level)));
+    auto r = Send(Bind(kEcho, WireVerifier(level)));
     EXPECT_EQ(std::get<BindNakBody>(r[0].body).reason, kNakReasonNotSpecified) << int(level);
   }
   Reset(true);
-  auto none = Send(Bind(kEcho, Verifier(kAuthnLevelConnect, 1, RPC_C_AUTHN_NONE)));
+  auto none = Send(Bind(kEcho, Verifier(AuthnLevel::kConnect, 1, RPC_C_AUTHN_NONE)));
   EXPECT_EQ(std::get<BindNakBody>(none[0].body).reason, kNakAuthenticationTypeNotRecognized);
   Reset(true);
-  auto unknown = Send(Bind(kEcho, Verifier(kAuthnLevelConnect, 1, 0x7F)));
+  auto unknown = Send(Bind(kEcho, Verifier(AuthnLevel::kConnect, 1, 0x7F)));
   EXPECT_EQ(std::get<BindNakBody>(unknown[0].body).reason, kNakAuthenticationTypeNotRecognized);
 }
 
 // Case 17: a CONNECT-level bind to an interface that needs PKT_INTEGRITY.
 TEST_F(Auth, Case17BelowTheInterfaceMinimum) {
-  Send(Bind(kStrict, Verifier(kAuthnLevelConnect)));
+  Send(Bind(kStrict, Verifier(AuthnLevel::kConnect)));
   auto r = Send(Request(2, std::nullopt));
   EXPECT_EQ(FaultStatus(r[0]), nca_s_fault_access_denied);
   EXPECT_FALSE(open_);
   EXPECT_EQ(invocations_, 0);
   // At PKT_INTEGRITY the same call runs.
   Reset(true);
-  Send(Bind(kStrict, Verifier(kAuthnLevelPktIntegrity)));
-  auto ok = Send(Request(2, Verifier(kAuthnLevelPktIntegrity, 1, RPC_C_AUTHN_KERNEL, 16)));
+  Send(Bind(kStrict, Verifier(AuthnLevel::kPktIntegrity)));
+  auto ok = Send(Request(2, Verifier(AuthnLevel::kPktIntegrity, 1, RPC_C_AUTHN_KERNEL, 16)));
   EXPECT_EQ(ok[0].header.type, PduType::kResponse);
   EXPECT_EQ(invocations_, 1);
 }
@@ -156,12 +165,12 @@ TEST_F(Auth, Case17BelowTheInterfaceMinimum) {
 // Case 18: after an integrity bind, a request claiming CONNECT or carrying
 // no verifier.
 TEST_F(Auth, Case18DowngradedRequests) {
-  Send(Bind(kEcho, Verifier(kAuthnLevelPktIntegrity)));
-  auto down = Send(Request(2, Verifier(kAuthnLevelConnect)));
+  Send(Bind(kEcho, Verifier(AuthnLevel::kPktIntegrity)));
+  auto down = Send(Request(2, Verifier(AuthnLevel::kConnect)));
   EXPECT_EQ(FaultStatus(down[0]), nca_s_fault_access_denied);
   EXPECT_FALSE(open_);
   Reset(true);
-  Send(Bind(kEcho, Verifier(kAuthnLevelPktIntegrity)));
+  Send(Bind(kEcho, Verifier(AuthnLevel::kPktIntegrity)));
   auto none = Send(Request(2, std::nullopt));
   EXPECT_EQ(FaultStatus(none[0]), nca_s_fault_access_denied);
   EXPECT_FALSE(open_);
@@ -170,8 +179,8 @@ TEST_F(Auth, Case18DowngradedRequests) {
 
 // The local package's version of case 24: a verifier that is not its own.
 TEST_F(Auth, Case24AlteredVerifier) {
-  Send(Bind(kEcho, Verifier(kAuthnLevelPktIntegrity)));
-  SecTrailer bad = Verifier(kAuthnLevelPktIntegrity, 1, RPC_C_AUTHN_KERNEL, 16);
+  Send(Bind(kEcho, Verifier(AuthnLevel::kPktIntegrity)));
+  SecTrailer bad = Verifier(AuthnLevel::kPktIntegrity, 1, RPC_C_AUTHN_KERNEL, 16);
   bad.auth_value[3] = 0xFF;
   auto r = Send(Request(2, bad));
   EXPECT_EQ(FaultStatus(r[0]), nca_s_fault_sec_pkg_error);
@@ -181,11 +190,11 @@ TEST_F(Auth, Case24AlteredVerifier) {
 
 // Case 20: auth3 after completion.
 TEST_F(Auth, Case20Auth3AfterCompletion) {
-  Send(Bind(kEcho, Verifier(kAuthnLevelPktIntegrity)));
+  Send(Bind(kEcho, Verifier(AuthnLevel::kPktIntegrity)));
   Pdu auth3;
   auth3.header.type = PduType::kAuth3;
   auth3.header.call_id = 3;
-  auth3.auth = Verifier(kAuthnLevelPktIntegrity);
+  auth3.auth = Verifier(AuthnLevel::kPktIntegrity);
   auto r = Send(auth3);
   EXPECT_EQ(FaultStatus(r[0]), nca_s_fault_access_denied);
   EXPECT_FALSE(open_);
@@ -193,13 +202,13 @@ TEST_F(Auth, Case20Auth3AfterCompletion) {
 
 // Case 21: alter_context may not change a context's level or package.
 TEST_F(Auth, Case21AlterChangesContext) {
-  Send(Bind(kEcho, Verifier(kAuthnLevelPktIntegrity)));
-  auto level = Send(Bind(kEcho, Verifier(kAuthnLevelPktPrivacy), PduType::kAlterContext));
+  Send(Bind(kEcho, Verifier(AuthnLevel::kPktIntegrity)));
+  auto level = Send(Bind(kEcho, Verifier(AuthnLevel::kPktPrivacy), PduType::kAlterContext));
   EXPECT_EQ(FaultStatus(level[0]), nca_s_fault_access_denied);
   EXPECT_FALSE(open_);
   Reset(true);
-  Send(Bind(kEcho, Verifier(kAuthnLevelPktIntegrity)));
-  auto type = Send(Bind(kEcho, Verifier(kAuthnLevelPktIntegrity, 1, RPC_C_AUTHN_WINNT),
+  Send(Bind(kEcho, Verifier(AuthnLevel::kPktIntegrity)));
+  auto type = Send(Bind(kEcho, Verifier(AuthnLevel::kPktIntegrity, 1, RPC_C_AUTHN_WINNT),
                         PduType::kAlterContext));
   EXPECT_EQ(FaultStatus(type[0]), nca_s_fault_sec_pkg_error);
   EXPECT_FALSE(open_);
@@ -208,14 +217,15 @@ TEST_F(Auth, Case21AlterChangesContext) {
 // Case 22: new contexts through alter_context up to the limit, then refused.
 TEST_F(Auth, Case22AuthContextLimit) {
   Reset(true, /*max_contexts=*/4);
-  Send(Bind(kEcho, Verifier(kAuthnLevelPktIntegrity, 1)));
+  Send(Bind(kEcho, Verifier(AuthnLevel::kPktIntegrity, 1)));
   for (uint32_t id = 2; id <= 4; ++id) {
-    auto r = Send(Bind(kEcho, Verifier(kAuthnLevelPktIntegrity, id), PduType::kAlterContext));
+    auto r = Send(Bind(kEcho, Verifier(AuthnLevel::kPktIntegrity, id), PduType::kAlterContext));
     ASSERT_EQ(r[0].header.type, PduType::kAlterContextResp) << id;
-    auto call = Send(Request(10 + id, Verifier(kAuthnLevelPktIntegrity, id, RPC_C_AUTHN_KERNEL, 16)));
+    auto call =
+        Send(Request(10 + id, Verifier(AuthnLevel::kPktIntegrity, id, RPC_C_AUTHN_KERNEL, 16)));
     EXPECT_EQ(call[0].header.type, PduType::kResponse) << id;
   }
-  auto over = Send(Bind(kEcho, Verifier(kAuthnLevelPktIntegrity, 5), PduType::kAlterContext));
+  auto over = Send(Bind(kEcho, Verifier(AuthnLevel::kPktIntegrity, 5), PduType::kAlterContext));
   EXPECT_EQ(FaultStatus(over[0]), nca_s_proto_error);
   EXPECT_FALSE(open_);
 }
@@ -227,14 +237,14 @@ TEST_F(Auth, Case26FragmentVerifiersMustMatch) {
     std::optional<SecTrailer> last;
   } variants[] = {
       {"no verifier", std::nullopt},
-      {"another context", Verifier(kAuthnLevelPktIntegrity, 2, RPC_C_AUTHN_KERNEL, 16)},
-      {"another level", Verifier(kAuthnLevelPktPrivacy, 1, RPC_C_AUTHN_KERNEL, 16)},
+      {"another context", Verifier(AuthnLevel::kPktIntegrity, 2, RPC_C_AUTHN_KERNEL, 16)},
+      {"another level", Verifier(AuthnLevel::kPktPrivacy, 1, RPC_C_AUTHN_KERNEL, 16)},
   };
   for (const Variant& v : variants) {
     Reset(true);
-    Send(Bind(kEcho, Verifier(kAuthnLevelPktIntegrity, 1)));
-    Send(Bind(kEcho, Verifier(kAuthnLevelPktIntegrity, 2), PduType::kAlterContext));
-    auto first = Send(Request(7, Verifier(kAuthnLevelPktIntegrity, 1, RPC_C_AUTHN_KERNEL, 16),
+    Send(Bind(kEcho, Verifier(AuthnLevel::kPktIntegrity, 1)));
+    Send(Bind(kEcho, Verifier(AuthnLevel::kPktIntegrity, 2), PduType::kAlterContext));
+    auto first = Send(Request(7, Verifier(AuthnLevel::kPktIntegrity, 1, RPC_C_AUTHN_KERNEL, 16),
                               {1}, PFC_FIRST_FRAG));
     EXPECT_TRUE(first.empty()) << v.what;
     auto last = Send(Request(7, v.last, {2}, PFC_LAST_FRAG));
@@ -247,11 +257,11 @@ TEST_F(Auth, Case26FragmentVerifiersMustMatch) {
 
 // CONNECT level: requests may omit the verifier; the call runs at CONNECT.
 TEST_F(Auth, ConnectLevelCallsNeedNoVerifier) {
-  Send(Bind(kEcho, Verifier(kAuthnLevelConnect)));
+  Send(Bind(kEcho, Verifier(AuthnLevel::kConnect)));
   auto r = Send(Request(2, std::nullopt));
   ASSERT_EQ(r[0].header.type, PduType::kResponse);
   EXPECT_FALSE(r[0].auth.has_value());
-  EXPECT_EQ(last_.security.authn_level, kAuthnLevelConnect);
+  EXPECT_EQ(last_.security.authn_level, AuthnLevel::kConnect);
 }
 
 }  // namespace

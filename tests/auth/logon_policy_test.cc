@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "comsec/config/accounts.h"
+#include "../base/captured_log.h"
 
 namespace comsec::auth::ntlm {
 namespace {
@@ -27,15 +28,22 @@ class LogonPolicyStore : public ::testing::Test {
     ASSERT_TRUE(store_->SetValue(*config::KeyPath::Parse(config::kLsaKey), v).ok());
   }
   LogonPolicy Read() {
-    auto p = ReadLogonPolicy(store_.get(), [this](const std::string& l) { warnings_.push_back(l); });
+    auto p = ReadLogonPolicy(store_.get(), log_.logger());
     EXPECT_TRUE(p.ok()) << p.status().ToString();
     return *p;
   }
 
   std::filesystem::path dir_;
   std::unique_ptr<config::Store> store_;
-  std::vector<std::string> warnings_;
+  CapturedLog log_;
 };
+
+// A config.value_ignored event for `value` of the Lsa key.
+LogEvent Ignored(std::string value, std::string message) {
+  return LogEvent("config.value_ignored", LogSeverity::kWarning, std::move(message))
+      .Extra("key", config::kLsaKey)
+      .Extra("value", value);
+}
 
 TEST_F(LogonPolicyStore, AbsentValuesAreWindows11sDefaults) {
   LogonPolicy p = Read();
@@ -45,7 +53,7 @@ TEST_F(LogonPolicyStore, AbsentValuesAreWindows11sDefaults) {
   EXPECT_EQ(p.lockout.reset_window, std::chrono::minutes(10));
   EXPECT_TRUE(p.foreign_domains.empty());
   EXPECT_EQ(p.own_names, std::vector<std::string>{config::NetbiosComputerName()});
-  EXPECT_TRUE(warnings_.empty());
+  EXPECT_TRUE(log_.events().empty());
 }
 
 TEST_F(LogonPolicyStore, ValuesAreReadByTheirSeceditNames) {
@@ -68,11 +76,37 @@ TEST_F(LogonPolicyStore, WrongTypesFallBackToDefaultsWithAWarning) {
   EXPECT_EQ(p.lockout.threshold, 10u);
   EXPECT_EQ(p.lockout.duration, std::chrono::minutes(10));
   EXPECT_TRUE(p.foreign_domains.empty());
-  ASSERT_EQ(warnings_.size(), 3u);
-  EXPECT_NE(warnings_[0].find("LockoutBadCount in HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet"
-                              "\\Control\\Lsa is not a REG_DWORD 0-999; using 10"),
-            std::string::npos)
-      << warnings_[0];
+  const std::string lsa = "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Lsa";
+  EXPECT_EQ(log_.events(),
+            (std::vector<LogEvent>{
+                Ignored("LockoutBadCount",
+                        "LockoutBadCount in " + lsa + " is not a REG_DWORD 0-999; using 10"),
+                Ignored("LockoutDuration",
+                        "LockoutDuration in " + lsa + " is not a REG_DWORD 0-99999; using 10"),
+                Ignored("ForeignDomains", "ForeignDomains in " + lsa +
+                                              " is not a REG_MULTI_SZ; no domain is treated "
+                                              "as foreign")}));
+}
+
+// LmCompatibilityLevel below 5 lets NTLMv1 in, and says so; a bad value is
+// NTLMv2 only, with a warning.
+TEST_F(LogonPolicyStore, LmCompatibilityLevelBelowFiveAllowsNtlmV1Loudly) {
+  Set(config::RegValue::Dword("LmCompatibilityLevel", 2));
+  EXPECT_TRUE(Read().allow_ntlmv1);
+  EXPECT_EQ(log_.events(),
+            std::vector<LogEvent>{
+                LogEvent("ntlm.ntlmv1_allowed", LogSeverity::kWarning,
+                         "WEAK: NTLMv1 responses are accepted (LmCompatibilityLevel 2); set "
+                         "it to 5 for NTLMv2 only")
+                    .Extra("lm_compatibility_level", "2")});
+  log_.Clear();
+  Set(config::RegValue::Dword("LmCompatibilityLevel", 9));
+  EXPECT_FALSE(Read().allow_ntlmv1);
+  EXPECT_EQ(log_.events(),
+            std::vector<LogEvent>{Ignored(
+                "LmCompatibilityLevel",
+                "LmCompatibilityLevel in HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\"
+                "Control\\Lsa is not a REG_DWORD 0-5; using 5 (NTLMv2 only)")});
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "comsec/base/win32_error.h"
 #include "comsec/ndr/decoder.h"
 #include "comsec/ndr/encoder.h"
+#include "../base/captured_log.h"
 
 namespace comsec::auth::ntlm {
 namespace {
@@ -33,7 +34,7 @@ class LogonService : public ::testing::Test {
     LogonServiceOptions o;
     o.validator = &validator_;
     o.trusted_uids = {4000};
-    o.log = [this](const std::string& l) { log_.push_back(l); };
+    o.logger = log_.logger();
     iface_ = LogonServiceInterface(o);
   }
   static rpc::CallContext Local(uint32_t uid) {
@@ -41,6 +42,8 @@ class LogonService : public ::testing::Test {
     c.local = c.has_peer = true;
     c.peer_uid = uid;
     c.peer_pid = 99;
+    c.interface = LogonServiceSyntax();
+    c.opnum = 1;
     return c;
   }
   Result<std::vector<uint8_t>> Logon(std::span<const uint8_t> stub) {
@@ -57,8 +60,8 @@ class LogonService : public ::testing::Test {
 
   OneAccount accounts_;
   LocalLogonValidator validator_{&accounts_, {}};
+  CapturedLog log_;
   rpc::InterfaceRegistration iface_;
-  std::vector<std::string> log_;
 };
 
 TEST_F(LogonService, OnlyRootItsOwnUserAndTrustedUidsMayAsk) {
@@ -67,13 +70,34 @@ TEST_F(LogonService, OnlyRootItsOwnUserAndTrustedUidsMayAsk) {
   EXPECT_TRUE(iface_.security_callback(Local(4000)).ok());
   Status s = iface_.security_callback(Local(4242));
   EXPECT_EQ(s.code(), E_ACCESSDENIED);
-  ASSERT_EQ(log_.size(), 1u);
-  EXPECT_EQ(log_[0], "logon service: refused uid 4242 (pid 99): only root, comsecd's own user "
-                     "and the uids given with --trust-uid may validate logons");
+  const std::string why =
+      "only root, comsecd's own user and the uids given with --trust-uid may validate logons";
+  const Guid& uuid = LogonServiceSyntax().uuid;
+  EXPECT_EQ(log_.events(),
+            std::vector<LogEvent>{
+                LogEvent("ntlm.logon_service_refused", LogSeverity::kWarning,
+                         "logon service: refused uid 4242 (pid 99): " + why)
+                    .Interface(uuid, 1, 0)
+                    .Opnum(1)
+                    .Reason(why)
+                    .Hresult(E_ACCESSDENIED)
+                    .Extra("uid", "4242")
+                    .Extra("pid", "99")});
+  log_.Clear();
   rpc::CallContext tcp;  // no kernel-proven identity, even from loopback
   tcp.loopback = true;
+  tcp.peer = "127.0.0.1:50000";
+  tcp.interface = LogonServiceSyntax();
   EXPECT_EQ(iface_.security_callback(tcp).code(), E_ACCESSDENIED);
-  EXPECT_NE(log_.back().find("refused a TCP caller"), std::string::npos);
+  EXPECT_EQ(log_.events(),
+            std::vector<LogEvent>{
+                LogEvent("ntlm.logon_service_refused", LogSeverity::kWarning,
+                         "logon service: refused a TCP caller: " + why)
+                    .Peer("127.0.0.1:50000")
+                    .Interface(uuid, 1, 0)
+                    .Opnum(0)
+                    .Reason("a TCP caller has no kernel-proven uid")
+                    .Hresult(E_ACCESSDENIED)});
 }
 
 TEST_F(LogonService, RefusalsTravelAsTheirHResultWithTheReason) {

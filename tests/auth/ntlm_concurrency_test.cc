@@ -22,6 +22,8 @@
 namespace comsec {
 namespace {
 
+using security::AuthnLevel;
+
 using auth::ntlm::ClientCredentials;
 using auth::ntlm::NtlmPackage;
 using rpc::CallContext;
@@ -56,7 +58,7 @@ class ConcurrentLogons : public ::testing::Test {
 
     rpc::InterfaceRegistration echo;
     echo.syntax = kEcho;
-    echo.min_authn_level = rpc::kAuthnLevelPktPrivacy;
+    echo.min_authn_level = AuthnLevel::kPktPrivacy;
     echo.operations = {[](std::span<const uint8_t> stub, const CallContext& c)
                            -> Result<std::vector<uint8_t>> {
       if (c.security.principal != "CONCURRENCY\\alice") {
@@ -120,7 +122,7 @@ class ConcurrentLogons : public ::testing::Test {
             if (failures++ == 0) ADD_FAILURE() << "connect: " << client.status().ToString();
             continue;
           }
-          rpc::ClientAuth auth{&package, rpc::kAuthnLevelPktPrivacy};
+          rpc::ClientAuth auth{&package, AuthnLevel::kPktPrivacy};
           Status bound = (*client)->Bind(kEcho, &auth);
           // A multiple of 4: the verification trailer that header signing appends
           // is aligned after the stub, and its padding stays with the stub.

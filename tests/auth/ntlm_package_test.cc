@@ -20,12 +20,15 @@
 #include "comsec/security/com_rights.h"
 #include "comsec/security/sddl.h"
 #include "comsec/security/well_known_sids.h"
+#include "../base/captured_log.h"
 #include "../rpc/package_test_support.h"
 
 using namespace comsec::rpc::testing;  // NOLINT: test drivers
 
 namespace comsec::auth::ntlm {
 namespace {
+
+using security::AuthnLevel;
 
 using rpc::ConnectionInfo;
 
@@ -61,23 +64,22 @@ class NtlmHandshake : public ::testing::Test {
     bob.name = "bob";
     bob.disabled = true;
     accounts_.accounts.push_back(bob);
-    options_.log = [this](const std::string& line) { log_.push_back(line); };
+    options_.logger = log_.logger();
     options_.reflection = &reflection_;
     Revalidate();
   }
 
   // A validator with policy_ (tests change it first).
   void Revalidate() {
-    validator_ = std::make_unique<LocalLogonValidator>(
-        &accounts_, policy_,
-        [this](const std::string& line) { validator_log_.push_back(line); },
-        [this] { return now_; });
+    validator_ = std::make_unique<LocalLogonValidator>(&accounts_, policy_,
+                                                       validator_log_.logger(),
+                                                       [this] { return now_; });
     options_.validator = validator_.get();
   }
 
   // Runs the three legs; returns the server's status after AUTHENTICATE
   // (or the first failure).
-  Status Run(ClientCredentials creds, uint8_t level, const Exchange& x = {},
+  Status Run(ClientCredentials creds, AuthnLevel level, const Exchange& x = {},
              Misbehaviour hooks = {}) {
     NtlmPackage real_server_pkg(options_);
     MisbehavingPackage server_pkg(&real_server_pkg, hooks);
@@ -126,14 +128,14 @@ class NtlmHandshake : public ::testing::Test {
   LogonPolicy policy_;
   std::unique_ptr<LocalLogonValidator> validator_;
   ServerOptions options_;
-  std::vector<std::string> log_;            // the package's (the server's) lines
-  std::vector<std::string> validator_log_;  // the validator's (comsecd's) lines
+  CapturedLog log_;            // the package's (the server's) events
+  CapturedLog validator_log_;  // the validator's (comsecd's) events
   std::chrono::steady_clock::time_point now_ = std::chrono::steady_clock::now();
   std::unique_ptr<rpc::SecurityContext> server_, client_;
 };
 
 TEST_F(NtlmHandshake, GoodPasswordMakesANetworkToken) {
-  ASSERT_TRUE(Run(Alice(), rpc::kAuthnLevelPktPrivacy).ok());
+  ASSERT_TRUE(Run(Alice(), AuthnLevel::kPktPrivacy).ok());
   EXPECT_EQ(server_->PeerName(), "TESTDOM\\alice");
   auto token = server_->PeerToken();
   ASSERT_NE(token, nullptr);
@@ -149,7 +151,7 @@ TEST_F(NtlmHandshake, GoodPasswordMakesANetworkToken) {
 // granting the account's group lets the caller in, one denying NETWORK
 // logons keeps it out.
 TEST_F(NtlmHandshake, TheLogonTokenDrivesAccessChecks) {
-  ASSERT_TRUE(Run(Alice(), rpc::kAuthnLevelPktPrivacy).ok());
+  ASSERT_TRUE(Run(Alice(), AuthnLevel::kPktPrivacy).ok());
   const security::Token& token = *server_->PeerToken();
   auto grant = security::ParseSddl("O:BAG:BAD:(A;;CCDC;;;" +
                                    kDomainSid.WithRid(1001).ToString() + ")");
@@ -165,9 +167,9 @@ TEST_F(NtlmHandshake, UserNameIsCaseInsensitiveAndDomainMayBeEmptyOrDot) {
   auto c = Alice();
   c.user = "ALICE";
   c.domain = "";
-  EXPECT_TRUE(Run(c, rpc::kAuthnLevelPktIntegrity).ok());
+  EXPECT_TRUE(Run(c, AuthnLevel::kPktIntegrity).ok());
   c.domain = ".";
-  EXPECT_TRUE(Run(c, rpc::kAuthnLevelPktIntegrity).ok());
+  EXPECT_TRUE(Run(c, AuthnLevel::kPktIntegrity).ok());
   EXPECT_EQ(server_->PeerName(), "TESTDOM\\alice");
 }
 
@@ -175,28 +177,52 @@ TEST_F(NtlmHandshake, NtHashCredentialWorks) {
   ClientCredentials c;
   c.user = "alice";
   c.nt_hash = NtHash(u"Secret#1");
-  EXPECT_TRUE(Run(c, rpc::kAuthnLevelPktIntegrity).ok());
+  EXPECT_TRUE(Run(c, AuthnLevel::kPktIntegrity).ok());
 }
 
 TEST_F(NtlmHandshake, WrongPasswordUnknownUserAndDisabledFail) {
-  Status s = Run(Alice("wrong"), rpc::kAuthnLevelPktIntegrity);
+  Status s = Run(Alice("wrong"), AuthnLevel::kPktIntegrity);
   EXPECT_EQ(s.code(), SEC_E_LOGON_DENIED);
   EXPECT_NE(std::string(s.message()).find("wrong password"), std::string::npos);
   auto mallory = Alice();
   mallory.user = "mallory";
-  EXPECT_EQ(Run(mallory, rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
+  EXPECT_EQ(Run(mallory, AuthnLevel::kConnect).code(), SEC_E_LOGON_DENIED);
   auto bob = Alice();
   bob.user = "bob";
-  EXPECT_EQ(Run(bob, rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
-  // Every refusal is logged with the peer, the account and the reason;
-  // the password or hash never appears.
-  ASSERT_EQ(log_.size(), 3u);
-  EXPECT_NE(log_[0].find("192.0.2.7:4242"), std::string::npos);
-  EXPECT_NE(log_[0].find("alice"), std::string::npos);
-  EXPECT_NE(log_[1].find("TESTDOM\\mallory refused: unknown user"), std::string::npos);
-  EXPECT_NE(log_[2].find("disabled"), std::string::npos);
-  for (const auto& l : log_) EXPECT_EQ(l.find("Secret#1"), std::string::npos);
-  for (const auto& l : validator_log_) EXPECT_EQ(l.find("Secret#1"), std::string::npos);
+  EXPECT_EQ(Run(bob, AuthnLevel::kConnect).code(), SEC_E_LOGON_DENIED);
+  // Every refusal is one event with the peer, the account, the level and
+  // the reason, from the package (the server) and from the validator
+  // (comsecd); the password or hash never appears.
+  const std::string wrong = "wrong password (the NTLMv2 proof does not match the account's hash)";
+  auto refused = [](std::string account, AuthnLevel level, std::string why) {
+    return LogEvent("ntlm.logon_refused", LogSeverity::kWarning,
+                    "logon of " + account + " refused: " + why)
+        .Peer("192.0.2.7:4242")
+        .Principal(account)
+        .AuthnLevel(security::ToNumber(level), security::AuthnLevelName(level))
+        .Reason(why)
+        .Hresult(SEC_E_LOGON_DENIED);
+  };
+  EXPECT_EQ(log_.events(),
+            (std::vector<LogEvent>{
+                refused("TESTDOM\\alice", AuthnLevel::kPktIntegrity, wrong),
+                refused("TESTDOM\\mallory", AuthnLevel::kConnect, "unknown user"),
+                refused("TESTDOM\\bob", AuthnLevel::kConnect, "the account is disabled")}));
+  auto denied = [](std::string account, std::string why) {
+    return LogEvent("ntlm.validation_refused", LogSeverity::kWarning,
+                    "logon of '" + account + "' from 192.0.2.7:4242 refused: " + why)
+        .Peer("192.0.2.7:4242")
+        .Principal(account)
+        .Reason(why)
+        .Hresult(SEC_E_LOGON_DENIED);
+  };
+  EXPECT_EQ(validator_log_.events(),
+            (std::vector<LogEvent>{denied("TESTDOM\\alice", wrong),
+                                   denied("TESTDOM\\mallory", "unknown user"),
+                                   denied("TESTDOM\\bob", "the account is disabled")}));
+  for (const auto* log : {&log_, &validator_log_}) {
+    for (const auto& l : log->TextLines()) EXPECT_EQ(l.find("Secret#1"), std::string::npos);
+  }
 }
 
 // Issue 9 item 15: a client that sends its workgroup (Samba's tools send
@@ -206,23 +232,26 @@ TEST_F(NtlmHandshake, WrongPasswordUnknownUserAndDisabledFail) {
 TEST_F(NtlmHandshake, ForeignDomainNameMapsToLocalAccountsUnlessKnownForeign) {
   auto workgroup = Alice();
   workgroup.domain = "WORKGROUP";
-  ASSERT_TRUE(Run(workgroup, rpc::kAuthnLevelPktPrivacy).ok());
+  ASSERT_TRUE(Run(workgroup, AuthnLevel::kPktPrivacy).ok());
   EXPECT_EQ(server_->PeerName(), "TESTDOM\\alice");
-  ASSERT_EQ(validator_log_.size(), 1u);
-  EXPECT_NE(validator_log_[0].find("logon of 'WORKGROUP\\alice' from 192.0.2.7:4242: domain "
-                                   "'WORKGROUP' is not this machine's (TESTDOM); validated "
-                                   "against its local accounts"),
-            std::string::npos)
-      << validator_log_[0];
+  EXPECT_EQ(validator_log_.events(),
+            std::vector<LogEvent>{
+                LogEvent("ntlm.foreign_domain_mapped", LogSeverity::kNotice,
+                         "logon of 'WORKGROUP\\alice' from 192.0.2.7:4242: domain 'WORKGROUP' "
+                         "is not this machine's (TESTDOM); validated against its local "
+                         "accounts, as a standalone Windows machine does")
+                    .Peer("192.0.2.7:4242")
+                    .Principal("WORKGROUP\\alice")
+                    .Extra("domain", "WORKGROUP")});
   // A wrong password under a foreign name is still a wrong password.
   workgroup.password = "nope";
-  EXPECT_EQ(Run(workgroup, rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
+  EXPECT_EQ(Run(workgroup, AuthnLevel::kConnect).code(), SEC_E_LOGON_DENIED);
 
   policy_.foreign_domains = {"elsewhere"};
   Revalidate();
   auto foreign = Alice();
   foreign.domain = "ELSEWHERE";
-  Status s = Run(foreign, rpc::kAuthnLevelConnect);
+  Status s = Run(foreign, AuthnLevel::kConnect);
   EXPECT_EQ(s.code(), SEC_E_LOGON_DENIED);
   EXPECT_NE(std::string(s.message()).find("domain 'ELSEWHERE' is a foreign domain"),
             std::string::npos)
@@ -230,7 +259,7 @@ TEST_F(NtlmHandshake, ForeignDomainNameMapsToLocalAccountsUnlessKnownForeign) {
   // Our own names and "." are this machine.
   auto dot = Alice();
   dot.domain = ".";
-  EXPECT_TRUE(Run(dot, rpc::kAuthnLevelConnect).ok());
+  EXPECT_TRUE(Run(dot, AuthnLevel::kConnect).ok());
 }
 
 // Issue 9 item 10: Windows's account lockout policy. After `threshold`
@@ -242,20 +271,26 @@ TEST_F(NtlmHandshake, AccountLocksOutAfterThresholdAndUnlocksAfterDuration) {
   policy_.lockout.duration = std::chrono::minutes(10);
   policy_.lockout.reset_window = std::chrono::minutes(10);
   Revalidate();
-  const HResult wrong_password = Run(Alice("guess1"), rpc::kAuthnLevelConnect).code();
+  const HResult wrong_password = Run(Alice("guess1"), AuthnLevel::kConnect).code();
   EXPECT_EQ(wrong_password, SEC_E_LOGON_DENIED);
-  EXPECT_EQ(Run(Alice("guess2"), rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
-  EXPECT_TRUE(validator_log_.size() == 2 &&
-              validator_log_.back().find("locked") == std::string::npos);
-  EXPECT_EQ(Run(Alice("guess3"), rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
-  ASSERT_EQ(validator_log_.size(), 4u);  // three refusals and the lockout
-  EXPECT_NE(validator_log_[2].find("ntlm: account 'TESTDOM\\alice' locked out after 3 "
-                                       "failed logons within 10 minutes (the last from "
-                                       "192.0.2.7:4242); it unlocks in 10 minutes"),
-            std::string::npos)
-      << validator_log_[2];
+  EXPECT_EQ(Run(Alice("guess2"), AuthnLevel::kConnect).code(), SEC_E_LOGON_DENIED);
+  EXPECT_EQ(validator_log_.Named("ntlm.validation_refused").size(), 2u);
+  EXPECT_TRUE(validator_log_.Named("ntlm.account_locked_out").empty());
+  EXPECT_EQ(Run(Alice("guess3"), AuthnLevel::kConnect).code(), SEC_E_LOGON_DENIED);
+  const auto events = validator_log_.events();
+  ASSERT_EQ(events.size(), 4u);  // three refusals and the lockout, before the third's
+  EXPECT_EQ(events[2], LogEvent("ntlm.account_locked_out", LogSeverity::kWarning,
+                                "account 'TESTDOM\\alice' locked out after 3 failed logons "
+                                "within 10 minutes (the last from 192.0.2.7:4242); it "
+                                "unlocks in 10 minutes (LockoutBadCount 3)")
+                           .Peer("192.0.2.7:4242")
+                           .Principal("TESTDOM\\alice")
+                           .Reason("LockoutBadCount 3 reached")
+                           .Extra("failed_logons", "3")
+                           .Extra("lockout_minutes", "10"));
+  EXPECT_EQ(events[3].name, "ntlm.validation_refused");
   // The right password, while locked: the same refusal on the wire.
-  Status locked = Run(Alice(), rpc::kAuthnLevelPktPrivacy);
+  Status locked = Run(Alice(), AuthnLevel::kPktPrivacy);
   EXPECT_EQ(locked.code(), wrong_password);
   EXPECT_NE(std::string(locked.message()).find("the account is locked out after 3 failed "
                                                 "logons, for 10 minutes more"),
@@ -263,33 +298,34 @@ TEST_F(NtlmHandshake, AccountLocksOutAfterThresholdAndUnlocksAfterDuration) {
       << locked.message();
   // Other accounts are not affected... (bob is disabled: refused as disabled)
   now_ += std::chrono::minutes(9);
-  EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
+  EXPECT_EQ(Run(Alice(), AuthnLevel::kConnect).code(), SEC_E_LOGON_DENIED);
   now_ += std::chrono::minutes(1);
-  EXPECT_TRUE(Run(Alice(), rpc::kAuthnLevelConnect).ok());
+  EXPECT_TRUE(Run(Alice(), AuthnLevel::kConnect).ok());
 }
 
 TEST_F(NtlmHandshake, LockoutCountResetsAfterWindowAndOnSuccess) {
   policy_.lockout.threshold = 3;
   policy_.lockout.reset_window = std::chrono::minutes(5);
   Revalidate();
-  EXPECT_FALSE(Run(Alice("a"), rpc::kAuthnLevelConnect).ok());
-  EXPECT_FALSE(Run(Alice("b"), rpc::kAuthnLevelConnect).ok());
+  EXPECT_FALSE(Run(Alice("a"), AuthnLevel::kConnect).ok());
+  EXPECT_FALSE(Run(Alice("b"), AuthnLevel::kConnect).ok());
   now_ += std::chrono::minutes(5);  // the window passed: the count starts again
-  EXPECT_FALSE(Run(Alice("c"), rpc::kAuthnLevelConnect).ok());
-  EXPECT_FALSE(Run(Alice("d"), rpc::kAuthnLevelConnect).ok());
-  EXPECT_TRUE(Run(Alice(), rpc::kAuthnLevelConnect).ok());  // 2 < 3: not locked
+  EXPECT_FALSE(Run(Alice("c"), AuthnLevel::kConnect).ok());
+  EXPECT_FALSE(Run(Alice("d"), AuthnLevel::kConnect).ok());
+  EXPECT_TRUE(Run(Alice(), AuthnLevel::kConnect).ok());  // 2 < 3: not locked
   // A success clears the count.
-  EXPECT_FALSE(Run(Alice("e"), rpc::kAuthnLevelConnect).ok());
-  EXPECT_FALSE(Run(Alice("f"), rpc::kAuthnLevelConnect).ok());
-  EXPECT_TRUE(Run(Alice(), rpc::kAuthnLevelConnect).ok());
-  for (const auto& l : validator_log_) EXPECT_EQ(l.find("locked out"), std::string::npos) << l;
+  EXPECT_FALSE(Run(Alice("e"), AuthnLevel::kConnect).ok());
+  EXPECT_FALSE(Run(Alice("f"), AuthnLevel::kConnect).ok());
+  EXPECT_TRUE(Run(Alice(), AuthnLevel::kConnect).ok());
+  EXPECT_TRUE(validator_log_.Named("ntlm.account_locked_out").empty());
+  EXPECT_EQ(validator_log_.Named("ntlm.validation_refused").size(), 6u);
 }
 
 TEST_F(NtlmHandshake, LockoutThresholdZeroNeverLocks) {
   policy_.lockout.threshold = 0;
   Revalidate();
-  for (int i = 0; i < 20; ++i) EXPECT_FALSE(Run(Alice("x"), rpc::kAuthnLevelConnect).ok());
-  EXPECT_TRUE(Run(Alice(), rpc::kAuthnLevelConnect).ok());
+  for (int i = 0; i < 20; ++i) EXPECT_FALSE(Run(Alice("x"), AuthnLevel::kConnect).ok());
+  EXPECT_TRUE(Run(Alice(), AuthnLevel::kConnect).ok());
 }
 
 TEST(LockoutPolicy, DefaultsAreWindows11s) {
@@ -304,27 +340,47 @@ TEST_F(NtlmHandshake, PeerSuppliedNamesAreEscapedInLogs) {
   auto forger = Alice();
   forger.user = "mallory\nntlm: WEAK: accepted an NTLMv1 logon of TESTDOM\\admin";
   forger.domain = "EVIL\x1b[2J";
-  EXPECT_EQ(Run(forger, rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
-  ASSERT_FALSE(log_.empty());
-  ASSERT_FALSE(validator_log_.empty());
-  for (const auto* lines : {&log_, &validator_log_}) {
-    for (const auto& l : *lines) {
-      EXPECT_EQ(l.find('\n'), std::string::npos) << l;
+  EXPECT_EQ(Run(forger, AuthnLevel::kConnect).code(), SEC_E_LOGON_DENIED);
+  // The events hold the names as sent; the sinks escape them.
+  const std::string sent = forger.domain + "\\" + forger.user;
+  EXPECT_EQ(validator_log_.events(),
+            std::vector<LogEvent>{
+                LogEvent("ntlm.validation_refused", LogSeverity::kWarning,
+                         "logon of '" + sent + "' from 192.0.2.7:4242 refused: unknown user")
+                    .Peer("192.0.2.7:4242")
+                    .Principal(sent)
+                    .Reason("unknown user")
+                    .Hresult(SEC_E_LOGON_DENIED)});
+  ASSERT_EQ(log_.events().size(), 1u);
+  EXPECT_EQ(log_.events()[0].principal, sent);
+  // Each is one text line, with no control character left.
+  for (const auto* log : {&log_, &validator_log_}) {
+    for (const auto& l : log->TextLines()) {
+      EXPECT_EQ(l.find('\n'), l.size() - 1) << l;
       EXPECT_EQ(l.find('\x1b'), std::string::npos) << l;
-      EXPECT_EQ(l.rfind("ntlm: WEAK", 0), std::string::npos) << l;
+      EXPECT_NE(l.find(" principal=\"EVIL\\x1b[2J\\x5cmallory\\x0antlm: WEAK: accepted an "
+                       "NTLMv1 logon of TESTDOM\\x5cadmin\" "),
+                std::string::npos)
+          << l;
     }
   }
-  EXPECT_NE(validator_log_[0].find("logon of 'EVIL\\x1b[2J\\mallory\\x0antlm: WEAK: "
-                                   "accepted an NTLMv1 logon of TESTDOM\\x5cadmin'"),
-            std::string::npos)
-      << validator_log_[0];
 }
 
 TEST_F(NtlmHandshake, AnonymousRefusedUnlessAllowed) {
-  EXPECT_EQ(Run(ClientCredentials{}, rpc::kAuthnLevelConnect).code(), SEC_E_LOGON_DENIED);
-  EXPECT_NE(log_.back().find("anonymous"), std::string::npos);
+  EXPECT_EQ(Run(ClientCredentials{}, AuthnLevel::kConnect).code(), SEC_E_LOGON_DENIED);
+  const std::string why =
+      "anonymous (null session) logons are not allowed on this server; the client must "
+      "authenticate";
+  EXPECT_EQ(log_.events(),
+            std::vector<LogEvent>{LogEvent("ntlm.logon_refused", LogSeverity::kWarning,
+                                           "logon of NT AUTHORITY\\ANONYMOUS LOGON refused: " + why)
+                                      .Peer("192.0.2.7:4242")
+                                      .Principal("NT AUTHORITY\\ANONYMOUS LOGON")
+                                      .AuthnLevel(2, "RPC_C_AUTHN_LEVEL_CONNECT")
+                                      .Reason(why)
+                                      .Hresult(SEC_E_LOGON_DENIED)});
   options_.allow_anonymous = true;
-  ASSERT_TRUE(Run(ClientCredentials{}, rpc::kAuthnLevelConnect).ok());
+  ASSERT_TRUE(Run(ClientCredentials{}, AuthnLevel::kConnect).ok());
   EXPECT_EQ(server_->PeerName(), "NT AUTHORITY\\ANONYMOUS LOGON");
   EXPECT_TRUE(server_->PeerToken()->IsAnonymous());
 }
@@ -335,7 +391,7 @@ TEST_F(NtlmHandshake, Case30_ZeroedMicFails) {
   x.on_authenticate = [](std::vector<uint8_t>& m) {
     std::fill_n(m.begin() + kMicOffset, 16, 0);
   };
-  Status s = Run(Alice(), rpc::kAuthnLevelPktIntegrity, x);
+  Status s = Run(Alice(), AuthnLevel::kPktIntegrity, x);
   EXPECT_EQ(s.code(), SEC_E_LOGON_DENIED);
   EXPECT_NE(std::string(s.message()).find("MIC"), std::string::npos);
 }
@@ -356,7 +412,7 @@ TEST_F(NtlmHandshake, Case30_MicRemovedAndNegotiateFlagsClearedFails) {
     a.encrypted_session_key.clear();
     m = a.Encode(/*with_mic=*/false);
   };
-  Status s = Run(Alice(), rpc::kAuthnLevelConnect, x);
+  Status s = Run(Alice(), AuthnLevel::kConnect, x);
   EXPECT_EQ(s.code(), SEC_E_LOGON_DENIED);
   EXPECT_NE(std::string(s.message()).find("has none"), std::string::npos);
 }
@@ -375,7 +431,7 @@ TEST_F(NtlmHandshake, Case30_MsvAvFlagsClearedBreaksTheProof) {
     }
     m = a.Encode(/*with_mic=*/false);
   };
-  Status s = Run(Alice(), rpc::kAuthnLevelConnect, x);
+  Status s = Run(Alice(), AuthnLevel::kConnect, x);
   EXPECT_EQ(s.code(), SEC_E_LOGON_DENIED);
   EXPECT_NE(std::string(s.message()).find("proof"), std::string::npos);
 }
@@ -387,13 +443,13 @@ TEST_F(NtlmHandshake, Case31_ReflectedChallengeRefused) {
   NtlmPackage client_pkg(Alice(), &reflection_);
   const rpc::TransportEndpoint attacker = rpc::testing::Ipv4(198, 51, 100, 9, 5000);
   rpc::testing::TestConnection info;
-  info.auth_level = rpc::kAuthnLevelPktIntegrity;
+  info.auth_level = AuthnLevel::kPktIntegrity;
   info.peer = "198.51.100.9:5000";  // the attacker's connection to our server
   info.peer_endpoint = attacker;
   info.local_endpoint = kServerEnd;
   auto server = std::move(*StartServerContext(server_pkg, info));
   rpc::testing::TestConnection to_attacker;  // our client's connection to the attacker
-  to_attacker.auth_level = rpc::kAuthnLevelPktIntegrity;
+  to_attacker.auth_level = AuthnLevel::kPktIntegrity;
   to_attacker.local_endpoint = rpc::testing::Ipv4(10, 0, 0, 1, 49152);
   to_attacker.peer_endpoint = rpc::testing::Ipv4(198, 51, 100, 9, 445);
   auto client = std::move(*StartClientContext(client_pkg, to_attacker));
@@ -407,6 +463,17 @@ TEST_F(NtlmHandshake, Case31_ReflectedChallengeRefused) {
   EXPECT_NE(std::string(r.status().message()).find("reflected logon (MS08-068)"),
             std::string::npos)
       << r.status().ToString();
+  const std::string why =
+      "the AUTHENTICATE answers a challenge that a client in this process received: a "
+      "reflected logon (MS08-068)";
+  EXPECT_EQ(log_.events(),
+            std::vector<LogEvent>{LogEvent("ntlm.reflection_refused", LogSeverity::kWarning,
+                                           "logon of TESTDOM\\alice refused: " + why)
+                                      .Peer("198.51.100.9:5000")
+                                      .Principal("TESTDOM\\alice")
+                                      .AuthnLevel(5, "RPC_C_AUTHN_LEVEL_PKT_INTEGRITY")
+                                      .Reason(why)
+                                      .Hresult(SEC_E_LOGON_DENIED)});
 }
 
 // The same relay, but the attacker sits on our client's connection's far
@@ -416,12 +483,12 @@ TEST_F(NtlmHandshake, Case31_ReflectionWithOneMatchingEndRefused) {
   NtlmPackage server_pkg(options_);
   NtlmPackage client_pkg(Alice(), &reflection_);
   rpc::testing::TestConnection info;
-  info.auth_level = rpc::kAuthnLevelConnect;
+  info.auth_level = AuthnLevel::kConnect;
   info.peer_endpoint = kClientEnd;                                // as if our client
   info.local_endpoint = rpc::testing::Ipv4(192, 0, 2, 1, 4444);  // another listener
   auto server = std::move(*StartServerContext(server_pkg, info));
   rpc::testing::TestConnection client_info;
-  client_info.auth_level = rpc::kAuthnLevelConnect;
+  client_info.auth_level = AuthnLevel::kConnect;
   client_info.local_endpoint = kClientEnd;
   client_info.peer_endpoint = kServerEnd;
   auto client = std::move(*StartClientContext(client_pkg, client_info));
@@ -437,11 +504,11 @@ TEST_F(NtlmHandshake, Case31_UnknownServerEndpointsFailClosed) {
   NtlmPackage server_pkg(options_);
   NtlmPackage client_pkg(Alice(), &reflection_);
   rpc::testing::TestConnection info;
-  info.auth_level = rpc::kAuthnLevelConnect;
+  info.auth_level = AuthnLevel::kConnect;
   info.peer = "192.0.2.7:4242";  // the log string alone proves nothing
   auto server = std::move(*StartServerContext(server_pkg, info));
   rpc::testing::TestConnection client_info;
-  client_info.auth_level = rpc::kAuthnLevelConnect;
+  client_info.auth_level = AuthnLevel::kConnect;
   client_info.local_endpoint = kClientEnd;
   client_info.peer_endpoint = kServerEnd;
   auto client = std::move(*StartClientContext(client_pkg, client_info));
@@ -457,17 +524,20 @@ TEST_F(NtlmHandshake, WithoutRegistryNothingIsRecordedAndTheServerSaysSo) {
   ServerOptions o = options_;
   o.reflection = nullptr;
   NtlmPackage server_pkg(o);
-  ASSERT_EQ(log_.size(), 1u);
-  EXPECT_NE(log_[0].find("no reflection registry"), std::string::npos) << log_[0];
+  const std::vector<LogEvent> once{LogEvent(
+      "ntlm.no_reflection_registry", LogSeverity::kWarning,
+      "this server has no reflection registry: an AUTHENTICATE relayed from a client in "
+      "this process would not be recognized (MS08-068)")};
+  EXPECT_EQ(log_.events(), once);
   NtlmPackage client_pkg(Alice());
   rpc::testing::TestConnection info;
-  info.auth_level = rpc::kAuthnLevelConnect;
+  info.auth_level = AuthnLevel::kConnect;
   auto server = std::move(*StartServerContext(server_pkg, info));
   auto client = std::move(*StartClientContext(client_pkg, info));
   auto chal = *Leg(*server, *Leg(*client, {}));
   EXPECT_TRUE(Leg(*server, *Leg(*client, chal)).ok());
   EXPECT_EQ(reflection_.size(), 0u);
-  EXPECT_EQ(log_.size(), 1u);  // once, not per context
+  EXPECT_EQ(log_.events(), once);  // once, not per context
 }
 
 // Case 32: a client never continues with less than its level needs.
@@ -480,7 +550,7 @@ TEST_F(NtlmHandshake, Case32_ClientAbortsWhenTheServerDropsSigning) {
     c.flags &= ~NTLMSSP_NEGOTIATE_SIGN;
     m = c.Encode();
   };
-  Status s = Run(Alice(), rpc::kAuthnLevelPktIntegrity, strip_sign);
+  Status s = Run(Alice(), AuthnLevel::kPktIntegrity, strip_sign);
   EXPECT_EQ(s.code(), SEC_E_ALGORITHM_MISMATCH);
   Exchange strip_ess;
   strip_ess.on_challenge = [](std::vector<uint8_t>& m) {
@@ -488,25 +558,23 @@ TEST_F(NtlmHandshake, Case32_ClientAbortsWhenTheServerDropsSigning) {
     c.flags &= ~NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY;
     m = c.Encode();
   };
-  EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelConnect, strip_ess).code(),
-            SEC_E_ALGORITHM_MISMATCH);
+  EXPECT_EQ(Run(Alice(), AuthnLevel::kConnect, strip_ess).code(), SEC_E_ALGORITHM_MISMATCH);
   Exchange strip_seal;
   strip_seal.on_challenge = [](std::vector<uint8_t>& m) {
     auto c = *ChallengeMessage::Decode(m);
     c.flags &= ~NTLMSSP_NEGOTIATE_SEAL;
     m = c.Encode();
   };
-  EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelPktPrivacy, strip_seal).code(),
-            SEC_E_ALGORITHM_MISMATCH);
+  EXPECT_EQ(Run(Alice(), AuthnLevel::kPktPrivacy, strip_seal).code(), SEC_E_ALGORITHM_MISMATCH);
   // A CHALLENGE without signing (here from a misbehaving server package):
   // the client refuses it at PKT_INTEGRITY; at CONNECT, where nothing is
   // signed, the client goes on, and only the MIC (which covers the
   // CHALLENGE the server really sent) stops the exchange.
-  EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelPktIntegrity, {}, drop_sign).code(),
+  EXPECT_EQ(Run(Alice(), AuthnLevel::kPktIntegrity, {}, drop_sign).code(),
             SEC_E_ALGORITHM_MISMATCH);
-  EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelConnect, {}, drop_sign).code(), SEC_E_LOGON_DENIED);
+  EXPECT_EQ(Run(Alice(), AuthnLevel::kConnect, {}, drop_sign).code(), SEC_E_LOGON_DENIED);
   // A man in the middle who strips the flag at CONNECT breaks the MIC.
-  EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelConnect, strip_sign).code(), SEC_E_LOGON_DENIED);
+  EXPECT_EQ(Run(Alice(), AuthnLevel::kConnect, strip_sign).code(), SEC_E_LOGON_DENIED);
 }
 
 TEST_F(NtlmHandshake, ServerRefusesNtlmV1AndLm) {
@@ -516,7 +584,7 @@ TEST_F(NtlmHandshake, ServerRefusesNtlmV1AndLm) {
     a.nt_response.assign(24, 0x11);  // an NTLMv1-sized response
     m = a.Encode(true);
   };
-  Status s = Run(Alice(), rpc::kAuthnLevelConnect, x);
+  Status s = Run(Alice(), AuthnLevel::kConnect, x);
   EXPECT_EQ(s.code(), SEC_E_LOGON_DENIED);
   EXPECT_NE(std::string(s.message()).find("NTLMv2 only"), std::string::npos);
 }
@@ -554,16 +622,16 @@ TEST_F(NtlmHandshake, ChallengeAnnouncesTheNamesImpacketNeeds) {
 }
 
 TEST_F(NtlmHandshake, SignedAndSealedPdusRoundTrip) {
-  ASSERT_TRUE(Run(Alice(), rpc::kAuthnLevelPktPrivacy).ok());
+  ASSERT_TRUE(Run(Alice(), AuthnLevel::kPktPrivacy).ok());
   std::vector<uint8_t> pdu(64 + 16, 0);
   for (size_t i = 0; i < 64; ++i) pdu[i] = static_cast<uint8_t>(i);
   const auto plain = pdu;
   std::span<uint8_t> sig(pdu.data() + 64, 16);
-  ASSERT_TRUE(ProtectPdu(*client_, pdu, 24, 56, rpc::kAuthnLevelPktPrivacy, sig).ok());
+  ASSERT_TRUE(ProtectPdu(*client_, pdu, 24, 56, AuthnLevel::kPktPrivacy, sig).ok());
   EXPECT_NE(std::vector<uint8_t>(pdu.begin() + 24, pdu.begin() + 56),
             std::vector<uint8_t>(plain.begin() + 24, plain.begin() + 56));
   std::vector<uint8_t> sig_copy(sig.begin(), sig.end());
-  ASSERT_TRUE(VerifyPdu(*server_, pdu, 24, 56, rpc::kAuthnLevelPktPrivacy, sig_copy).ok());
+  ASSERT_TRUE(VerifyPdu(*server_, pdu, 24, 56, AuthnLevel::kPktPrivacy, sig_copy).ok());
   EXPECT_EQ(std::vector<uint8_t>(pdu.begin(), pdu.begin() + 64),
             std::vector<uint8_t>(plain.begin(), plain.begin() + 64));
 }
@@ -710,7 +778,7 @@ TEST_F(NtlmHandshake, KeyExchangeWithAShortSessionKeyFails) {
     a.encrypted_session_key.resize(8);
     m = a.Encode(true);
   };
-  EXPECT_EQ(Run(Alice(), rpc::kAuthnLevelConnect, x).code(), SEC_E_LOGON_DENIED);
+  EXPECT_EQ(Run(Alice(), AuthnLevel::kConnect, x).code(), SEC_E_LOGON_DENIED);
 }
 
 // The store's account database (in the secrets file) as the server's

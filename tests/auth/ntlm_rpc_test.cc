@@ -15,12 +15,15 @@
 #include "comsec/rpc/client.h"
 #include "comsec/rpc/server.h"
 #include "comsec/rpc/server_connection.h"
+#include "../base/captured_log.h"
 #include "../rpc/package_test_support.h"
 
 using namespace comsec::rpc::testing;  // NOLINT: test drivers
 
 namespace comsec::rpc {
 namespace {
+
+using security::AuthnLevel;
 
 using auth::ntlm::AccountRecord;
 using auth::ntlm::AccountSource;
@@ -68,7 +71,7 @@ class NtlmConnection : public ::testing::Test {
     registry_.Register(std::move(echo));
     InterfaceRegistration strict;
     strict.syntax = kStrict;
-    strict.min_authn_level = kAuthnLevelPktIntegrity;
+    strict.min_authn_level = AuthnLevel::kPktIntegrity;
     strict.operations = {count};
     registry_.Register(std::move(strict));
     auth::ntlm::ServerOptions o;
@@ -97,7 +100,7 @@ class NtlmConnection : public ::testing::Test {
   }
 
   // bind (NEGOTIATE) → bind_ack (CHALLENGE) → auth3 (AUTHENTICATE).
-  void Authenticate(uint8_t level, const SyntaxId& syntax = kEcho, bool header_sign = true) {
+  void Authenticate(AuthnLevel level, const SyntaxId& syntax = kEcho, bool header_sign = true) {
     level_ = level;
     rpc::testing::TestConnection info;
     info.auth_level = level;
@@ -112,7 +115,8 @@ class NtlmConnection : public ::testing::Test {
     b.max_xmit_frag = b.max_recv_frag = 5840;
     b.contexts.push_back({0, syntax, {Ndr20Syntax()}});
     bind.body = b;
-    bind.auth = SecTrailer{RPC_C_AUTHN_WINNT, level, 0, 0, kCtxId, *Leg(*client_, {})};
+    bind.auth =
+        SecTrailer{RPC_C_AUTHN_WINNT, WireAuthnLevel(level), 0, 0, kCtxId, *Leg(*client_, {})};
     auto ack = Send(EncodePdu(bind));
     ASSERT_EQ(ack.size(), 1u);
     ASSERT_EQ(ack[0].header.type, PduType::kBindAck);
@@ -123,7 +127,7 @@ class NtlmConnection : public ::testing::Test {
     auth3.header.type = PduType::kAuth3;
     auth3.header.call_id = 2;
     auth3.body = EmptyBody{};
-    auth3.auth = SecTrailer{RPC_C_AUTHN_WINNT, level, 0, 0, kCtxId, *authenticate};
+    auth3.auth = SecTrailer{RPC_C_AUTHN_WINNT, WireAuthnLevel(level), 0, 0, kCtxId, *authenticate};
     EXPECT_TRUE(Send(EncodePdu(auth3)).empty());
     ASSERT_TRUE(open_);
   }
@@ -136,7 +140,8 @@ class NtlmConnection : public ::testing::Test {
     p.header.call_id = call_id;
     p.header.pfc_flags = flags;
     p.body = RequestBody{0, 0, opnum, std::nullopt, std::move(stub)};
-    p.auth = SecTrailer{RPC_C_AUTHN_WINNT, level_, 0, 0, kCtxId, std::vector<uint8_t>(16, 0)};
+    p.auth = SecTrailer{RPC_C_AUTHN_WINNT,          WireAuthnLevel(level_), 0, 0, kCtxId,
+                        std::vector<uint8_t>(16, 0)};
     auto bytes = EncodePdu(p);
     std::span<uint8_t> sig(bytes.data() + bytes.size() - 16, 16);
     EXPECT_TRUE(ProtectPdu(*client_, bytes, kHeaderSize + 8, bytes.size() - 16 - kSecTrailerSize,
@@ -147,6 +152,7 @@ class NtlmConnection : public ::testing::Test {
 
   static uint32_t FaultStatus(const Pdu& p) { return std::get<FaultBody>(p.body).status; }
 
+  CapturedLog log_;
   OneAccount accounts_;
   auth::ntlm::LocalLogonValidator validator_{&accounts_, {}};
   InterfaceRegistry registry_;
@@ -155,31 +161,31 @@ class NtlmConnection : public ::testing::Test {
   std::unique_ptr<ServerConnection> conn_;
   std::unique_ptr<SecurityContext> client_;
   std::vector<std::vector<uint8_t>> raw_replies_;
-  uint8_t level_ = 0;
+  AuthnLevel level_ = AuthnLevel::kNone;
   bool open_ = true;
   bool header_signing_echoed_ = false;
   int invocations_ = 0;
-  uint32_t last_level_ = 0;
+  AuthnLevel last_level_ = AuthnLevel::kNone;
 };
 
 TEST_F(NtlmConnection, SignedCallRoundTripsAndTheResponseVerifies) {
-  Authenticate(kAuthnLevelPktIntegrity);
+  Authenticate(AuthnLevel::kPktIntegrity);
   EXPECT_TRUE(header_signing_echoed_);  // case 27: PFC_SUPPORT_HEADER_SIGN echoed
   auto r = Send(Request(3, {1, 2, 3, 4, 5}));
   ASSERT_EQ(r.size(), 1u);
   ASSERT_EQ(r[0].header.type, PduType::kResponse);
   EXPECT_EQ(invocations_, 1);
-  EXPECT_EQ(last_level_, kAuthnLevelPktIntegrity);
+  EXPECT_EQ(last_level_, AuthnLevel::kPktIntegrity);
   // Our client context verifies the server's signature.
   auto bytes = raw_replies_[0];
   std::vector<uint8_t> sig(bytes.end() - 16, bytes.end());
   EXPECT_TRUE(VerifyPdu(*client_, bytes, kHeaderSize + 8, bytes.size() - 16 - kSecTrailerSize,
-                              kAuthnLevelPktIntegrity, sig)
+                        AuthnLevel::kPktIntegrity, sig)
                   .ok());
 }
 
 TEST_F(NtlmConnection, SealedCallRoundTrips) {
-  Authenticate(kAuthnLevelPktPrivacy);
+  Authenticate(AuthnLevel::kPktPrivacy);
   std::vector<uint8_t> secret = {'s', 'e', 'c', 'r', 'e', 't', '!', '!'};
   auto req = Request(3, secret);
   // The stub is not on the wire in clear.
@@ -190,13 +196,13 @@ TEST_F(NtlmConnection, SealedCallRoundTrips) {
   EXPECT_EQ(std::search(bytes.begin(), bytes.end(), secret.begin(), secret.end()), bytes.end());
   std::vector<uint8_t> sig(bytes.end() - 16, bytes.end());
   ASSERT_TRUE(VerifyPdu(*client_, bytes, kHeaderSize + 8, bytes.size() - 16 - kSecTrailerSize,
-                              kAuthnLevelPktPrivacy, sig)
+                        AuthnLevel::kPktPrivacy, sig)
                   .ok());
   EXPECT_TRUE(std::equal(secret.begin(), secret.end(), bytes.begin() + kHeaderSize + 8));
 }
 
 TEST_F(NtlmConnection, Case17ConnectLevelBindToAnIntegrityInterface) {
-  Authenticate(kAuthnLevelConnect, kStrict);
+  Authenticate(AuthnLevel::kConnect, kStrict);
   Pdu p;
   p.header.type = PduType::kRequest;
   p.header.call_id = 3;
@@ -213,7 +219,7 @@ TEST_F(NtlmConnection, Case17ConnectLevelBindToAnIntegrityInterface) {
 }
 
 TEST_F(NtlmConnection, Case18DowngradedRequestsAreRefused) {
-  Authenticate(kAuthnLevelPktIntegrity);
+  Authenticate(AuthnLevel::kPktIntegrity);
   // No verifier at all.
   Pdu p;
   p.header.type = PduType::kRequest;
@@ -225,8 +231,9 @@ TEST_F(NtlmConnection, Case18DowngradedRequestsAreRefused) {
   EXPECT_EQ(invocations_, 0);
   // A verifier claiming CONNECT.
   Reset();
-  Authenticate(kAuthnLevelPktIntegrity);
-  p.auth = SecTrailer{RPC_C_AUTHN_WINNT, kAuthnLevelConnect, 0, 0, kCtxId, std::vector<uint8_t>(16)};
+  Authenticate(AuthnLevel::kPktIntegrity);
+  p.auth = SecTrailer{RPC_C_AUTHN_WINNT,       WireAuthnLevel(AuthnLevel::kConnect), 0, 0, kCtxId,
+                      std::vector<uint8_t>(16)};
   r = Send(EncodePdu(p));
   EXPECT_EQ(FaultStatus(r[0]), nca_s_fault_access_denied);
   EXPECT_FALSE(open_);
@@ -234,7 +241,7 @@ TEST_F(NtlmConnection, Case18DowngradedRequestsAreRefused) {
 }
 
 TEST_F(NtlmConnection, Case24FlippedStubByteIsRefused) {
-  for (uint8_t level : {kAuthnLevelPktIntegrity, kAuthnLevelPktPrivacy}) {
+  for (AuthnLevel level : {AuthnLevel::kPktIntegrity, AuthnLevel::kPktPrivacy}) {
     Reset();
     Authenticate(level);
     auto req = Request(3, std::vector<uint8_t>(40, 0x33));
@@ -248,7 +255,7 @@ TEST_F(NtlmConnection, Case24FlippedStubByteIsRefused) {
 }
 
 TEST_F(NtlmConnection, Case25ReplayAndReorderAreRefused) {
-  Authenticate(kAuthnLevelPktIntegrity);
+  Authenticate(AuthnLevel::kPktIntegrity);
   auto first = Request(3, {1});
   ASSERT_EQ(Send(first)[0].header.type, PduType::kResponse);
   auto r = Send(first);  // the exact bytes again
@@ -258,7 +265,7 @@ TEST_F(NtlmConnection, Case25ReplayAndReorderAreRefused) {
   EXPECT_EQ(invocations_, 1);
 
   Reset();
-  Authenticate(kAuthnLevelPktIntegrity);
+  Authenticate(AuthnLevel::kPktIntegrity);
   auto a = Request(3, {1});
   auto b = Request(4, {2});
   r = Send(b);  // b before a
@@ -268,7 +275,7 @@ TEST_F(NtlmConnection, Case25ReplayAndReorderAreRefused) {
 }
 
 TEST_F(NtlmConnection, Case26EveryFragmentCarriesTheSameVerifier) {
-  Authenticate(kAuthnLevelPktIntegrity);
+  Authenticate(AuthnLevel::kPktIntegrity);
   EXPECT_TRUE(Send(Request(3, std::vector<uint8_t>(100, 1), 0, PFC_FIRST_FRAG)).empty());
   // The last fragment without a verifier.
   Pdu last;
@@ -290,7 +297,7 @@ TEST_F(NtlmConnection, Case27HeaderFieldsAreSigned) {
   // call_id at 12, context_id at 20, opnum at 22 of a request.
   for (Edit e : {Edit{"call_id", 12}, Edit{"context_id", 20}, Edit{"opnum", 22}}) {
     Reset();
-    Authenticate(kAuthnLevelPktIntegrity);
+    Authenticate(AuthnLevel::kPktIntegrity);
     auto req = Request(3, {7, 7, 7, 7});
     req[e.offset] ^= 0x01;
     auto r = Send(req);
@@ -306,10 +313,10 @@ TEST_F(NtlmConnection, Case27HeaderFieldsAreSigned) {
 // alter_context, CHALLENGE in its response, AUTHENTICATE in auth3), and
 // requests may then use either context.
 TEST_F(NtlmConnection, SecondAuthContextByAlterContext) {
-  Authenticate(kAuthnLevelPktIntegrity);
+  Authenticate(AuthnLevel::kPktIntegrity);
   constexpr uint32_t kSecond = 2;
   rpc::testing::TestConnection info;
-  info.auth_level = kAuthnLevelPktPrivacy;
+  info.auth_level = AuthnLevel::kPktPrivacy;
   info.local_address = "203.0.113.5:6000";
   auto second = std::move(*StartClientContext(*client_pkg_, info));
   Pdu alter;
@@ -319,7 +326,7 @@ TEST_F(NtlmConnection, SecondAuthContextByAlterContext) {
   b.max_xmit_frag = b.max_recv_frag = 5840;
   b.contexts.push_back({0, kEcho, {Ndr20Syntax()}});
   alter.body = b;
-  alter.auth = SecTrailer{RPC_C_AUTHN_WINNT, kAuthnLevelPktPrivacy, 0, 0, kSecond,
+  alter.auth = SecTrailer{RPC_C_AUTHN_WINNT, WireAuthnLevel(AuthnLevel::kPktPrivacy), 0, 0, kSecond,
                           *Leg(*second, {})};
   auto resp = Send(EncodePdu(alter));
   ASSERT_EQ(resp.size(), 1u);
@@ -330,7 +337,8 @@ TEST_F(NtlmConnection, SecondAuthContextByAlterContext) {
   auth3.header.type = PduType::kAuth3;
   auth3.header.call_id = 4;
   auth3.body = EmptyBody{};
-  auth3.auth = SecTrailer{RPC_C_AUTHN_WINNT, kAuthnLevelPktPrivacy, 0, 0, kSecond, *authenticate};
+  auth3.auth = SecTrailer{RPC_C_AUTHN_WINNT, WireAuthnLevel(AuthnLevel::kPktPrivacy), 0, 0, kSecond,
+                          *authenticate};
   EXPECT_TRUE(Send(EncodePdu(auth3)).empty());
   ASSERT_TRUE(open_);
   // A sealed request on the second context.
@@ -338,19 +346,21 @@ TEST_F(NtlmConnection, SecondAuthContextByAlterContext) {
   p.header.type = PduType::kRequest;
   p.header.call_id = 5;
   p.body = RequestBody{0, 0, 0, std::nullopt, {1, 2, 3, 4}};
-  p.auth = SecTrailer{RPC_C_AUTHN_WINNT, kAuthnLevelPktPrivacy, 0, 0, kSecond,
-                      std::vector<uint8_t>(16, 0)};
+  p.auth =
+      SecTrailer{RPC_C_AUTHN_WINNT,          WireAuthnLevel(AuthnLevel::kPktPrivacy), 0, 0, kSecond,
+                 std::vector<uint8_t>(16, 0)};
   auto bytes = EncodePdu(p);
   std::span<uint8_t> sig(bytes.data() + bytes.size() - 16, 16);
-  ASSERT_TRUE(ProtectPdu(*second, bytes, kHeaderSize + 8, bytes.size() - 24,
-                              kAuthnLevelPktPrivacy, sig).ok());
+  ASSERT_TRUE(
+      ProtectPdu(*second, bytes, kHeaderSize + 8, bytes.size() - 24, AuthnLevel::kPktPrivacy, sig)
+          .ok());
   auto r = Send(bytes);
   ASSERT_EQ(r[0].header.type, PduType::kResponse);
-  EXPECT_EQ(last_level_, kAuthnLevelPktPrivacy);
+  EXPECT_EQ(last_level_, AuthnLevel::kPktPrivacy);
   // And the first context still works.
   r = Send(Request(6, {9}));
   ASSERT_EQ(r[0].header.type, PduType::kResponse);
-  EXPECT_EQ(last_level_, kAuthnLevelPktIntegrity);
+  EXPECT_EQ(last_level_, AuthnLevel::kPktIntegrity);
   EXPECT_EQ(invocations_, 2);
 }
 
@@ -358,20 +368,20 @@ TEST_F(NtlmConnection, SecondAuthContextByAlterContext) {
 // (tests/rpc/unverified_request_test.cc).
 TEST_F(NtlmConnection, ImpacketStyleUnsignedRequestsAtPktCountAsConnect) {
   conn_->AllowUnverifiedRequests(true);
-  Authenticate(kAuthnLevelPkt);
+  Authenticate(AuthnLevel::kPkt);
   Pdu p;
   p.header.type = PduType::kRequest;
   p.header.call_id = 3;
   p.body = RequestBody{0, 0, 0, std::nullopt, {9}};
   auto r = Send(EncodePdu(p));
   ASSERT_EQ(r[0].header.type, PduType::kResponse);
-  EXPECT_EQ(last_level_, kAuthnLevelConnect);
+  EXPECT_EQ(last_level_, AuthnLevel::kConnect);
   EXPECT_FALSE(r[0].auth.has_value());
   // A signed request on the same association has PKT's protection.
   auto signed_req = Request(4, {1});
   r = Send(signed_req);
   ASSERT_EQ(r[0].header.type, PduType::kResponse);
-  EXPECT_EQ(last_level_, kAuthnLevelPkt);
+  EXPECT_EQ(last_level_, AuthnLevel::kPkt);
 }
 
 // ==== Real sockets: our client and server ==================================
@@ -381,7 +391,7 @@ class NtlmLoopback : public ::testing::Test {
   void SetUp() override {
     InterfaceRegistration r;
     r.syntax = kEcho;
-    r.min_authn_level = kAuthnLevelConnect;
+    r.min_authn_level = AuthnLevel::kConnect;
     r.operations.push_back([this](std::span<const uint8_t> stub, const CallContext& c)
                                -> Result<std::vector<uint8_t>> {
       std::lock_guard<std::mutex> lock(mu_);
@@ -392,15 +402,13 @@ class NtlmLoopback : public ::testing::Test {
     registry_.Register(std::move(r));
     auth::ntlm::ServerOptions o;
     o.validator = &validator_;
+    o.logger = log_.logger();
     server_pkg_ = std::make_unique<NtlmPackage>(o);
     misbehaving_ = std::make_unique<MisbehavingPackage>(server_pkg_.get(), Misbehaviour{});
     packages_.Add(misbehaving_.get());
     ServerOptions options;
     options.packages = &packages_;
-    options.log = [this](const std::string& l) {
-      std::lock_guard<std::mutex> lock(mu_);
-      log_.push_back(l);
-    };
+    options.logger = log_.logger();
     server_ = std::make_unique<Server>(&registry_, options);
     // A private directory: ncalrpc refuses one others may write, as /tmp.
     std::string dir = "/tmp/comsec-ntlm-XXXXXX";
@@ -414,6 +422,7 @@ class NtlmLoopback : public ::testing::Test {
     std::filesystem::remove_all(std::filesystem::path(path_).parent_path());
   }
 
+  CapturedLog log_;
   OneAccount accounts_;
   auth::ntlm::LocalLogonValidator validator_{&accounts_, {}};
   InterfaceRegistry registry_;
@@ -425,20 +434,20 @@ class NtlmLoopback : public ::testing::Test {
   StringBinding local_, tcp_;
   std::mutex mu_;
   std::string principal_;
-  uint32_t level_ = 0;
-  std::vector<std::string> log_;
+  AuthnLevel level_ = AuthnLevel::kNone;
 };
 
 TEST_F(NtlmLoopback, EveryLevelOnBothTransports) {
   NtlmPackage client_pkg(Alice());
   for (const StringBinding& binding : {tcp_, local_}) {
-    for (uint8_t level = kAuthnLevelConnect; level <= kAuthnLevelPktPrivacy; ++level) {
+    for (AuthnLevel level : testing::kEveryAuthenticatedLevel) {
       auto client = Client::Connect(binding);
       ASSERT_TRUE(client.ok());
       ClientAuth a{&client_pkg, level};
       ASSERT_TRUE((*client)->Bind(kEcho, &a).ok()) << binding.ToString() << " " << int(level);
       std::vector<uint8_t> big(50000);
-      for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 7 + level);
+      for (size_t i = 0; i < big.size(); ++i)
+        big[i] = static_cast<uint8_t>(i * 7 + security::ToNumber(level));
       for (int call = 0; call < 3; ++call) {
         auto r = (*client)->Call(0, big);
         ASSERT_TRUE(r.ok()) << binding.ToString() << " level " << int(level) << ": "
@@ -457,7 +466,7 @@ TEST_F(NtlmLoopback, ClientRefusesACorruptedServerSignature) {
   hooks.corrupt_signature_after = 1;  // the second response is corrupted
   misbehaving_->set(hooks);
   NtlmPackage client_pkg(Alice());
-  for (uint8_t level : {kAuthnLevelPktIntegrity, kAuthnLevelPktPrivacy}) {
+  for (AuthnLevel level : {AuthnLevel::kPktIntegrity, AuthnLevel::kPktPrivacy}) {
     auto client = Client::Connect(tcp_);
     ClientAuth a{&client_pkg, level};
     ASSERT_TRUE((*client)->Bind(kEcho, &a).ok());
@@ -473,21 +482,38 @@ TEST_F(NtlmLoopback, WrongPasswordIsRefusedAndLoggedWithThePeer) {
   c.password = "nope";
   NtlmPackage client_pkg(c);
   auto client = Client::Connect(tcp_);
-  ClientAuth a{&client_pkg, kAuthnLevelPktPrivacy};
+  ClientAuth a{&client_pkg, AuthnLevel::kPktPrivacy};
   ASSERT_TRUE((*client)->Bind(kEcho, &a).ok());  // auth3 has no reply
   auto r = (*client)->Call(0, std::vector<uint8_t>{1});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), E_ACCESSDENIED) << r.status().ToString();
   server_->Stop();
-  std::lock_guard<std::mutex> lock(mu_);
-  bool logged = false;
-  for (const auto& l : log_) {
-    if (l.find("127.0.0.1:") != std::string::npos && l.find("wrong password") != std::string::npos &&
-        l.find("alice") != std::string::npos) {
-      logged = true;
-    }
-  }
-  EXPECT_TRUE(logged);
+  // The package's warning that it has no reflection registry (from when
+  // it was made), its refusal, then the connection's close, each naming
+  // the peer; the server's log holds nothing else.
+  const auto refused = log_.Named("ntlm.logon_refused");
+  ASSERT_EQ(refused.size(), 1u);
+  ASSERT_TRUE(refused[0].peer && refused[0].peer->starts_with("127.0.0.1:"));
+  const std::string peer = *refused[0].peer;
+  const std::string wrong = "wrong password (the NTLMv2 proof does not match the account's hash)";
+  const std::string why =
+      "authentication failed in auth3: logon of RPCDOM\\alice refused: " + wrong;
+  EXPECT_EQ(log_.events(),
+            (std::vector<LogEvent>{
+                LogEvent("ntlm.no_reflection_registry", LogSeverity::kWarning,
+                         "this server has no reflection registry: an AUTHENTICATE relayed "
+                         "from a client in this process would not be recognized (MS08-068)"),
+                LogEvent("ntlm.logon_refused", LogSeverity::kWarning,
+                         "logon of RPCDOM\\alice refused: " + wrong)
+                    .Peer(peer)
+                    .Principal("RPCDOM\\alice")
+                    .AuthnLevel(6, "RPC_C_AUTHN_LEVEL_PKT_PRIVACY")
+                    .Reason(wrong)
+                    .Hresult(SEC_E_LOGON_DENIED),
+                LogEvent("rpc.connection_closed", LogSeverity::kNotice,
+                         "closing connection from " + peer + ": " + why)
+                    .Peer(peer)
+                    .Reason(why)}));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "comsec/auth/ntlm/reflection_registry.h"
+#include "../base/captured_log.h"
 #include "../rpc/package_test_support.h"
 
 namespace comsec::auth::ntlm {
@@ -37,7 +38,7 @@ class Reflection : public ::testing::Test {
     return [this] { return now_; };
   }
   std::chrono::steady_clock::time_point now_ = std::chrono::steady_clock::now();
-  std::vector<std::string> log_;
+  CapturedLog log_;
 };
 
 TEST_F(Reflection, TheSameConnectionSeenFromTheServerIsAllowed) {
@@ -110,25 +111,26 @@ TEST_F(Reflection, ForgottenAfterItsLifetime) {
 TEST_F(Reflection, BoundedAndTheOverflowIsLoggedOncePerBurst) {
   ReflectionLimits limits;
   limits.max_entries = 3;
-  ReflectionRegistry r(limits, [this](const std::string& l) { log_.push_back(l); },
-                       clock());
+  ReflectionRegistry r(limits, log_.logger(), clock());
   const TransportEndpoint attacker = Ipv4(198, 51, 100, 9, 5000);
   for (uint8_t i = 1; i <= 5; ++i) r.RememberReceived(C(i), kClient, kServer);
   EXPECT_EQ(r.size(), 3u);
   EXPECT_FALSE(r.IsReflected(C(1), kServer, attacker));  // the oldest went first
   EXPECT_FALSE(r.IsReflected(C(2), kServer, attacker));
   for (uint8_t i = 3; i <= 5; ++i) EXPECT_TRUE(r.IsReflected(C(i), kServer, attacker));
-  ASSERT_EQ(log_.size(), 1u);
-  EXPECT_EQ(log_[0],
-            "ntlm: the reflection registry is full (3 challenges received within their "
-            "lifetime); the oldest are forgotten, so a reflection of one of them would "
-            "not be recognized (MS08-068)");
+  const LogEvent full =
+      LogEvent("ntlm.reflection_registry_full", LogSeverity::kWarning,
+               "the reflection registry is full (3 challenges received within their "
+               "lifetime); the oldest are forgotten, so a reflection of one of them would "
+               "not be recognized (MS08-068)")
+          .Extra("max_entries", "3");
+  EXPECT_EQ(log_.events(), std::vector<LogEvent>{full});
   // Once there is room again (entries expired), a new burst is logged anew.
   now_ += std::chrono::minutes(6);
   r.RememberReceived(C(6), kClient, kServer);
   EXPECT_EQ(r.size(), 1u);
   for (uint8_t i = 7; i <= 9; ++i) r.RememberReceived(C(i), kClient, kServer);
-  EXPECT_EQ(log_.size(), 2u);
+  EXPECT_EQ(log_.events(), (std::vector<LogEvent>{full, full}));
 }
 
 TEST_F(Reflection, ManyThreadsAtOnce) {

@@ -179,6 +179,29 @@ TEST_F(LogFile, TextAndJsonSinksWriteOneLineEach) {
   EXPECT_EQ(nlohmann::json::parse(lines[1])["peer"], kHostilePeer);
 }
 
+// What comsecd and the example servers build from --log-format.
+TEST_F(LogFile, MakeFdLoggerWritesTheFormatItWasGiven) {
+  EXPECT_EQ(ParseLogFormat("text"), FdLogSink::Format::kText);
+  EXPECT_EQ(ParseLogFormat("json"), FdLogSink::Format::kJson);
+  EXPECT_EQ(ParseLogFormat("JSON"), std::nullopt);
+  EXPECT_EQ(ParseLogFormat(""), std::nullopt);
+  {
+    auto text = MakeFdLogger(fd_, FdLogSink::Format::kText);
+    EXPECT_FALSE(text->Enabled(LogSeverity::kDebug));
+    EXPECT_TRUE(text->Enabled(LogSeverity::kInfo));
+    text->Log(LogEvent("test.text", LogSeverity::kInfo, "as text").Opnum(7));
+    auto json = MakeFdLogger(fd_, FdLogSink::Format::kJson, LogSeverity::kWarning);
+    json->Log(LogEvent("test.dropped", LogSeverity::kNotice, "below its minimum"));
+    json->Log(LogEvent("test.json", LogSeverity::kWarning, "as JSON").Opnum(8));
+  }
+  const auto lines = Lines();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_TRUE(lines[0].ends_with("Z info test.text: as text opnum=7")) << lines[0];
+  const auto j = nlohmann::json::parse(lines[1]);
+  EXPECT_EQ(j["event"], "test.json");
+  EXPECT_EQ(j["opnum"], 8);
+}
+
 // 8 threads x 1000 events, text and JSON interleaved into one file: every
 // line is whole and every event arrives once.
 TEST_F(LogFile, ConcurrentEventsStayWholeLines) {

@@ -459,7 +459,7 @@ TEST(EncodeSetting, LevelsByName) {
   EXPECT_TRUE(Contains(std::string(def.status().message()), "outside 1..6"))
       << def.status().ToString();
   const SettingSpec& imp = MustFind(SettingScope::kMachine, "LegacyImpersonationLevel");
-  EXPECT_EQ(imp.kind, SettingKind::kImpLevel);
+  EXPECT_EQ(imp.kind, SettingKind::kImpersonationLevel);
   EXPECT_EQ(*EncodeSetting(imp, "IMPERSONATE")->AsDword(), 3u);
   EXPECT_FALSE(EncodeSetting(imp, "PKT_PRIVACY").ok());
 }
@@ -655,7 +655,7 @@ TEST(AllSettings, EveryReferenceValueIsKnown) {
 TEST(AllSettings, SpecsMatchTheRules) {
   const SettingSpec& authn =
       MustFind(SettingScope::kAppId, "AuthenticationLevel");
-  EXPECT_EQ(authn.kind, SettingKind::kAuthnLevel);
+  EXPECT_EQ(authn.kind, SettingKind::kAuthenticationLevel);
   EXPECT_EQ(authn.min, 1u);  // R162
   EXPECT_EQ(authn.max, 6u);
   EXPECT_EQ(authn.on_bad, BadValuePolicy::kFailProcess);  // R163

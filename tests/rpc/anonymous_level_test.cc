@@ -8,6 +8,8 @@
 namespace comsec::rpc {
 namespace {
 
+using security::AuthnLevel;
+
 using testing::Feed;
 using testing::NtlmPeer;
 
@@ -31,7 +33,7 @@ class AnonymousLevel : public ::testing::Test {
 };
 
 TEST_F(AnonymousLevel, CreditedConnectAtEveryNegotiatedLevel) {
-  for (uint8_t level = kAuthnLevelConnect; level <= kAuthnLevelPktPrivacy; ++level) {
+  for (AuthnLevel level : testing::kEveryAuthenticatedLevel) {
     SCOPED_TRACE(int(level));
     auto conn = NewConnection();
     NtlmPeer anonymous(testing::Credentials("", ""), level);
@@ -40,15 +42,15 @@ TEST_F(AnonymousLevel, CreditedConnectAtEveryNegotiatedLevel) {
     ASSERT_EQ(r.pdus.size(), 1u);
     ASSERT_EQ(r.pdus[0].header.type, PduType::kResponse);
     EXPECT_EQ(ifaces_.last.security.principal, "NT AUTHORITY\\ANONYMOUS LOGON");
-    EXPECT_EQ(ifaces_.last.security.authn_level, kAuthnLevelConnect);
+    EXPECT_EQ(ifaces_.last.security.authn_level, AuthnLevel::kConnect);
     // The response is still protected as negotiated: the client expects it.
-    EXPECT_EQ(r.pdus[0].auth.has_value(), level >= kAuthnLevelCall);
+    EXPECT_EQ(r.pdus[0].auth.has_value(), level >= AuthnLevel::kCall);
   }
 }
 
 TEST_F(AnonymousLevel, BelowAnIntegrityMinimumEvenWhenBoundAtPrivacy) {
   auto conn = NewConnection();
-  NtlmPeer anonymous(testing::Credentials("", ""), kAuthnLevelPktPrivacy);
+  NtlmPeer anonymous(testing::Credentials("", ""), AuthnLevel::kPktPrivacy);
   anonymous.Authenticate(*conn, testing::RecordingInterfaces::kStrict);
   auto r = Feed(*conn, anonymous.Request(3, {}));
   ASSERT_EQ(r.pdus.size(), 1u);
@@ -62,12 +64,12 @@ TEST_F(AnonymousLevel, BelowAnIntegrityMinimumEvenWhenBoundAtPrivacy) {
       << conn->close_reason();
   // A named account at the same level is served on a new connection.
   auto next = NewConnection();
-  NtlmPeer alice(testing::Credentials("alice", "pw"), kAuthnLevelPktPrivacy);
+  NtlmPeer alice(testing::Credentials("alice", "pw"), AuthnLevel::kPktPrivacy);
   alice.Authenticate(*next, testing::RecordingInterfaces::kStrict);
   r = Feed(*next, alice.Request(3, {}));
   ASSERT_EQ(r.pdus.size(), 1u);
   EXPECT_EQ(r.pdus[0].header.type, PduType::kResponse);
-  EXPECT_EQ(ifaces_.last.security.authn_level, kAuthnLevelPktPrivacy);
+  EXPECT_EQ(ifaces_.last.security.authn_level, AuthnLevel::kPktPrivacy);
 }
 
 }  // namespace

@@ -18,6 +18,8 @@
 namespace comsec::rpc {
 namespace {
 
+using security::AuthnLevel;
+
 using testing::Credentials;
 using testing::Feed;
 using testing::NtlmPeer;
@@ -74,7 +76,7 @@ class AssociationGroupJoin : public ::testing::Test {
   // alice creates a group over NTLM; the group's id.
   uint32_t AliceCreates() {
     creator_ = NewConnection();
-    alice_ = std::make_unique<NtlmPeer>(Credentials("alice", "pw"), kAuthnLevelPktIntegrity);
+    alice_ = std::make_unique<NtlmPeer>(Credentials("alice", "pw"), AuthnLevel::kPktIntegrity);
     return GroupOf(alice_->Authenticate(*creator_));
   }
   // The creator still serves.
@@ -98,7 +100,7 @@ class AssociationGroupJoin : public ::testing::Test {
 TEST_F(AssociationGroupJoin, SamePrincipalJoins) {
   uint32_t group = AliceCreates();
   auto second = NewConnection();
-  NtlmPeer alice(Credentials("alice", "pw"), kAuthnLevelPktPrivacy);
+  NtlmPeer alice(Credentials("alice", "pw"), AuthnLevel::kPktPrivacy);
   EXPECT_EQ(GroupOf(alice.Authenticate(*second, testing::kEchoSyntax, group)), group);
   auto r = Feed(*second, alice.Request(3, {1}));
   ASSERT_EQ(r.pdus[0].header.type, PduType::kResponse);
@@ -109,7 +111,7 @@ TEST_F(AssociationGroupJoin, SamePrincipalJoins) {
 TEST_F(AssociationGroupJoin, AnotherPrincipalIsRefusedWhenItsAuthenticationCompletes) {
   uint32_t group = AliceCreates();
   auto intruder = NewConnection();
-  NtlmPeer bob(Credentials("bob", "pw2"), kAuthnLevelPktIntegrity);
+  NtlmPeer bob(Credentials("bob", "pw2"), AuthnLevel::kPktIntegrity);
   // The bind is acknowledged (bob is not known yet) and auth3 has no reply.
   auto ack = Feed(*intruder, bob.Bind(testing::kEchoSyntax, group));
   ASSERT_EQ(ack.pdus[0].header.type, PduType::kBindAck);
@@ -151,7 +153,7 @@ TEST_F(AssociationGroupJoin, AuthenticatedJoinerCannotTakeAnUnauthenticatedGroup
   ASSERT_EQ(Feed(*peer, PlainBind(group)).pdus[0].header.type, PduType::kBindAck);
   // alice's authenticated connection is another principal.
   auto alice_conn = NewConnection();
-  NtlmPeer alice(Credentials("alice", "pw"), kAuthnLevelPktIntegrity);
+  NtlmPeer alice(Credentials("alice", "pw"), AuthnLevel::kPktIntegrity);
   auto a = Feed(*alice_conn, alice.Bind(testing::kEchoSyntax, group));
   ASSERT_EQ(a.pdus[0].header.type, PduType::kBindAck);
   Feed(*alice_conn, alice.Auth3(a.pdus[0]));
@@ -188,7 +190,11 @@ TEST_F(AssociationGroupJoin, OnNcalrpcTheUidMustMatch) {
   // With the local package: authenticated at bind, checked at bind.
   auto lcreator = NewConnection(true, 1000);
   Pdu bind = *DecodePdu(PlainBind(0));
-  bind.auth = SecTrailer{RPC_C_AUTHN_KERNEL, kAuthnLevelPktPrivacy, 0, 0, 1,
+  bind.auth = SecTrailer{RPC_C_AUTHN_KERNEL,
+                         WireAuthnLevel(AuthnLevel::kPktPrivacy),
+                         0,
+                         0,
+                         1,
                          std::vector<uint8_t>(auth::kLocalToken.begin(), auth::kLocalToken.end())};
   auto ack = Feed(*lcreator, EncodePdu(bind));
   ASSERT_EQ(ack.pdus[0].header.type, PduType::kBindAck);

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "local_test_support.h"
+#include "../base/captured_log.h"
 #include "comsec/rpc/client.h"
 #include "comsec/rpc/server.h"
 
@@ -38,10 +39,7 @@ class Admission : public ::testing::Test {
     path_ = dir_.path() + "/admission.sock";
   }
   void Start(ServerOptions options) {
-    options.log = [this](const std::string& l) {
-      std::lock_guard<std::mutex> lock(mu_);
-      log_.push_back(l);
-    };
+    options.logger = log_.logger();
     server_ = std::make_unique<Server>(&registry_, options);
     tcp_ = *server_->Listen(*StringBinding::Parse("ncacn_ip_tcp:127.0.0.1[0]"));
     local_ = *server_->Listen(*StringBinding::Parse("ncalrpc:" + path_));
@@ -61,20 +59,23 @@ class Admission : public ::testing::Test {
     auto r = c.Call(0, stub);
     return r.ok() && *r == stub;
   }
-  size_t LogLinesWith(const std::string& text) {
-    std::lock_guard<std::mutex> lock(mu_);
-    size_t n = 0;
-    for (const auto& l : log_) n += l.find(text) != std::string::npos;
-    return n;
+  // The rpc.connection_refused events so far.
+  std::vector<LogEvent> Refusals() const { return log_.Named("rpc.connection_refused"); }
+  // One rpc.connection_refused event: from `peer` ("" on ncalrpc), `why`.
+  static LogEvent Refused(const std::string& who, const std::string& peer,
+                          const std::string& why) {
+    LogEvent e("rpc.connection_refused", LogSeverity::kWarning,
+               "refusing connections from " + who + ": " + why + " already served");
+    if (!peer.empty()) e.Peer(peer);
+    return e.Reason(why + " already served");
   }
 
+  CapturedLog log_;
   InterfaceRegistry registry_;
   std::unique_ptr<Server> server_;
   StringBinding tcp_, local_;
   testing::TempDir dir_;  // private: ncalrpc refuses world-writable /tmp
   std::string path_;
-  std::mutex mu_;
-  std::vector<std::string> log_;
 };
 
 // A raw TCP connection from `source`; true when the server closes it
@@ -145,9 +146,10 @@ TEST_F(Admission, PerAddressLimitLeavesOtherAddressesServed) {
   }
   EXPECT_TRUE(RefusedFrom("127.0.0.1", Port(tcp_)));
   EXPECT_TRUE(RefusedFrom("127.0.0.1", Port(tcp_)));
-  EXPECT_EQ(LogLinesWith("rpc: refusing connections from 127.0.0.1: 4 connections from "
-                         "127.0.0.1 (max_connections_per_address) already served"),
-            1u);  // once per burst
+  EXPECT_EQ(Refusals(),  // once per burst
+            std::vector<LogEvent>{Refused(
+                "127.0.0.1", "127.0.0.1",
+                "4 connections from 127.0.0.1 (max_connections_per_address)")});
   // Another address is served.
   int other = AdmittedFrom("127.0.0.2", Port(tcp_));
   EXPECT_GE(other, 0);
@@ -176,7 +178,8 @@ TEST_F(Admission, Case49TcpCapRefusesTheNextAndServedOnesKeepWorking) {
     ASSERT_NE(clients.back(), nullptr) << i;
   }
   EXPECT_TRUE(RefusedFrom("127.0.0.2", Port(tcp_)));
-  EXPECT_EQ(LogLinesWith("64 TCP connections (max_connections) already served"), 1u);
+  EXPECT_EQ(Refusals(), std::vector<LogEvent>{Refused("127.0.0.2", "127.0.0.2",
+                                                      "64 TCP connections (max_connections)")});
   for (auto& c : clients) EXPECT_TRUE(Calls(*c));
   // ncalrpc is counted apart: local callers are still served.
   auto local = Bound(local_);
@@ -193,9 +196,9 @@ TEST_F(Admission, NcalrpcCapIsApartFromTcps) {
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(Bound(local_), nullptr);
-  EXPECT_EQ(LogLinesWith("rpc: refusing connections from ncalrpc callers: 2 ncalrpc "
-                         "connections (max_local_connections) already served"),
-            1u);
+  EXPECT_EQ(Refusals(),
+            std::vector<LogEvent>{Refused("ncalrpc callers", "",
+                                          "2 ncalrpc connections (max_local_connections)")});
   // TCP is unaffected, and the served local callers keep working.
   auto tcp = Bound(tcp_);
   ASSERT_NE(tcp, nullptr);

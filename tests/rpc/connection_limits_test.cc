@@ -13,6 +13,8 @@
 namespace comsec::rpc {
 namespace {
 
+using security::AuthnLevel;
+
 using testing::Credentials;
 using testing::Feed;
 using testing::NtlmPeer;
@@ -55,8 +57,8 @@ TEST_F(ConnectionLimits, NinthUnfinishedHandshakeIsAProtocolError) {
   // The bind's handshake, then alter_contexts each opening another, none
   // finished (NEGOTIATE only).
   for (uint32_t i = 0; i < cap; ++i) {
-    peers.push_back(std::make_unique<NtlmPeer>(Credentials("alice", "pw"),
-                                               kAuthnLevelPktIntegrity, 100 + i));
+    peers.push_back(
+        std::make_unique<NtlmPeer>(Credentials("alice", "pw"), AuthnLevel::kPktIntegrity, 100 + i));
     auto r = Feed(*conn, peers.back()->Bind(testing::kEchoSyntax, 0,
                                             i == 0 ? PduType::kBind : PduType::kAlterContext));
     ASSERT_EQ(r.pdus.size(), 1u) << i;
@@ -64,7 +66,7 @@ TEST_F(ConnectionLimits, NinthUnfinishedHandshakeIsAProtocolError) {
         << i;
     ASSERT_TRUE(r.open) << i;
   }
-  NtlmPeer ninth(Credentials("alice", "pw"), kAuthnLevelPktIntegrity, 100 + cap);
+  NtlmPeer ninth(Credentials("alice", "pw"), AuthnLevel::kPktIntegrity, 100 + cap);
   auto r = Feed(*conn, ninth.Bind(testing::kEchoSyntax, 0, PduType::kAlterContext));
   ASSERT_EQ(r.pdus.size(), 1u);
   ASSERT_EQ(r.pdus[0].header.type, PduType::kFault);
@@ -75,7 +77,7 @@ TEST_F(ConnectionLimits, NinthUnfinishedHandshakeIsAProtocolError) {
       << conn->close_reason();
   // A new connection is served.
   auto next = NewConnection();
-  NtlmPeer alice(Credentials("alice", "pw"), kAuthnLevelPktIntegrity);
+  NtlmPeer alice(Credentials("alice", "pw"), AuthnLevel::kPktIntegrity);
   alice.Authenticate(*next);
   auto ok = Feed(*next, alice.Request(3, {1}));
   ASSERT_EQ(ok.pdus.size(), 1u);
@@ -85,12 +87,12 @@ TEST_F(ConnectionLimits, NinthUnfinishedHandshakeIsAProtocolError) {
 TEST_F(ConnectionLimits, CompletedHandshakesAreNotHeldToTheUnfinishedCap) {
   auto conn = NewConnection();
   std::vector<std::unique_ptr<NtlmPeer>> peers;
-  peers.push_back(std::make_unique<NtlmPeer>(Credentials("alice", "pw"),
-                                             kAuthnLevelPktIntegrity, 100));
+  peers.push_back(
+      std::make_unique<NtlmPeer>(Credentials("alice", "pw"), AuthnLevel::kPktIntegrity, 100));
   peers.back()->Authenticate(*conn);
   for (uint32_t i = 1; i < 20; ++i) {
-    peers.push_back(std::make_unique<NtlmPeer>(Credentials("bob", "pw2"),
-                                               kAuthnLevelPktIntegrity, 100 + i));
+    peers.push_back(
+        std::make_unique<NtlmPeer>(Credentials("bob", "pw2"), AuthnLevel::kPktIntegrity, 100 + i));
     auto resp = Feed(*conn, peers.back()->Bind(testing::kEchoSyntax, 0, PduType::kAlterContext));
     ASSERT_EQ(resp.pdus.size(), 1u) << i;
     ASSERT_EQ(resp.pdus[0].header.type, PduType::kAlterContextResp) << i;

@@ -13,6 +13,7 @@
 #include "comsec/base/hex.h"
 #include "comsec/rpc/server.h"
 #include "local_test_support.h"
+#include "../base/captured_log.h"
 
 namespace comsec::rpc {
 namespace {
@@ -95,9 +96,35 @@ TEST(EndpointMapper, MapMatchesInterfaceVersionAndProtseq) {
 
 // ---- Item 4: an entry's slot belongs to the uid that registered it. ----
 
+// The event of a change refused because uid `owner` holds `entry`'s slot.
+LogEvent RefusedOwned(const char* name, const char* op, const EndpointEntry& entry, uint32_t uid,
+                      uint32_t owner) {
+  const SyntaxId& i = entry.tower.interface;
+  const std::string why = "uid " + std::to_string(owner) + " registered it";
+  return LogEvent(name, LogSeverity::kWarning,
+                  std::string("refused ") + op + " of " + i.uuid.ToString() + " v" +
+                      std::to_string(i.major) + "." + std::to_string(i.minor) + " over " +
+                      entry.tower.protseq + " by uid " + std::to_string(uid) + ": " + why)
+      .Reason(why)
+      .Hresult(HResult::FromWin32(EPT_S_CANT_PERFORM_OP))
+      .Extra("uid", std::to_string(uid))
+      .Interface(i.uuid, i.major, i.minor)
+      .Extra("owner_uid", std::to_string(owner));
+}
+
+// The event of an insert refused by a limit.
+LogEvent RefusedByLimit(const std::string& what, uint32_t uid, const std::string& why) {
+  return LogEvent("epm.insert_refused", LogSeverity::kWarning,
+                  "refused ept_insert of " + what + " by uid " + std::to_string(uid) + ": " +
+                      why)
+      .Reason(why)
+      .Hresult(HResult::FromWin32(EPT_S_CANT_CREATE))
+      .Extra("uid", std::to_string(uid));
+}
+
 TEST(EndpointMapperOwnership, AnotherUidCannotReplaceShadowOrDelete) {
-  std::vector<std::string> log;
-  EndpointMapper m({}, [&](const std::string& l) { log.push_back(l); });
+  CapturedLog log;
+  EndpointMapper m({}, log.logger());
   ASSERT_EQ(m.Insert({Entry(kEcho, "ncacn_ip_tcp", "1000")}, true, 1000), 0u);
   // Replacing, adding beside (ept_map returns the newest) and shadowing
   // with a higher minor version are all taking the slot.
@@ -119,9 +146,16 @@ TEST(EndpointMapperOwnership, AnotherUidCannotReplaceShadowOrDelete) {
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].tower.endpoint, "1000");
   EXPECT_EQ(m.OwnerOf(found[0]), 1000u);
-  ASSERT_FALSE(log.empty());
-  EXPECT_EQ(log[0], "epmapper: refused ept_insert of " + kEcho.uuid.ToString() +
-                        " v1.0 over ncacn_ip_tcp by uid 1001: uid 1000 registered it");
+  const EndpointEntry taken = Entry(kEcho, "ncacn_ip_tcp", "6666");
+  EXPECT_EQ(log.events(),
+            (std::vector<LogEvent>{
+                RefusedOwned("epm.insert_refused", "ept_insert", taken, 1001, 1000),
+                RefusedOwned("epm.insert_refused", "ept_insert", taken, 1001, 1000),
+                RefusedOwned("epm.insert_refused", "ept_insert",
+                             Entry(v1_5, "ncacn_ip_tcp", "6666"), 1001, 1000),
+                RefusedOwned("epm.delete_refused", "ept_delete",
+                             Entry(kEcho, "ncacn_ip_tcp", "1000"), 1001, 1000),
+                RefusedOwned("epm.insert_refused", "ept_insert", taken, 1001, 1000)}));
   // Its owner may replace it; another protseq is another slot.
   EXPECT_EQ(m.Insert({Entry(kEcho, "ncacn_ip_tcp", "1001")}, true, 1000), 0u);
   EXPECT_EQ(m.Insert({Entry(kEcho, "ncalrpc", "/run/x")}, true, 1001), 0u);
@@ -135,17 +169,16 @@ TEST(EndpointMapperOwnership, AnotherUidCannotReplaceShadowOrDelete) {
 TEST(EndpointMapperOwnership, EachUidHoldsAtMostItsQuota) {
   EndpointMapperLimits limits;
   ASSERT_EQ(limits.max_entries_per_uid, 256u);  // the documented number
-  std::vector<std::string> log;
-  EndpointMapper m(limits, [&](const std::string& l) { log.push_back(l); });
+  CapturedLog log;
+  EndpointMapper m(limits, log.logger());
   for (int i = 0; i < 256; ++i) {
     ASSERT_EQ(m.Insert({Entry(Interface(i), "ncacn_ip_tcp", "1")}, true, 1000), 0u) << i;
   }
   EXPECT_EQ(m.Insert({Entry(Interface(256), "ncacn_ip_tcp", "1")}, true, 1000),
             EPT_S_CANT_CREATE);
-  ASSERT_EQ(log.size(), 1u);
-  EXPECT_EQ(log[0],
-            "epmapper: refused ept_insert of 1 entries by uid 1000: it would hold 257 (at most "
-            "256 per uid, 4096 in all)");
+  EXPECT_EQ(log.events(),
+            std::vector<LogEvent>{RefusedByLimit(
+                "1 entries", 1000, "it would hold 257 (at most 256 per uid, 4096 in all)")});
   // Replacing its own entry does not count twice; other uids are unaffected.
   EXPECT_EQ(m.Insert({Entry(Interface(3), "ncacn_ip_tcp", "2")}, true, 1000), 0u);
   EXPECT_EQ(m.Insert({Entry(Interface(256), "ncacn_ip_tcp", "1")}, true, 1001), 0u);
@@ -160,9 +193,8 @@ TEST(EndpointMapperOwnership, EachUidHoldsAtMostItsQuota) {
   // One request larger than any quota is refused whole, before any work.
   std::vector<EndpointEntry> huge(257, Entry(Interface(999), "ncalrpc", "/h"));
   EXPECT_EQ(m.Insert(huge, true, 1002), EPT_S_CANT_CREATE);
-  EXPECT_EQ(log.back(),
-            "epmapper: refused ept_insert of 257 entries by uid 1002: more than the 256 a uid "
-            "may hold");
+  EXPECT_EQ(log.events().back(),
+            RefusedByLimit("257 entries", 1002, "more than the 256 a uid may hold"));
   EXPECT_EQ(m.size(), 257u);
 }
 
@@ -181,18 +213,10 @@ class MapperServer : public ::testing::Test {
     local_ = *local;
   }
   void TearDown() override { server_->Stop(); }
-  std::vector<std::string> Log() {
-    std::lock_guard<std::mutex> lock(log_mu_);
-    return log_;
-  }
 
   testing::TempDir dir_{0755};
-  std::mutex log_mu_;
-  std::vector<std::string> log_;
-  EndpointMapper mapper_{{}, [this](const std::string& l) {
-                           std::lock_guard<std::mutex> lock(log_mu_);
-                           log_.push_back(l);
-                         }};
+  CapturedLog log_;
+  EndpointMapper mapper_{{}, log_.logger()};
   InterfaceRegistry registry_;
   std::unique_ptr<Server> server_;
   StringBinding tcp_, local_;
@@ -208,11 +232,19 @@ TEST_F(MapperServer, TcpCallersMayOnlyLookUp) {
   ASSERT_TRUE(EptInsert(local_, {e}).ok());
   EXPECT_EQ(EptDelete(tcp_, {e}).code().value(), 0x800706D8u);
   EXPECT_EQ(mapper_.size(), 1u);
-  EXPECT_EQ(Log(), std::vector<std::string>(
-                       {"epmapper: refused ept_insert from a TCP caller: the map changes only "
-                        "over ncalrpc",
-                        "epmapper: refused ept_delete from a TCP caller: the map changes only "
-                        "over ncalrpc"}));
+  const auto events = log_.events();
+  ASSERT_EQ(events.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const std::string op = i == 0 ? "ept_insert" : "ept_delete";
+    ASSERT_TRUE(events[i].peer && events[i].peer->starts_with("127.0.0.1:")) << i;
+    EXPECT_EQ(events[i], LogEvent(i == 0 ? "epm.insert_refused" : "epm.delete_refused",
+                                  LogSeverity::kWarning,
+                                  "refused " + op +
+                                      " from a TCP caller: the map changes only over ncalrpc")
+                             .Peer(*events[i].peer)
+                             .Reason("the map changes only over ncalrpc")
+                             .Hresult(HResult::FromWin32(EPT_S_CANT_PERFORM_OP)));
+  }
   // And the mapper still serves lookups over TCP.
   auto resolved = EptMap(tcp_, kEcho, "ncacn_ip_tcp");
   ASSERT_TRUE(resolved.ok()) << resolved.status().ToString();
@@ -238,12 +270,12 @@ TEST_F(MapperServer, NobodyCannotHijackRootsInterface) {
   ASSERT_TRUE(resolved.ok()) << resolved.status().ToString();
   EXPECT_EQ(resolved->endpoint, "4321");
   EXPECT_EQ(mapper_.size(), 1u);
-  auto log = Log();
-  ASSERT_EQ(log.size(), 2u);
-  EXPECT_EQ(log[0], "epmapper: refused ept_insert of " + kEcho.uuid.ToString() +
-                        " v1.0 over ncacn_ip_tcp by uid 65534: uid 0 registered it");
-  EXPECT_EQ(log[1], "epmapper: refused ept_delete of " + kEcho.uuid.ToString() +
-                        " v1.0 over ncacn_ip_tcp by uid 65534: uid 0 registered it");
+  EXPECT_EQ(log_.events(),
+            (std::vector<LogEvent>{
+                RefusedOwned("epm.insert_refused", "ept_insert",
+                             Entry(kEcho, "ncacn_ip_tcp", "6666"), testing::kNobodyUid, 0),
+                RefusedOwned("epm.delete_refused", "ept_delete",
+                             Entry(kEcho, "ncacn_ip_tcp", "4321"), testing::kNobodyUid, 0)}));
   // nobody may still register an interface of its own, and remove it.
   SyntaxId own = Interface(42);
   EXPECT_EQ(testing::RunHelperAs(testing::kNobodyUid, testing::kNogroupGid,

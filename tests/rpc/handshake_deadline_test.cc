@@ -23,11 +23,14 @@
 #include <thread>
 
 #include "ntlm_peer.h"
+#include "../base/captured_log.h"
 #include "comsec/rpc/client.h"
 #include "comsec/rpc/server.h"
 
 namespace comsec::rpc {
 namespace {
+
+using security::AuthnLevel;
 
 using std::chrono::steady_clock;
 
@@ -75,10 +78,7 @@ class Deadlines : public ::testing::Test {
   }
   void Start(ServerOptions options) {
     options.packages = &packages_;
-    options.log = [this](const std::string& line) {
-      std::lock_guard<std::mutex> lock(mu_);
-      log_.push_back(line);
-    };
+    options.logger = log_.logger();
     server_ = std::make_unique<Server>(&ifaces_.registry, options);
     auto bound = server_->Listen(*StringBinding::Parse("ncacn_ip_tcp:127.0.0.1[0]"));
     ASSERT_TRUE(bound.ok()) << bound.status().ToString();
@@ -87,10 +87,18 @@ class Deadlines : public ::testing::Test {
   void TearDown() override {
     if (server_) server_->Stop();
   }
-  size_t LogLinesWith(const std::string& text) {
-    std::lock_guard<std::mutex> lock(mu_);
+  // The rpc.connection_closed events saying `why`, each checked whole.
+  size_t ClosedBecause(const std::string& why) {
     size_t n = 0;
-    for (const auto& l : log_) n += l.find(text) != std::string::npos;
+    for (const LogEvent& e : log_.Named("rpc.connection_closed")) {
+      if (e.reason != why) continue;
+      EXPECT_TRUE(e.peer && e.peer->starts_with("127.0.0.1:"));
+      EXPECT_EQ(e, LogEvent("rpc.connection_closed", LogSeverity::kNotice,
+                            "closing connection from " + e.peer.value_or("") + ": " + why)
+                       .Peer(e.peer.value_or(""))
+                       .Reason(why));
+      ++n;
+    }
     return n;
   }
   // The first 10 bytes of a bind, then nothing.
@@ -112,8 +120,7 @@ class Deadlines : public ::testing::Test {
   std::unique_ptr<auth::ntlm::NtlmPackage> server_pkg_;
   std::unique_ptr<Server> server_;
   uint16_t port_ = 0;
-  std::mutex mu_;
-  std::vector<std::string> log_;
+  CapturedLog log_;
 };
 
 // impacket binds from 127.0.0.2 once told to (it imports first, so the
@@ -182,10 +189,17 @@ TEST_F(Deadlines, Case48SlowLorisDoesNotLockOutAWellBehavedImpacketClient) {
   EXPECT_EQ(closed, stalled.size());
   // The admitted ones at the handshake deadline, the rest by the
   // per-address limit; both logged.
-  EXPECT_GE(LogLinesWith("bind not completed within the handshake deadline of 2000 ms"), 1u);
-  EXPECT_GE(LogLinesWith("rpc: refusing connections from 127.0.0.1: 64 connections from "
-                         "127.0.0.1 (max_connections_per_address) already served"),
-            1u);
+  EXPECT_GE(ClosedBecause("bind not completed within the handshake deadline of 2000 ms"), 1u);
+  const std::string why = "64 connections from 127.0.0.1 (max_connections_per_address) "
+                          "already served";
+  const auto refusals = log_.Named("rpc.connection_refused");
+  EXPECT_GE(refusals.size(), 1u);
+  for (const LogEvent& e : refusals) {
+    EXPECT_EQ(e, LogEvent("rpc.connection_refused", LogSeverity::kWarning,
+                          "refusing connections from 127.0.0.1: " + why)
+                     .Peer("127.0.0.1")
+                     .Reason(why));
+  }
   // And the server still serves 127.0.0.1 once the attackers are gone.
   bool served = false;
   for (int attempt = 0; attempt < 100 && !served; ++attempt) {
@@ -205,14 +219,15 @@ TEST_F(Deadlines, AuthenticationLeftUnfinishedAfterTheBindIsClosed) {
   ASSERT_FALSE(HasFatalFailure());
   int fd = ConnectFrom("127.0.0.1", port_);
   ASSERT_GE(fd, 0);
-  testing::NtlmPeer alice(testing::Credentials("alice", "pw"), kAuthnLevelPktIntegrity);
+  testing::NtlmPeer alice(testing::Credentials("alice", "pw"), AuthnLevel::kPktIntegrity);
   auto bind = alice.Bind(testing::kEchoSyntax);
   ASSERT_EQ(::send(fd, bind.data(), bind.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bind.size()));
   // bind_ack (CHALLENGE) arrives; no auth3 is ever sent.
   EXPECT_TRUE(ClosedBy(fd, steady_clock::now() + std::chrono::seconds(60)));
   ::close(fd);
-  EXPECT_EQ(LogLinesWith("authentication not completed within the handshake deadline of 2000 ms"),
-            1u);
+  EXPECT_EQ(
+      ClosedBecause("authentication not completed within the handshake deadline of 2000 ms"),
+      1u);
 }
 
 TEST_F(Deadlines, AStartedFragmentMustEndWithinTheFragmentDeadline) {
@@ -236,7 +251,7 @@ TEST_F(Deadlines, AStartedFragmentMustEndWithinTheFragmentDeadline) {
   ASSERT_EQ(::send(fd, request.data(), 10, MSG_NOSIGNAL), 10);
   EXPECT_TRUE(ClosedBy(fd, steady_clock::now() + std::chrono::seconds(60)));
   ::close(fd);
-  EXPECT_EQ(LogLinesWith("a fragment did not arrive whole within 1000 ms"), 1u);
+  EXPECT_EQ(ClosedBecause("a fragment did not arrive whole within 1000 ms"), 1u);
   EXPECT_EQ(ifaces_.invocations, 0);
 }
 

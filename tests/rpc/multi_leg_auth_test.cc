@@ -37,6 +37,9 @@
 namespace comsec::rpc {
 namespace {
 
+using security::AuthnLevel;
+using security::ImpLevel;
+
 using auth::ntlm::AccountRecord;
 using auth::ntlm::AccountSource;
 using auth::ntlm::ClientCredentials;
@@ -220,7 +223,7 @@ class CountingPackage : public SecurityPackage {
     }
     bool IsComplete() const override { return inner_->IsComplete(); }
     uint32_t features() const override { return inner_->features(); }
-    uint8_t imp_level() const override { return inner_->imp_level(); }
+    ImpLevel imp_level() const override { return inner_->imp_level(); }
     size_t SignatureSize(size_t n) const override { return inner_->SignatureSize(n); }
     Status Verify(const PduRegion& r) override { return inner_->Verify(r); }
     Status Protect(const PduRegion& r) override { return inner_->Protect(r); }
@@ -247,7 +250,7 @@ SharedSecretServerOptions TestServerWithAliceSecret(std::string secret) {
 // "<principal>|<authn_svc>|<authn_level>|<object or ->|<stub bytes>".
 std::string Seen(const CallContext& c, std::span<const uint8_t> stub) {
   return c.security.principal + "|" + std::to_string(c.security.authn_svc) + "|" +
-         std::to_string(c.security.authn_level) + "|" +
+         std::to_string(security::ToNumber(c.security.authn_level)) + "|" +
          (c.object ? c.object->ToString() : std::string("-")) + "|" +
          std::string(stub.begin(), stub.end());
 }
@@ -267,7 +270,7 @@ class MultiLegAuth : public ::testing::Test {
   void SetUp() override {
     InterfaceRegistration r;
     r.syntax = kWho;
-    r.min_authn_level = kAuthnLevelConnect;
+    r.min_authn_level = AuthnLevel::kConnect;
     r.operations.push_back([](std::span<const uint8_t> stub, const CallContext& c)
                                -> Result<std::vector<uint8_t>> { return Bytes(Seen(c, stub)); });
     registry_.Register(std::move(r));
@@ -317,7 +320,7 @@ class MultiLegAuth : public ::testing::Test {
 
 TEST_F(MultiLegAuth, FourLegsAtIntegrityAndPrivacyBindBindAckAlterContextAlterContextResp) {
   const std::string marker = "plaintext-marker-0123456789";
-  for (uint8_t level : {kAuthnLevelPktIntegrity, kAuthnLevelPktPrivacy}) {
+  for (AuthnLevel level : {AuthnLevel::kPktIntegrity, AuthnLevel::kPktPrivacy}) {
     RecordingRelay relay(port());
     {
       auto client = Client::Connect(relay.binding());
@@ -340,8 +343,8 @@ TEST_F(MultiLegAuth, FourLegsAtIntegrityAndPrivacyBindBindAckAlterContextAlterCo
         for (size_t i = 0; stub.size() < n; ++i) stub.push_back(static_cast<char>('a' + i % 26));
         auto r = (*client)->Call(0, Bytes(stub));
         ASSERT_TRUE(r.ok()) << int(level) << " stub " << n << ": " << r.status().ToString();
-        EXPECT_TRUE(AsString(*r) ==
-                    "TESTREALM\\alice|240|" + std::to_string(level) + "|-|" + stub)
+        EXPECT_TRUE(AsString(*r) == "TESTREALM\\alice|240|" +
+                                        std::to_string(security::ToNumber(level)) + "|-|" + stub)
             << int(level) << " stub " << n << ": " << AsString(*r).substr(0, 60);
       }
     }
@@ -365,7 +368,7 @@ TEST_F(MultiLegAuth, FourLegsAtIntegrityAndPrivacyBindBindAckAlterContextAlterCo
         marker_on_wire = true;
       }
     }
-    EXPECT_EQ(marker_on_wire, level == kAuthnLevelPktIntegrity);
+    EXPECT_EQ(marker_on_wire, level == AuthnLevel::kPktIntegrity);
   }
 }
 
@@ -380,7 +383,7 @@ TEST_F(MultiLegAuth, MutualAuthenticationWantedFromNtlmIsRefusedBeforeAuthentica
   {
     auto client = Client::Connect(relay.binding());
     ASSERT_TRUE(client.ok());
-    ClientAuth a{&ntlm_client_, kAuthnLevelPktIntegrity};
+    ClientAuth a{&ntlm_client_, AuthnLevel::kPktIntegrity};
     a.wanted = kFeatureMutualAuth;
     Status s = (*client)->Bind(kWho, &a);
     ASSERT_FALSE(s.ok());
@@ -404,7 +407,7 @@ TEST_F(MultiLegAuth, ServerThatCannotProveItselfIsRefusedInLegTwo) {
   {
     auto client = Client::Connect(relay.binding());
     ASSERT_TRUE(client.ok());
-    ClientAuth a{&test_client_, kAuthnLevelPktPrivacy};
+    ClientAuth a{&test_client_, AuthnLevel::kPktPrivacy};
     a.wanted = kFeatureMutualAuth;
     Status s = (*client)->Bind(kWho, &a);
     ASSERT_FALSE(s.ok());
@@ -424,7 +427,7 @@ TEST_F(MultiLegAuth, ServerThatCannotProveItselfIsRefusedInLegTwo) {
 TEST_F(MultiLegAuth, WrongTargetNameIsRefusedByTheServer) {
   auto client = Client::Connect(binding_);
   ASSERT_TRUE(client.ok());
-  ClientAuth a{&test_client_, kAuthnLevelPktIntegrity};
+  ClientAuth a{&test_client_, AuthnLevel::kPktIntegrity};
   a.target_name = "not-this-server";
   Status s = (*client)->Bind(kWho, &a);
   ASSERT_FALSE(s.ok());
@@ -439,17 +442,17 @@ TEST_F(MultiLegAuth, SeveralAuthContextsOnOneAssociationEachCallUnderItsOwn) {
   auto client = Client::Connect(binding_);
   ASSERT_TRUE(client.ok());
   constexpr uint32_t kAlice = 1, kBob = 2, kFourLeg = 3;
-  ClientAuth alice{&ntlm_client_, kAuthnLevelPktIntegrity};
+  ClientAuth alice{&ntlm_client_, AuthnLevel::kPktIntegrity};
   alice.context_id = kAlice;
   ASSERT_TRUE((*client)->Bind(kWho, &alice).ok());
-  ClientAuth bob{&ntlm_client_, kAuthnLevelPktPrivacy};
+  ClientAuth bob{&ntlm_client_, AuthnLevel::kPktPrivacy};
   bob.credentials = std::make_shared<NtlmCredentials>(NtlmUser("bob", "bob-pw"));
   bob.context_id = kBob;
   Status added = (*client)->AddAuthContext(bob);
   ASSERT_TRUE(added.ok()) << added.ToString();
   // A four-leg handshake on a bound association: every leg in
   // alter_context / alter_context_resp.
-  ClientAuth four{&test_client_, kAuthnLevelPktPrivacy};
+  ClientAuth four{&test_client_, AuthnLevel::kPktPrivacy};
   four.wanted = kFeatureMutualAuth;
   four.context_id = kFourLeg;
   added = (*client)->AddAuthContext(four);
@@ -503,7 +506,7 @@ TEST_F(MultiLegAuth, SeveralAuthContextsOnOneAssociationEachCallUnderItsOwn) {
 TEST_F(MultiLegAuth, CallOptionsObjectReachesTheHandler) {
   auto client = Client::Connect(binding_);
   ASSERT_TRUE(client.ok());
-  ClientAuth a{&test_client_, kAuthnLevelPktPrivacy};
+  ClientAuth a{&test_client_, AuthnLevel::kPktPrivacy};
   ASSERT_TRUE((*client)->Bind(kWho, &a).ok());
   const Guid ipid = *Guid::Parse("00000000-1111-4222-8333-444455556666");
   CallOptions o;

@@ -82,7 +82,7 @@ inline uint32_t FaultStatusOf(const Pdu& p) { return std::get<FaultBody>(p.body)
 // One client association's NTLM handshake and PDU protection.
 class NtlmPeer {
  public:
-  NtlmPeer(auth::ntlm::ClientCredentials credentials, uint8_t level,
+  NtlmPeer(auth::ntlm::ClientCredentials credentials, security::AuthnLevel level,
            uint32_t auth_context_id = kPeerAuthContextId)
       : package_(std::move(credentials)), level_(level), context_id_(auth_context_id) {
     rpc::testing::TestConnection info;
@@ -102,7 +102,8 @@ class NtlmPeer {
     b.assoc_group_id = assoc_group_id;
     b.contexts.push_back({context_id, syntax, {Ndr20Syntax()}});
     bind.body = b;
-    bind.auth = SecTrailer{RPC_C_AUTHN_WINNT, level_, 0, 0, context_id_, *Leg(*client_, {})};
+    bind.auth = SecTrailer{RPC_C_AUTHN_WINNT, WireAuthnLevel(level_), 0, 0,
+                           context_id_,       *Leg(*client_, {})};
     return EncodePdu(bind);
   }
   // The auth3 answering a bind_ack's CHALLENGE with AUTHENTICATE.
@@ -113,7 +114,11 @@ class NtlmPeer {
     auth3.header.type = PduType::kAuth3;
     auth3.header.call_id = call_id;
     auth3.body = EmptyBody{};
-    auth3.auth = SecTrailer{RPC_C_AUTHN_WINNT, level_, 0, 0, context_id_,
+    auth3.auth = SecTrailer{RPC_C_AUTHN_WINNT,
+                            WireAuthnLevel(level_),
+                            0,
+                            0,
+                            context_id_,
                             authenticate.ok() ? *authenticate : std::vector<uint8_t>{}};
     return EncodePdu(auth3);
   }
@@ -139,9 +144,9 @@ class NtlmPeer {
     p.header.type = PduType::kRequest;
     p.header.call_id = call_id;
     p.body = RequestBody{0, context_id, opnum, std::nullopt, std::move(stub)};
-    if (level_ < kAuthnLevelCall) return EncodePdu(p);  // CONNECT: none
-    p.auth = SecTrailer{RPC_C_AUTHN_WINNT, level_, 0, 0, context_id_,
-                        std::vector<uint8_t>(16, 0)};
+    if (level_ < security::AuthnLevel::kCall) return EncodePdu(p);  // CONNECT: none
+    p.auth = SecTrailer{RPC_C_AUTHN_WINNT, WireAuthnLevel(level_),     0, 0,
+                        context_id_,       std::vector<uint8_t>(16, 0)};
     auto bytes = EncodePdu(p);
     std::span<uint8_t> sig(bytes.data() + bytes.size() - 16, 16);
     EXPECT_TRUE(ProtectPdu(*client_, bytes, kHeaderSize + 8, bytes.size() - 16 - kSecTrailerSize,
@@ -161,7 +166,7 @@ class NtlmPeer {
 
  private:
   auth::ntlm::NtlmPackage package_;
-  uint8_t level_;
+  security::AuthnLevel level_;
   uint32_t context_id_;
   std::unique_ptr<SecurityContext> client_;
 };
@@ -188,7 +193,7 @@ struct RecordingInterfaces {
     registry.Register(std::move(echo));
     InterfaceRegistration strict;
     strict.syntax = kStrict;
-    strict.min_authn_level = kAuthnLevelPktIntegrity;
+    strict.min_authn_level = security::AuthnLevel::kPktIntegrity;
     strict.operations = {record};
     registry.Register(std::move(strict));
   }

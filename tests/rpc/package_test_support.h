@@ -14,10 +14,15 @@
 
 namespace comsec::rpc::testing {
 
+// The levels an authentication context may run at, CONNECT to PKT_PRIVACY.
+inline constexpr security::AuthnLevel kEveryAuthenticatedLevel[] = {
+    security::AuthnLevel::kConnect, security::AuthnLevel::kCall, security::AuthnLevel::kPkt,
+    security::AuthnLevel::kPktIntegrity, security::AuthnLevel::kPktPrivacy};
+
 // A connection as a test describes it, with the level the handshake asks.
 struct TestConnection : ConnectionInfo {
-  uint8_t auth_level = kAuthnLevelConnect;
-  uint8_t imp_level = kImpLevelImpersonate;
+  security::AuthnLevel auth_level = security::AuthnLevel::kConnect;
+  security::ImpLevel imp_level = security::ImpLevel::kImpersonate;
 };
 
 // An IPv4 end "a.b.c.d:port", for ConnectionInfo's endpoints.
@@ -55,7 +60,7 @@ inline Result<std::vector<uint8_t>> Leg(SecurityContext& c, std::span<const uint
 }
 
 inline PduRegion Region(std::span<uint8_t> pdu, size_t stub_begin, size_t stub_end,
-                        uint8_t level, std::span<uint8_t> signature) {
+                        security::AuthnLevel level, std::span<uint8_t> signature) {
   PduRegion r;
   r.pdu = pdu;
   r.stub_begin = stub_begin;
@@ -66,13 +71,15 @@ inline PduRegion Region(std::span<uint8_t> pdu, size_t stub_begin, size_t stub_e
 }
 
 inline Status ProtectPdu(SecurityContext& c, std::span<uint8_t> pdu, size_t stub_begin,
-                         size_t stub_end, uint8_t level, std::span<uint8_t> signature) {
+                         size_t stub_end, security::AuthnLevel level,
+                         std::span<uint8_t> signature) {
   return c.Protect(Region(pdu, stub_begin, stub_end, level, signature));
 }
 
 // The signature may be a copy or lie inside `pdu`.
 inline Status VerifyPdu(SecurityContext& c, std::span<uint8_t> pdu, size_t stub_begin,
-                        size_t stub_end, uint8_t level, std::span<const uint8_t> signature) {
+                        size_t stub_end, security::AuthnLevel level,
+                        std::span<const uint8_t> signature) {
   return c.Verify(Region(pdu, stub_begin, stub_end, level,
                          std::span<uint8_t>(const_cast<uint8_t*>(signature.data()),
                                             signature.size())));

@@ -203,6 +203,25 @@ TEST(PduCodec, BigEndianRequestWithObjectAndAuthTrailer) {
   EXPECT_EQ(pdu->auth->auth_value, std::vector<uint8_t>(16, 0xAB));
 }
 
+// The auth_verifier's level byte is converted at this boundary only: each
+// level has Windows's number, and a byte that names no level a verifier may
+// carry (DEFAULT, NONE, past PKT_PRIVACY) converts to none (case 19).
+TEST(PduCodec, AuthLevelByteConvertsAtTheBoundary) {
+  using security::AuthnLevel;
+  EXPECT_EQ(WireAuthnLevel(AuthnLevel::kConnect), 2);
+  EXPECT_EQ(WireAuthnLevel(AuthnLevel::kCall), 3);
+  EXPECT_EQ(WireAuthnLevel(AuthnLevel::kPkt), 4);
+  EXPECT_EQ(WireAuthnLevel(AuthnLevel::kPktIntegrity), 5);
+  EXPECT_EQ(WireAuthnLevel(AuthnLevel::kPktPrivacy), 6);
+  for (AuthnLevel level : {AuthnLevel::kConnect, AuthnLevel::kCall, AuthnLevel::kPkt,
+                           AuthnLevel::kPktIntegrity, AuthnLevel::kPktPrivacy}) {
+    EXPECT_EQ(PduAuthnLevel(WireAuthnLevel(level)), level);
+  }
+  for (int byte : {0, 1, 7, 8, 0x80, 255}) {
+    EXPECT_EQ(PduAuthnLevel(static_cast<uint8_t>(byte)), std::nullopt) << byte;
+  }
+}
+
 // What a big-endian server answers: bind_ack and a fault.
 TEST(PduCodec, BigEndianBindAckAndFault) {
   auto ack = *FromHex(

@@ -15,6 +15,8 @@
 namespace comsec::rpc {
 namespace {
 
+using security::AuthnLevel;
+
 using testing::Credentials;
 using testing::Feed;
 using testing::NtlmPeer;
@@ -42,7 +44,7 @@ TEST_F(RefusedAuth3, NoReplyThenTheNextRequestGetsAccessDeniedAndTheConnectionCl
   for (bool signed_request : {true, false}) {
     SCOPED_TRACE(signed_request);
     auto conn = NewConnection();
-    NtlmPeer mallory(Credentials("alice", "wrong"), kAuthnLevelPktPrivacy);
+    NtlmPeer mallory(Credentials("alice", "wrong"), AuthnLevel::kPktPrivacy);
     // Context 1, so that the fault's context_id is seen to be the request's.
     auto ack = Feed(*conn, mallory.Bind(testing::kEchoSyntax, 0, PduType::kBind, 1));
     ASSERT_EQ(ack.pdus.size(), 1u);
@@ -67,7 +69,7 @@ TEST_F(RefusedAuth3, NoReplyThenTheNextRequestGetsAccessDeniedAndTheConnectionCl
   }
   // A new connection with the right password is served.
   auto conn = NewConnection();
-  NtlmPeer alice(Credentials("alice", "pw"), kAuthnLevelPktPrivacy);
+  NtlmPeer alice(Credentials("alice", "pw"), AuthnLevel::kPktPrivacy);
   alice.Authenticate(*conn);
   EXPECT_FALSE(conn->handshake_pending());
   auto r = Feed(*conn, alice.Request(3, {5}));
@@ -86,7 +88,7 @@ TEST_F(RefusedAuth3, OverTcpTheClientLearnsAtOnceAndTheServerServesOn) {
   ASSERT_TRUE(bound.ok());
   auto socket = Socket::Connect(*bound, 5000);
   ASSERT_TRUE(socket.ok());
-  NtlmPeer mallory(Credentials("alice", "wrong"), kAuthnLevelPktIntegrity);
+  NtlmPeer mallory(Credentials("alice", "wrong"), AuthnLevel::kPktIntegrity);
   ASSERT_TRUE(socket->WriteAll(mallory.Bind(testing::kEchoSyntax)).ok());
   auto ack = socket->ReadFragment(10000);
   ASSERT_TRUE(ack.ok());
@@ -109,7 +111,7 @@ TEST_F(RefusedAuth3, OverTcpTheClientLearnsAtOnceAndTheServerServesOn) {
   auth::ntlm::NtlmPackage good(Credentials("alice", "pw"));
   auto client = Client::Connect(*bound);
   ASSERT_TRUE(client.ok());
-  ClientAuth a{&good, kAuthnLevelPktIntegrity};
+  ClientAuth a{&good, AuthnLevel::kPktIntegrity};
   ASSERT_TRUE((*client)->Bind(testing::kEchoSyntax, &a).ok());
   auto r = (*client)->Call(0, std::vector<uint8_t>{4, 2, 4, 2});
   ASSERT_TRUE(r.ok()) << r.status().ToString();

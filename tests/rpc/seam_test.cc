@@ -21,6 +21,8 @@
 namespace comsec::rpc {
 namespace {
 
+using security::AuthnLevel;
+
 // The registration is v1.2; clients bind to v1.1 (a compatible minor).
 const SyntaxId kAsync{*Guid::Parse("6f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"), 1, 2};
 const SyntaxId kAsyncAsBound{kAsync.uuid, 1, 1};
@@ -292,7 +294,7 @@ TEST_F(Seam, CallContextCarriesObjectInterfaceOpnumAndDataRep) {
   EXPECT_EQ(with_object.interface, kAsyncAsBound);
   EXPECT_TRUE(with_object.data_rep.little_endian);
   EXPECT_EQ(with_object.peer, "192.0.2.9:4000");
-  EXPECT_EQ(with_object.security.authn_level, kAuthnLevelNone);
+  EXPECT_EQ(with_object.security.authn_level, AuthnLevel::kNone);
   EXPECT_EQ(with_object.security.authn_svc, RPC_C_AUTHN_NONE);
   EXPECT_FALSE(contexts_[1].object.has_value());
   const CallContext& big_endian = contexts_[2];

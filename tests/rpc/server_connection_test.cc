@@ -28,7 +28,7 @@ class Server : public ::testing::Test {
     registry_.Register(std::move(r));
     InterfaceRegistration strict;
     strict.syntax = {*Guid::Parse("11111111-2222-3333-4444-555555555555"), 1, 0};
-    strict.min_authn_level = 5;
+    strict.min_authn_level = security::AuthnLevel::kPktIntegrity;
     strict.operations.push_back([this](std::span<const uint8_t>, const CallContext&)
                                     -> Result<std::vector<uint8_t>> {
       ++invocations_;

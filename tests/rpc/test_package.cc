@@ -8,6 +8,7 @@
 #include <array>
 #include <cstring>
 #include <initializer_list>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,9 @@
 
 namespace comsec::rpc::testing {
 namespace {
+
+using security::AuthnLevel;
+using security::ImpLevel;
 
 using Key = SecretArray<32>;
 using Mac = std::array<uint8_t, 32>;
@@ -176,20 +180,20 @@ class SharedSecretContext : public SecurityContext {
   uint32_t features() const override {
     if (!complete_) return 0;
     uint32_t f = kFeatureSign | kFeatureSeal | kFeatureMutualAuth | kFeatureSessionKey;
-    if (imp_level_ == kImpLevelIdentify) f |= kFeatureIdentify;
+    if (imp_level_ == ImpLevel::kIdentify) f |= kFeatureIdentify;
     return f;
   }
-  uint8_t imp_level() const override { return imp_level_; }
+  ImpLevel imp_level() const override { return imp_level_; }
 
   size_t SignatureSize(size_t n) const override {
     size_t size = kSignatureHeader + kMacSize;
-    if (level_ == kAuthnLevelPktPrivacy) size += kBlock - n % kBlock;
+    if (level_ == AuthnLevel::kPktPrivacy) size += kBlock - n % kBlock;
     return size;
   }
 
   Status Protect(const PduRegion& region) override {
     COMSEC_RETURN_IF_ERROR(CheckRegion(region, /*protect=*/true));
-    const bool seal = level_ == kAuthnLevelPktPrivacy;
+    const bool seal = level_ == AuthnLevel::kPktPrivacy;
     const uint32_t seq = send_seq_;
     Direction& d = role_ == Role::kClient ? client_to_server_ : server_to_client_;
     std::span<uint8_t> sig = region.signature;
@@ -217,7 +221,7 @@ class SharedSecretContext : public SecurityContext {
 
   Status Verify(const PduRegion& region) override {
     COMSEC_RETURN_IF_ERROR(CheckRegion(region, /*protect=*/false));
-    const bool seal = level_ == kAuthnLevelPktPrivacy;
+    const bool seal = level_ == AuthnLevel::kPktPrivacy;
     Direction& d = role_ == Role::kClient ? server_to_client_ : client_to_server_;
     std::span<const uint8_t> sig = region.signature;
     const size_t tail = sig.size() - kSignatureHeader - kMacSize;
@@ -274,9 +278,10 @@ class SharedSecretContext : public SecurityContext {
 
   Status CheckRegion(const PduRegion& r, bool protect) const {
     if (!complete_) return Status(E_UNEXPECTED, "PDU protection before the handshake completed");
-    if (r.level < kAuthnLevelCall || r.level != level_) {
-      return Status(E_UNEXPECTED, "PDU protected at level " + std::to_string(r.level) +
-                                      " under a context of level " + std::to_string(level_));
+    if (r.level < AuthnLevel::kCall || r.level != level_) {
+      return Status(E_UNEXPECTED,
+                    "PDU protected at level " + std::to_string(security::ToNumber(r.level)) +
+                        " under a context of level " + std::to_string(security::ToNumber(level_)));
     }
     if (r.stub_begin > r.stub_end || r.stub_end > r.pdu.size() ||
         (r.header_signing && r.stub_end + kSecTrailerSize > r.pdu.size())) {
@@ -323,7 +328,7 @@ class SharedSecretContext : public SecurityContext {
         msg1_.insert(msg1_.end(), client_nonce_.begin(), client_nonce_.end());
         WriteName(msg1_, credentials_->user());
         WriteName(msg1_, target_);
-        msg1_.push_back(imp_level_);
+        msg1_.push_back(static_cast<uint8_t>(security::ToNumber(imp_level_)));
         user_key_ = UserKey(credentials_->secret(), credentials_->user());
         leg_ = 1;
         return UpdateResult{msg1_, false};
@@ -391,7 +396,8 @@ class SharedSecretContext : public SecurityContext {
         COMSEC_ASSIGN_OR_RETURN(std::string target, ReadName(r, 1));
         auto imp = r.U8();
         if (!imp.ok() || r.remaining() != 0) return BadToken(1, "has a bad length");
-        if (*imp > kImpLevelDelegate) return BadToken(1, "names no impersonation level");
+        const std::optional<ImpLevel> imp_level = security::ImpLevelFromNumber(*imp);
+        if (!imp_level) return BadToken(1, "names no impersonation level");
         if (!target.empty() && target != server_->server_name) {
           return Status(SEC_E_WRONG_PRINCIPAL, "the client wants \"" + target +
                                                    "\", and this server is \"" +
@@ -401,7 +407,7 @@ class SharedSecretContext : public SecurityContext {
         if (account == server_->accounts.end()) {
           return Status(SEC_E_LOGON_DENIED, "the test package has no account \"" + user + "\"");
         }
-        imp_level_ = *imp;
+        imp_level_ = *imp_level;
         user_ = user;
         user_sid_ = account->second.sid;
         user_key_ = UserKey(account->second.secret, user);
@@ -456,8 +462,8 @@ class SharedSecretContext : public SecurityContext {
   }
 
   const Role role_;
-  const uint8_t level_;
-  uint8_t imp_level_ = kImpLevelImpersonate;
+  const AuthnLevel level_;
+  ImpLevel imp_level_ = ImpLevel::kImpersonate;
   const bool local_;
   std::string target_;
   std::shared_ptr<const SharedSecretCredentials> credentials_;

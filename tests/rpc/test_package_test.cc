@@ -18,6 +18,8 @@
 namespace comsec::rpc::testing {
 namespace {
 
+using security::AuthnLevel;
+
 const security::Sid kAliceSid(5, {21, 7, 7, 7, 1001});
 
 SharedSecretServerOptions ServerWith(std::string alice_secret) {
@@ -35,7 +37,7 @@ struct Pair {
   std::unique_ptr<SecurityContext> server;
 };
 
-TestConnection At(uint8_t level) {
+TestConnection At(AuthnLevel level) {
   TestConnection c;
   c.auth_level = level;
   c.peer = "192.0.2.1:5000";
@@ -43,7 +45,7 @@ TestConnection At(uint8_t level) {
 }
 
 // Runs the four legs; fails the test if any leg does.
-Pair Establish(SharedSecretPackage& client_pkg, SharedSecretPackage& server_pkg, uint8_t level) {
+Pair Establish(SharedSecretPackage& client_pkg, SharedSecretPackage& server_pkg, AuthnLevel level) {
   Pair p;
   p.client = std::move(*StartClientContext(client_pkg, At(level)));
   p.server = std::move(*StartServerContext(server_pkg, At(level)));
@@ -63,8 +65,8 @@ Pair Establish(SharedSecretPackage& client_pkg, SharedSecretPackage& server_pkg,
 TEST(TestPackage, FourLegsServerDoneAfterThirdClientAfterFourthWithoutOutput) {
   SharedSecretPackage client_pkg(Alice());
   SharedSecretPackage server_pkg(ServerWith("s3cret"));
-  auto client = std::move(*StartClientContext(client_pkg, At(kAuthnLevelPktIntegrity)));
-  auto server = std::move(*StartServerContext(server_pkg, At(kAuthnLevelPktIntegrity)));
+  auto client = std::move(*StartClientContext(client_pkg, At(AuthnLevel::kPktIntegrity)));
+  auto server = std::move(*StartServerContext(server_pkg, At(AuthnLevel::kPktIntegrity)));
 
   auto l1 = client->Update({});  // bind
   ASSERT_TRUE(l1.ok());
@@ -109,8 +111,8 @@ TEST(TestPackage, FourLegsServerDoneAfterThirdClientAfterFourthWithoutOutput) {
 TEST(TestPackage, ServerWithAnotherSecretFailsMutualAuthenticationInLegTwo) {
   SharedSecretPackage client_pkg(Alice("s3cret"));
   SharedSecretPackage server_pkg(ServerWith("not the secret"));
-  auto client = std::move(*StartClientContext(client_pkg, At(kAuthnLevelPktPrivacy)));
-  auto server = std::move(*StartServerContext(server_pkg, At(kAuthnLevelPktPrivacy)));
+  auto client = std::move(*StartClientContext(client_pkg, At(AuthnLevel::kPktPrivacy)));
+  auto server = std::move(*StartServerContext(server_pkg, At(AuthnLevel::kPktPrivacy)));
   auto l2 = server->Update(client->Update({})->output);
   ASSERT_TRUE(l2.ok());
   auto l3 = client->Update(l2->output);
@@ -127,24 +129,24 @@ TEST(TestPackage, AlteredLegsAreRefusedWithTheirStatus) {
   SharedSecretPackage server_pkg(ServerWith("s3cret"));
   // The server's proof (leg 2's last byte).
   {
-    auto client = std::move(*StartClientContext(client_pkg, At(kAuthnLevelPktIntegrity)));
-    auto server = std::move(*StartServerContext(server_pkg, At(kAuthnLevelPktIntegrity)));
+    auto client = std::move(*StartClientContext(client_pkg, At(AuthnLevel::kPktIntegrity)));
+    auto server = std::move(*StartServerContext(server_pkg, At(AuthnLevel::kPktIntegrity)));
     auto l2 = *server->Update(client->Update({})->output);
     l2.output.back() ^= 1;
     EXPECT_EQ(client->Update(l2.output).status().code(), SEC_E_MUTUAL_AUTH_FAILED);
   }
   // The server's name, which its proof covers.
   {
-    auto client = std::move(*StartClientContext(client_pkg, At(kAuthnLevelPktIntegrity)));
-    auto server = std::move(*StartServerContext(server_pkg, At(kAuthnLevelPktIntegrity)));
+    auto client = std::move(*StartClientContext(client_pkg, At(AuthnLevel::kPktIntegrity)));
+    auto server = std::move(*StartServerContext(server_pkg, At(AuthnLevel::kPktIntegrity)));
     auto l2 = *server->Update(client->Update({})->output);
     l2.output[6 + 32 + 2] ^= 0x20;  // magic, leg, version, nonce, length: the name
     EXPECT_EQ(client->Update(l2.output).status().code(), SEC_E_MUTUAL_AUTH_FAILED);
   }
   // The client's proof (leg 3).
   {
-    auto client = std::move(*StartClientContext(client_pkg, At(kAuthnLevelPktIntegrity)));
-    auto server = std::move(*StartServerContext(server_pkg, At(kAuthnLevelPktIntegrity)));
+    auto client = std::move(*StartClientContext(client_pkg, At(AuthnLevel::kPktIntegrity)));
+    auto server = std::move(*StartServerContext(server_pkg, At(AuthnLevel::kPktIntegrity)));
     auto l3 = *client->Update(server->Update(client->Update({})->output)->output);
     l3.output.back() ^= 1;
     auto r = server->Update(l3.output);
@@ -153,8 +155,8 @@ TEST(TestPackage, AlteredLegsAreRefusedWithTheirStatus) {
   }
   // The server's key confirmation (leg 4).
   {
-    auto client = std::move(*StartClientContext(client_pkg, At(kAuthnLevelPktIntegrity)));
-    auto server = std::move(*StartServerContext(server_pkg, At(kAuthnLevelPktIntegrity)));
+    auto client = std::move(*StartClientContext(client_pkg, At(AuthnLevel::kPktIntegrity)));
+    auto server = std::move(*StartServerContext(server_pkg, At(AuthnLevel::kPktIntegrity)));
     auto l3 = *client->Update(server->Update(client->Update({})->output)->output);
     auto l4 = *server->Update(l3.output);
     l4.output[10] ^= 1;
@@ -163,17 +165,17 @@ TEST(TestPackage, AlteredLegsAreRefusedWithTheirStatus) {
   }
   // Garbage, truncation and a leg out of order.
   {
-    auto server = std::move(*StartServerContext(server_pkg, At(kAuthnLevelPktIntegrity)));
+    auto server = std::move(*StartServerContext(server_pkg, At(AuthnLevel::kPktIntegrity)));
     EXPECT_EQ(server->Update(std::vector<uint8_t>{1, 2, 3}).status().code(),
               SEC_E_INVALID_TOKEN);
-    auto client = std::move(*StartClientContext(client_pkg, At(kAuthnLevelPktIntegrity)));
+    auto client = std::move(*StartClientContext(client_pkg, At(AuthnLevel::kPktIntegrity)));
     auto l1 = client->Update({})->output;
-    auto server2 = std::move(*StartServerContext(server_pkg, At(kAuthnLevelPktIntegrity)));
+    auto server2 = std::move(*StartServerContext(server_pkg, At(AuthnLevel::kPktIntegrity)));
     EXPECT_EQ(server2->Update(std::span(l1).first(l1.size() - 1)).status().code(),
               SEC_E_INVALID_TOKEN);
-    auto server3 = std::move(*StartServerContext(server_pkg, At(kAuthnLevelPktIntegrity)));
+    auto server3 = std::move(*StartServerContext(server_pkg, At(AuthnLevel::kPktIntegrity)));
     auto l2 = server3->Update(l1)->output;
-    auto server4 = std::move(*StartServerContext(server_pkg, At(kAuthnLevelPktIntegrity)));
+    auto server4 = std::move(*StartServerContext(server_pkg, At(AuthnLevel::kPktIntegrity)));
     auto wrong = server4->Update(l2);  // leg 2 where leg 1 belongs
     EXPECT_EQ(wrong.status().code(), SEC_E_INVALID_TOKEN);
     EXPECT_NE(wrong.status().message().find("message 2 arrived"), std::string_view::npos);
@@ -183,15 +185,15 @@ TEST(TestPackage, AlteredLegsAreRefusedWithTheirStatus) {
 TEST(TestPackage, UnknownUserWrongTargetAndUnsupportedFeatures) {
   SharedSecretPackage server_pkg(ServerWith("s3cret"));
   SharedSecretPackage bob_pkg(std::make_shared<SharedSecretCredentials>("bob", "x"));
-  auto bob = std::move(*StartClientContext(bob_pkg, At(kAuthnLevelPktIntegrity)));
-  auto server = std::move(*StartServerContext(server_pkg, At(kAuthnLevelPktIntegrity)));
+  auto bob = std::move(*StartClientContext(bob_pkg, At(AuthnLevel::kPktIntegrity)));
+  auto server = std::move(*StartServerContext(server_pkg, At(AuthnLevel::kPktIntegrity)));
   EXPECT_EQ(server->Update(bob->Update({})->output).status().code(), SEC_E_LOGON_DENIED);
 
   SharedSecretPackage alice_pkg(Alice());
-  StartParams p = ParamsFor(Role::kClient, At(kAuthnLevelPktIntegrity));
+  StartParams p = ParamsFor(Role::kClient, At(AuthnLevel::kPktIntegrity));
   p.target_name = "elsewhere";
   auto client = std::move(*alice_pkg.Start(p));
-  auto server2 = std::move(*StartServerContext(server_pkg, At(kAuthnLevelPktIntegrity)));
+  auto server2 = std::move(*StartServerContext(server_pkg, At(AuthnLevel::kPktIntegrity)));
   EXPECT_EQ(server2->Update(client->Update({})->output).status().code(),
             SEC_E_WRONG_PRINCIPAL);
 
@@ -199,25 +201,25 @@ TEST(TestPackage, UnknownUserWrongTargetAndUnsupportedFeatures) {
   p.wanted = kFeatureDelegate;
   EXPECT_EQ(alice_pkg.Start(p).status().code(), SEC_E_UNSUPPORTED_FUNCTION);
   SharedSecretPackage no_credentials(std::shared_ptr<const SharedSecretCredentials>{});
-  EXPECT_EQ(no_credentials.Start(ParamsFor(Role::kClient, At(kAuthnLevelPktIntegrity)))
-                .status()
-                .code(),
-            SEC_E_NO_CREDENTIALS);
-  EXPECT_EQ(alice_pkg.Start(ParamsFor(Role::kServer, At(kAuthnLevelPktIntegrity))).status().code(),
-            SEC_E_UNSUPPORTED_FUNCTION);
+  EXPECT_EQ(
+      no_credentials.Start(ParamsFor(Role::kClient, At(AuthnLevel::kPktIntegrity))).status().code(),
+      SEC_E_NO_CREDENTIALS);
+  EXPECT_EQ(
+      alice_pkg.Start(ParamsFor(Role::kServer, At(AuthnLevel::kPktIntegrity))).status().code(),
+      SEC_E_UNSUPPORTED_FUNCTION);
 }
 
 TEST(TestPackage, SignatureSizeDependsOnTheStubWhenSealing) {
   SharedSecretPackage client_pkg(Alice());
   SharedSecretPackage server_pkg(ServerWith("s3cret"));
-  auto sealed = Establish(client_pkg, server_pkg, kAuthnLevelPktPrivacy);
+  auto sealed = Establish(client_pkg, server_pkg, AuthnLevel::kPktPrivacy);
   EXPECT_EQ(sealed.client->SignatureSize(0), 56u);
   EXPECT_EQ(sealed.client->SignatureSize(4), 52u);
   EXPECT_EQ(sealed.client->SignatureSize(8), 48u);
   EXPECT_EQ(sealed.client->SignatureSize(12), 44u);
   EXPECT_EQ(sealed.client->SignatureSize(16), 56u);
   EXPECT_EQ(sealed.server->SignatureSize(4280), 48u);
-  auto signed_only = Establish(client_pkg, server_pkg, kAuthnLevelPktIntegrity);
+  auto signed_only = Establish(client_pkg, server_pkg, AuthnLevel::kPktIntegrity);
   for (size_t n : {0, 4, 8, 12, 16, 4280}) EXPECT_EQ(signed_only.client->SignatureSize(n), 40u);
 }
 
@@ -242,7 +244,7 @@ TestPdu MakePdu(const SecurityContext& c, std::vector<uint8_t> stub) {
   return p;
 }
 
-PduRegion RegionOf(TestPdu& p, uint8_t level, bool header_signing) {
+PduRegion RegionOf(TestPdu& p, AuthnLevel level, bool header_signing) {
   PduRegion r = Region(p.bytes, p.stub_begin, p.stub_end, level, p.signature());
   r.header_signing = header_signing;
   return r;
@@ -251,7 +253,7 @@ PduRegion RegionOf(TestPdu& p, uint8_t level, bool header_signing) {
 TEST(TestPackage, ProtectAndVerifyBothDirectionsAtBothLevels) {
   SharedSecretPackage client_pkg(Alice());
   SharedSecretPackage server_pkg(ServerWith("s3cret"));
-  for (uint8_t level : {kAuthnLevelPkt, kAuthnLevelPktIntegrity, kAuthnLevelPktPrivacy}) {
+  for (AuthnLevel level : {AuthnLevel::kPkt, AuthnLevel::kPktIntegrity, AuthnLevel::kPktPrivacy}) {
     auto pair = Establish(client_pkg, server_pkg, level);
     for (size_t n : {0, 4, 8, 12, 16, 20, 1000}) {
       std::vector<uint8_t> stub(n);
@@ -263,7 +265,8 @@ TEST(TestPackage, ProtectAndVerifyBothDirectionsAtBothLevels) {
         ASSERT_TRUE(sender.Protect(RegionOf(p, level, true)).ok());
         const bool stub_visible =
             std::equal(stub.begin(), stub.end(), p.bytes.begin() + 24);
-        EXPECT_EQ(stub_visible, level != kAuthnLevelPktPrivacy || n == 0) << int(level) << " " << n;
+        EXPECT_EQ(stub_visible, level != AuthnLevel::kPktPrivacy || n == 0)
+            << int(level) << " " << n;
         Status s = receiver.Verify(RegionOf(p, level, true));
         ASSERT_TRUE(s.ok()) << int(level) << " " << n << ": " << s.ToString();
         EXPECT_TRUE(std::equal(stub.begin(), stub.end(), p.bytes.begin() + 24));
@@ -275,7 +278,7 @@ TEST(TestPackage, ProtectAndVerifyBothDirectionsAtBothLevels) {
 TEST(TestPackage, HeaderSigningIsHonoured) {
   SharedSecretPackage client_pkg(Alice());
   SharedSecretPackage server_pkg(ServerWith("s3cret"));
-  for (uint8_t level : {kAuthnLevelPktIntegrity, kAuthnLevelPktPrivacy}) {
+  for (AuthnLevel level : {AuthnLevel::kPktIntegrity, AuthnLevel::kPktPrivacy}) {
     // With header signing, a changed header byte (say, the opnum) or
     // sec_trailer byte is caught.
     for (size_t at : {size_t{22}, size_t{24 + 8 + 2}}) {
@@ -315,7 +318,7 @@ TEST(TestPackage, HeaderSigningIsHonoured) {
 TEST(TestPackage, ReplayedAndReorderedPdusAreOutOfSequence) {
   SharedSecretPackage client_pkg(Alice());
   SharedSecretPackage server_pkg(ServerWith("s3cret"));
-  for (uint8_t level : {kAuthnLevelPktIntegrity, kAuthnLevelPktPrivacy}) {
+  for (AuthnLevel level : {AuthnLevel::kPktIntegrity, AuthnLevel::kPktPrivacy}) {
     auto pair = Establish(client_pkg, server_pkg, level);
     TestPdu first = MakePdu(*pair.client, std::vector<uint8_t>(12, 1));
     ASSERT_TRUE(pair.client->Protect(RegionOf(first, level, true)).ok());
@@ -348,9 +351,9 @@ TEST(TestPackage, FragmentsFitMaxFragAndVerifyWithDataDependentSignatures) {
   SharedSecretPackage server_pkg(ServerWith("s3cret"));
   for (uint16_t max_frag : {2048, 2050, 2052, 4280, 4283, 5840}) {
     for (bool object : {false, true}) {
-      auto pair = Establish(client_pkg, server_pkg, kAuthnLevelPktPrivacy);
-      PduAuth sender{pair.client.get(), kTestAuthType, kAuthnLevelPktPrivacy, 7, true};
-      PduAuth receiver{pair.server.get(), kTestAuthType, kAuthnLevelPktPrivacy, 7, true};
+      auto pair = Establish(client_pkg, server_pkg, AuthnLevel::kPktPrivacy);
+      PduAuth sender{pair.client.get(), kTestAuthType, AuthnLevel::kPktPrivacy, 7, true};
+      PduAuth receiver{pair.server.get(), kTestAuthType, AuthnLevel::kPktPrivacy, 7, true};
       std::vector<size_t> sizes;
       for (size_t n = 0; n < 24; ++n) sizes.push_back(n);
       for (size_t n = max_frag - 140; n < max_frag + 20u; ++n) sizes.push_back(n);

@@ -9,9 +9,12 @@
 #include <gtest/gtest.h>
 
 #include "ntlm_peer.h"
+#include "../base/captured_log.h"
 
 namespace comsec::rpc {
 namespace {
+
+using security::AuthnLevel;
 
 using testing::Credentials;
 using testing::Feed;
@@ -27,7 +30,7 @@ class UnverifiedRequest : public ::testing::Test {
     auto c = std::make_unique<ServerConnection>(&ifaces_.registry, ServerLimits{}, false, "135");
     c->SetPackages(&packages_);
     c->SetPeerDescription("203.0.113.5:6000");
-    c->SetLog([this](const std::string& l) { log_.push_back(l); });
+    c->SetLogger(log_.logger());
     c->AllowUnverifiedRequests(allow_unverified);
     return c;
   }
@@ -36,12 +39,12 @@ class UnverifiedRequest : public ::testing::Test {
   testing::RecordingInterfaces ifaces_;
   SecurityPackageRegistry packages_;
   std::unique_ptr<auth::ntlm::NtlmPackage> server_pkg_;
-  std::vector<std::string> log_;
+  CapturedLog log_;
 };
 
 TEST_F(UnverifiedRequest, RefusedAtEveryLevelAboveConnectByDefault) {
-  for (uint8_t level : {kAuthnLevelCall, kAuthnLevelPkt, kAuthnLevelPktIntegrity,
-                        kAuthnLevelPktPrivacy}) {
+  for (AuthnLevel level :
+       {AuthnLevel::kCall, AuthnLevel::kPkt, AuthnLevel::kPktIntegrity, AuthnLevel::kPktPrivacy}) {
     SCOPED_TRACE(int(level));
     auto conn = NewConnection();
     NtlmPeer alice(Credentials("alice", "pw"), level);
@@ -61,8 +64,8 @@ TEST_F(UnverifiedRequest, RefusedAtEveryLevelAboveConnectByDefault) {
   }
   // The server still serves: a new association whose requests carry
   // verifiers is credited its level.
-  for (uint8_t level : {kAuthnLevelCall, kAuthnLevelPkt, kAuthnLevelPktIntegrity,
-                        kAuthnLevelPktPrivacy}) {
+  for (AuthnLevel level :
+       {AuthnLevel::kCall, AuthnLevel::kPkt, AuthnLevel::kPktIntegrity, AuthnLevel::kPktPrivacy}) {
     SCOPED_TRACE(int(level));
     auto conn = NewConnection();
     NtlmPeer alice(Credentials("alice", "pw"), level);
@@ -78,18 +81,18 @@ TEST_F(UnverifiedRequest, RefusedAtEveryLevelAboveConnectByDefault) {
 
 TEST_F(UnverifiedRequest, ConnectLevelNeedsNoVerifierAndIsCreditedConnect) {
   auto conn = NewConnection();
-  NtlmPeer alice(Credentials("alice", "pw"), kAuthnLevelConnect);
+  NtlmPeer alice(Credentials("alice", "pw"), AuthnLevel::kConnect);
   alice.Authenticate(*conn);
   auto r = Feed(*conn, NtlmPeer::Unverified(3, {9}));
   ASSERT_EQ(r.pdus.size(), 1u);
   EXPECT_EQ(r.pdus[0].header.type, PduType::kResponse);
-  EXPECT_EQ(ifaces_.last.security.authn_level, kAuthnLevelConnect);
+  EXPECT_EQ(ifaces_.last.security.authn_level, AuthnLevel::kConnect);
 }
 
 TEST_F(UnverifiedRequest, OptionServesCallAndPktAsConnectAndLogsIt) {
-  for (uint8_t level : {kAuthnLevelCall, kAuthnLevelPkt}) {
+  for (AuthnLevel level : {AuthnLevel::kCall, AuthnLevel::kPkt}) {
     SCOPED_TRACE(int(level));
-    log_.clear();
+    log_.Clear();
     auto conn = NewConnection(/*allow_unverified=*/true);
     NtlmPeer alice(Credentials("alice", "pw"), level);
     alice.Authenticate(*conn);
@@ -97,14 +100,20 @@ TEST_F(UnverifiedRequest, OptionServesCallAndPktAsConnectAndLogsIt) {
     ASSERT_EQ(r.pdus.size(), 1u);
     ASSERT_EQ(r.pdus[0].header.type, PduType::kResponse);
     EXPECT_FALSE(r.pdus[0].auth.has_value());
-    EXPECT_EQ(ifaces_.last.security.authn_level, kAuthnLevelConnect);
+    EXPECT_EQ(ifaces_.last.security.authn_level, AuthnLevel::kConnect);
     EXPECT_EQ(ifaces_.last.security.principal, "RPCDOM\\alice");
-    ASSERT_EQ(log_.size(), 1u);
-    EXPECT_EQ(log_[0].rfind("rpc: WEAK: 203.0.113.5:6000 (RPCDOM\\alice) bound at level " +
-                                std::to_string(level) + " sends requests without a verifier",
-                            0),
-              0u)
-        << log_[0];
+    EXPECT_EQ(log_.events(),
+              std::vector<LogEvent>{
+                  LogEvent("rpc.weak_setting", LogSeverity::kWarning,
+                           "WEAK: 203.0.113.5:6000 (RPCDOM\\alice) bound at level " +
+                               std::to_string(security::ToNumber(level)) +
+                               " sends requests without a verifier; they are served as "
+                               "CONNECT-level calls because allow_unverified_requests is set")
+                      .Peer("203.0.113.5:6000")
+                      .Principal("RPCDOM\\alice")
+                      .AuthnLevel(security::ToNumber(level), security::AuthnLevelName(level))
+                      .Reason("allow_unverified_requests")});
+    log_.Clear();
     // An interface whose minimum is PKT_INTEGRITY refuses it: the level
     // enforced is the proven one.
     auto strict = NewConnection(true);
@@ -116,9 +125,25 @@ TEST_F(UnverifiedRequest, OptionServesCallAndPktAsConnectAndLogsIt) {
     EXPECT_EQ(testing::FaultStatusOf(r.pdus[0]), nca_s_fault_access_denied);
     EXPECT_FALSE(r.open);
     EXPECT_EQ(ifaces_.invocations, before);
+    // Logged: the weak setting in use, then the refusal at the level proved.
+    const std::string why = "authentication level below the interface's minimum 5";
+    const SyntaxId& strict_syntax = testing::RecordingInterfaces::kStrict;
+    const auto events = log_.events();
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[0].name, "rpc.weak_setting");
+    EXPECT_EQ(events[1],
+              LogEvent("rpc.call_denied", LogSeverity::kWarning,
+                       "a call was refused before it ran: " + why)
+                  .Peer("203.0.113.5:6000")
+                  .AuthnLevel(2, "RPC_C_AUTHN_LEVEL_CONNECT")
+                  .Principal("RPCDOM\\alice")
+                  .Interface(strict_syntax.uuid, strict_syntax.major, strict_syntax.minor)
+                  .Opnum(0)
+                  .Reason(why)
+                  .Hresult(E_ACCESSDENIED));
   }
   // The option never covers PKT_INTEGRITY and PKT_PRIVACY.
-  for (uint8_t level : {kAuthnLevelPktIntegrity, kAuthnLevelPktPrivacy}) {
+  for (AuthnLevel level : {AuthnLevel::kPktIntegrity, AuthnLevel::kPktPrivacy}) {
     auto conn = NewConnection(true);
     NtlmPeer alice(Credentials("alice", "pw"), level);
     alice.Authenticate(*conn);

@@ -16,10 +16,13 @@
 #include "comsec/config/secrets.h"
 #include "comsec/rpc/client.h"
 #include "comsec/rpc/server.h"
+#include "../base/captured_log.h"
 #include "../rpc/local_test_support.h"
 
 namespace comsec::runtime {
 namespace {
+
+using security::AuthnLevel;
 
 using Kind = LogonValidation::Kind;
 
@@ -27,9 +30,9 @@ const Guid kAppId = *Guid::Parse("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");
 const rpc::SyntaxId kWho{*Guid::Parse("6d1a0b52-96c4-4e7e-9a55-0d3c1f2e4b71"), 1, 0};
 constexpr char kPassword[] = "Runtime#Pass1";
 
-config::ProcessSecurity ProcessAt(uint32_t level) {
+config::ProcessSecurity ProcessAt(AuthnLevel level) {
   config::ProcessSecurity p;
-  p.authn_level = static_cast<security::AuthnLevel>(level);
+  p.authn_level = level;
   return p;
 }
 
@@ -59,9 +62,8 @@ class RuntimeStore : public ::testing::Test {
     return domain->name;
   }
   Result<RuntimeOptions> Options(const ProgramSecurity& program) {
-    warnings_.clear();
-    return RuntimeOptionsFromStore(store_.get(), program,
-                                   [this](const std::string& l) { warnings_.push_back(l); });
+    log_.Clear();
+    return RuntimeOptionsFromStore(store_.get(), program, log_.logger());
   }
   ProgramSecurity InProcess() {
     ProgramSecurity p;
@@ -73,7 +75,7 @@ class RuntimeStore : public ::testing::Test {
   rpc::testing::TempDir dir_;
   std::string path_;
   std::unique_ptr<config::Store> store_;
-  std::vector<std::string> warnings_;
+  CapturedLog log_;
 };
 
 // ==== RuntimeOptionsFromStore ===============================================
@@ -81,7 +83,7 @@ class RuntimeStore : public ::testing::Test {
 TEST_F(RuntimeStore, WithoutAStoreEveryValueIsItsBuiltInDefault) {
   auto o = RuntimeOptionsFromStore(nullptr, ProgramSecurity{}, {});
   ASSERT_TRUE(o.ok()) << o.status().ToString();
-  EXPECT_EQ(o->authn_level, rpc::kAuthnLevelConnect);  // R8
+  EXPECT_EQ(o->authn_level, AuthnLevel::kConnect);  // R8
   EXPECT_EQ(o->authn_level_origin, "built-in (R8)");
   EXPECT_FALSE(o->ntlm.allow_anonymous);
   EXPECT_FALSE(o->ntlm.offer);  // no validator
@@ -96,10 +98,10 @@ TEST_F(RuntimeStore, WithoutAStoreEveryValueIsItsBuiltInDefault) {
 TEST_F(RuntimeStore, AnEmptyStoreMeansConnectAndNoAnonymous) {
   auto o = Options(ProgramSecurity{});
   ASSERT_TRUE(o.ok()) << o.status().ToString();
-  EXPECT_EQ(o->authn_level, rpc::kAuthnLevelConnect);
+  EXPECT_EQ(o->authn_level, AuthnLevel::kConnect);
   EXPECT_EQ(o->authn_level_origin, "built-in (R8)");
   EXPECT_FALSE(o->ntlm.allow_anonymous);
-  EXPECT_TRUE(warnings_.empty());
+  EXPECT_TRUE(log_.events().empty());
 }
 
 // R73, R164: a program that sets no level gets LegacyAuthenticationLevel;
@@ -109,7 +111,7 @@ TEST_F(RuntimeStore, LegacyAuthenticationLevelEachValue) {
     SetOle(config::RegValue::Dword("LegacyAuthenticationLevel", level));
     auto o = Options(ProgramSecurity{});
     ASSERT_TRUE(o.ok()) << level << ": " << o.status().ToString();
-    EXPECT_EQ(o->authn_level, level);
+    EXPECT_EQ(security::ToNumber(o->authn_level), level);
     EXPECT_NE(o->authn_level_origin.find("LegacyAuthenticationLevel"), std::string::npos)
         << o->authn_level_origin;
     EXPECT_EQ(o->ntlm.allow_anonymous, level == 1) << level;
@@ -120,10 +122,15 @@ TEST_F(RuntimeStore, AnInvalidLegacyLevelIsIgnoredWithAWarning) {
   SetOle(config::RegValue::Dword("LegacyAuthenticationLevel", 9));
   auto o = Options(ProgramSecurity{});
   ASSERT_TRUE(o.ok());
-  EXPECT_EQ(o->authn_level, rpc::kAuthnLevelConnect);
-  ASSERT_EQ(warnings_.size(), 1u);
-  EXPECT_NE(warnings_[0].find("LegacyAuthenticationLevel ignored"), std::string::npos)
-      << warnings_[0];
+  EXPECT_EQ(o->authn_level, AuthnLevel::kConnect);
+  const auto events = log_.events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].name, "config.warning");
+  EXPECT_EQ(events[0].severity, LogSeverity::kWarning);
+  EXPECT_TRUE(events[0].message.starts_with(config::OleKeyPath().ToString() +
+                                            "\\LegacyAuthenticationLevel ignored: "))
+      << events[0].message;
+  EXPECT_EQ(events[0], LogEvent("config.warning", LogSeverity::kWarning, events[0].message));
 }
 
 // R68: the program's own level (its CoInitializeSecurity) wins over the
@@ -131,26 +138,27 @@ TEST_F(RuntimeStore, AnInvalidLegacyLevelIsIgnoredWithAWarning) {
 TEST_F(RuntimeStore, TheProgramsOwnLevelWins) {
   SetOle(config::RegValue::Dword("LegacyAuthenticationLevel", 6));
   ProgramSecurity p;
-  p.process = ProcessAt(1);
+  p.process = ProcessAt(AuthnLevel::kNone);
   auto o = Options(p);
   ASSERT_TRUE(o.ok());
-  EXPECT_EQ(o->authn_level, 1u);
+  EXPECT_EQ(o->authn_level, AuthnLevel::kNone);
   EXPECT_EQ(o->authn_level_origin, "CoInitializeSecurity dwAuthnLevel");
   EXPECT_TRUE(o->ntlm.allow_anonymous);
-  p.process = ProcessAt(5);
+  p.process = ProcessAt(AuthnLevel::kPktIntegrity);
   o = Options(p);
   ASSERT_TRUE(o.ok());
-  EXPECT_EQ(o->authn_level, 5u);
+  EXPECT_EQ(o->authn_level, AuthnLevel::kPktIntegrity);
   EXPECT_FALSE(o->ntlm.allow_anonymous);
   // DEFAULT is CONNECT.
-  p.process = ProcessAt(0);
+  p.process = ProcessAt(AuthnLevel::kDefault);
   o = Options(p);
   ASSERT_TRUE(o.ok());
-  EXPECT_EQ(o->authn_level, rpc::kAuthnLevelConnect);
+  EXPECT_EQ(o->authn_level, AuthnLevel::kConnect);
   // Without a store too.
-  auto none = RuntimeOptionsFromStore(nullptr, ProgramSecurity{ProcessAt(6), {}, {}, true}, {});
+  auto none = RuntimeOptionsFromStore(
+      nullptr, ProgramSecurity{ProcessAt(AuthnLevel::kPktPrivacy), {}, {}, true}, {});
   ASSERT_TRUE(none.ok());
-  EXPECT_EQ(none->authn_level, 6u);
+  EXPECT_EQ(none->authn_level, AuthnLevel::kPktPrivacy);
 }
 
 // The AppID's AuthenticationLevel comes before the machine default, and an
@@ -162,7 +170,7 @@ TEST_F(RuntimeStore, TheAppIdsLevelAndR163) {
   p.appid = kAppId;
   auto o = Options(p);
   ASSERT_TRUE(o.ok());
-  EXPECT_EQ(o->authn_level, 1u);
+  EXPECT_EQ(o->authn_level, AuthnLevel::kNone);
   EXPECT_TRUE(o->ntlm.allow_anonymous);
   SetAppId(config::RegValue::String("AuthenticationLevel", "6"));
   o = Options(p);
@@ -179,13 +187,16 @@ TEST_F(RuntimeStore, LmCompatibilityLevelEachValue) {
     auto o = Options(InProcess());
     ASSERT_TRUE(o.ok()) << o.status().ToString();
     EXPECT_EQ(o->ntlm.logon_policy.allow_ntlmv1, level < 5) << level;
-    const bool warned =
-        warnings_.size() == 1 &&
-        warnings_[0] == "ntlm: WEAK: NTLMv1 responses are accepted (LmCompatibilityLevel " +
-                            std::to_string(level) + "); set it to 5 for NTLMv2 only";
-    EXPECT_EQ(warned, level < 5) << level;
-    if (level == 5) {
-      EXPECT_TRUE(warnings_.empty());
+    if (level < 5) {
+      EXPECT_EQ(log_.events(),
+                std::vector<LogEvent>{
+                    LogEvent("ntlm.ntlmv1_allowed", LogSeverity::kWarning,
+                             "WEAK: NTLMv1 responses are accepted (LmCompatibilityLevel " +
+                                 std::to_string(level) + "); set it to 5 for NTLMv2 only")
+                        .Extra("lm_compatibility_level", std::to_string(level))})
+          << level;
+    } else {
+      EXPECT_TRUE(log_.events().empty());
     }
   }
   // Anything else means 5, with a warning (fail closed).
@@ -193,9 +204,13 @@ TEST_F(RuntimeStore, LmCompatibilityLevelEachValue) {
   auto o = Options(InProcess());
   ASSERT_TRUE(o.ok());
   EXPECT_FALSE(o->ntlm.logon_policy.allow_ntlmv1);
-  ASSERT_EQ(warnings_.size(), 1u);
-  EXPECT_NE(warnings_[0].find("not a REG_DWORD 0-5; using 5"), std::string::npos)
-      << warnings_[0];
+  EXPECT_EQ(log_.events(),
+            std::vector<LogEvent>{
+                LogEvent("config.value_ignored", LogSeverity::kWarning,
+                         "LmCompatibilityLevel in " + std::string(config::kLsaKey) +
+                             " is not a REG_DWORD 0-5; using 5 (NTLMv2 only)")
+                    .Extra("key", config::kLsaKey)
+                    .Extra("value", "LmCompatibilityLevel")});
 }
 
 TEST_F(RuntimeStore, TheLsaLogonPolicyIsCarried) {
@@ -228,7 +243,7 @@ TEST_F(RuntimeStore, WithTheLogonServiceTheLogonPolicyIsComsecds) {
   ASSERT_TRUE(o.ok()) << o.status().ToString();
   EXPECT_FALSE(o->ntlm.logon_policy.allow_ntlmv1);
   EXPECT_EQ(o->ntlm.logon_policy.lockout.threshold, auth::ntlm::LockoutPolicy{}.threshold);
-  EXPECT_TRUE(warnings_.empty());
+  EXPECT_TRUE(log_.events().empty());
   EXPECT_TRUE(o->ntlm.offer);
 }
 
@@ -260,7 +275,7 @@ TEST_F(RuntimeStore, OpenedByPathReadOnly) {
   SetOle(config::RegValue::Dword("LegacyAuthenticationLevel", 4));
   auto o = RuntimeOptionsFromStorePath(path_, ProgramSecurity{}, {});
   ASSERT_TRUE(o.ok()) << o.status().ToString();
-  EXPECT_EQ(o->authn_level, 4u);
+  EXPECT_EQ(o->authn_level, AuthnLevel::kPkt);
   auto missing = RuntimeOptionsFromStorePath(dir_.path() + "/none.db", ProgramSecurity{}, {});
   EXPECT_FALSE(missing.ok());
   EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/none.db"));  // not created
@@ -292,42 +307,63 @@ TEST_F(RuntimeStore, PackagesFollowTheOptions) {
   RuntimeOptions options = *Options(InProcess());
   options.server.max_connections = 7;
   options.server.packages = nullptr;
-  std::vector<std::string> lines;
-  auto rt = Runtime::Create(options, [&](const std::string& l) { lines.push_back(l); });
+  options.server.logger = nullptr;
+  CapturedLog log;
+  auto rt = Runtime::Create(options, log.logger());
   ASSERT_TRUE(rt.ok());
+  EXPECT_EQ((*rt)->logger(), log.logger());
   rpc::ServerOptions s = (*rt)->ServerOptions();
   EXPECT_EQ(s.max_connections, 7u);
   EXPECT_EQ(s.packages, &(*rt)->packages());
-  ASSERT_TRUE(s.log);
-  s.log("a server's line");
-  EXPECT_EQ(lines.back(), "a server's line");
+  EXPECT_EQ(s.logger, log.logger());
 }
 
 TEST_F(RuntimeStore, AStoreWithoutAccountsIsSaidToBe) {
-  std::vector<std::string> lines;
-  auto rt = Runtime::Create(*Options(InProcess()), [&](const std::string& l) {
-    lines.push_back(l);
-  });
+  auto options = Options(InProcess());
+  ASSERT_TRUE(options.ok());
+  auto rt = Runtime::Create(*options, log_.logger());
   ASSERT_TRUE(rt.ok()) << rt.status().ToString();
   EXPECT_EQ((*rt)->AccountDomain(), "");
-  ASSERT_EQ(lines.size(), 1u);
-  EXPECT_EQ(lines[0], "ntlm: " + path_ +
-                          " has no accounts yet; NTLM logons will fail until 'comcfg user "
-                          "add NAME' creates one");
+  EXPECT_EQ(log_.events(),
+            std::vector<LogEvent>{
+                LogEvent("ntlm.no_accounts", LogSeverity::kWarning,
+                         path_ +
+                             " has no accounts yet; NTLM logons will fail until 'comcfg user "
+                             "add NAME' creates one")
+                    .Extra("store", path_)});
 }
 
 TEST(RuntimeDescriptors, TheLimitIsRaisedAndLogged) {
-  std::vector<std::string> lines;
-  RaiseDescriptorLimitFor(rpc::ServerOptions{}, [&](const std::string& l) { lines.push_back(l); });
-  ASSERT_FALSE(lines.empty());
-  EXPECT_TRUE(lines[0].starts_with("descriptors: up to ")) << lines[0];
+  CapturedLog log;
+  RaiseDescriptorLimitFor(rpc::ServerOptions{}, log.logger());
+  auto events = log.events();
+  ASSERT_EQ(events.size(), 1u) << (events.empty() ? "" : events.back().message);
+  ASSERT_EQ(events[0].extras.size(), 1u);
+  ASSERT_EQ(events[0].extras[0].first, "limit");
+  const std::string limit = events[0].extras[0].second;
+  const LogEvent raised = LogEvent("runtime.descriptor_limit", LogSeverity::kInfo,
+                                   "descriptors: up to " + limit +
+                                       " open files (soft RLIMIT_NOFILE)")
+                              .Extra("limit", limit);
+  EXPECT_EQ(events[0], raised);
   // Far more connections than any hard limit here: warned.
   rpc::ServerOptions huge;
   huge.max_connections = size_t{1} << 40;
-  lines.clear();
-  RaiseDescriptorLimitFor(huge, [&](const std::string& l) { lines.push_back(l); });
-  ASSERT_EQ(lines.size(), 2u);
-  EXPECT_NE(lines[1].find("WARNING"), std::string::npos) << lines[1];
+  log.Clear();
+  RaiseDescriptorLimitFor(huge, log.logger());
+  const std::string wanted = std::to_string((size_t{1} << 40) + huge.max_local_connections + 64);
+  EXPECT_EQ(log.events(),
+            (std::vector<LogEvent>{
+                raised,
+                LogEvent("runtime.descriptor_limit_low", LogSeverity::kWarning,
+                         "descriptors: " + std::to_string(size_t{1} << 40) + " TCP and 256 "
+                         "ncalrpc connections may need about " + wanted +
+                             " descriptors; raise the hard limit (ulimit -Hn, LimitNOFILE=) "
+                             "or lower --max-connections")
+                    .Extra("limit", limit)
+                    .Extra("wanted", wanted)}));
+  // Without a logger the limit is still raised, silently.
+  RaiseDescriptorLimitFor(huge, nullptr);
 }
 
 // ==== End to end ============================================================
@@ -350,12 +386,7 @@ class RuntimeLoopback : public RuntimeStore {
       return out;
     });
     registry_.Register(std::move(who));
-    rpc::ServerOptions options = rt.ServerOptions();
-    options.log = [this](const std::string& l) {
-      std::lock_guard<std::mutex> lock(mu_);
-      server_log_.push_back(l);
-    };
-    server_ = std::make_unique<rpc::Server>(&registry_, options);
+    server_ = std::make_unique<rpc::Server>(&registry_, rt.ServerOptions());
     return *server_->Listen(*rpc::StringBinding::Parse("ncacn_ip_tcp:127.0.0.1[0]"));
   }
   void TearDown() override {
@@ -363,7 +394,7 @@ class RuntimeLoopback : public RuntimeStore {
   }
   // Binds with `package` at `level` and asks who we are: "<level>|<name>".
   Result<std::string> WhoAmI(const rpc::StringBinding& to, rpc::SecurityPackage* package,
-                             uint8_t level = rpc::kAuthnLevelPktPrivacy) {
+                             AuthnLevel level = AuthnLevel::kPktPrivacy) {
     COMSEC_ASSIGN_OR_RETURN(auto client, rpc::Client::Connect(to));
     rpc::ClientAuth auth;
     auth.package = package;
@@ -379,36 +410,23 @@ class RuntimeLoopback : public RuntimeStore {
     c.password = std::move(password);
     return c;
   }
-  // The server's log once it has a line holding `text` (the close reason
-  // is logged as the connection closes, which may trail the client's
-  // view of the refusal), or after 5 s.
-  std::string ServerLogOnce(const std::string& text) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    std::string all = ServerLog();
-    while (all.find(text) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      all = ServerLog();
-    }
-    return all;
-  }
+  // The server runtime's log (log_, which the server runtimes below are
+  // given), as text lines.
   std::string ServerLog() {
-    std::lock_guard<std::mutex> lock(mu_);
     std::string all;
-    for (const auto& l : server_log_) all += l + "\n";
+    for (const auto& l : log_.TextLines()) all += l;
     return all;
   }
 
   rpc::InterfaceRegistry registry_;
   std::unique_ptr<rpc::Server> server_;
-  std::mutex mu_;
-  std::vector<std::string> server_log_;
 };
 
 TEST_F(RuntimeLoopback, ServesAnNtlmCallEndToEnd) {
   const std::string domain = AddAlice();
   ProgramSecurity program = InProcess();
-  program.process = ProcessAt(rpc::kAuthnLevelPktIntegrity);
-  auto server_rt = Runtime::Create(*Options(program), {});
+  program.process = ProcessAt(AuthnLevel::kPktIntegrity);
+  auto server_rt = Runtime::Create(*Options(program), log_.logger());
   ASSERT_TRUE(server_rt.ok()) << server_rt.status().ToString();
   const rpc::StringBinding at = Serve(**server_rt);
 
@@ -422,7 +440,7 @@ TEST_F(RuntimeLoopback, ServesAnNtlmCallEndToEnd) {
   EXPECT_EQ((*client_rt)->reflection_registry().size(), 1u);
 
   // The process's level floor (PKT_INTEGRITY) refuses CONNECT.
-  auto low = WhoAmI(at, alice.get(), rpc::kAuthnLevelConnect);
+  auto low = WhoAmI(at, alice.get(), AuthnLevel::kConnect);
   ASSERT_FALSE(low.ok());
   EXPECT_EQ(low.status().code(), E_ACCESSDENIED);
 
@@ -431,6 +449,29 @@ TEST_F(RuntimeLoopback, ServesAnNtlmCallEndToEnd) {
   auto wrong = WhoAmI(at, mallory.get());
   ASSERT_FALSE(wrong.ok());
   EXPECT_EQ(wrong.status().code(), E_ACCESSDENIED) << wrong.status().ToString();
+  // The runtime's one logger got the package's refusal and its
+  // validator's, both naming the peer; never the password.
+  const auto refused = log_.Named("ntlm.logon_refused");
+  ASSERT_EQ(refused.size(), 1u) << ServerLog();
+  ASSERT_TRUE(refused[0].peer && refused[0].peer->starts_with("127.0.0.1:"));
+  const std::string peer = *refused[0].peer;
+  const std::string why = "wrong password (the NTLMv2 proof does not match the account's hash)";
+  EXPECT_EQ(refused[0], LogEvent("ntlm.logon_refused", LogSeverity::kWarning,
+                                 "logon of " + domain + "\\alice refused: " + why)
+                            .Peer(peer)
+                            .Principal(domain + "\\alice")
+                            .AuthnLevel(6, "RPC_C_AUTHN_LEVEL_PKT_PRIVACY")
+                            .Reason(why)
+                            .Hresult(SEC_E_LOGON_DENIED));
+  EXPECT_EQ(log_.Named("ntlm.validation_refused"),
+            std::vector<LogEvent>{
+                LogEvent("ntlm.validation_refused", LogSeverity::kWarning,
+                         "logon of 'alice' from " + peer + " refused: " + why)
+                    .Peer(peer)
+                    .Principal("alice")
+                    .Reason(why)
+                    .Hresult(SEC_E_LOGON_DENIED)});
+  EXPECT_EQ(ServerLog().find("guess"), std::string::npos) << ServerLog();
 }
 
 // Anonymous NTLM: served as ANONYMOUS LOGON (credited CONNECT) where the
@@ -442,8 +483,8 @@ TEST_F(RuntimeLoopback, AnonymousFollowsTheProcessLevel) {
   auto anonymous = (*client_rt)->NtlmClient(auth::ntlm::ClientCredentials{});
 
   ProgramSecurity open = InProcess();
-  open.process = ProcessAt(rpc::kAuthnLevelNone);
-  auto open_rt = Runtime::Create(*Options(open), {});
+  open.process = ProcessAt(AuthnLevel::kNone);
+  auto open_rt = Runtime::Create(*Options(open), log_.logger());
   ASSERT_TRUE(open_rt.ok());
   auto who = WhoAmI(Serve(**open_rt), anonymous.get());
   ASSERT_TRUE(who.ok()) << who.status().ToString() << "\n" << ServerLog();
@@ -453,15 +494,27 @@ TEST_F(RuntimeLoopback, AnonymousFollowsTheProcessLevel) {
   registry_ = rpc::InterfaceRegistry();
 
   ProgramSecurity closed = InProcess();
-  closed.process = ProcessAt(rpc::kAuthnLevelConnect);
-  auto closed_rt = Runtime::Create(*Options(closed), {});
+  closed.process = ProcessAt(AuthnLevel::kConnect);
+  auto closed_rt = Runtime::Create(*Options(closed), log_.logger());
   ASSERT_TRUE(closed_rt.ok());
   auto refused = WhoAmI(Serve(**closed_rt), anonymous.get());
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), E_ACCESSDENIED);
-  const std::string log = ServerLogOnce("anonymous (null session) logons are not allowed");
-  EXPECT_NE(log.find("anonymous (null session) logons are not allowed"), std::string::npos)
-      << log;
+  // The package logged the refusal as it happened (in auth3, before the
+  // client's request learned of it).
+  const auto events = log_.Named("ntlm.logon_refused");
+  ASSERT_EQ(events.size(), 1u) << ServerLog();
+  ASSERT_TRUE(events[0].peer.has_value());
+  const std::string why =
+      "anonymous (null session) logons are not allowed on this server; the client must "
+      "authenticate";
+  EXPECT_EQ(events[0], LogEvent("ntlm.logon_refused", LogSeverity::kWarning,
+                                "logon of NT AUTHORITY\\ANONYMOUS LOGON refused: " + why)
+                           .Peer(*events[0].peer)
+                           .Principal("NT AUTHORITY\\ANONYMOUS LOGON")
+                           .AuthnLevel(6, "RPC_C_AUTHN_LEVEL_PKT_PRIVACY")
+                           .Reason(why)
+                           .Hresult(SEC_E_LOGON_DENIED));
 }
 
 // A client and a server of one Runtime share its reflection registry. The

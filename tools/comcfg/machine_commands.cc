@@ -81,8 +81,8 @@ std::string SettingText(const SettingValue& v) {
     case SettingKind::kDword:
     case SettingKind::kDwordFlags:
     case SettingKind::kDwordChoice:
-    case SettingKind::kAuthnLevel:  // the number, as the registry holds it
-    case SettingKind::kImpLevel:
+    case SettingKind::kAuthenticationLevel:  // the number, as the registry holds it
+    case SettingKind::kImpersonationLevel:
       return std::to_string(v.dword);
     case SettingKind::kYesNo:
       return v.flag ? "Y" : "N";

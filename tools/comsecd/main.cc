@@ -1,5 +1,5 @@
 // comsecd --store PATH --listen BINDING... [--trust-uid UID]...
-//         [--max-connections N]
+//         [--max-connections N] [--log-format text|json]
 // comsec's daemon. It serves the endpoint mapper and, with a store, the
 // logon service: the one process that reads the secrets file validates NTLM
 // logons for servers that may not (auth/ntlm/logon_service.h). By default
@@ -7,16 +7,20 @@
 // ncalrpc:[epmapper] (/run/comsec/epmapper, mode 0666), where local servers
 // register theirs and ask for logons: the kernel names those callers. The
 // OXID resolver and the activation service join it later. Runs in the
-// foreground and prints "listening on BINDING" per endpoint.
+// foreground, prints "listening on BINDING" per endpoint, and logs its
+// events (base/log.h) to standard error, one line each, as text or JSON.
 //
 // A thin main over the runtime (runtime/runtime.h), which decides from the
 // store what the daemon's servers do.
+#include <unistd.h>
+
 #include <iostream>
 #include <memory>
 
 #include <CLI/CLI.hpp>
 
 #include "comsec/auth/ntlm/logon_service.h"
+#include "comsec/base/log_sinks.h"
 #include "comsec/base/termination_signals.h"
 #include "comsec/base/win32_error.h"
 #include "comsec/rpc/epmapper.h"
@@ -24,8 +28,6 @@
 #include "comsec/runtime/runtime.h"
 
 namespace {
-
-void Log(const std::string& line) { std::cerr << "comsecd: " << line << std::endl; }
 
 int Fail(const comsec::Status& s) {
   std::cerr << "comsecd: " << s.ToString() << "\n";
@@ -45,6 +47,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> listen = {"ncacn_ip_tcp:0.0.0.0[135]", "ncalrpc:[epmapper]"};
   std::vector<uint32_t> trusted_uids;
   size_t max_connections = rpc::ServerOptions{}.max_connections;
+  std::string log_format = "text";
   app.add_option("--store", store_path, "configuration store (its secrets file beside it)");
   app.add_option("--listen", listen, "string bindings (repeatable)");
   app.add_option("--trust-uid", trusted_uids,
@@ -54,11 +57,17 @@ int main(int argc, char** argv) {
                  "TCP connections served at once; more are closed at once (default " +
                      std::to_string(max_connections) + ")")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  app.add_option("--log-format", log_format,
+                 "events on standard error as text lines or JSON lines (default text)")
+      ->check(CLI::IsMember({"text", "json"}));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  // The process's one logger: the runtime hands it to every part.
+  const std::unique_ptr<Logger> logger =
+      MakeFdLogger(STDERR_FILENO, *ParseLogFormat(log_format));
 
   runtime::ProgramSecurity program;
   // The endpoint mapper answers anyone, unauthenticated, as Windows's does;
@@ -73,21 +82,21 @@ int main(int argc, char** argv) {
     program.validation.kind = runtime::LogonValidation::Kind::kSecretsFile;
     program.validation.store_path = store_path;
   }
-  auto options = runtime::RuntimeOptionsFromStorePath(store_path, program, Log);
+  auto options = runtime::RuntimeOptionsFromStorePath(store_path, program, logger.get());
   if (!options.ok()) return Fail(options.status());
   options->server.max_connections = max_connections;
-  runtime::RaiseDescriptorLimitFor(options->server, Log);
-  auto rt = runtime::Runtime::Create(std::move(*options), Log);
+  runtime::RaiseDescriptorLimitFor(options->server, logger.get());
+  auto rt = runtime::Runtime::Create(std::move(*options), logger.get());
   if (!rt.ok()) return Fail(rt.status());
 
-  rpc::EndpointMapper mapper(rpc::EndpointMapperLimits{}, Log);
+  rpc::EndpointMapper mapper(rpc::EndpointMapperLimits{}, logger.get());
   rpc::InterfaceRegistry registry;
   registry.Register(mapper.Interface());
   if (auth::ntlm::LogonValidator* validator = (*rt)->logon_validator()) {
     auth::ntlm::LogonServiceOptions logon;
     logon.validator = validator;
     logon.trusted_uids = trusted_uids;
-    logon.log = Log;
+    logon.logger = logger.get();
     registry.Register(auth::ntlm::LogonServiceInterface(std::move(logon)));
   }
   rpc::Server server(&registry, (*rt)->ServerOptions());
@@ -99,8 +108,9 @@ int main(int argc, char** argv) {
     local = local || b.IsLocal();
   }
   if (!local) {
-    Log("no ncalrpc endpoint: local servers cannot register or validate logons (add "
-        "--listen ncalrpc:[epmapper])");
+    logger->Log(LogEvent("comsecd.no_local_endpoint", LogSeverity::kWarning,
+                         "no ncalrpc endpoint: local servers cannot register or validate "
+                         "logons (add --listen ncalrpc:[epmapper])"));
   }
   WaitForTerminationSignal();
   server.Stop();

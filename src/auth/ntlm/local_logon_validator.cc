@@ -22,12 +22,21 @@ std::string Minutes(std::chrono::minutes m) {
   return std::to_string(m.count()) + (m.count() == 1 ? " minute" : " minutes");
 }
 
+// An event about the logon of `principal` (as the client named it) from
+// `peer` (as the server reported it; empty: not known).
+LogEvent Event(std::string name, LogSeverity severity, std::string message,
+               const std::string& principal, const std::string& peer) {
+  LogEvent e(std::move(name), severity, std::move(message));
+  if (!peer.empty()) e.Peer(peer);
+  e.Principal(principal);
+  return e;
+}
+
 }  // namespace
 
 LocalLogonValidator::LocalLogonValidator(AccountSource* accounts, LogonPolicy policy,
-                                         std::function<void(const std::string&)> log,
-                                         Clock clock)
-    : accounts_(accounts), policy_(std::move(policy)), log_(std::move(log)),
+                                         const Logger* logger, Clock clock)
+    : accounts_(accounts), policy_(std::move(policy)), logger_(logger),
       clock_(std::move(clock)) {}
 
 Result<std::string> LocalLogonValidator::DomainName() {
@@ -37,13 +46,18 @@ Result<std::string> LocalLogonValidator::DomainName() {
 
 Result<NetworkLogonResult> LocalLogonValidator::ValidateNetworkLogon(
     const NetworkLogonRequest& request) {
+  // Peer-supplied, as sent: the log sinks escape it.
   const std::string who =
-      (request.domain.empty() ? std::string() : EscapeForLog(Utf16ToUtf8(request.domain)) + "\\") +
-      EscapeForLog(Utf16ToUtf8(request.user));
+      (request.domain.empty() ? std::string() : Utf16ToUtf8(request.domain) + "\\") +
+      Utf16ToUtf8(request.user);
   auto result = Validate(request, who);
   if (!result.ok() && result.status().code() == SEC_E_LOGON_DENIED) {
-    Log("ntlm: logon of '" + who + "' from " + EscapeForLog(request.peer) +
-        " refused: " + std::string(result.status().message()));
+    const std::string why(result.status().message());
+    Log(Event("ntlm.validation_refused", LogSeverity::kWarning,
+              "logon of '" + who + "' from " + request.peer + " refused: " + why, who,
+              request.peer)
+            .Reason(why)
+            .Hresult(result.status().code()));
   }
   return result;
 }
@@ -111,15 +125,22 @@ Result<NetworkLogonResult> LocalLogonValidator::Validate(const NetworkLogonReque
   if (record->disabled) return Denied("the account is disabled");
   RecordSuccess(account_key);
   if (!ours) {
-    Log("ntlm: logon of '" + who + "' from " + EscapeForLog(request.peer) + ": domain '" +
-        EscapeForLog(Utf16ToUtf8(request.domain)) + "' is not this machine's (" + domain +
-        "); validated against its local accounts, as a standalone Windows machine does");
+    Log(Event("ntlm.foreign_domain_mapped", LogSeverity::kNotice,
+              "logon of '" + who + "' from " + request.peer + ": domain '" + sent_domain +
+                  "' is not this machine's (" + domain +
+                  "); validated against its local accounts, as a standalone Windows "
+                  "machine does",
+              who, request.peer)
+            .Extra("domain", sent_domain));
   }
   if (result.ntlmv1) {
-    Log("ntlm: WEAK: accepted an NTLMv1 logon of " + domain + "\\" + record->name + " from " +
-        EscapeForLog(request.peer) +
-        " because NTLMv1 is allowed (LmCompatibilityLevel below 5); set it to 5 to refuse "
-        "NTLMv1");
+    const std::string account = domain + "\\" + record->name;
+    Log(Event("ntlm.ntlmv1_validated", LogSeverity::kWarning,
+              "WEAK: accepted an NTLMv1 logon of " + account + " from " + request.peer +
+                  " because NTLMv1 is allowed (LmCompatibilityLevel below 5); set it to 5 "
+                  "to refuse NTLMv1",
+              account, request.peer)
+            .Reason("NTLMv1 is allowed (LmCompatibilityLevel below 5)"));
   }
   result.domain = domain;
   result.account_name = record->name;
@@ -165,12 +186,18 @@ void LocalLogonValidator::RecordFailure(const std::string& account_key, const st
     } else {
       b.locked_until = now + p.duration;
     }
-    Log("ntlm: account '" + who + "' locked out after " + std::to_string(b.count) +
-        " failed logons within " + Minutes(p.reset_window) + " (the last from " +
-        EscapeForLog(peer) + "); " +
-        (p.duration.count() == 0 ? std::string("it stays locked until comsecd restarts")
-                                 : "it unlocks in " + Minutes(p.duration)) +
-        " (LockoutBadCount " + std::to_string(p.threshold) + ")");
+    Log(Event("ntlm.account_locked_out", LogSeverity::kWarning,
+              "account '" + who + "' locked out after " + std::to_string(b.count) +
+                  " failed logons within " + Minutes(p.reset_window) + " (the last from " +
+                  peer + "); " +
+                  (p.duration.count() == 0
+                       ? std::string("it stays locked until comsecd restarts")
+                       : "it unlocks in " + Minutes(p.duration)) +
+                  " (LockoutBadCount " + std::to_string(p.threshold) + ")",
+              who, peer)
+            .Reason("LockoutBadCount " + std::to_string(p.threshold) + " reached")
+            .Extra("failed_logons", std::to_string(b.count))
+            .Extra("lockout_minutes", std::to_string(p.duration.count())));
   }
 }
 

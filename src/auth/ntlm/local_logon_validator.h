@@ -30,6 +30,7 @@
 
 #include "comsec/auth/ntlm/logon_validator.h"
 #include "comsec/auth/ntlm/ntlm_package.h"
+#include "comsec/base/log.h"
 
 namespace comsec::auth::ntlm {
 
@@ -54,11 +55,18 @@ struct LogonPolicy {
 class LocalLogonValidator : public LogonValidator {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
-  // `accounts` must outlive the validator. `log` gets one line per refusal,
-  // lockout and weak or mapped logon (peer-supplied names escaped).
+  // `accounts` must outlive the validator, and so must `logger` (null logs
+  // nothing). Its events, each with the peer the server reported and the
+  // account as the client named it (principal), never a secret:
+  //   ntlm.validation_refused     warning  a logon refused (reason, HRESULT)
+  //   ntlm.account_locked_out     warning  an account locked out (extras
+  //                                        failed_logons, lockout_minutes)
+  //   ntlm.foreign_domain_mapped  notice   a domain not this machine's
+  //                                        validated against the local
+  //                                        accounts (extra domain)
+  //   ntlm.ntlmv1_validated       warning  an NTLMv1 logon let in
   LocalLogonValidator(AccountSource* accounts, LogonPolicy policy,
-                      std::function<void(const std::string&)> log = {},
-                      Clock clock = {});
+                      const Logger* logger = nullptr, Clock clock = {});
 
   Result<std::string> DomainName() override;
   Result<NetworkLogonResult> ValidateNetworkLogon(const NetworkLogonRequest& request) override;
@@ -78,8 +86,8 @@ class LocalLogonValidator : public LogonValidator {
   void RecordFailure(const std::string& account_key, const std::string& who,
                      const std::string& peer);
   void RecordSuccess(const std::string& account_key);
-  void Log(const std::string& line) const {
-    if (log_) log_(line);
+  void Log(const LogEvent& event) const {
+    if (logger_) logger_->Log(event);
   }
   std::chrono::steady_clock::time_point Now() const {
     return clock_ ? clock_() : std::chrono::steady_clock::now();
@@ -87,7 +95,7 @@ class LocalLogonValidator : public LogonValidator {
 
   AccountSource* accounts_;
   const LogonPolicy policy_;
-  const std::function<void(const std::string&)> log_;
+  const Logger* const logger_;
   const Clock clock_;
   std::mutex mu_;
   std::map<std::string, BadLogons> bad_logons_;  // by upper-cased account name

@@ -5,19 +5,26 @@
 namespace comsec::auth::ntlm {
 namespace {
 
+// One config.value_ignored event: `name` in the Lsa key was not used.
+void ValueIgnored(const Logger* logger, std::string_view name, std::string message) {
+  if (!logger) return;
+  logger->Log(LogEvent("config.value_ignored", LogSeverity::kWarning, std::move(message))
+                  .Extra("key", config::kLsaKey)
+                  .Extra("value", name));
+}
+
 // A REG_DWORD no larger than `max`, else `fallback` with a warning.
 Result<uint32_t> ReadDword(config::ReadTransaction& tx, const config::KeyPath& key,
                            std::string_view name, uint32_t fallback, uint32_t max,
-                           const std::function<void(const std::string&)>& warn) {
+                           const Logger* logger) {
   COMSEC_ASSIGN_OR_RETURN(auto v, tx.GetValue(key, name));
   if (!v) return fallback;
   auto n = v->AsDword();
   if (!n.ok() || *n > max) {
-    if (warn) {
-      warn("config: " + std::string(name) + " in " + std::string(config::kLsaKey) +
-           " is not a REG_DWORD 0-" + std::to_string(max) + "; using " +
-           std::to_string(fallback));
-    }
+    ValueIgnored(logger, name,
+                 std::string(name) + " in " + std::string(config::kLsaKey) +
+                     " is not a REG_DWORD 0-" + std::to_string(max) + "; using " +
+                     std::to_string(fallback));
     return fallback;
   }
   return *n;
@@ -25,31 +32,32 @@ Result<uint32_t> ReadDword(config::ReadTransaction& tx, const config::KeyPath& k
 
 }  // namespace
 
-Result<LogonPolicy> ReadLogonPolicy(config::Store* store,
-                                    const std::function<void(const std::string&)>& warn) {
+Result<LogonPolicy> ReadLogonPolicy(config::Store* store, const Logger* logger) {
   LogonPolicy p;
   p.own_names.push_back(config::NetbiosComputerName());
   std::string warning;
   COMSEC_ASSIGN_OR_RETURN(uint32_t lm_level, config::ReadLmCompatibilityLevel(store, &warning));
-  if (!warning.empty() && warn) warn("config: " + warning);
+  if (!warning.empty()) ValueIgnored(logger, "LmCompatibilityLevel", warning);
   p.allow_ntlmv1 = lm_level < 5;
-  if (p.allow_ntlmv1 && warn) {
-    warn("ntlm: WEAK: NTLMv1 responses are accepted (LmCompatibilityLevel " +
-         std::to_string(lm_level) + "); set it to 5 for NTLMv2 only");
+  if (p.allow_ntlmv1 && logger) {
+    logger->Log(LogEvent("ntlm.ntlmv1_allowed", LogSeverity::kWarning,
+                         "WEAK: NTLMv1 responses are accepted (LmCompatibilityLevel " +
+                             std::to_string(lm_level) + "); set it to 5 for NTLMv2 only")
+                    .Extra("lm_compatibility_level", std::to_string(lm_level)));
   }
   const config::KeyPath lsa = *config::KeyPath::Parse(config::kLsaKey);
   COMSEC_ASSIGN_OR_RETURN(auto tx, store->BeginRead());
   const LockoutPolicy d;
   COMSEC_ASSIGN_OR_RETURN(p.lockout.threshold,
-                          ReadDword(*tx, lsa, "LockoutBadCount", d.threshold, 999, warn));
+                          ReadDword(*tx, lsa, "LockoutBadCount", d.threshold, 999, logger));
   COMSEC_ASSIGN_OR_RETURN(uint32_t duration,
                           ReadDword(*tx, lsa, "LockoutDuration",
                                     static_cast<uint32_t>(d.duration.count()),
-                                    kMaxLockoutMinutes, warn));
+                                    kMaxLockoutMinutes, logger));
   COMSEC_ASSIGN_OR_RETURN(uint32_t reset,
                           ReadDword(*tx, lsa, "ResetLockoutCount",
                                     static_cast<uint32_t>(d.reset_window.count()),
-                                    kMaxLockoutMinutes, warn));
+                                    kMaxLockoutMinutes, logger));
   p.lockout.duration = std::chrono::minutes(duration);
   p.lockout.reset_window = std::chrono::minutes(reset);
   COMSEC_ASSIGN_OR_RETURN(auto foreign, tx->GetValue(lsa, "ForeignDomains"));
@@ -57,9 +65,10 @@ Result<LogonPolicy> ReadLogonPolicy(config::Store* store,
     auto names = foreign->AsMultiString();
     if (names.ok()) {
       p.foreign_domains = *names;
-    } else if (warn) {
-      warn("config: ForeignDomains in " + std::string(config::kLsaKey) +
-           " is not a REG_MULTI_SZ; no domain is treated as foreign");
+    } else {
+      ValueIgnored(logger, "ForeignDomains",
+                   "ForeignDomains in " + std::string(config::kLsaKey) +
+                       " is not a REG_MULTI_SZ; no domain is treated as foreign");
     }
   }
   return p;

@@ -18,10 +18,10 @@
 // default, with a warning.
 #pragma once
 
-#include <functional>
 #include <string>
 
 #include "comsec/auth/ntlm/local_logon_validator.h"
+#include "comsec/base/log.h"
 #include "comsec/config/store.h"
 
 namespace comsec::auth::ntlm {
@@ -29,7 +29,10 @@ namespace comsec::auth::ntlm {
 // Largest accepted LockoutDuration / ResetLockoutCount (Windows: 99999).
 inline constexpr uint32_t kMaxLockoutMinutes = 99999;
 
-Result<LogonPolicy> ReadLogonPolicy(config::Store* policy_store,
-                                    const std::function<void(const std::string&)>& warn);
+// Reads the policy. `logger` (may be null) gets a config.value_ignored
+// event (warning) for each value replaced by its default, and an
+// ntlm.ntlmv1_allowed event (warning, extra lm_compatibility_level) when
+// LmCompatibilityLevel lets NTLMv1 in.
+Result<LogonPolicy> ReadLogonPolicy(config::Store* policy_store, const Logger* logger);
 
 }  // namespace comsec::auth::ntlm

@@ -126,10 +126,21 @@ rpc::InterfaceRegistration LogonServiceInterface(LogonServiceOptions options) {
     const std::string who = call.has_peer ? "uid " + std::to_string(call.peer_uid) +
                                                 " (pid " + std::to_string(call.peer_pid) + ")"
                                           : "a TCP caller";
-    if (o->log) {
-      o->log("logon service: refused " + who +
-             ": only root, comsecd's own user and the uids given with --trust-uid may "
-             "validate logons");
+    if (o->logger) {
+      const std::string why =
+          "only root, comsecd's own user and the uids given with --trust-uid may validate "
+          "logons";
+      LogEvent e("ntlm.logon_service_refused", LogSeverity::kWarning,
+                 "logon service: refused " + who + ": " + why);
+      if (!call.peer.empty()) e.Peer(call.peer);
+      e.Interface(call.interface.uuid, call.interface.major, call.interface.minor)
+          .Opnum(call.opnum)
+          .Reason(call.has_peer ? why : "a TCP caller has no kernel-proven uid")
+          .Hresult(E_ACCESSDENIED);
+      if (call.has_peer) {
+        e.Extra("uid", std::to_string(call.peer_uid)).Extra("pid", std::to_string(call.peer_pid));
+      }
+      o->logger->Log(e);
     }
     return Status(E_ACCESSDENIED, who + " may not use the logon service");
   };

@@ -8,7 +8,7 @@
 // reason for the server's log. Only callers comsecd trusts may ask, proven
 // by the kernel (SO_PEERCRED): root, comsecd's own user, and the uids it is
 // told to trust. Anyone else is refused with access denied (fault 5) and
-// one log line, since a process that could ask could test passwords and
+// one log event, since a process that could ask could test passwords and
 // obtain session keys of other people's connections.
 //
 // The interface (hand-written NDR; comsec's own, not a Windows one):
@@ -28,13 +28,13 @@
 //   }
 #pragma once
 
-#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "comsec/auth/ntlm/logon_validator.h"
+#include "comsec/base/log.h"
 #include "comsec/rpc/binding.h"
 #include "comsec/rpc/interface.h"
 
@@ -46,7 +46,10 @@ struct LogonServiceOptions {
   LogonValidator* validator = nullptr;  // required; must outlive the service
   // Trusted besides root and the serving process's own effective uid.
   std::vector<uint32_t> trusted_uids;
-  std::function<void(const std::string&)> log;
+  // Gets an ntlm.logon_service_refused event (warning: peer, interface,
+  // opnum, HRESULT, extras uid and pid on ncalrpc) for each caller refused.
+  // Null: none. Must outlive the interface.
+  const Logger* logger = nullptr;
 };
 
 // The interface comsecd registers (on its ncalrpc endpoint only: a TCP

@@ -13,6 +13,9 @@
 namespace comsec::auth::ntlm {
 namespace {
 
+using security::AuthnLevel;
+using security::ImpLevel;
+
 // What comsec's NTLM speaks ([MS-NLMP] 2.2.2.5); anything else a client
 // asks for is dropped from the CHALLENGE.
 constexpr uint32_t kSupportedFlags =
@@ -33,22 +36,22 @@ constexpr uint32_t kClientFlags =
 Status Denied(std::string why) { return Status(SEC_E_LOGON_DENIED, std::move(why)); }
 
 // The flags a level needs from the negotiation (R4: CALL counts as PKT).
-Status CheckFlagsForLevel(uint32_t flags, uint8_t level, const char* who) {
+Status CheckFlagsForLevel(uint32_t flags, AuthnLevel level, const char* who) {
   auto missing = [&](const char* what) {
     return Status(SEC_E_ALGORITHM_MISMATCH,
                   std::string(who) + " did not negotiate " + what +
-                      ", which authentication level " + std::to_string(level) +
+                      ", which authentication level " + std::to_string(security::ToNumber(level)) +
                       " needs; refusing rather than continuing unprotected");
   };
   if (!(flags & NTLMSSP_NEGOTIATE_UNICODE)) return missing("NTLMSSP_NEGOTIATE_UNICODE");
   if (!(flags & NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY)) {
     return missing("NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY (NTLMv2 session security)");
   }
-  if (level >= rpc::kAuthnLevelCall) {
+  if (level >= AuthnLevel::kCall) {
     if (!(flags & NTLMSSP_NEGOTIATE_SIGN)) return missing("NTLMSSP_NEGOTIATE_SIGN");
     if (!(flags & NTLMSSP_NEGOTIATE_128)) return missing("NTLMSSP_NEGOTIATE_128 (128-bit keys)");
   }
-  if (level >= rpc::kAuthnLevelPktPrivacy && !(flags & NTLMSSP_NEGOTIATE_SEAL)) {
+  if (level >= AuthnLevel::kPktPrivacy && !(flags & NTLMSSP_NEGOTIATE_SEAL)) {
     return missing("NTLMSSP_NEGOTIATE_SEAL");
   }
   return Status::Ok();
@@ -61,7 +64,7 @@ class Protection {
   Status Verify(const rpc::PduRegion& r) {
     auto pdu = r.pdu;
     const size_t stub_begin = r.stub_begin, stub_end = r.stub_end;
-    const uint8_t level = r.level;
+    const AuthnLevel level = r.level;
     std::span<const uint8_t> signature = r.signature;
     if (!session_) return Status(SEC_E_INTERNAL_ERROR, "NTLM handshake not complete");
     if (signature.size() != kSignatureSize || pdu.size() < kSignatureSize ||
@@ -69,7 +72,7 @@ class Protection {
       return Status(SEC_E_MESSAGE_ALTERED, "NTLM verifier is truncated");
     }
     auto message = pdu.first(pdu.size() - kSignatureSize);
-    if (level >= rpc::kAuthnLevelPktPrivacy) {
+    if (level >= AuthnLevel::kPktPrivacy) {
       return session_->UnsealAndVerify(
           message, pdu.subspan(stub_begin, stub_end - stub_begin), signature);
     }
@@ -78,7 +81,7 @@ class Protection {
   Status Protect(const rpc::PduRegion& r) {
     auto pdu = r.pdu;
     const size_t stub_begin = r.stub_begin, stub_end = r.stub_end;
-    const uint8_t level = r.level;
+    const AuthnLevel level = r.level;
     std::span<uint8_t> signature = r.signature;
     if (!session_) return Status(SEC_E_INTERNAL_ERROR, "NTLM handshake not complete");
     if (signature.size() != kSignatureSize || pdu.size() < kSignatureSize ||
@@ -87,7 +90,7 @@ class Protection {
     }
     auto message = pdu.first(pdu.size() - kSignatureSize);
     std::array<uint8_t, 16> sig;
-    if (level >= rpc::kAuthnLevelPktPrivacy) {
+    if (level >= AuthnLevel::kPktPrivacy) {
       session_->SealAndSign(message, pdu.subspan(stub_begin, stub_end - stub_begin), sig);
     } else {
       session_->Sign(message, sig);
@@ -102,7 +105,7 @@ class Protection {
 // What client and server contexts share once the handshake is done.
 class NtlmContext : public rpc::SecurityContext {
  public:
-  explicit NtlmContext(uint8_t level) : level_(level) {}
+  explicit NtlmContext(AuthnLevel level) : level_(level) {}
   size_t SignatureSize(size_t) const override { return kSignatureSize; }
   Status Verify(const rpc::PduRegion& r) override { return protection_.Verify(r); }
   Status Protect(const rpc::PduRegion& r) override { return protection_.Protect(r); }
@@ -114,9 +117,8 @@ class NtlmContext : public rpc::SecurityContext {
     if (flags_ & NTLMSSP_NEGOTIATE_IDENTIFY) f |= rpc::kFeatureIdentify;
     return f;
   }
-  uint8_t imp_level() const override {
-    return (flags_ & NTLMSSP_NEGOTIATE_IDENTIFY) ? rpc::kImpLevelIdentify
-                                                 : rpc::kImpLevelImpersonate;
+  ImpLevel imp_level() const override {
+    return (flags_ & NTLMSSP_NEGOTIATE_IDENTIFY) ? ImpLevel::kIdentify : ImpLevel::kImpersonate;
   }
   Result<SecretArray<16>> SessionKey() const override {
     if (!protection_.session_) {
@@ -133,7 +135,7 @@ class NtlmContext : public rpc::SecurityContext {
     flags_ = flags;
   }
 
-  uint8_t level_;
+  AuthnLevel level_;
   Protection protection_;
   uint32_t flags_ = 0;
   SecretArray<16> session_key_{};
@@ -165,16 +167,11 @@ class ServerContext : public NtlmContext {
     }
     if (!r.ok()) {
       state_ = State::kFailed;
+      const std::string why(r.status().message());
       if (!account_.empty()) {
-        r = Status(r.status().code(),
-                   "logon of " + account_ + " refused: " + std::string(r.status().message()));
+        r = Status(r.status().code(), "logon of " + account_ + " refused: " + why);
       }
-      if (options_.log) {
-        options_.log("ntlm: " +
-                     (connection_.peer.empty() ? std::string("a peer")
-                                               : EscapeForLog(connection_.peer)) +
-                     ": " + std::string(r.status().message()));
-      }
+      LogRefused(r.status(), why);
     }
     return r;
   }
@@ -184,6 +181,22 @@ class ServerContext : public NtlmContext {
 
  private:
   enum class State { kNegotiate, kAuthenticate, kDone, kFailed };
+
+  // One ntlm.logon_refused (or ntlm.reflection_refused) event for the
+  // refusal `refusal`, whose cause is `why`.
+  void LogRefused(const Status& refusal, const std::string& why) const {
+    const Logger* logger = options_.logger;
+    if (!logger || !logger->Enabled(LogSeverity::kWarning)) return;
+    LogEvent e(reflected_ ? "ntlm.reflection_refused" : "ntlm.logon_refused",
+               LogSeverity::kWarning,
+               account_.empty() ? "an NTLM logon was refused: " + why
+                                : std::string(refusal.message()));
+    if (!connection_.peer.empty()) e.Peer(connection_.peer);
+    if (!principal_.empty()) e.Principal(principal_);
+    logger->Log(e.AuthnLevel(security::ToNumber(level_), security::AuthnLevelName(level_))
+                    .Reason(why)
+                    .Hresult(refusal.code()));
+  }
 
   Result<std::vector<uint8_t>> OnNegotiate(std::span<const uint8_t> token) {
     COMSEC_ASSIGN_OR_RETURN(NegotiateMessage neg, NegotiateMessage::Decode(token));
@@ -236,6 +249,7 @@ class ServerContext : public NtlmContext {
     Digest16 key_exchange_key{};
     if (anonymous) {
       account_ = "NT AUTHORITY\\ANONYMOUS LOGON";
+      principal_ = account_;
       if (!options_.allow_anonymous) {
         return Denied("anonymous (null session) logons are not allowed on this "
                       "server; the client must authenticate");
@@ -244,9 +258,12 @@ class ServerContext : public NtlmContext {
           security::Token::Anonymous(security::LogonKind::kNetwork, false));
       peer_name_ = "NT AUTHORITY\\ANONYMOUS LOGON";
     } else {
-      // Peer-supplied: escaped for the log lines it goes into.
+      // Peer-supplied: escaped for the messages it goes into (log sinks
+      // escape the principal field themselves).
       account_ = (auth.domain.empty() ? domain_ : EscapeForLog(Utf16ToUtf8(auth.domain))) +
                  "\\" + EscapeForLog(Utf16ToUtf8(auth.user));
+      principal_ = (auth.domain.empty() ? domain_ : Utf16ToUtf8(auth.domain)) + "\\" +
+                   Utf16ToUtf8(auth.user);
       COMSEC_ASSIGN_OR_RETURN(key_exchange_key, ValidateUser(auth));
     }
     COMSEC_RETURN_IF_ERROR(CheckFlagsForLevel(flags, level_, "the client"));
@@ -300,11 +317,17 @@ class ServerContext : public NtlmContext {
     COMSEC_ASSIGN_OR_RETURN(NetworkLogonResult result,
                             options_.validator->ValidateNetworkLogon(request));
     COMSEC_RETURN_IF_ERROR(AcceptAccount(result));
-    if (result.ntlmv1 && options_.log) {
-      options_.log("ntlm: WEAK: accepted an NTLMv1 logon of " + EscapeForLog(account_) +
-                   " from " + EscapeForLog(connection_.peer) +
-                   " because NTLMv1 is allowed (LmCompatibilityLevel below 5); set it "
-                   "to 5 to refuse NTLMv1");
+    if (result.ntlmv1 && options_.logger) {
+      LogEvent e("ntlm.ntlmv1_accepted", LogSeverity::kWarning,
+                 "WEAK: accepted an NTLMv1 logon of " + account_ + " from " +
+                     connection_.peer +
+                     " because NTLMv1 is allowed (LmCompatibilityLevel below 5); set it "
+                     "to 5 to refuse NTLMv1");
+      if (!connection_.peer.empty()) e.Peer(connection_.peer);
+      options_.logger->Log(
+          e.Principal(account_)
+              .AuthnLevel(security::ToNumber(level_), security::AuthnLevelName(level_))
+              .Reason("NTLMv1 is allowed (LmCompatibilityLevel below 5)"));
     }
     return result.key_exchange_key;
   }
@@ -315,10 +338,12 @@ class ServerContext : public NtlmContext {
     if (options_.reflection &&
         options_.reflection->IsReflected(server_challenge_, connection_.local_endpoint,
                                          connection_.peer_endpoint)) {
+      reflected_ = true;
       return Denied("the AUTHENTICATE answers a challenge that a client in this "
                     "process received: a reflected logon (MS08-068)");
     }
     account_ = result.domain + "\\" + result.account_name;
+    principal_ = account_;
     peer_name_ = account_;
     token_ = std::make_shared<const security::Token>(security::Token::ForAuthenticatedUser(
         result.user_sid, result.group_sids, security::LogonKind::kNetwork));
@@ -334,7 +359,13 @@ class ServerContext : public NtlmContext {
   std::vector<uint8_t> negotiate_bytes_;
   std::vector<uint8_t> challenge_bytes_;
   bool mic_required_ = false;
+  // The account as the client named it, peer-supplied parts escaped (for
+  // Status messages), then as validated.
   std::string account_;
+  // The same, unescaped (log sinks escape it): the principal of events.
+  std::string principal_;
+  // The AUTHENTICATE was refused as a reflection (MS08-068).
+  bool reflected_ = false;
   std::string peer_name_;
   std::shared_ptr<const security::Token> token_;
 };
@@ -349,8 +380,7 @@ class ClientContext : public NtlmContext {
         creds_(c),
         reflection_(reflection),
         connection_(p.connection),
-        identify_(p.imp_level == rpc::kImpLevelIdentify ||
-                  (p.wanted & rpc::kFeatureIdentify)) {}
+        identify_(p.imp_level == ImpLevel::kIdentify || (p.wanted & rpc::kFeatureIdentify)) {}
 
   Result<rpc::UpdateResult> Update(std::span<const uint8_t> token) override {
     COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> out, Initiate(token));
@@ -465,10 +495,11 @@ class ClientContext : public NtlmContext {
 }  // namespace
 
 NtlmPackage::NtlmPackage(ServerOptions server) : server_(std::move(server)) {
-  if (!server_->reflection && server_->log) {
-    server_->log(
-        "ntlm: this server has no reflection registry: an AUTHENTICATE relayed from a "
-        "client in this process would not be recognized (MS08-068)");
+  if (!server_->reflection && server_->logger) {
+    server_->logger->Log(LogEvent(
+        "ntlm.no_reflection_registry", LogSeverity::kWarning,
+        "this server has no reflection registry: an AUTHENTICATE relayed from a "
+        "client in this process would not be recognized (MS08-068)"));
   }
 }
 NtlmPackage::NtlmPackage(ClientCredentials client, ReflectionRegistry* reflection)

@@ -10,7 +10,6 @@
 // received refused as reflections (MS08-068, auth/ntlm/reflection_registry.h).
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +18,7 @@
 #include "comsec/auth/ntlm/crypto.h"
 #include "comsec/auth/ntlm/logon_validator.h"
 #include "comsec/auth/ntlm/reflection_registry.h"
+#include "comsec/base/log.h"
 #include "comsec/base/secret.h"
 #include "comsec/rpc/security_package.h"
 #include "comsec/security/sid.h"
@@ -64,9 +64,20 @@ struct ServerOptions {
   // Null: no such check (logged once, when the package is made). Must
   // outlive the package.
   ReflectionRegistry* reflection = nullptr;
-  // Called with a line for every refused logon and every weak one (peer
-  // added, peer-supplied names escaped).
-  std::function<void(const std::string&)> log;
+  // The package's events (null: none; must outlive the package), each
+  // with the peer, the account as the client named it (principal) when
+  // known, and the context's authentication level:
+  //   ntlm.logon_refused          warning  a server context refused the
+  //                                        client (reason, HRESULT)
+  //   ntlm.reflection_refused     warning  ... because its AUTHENTICATE
+  //                                        answers a challenge one of our
+  //                                        clients received (MS08-068)
+  //   ntlm.ntlmv1_accepted        warning  an NTLMv1 logon let in
+  //                                        (LmCompatibilityLevel below 5)
+  //   ntlm.no_reflection_registry warning  once, when a package without a
+  //                                        reflection registry is made
+  // Never a password, hash, response or key.
+  const Logger* logger = nullptr;
 };
 
 struct ClientCredentials {

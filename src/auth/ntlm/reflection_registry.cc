@@ -4,16 +4,14 @@
 
 namespace comsec::auth::ntlm {
 
-ReflectionRegistry::ReflectionRegistry(Limits limits,
-                                       std::function<void(const std::string&)> log,
-                                       Clock clock)
-    : limits_(limits), log_(std::move(log)), clock_(std::move(clock)) {}
+ReflectionRegistry::ReflectionRegistry(Limits limits, const Logger* logger, Clock clock)
+    : limits_(limits), logger_(logger), clock_(std::move(clock)) {}
 
 void ReflectionRegistry::RememberReceived(const Challenge& challenge,
                                           const rpc::TransportEndpoint& local,
                                           const rpc::TransportEndpoint& peer) {
   const auto now = Now();
-  std::string warning;
+  bool full = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     while (!entries_.empty() && now - entries_.front().received > limits_.lifetime) {
@@ -26,17 +24,21 @@ void ReflectionRegistry::RememberReceived(const Challenge& challenge,
       while (entries_.size() >= limits_.max_entries) entries_.pop_front();
       if (!eviction_logged_) {
         eviction_logged_ = true;
-        warning = "ntlm: the reflection registry is full (" +
-                  std::to_string(limits_.max_entries) +
-                  " challenges received within their lifetime); the oldest are "
-                  "forgotten, so a reflection of one of them would not be recognized "
-                  "(MS08-068)";
+        full = true;
       }
     }
     entries_.push_back({challenge, local, peer, now});
   }
-  // Outside the lock: the sink may take time or locks of its own.
-  if (!warning.empty() && log_) log_(warning);
+  // Outside the lock: the sinks may take time or locks of their own.
+  if (full && logger_) {
+    logger_->Log(LogEvent("ntlm.reflection_registry_full", LogSeverity::kWarning,
+                          "the reflection registry is full (" +
+                              std::to_string(limits_.max_entries) +
+                              " challenges received within their lifetime); the oldest are "
+                              "forgotten, so a reflection of one of them would not be "
+                              "recognized (MS08-068)")
+                     .Extra("max_entries", std::to_string(limits_.max_entries)));
+  }
 }
 
 bool ReflectionRegistry::IsReflected(const Challenge& challenge,

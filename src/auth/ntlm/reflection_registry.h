@@ -33,6 +33,7 @@
 #include <mutex>
 #include <string>
 
+#include "comsec/base/log.h"
 #include "comsec/rpc/transport/endpoint.h"
 
 namespace comsec::auth::ntlm {
@@ -51,11 +52,12 @@ class ReflectionRegistry {
 
   using Limits = ReflectionLimits;
 
-  // `log` gets one line when a challenge younger than its lifetime is
-  // forgotten to make room (then none until the registry had room again);
-  // `clock` is for tests (default: steady_clock).
-  explicit ReflectionRegistry(Limits limits = {},
-                              std::function<void(const std::string&)> log = {},
+  // `logger` (null: none; must outlive the registry) gets one
+  // ntlm.reflection_registry_full event (warning, extra max_entries) when a
+  // challenge younger than its lifetime is forgotten to make room, then
+  // none until the registry had room again; `clock` is for tests (default:
+  // steady_clock).
+  explicit ReflectionRegistry(Limits limits = {}, const Logger* logger = nullptr,
                               Clock clock = {});
   ReflectionRegistry(const ReflectionRegistry&) = delete;
   ReflectionRegistry& operator=(const ReflectionRegistry&) = delete;
@@ -89,7 +91,7 @@ class ReflectionRegistry {
   }
 
   const Limits limits_;
-  const std::function<void(const std::string&)> log_;
+  const Logger* const logger_;
   const Clock clock_;
   mutable std::mutex mu_;
   std::deque<Entry> entries_;  // oldest first; guarded by mu_

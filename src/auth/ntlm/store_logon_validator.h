@@ -7,7 +7,6 @@
 // Thread-safety: safe from many threads at once, like its parts.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -18,15 +17,17 @@ namespace comsec::auth::ntlm {
 
 class StoreLogonValidator : public LogonValidator {
  public:
-  // `log` gets the policy's warnings now and the validator's lines later.
-  static Result<std::unique_ptr<StoreLogonValidator>> Open(
-      const std::string& store_path, std::function<void(const std::string&)> log);
+  // `logger` (null: none; must outlive the validator) gets the policy's
+  // warnings now (auth/ntlm/logon_policy.h) and the validator's events
+  // later (auth/ntlm/local_logon_validator.h).
+  static Result<std::unique_ptr<StoreLogonValidator>> Open(const std::string& store_path,
+                                                           const Logger* logger);
   // The same with the logon policy already read (ReadLogonPolicy; the
   // runtime reads it with the rest of the machine's policy,
   // runtime/runtime.h): only the secrets file is opened.
-  static Result<std::unique_ptr<StoreLogonValidator>> Open(
-      const std::string& store_path, LogonPolicy policy,
-      std::function<void(const std::string&)> log);
+  static Result<std::unique_ptr<StoreLogonValidator>> Open(const std::string& store_path,
+                                                           LogonPolicy policy,
+                                                           const Logger* logger);
 
   // The machine domain's name; empty while the store has no accounts.
   std::string AccountDomain() const { return accounts_->DomainName(); }
