@@ -175,6 +175,16 @@ Result<std::unique_ptr<Runtime>> Runtime::Create(RuntimeOptions options, LogSink
     rt->ntlm_server_ = std::make_unique<auth::ntlm::NtlmPackage>(std::move(ntlm));
     rt->packages_.Add(rt->ntlm_server_.get());
   }
+  if (o.kerberos.offer) {
+    auth::gssapi::KerberosServerOptions krb;
+    krb.keytab = o.kerberos.keytab;
+    krb.spns = o.kerberos.spns;
+    // As NTLM's: refusals reach the log through the RPC runtime's close
+    // reason and bind_nak lines, which carry the package's reason.
+    COMSEC_ASSIGN_OR_RETURN(rt->kerberos_server_,
+                            auth::gssapi::KerberosPackage::CreateServer(std::move(krb)));
+    rt->packages_.Add(rt->kerberos_server_.get());
+  }
   return rt;
 }
 
