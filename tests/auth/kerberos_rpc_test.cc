@@ -135,6 +135,58 @@ TEST(KerberosPackageTest, ThreeLegsWithMutualAuthentication) {
   EXPECT_TRUE(std::equal(ck->begin(), ck->end(), sk->begin()));
 }
 
+// Both ends of a completed context, the client at `level`.
+struct Pair {
+  std::unique_ptr<KerberosPackage> server_pkg;
+  std::unique_ptr<SecurityContext> client, server;
+};
+Pair Establish(uint8_t level) {
+  Pair p;
+  p.server_pkg = ServerPackage("service.keytab", {kSpn});
+  static KerberosPackage client_pkg;
+  TestConnection info;
+  info.auth_level = level;
+  StartParams cp = ParamsFor(Role::kClient, info);
+  cp.target_name = kSpn;
+  p.client = std::move(*client_pkg.Start(cp));
+  p.server = std::move(*StartServerContext(*p.server_pkg, info));
+  auto t1 = Leg(*p.client, {});
+  auto t2 = Leg(*p.server, *t1);
+  auto t3 = Leg(*p.client, *t2);
+  EXPECT_TRUE(Leg(*p.server, *t3).ok());
+  return p;
+}
+
+// Without PFC_SUPPORT_HEADER_SIGN only the stub is protected (Samba's
+// gensec_gssapi does the same): an edited header still verifies, an edited
+// stub does not, and a token made one way does not verify the other way.
+TEST(KerberosPackageTest, WithoutHeaderSigningOnlyTheStubIsProtected) {
+  REQUIRE_REALM();
+  for (uint8_t level : {kAuthnLevelPktIntegrity, kAuthnLevelPktPrivacy}) {
+    Pair p = Establish(level);
+    const size_t sig = p.client->SignatureSize(16);
+    auto make = [&](bool header_signing) {
+      std::vector<uint8_t> pdu(24 + 16 + kSecTrailerSize + sig, 0x11);
+      PduRegion r = Region(pdu, 24, 40, level, std::span<uint8_t>(pdu.data() + 48, sig));
+      r.header_signing = header_signing;
+      EXPECT_TRUE(p.client->Protect(r).ok());
+      return pdu;
+    };
+    auto verify = [&](std::vector<uint8_t> pdu, bool header_signing) {
+      PduRegion r = Region(pdu, 24, 40, level, std::span<uint8_t>(pdu.data() + 48, sig));
+      r.header_signing = header_signing;
+      return p.server->Verify(r);
+    };
+    auto header_edited = make(false);
+    header_edited[12] ^= 1;
+    EXPECT_TRUE(verify(header_edited, false).ok()) << int(level);
+    auto stub_edited = make(false);
+    stub_edited[30] ^= 1;
+    EXPECT_EQ(verify(stub_edited, false).code(), SEC_E_MESSAGE_ALTERED) << int(level);
+    EXPECT_EQ(verify(make(true), false).code(), SEC_E_MESSAGE_ALTERED) << int(level);
+  }
+}
+
 TEST(KerberosPackageTest, PrincipalSidIsStableAndOutsideTheWellKnownRids) {
   const security::Sid a = auth::gssapi::PrincipalSid("alice@COMSEC.TEST");
   EXPECT_EQ(a, auth::gssapi::PrincipalSid("alice@COMSEC.TEST"));
