@@ -42,6 +42,7 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/package/comsecConfigVersi
 install(FILES ${PROJECT_BINARY_DIR}/package/comsecConfig.cmake
               ${PROJECT_BINARY_DIR}/package/comsecConfigVersion.cmake
               ${PROJECT_SOURCE_DIR}/cmake/comsec_idl.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/FindKrb5Gssapi.cmake
         DESTINATION ${COMSEC_CMAKE_DIR})
 
 # comsec.pc. Libraries in link order: each is defined after the layers it

@@ -16,6 +16,10 @@ packages=(
   libsqlite3-dev libssl-dev libasio-dev
   python3-impacket
   tshark
+  # Kerberos: MIT GSSAPI to build against, and the KDC, kadmin.local and
+  # kinit that the tests' throwaway realm (tests/support/krb_test_kdc.sh)
+  # runs on loopback. The packages' own daemons are never used.
+  libkrb5-dev krb5-kdc krb5-admin-server krb5-user
 )
 bench_packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc

@@ -1,13 +1,17 @@
 // comsec-echo-client --binding BINDING [--endpoint-mapper BINDING]
-//     [--auth none|local|ntlm] [--level N] [--user U] [--domain D]
-//     [--password P | --password-stdin | --nt-hash HEX] [--server-uid UID]...
+//     [--auth none|local|ntlm|kerberos] [--level N] [--imp-level N]
+//     [--user U] [--domain D] [--password P | --password-stdin | --nt-hash HEX]
+//     [--spn SPN] [--keytab FILE] [--server-uid UID]...
 //     whoami | add A B | echo --size N
-// Calls comsec-echo-server with comsec's own runtime. Exit 0 on success,
-// 1 when the call fails, 2 on bad usage.
+// Calls comsec-echo-server with comsec's own runtime. Kerberos takes its
+// tickets from KRB5CCNAME's ccache, or with --keytab FILE --user PRINCIPAL
+// from a client keytab, and authenticates the server as --spn (required).
+// Exit 0 on success, 1 when the call fails, 2 on bad usage.
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
+#include "comsec/auth/gssapi/kerberos_package.h"
 #include "comsec/auth/ntlm/ntlm_package.h"
 #include "comsec/auth/peer_cred/local_package.h"
 #include "comsec/base/hex.h"
@@ -26,13 +30,24 @@ int main(int argc, char** argv) {
   std::string auth_name = "none";
   int level = 0;
   app.add_option("--auth", auth_name,
-                 "none, local (ncalrpc: the kernel names us) or ntlm")
-      ->check(CLI::IsMember({"none", "local", "ntlm"}));
+                 "none, local (ncalrpc: the kernel names us), ntlm or kerberos")
+      ->check(CLI::IsMember({"none", "local", "ntlm", "kerberos"}));
   app.add_option("--level", level, "authentication level 2-6 (with --auth; default 6)")
       ->check(CLI::Range(2, 6));
+  int imp_level = 3;  // RPC_C_IMP_LEVEL_IMPERSONATE
+  app.add_option("--imp-level", imp_level,
+                 "impersonation level granted to the server: 1 anonymous, 2 identify, "
+                 "3 impersonate (default), 4 delegate")
+      ->check(CLI::Range(1, 4));
+  std::string spn, keytab;
+  app.add_option("--spn", spn, "Kerberos: the server's principal, e.g. RPCSS/host");
+  app.add_option("--keytab", keytab,
+                 "Kerberos: a client keytab holding --user's keys (default: KRB5CCNAME's "
+                 "tickets)");
   std::string user, domain, password, nt_hash_hex;
   bool password_stdin = false;
-  app.add_option("--user", user, "NTLM account name (none: anonymous)");
+  app.add_option("--user", user,
+                 "NTLM account name (none: anonymous); Kerberos principal with --keytab");
   app.add_option("--domain", domain, "NTLM account domain (default: the server's)");
   app.add_option("--password", password, "NTLM password");
   app.add_flag("--password-stdin", password_stdin,
@@ -79,6 +94,14 @@ int main(int argc, char** argv) {
     std::cerr << "comsec-echo-client: " << s.ToString() << "\n";
     return 1;
   };
+  if (!keytab.empty() && user.empty()) {
+    std::cerr << "comsec-echo-client: --keytab needs --user (the principal whose keys it holds)\n";
+    return 2;
+  }
+  if (auth_name == "kerberos" && spn.empty()) {
+    std::cerr << "comsec-echo-client: --auth kerberos needs --spn (the server's principal)\n";
+    return 2;
+  }
   auto client = rpc::Client::Connect(*binding, client_options);
   if (!client.ok()) return fail(client.status());
   auth::LocalPackage local_package;
@@ -108,14 +131,26 @@ int main(int argc, char** argv) {
     creds.nt_hash = d;
   }
   auth::ntlm::NtlmPackage ntlm_package(creds);
+  auth::gssapi::KerberosClientCredentials krb_creds;
+  if (!keytab.empty()) {
+    krb_creds.keytab = keytab;
+    krb_creds.principal = user;
+  }
+  auth::gssapi::KerberosPackage kerberos_package(krb_creds);
   rpc::ClientAuth client_auth;
   const rpc::ClientAuth* use_auth = nullptr;
-  if (auth_name == "local" || auth_name == "ntlm") {
-    client_auth.package = auth_name == "local"
-                              ? static_cast<rpc::SecurityPackage*>(&local_package)
-                              : &ntlm_package;
-    // --level is checked to be 2-6.
+  if (auth_name != "none") {
+    client_auth.package = auth_name == "local" ? static_cast<rpc::SecurityPackage*>(&local_package)
+                          : auth_name == "ntlm" ? static_cast<rpc::SecurityPackage*>(&ntlm_package)
+                                                : &kerberos_package;
+    // --level is checked to be 2-6 and --imp-level 0-4.
     client_auth.level = *security::AuthnLevelFromNumber(level ? level : 6);
+    client_auth.imp_level = *security::ImpLevelFromNumber(imp_level);
+    if (auth_name == "kerberos") {
+      client_auth.target_name = spn;
+      // The server proves who it is, or the bind fails.
+      client_auth.wanted = rpc::kFeatureMutualAuth;
+    }
     use_auth = &client_auth;
   }
   if (Status s = (*client)->Bind(examples::ComsecEchoSyntax(), use_auth); !s.ok()) {

@@ -1,9 +1,12 @@
 // comsec-echo-server --listen BINDING... [--endpoint-mapper BINDING]
 //                    [--min-auth-level N] [--store PATH] [--logon-service BINDING]
 //                    [--max-connections N] [--log-format text|json]
+//                    [--keytab FILE [--spn SPN]...]
 // Serves IComsecEcho and rpcecho. Prints "listening on BINDING" for each
 // endpoint (with the actual port), logs its events to standard error (text
-// or JSON lines) and runs until SIGINT or SIGTERM. A thin
+// or JSON lines) and runs until SIGINT or SIGTERM. With --keytab it offers
+// Kerberos (auth_type 16) beside NTLM and the local package, for the SPNs
+// given (default: every principal of the keytab). A thin
 // main over the runtime (runtime/runtime.h), which decides from the store
 // and these flags what the server offers.
 #include <iostream>
@@ -29,6 +32,8 @@ int main(int argc, char** argv) {
   uint32_t min_level = 1;
   size_t max_connections = rpc::ServerOptions{}.max_connections;
   std::string log_format = "text";
+  std::string keytab;
+  std::vector<std::string> spns;
   app.add_option("--listen", listen, "string binding to listen on (repeatable)")
       ->required();
   app.add_option("--endpoint-mapper", endpoint_mapper,
@@ -46,6 +51,12 @@ int main(int argc, char** argv) {
   app.add_option("--log-format", log_format,
                  "events on standard error as text lines or JSON lines (default text)")
       ->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--keytab", keytab,
+                 "keytab with the server's Kerberos keys: offers Kerberos (auth_type 16)");
+  app.add_option("--spn", spns,
+                 "service principal Kerberos clients may ask for, e.g. RPCSS/host "
+                 "(repeatable; default: any principal of the keytab)")
+      ->needs("--keytab");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -80,6 +91,11 @@ int main(int argc, char** argv) {
   auto options = runtime::RuntimeOptionsFromStorePath(store, program, logger.get());
   if (!options.ok()) return fail(options.status(), options.status().code() == E_INVALIDARG ? 2 : 1);
   options->server.max_connections = max_connections;
+  if (!keytab.empty()) {
+    options->kerberos.offer = true;
+    options->kerberos.keytab = keytab;
+    options->kerberos.spns = spns;
+  }
   runtime::RaiseDescriptorLimitFor(options->server, logger.get());
   auto rt = runtime::Runtime::Create(std::move(*options), logger.get());
   if (!rt.ok()) {
@@ -89,6 +105,13 @@ int main(int argc, char** argv) {
                     : "");
   }
   const runtime::RuntimeOptions& o = (*rt)->options();
+  if (o.kerberos.offer) {
+    std::string served;
+    for (const std::string& spn : o.kerberos.spns) served += " " + spn;
+    std::cout << "Kerberos keys from " << o.kerberos.keytab << " for"
+              << (served.empty() ? std::string(" every principal of the keytab") : served)
+              << std::endl;
+  }
   if (o.validation.kind == runtime::LogonValidation::Kind::kLogonService) {
     std::cout << "NTLM logons validated by comsecd at " << o.validation.logon_service.ToString()
               << std::endl;

@@ -85,6 +85,7 @@ inline constexpr HResult E_INVALIDARG{0x80070057u};
 
 // Security-package failures (winerror.h SEC_E_*), as SSPI returns them.
 inline constexpr HResult SEC_E_UNSUPPORTED_FUNCTION{0x80090302u};
+inline constexpr HResult SEC_E_TARGET_UNKNOWN{0x80090303u};
 inline constexpr HResult SEC_E_INTERNAL_ERROR{0x80090304u};
 inline constexpr HResult SEC_E_INVALID_TOKEN{0x80090308u};
 inline constexpr HResult SEC_E_LOGON_DENIED{0x8009030Cu};
@@ -92,7 +93,10 @@ inline constexpr HResult SEC_E_NO_CREDENTIALS{0x8009030Eu};
 inline constexpr HResult SEC_E_UNKNOWN_CREDENTIALS{0x8009030Du};
 inline constexpr HResult SEC_E_MESSAGE_ALTERED{0x8009030Fu};
 inline constexpr HResult SEC_E_OUT_OF_SEQUENCE{0x80090310u};
+inline constexpr HResult SEC_E_NO_AUTHENTICATING_AUTHORITY{0x80090311u};
+inline constexpr HResult SEC_E_CONTEXT_EXPIRED{0x80090317u};
 inline constexpr HResult SEC_E_WRONG_PRINCIPAL{0x80090322u};
+inline constexpr HResult SEC_E_TIME_SKEW{0x80090324u};
 inline constexpr HResult SEC_E_ALGORITHM_MISMATCH{0x80090331u};
 
 }  // namespace comsec

@@ -185,6 +185,15 @@ Result<std::unique_ptr<Runtime>> Runtime::Create(RuntimeOptions options,
     rt->ntlm_server_ = std::make_unique<auth::ntlm::NtlmPackage>(std::move(ntlm));
     rt->packages_.Add(rt->ntlm_server_.get());
   }
+  if (o.kerberos.offer) {
+    auth::gssapi::KerberosServerOptions krb;
+    krb.keytab = o.kerberos.keytab;
+    krb.spns = o.kerberos.spns;
+    krb.logger = logger;
+    COMSEC_ASSIGN_OR_RETURN(rt->kerberos_server_,
+                            auth::gssapi::KerberosPackage::CreateServer(std::move(krb)));
+    rt->packages_.Add(rt->kerberos_server_.get());
+  }
   return rt;
 }
 

@@ -35,7 +35,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "comsec/auth/gssapi/kerberos_package.h"
 #include "comsec/auth/ntlm/local_logon_validator.h"
 #include "comsec/auth/ntlm/logon_validator.h"
 #include "comsec/auth/ntlm/ntlm_package.h"
@@ -99,6 +101,15 @@ struct NtlmOptions {
   auth::ntlm::LogonPolicy logon_policy;
 };
 
+struct KerberosOptions {
+  // Servers offer Kerberos (auth_type 16), accepting with the keys of
+  // `keytab` (empty: KRB5_KTNAME) for `spns` (empty: any principal of the
+  // keytab); auth/gssapi/kerberos_package.h.
+  bool offer = false;
+  std::string keytab;
+  std::vector<std::string> spns;
+};
+
 struct RuntimeOptions {
   // The servers' limits, threads, deadlines, max_connections and
   // allow_unverified_requests. Its `packages` and `logger` are the
@@ -113,6 +124,7 @@ struct RuntimeOptions {
   // ncalrpc callers may authenticate with the local package (R188).
   bool offer_local = true;
   NtlmOptions ntlm;
+  KerberosOptions kerberos;
   LogonValidation validation;
 };
 
@@ -147,7 +159,9 @@ void RaiseDescriptorLimitFor(const rpc::ServerOptions& server, const Logger* log
 class Runtime {
  public:
   // Opens the logon validator (the secrets file may refuse: E_ACCESSDENIED,
-  // when this user may not read it) and builds the packages. `logger`
+  // when this user may not read it) and builds the packages (Kerberos
+  // fails with SEC_E_NO_CREDENTIALS when the keytab has no keys for an
+  // SPN). `logger`
   // (null: no logging; not owned, it must outlive the runtime) gets the
   // runtime's events (ntlm.no_accounts, warning, extra store: a secrets
   // file without accounts) and is handed to every part: the validator,
@@ -164,7 +178,7 @@ class Runtime {
   // packages and logger.
   rpc::ServerOptions ServerOptions() const;
   // The packages servers offer: local (if offered), then NTLM (if offered
-  // and a validator exists).
+  // and a validator exists), then Kerberos (if offered).
   const rpc::SecurityPackageRegistry& packages() const { return packages_; }
 
   // The validator NTLM servers use; null with LogonValidation::kNone.
@@ -200,6 +214,7 @@ class Runtime {
   // validator_ itself with kSecretsFile, else null.
   auth::ntlm::StoreLogonValidator* store_validator_ = nullptr;
   std::unique_ptr<auth::ntlm::NtlmPackage> ntlm_server_;
+  std::unique_ptr<auth::gssapi::KerberosPackage> kerberos_server_;
   rpc::SecurityPackageRegistry packages_;
 };
 

@@ -318,6 +318,26 @@ TEST_F(RuntimeStore, PackagesFollowTheOptions) {
   EXPECT_EQ(s.logger, log.logger());
 }
 
+// Kerberos is offered only when asked, and a keytab the runtime cannot
+// read fails it, naming the keytab (the KDC tests are in
+// tests/auth/kerberos_rpc_test.cc).
+TEST_F(RuntimeStore, KerberosNeedsAReadableKeytab) {
+  EXPECT_EQ((*Runtime::Create(*RuntimeOptionsFromStore(nullptr, {}, {}), {}))
+                ->packages()
+                .Find(rpc::RPC_C_AUTHN_GSS_KERBEROS),
+            nullptr);
+  RuntimeOptions options = *RuntimeOptionsFromStore(nullptr, {}, {});
+  options.kerberos.offer = true;
+  options.kerberos.keytab = dir_.path() + "/none.keytab";
+  options.kerberos.spns = {"RPCSS/localhost"};
+  auto rt = Runtime::Create(options, {});
+  ASSERT_FALSE(rt.ok());
+  EXPECT_EQ(rt.status().code(), SEC_E_NO_CREDENTIALS) << rt.status().ToString();
+  EXPECT_NE(rt.status().message().find(dir_.path() + "/none.keytab has no keys for RPCSS/localhost"),
+            std::string::npos)
+      << rt.status().ToString();
+}
+
 TEST_F(RuntimeStore, AStoreWithoutAccountsIsSaidToBe) {
   auto options = Options(InProcess());
   ASSERT_TRUE(options.ok());

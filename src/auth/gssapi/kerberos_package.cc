@@ -1,0 +1,606 @@
+#include "comsec/auth/gssapi/kerberos_package.h"
+
+#include <gssapi/gssapi.h>
+#include <gssapi/gssapi_ext.h>
+#include <gssapi/gssapi_krb5.h>
+#include <krb5.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "comsec/auth/gssapi/gss_status.h"
+#include "comsec/base/hex.h"
+#include "comsec/base/log_escape.h"
+#include "comsec/rpc/pdu.h"
+#include "comsec/security/unix_identity.h"
+
+namespace comsec::auth::gssapi {
+namespace {
+
+// The krb5 mechanism only (never SPNEGO's choice: auth_type 16 is raw
+// krb5).
+gss_OID_set_desc Krb5MechSet() { return gss_OID_set_desc{1, gss_mech_krb5}; }
+
+// Every name comsec passes to GSS is a Kerberos principal
+// ("RPCSS/host[@REALM]"), as Windows writes SPNs; without a realm MIT adds
+// the default realm.
+Status ImportPrincipal(const std::string& text, GssName* name) {
+  gss_buffer_desc buffer{text.size(), const_cast<char*>(text.data())};
+  OM_uint32 minor = 0;
+  OM_uint32 major = gss_import_name(&minor, &buffer, GSS_KRB5_NT_PRINCIPAL_NAME, name->out());
+  if (major != GSS_S_COMPLETE) {
+    return GssFailure(SEC_E_TARGET_UNKNOWN, "'" + text + "' is not a Kerberos principal name",
+                      major, minor);
+  }
+  return Status::Ok();
+}
+
+// The principal with its realm, as the KDC knows it ("RPCSS/localhost@R").
+Result<std::string> CanonicalPrincipal(const std::string& text) {
+  GssName name;
+  COMSEC_RETURN_IF_ERROR(ImportPrincipal(text, &name));
+  GssName canonical;
+  OM_uint32 minor = 0;
+  OM_uint32 major = gss_canonicalize_name(&minor, name.get(), gss_mech_krb5, canonical.out());
+  if (major != GSS_S_COMPLETE) {
+    return GssFailure(SEC_E_TARGET_UNKNOWN, "canonicalizing '" + text + "'", major, minor);
+  }
+  return canonical.Display();
+}
+
+bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+std::array<uint8_t, 32> Sha256(std::string_view data) {
+  std::array<uint8_t, 32> digest{};
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr);
+  return digest;
+}
+
+uint32_t Word(const std::array<uint8_t, 32>& d, size_t i) {
+  return uint32_t{d[i]} | uint32_t{d[i + 1]} << 8 | uint32_t{d[i + 2]} << 16 |
+         uint32_t{d[i + 3]} << 24;
+}
+
+gss_iov_buffer_desc Iov(OM_uint32 type, std::span<uint8_t> bytes) {
+  return gss_iov_buffer_desc{type, {bytes.size(), bytes.data()}};
+}
+
+// ==== What client and server contexts share =================================
+// Invariant: ctx_ is a complete krb5 context once complete_ is set, and
+// flags_ are its ret_flags, checked against the level by Established().
+
+class KerberosContext : public rpc::SecurityContext {
+ public:
+  explicit KerberosContext(security::AuthnLevel level) : level_(level) {}
+
+  bool IsComplete() const override { return complete_; }
+
+  uint32_t features() const override {
+    if (!complete_) return 0;
+    uint32_t f = rpc::kFeatureSessionKey;
+    if (flags_ & GSS_C_INTEG_FLAG) f |= rpc::kFeatureSign;
+    if (flags_ & GSS_C_CONF_FLAG) f |= rpc::kFeatureSeal;
+    if (flags_ & GSS_C_MUTUAL_FLAG) f |= rpc::kFeatureMutualAuth;
+    if (flags_ & GSS_C_DCE_STYLE) f |= rpc::kFeatureDceStyle;
+    if (flags_ & GSS_C_IDENTIFY_FLAG) f |= rpc::kFeatureIdentify;
+    if (flags_ & GSS_C_DELEG_FLAG) f |= rpc::kFeatureDelegate;
+    return f;
+  }
+
+  // PKT_PRIVACY: the wrap token's size for this stub (gss_wrap_iov_length
+  // with the layout Protect uses; the SIGN_ONLY parts do not change it).
+  // Below: the MIC token's.
+  size_t SignatureSize(size_t stub_length) const override {
+    if (!complete_) return 0;
+    OM_uint32 minor = 0, major = 0;
+    if (level_ >= security::AuthnLevel::kPktPrivacy) {
+      gss_iov_buffer_desc iov[2] = {{GSS_IOV_BUFFER_TYPE_DATA, {stub_length, nullptr}},
+                                    {GSS_IOV_BUFFER_TYPE_HEADER, {0, nullptr}}};
+      int conf = 0;
+      major = gss_wrap_iov_length(&minor, ctx_.get(), 1, GSS_C_QOP_DEFAULT, &conf, iov, 2);
+      return major == GSS_S_COMPLETE ? iov[1].buffer.length : 0;
+    }
+    gss_iov_buffer_desc iov[2] = {{GSS_IOV_BUFFER_TYPE_DATA, {stub_length, nullptr}},
+                                  {GSS_IOV_BUFFER_TYPE_MIC_TOKEN, {0, nullptr}}};
+    major = gss_get_mic_iov_length(&minor, ctx_.get(), GSS_C_QOP_DEFAULT, iov, 2);
+    return major == GSS_S_COMPLETE ? iov[1].buffer.length : 0;
+  }
+
+  Status Protect(const rpc::PduRegion& r) override {
+    COMSEC_RETURN_IF_ERROR(CheckRegion(r, SEC_E_INTERNAL_ERROR));
+    gss_iov_buffer_desc iov[4];
+    OM_uint32 minor = 0, major = 0;
+    if (r.level >= security::AuthnLevel::kPktPrivacy) {
+      const int n = Layout(r, iov, GSS_IOV_BUFFER_TYPE_HEADER, r.signature);
+      int conf = 0;
+      major = gss_wrap_iov(&minor, ctx_.get(), 1, GSS_C_QOP_DEFAULT, &conf, iov, n);
+      if (major != GSS_S_COMPLETE) {
+        return GssFailure(SEC_E_INTERNAL_ERROR, "sealing a PDU", major, minor);
+      }
+      if (conf != 1 || iov[n - 1].buffer.length != r.signature.size()) {
+        return Status(SEC_E_INTERNAL_ERROR,
+                      "Kerberos sealed a PDU without confidentiality or with a token of " +
+                          std::to_string(iov[n - 1].buffer.length) + " bytes where " +
+                          std::to_string(r.signature.size()) + " were reserved");
+      }
+      return Status::Ok();
+    }
+    const int n = Layout(r, iov, GSS_IOV_BUFFER_TYPE_MIC_TOKEN | GSS_IOV_BUFFER_FLAG_ALLOCATE, {});
+    major = gss_get_mic_iov(&minor, ctx_.get(), GSS_C_QOP_DEFAULT, iov, n);
+    if (major != GSS_S_COMPLETE) {
+      return GssFailure(SEC_E_INTERNAL_ERROR, "signing a PDU", major, minor);
+    }
+    const gss_buffer_desc& mic = iov[n - 1].buffer;
+    Status s = Status::Ok();
+    if (mic.length != r.signature.size()) {
+      s = Status(SEC_E_INTERNAL_ERROR, "Kerberos made a MIC of " + std::to_string(mic.length) +
+                                           " bytes where " + std::to_string(r.signature.size()) +
+                                           " were reserved");
+    } else {
+      std::memcpy(r.signature.data(), mic.value, mic.length);
+    }
+    gss_release_iov_buffer(&minor, iov, n);
+    return s;
+  }
+
+  Status Verify(const rpc::PduRegion& r) override {
+    COMSEC_RETURN_IF_ERROR(CheckRegion(r, SEC_E_MESSAGE_ALTERED));
+    gss_iov_buffer_desc iov[4];
+    OM_uint32 minor = 0, major = 0;
+    if (r.level >= security::AuthnLevel::kPktPrivacy) {
+      const int n = Layout(r, iov, GSS_IOV_BUFFER_TYPE_HEADER, r.signature);
+      int conf = 0;
+      gss_qop_t qop = 0;
+      major = gss_unwrap_iov(&minor, ctx_.get(), &conf, &qop, iov, n);
+      // Anything but COMPLETE, supplementary bits included, refuses it.
+      if (major != GSS_S_COMPLETE) return GssFailure(SEC_E_MESSAGE_ALTERED, "unsealing a PDU", major, minor);
+      if (conf != 1) {
+        return Status(SEC_E_MESSAGE_ALTERED,
+                      "a PKT_PRIVACY PDU whose Kerberos token is not encrypted");
+      }
+      return Status::Ok();
+    }
+    const int n = Layout(r, iov, GSS_IOV_BUFFER_TYPE_MIC_TOKEN, r.signature);
+    gss_qop_t qop = 0;
+    major = gss_verify_mic_iov(&minor, ctx_.get(), &qop, iov, n);
+    if (major != GSS_S_COMPLETE) {
+      return GssFailure(SEC_E_MESSAGE_ALTERED, "verifying a PDU's signature", major, minor);
+    }
+    return Status::Ok();
+  }
+
+  // The SSPI session key (GSS_C_INQ_SSPI_SESSION_KEY): the context's
+  // subkey, 32 bytes for AES-256, of which the first 16 are given, as
+  // Windows gives the first 16 bytes to SMB and DCOM.
+  Result<SecretArray<16>> SessionKey() const override {
+    if (!complete_) return Status(SEC_E_INTERNAL_ERROR, "the Kerberos handshake is not complete");
+    OM_uint32 minor = 0;
+    gss_buffer_set_t set = GSS_C_NO_BUFFER_SET;
+    OM_uint32 major =
+        gss_inquire_sec_context_by_oid(&minor, ctx_.get(), GSS_C_INQ_SSPI_SESSION_KEY, &set);
+    if (major != GSS_S_COMPLETE || set == GSS_C_NO_BUFFER_SET || set->count < 1) {
+      if (set != GSS_C_NO_BUFFER_SET) gss_release_buffer_set(&minor, &set);
+      return GssFailure(SEC_E_INTERNAL_ERROR, "reading the session key", major, minor);
+    }
+    SecretArray<16> key{};
+    const gss_buffer_desc& k = set->elements[0];
+    std::memcpy(key.data(), k.value, std::min<size_t>(k.length, key.size()));
+    WipeSecret(k.value, k.length);
+    gss_release_buffer_set(&minor, &set);
+    return key;
+  }
+
+ protected:
+  // Checks the established context against the level (R4: CALL needs
+  // integrity like PKT) and records it.
+  Status Established(OM_uint32 flags, const char* who) {
+    auto missing = [&](const char* what) {
+      return Status(SEC_E_ALGORITHM_MISMATCH,
+                    std::string(who) + " did not agree to " + what +
+                        ", which authentication level " + std::to_string(security::ToNumber(level_)) +
+                        " needs; refusing rather than continuing unprotected");
+    };
+    if (!(flags & GSS_C_MUTUAL_FLAG)) return missing("mutual authentication");
+    if (level_ >= security::AuthnLevel::kCall && !(flags & GSS_C_INTEG_FLAG)) return missing("integrity");
+    if (level_ >= security::AuthnLevel::kPktPrivacy && !(flags & GSS_C_CONF_FLAG)) {
+      return missing("confidentiality");
+    }
+    if (level_ >= security::AuthnLevel::kCall &&
+        (flags & (GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG)) !=
+            (GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG)) {
+      return missing("replay and sequence detection");
+    }
+    flags_ = flags;
+    complete_ = true;
+    return Status::Ok();
+  }
+
+  GssContext ctx_;
+  security::AuthnLevel level_;
+  OM_uint32 flags_ = 0;
+  bool complete_ = false;
+  bool failed_ = false;
+
+ private:
+  Status CheckRegion(const rpc::PduRegion& r, HResult code) const {
+    if (!complete_) return Status(SEC_E_INTERNAL_ERROR, "Kerberos handshake not complete");
+    if (r.stub_begin > r.stub_end || r.stub_end > r.pdu.size() ||
+        r.pdu.size() - r.stub_end < rpc::kSecTrailerSize || r.signature.empty()) {
+      return Status(code, "the PDU's Kerberos verifier is out of place");
+    }
+    return Status::Ok();
+  }
+
+  // SIGN_ONLY(header and body prefix) | DATA(stub with padding) |
+  // SIGN_ONLY(sec_trailer) | token, the first and third only with header
+  // signing (Samba's gensec_gssapi_{seal,sign}_packet do the same).
+  // Returns the number of buffers; the token is the last.
+  static int Layout(const rpc::PduRegion& r, gss_iov_buffer_desc* iov, OM_uint32 token_type,
+                    std::span<uint8_t> token) {
+    int n = 0;
+    if (r.header_signing) iov[n++] = Iov(GSS_IOV_BUFFER_TYPE_SIGN_ONLY, r.pdu.first(r.stub_begin));
+    iov[n++] = Iov(GSS_IOV_BUFFER_TYPE_DATA,
+                   r.pdu.subspan(r.stub_begin, r.stub_end - r.stub_begin));
+    if (r.header_signing) {
+      iov[n++] = Iov(GSS_IOV_BUFFER_TYPE_SIGN_ONLY,
+                     r.pdu.subspan(r.stub_end, rpc::kSecTrailerSize));
+    }
+    iov[n++] = Iov(token_type, token);
+    return n;
+  }
+};
+
+}  // namespace
+
+// ==== Server ================================================================
+
+struct KerberosPackage::Acceptor {
+  KerberosServerOptions options;
+  // Accepts for any principal of the keytab; the SPN check is ours.
+  GssCred cred;
+  // options.spns with their realms.
+  std::vector<std::string> spns;
+};
+
+namespace {
+
+Result<std::shared_ptr<const security::Token>> UnixAccountToken(const std::string& local) {
+  COMSEC_ASSIGN_OR_RETURN(security::UnixIdentity id, security::LookupUnixUserByName(local));
+  if (id.uid == 0) return Status(E_ACCESSDENIED, "uid 0 is not a mapping target");
+  security::UnixTokenOptions o;
+  o.logon = security::LogonKind::kNetwork;
+  return std::make_shared<const security::Token>(security::TokenForUnixIdentity(id, o));
+}
+
+class ServerContext : public KerberosContext {
+ public:
+  // `options`, `spns` and `cred` belong to the package, which outlives
+  // its contexts.
+  ServerContext(const KerberosServerOptions& options, const std::vector<std::string>& spns,
+                gss_cred_id_t cred, const rpc::StartParams& p)
+      : KerberosContext(p.auth_level),
+        options_(options),
+        spns_(spns),
+        cred_(cred),
+        connection_(p.connection) {}
+
+  Result<rpc::UpdateResult> Update(std::span<const uint8_t> token) override {
+    auto r = Accept(token);
+    if (!r.ok()) {
+      failed_ = true;
+      if (const Logger* logger = options_.logger;
+          logger && logger->Enabled(LogSeverity::kWarning)) {
+        LogEvent e("kerberos.logon_refused", LogSeverity::kWarning,
+                   std::string(r.status().message()));
+        if (!connection_.peer.empty()) e.Peer(connection_.peer);
+        logger->Log(e.AuthnLevel(security::ToNumber(level_), security::AuthnLevelName(level_))
+                        .Hresult(r.status().code()));
+      }
+    }
+    return r;
+  }
+
+  std::string PeerName() const override { return peer_name_; }
+  std::shared_ptr<const security::Token> PeerToken() const override { return token_; }
+  security::ImpLevel imp_level() const override {
+    if (flags_ & GSS_C_IDENTIFY_FLAG) return security::ImpLevel::kIdentify;
+    if (flags_ & GSS_C_DELEG_FLAG) return security::ImpLevel::kDelegate;
+    return security::ImpLevel::kImpersonate;
+  }
+
+ private:
+  Result<rpc::UpdateResult> Accept(std::span<const uint8_t> token) {
+    if (complete_ || failed_) {
+      return Status(SEC_E_INVALID_TOKEN, "a Kerberos token after the handshake ended");
+    }
+    if (token.empty()) return Status(SEC_E_INVALID_TOKEN, "an empty Kerberos token");
+    gss_buffer_desc in{token.size(), const_cast<uint8_t*>(token.data())};
+    GssName source;
+    GssBuffer out;
+    OM_uint32 minor = 0, ret_flags = 0;
+    OM_uint32 major = gss_accept_sec_context(&minor, ctx_.inout(), cred_, &in,
+                                             GSS_C_NO_CHANNEL_BINDINGS, source.out(), nullptr,
+                                             out.out(), &ret_flags, nullptr, nullptr);
+    const char* step = first_ ? "accepting the client's AP-REQ" : "accepting the client's AP-REP";
+    first_ = false;
+    if (GSS_ERROR(major)) return GssFailure(SEC_E_LOGON_DENIED, step, major, minor);
+    rpc::UpdateResult result;
+    const auto* bytes = static_cast<const uint8_t*>(out.get().value);
+    result.output.assign(bytes, bytes + out.get().length);
+    if (major == GSS_S_CONTINUE_NEEDED) return result;
+    if (major != GSS_S_COMPLETE) return GssFailure(SEC_E_LOGON_DENIED, step, major, minor);
+    const std::string principal = source.Display();
+    if (principal.empty()) return Status(SEC_E_LOGON_DENIED, "the client's principal is unknown");
+    account_ = EscapeForLog(principal);
+    COMSEC_RETURN_IF_ERROR(CheckTarget());
+    COMSEC_RETURN_IF_ERROR(Established(ret_flags, ("the client " + account_).c_str()));
+    MapPrincipal(source, principal);
+    result.done = true;
+    return result;
+  }
+
+  // The ticket was for one of our SPNs (any key of the keytab would have
+  // decrypted it).
+  Status CheckTarget() {
+    if (spns_.empty()) return Status::Ok();
+    GssName target;
+    OM_uint32 minor = 0;
+    OM_uint32 major = gss_inquire_context(&minor, ctx_.get(), nullptr, target.out(), nullptr,
+                                          nullptr, nullptr, nullptr, nullptr);
+    if (major != GSS_S_COMPLETE) {
+      return GssFailure(SEC_E_LOGON_DENIED, "reading the ticket's service", major, minor);
+    }
+    const std::string name = target.Display();
+    for (const std::string& spn : spns_) {
+      if (EqualsIgnoringCase(spn, name)) return Status::Ok();
+    }
+    std::string served;
+    for (const std::string& spn : spns_) served += (served.empty() ? "" : ", ") + spn;
+    return Status(SEC_E_WRONG_PRINCIPAL, account_ + " has a ticket for " + EscapeForLog(name) +
+                                             ", which this server does not serve (it serves " +
+                                             served + ")");
+  }
+
+  void MapPrincipal(const GssName& source, const std::string& principal) {
+    OM_uint32 minor = 0;
+    GssBuffer local;
+    if (gss_localname(&minor, source.get(), gss_mech_krb5, local.out()) == GSS_S_COMPLETE) {
+      std::string name(static_cast<const char*>(local.get().value), local.get().length);
+      auto token = UnixAccountToken(name);
+      if (token.ok()) {
+        token_ = std::move(*token);
+        peer_name_ = "unix:" + name;
+        return;
+      }
+    }
+    token_ = std::make_shared<const security::Token>(security::Token::ForAuthenticatedUser(
+        PrincipalSid(principal), {}, security::LogonKind::kNetwork));
+    peer_name_ = principal;
+  }
+
+  const KerberosServerOptions& options_;
+  const std::vector<std::string>& spns_;
+  gss_cred_id_t cred_;
+  rpc::ConnectionInfo connection_;
+  bool first_ = true;
+  std::string account_;
+  std::string peer_name_;
+  std::shared_ptr<const security::Token> token_;
+};
+
+// ==== Client ================================================================
+
+class ClientContext : public KerberosContext {
+ public:
+  ClientContext(security::AuthnLevel level, OM_uint32 req_flags) : KerberosContext(level), req_(req_flags) {}
+
+  // Acquires the credentials and names the target; the first Update sends
+  // the AP-REQ.
+  Status Init(const KerberosClientCredentials* creds, const std::string& memory_ccache,
+              const std::string& target) {
+    if (target.empty()) {
+      return Status(SEC_E_TARGET_UNKNOWN,
+                    "Kerberos needs the server's principal name (an SPN such as "
+                    "RPCSS/host.example.com)");
+    }
+    COMSEC_RETURN_IF_ERROR(ImportPrincipal(target, &target_));
+    target_text_ = target;
+    std::vector<gss_key_value_element_desc> elements;
+    GssName desired;
+    if (creds && !creds->keytab.empty()) {
+      if (creds->principal.empty()) {
+        return Status(SEC_E_NO_CREDENTIALS, "a client keytab needs the principal to act as");
+      }
+      COMSEC_RETURN_IF_ERROR(ImportPrincipal(creds->principal, &desired));
+      elements.push_back({"client_keytab", creds->keytab.c_str()});
+      elements.push_back({"ccache", memory_ccache.c_str()});
+    } else if (creds && !creds->ccache.empty()) {
+      elements.push_back({"ccache", creds->ccache.c_str()});
+    }
+    gss_key_value_set_desc store{static_cast<OM_uint32>(elements.size()), elements.data()};
+    gss_OID_set_desc mechs = Krb5MechSet();
+    OM_uint32 minor = 0;
+    OM_uint32 major = gss_acquire_cred_from(
+        &minor, desired.get(), GSS_C_INDEFINITE, &mechs, GSS_C_INITIATE,
+        elements.empty() ? GSS_C_NO_CRED_STORE : &store, cred_.out(), nullptr, nullptr);
+    if (major != GSS_S_COMPLETE) {
+      return GssFailure(SEC_E_NO_CREDENTIALS, "getting the client's Kerberos credentials", major,
+                        minor);
+    }
+    return Status::Ok();
+  }
+
+  Result<rpc::UpdateResult> Update(std::span<const uint8_t> token) override {
+    if (complete_ || failed_) {
+      return Status(SEC_E_INVALID_TOKEN, "a Kerberos token after the handshake ended");
+    }
+    if (started_ && token.empty()) {
+      return Status(SEC_E_INVALID_TOKEN, "the server sent no Kerberos AP-REP");
+    }
+    gss_buffer_desc in{token.size(), const_cast<uint8_t*>(token.data())};
+    GssBuffer out;
+    OM_uint32 minor = 0, ret_flags = 0;
+    OM_uint32 major = gss_init_sec_context(
+        &minor, cred_.get(), ctx_.inout(), target_.get(), gss_mech_krb5, req_,
+        GSS_C_INDEFINITE, GSS_C_NO_CHANNEL_BINDINGS, started_ ? &in : GSS_C_NO_BUFFER, nullptr,
+        out.out(), &ret_flags, nullptr);
+    const std::string step = started_ ? "checking the server's AP-REP (mutual authentication)"
+                                      : "getting a ticket for " + target_text_;
+    started_ = true;
+    if (major != GSS_S_COMPLETE && major != GSS_S_CONTINUE_NEEDED) {
+      failed_ = true;
+      return GssFailure(SEC_E_LOGON_DENIED, step, major, minor);
+    }
+    rpc::UpdateResult result;
+    const auto* bytes = static_cast<const uint8_t*>(out.get().value);
+    result.output.assign(bytes, bytes + out.get().length);
+    if (major == GSS_S_CONTINUE_NEEDED) return result;
+    if (Status s = Established(ret_flags, "the server"); !s.ok()) {
+      failed_ = true;
+      return s;
+    }
+    GssName target;
+    if (gss_inquire_context(&minor, ctx_.get(), nullptr, target.out(), nullptr, nullptr, nullptr,
+                            nullptr, nullptr) == GSS_S_COMPLETE) {
+      peer_name_ = target.Display();
+    }
+    result.done = true;
+    return result;
+  }
+
+  std::string PeerName() const override { return peer_name_.empty() ? target_text_ : peer_name_; }
+  std::shared_ptr<const security::Token> PeerToken() const override { return nullptr; }
+
+ private:
+  OM_uint32 req_;
+  GssCred cred_;
+  GssName target_;
+  std::string target_text_;
+  std::string peer_name_;
+  bool started_ = false;
+};
+
+}  // namespace
+
+// ==== Package ===============================================================
+
+security::Sid PrincipalSid(const std::string& principal) {
+  const size_t at = principal.rfind('@');
+  const std::string realm = at == std::string::npos ? std::string() : principal.substr(at + 1);
+  const auto domain = Sha256("comsec-krb5-realm:" + realm);
+  const auto user = Sha256("comsec-krb5-principal:" + principal);
+  // RIDs below 1000 are the well-known ones (Administrator 500...).
+  const uint32_t rid = 1000 + Word(user, 0) % 0x7FFFFC00u;
+  return security::Sid(5, {21, Word(domain, 0), Word(domain, 4), Word(domain, 8), rid});
+}
+
+KerberosCredentials::KerberosCredentials(KerberosClientCredentials credentials)
+    : credentials_(std::move(credentials)) {
+  if (!credentials_.keytab.empty()) {
+    std::array<uint8_t, 12> random{};
+    RAND_bytes(random.data(), static_cast<int>(random.size()));
+    memory_ccache_ = "MEMORY:comsec-" + ToHex(random);
+  }
+}
+
+KerberosCredentials::~KerberosCredentials() {
+  if (memory_ccache_.empty()) return;
+  // The TGT the keytab yielded goes with the credentials.
+  krb5_context kc = nullptr;
+  if (krb5_init_context(&kc) != 0) return;
+  krb5_ccache cc = nullptr;
+  if (krb5_cc_resolve(kc, memory_ccache_.c_str(), &cc) == 0) krb5_cc_destroy(kc, cc);
+  krb5_free_context(kc);
+}
+
+KerberosPackage::KerberosPackage(KerberosClientCredentials client)
+    : client_(std::make_shared<const KerberosCredentials>(std::move(client))) {}
+
+KerberosPackage::KerberosPackage(std::unique_ptr<Acceptor> acceptor)
+    : acceptor_(std::move(acceptor)) {}
+
+KerberosPackage::~KerberosPackage() = default;
+
+Result<std::unique_ptr<KerberosPackage>> KerberosPackage::CreateServer(
+    KerberosServerOptions options) {
+  auto acceptor = std::make_unique<Acceptor>();
+  std::vector<gss_key_value_element_desc> elements;
+  if (!options.keytab.empty()) elements.push_back({"keytab", options.keytab.c_str()});
+  gss_key_value_set_desc store{static_cast<OM_uint32>(elements.size()), elements.data()};
+  gss_const_key_value_set_t store_ptr = elements.empty() ? GSS_C_NO_CRED_STORE : &store;
+  gss_OID_set_desc mechs = Krb5MechSet();
+  const std::string keytab_name =
+      options.keytab.empty() ? std::string("the default keytab (KRB5_KTNAME)") : options.keytab;
+  OM_uint32 minor = 0, major = 0;
+  // Each SPN must have keys in the keytab: MIT checks when a credential
+  // is acquired for that name.
+  for (const std::string& spn : options.spns) {
+    GssName name;
+    COMSEC_RETURN_IF_ERROR(ImportPrincipal(spn, &name));
+    GssCred probe;
+    major = gss_acquire_cred_from(&minor, name.get(), GSS_C_INDEFINITE, &mechs, GSS_C_ACCEPT,
+                                  store_ptr, probe.out(), nullptr, nullptr);
+    if (major != GSS_S_COMPLETE) {
+      return GssFailure(SEC_E_NO_CREDENTIALS, keytab_name + " has no keys for " + spn, major,
+                        minor);
+    }
+    COMSEC_ASSIGN_OR_RETURN(std::string canonical, CanonicalPrincipal(spn));
+    acceptor->spns.push_back(std::move(canonical));
+  }
+  major = gss_acquire_cred_from(&minor, GSS_C_NO_NAME, GSS_C_INDEFINITE, &mechs, GSS_C_ACCEPT,
+                                store_ptr, acceptor->cred.out(), nullptr, nullptr);
+  if (major != GSS_S_COMPLETE) {
+    return GssFailure(SEC_E_NO_CREDENTIALS, "reading " + keytab_name, major, minor);
+  }
+  acceptor->options = std::move(options);
+  return std::unique_ptr<KerberosPackage>(new KerberosPackage(std::move(acceptor)));
+}
+
+Result<std::unique_ptr<rpc::SecurityContext>> KerberosPackage::Start(
+    const rpc::StartParams& params) {
+  if (params.role == rpc::Role::kServer) {
+    if (!acceptor_) {
+      return Status(SEC_E_NO_CREDENTIALS, "this Kerberos package has no keytab to accept with");
+    }
+    return std::unique_ptr<rpc::SecurityContext>(new ServerContext(
+        acceptor_->options, acceptor_->spns, acceptor_->cred.get(), params));
+  }
+  const KerberosCredentials* credentials = client_.get();
+  if (params.credentials) {
+    credentials = dynamic_cast<const KerberosCredentials*>(params.credentials.get());
+    if (credentials == nullptr) {
+      return Status(SEC_E_UNKNOWN_CREDENTIALS,
+                    "the credentials given are not Kerberos credentials");
+    }
+  }
+  // DCE style, mutual authentication, replay and sequence detection always
+  // (a context without them fails in Established).
+  OM_uint32 req = GSS_C_MUTUAL_FLAG | GSS_C_DCE_STYLE | GSS_C_REPLAY_FLAG |
+                  GSS_C_SEQUENCE_FLAG | GSS_C_INTEG_FLAG;
+  if (params.auth_level >= security::AuthnLevel::kPktPrivacy) req |= GSS_C_CONF_FLAG;
+  if (params.imp_level == security::ImpLevel::kIdentify || (params.wanted & rpc::kFeatureIdentify)) {
+    req |= GSS_C_IDENTIFY_FLAG;
+  }
+  // RPC_C_IMP_LEVEL_DELEGATE with Windows's meaning: forward the TGT only
+  // to a server the KDC marks ok-as-delegate (features() tells whether it
+  // happened).
+  if (params.imp_level == security::ImpLevel::kDelegate || (params.wanted & rpc::kFeatureDelegate)) {
+    req |= GSS_C_DELEG_POLICY_FLAG;
+  }
+  auto context = std::make_unique<ClientContext>(params.auth_level, req);
+  static const std::string kNoCcache;
+  COMSEC_RETURN_IF_ERROR(context->Init(credentials ? &credentials->get() : nullptr,
+                                       credentials ? credentials->memory_ccache() : kNoCcache,
+                                       params.target_name));
+  return std::unique_ptr<rpc::SecurityContext>(std::move(context));
+}
+
+}  // namespace comsec::auth::gssapi

@@ -1,0 +1,136 @@
+// The Kerberos v5 security package (RPC_C_AUTHN_GSS_KERBEROS, 16) through
+// MIT GSSAPI ([MS-RPCE] 3.3.1.5.2, [MS-KILE] 3.4.5, RFC 4121), in DCE style
+// (GSS_C_DCE_STYLE) with mutual authentication: the client's AP-REQ in the
+// bind, the server's AP-REP in the bind_ack, the client's AP-REP in auth3.
+//
+// Per-PDU protection, as Windows and Samba do it:
+//   PKT_INTEGRITY: a MIC token (28 bytes for AES) from gss_get_mic_iov over
+//     the header, stub with its padding, and sec_trailer when header signing
+//     (PFC_SUPPORT_HEADER_SIGN) was negotiated, else over the stub alone;
+//   PKT_PRIVACY: gss_wrap_iov with SIGN_ONLY(header) | DATA(stub) |
+//     SIGN_ONLY(sec_trailer) | HEADER(auth_value): the stub is encrypted in
+//     place and the whole wrap token (76 bytes for AES, RRC 28) is the
+//     auth_value; without header signing the SIGN_ONLY parts are left out.
+// Any supplementary status (duplicate, old, unsequenced, gap) fails the
+// PDU: MIT reports a replayed PDU only as a supplementary bit
+// (reference/kerberos/NOTES.md §0.2).
+//
+// The server accepts with the keys of a keytab (a file path, or
+// KRB5_KTNAME's), for the SPNs it is configured with. The caller's
+// principal becomes a token (see KerberosServerOptions). The client takes
+// its tickets from a ccache (KRB5CCNAME by default) or gets them with a
+// keytab, and authenticates the server named by StartParams.target_name.
+//
+// Not yet (issue 12): PAC decoding, delegation (MIT drops delegated
+// credentials under DCE style; NOTES.md §0.1), SPNEGO.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "comsec/base/log.h"
+#include "comsec/rpc/security_package.h"
+
+namespace comsec::auth::gssapi {
+
+struct KerberosServerOptions {
+  // The keytab holding the server's keys ("/etc/comsec/rpc.keytab" or
+  // "FILE:..."); empty: KRB5_KTNAME, else the system's default keytab.
+  std::string keytab;
+  // The service principals this server answers to ("RPCSS/host",
+  // "host/host.example.com@REALM"; without a realm, the default realm's).
+  // Empty: any principal the keytab has keys for. A client that asked for
+  // another one is refused.
+  std::vector<std::string> spns;
+  // Gets one kerberos.logon_refused event for every refused logon (peer,
+  // level, reason, HRESULT; never a key or token byte). Not owned; null:
+  // no logging.
+  const Logger* logger = nullptr;
+};
+
+// How the server turns the client's principal into a token:
+//   1. gss_localname (krb5.conf's auth_to_local rules; by default a
+//      principal of the default realm with one component maps to its own
+//      name) names a Unix account that exists and is not uid 0: the
+//      account's token (S-1-22-1-uid and its groups, R188), PeerName
+//      "unix:NAME";
+//   2. otherwise: a token naming the principal, whose user SID is
+//      PrincipalSid(principal) with the groups of any authenticated network
+//      logon (Everyone, Authenticated Users, BUILTIN\Users, NETWORK),
+//      PeerName the principal ("alice@COMSEC.TEST").
+// uid 0 is never a mapping target: a principal named root in a realm must
+// not become LocalSystem. TODO(security): the PAC's logon info and the
+// store's principal → account table (issue 12) come before both.
+//
+// The SID of a principal with no account: S-1-5-21-a-b-c-r, a b c from a
+// SHA-256 of the realm and r (≥ 1000) from one of the whole principal, the
+// way Samba's idmap_hash derives ids. Stable across restarts and machines;
+// two principals may collide (1 in 2^31), which the store's mapping will
+// remove.
+security::Sid PrincipalSid(const std::string& principal);
+
+struct KerberosClientCredentials {
+  // A ccache name ("FILE:/tmp/krb5cc_1000", "MEMORY:x"); empty: the
+  // default (KRB5CCNAME).
+  std::string ccache;
+  // Or: a client keytab and the principal whose keys it holds; the TGT it
+  // yields is kept in a MEMORY ccache of these credentials.
+  std::string keytab;
+  std::string principal;
+};
+
+// Kerberos credentials for one client context (rpc::StartParams::
+// credentials). With a keytab, the tickets are kept in a MEMORY ccache
+// that lives as long as this object.
+class KerberosCredentials : public rpc::Credentials {
+ public:
+  explicit KerberosCredentials(KerberosClientCredentials credentials);
+  ~KerberosCredentials() override;
+  KerberosCredentials(const KerberosCredentials&) = delete;
+  KerberosCredentials& operator=(const KerberosCredentials&) = delete;
+  uint8_t auth_type() const override { return rpc::RPC_C_AUTHN_GSS_KERBEROS; }
+  const KerberosClientCredentials& get() const { return credentials_; }
+  // The ccache that keytab credentials fill; empty for ccache credentials.
+  const std::string& memory_ccache() const { return memory_ccache_; }
+
+ private:
+  KerberosClientCredentials credentials_;
+  std::string memory_ccache_;
+};
+
+// Thread-safety: Start may be called from many connection threads at once;
+// each context is used by one thread at a time.
+//
+// Features: kFeatureSign, kFeatureSeal as the context's flags allow,
+// kFeatureMutualAuth (always required: a context without it fails),
+// kFeatureDceStyle, kFeatureSessionKey, kFeatureIdentify when the client
+// asked for identification only (GSS_C_IDENTIFY_FLAG; the server's
+// imp_level() is then IDENTIFY), kFeatureDelegate on a client whose TGT was
+// forwarded (GSS_C_DELEG_POLICY_FLAG: only to servers the KDC marks
+// ok-as-delegate).
+class KerberosPackage : public rpc::SecurityPackage {
+ public:
+  // A server package: checks that the keytab can be read and holds keys
+  // for each SPN (SEC_E_NO_CREDENTIALS naming what is missing).
+  static Result<std::unique_ptr<KerberosPackage>> CreateServer(KerberosServerOptions options);
+  // A client package whose default credentials are `client` (the default
+  // ccache when empty).
+  explicit KerberosPackage(KerberosClientCredentials client = {});
+  ~KerberosPackage() override;
+
+  uint8_t auth_type() const override { return rpc::RPC_C_AUTHN_GSS_KERBEROS; }
+  const char* name() const override { return "Kerberos"; }
+  Result<std::unique_ptr<rpc::SecurityContext>> Start(const rpc::StartParams& params) override;
+
+ private:
+  struct Acceptor;
+  explicit KerberosPackage(std::unique_ptr<Acceptor> acceptor);
+
+  std::unique_ptr<Acceptor> acceptor_;
+  std::shared_ptr<const KerberosCredentials> client_;
+};
+
+}  // namespace comsec::auth::gssapi
