@@ -212,13 +212,10 @@ Status Decoder::Enter() {
 }
 
 Status Decoder::ExpectEnd() {
-  if (remaining() == 0) return Status();
-  // Up to 7 bytes of zero alignment padding may end a stub.
-  if (remaining() < 8) {
-    bool zeros = true;
-    for (size_t i = offset_; i < bytes_.size(); ++i) zeros &= bytes_[i] == 0;
-    if (zeros) return Status();
-  }
+  // Up to 7 bytes of alignment padding may end a stub, whatever their
+  // value: impacket fills pads with 0xAA, 0xBF or 0xFA, Windows with
+  // zeros, and NDR gives pad bytes no meaning.
+  if (remaining() < 8) return Status();
   return Error(std::to_string(remaining()) + " bytes follow the stub data");
 }
 

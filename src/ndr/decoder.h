@@ -120,8 +120,9 @@ class Decoder {
   Status Enter();
   void Leave() { --depth_; }
 
-  // Fails unless every byte was consumed; up to 7 trailing zero bytes of
-  // alignment padding are allowed.
+  // Fails unless every byte was consumed; up to 7 trailing bytes of
+  // alignment padding, of any value (real peers' pads are not all zero),
+  // are allowed.
   Status ExpectEnd();
 
   // The RPC_X_BAD_STUB_DATA status with the current offset.

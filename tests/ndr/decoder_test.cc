@@ -244,3 +244,25 @@ TEST(NdrSample, EveryTruncationFails) {
 
 }  // namespace
 }  // namespace comsec::ndr
+
+namespace comsec::ndr {
+namespace {
+
+// Pads carry no meaning: up to 7 trailing bytes of any value end a stub
+// (impacket pads with 0xAA); an eighth is data nobody read.
+TEST(DecoderTest, TrailingPadOfAnyValueEndsAStub) {
+  const std::vector<uint8_t> seven = {1, 0, 0, 0, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA};
+  Decoder d(seven);
+  ASSERT_TRUE(d.U32().ok());
+  EXPECT_TRUE(d.ExpectEnd().ok());
+  const std::vector<uint8_t> eight = {1, 0, 0, 0, 0xAA, 0xAA, 0xAA, 0xAA,
+                                      0xAA, 0xAA, 0xAA, 0xAA};
+  Decoder e(eight);
+  ASSERT_TRUE(e.U32().ok());
+  Status s = e.ExpectEnd();
+  EXPECT_EQ(s.code(), RPC_X_BAD_STUB_DATA);
+  EXPECT_NE(s.message().find("8 bytes follow the stub data"), std::string::npos) << s.ToString();
+}
+
+}  // namespace
+}  // namespace comsec::ndr
