@@ -339,6 +339,12 @@ Result<std::vector<uint8_t>> Client::Call(uint16_t opnum, std::span<const uint8_
 
 Result<std::vector<uint8_t>> Client::Call(const CallOptions& options, uint16_t opnum,
                                           std::span<const uint8_t> stub) {
+  COMSEC_ASSIGN_OR_RETURN(CallReply reply, CallForReply(options, opnum, stub));
+  return std::move(reply.stub);
+}
+
+Result<CallReply> Client::CallForReply(const CallOptions& options, uint16_t opnum,
+                                       std::span<const uint8_t> stub) {
   {
     std::shared_lock<std::shared_mutex> lock(assoc_mu_);
     if (!bound_) return Status(E_UNEXPECTED, "Call before Bind");
@@ -370,7 +376,7 @@ Result<std::vector<uint8_t>> Client::Call(const CallOptions& options, uint16_t o
   return CallShared(options, opnum, stub);
 }
 
-Result<std::vector<uint8_t>> Client::CallShared(const CallOptions& options, uint16_t opnum,
+Result<CallReply> Client::CallShared(const CallOptions& options, uint16_t opnum,
                                                 std::span<const uint8_t> stub_in) {
   std::unique_lock<std::mutex> serial;
   if (!multiplexed_) serial = std::unique_lock<std::mutex>(serial_mu_);
@@ -462,7 +468,10 @@ Result<std::vector<uint8_t>> Client::CallShared(const CallOptions& options, uint
   }
   waiters_.erase(call_id);
   if (!waiter.error.ok()) return waiter.error;
-  return std::move(waiter.stub);
+  // A representation we cannot decode (EBCDIC, VAX floats) fails here,
+  // RPC_S_UNSUPPORTED_TYPE, rather than being misread by the caller.
+  COMSEC_ASSIGN_OR_RETURN(ndr::DataRep rep, ndr::DataRep::FromBytes(waiter.drep.data()));
+  return CallReply{std::move(waiter.stub), rep};
 }
 
 void Client::FailAllLocked(const Status& why) {
@@ -542,6 +551,7 @@ void Client::ReadOne() {
   if (w->first_seen == bool(r->header.pfc_flags & PFC_FIRST_FRAG)) {
     return fail(Status(RPC_S_PROTOCOL_ERROR, "response fragments out of order"));
   }
+  if (!w->first_seen) w->drep = r->header.drep;
   w->first_seen = true;
   std::vector<uint8_t> stub;
   Status verified = VerifyResponse(*bytes, *r, *w, &stub);

@@ -16,6 +16,7 @@
 // AlterContext and a reconnection wait until no call is in progress.
 #pragma once
 
+#include <array>
 #include <condition_variable>
 #include <cstdint>
 #include <future>
@@ -31,6 +32,7 @@
 #include "comsec/base/guid.h"
 #include "comsec/base/result.h"
 #include "comsec/rpc/binding.h"
+#include "comsec/rpc/interface.h"
 #include "comsec/rpc/pdu.h"
 #include "comsec/rpc/security_package.h"
 #include "comsec/rpc/transport/socket.h"
@@ -108,6 +110,10 @@ class Client {
   Result<std::vector<uint8_t>> Call(uint16_t opnum, std::span<const uint8_t> stub);
   Result<std::vector<uint8_t>> Call(const CallOptions& options, uint16_t opnum,
                                     std::span<const uint8_t> stub);
+  // The same call, keeping the response's data representation (a server
+  // may answer big-endian); what generated proxies use.
+  Result<CallReply> CallForReply(const CallOptions& options, uint16_t opnum,
+                                 std::span<const uint8_t> stub);
 
   // Adds a presentation context for another interface on this association
   // (alter_context) and makes later calls use it; switching back to an
@@ -139,6 +145,8 @@ class Client {
     bool done = false;
     Status error;
     std::vector<uint8_t> stub;
+    // The first response fragment's drep.
+    std::array<uint8_t, 4> drep = {0x10, 0, 0, 0};
   };
 
   Client(Socket s, ClientOptions o, StringBinding binding);
@@ -157,7 +165,7 @@ class Client {
   Status Handshake(AuthState& state, Pdu first, Pdu* first_reply);
   // Sends one PDU and reads the reply to it. REQUIRES: exclusive.
   Result<Pdu> Exchange(const Pdu& pdu);
-  Result<std::vector<uint8_t>> CallShared(const CallOptions& options, uint16_t opnum,
+  Result<CallReply> CallShared(const CallOptions& options, uint16_t opnum,
                                           std::span<const uint8_t> stub);
   // Reads one fragment and hands it to its waiter; fails every waiter when
   // the connection breaks. REQUIRES: this thread is the reader.

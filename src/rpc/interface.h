@@ -116,6 +116,13 @@ class CallResponder {
   uint32_t call_id_ = 0;
 };
 
+// A response as a caller receives it: the stub and the data representation
+// the server encoded it in (generated proxies decode with it, C706 14.2).
+struct CallReply {
+  std::vector<uint8_t> stub;
+  ndr::DataRep data_rep;
+};
+
 // A call the server received whole, checked (level, security callback,
 // verification trailer) and handed to its interface.
 struct IncomingCall {

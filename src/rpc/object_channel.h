@@ -1,7 +1,8 @@
 // The seams between comidl's generated code for [object] interfaces and
 // the COM layer that will carry it ([MS-DCOM] 3.2.4.2, 2.2.14):
 //  * ObjectChannel: a proxy's way to its object. Invoke sends the
-//    marshaled [in] parameters for (iid, opnum) and returns the [out] ones;
+//    marshaled [in] parameters for (iid, opnum) and returns the [out] ones
+//    with the data representation they were encoded in;
 //    the channel adds ORPCTHIS and removes ORPCTHAT, picks the IPID and the
 //    security blanket.
 //  * InterfaceMarshaler: how an interface pointer becomes an OBJREF and
@@ -20,6 +21,7 @@
 #include "comsec/base/result.h"
 #include "comsec/ndr/decoder.h"
 #include "comsec/ndr/encoder.h"
+#include "comsec/rpc/interface.h"
 
 namespace comsec::rpc {
 
@@ -40,8 +42,8 @@ class InterfaceMarshaler {
 class ObjectChannel {
  public:
   virtual ~ObjectChannel() = default;
-  virtual Result<std::vector<uint8_t>> Invoke(const Guid& iid, uint16_t opnum,
-                                              std::span<const uint8_t> stub) = 0;
+  virtual Result<CallReply> Invoke(const Guid& iid, uint16_t opnum,
+                                   std::span<const uint8_t> stub) = 0;
   // The hook interface pointers go through; null when the channel passes
   // none (an interface pointer then fails with E_NOTIMPL).
   virtual InterfaceMarshaler* marshaler() = 0;

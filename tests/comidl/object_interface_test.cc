@@ -82,14 +82,14 @@ class TableMarshaler : public rpc::InterfaceMarshaler {
 class LoopbackChannel : public rpc::ObjectChannel {
  public:
   explicit LoopbackChannel(IFactory* impl) : impl_(impl) {}
-  Result<std::vector<uint8_t>> Invoke(const Guid& iid, uint16_t opnum,
-                                      std::span<const uint8_t> stub) override {
+  Result<rpc::CallReply> Invoke(const Guid& iid, uint16_t opnum,
+                                std::span<const uint8_t> stub) override {
     last_iid = iid;
     last_opnum = opnum;
     last_request.assign(stub.begin(), stub.end());
     rpc::CallContext call;
     COMSEC_ASSIGN_OR_RETURN(last_reply, IFactoryInvoke(*impl_, opnum, stub, call, &hook));
-    return last_reply;
+    return rpc::CallReply{last_reply, ndr::DataRep::Native()};
   }
   rpc::InterfaceMarshaler* marshaler() override { return &hook; }
 
@@ -178,15 +178,16 @@ TEST(ComidlObject, IUnknownOpnumsAndUnknownOpnumsAreRefused) {
 // puts RemoteCreateInstance ([call_as]) at CreateInstance's opnum 3.
 class CannedChannel : public rpc::ObjectChannel {
  public:
-  Result<std::vector<uint8_t>> Invoke(const Guid& iid, uint16_t opnum,
-                                      std::span<const uint8_t> stub) override {
+  Result<rpc::CallReply> Invoke(const Guid& iid, uint16_t opnum,
+                                std::span<const uint8_t> stub) override {
     last_iid = iid;
     last_opnum = opnum;
     last_request.assign(stub.begin(), stub.end());
-    return reply;
+    return rpc::CallReply{reply, ndr::DataRep{little_endian}};
   }
   rpc::InterfaceMarshaler* marshaler() override { return nullptr; }
   std::vector<uint8_t> reply;
+  bool little_endian = true;
   Guid last_iid;
   uint16_t last_opnum = 0;
   std::vector<uint8_t> last_request;
@@ -219,6 +220,23 @@ TEST(ComidlObject, BundledBaseInterfacesKeepWindowsOpnums) {
   ASSERT_TRUE(factory.RemoteLockServer(1).ok());
   EXPECT_EQ(channel.last_opnum, 4);
   EXPECT_EQ(ToHex(channel.last_request), "01000000");
+}
+
+// A server may answer big-endian: the proxy decodes the reply in the
+// representation it came in (C706 14.2), here GetIDsOfNames's two DISPIDs
+// and its HRESULT.
+TEST(ComidlObject, ProxyDecodesABigEndianReply) {
+  CannedChannel channel;
+  IDispatchProxy dispatch(&channel);
+  channel.little_endian = false;
+  channel.reply = *FromHex("00000002" "00000007" "00000008" "00000000");
+  std::vector<DISPID> ids;
+  std::vector<std::optional<std::u16string>> names = {u"A", u"B"};
+  ASSERT_TRUE(dispatch.GetIDsOfNames(IID_IDispatch, names, 2, 0, ids).ok());
+  EXPECT_EQ(ids, (std::vector<DISPID>{7, 8}));
+  // The same bytes read little-endian would be a count of 0x02000000.
+  channel.little_endian = true;
+  EXPECT_FALSE(dispatch.GetIDsOfNames(IID_IDispatch, names, 2, 0, ids).ok());
 }
 
 // ==== a DCE interface's registration ========================================

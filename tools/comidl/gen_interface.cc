@@ -83,15 +83,14 @@ void DefineProxyMethod(Out& o, const Interface& itf, const Method& m, const Symb
     if (p.wire && p.in) EncodeValue(x, *p.wire, ParamName(p.name), Phase::kAll, true);
   }
   if (itf.object) {
-    body.L("COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> reply, channel_->Invoke(IID_" +
+    body.L("COMSEC_ASSIGN_OR_RETURN(::comsec::rpc::CallReply reply, channel_->Invoke(IID_" +
            itf.name + ", " + std::to_string(m.opnum) + ", e.bytes()));");
   } else {
-    body.L("COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> reply, client_->Call(options_, " +
+    body.L("COMSEC_ASSIGN_OR_RETURN(::comsec::rpc::CallReply reply, client_->CallForReply(options_, " +
            std::to_string(m.opnum) + ", e.bytes()));");
   }
-  // TODO(conformance): rpc::Client does not report the response's data
-  // representation; replies are decoded as little-endian.
-  body.L("::comsec::ndr::Decoder d(reply);");
+  // In the server's byte order (C706 14.2: the receiver makes it right).
+  body.L("::comsec::ndr::Decoder d(reply.stub, reply.data_rep);");
   for (const Param& p : m.params) {
     if (p.wire && p.out) DecodeValue(x, *p.wire, ParamName(p.name), Phase::kAll, true);
   }
