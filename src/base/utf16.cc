@@ -182,6 +182,25 @@ Result<std::string> DecodeUtf16Le(const uint8_t* data, size_t size, bool lossy) 
   return out;
 }
 
+// Every code point of `utf8` appended to `out` by `append`; an invalid
+// sequence becomes U+FFFD and decoding resumes at the next byte.
+template <typename Out, typename Append>
+Out TranscodeUtf8Lossy(std::string_view utf8, size_t reserve, Append append) {
+  Out out;
+  out.reserve(reserve);
+  size_t pos = 0;
+  while (pos < utf8.size()) {
+    char32_t cp;
+    const char* why = nullptr;
+    if (!DecodeUtf8(utf8, &pos, &cp, &why)) {
+      cp = kReplacementCharacter;
+      ++pos;
+    }
+    append(cp, &out);
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::vector<uint8_t>> Utf8ToUtf16Le(std::string_view utf8) {
@@ -202,19 +221,7 @@ Result<std::string> Utf16LeToUtf8(const uint8_t* data, size_t size) {
 }
 
 std::vector<uint8_t> Utf8ToUtf16LeLossy(std::string_view utf8) {
-  std::vector<uint8_t> out;
-  out.reserve(utf8.size() * 2);
-  size_t pos = 0;
-  while (pos < utf8.size()) {
-    char32_t cp;
-    const char* why = nullptr;
-    if (!DecodeUtf8(utf8, &pos, &cp, &why)) {
-      cp = kReplacementCharacter;
-      ++pos;
-    }
-    AppendUtf16Le(cp, &out);
-  }
-  return out;
+  return TranscodeUtf8Lossy<std::vector<uint8_t>>(utf8, utf8.size() * 2, AppendUtf16Le);
 }
 
 std::string Utf16LeToUtf8Lossy(const uint8_t* data, size_t size) {
@@ -222,19 +229,7 @@ std::string Utf16LeToUtf8Lossy(const uint8_t* data, size_t size) {
 }
 
 std::u16string Utf8ToUtf16Lossy(std::string_view utf8) {
-  std::u16string out;
-  out.reserve(utf8.size());
-  size_t pos = 0;
-  while (pos < utf8.size()) {
-    char32_t cp;
-    const char* why = nullptr;
-    if (!DecodeUtf8(utf8, &pos, &cp, &why)) {
-      cp = kReplacementCharacter;
-      ++pos;
-    }
-    AppendUtf16(cp, &out);
-  }
-  return out;
+  return TranscodeUtf8Lossy<std::u16string>(utf8, utf8.size(), AppendUtf16);
 }
 
 std::string Utf16ToUtf8Lossy(std::u16string_view utf16) {

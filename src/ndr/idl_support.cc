@@ -1,6 +1,5 @@
 #include "comsec/ndr/idl_support.h"
 
-#include "comsec/ndr/type_serialization.h"
 
 namespace comsec::ndr {
 
@@ -113,12 +112,5 @@ Status DecodeFixedString(Decoder& d, std::string& s, uint32_t n) { return Decode
 Status DecodeFixedString(Decoder& d, std::u16string& s, uint32_t n) {
   return DecodeFixed(d, s, n);
 }
-
-Result<PickledBuffer> OpenPickled(std::span<const uint8_t> stream) {
-  COMSEC_ASSIGN_OR_RETURN(PickledType t, UnpickleType(stream));
-  return PickledBuffer{t.ndr, t.rep};
-}
-
-std::vector<uint8_t> ClosePickled(std::vector<uint8_t> object) { return PickleType(object); }
 
 }  // namespace comsec::ndr

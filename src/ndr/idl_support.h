@@ -16,6 +16,7 @@
 #include "comsec/base/win32_error.h"
 #include "comsec/ndr/decoder.h"
 #include "comsec/ndr/encoder.h"
+#include "comsec/ndr/type_serialization.h"
 
 namespace comsec::ndr {
 
@@ -120,35 +121,21 @@ Status DecodeFixedString(Decoder& d, std::string& s, uint32_t n);
 Status DecodeFixedString(Decoder& d, std::u16string& s, uint32_t n);
 
 // ==== type serialization version 1 ([MS-RPCE] 2.2.6) =======================
-// One value of a generated type as a pickled stream: the common type header
-// (version 1, endianness, header length 8, filler 0xcccccccc), the private
-// header (object buffer length, filler), then the value as a top-level NDR
-// type, its alignment measured from the buffer's start, padded to 8.
-
-// The headers' check; returns the object buffer and its data representation.
-struct PickledBuffer {
-  std::span<const uint8_t> object;
-  DataRep rep;
-};
-Result<PickledBuffer> OpenPickled(std::span<const uint8_t> stream);
-// The stream around an encoded object buffer (padded here to 8 with zeros;
-// ObjectBufferLength includes the pad, as the specification says).
-std::vector<uint8_t> ClosePickled(std::vector<uint8_t> object);
+// One value of a generated type as a pickled stream; the headers are
+// ndr/type_serialization.h's (exact out, liberal in: impacket's uncounted
+// pad and fillers, either byte order).
 
 template <typename T>
 Result<std::vector<uint8_t>> EncodePickled(const T& value) {
   Encoder e;
   COMSEC_RETURN_IF_ERROR(Encode(e, value));
-  return ClosePickled(std::move(e).Take());
+  return PickleType(e.bytes());
 }
 
-// Accepts what real encoders send: impacket's ObjectBufferLength excludes
-// its (non-zero) trailing pad, so up to 7 bytes after the buffer are
-// ignored; either byte order.
 template <typename T>
 Status DecodePickled(std::span<const uint8_t> stream, T& value, Limits limits = {}) {
-  COMSEC_ASSIGN_OR_RETURN(PickledBuffer buffer, OpenPickled(stream));
-  Decoder d(buffer.object, buffer.rep, limits);
+  COMSEC_ASSIGN_OR_RETURN(PickledType pickled, UnpickleType(stream));
+  Decoder d(pickled.ndr, pickled.rep, limits);
   COMSEC_RETURN_IF_ERROR(Decode(d, value));
   return d.ExpectEnd();
 }
