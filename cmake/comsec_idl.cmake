@@ -6,10 +6,16 @@
 # looked up beside the importing file; wtypes.idl, unknwn.idl, objidl.idl
 # and oaidl.idl are bundled with comidl).
 #
+# INTERNAL: the generated header is for the target's own sources only (a
+# comsec library serving one of its wire interfaces, e.g. comsec_rpc and the
+# endpoint mapper's ept.idl): its directory is not published to the
+# target's users, and the target is not linked to comsec::rpc (it is it,
+# or already above it).
+#
 # In comsec's own tree the comidl target is used; against an installed
 # comsec, comsecConfig.cmake sets COMSEC_COMIDL to the installed program.
 function(comsec_idl)
-  cmake_parse_arguments(IDL "" "TARGET" "FILES;INCLUDES" ${ARGN})
+  cmake_parse_arguments(IDL "INTERNAL" "TARGET" "FILES;INCLUDES" ${ARGN})
   if(NOT IDL_TARGET OR NOT IDL_FILES)
     message(FATAL_ERROR "comsec_idl: TARGET and FILES are required")
   endif()
@@ -44,7 +50,11 @@ function(comsec_idl)
       VERBATIM)
     target_sources(${IDL_TARGET} PRIVATE ${out_dir}/${name}.cc ${out_dir}/${name}.h)
   endforeach()
-  target_include_directories(${IDL_TARGET} PUBLIC $<BUILD_INTERFACE:${out_dir}>)
-  # Generated code is written on the NDR and RPC layers.
-  target_link_libraries(${IDL_TARGET} PUBLIC comsec::rpc)
+  if(IDL_INTERNAL)
+    target_include_directories(${IDL_TARGET} PRIVATE ${out_dir})
+  else()
+    target_include_directories(${IDL_TARGET} PUBLIC $<BUILD_INTERFACE:${out_dir}>)
+    # Generated code is written on the NDR and RPC layers.
+    target_link_libraries(${IDL_TARGET} PUBLIC comsec::rpc)
+  endif()
 endfunction()

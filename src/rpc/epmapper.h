@@ -146,6 +146,10 @@ class EndpointMapper {
   // The endpoint mapper's RPC interface, serving this table.
   InterfaceRegistration Interface();
 
+  // Where the mapper's refusals are logged (null: nowhere); the wire
+  // handlers log theirs there too.
+  void LogRefusal(const LogEvent& event) const { Log(event); }
+
  private:
   struct Registered {
     EndpointEntry entry;
