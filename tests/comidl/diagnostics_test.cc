@@ -131,6 +131,32 @@ TEST(ComidlDiagnostics, EncodeAppliesToTypes) {
 }
 
 // Every error of a file in one run, in source order.
+TEST(ComidlDiagnostics, CppKeywordsAndStubLocalsRefused) {
+  ExpectErrors("cpp_keyword.idl",
+               {"cpp_keyword.idl:3:25: error: member 'class' is a C++ keyword, which the "
+                "generated code cannot use as a name: rename it (the wire does not carry names)",
+                "cpp_keyword.idl:4:22: error: parameter 'new' is a C++ keyword, which the "
+                "generated code cannot use as a name: rename it (the wire does not carry names)",
+                "cpp_keyword.idl:4:37: error: parameter 'd' is a name the generated stubs use "
+                "for their own variables: rename it (the wire does not carry names)"});
+}
+
+// What MIDL warns about, comidl warns about; the file still compiles.
+TEST(ComidlDiagnostics, MidlWarningsAndExitZero) {
+  const std::string warn = std::string(COMSEC_TEST_DATA_DIR) + "/comidl/warn/";
+  ::comsec::comidl::Run r = Compile(warn + "midl_warnings.idl");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err,
+            warn + "midl_warnings.idl:3:35: warning: enumerator 'huge_value' (70000) does not fit "
+                   "an enum's 16-bit wire form: marshaling it fails with "
+                   "RPC_X_ENUM_VALUE_OUT_OF_RANGE; mark the enum [v1_enum] for 32 bits\n" +
+                warn + "midl_warnings.idl:5:26: warning: interface 'Warnings' has no "
+                       "pointer_default: unattributed embedded pointers are [unique], as MIDL "
+                       "assumes; say pointer_default(unique) to silence this\n" +
+                warn + "midl_warnings.idl:6:36: warning: parameter 'implicit_in' has neither "
+                       "[in] nor [out]: it is [in], as MIDL assumes; say so to silence this\n");
+}
+
 TEST(ComidlDiagnostics, EveryErrorInOneRun) {
   ExpectErrors("many_errors.idl",
                {"many_errors.idl:2:3: error: unknown type 'Widget'",

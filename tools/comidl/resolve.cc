@@ -258,6 +258,7 @@ WirePtr Analyzer::Build(TypePtr t, UseAttrs& u, int level, const Site& site) {
       std::string kind = level == 0 && u.ptr ? u.ptr->name
                          : level == 0 && site.top_param ? "ref"
                                                         : site.pointer_default;
+      if (!(level == 0 && (u.ptr || site.top_param))) NoteDefaultPointer(site);
       w->ptr = kind == "ref" ? PtrKind::kRef : kind == "ptr" ? PtrKind::kFull : PtrKind::kUnique;
       const ExprPtr* sz = Arg(u, u.size_is, level);
       const ExprPtr* mx = Arg(u, u.max_is, level);

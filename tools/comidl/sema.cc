@@ -100,6 +100,62 @@ void Analyzer::Declare(const std::string& name, Loc loc, const char* what) {
   if (!declared_.insert(name).second) {
     diags_.Error(loc, "'" + name + "' is already declared (" + what + ")");
   }
+  CheckIdentifier(name, loc, what);
+}
+
+namespace {
+
+// C++20's keywords and alternative tokens: a type, member or parameter
+// with one of these names would make the generated code fail to compile.
+constexpr const char* kCppKeywords[] = {
+    "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break",
+    "case", "catch", "char", "char8_t", "char16_t", "char32_t", "class", "compl", "concept",
+    "const", "consteval", "constexpr", "constinit", "const_cast", "continue", "co_await",
+    "co_return", "co_yield", "decltype", "default", "delete", "do", "double", "dynamic_cast",
+    "else", "enum", "explicit", "export", "extern", "false", "float", "for", "friend", "goto",
+    "if", "inline", "int", "long", "mutable", "namespace", "new", "noexcept", "not", "not_eq",
+    "nullptr", "operator", "or", "or_eq", "private", "protected", "public", "register",
+    "reinterpret_cast", "requires", "return", "short", "signed", "sizeof", "static",
+    "static_assert", "static_cast", "struct", "switch", "template", "this", "thread_local",
+    "throw", "true", "try", "typedef", "typeid", "typename", "union", "unsigned", "using",
+    "virtual", "void", "volatile", "wchar_t", "while", "xor", "xor_eq"};
+
+// The generated proxies' and stubs' own locals (gen_interface.cc): a
+// parameter of the same name would hide them.
+constexpr const char* kStubLocals[] = {"d", "e", "impl", "call", "hook", "current",
+                                       "reply", "stub", "r"};
+
+}  // namespace
+
+void Analyzer::CheckIdentifier(const std::string& name, Loc loc, const char* what, bool param) {
+  for (const char* k : kCppKeywords) {
+    if (name == k) {
+      diags_.Error(loc, std::string(what) + " '" + name +
+                            "' is a C++ keyword, which the generated code cannot use as a "
+                            "name: rename it (the wire does not carry names)");
+      return;
+    }
+  }
+  if (!param) return;
+  for (const char* k : kStubLocals) {
+    if (name == k) {
+      diags_.Error(loc, std::string(what) + " '" + name +
+                            "' is a name the generated stubs use for their own variables: "
+                            "rename it (the wire does not carry names)");
+      return;
+    }
+  }
+}
+
+void Analyzer::NoteDefaultPointer(const Site& site) {
+  if (!site.owner || site.owner->bundled || FindAttr(site.owner->attrs, "pointer_default")) {
+    return;
+  }
+  if (!warned_pointer_default_.insert(site.owner).second) return;
+  diags_.Warning(site.loc, "interface '" + site.owner->name +
+                               "' has no pointer_default: unattributed embedded pointers are "
+                               "[unique], as MIDL assumes; say pointer_default(unique) to "
+                               "silence this");
 }
 
 void Analyzer::NameDefinition(const TypePtr& t, const std::string& name, bool bundled) {
@@ -132,6 +188,13 @@ void Analyzer::ResolveEnum(EnumDef& e) {
       if (auto v = Eval(item.value)) next = *v;
     }
     item.resolved = next++;
+    if (!e.v1 && !e.bundled && (item.resolved < -32768 || item.resolved > 65535)) {
+      diags_.Warning(item.loc, "enumerator '" + item.name + "' (" +
+                                   std::to_string(item.resolved) +
+                                   ") does not fit an enum's 16-bit wire form: marshaling it "
+                                   "fails with RPC_X_ENUM_VALUE_OUT_OF_RANGE; mark the enum "
+                                   "[v1_enum] for 32 bits");
+    }
     Declare(item.name, item.loc, "an enumerator");
     sym_.constants[item.name] = item.resolved;
   }
@@ -221,6 +284,7 @@ void Analyzer::ResolveStruct(StructDef& s, const Site& site) {
     if (!names.insert(f.name).second) {
       diags_.Error(f.loc, "member '" + f.name + "' is already declared in '" + s.cpp_name + "'");
     }
+    if (!s.bundled) CheckIdentifier(f.name, f.loc, "member");
   }
   for (size_t i = 0; i < s.fields.size(); ++i) {
     Field& f = s.fields[i];
@@ -343,6 +407,7 @@ void Analyzer::Run() {
     for (Item& item : f->items) {
       Site site;
       if (item.owner) site.pointer_default = item.owner->pointer_default;
+      site.owner = item.owner;
       if (item.kind == Item::Kind::kTypedef) {
         site.loc = item.td->loc;
         TypePtr t = item.td->type;

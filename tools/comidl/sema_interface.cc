@@ -143,21 +143,28 @@ void Analyzer::AnalyzeMethod(Interface& itf, Method& m) {
     diags_.Error(m.loc, "method '" + m.name + "' of [object] interface '" + itf.name +
                             "' must return HRESULT");
   }
+  CheckIdentifier(m.name, m.loc, "method");
   std::set<std::string> names;
   for (const Param& p : m.params) {
     if (!names.insert(p.name).second) {
       diags_.Error(p.loc, "parameter '" + p.name + "' is already declared in '" + m.name + "'");
     }
+    CheckIdentifier(p.name, p.loc, "parameter", /*param=*/true);
   }
   Site site;
   site.top_param = true;
   site.pointer_default = itf.pointer_default;
+  site.owner = &itf;
   for (size_t i = 0; i < m.params.size(); ++i) {
     Param& p = m.params[i];
     CheckAttrs(p.attrs, "p");
     p.in = HasAttr(p.attrs, "in");
     p.out = HasAttr(p.attrs, "out");
-    if (!p.in && !p.out) p.in = true;  // MIDL's default
+    if (!p.in && !p.out) {
+      p.in = true;  // MIDL's default
+      diags_.Warning(p.loc, "parameter '" + p.name + "' has neither [in] nor [out]: it is [in], "
+                            "as MIDL assumes; say so to silence this");
+    }
     if (BaseBehind(p.type, sym_) == Base::kHandle) {
       if (i != 0 || itf.object || p.out) {
         diags_.Error(p.loc, "handle_t must be the first, [in] parameter of a non-object "

@@ -16,6 +16,8 @@ namespace comsec::comidl::internal {
 struct Site {
   bool top_param = false;  // an operation's parameter ([ref] by default)
   std::string pointer_default = "unique";
+  // The interface whose pointer_default applies; null outside interfaces.
+  const Interface* owner = nullptr;
   Loc loc;
 };
 
@@ -69,6 +71,12 @@ class Analyzer {
   // ==== sema.cc ====
   void Collect(File& file);
   void Declare(const std::string& name, Loc loc, const char* what);
+  // Refuses a name the generated C++ cannot carry: a C++ keyword, or (for
+  // parameters) a name the generated stubs use for their own locals.
+  void CheckIdentifier(const std::string& name, Loc loc, const char* what, bool param = false);
+  // Warns, once per interface, that an unattributed embedded pointer took
+  // MIDL's default because the interface has no pointer_default.
+  void NoteDefaultPointer(const Site& site);
   void NameDefinition(const TypePtr& t, const std::string& name, bool bundled);
   void CheckAttrs(const Attrs& attrs, const char* position);
   void ResolveDefinitions(const TypePtr& t, const Site& site);
@@ -83,6 +91,7 @@ class Analyzer {
   Symbols& sym_;
   std::set<std::string> declared_;
   std::set<const void*> resolved_;
+  std::set<const Interface*> warned_pointer_default_;
 };
 
 }  // namespace comsec::comidl::internal
