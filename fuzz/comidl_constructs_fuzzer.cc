@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <span>
 
+#include "comsec/base/com_object.h"
 #include "constructs.h"
 
 namespace {
@@ -29,7 +30,8 @@ void RoundTrip(std::span<const uint8_t> bytes, ndr::DataRep rep) {
   if (!Encode(e2, w).ok() || e1.bytes() != e2.bytes()) abort();
 }
 
-class Impl final : public Constructs, public IFactory {
+// Owned by a shared_ptr for the DCE registration; never Released.
+class Impl final : public Constructs, public ComObject<IFactory> {
  public:
   Result<int32_t> Sum(int32_t, const std::vector<int32_t>&, int64_t& total) override {
     total = 1;
@@ -51,9 +53,9 @@ class Impl final : public Constructs, public IFactory {
     text = u"x";
     return 0;
   }
-  Result<HRESULT> Make(int32_t, std::shared_ptr<IShape>&) override { return 0; }
-  Result<HRESULT> Query(const IID&, std::shared_ptr<IUnknown>&) override { return 0; }
-  Result<HRESULT> Take(const std::shared_ptr<IShape>&, int32_t&) override { return 0; }
+  Result<HRESULT> Make(int32_t, ComPtr<IShape>&) override { return 0; }
+  Result<HRESULT> Query(const IID&, ComPtr<IUnknown>&) override { return 0; }
+  Result<HRESULT> Take(const ComPtr<IShape>&, int32_t&) override { return 0; }
 };
 
 }  // namespace

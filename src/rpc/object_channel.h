@@ -19,6 +19,7 @@
 
 #include "comsec/base/guid.h"
 #include "comsec/base/result.h"
+#include "comsec/base/unknown.h"
 #include "comsec/ndr/decoder.h"
 #include "comsec/ndr/encoder.h"
 #include "comsec/rpc/interface.h"
@@ -28,15 +29,15 @@ namespace comsec::rpc {
 class InterfaceMarshaler {
  public:
   virtual ~InterfaceMarshaler() = default;
-  // The OBJREF bytes for `object` (an object of the generated class of
-  // `iid`; never null: NULL interface pointers do not reach the hook).
-  virtual Result<std::vector<uint8_t>> Marshal(const Guid& iid,
-                                               const std::shared_ptr<void>& object) = 0;
-  // The object an OBJREF names. CONTRACT: it must be an object of the
-  // generated C++ class of `iid` (the proxy class, or the local object), since
-  // generated code converts it to that class without checking.
-  virtual Result<std::shared_ptr<void>> Unmarshal(const Guid& iid,
-                                                  std::span<const uint8_t> objref) = 0;
+  // The OBJREF bytes for `object`, a pointer of interface `iid` (never
+  // null: NULL interface pointers do not reach the hook).
+  virtual Result<std::vector<uint8_t>> Marshal(const Guid& iid, IUnknown* object) = 0;
+  // The object an OBJREF names, as a pointer of interface `iid` (what
+  // QueryInterface(iid) gives) seen as its IUnknown base, holding one
+  // reference. CONTRACT: generated code downcasts it to the generated
+  // class of `iid` without checking.
+  virtual Result<ComPtr<IUnknown>> Unmarshal(const Guid& iid,
+                                             std::span<const uint8_t> objref) = 0;
 };
 
 class ObjectChannel {
@@ -47,12 +48,16 @@ class ObjectChannel {
   // The hook interface pointers go through; null when the channel passes
   // none (an interface pointer then fails with E_NOTIMPL).
   virtual InterfaceMarshaler* marshaler() = 0;
+  // The object the proxy stands for (the COM layer's proxy manager): the
+  // proxy's QueryInterface, AddRef and Release are its, so every interface
+  // proxy of one object shares one identity and one count.
+  virtual IUnknown* identity() = 0;
 };
 
 // An interface pointer parameter on the wire: a unique pointer, then
 // MInterfacePointer with the hook's OBJREF.
 inline Status EncodeInterfacePointer(ndr::Encoder& e, InterfaceMarshaler* hook, const Guid& iid,
-                                     const std::shared_ptr<void>& object) {
+                                     IUnknown* object) {
   if (e.Pointer(object != nullptr) == 0) return Status();
   if (hook == nullptr) {
     return Status(E_NOTIMPL, "an interface pointer needs the COM layer's marshaler");
@@ -65,7 +70,7 @@ inline Status EncodeInterfacePointer(ndr::Encoder& e, InterfaceMarshaler* hook, 
 }
 
 inline Status DecodeInterfacePointer(ndr::Decoder& d, InterfaceMarshaler* hook, const Guid& iid,
-                                     std::shared_ptr<void>& object) {
+                                     ComPtr<IUnknown>& object) {
   COMSEC_ASSIGN_OR_RETURN(uint32_t id, d.UniquePointer());
   object.reset();
   if (id == 0) return Status();

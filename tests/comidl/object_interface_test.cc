@@ -7,13 +7,14 @@
 
 #include <map>
 
+#include "comsec/base/com_object.h"
 #include "comsec/base/hex.h"
 #include "constructs.h"
 
 namespace comsec::idl {
 namespace {
 
-class Shape : public IShape {
+class Shape final : public ComObject<IShape> {
  public:
   explicit Shape(int32_t sides) : sides_(sides) {}
   Result<HRESULT> Area(int32_t w, int32_t h, int32_t& area) override {
@@ -30,7 +31,7 @@ class Shape : public IShape {
   int32_t sides_;
 };
 
-class Factory : public IFactory {
+class Factory final : public ComObject<IFactory> {
  public:
   Result<HRESULT> Area(int32_t, int32_t, int32_t& area) override {
     area = -1;
@@ -40,33 +41,33 @@ class Factory : public IFactory {
     text.reset();
     return HRESULT{1};
   }
-  Result<HRESULT> Make(int32_t sides, std::shared_ptr<IShape>& shape) override {
-    shape = std::make_shared<Shape>(sides);
+  Result<HRESULT> Make(int32_t sides, ComPtr<IShape>& shape) override {
+    shape = MakeComObject<Shape>(sides);
     return HRESULT{0};
   }
-  Result<HRESULT> Query(const IID& riid, std::shared_ptr<IUnknown>& object) override {
-    if (riid == IID_IShape) object = std::make_shared<Shape>(4);
+  Result<HRESULT> Query(const IID& riid, ComPtr<IUnknown>& object) override {
+    // [iid_is(riid)]: the pointer of interface riid.
+    if (riid == IID_IShape) object = ComPtr<IShape>(MakeComObject<Shape>(4));
     return HRESULT{object ? 0 : static_cast<int32_t>(0x80004002u)};
   }
-  Result<HRESULT> Take(const std::shared_ptr<IShape>& shape, int32_t& sides) override {
+  Result<HRESULT> Take(const ComPtr<IShape>& shape, int32_t& sides) override {
     taken = shape;
     sides = shape ? static_cast<Shape*>(shape.get())->sides() : 0;
     return HRESULT{0};
   }
-  std::shared_ptr<IShape> taken;
+  ComPtr<IShape> taken;
 };
 
 // OBJREFs are 4-byte indexes into a table: enough to see objects travel.
 class TableMarshaler : public rpc::InterfaceMarshaler {
  public:
-  Result<std::vector<uint8_t>> Marshal(const Guid& iid,
-                                       const std::shared_ptr<void>& object) override {
-    objects_.push_back({iid, object});
+  Result<std::vector<uint8_t>> Marshal(const Guid& iid, IUnknown* object) override {
+    objects_.push_back({iid, ComPtr<IUnknown>(object)});
     uint32_t i = static_cast<uint32_t>(objects_.size() - 1);
     return std::vector<uint8_t>{static_cast<uint8_t>(i), 0, 0, 0};
   }
-  Result<std::shared_ptr<void>> Unmarshal(const Guid& iid,
-                                          std::span<const uint8_t> objref) override {
+  Result<ComPtr<IUnknown>> Unmarshal(const Guid& iid,
+                                     std::span<const uint8_t> objref) override {
     if (objref.size() != 4 || objref[0] >= objects_.size() || objects_[objref[0]].first != iid) {
       return Status(E_INVALIDARG, "no such object");
     }
@@ -74,7 +75,7 @@ class TableMarshaler : public rpc::InterfaceMarshaler {
   }
 
  private:
-  std::vector<std::pair<Guid, std::shared_ptr<void>>> objects_;
+  std::vector<std::pair<Guid, ComPtr<IUnknown>>> objects_;
 };
 
 // The channel hands the request to the stub in process, as the COM layer
@@ -92,6 +93,7 @@ class LoopbackChannel : public rpc::ObjectChannel {
     return rpc::CallReply{last_reply, ndr::DataRep::Native()};
   }
   rpc::InterfaceMarshaler* marshaler() override { return &hook; }
+  IUnknown* identity() override { return impl_; }
 
   TableMarshaler hook;
   Guid last_iid;
@@ -103,8 +105,8 @@ class LoopbackChannel : public rpc::ObjectChannel {
 };
 
 TEST(ComidlObject, InheritedMethodsKeepTheirOpnumsAndUseTheProxysIid) {
-  Factory factory;
-  LoopbackChannel channel(&factory);
+  ComPtr<Factory> factory = MakeComObject<Factory>();
+  LoopbackChannel channel(factory.get());
   IFactoryProxy proxy(&channel);
   int32_t area = 0;
   auto r = proxy.Area(3, 4, area);
@@ -125,10 +127,10 @@ TEST(ComidlObject, InheritedMethodsKeepTheirOpnumsAndUseTheProxysIid) {
 }
 
 TEST(ComidlObject, InterfacePointersTravelThroughTheHook) {
-  Factory factory;
-  LoopbackChannel channel(&factory);
+  ComPtr<Factory> factory = MakeComObject<Factory>();
+  LoopbackChannel channel(factory.get());
   IFactoryProxy proxy(&channel);
-  std::shared_ptr<IShape> shape;
+  ComPtr<IShape> shape;
   auto r = proxy.Make(5, shape);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(channel.last_opnum, 5);
@@ -140,12 +142,12 @@ TEST(ComidlObject, InterfacePointersTravelThroughTheHook) {
   int32_t sides = 0;
   ASSERT_TRUE(proxy.Take(shape, sides).ok());
   EXPECT_EQ(sides, 5);
-  EXPECT_EQ(factory.taken, shape);  // the same object, through the table
+  EXPECT_EQ(factory->taken, shape);  // the same object, through the table
   ASSERT_TRUE(proxy.Take(nullptr, sides).ok());
   EXPECT_EQ(ToHex(channel.last_request), "00000000");
   EXPECT_EQ(sides, 0);
 
-  std::shared_ptr<IUnknown> object;
+  ComPtr<IUnknown> object;
   r = proxy.Query(IID_IShape, object);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(*r, 0);
@@ -158,17 +160,17 @@ TEST(ComidlObject, InterfacePointersTravelThroughTheHook) {
 }
 
 TEST(ComidlObject, IUnknownOpnumsAndUnknownOpnumsAreRefused) {
-  Factory factory;
+  ComPtr<Factory> factory = MakeComObject<Factory>();
   rpc::CallContext call;
   TableMarshaler hook;
   for (uint16_t opnum : {0, 1, 2, 8}) {
-    auto r = IFactoryInvoke(factory, opnum, {}, call, &hook);
+    auto r = IFactoryInvoke(*factory, opnum, {}, call, &hook);
     ASSERT_FALSE(r.ok()) << opnum;
     EXPECT_EQ(r.status().code(), rpc::OpnumOutOfRange(opnum).code());
   }
   // A stub with bytes after the parameters is refused before the call.
   std::vector<uint8_t> stub = {3, 0, 0, 0, 4, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8};
-  auto r = IFactoryInvoke(factory, 3, stub, call, &hook);
+  auto r = IFactoryInvoke(*factory, 3, stub, call, &hook);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), RPC_X_BAD_STUB_DATA);
 }
@@ -186,8 +188,10 @@ class CannedChannel : public rpc::ObjectChannel {
     return rpc::CallReply{reply, ndr::DataRep{little_endian}};
   }
   rpc::InterfaceMarshaler* marshaler() override { return nullptr; }
+  IUnknown* identity() override { return identity_.get(); }
   std::vector<uint8_t> reply;
   bool little_endian = true;
+  ComPtr<Shape> identity_ = MakeComObject<Shape>(0);
   Guid last_iid;
   uint16_t last_opnum = 0;
   std::vector<uint8_t> last_request;

@@ -170,9 +170,21 @@ void DeclareInterface(Out& o, const Interface& itf, const Symbols& sym) {
         std::to_string(itf.minor) + "};");
     o.L("}");
   }
+  if (itf.object && !itf.base) {
+    // COM's root interface is comsec's own (base/unknown.h): objects,
+    // proxies and the COM runtime share it.
+    o.L("using " + n + " = ::comsec::IUnknown;").L();
+    return;
+  }
   o.L("class " + n + base + " {");
   o.L(" public:").In();
   if (!itf.base) o.L("virtual ~" + n + "() = default;");
+  if (itf.object) {
+    // What ComObject (base/com_object.h) and ComPtr::As need to answer
+    // QueryInterface for this interface and its bases.
+    o.L("static constexpr ::comsec::Guid kIid = IID_" + n + ";");
+    o.L("using BaseInterface = " + itf.base->name + ";");
+  }
   for (const Method* m : RemoteMethods(itf)) {
     o.L("// opnum " + std::to_string(m->opnum));
     o.L("virtual " + Signature(*m, "") + " = 0;");
@@ -185,6 +197,12 @@ void DeclareInterface(Out& o, const Interface& itf, const Symbols& sym) {
     o.L("class " + proxy + " : public " + n + " {");
     o.L(" public:").In();
     o.L("explicit " + proxy + "(::comsec::rpc::ObjectChannel* channel) : channel_(channel) {}");
+    o.L("// A proxy is a face of the object's identity, which the channel names.");
+    o.L("::comsec::HResult QueryInterface(const ::comsec::Guid& iid, void** object) override {");
+    o.L("  return channel_->identity()->QueryInterface(iid, object);");
+    o.L("}");
+    o.L("uint32_t AddRef() override { return channel_->identity()->AddRef(); }");
+    o.L("uint32_t Release() override { return channel_->identity()->Release(); }");
   } else {
     o.L("// Calls " + n + " over a client bound to " + n +
         "Syntax(); the client outlives the proxy.");

@@ -306,7 +306,7 @@ void EncodeValue(Emit& x, const Wire& w, const std::string& v, Phase phase, bool
     case Wire::Kind::kInterface: {
       std::string iid = w.iid_is ? x.scope.names[w.iid_is->text] : "IID_" + w.itf->name;
       x.o.L("COMSEC_RETURN_IF_ERROR(::comsec::rpc::EncodeInterfacePointer(e, " + x.scope.hook +
-            ", " + iid + ", " + v + "));");
+            ", " + iid + ", static_cast<::comsec::IUnknown*>(" + v + ".get())));");
       return;
     }
     case Wire::Kind::kArray:
@@ -398,13 +398,14 @@ void DecodeValue(Emit& x, const Wire& w, const std::string& v, Phase phase, bool
       std::string iid = w.iid_is ? x.scope.names[w.iid_is->text] : "IID_" + w.itf->name;
       std::string p = x.o.Fresh("object");
       x.o.L("{").In();
-      x.o.L("std::shared_ptr<void> " + p + ";");
+      x.o.L("::comsec::ComPtr<::comsec::IUnknown> " + p + ";");
       x.o.L("COMSEC_RETURN_IF_ERROR(::comsec::rpc::DecodeInterfacePointer(d, " + x.scope.hook +
             ", " + iid + ", " + p + "));");
       if (w.itf) {
-        // The hook returns an object of the interface's generated class
-        // (rpc/object_channel.h states the contract).
-        x.o.L(v + " = std::static_pointer_cast<" + w.itf->name + ">(std::move(" + p + "));");
+        // The hook returns the pointer of interface `iid` (as QueryInterface
+        // would), seen as its IUnknown base (rpc/object_channel.h).
+        x.o.L(v + " = ::comsec::ComPtr<" + w.itf->name + ">::Adopt(static_cast<" +
+              w.itf->name + "*>(" + p + ".Detach()));");
       } else {
         x.o.L(v + " = std::move(" + p + ");");
       }

@@ -52,7 +52,8 @@ std::string CppType(const Wire& w) {
       return "std::array<" + CppType(*w.elem) + ", " + std::to_string(w.fixed) + ">";
     case Wire::Kind::kContextHandle: return "::comsec::ndr::ContextHandle";
     case Wire::Kind::kInterface:
-      return w.itf ? "std::shared_ptr<" + w.itf->name + ">" : "std::shared_ptr<void>";
+      return w.itf ? "::comsec::ComPtr<" + w.itf->name + ">"
+                   : "::comsec::ComPtr<::comsec::IUnknown>";
   }
   return "void";
 }

@@ -50,7 +50,8 @@ GeneratedFiles Generate(const Program& program, const Symbols& sym) {
     h.L(std::string("#include <") + inc + ">");
   }
   h.L();
-  for (const char* inc : {"comsec/base/guid.h", "comsec/base/result.h", "comsec/ndr/decoder.h",
+  for (const char* inc : {"comsec/base/guid.h", "comsec/base/result.h",
+                          "comsec/base/unknown.h", "comsec/ndr/decoder.h",
                           "comsec/ndr/encoder.h", "comsec/ndr/idl_support.h",
                           "comsec/rpc/client.h", "comsec/rpc/current_call.h",
                           "comsec/rpc/interface.h", "comsec/rpc/object_channel.h"}) {
