@@ -14,6 +14,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev
   libsqlite3-dev libssl-dev libasio-dev
+  # The openssl command makes the TLS interop test's certificates.
+  openssl
   python3-impacket
   tshark
   # Kerberos: MIT GSSAPI to build against, and the KDC, kadmin.local and

@@ -2,10 +2,14 @@
 //     [--auth none|local|ntlm|kerberos] [--level N] [--imp-level N]
 //     [--user U] [--domain D] [--password P | --password-stdin | --nt-hash HEX]
 //     [--spn SPN] [--keytab FILE] [--server-uid UID]...
+//     [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]
 //     whoami | add A B | echo --size N
 // Calls comsec-echo-server with comsec's own runtime. Kerberos takes its
 // tickets from KRB5CCNAME's ccache, or with --keytab FILE --user PRINCIPAL
 // from a client keytab, and authenticates the server as --spn (required).
+// TLS (--auth tls) verifies the server's certificate against --tls-ca
+// (required) and its name against --spn when given (a host, RPCSS/host, or
+// msstd:NAME), and presents --tls-cert when given.
 // Exit 0 on success, 1 when the call fails, 2 on bad usage.
 #include <iostream>
 
@@ -14,6 +18,7 @@
 #include "comsec/auth/gssapi/kerberos_package.h"
 #include "comsec/auth/ntlm/ntlm_package.h"
 #include "comsec/auth/peer_cred/local_package.h"
+#include "comsec/auth/tls/tls_package.h"
 #include "comsec/base/hex.h"
 #include "comsec/rpc/client.h"
 #include "comsec/rpc/epmapper.h"
@@ -30,8 +35,8 @@ int main(int argc, char** argv) {
   std::string auth_name = "none";
   int level = 0;
   app.add_option("--auth", auth_name,
-                 "none, local (ncalrpc: the kernel names us), ntlm or kerberos")
-      ->check(CLI::IsMember({"none", "local", "ntlm", "kerberos"}));
+                 "none, local (ncalrpc: the kernel names us), ntlm, kerberos or tls")
+      ->check(CLI::IsMember({"none", "local", "ntlm", "kerberos", "tls"}));
   app.add_option("--level", level, "authentication level 2-6 (with --auth; default 6)")
       ->check(CLI::Range(2, 6));
   int imp_level = 3;  // RPC_C_IMP_LEVEL_IMPERSONATE
@@ -44,6 +49,12 @@ int main(int argc, char** argv) {
   app.add_option("--keytab", keytab,
                  "Kerberos: a client keytab holding --user's keys (default: KRB5CCNAME's "
                  "tickets)");
+  std::string tls_ca, tls_cert, tls_key;
+  app.add_option("--tls-ca", tls_ca, "TLS: PEM CA certificates the server's must chain to");
+  auto* tls_cert_opt = app.add_option("--tls-cert", tls_cert, "TLS: our PEM certificate");
+  auto* tls_key_opt = app.add_option("--tls-key", tls_key, "TLS: the key of --tls-cert");
+  tls_cert_opt->needs(tls_key_opt);
+  tls_key_opt->needs(tls_cert_opt);
   std::string user, domain, password, nt_hash_hex;
   bool password_stdin = false;
   app.add_option("--user", user,
@@ -102,6 +113,16 @@ int main(int argc, char** argv) {
     std::cerr << "comsec-echo-client: --auth kerberos needs --spn (the server's principal)\n";
     return 2;
   }
+  if (auth_name == "tls" && tls_ca.empty()) {
+    std::cerr << "comsec-echo-client: --auth tls needs --tls-ca (to verify the server)\n";
+    return 2;
+  }
+  std::unique_ptr<auth::tls::TlsPackage> tls_package;
+  if (auth_name == "tls") {
+    auto made = auth::tls::TlsPackage::CreateClient({tls_ca, tls_cert, tls_key});
+    if (!made.ok()) return fail(made.status());
+    tls_package = std::move(*made);
+  }
   auto client = rpc::Client::Connect(*binding, client_options);
   if (!client.ok()) return fail(client.status());
   auth::LocalPackage local_package;
@@ -142,11 +163,12 @@ int main(int argc, char** argv) {
   if (auth_name != "none") {
     client_auth.package = auth_name == "local" ? static_cast<rpc::SecurityPackage*>(&local_package)
                           : auth_name == "ntlm" ? static_cast<rpc::SecurityPackage*>(&ntlm_package)
+                          : auth_name == "tls"  ? static_cast<rpc::SecurityPackage*>(tls_package.get())
                                                 : &kerberos_package;
     // --level is checked to be 2-6 and --imp-level 0-4.
     client_auth.level = *security::AuthnLevelFromNumber(level ? level : 6);
     client_auth.imp_level = *security::ImpLevelFromNumber(imp_level);
-    if (auth_name == "kerberos") {
+    if (auth_name == "kerberos" || auth_name == "tls") {
       client_auth.target_name = spn;
       // The server proves who it is, or the bind fails.
       client_auth.wanted = rpc::kFeatureMutualAuth;

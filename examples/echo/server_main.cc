@@ -2,11 +2,16 @@
 //                    [--min-auth-level N] [--store PATH] [--logon-service BINDING]
 //                    [--max-connections N] [--log-format text|json]
 //                    [--keytab FILE [--spn SPN]...]
+//                    [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]
 // Serves IComsecEcho and rpcecho. Prints "listening on BINDING" for each
 // endpoint (with the actual port), logs its events to standard error (text
 // or JSON lines) and runs until SIGINT or SIGTERM. With --keytab it offers
 // Kerberos (auth_type 16) beside NTLM and the local package, for the SPNs
-// given (default: every principal of the keytab). A thin
+// given (default: every principal of the keytab). With --tls-cert and
+// --tls-key (or the files `comcfg tls set` stored) it offers TLS
+// (auth_type 14); with --tls-ca it asks clients for certificates, verifies
+// them against that file and maps them through the store's table (`comcfg
+// tls map`). A thin
 // main over the runtime (runtime/runtime.h), which decides from the store
 // and these flags what the server offers.
 #include <iostream>
@@ -34,6 +39,7 @@ int main(int argc, char** argv) {
   std::string log_format = "text";
   std::string keytab;
   std::vector<std::string> spns;
+  std::string tls_cert, tls_key, tls_ca;
   app.add_option("--listen", listen, "string binding to listen on (repeatable)")
       ->required();
   app.add_option("--endpoint-mapper", endpoint_mapper,
@@ -57,6 +63,14 @@ int main(int argc, char** argv) {
                  "service principal Kerberos clients may ask for, e.g. RPCSS/host "
                  "(repeatable; default: any principal of the keytab)")
       ->needs("--keytab");
+  auto* tls_cert_opt = app.add_option(
+      "--tls-cert", tls_cert, "PEM certificate (with chain): offers TLS (auth_type 14)");
+  auto* tls_key_opt = app.add_option("--tls-key", tls_key, "PEM private key of --tls-cert");
+  tls_cert_opt->needs(tls_key_opt);
+  tls_key_opt->needs(tls_cert_opt);
+  app.add_option("--tls-ca", tls_ca,
+                 "PEM CA certificates client certificates must chain to (asks clients for "
+                 "one; mapped with 'comcfg tls map')");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -96,6 +110,12 @@ int main(int argc, char** argv) {
     options->kerberos.keytab = keytab;
     options->kerberos.spns = spns;
   }
+  if (!tls_cert.empty()) {
+    options->tls.certificate_file = tls_cert;
+    options->tls.key_file = tls_key;
+  }
+  if (!tls_ca.empty()) options->tls.ca_file = tls_ca;
+  options->tls.offer = !options->tls.certificate_file.empty();
   runtime::RaiseDescriptorLimitFor(options->server, logger.get());
   auto rt = runtime::Runtime::Create(std::move(*options), logger.get());
   if (!rt.ok()) {
@@ -110,6 +130,12 @@ int main(int argc, char** argv) {
     for (const std::string& spn : o.kerberos.spns) served += " " + spn;
     std::cout << "Kerberos keys from " << o.kerberos.keytab << " for"
               << (served.empty() ? std::string(" every principal of the keytab") : served)
+              << std::endl;
+  }
+  if (o.tls.offer) {
+    std::cout << "TLS with " << o.tls.certificate_file
+              << (o.tls.ca_file.empty() ? std::string(", no client certificates")
+                                        : ", client certificates from " + o.tls.ca_file)
               << std::endl;
   }
   if (o.validation.kind == runtime::LogonValidation::Kind::kLogonService) {

@@ -4,6 +4,7 @@
 #include "comsec/auth/ntlm/logon_service.h"
 #include "comsec/base/descriptor_limit.h"
 #include "comsec/config/accounts.h"
+#include "comsec/config/tls_settings.h"
 
 namespace comsec::runtime {
 namespace {
@@ -86,6 +87,16 @@ Result<RuntimeOptions> RuntimeOptionsFromStore(config::Store* store,
     // LmCompatibilityLevel, lockout, foreign domains: this process applies
     // them. (comsecd applies its own for kLogonService.)
     COMSEC_ASSIGN_OR_RETURN(o.ntlm.logon_policy, auth::ntlm::ReadLogonPolicy(store, logger));
+  }
+
+  // ---- TLS: the files `comcfg tls set` stored, and the store whose
+  // certificate mappings servers use.
+  if (store != nullptr) {
+    COMSEC_ASSIGN_OR_RETURN(config::TlsFiles files, config::ReadTlsFiles(store));
+    o.tls.certificate_file = std::move(files.certificate_file);
+    o.tls.key_file = std::move(files.key_file);
+    o.tls.ca_file = std::move(files.ca_file);
+    o.tls.store_path = store->path();
   }
   return o;
 }
@@ -193,6 +204,20 @@ Result<std::unique_ptr<Runtime>> Runtime::Create(RuntimeOptions options,
     COMSEC_ASSIGN_OR_RETURN(rt->kerberos_server_,
                             auth::gssapi::KerberosPackage::CreateServer(std::move(krb)));
     rt->packages_.Add(rt->kerberos_server_.get());
+  }
+  if (o.tls.offer) {
+    auth::tls::TlsServerOptions tls;
+    tls.certificate_file = o.tls.certificate_file;
+    tls.key_file = o.tls.key_file;
+    tls.ca_file = o.tls.ca_file;
+    tls.logger = logger;
+    if (!o.tls.ca_file.empty() && !o.tls.store_path.empty()) {
+      COMSEC_ASSIGN_OR_RETURN(rt->tls_mapper_,
+                              auth::tls::StoreCertificateMapper::Open(o.tls.store_path));
+      tls.mapper = rt->tls_mapper_.get();
+    }
+    COMSEC_ASSIGN_OR_RETURN(rt->tls_server_, auth::tls::TlsPackage::CreateServer(std::move(tls)));
+    rt->packages_.Add(rt->tls_server_.get());
   }
   return rt;
 }

@@ -44,6 +44,8 @@
 #include "comsec/auth/ntlm/reflection_registry.h"
 #include "comsec/auth/ntlm/store_logon_validator.h"
 #include "comsec/auth/peer_cred/local_package.h"
+#include "comsec/auth/tls/store_certificate_mapper.h"
+#include "comsec/auth/tls/tls_package.h"
 #include "comsec/base/guid.h"
 #include "comsec/base/log.h"
 #include "comsec/base/result.h"
@@ -110,6 +112,21 @@ struct KerberosOptions {
   std::vector<std::string> spns;
 };
 
+struct TlsOptions {
+  // Servers offer TLS (auth_type 14, auth/tls/tls_package.h) with this
+  // certificate and key; with a CA file they ask clients for certificates,
+  // verify them against it, and map them to accounts through the store at
+  // `store_path` (auth/tls/store_certificate_mapper.h; no store: every
+  // caller is anonymous). RuntimeOptionsFromStore fills the files and the
+  // store path from the store (HKLM\SOFTWARE\comsec\Tls,
+  // config/tls_settings.h); offering stays the program's choice.
+  bool offer = false;
+  std::string certificate_file;
+  std::string key_file;
+  std::string ca_file;
+  std::string store_path;
+};
+
 struct RuntimeOptions {
   // The servers' limits, threads, deadlines, max_connections and
   // allow_unverified_requests. Its `packages` and `logger` are the
@@ -125,6 +142,7 @@ struct RuntimeOptions {
   bool offer_local = true;
   NtlmOptions ntlm;
   KerberosOptions kerberos;
+  TlsOptions tls;
   LogonValidation validation;
 };
 
@@ -178,7 +196,8 @@ class Runtime {
   // packages and logger.
   rpc::ServerOptions ServerOptions() const;
   // The packages servers offer: local (if offered), then NTLM (if offered
-  // and a validator exists), then Kerberos (if offered).
+  // and a validator exists), then Kerberos (if offered), then TLS (if
+  // offered).
   const rpc::SecurityPackageRegistry& packages() const { return packages_; }
 
   // The validator NTLM servers use; null with LogonValidation::kNone.
@@ -215,6 +234,8 @@ class Runtime {
   auth::ntlm::StoreLogonValidator* store_validator_ = nullptr;
   std::unique_ptr<auth::ntlm::NtlmPackage> ntlm_server_;
   std::unique_ptr<auth::gssapi::KerberosPackage> kerberos_server_;
+  std::unique_ptr<auth::tls::StoreCertificateMapper> tls_mapper_;
+  std::unique_ptr<auth::tls::TlsPackage> tls_server_;
   rpc::SecurityPackageRegistry packages_;
 };
 
