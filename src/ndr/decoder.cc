@@ -9,6 +9,12 @@ namespace comsec::ndr {
 Decoder::Decoder(std::span<const uint8_t> bytes, DataRep rep, Limits limits)
     : bytes_(bytes), rep_(rep), limits_(limits) {}
 
+Status Decoder::SkipTo(size_t offset) {
+  if (offset < offset_ || offset > bytes_.size()) return Error("a stub offset outside the stub");
+  offset_ = offset;
+  return Status();
+}
+
 Status Decoder::Error(std::string_view what) const {
   char at[32];
   std::snprintf(at, sizeof at, " at stub offset 0x%zx", offset_);

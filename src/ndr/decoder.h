@@ -58,6 +58,9 @@ class Decoder {
 
   // Skips padding to a multiple of `n` (1, 2, 4 or 8).
   Status Align(size_t n);
+  // Moves forward to `offset` of the stub (a COM call's parameters start
+  // after ORPCTHIS; alignment stays relative to the stub's start).
+  Status SkipTo(size_t offset);
 
   Result<uint8_t> U8();
   Result<uint16_t> U16();

@@ -80,6 +80,10 @@ struct CallContext {
   // The association group the call's connection belongs to; state a
   // handler keeps across calls (context handles) is scoped to it.
   uint32_t assoc_group_id = 0;
+  // Where the operation's [in] parameters start in the stub: after
+  // ORPCTHIS in a COM call, whose length the caller chose. NDR alignment
+  // stays relative to the stub's start.
+  size_t stub_offset = 0;
 };
 
 namespace internal {
@@ -121,6 +125,10 @@ class CallResponder {
 struct CallReply {
   std::vector<uint8_t> stub;
   ndr::DataRep data_rep;
+  // Where the operation's [out] parameters start: after ORPCTHAT in a COM
+  // reply, whose length the server chose. NDR alignment stays relative to
+  // the stub's start.
+  size_t stub_offset = 0;
 };
 
 // A call the server received whole, checked (level, security callback,

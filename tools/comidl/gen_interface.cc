@@ -91,6 +91,7 @@ void DefineProxyMethod(Out& o, const Interface& itf, const Method& m, const Symb
   }
   // In the server's byte order (C706 14.2: the receiver makes it right).
   body.L("::comsec::ndr::Decoder d(reply.stub, reply.data_rep);");
+  if (itf.object) body.L("COMSEC_RETURN_IF_ERROR(d.SkipTo(reply.stub_offset));");
   for (const Param& p : m.params) {
     if (p.wire && p.out) DecodeValue(x, *p.wire, ParamName(p.name), Phase::kAll, true);
   }
@@ -116,6 +117,7 @@ void DefineStubBody(Out& o, const Method& m, const Symbols& sym, const std::stri
   scope.hook = "hook";
   Emit x{body, sym, scope};
   body.L("::comsec::ndr::Decoder d(stub, call.data_rep);");
+  body.L("COMSEC_RETURN_IF_ERROR(d.SkipTo(call.stub_offset));");
   std::string args;
   for (const Param& p : m.params) {
     if (!p.wire) continue;
