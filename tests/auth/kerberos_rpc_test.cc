@@ -4,8 +4,10 @@
 // name and token, identification), the wire sizes of the verifiers, and
 // every refusal with its exact fault: a tampered, replayed or reordered
 // PDU, a ticket for an SPN the server does not serve, a server whose
-// keytab is stale, a server's AP-REP altered in transit. Then our client
-// and server over real sockets at every level on TCP and ncalrpc.
+// keytab is stale, a client clock an hour off, an expired ticket, a
+// server's AP-REP altered in transit or replayed by an impostor without the
+// key. Then our client and server over real sockets at every level on TCP
+// and ncalrpc.
 #include <gtest/gtest.h>
 
 #include "../base/captured_log.h"
@@ -13,6 +15,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <thread>
 #include <mutex>
 
 #include "comsec/auth/gssapi/kerberos_package.h"
@@ -312,6 +316,7 @@ class KerberosConnection : public ::testing::Test {
     conn_ = std::make_unique<ServerConnection>(&registry_, ServerLimits{}, false, "135");
     conn_->SetPackages(&packages_);
     conn_->SetPeerDescription("203.0.113.5:6000");
+    conn_->SetLogger(log_.logger());
     invocations_ = 0;
     open_ = true;
   }
@@ -388,6 +393,59 @@ class KerberosConnection : public ::testing::Test {
                          std::span<uint8_t>(bytes.data() + bytes.size() - sig, sig));
     r.header_signing = true;
     return client_->Verify(r);
+  }
+
+  // Sends the bind (AP-REQ) of a new context of `pkg` for kSpn; returns
+  // the replies.
+  std::vector<Pdu> BindWith(KerberosPackage& pkg, security::AuthnLevel level) {
+    TestConnection info;
+    info.auth_level = level;
+    StartParams cp = ParamsFor(Role::kClient, info);
+    cp.target_name = kSpn;
+    auto started = pkg.Start(cp);
+    EXPECT_TRUE(started.ok()) << started.status().ToString();
+    if (!started.ok()) return {};
+    auto ap_req = Leg(**started, {});
+    EXPECT_TRUE(ap_req.ok()) << ap_req.status().ToString();
+    if (!ap_req.ok()) return {};
+    Pdu bind;
+    bind.header.type = PduType::kBind;
+    bind.header.call_id = 1;
+    bind.header.pfc_flags |= PFC_SUPPORT_HEADER_SIGN;
+    BindBody b;
+    b.max_xmit_frag = b.max_recv_frag = 5840;
+    b.contexts.push_back({0, kEcho, {Ndr20Syntax()}});
+    bind.body = b;
+    bind.auth = SecTrailer{RPC_C_AUTHN_GSS_KERBEROS, WireAuthnLevel(level), 0, 0, kCtxId, *ap_req};
+    return Send(EncodePdu(bind));
+  }
+
+  // Asserts that the bind was refused with bind_nak, logged once as
+  // kerberos.logon_refused with `hresult` and a message containing `text`
+  // (MIT's own explanation), and once as rpc.bind_refused; then that the
+  // server serves the next connection.
+  void ExpectRefusedBind(const std::vector<Pdu>& replies, HResult hresult, const std::string& text) {
+    ASSERT_EQ(replies.size(), 1u);
+    ASSERT_EQ(replies[0].header.type, PduType::kBindNak);
+    EXPECT_EQ(std::get<BindNakBody>(replies[0].body).reason, kNakReasonNotSpecified);
+    EXPECT_FALSE(open_);
+    EXPECT_EQ(invocations_, 0);
+    auto refused = log_.Named("kerberos.logon_refused");
+    ASSERT_EQ(refused.size(), 1u);
+    EXPECT_EQ(refused[0].hresult, hresult) << refused[0].message;
+    EXPECT_EQ(refused[0].peer, "203.0.113.5:6000");
+    EXPECT_NE(refused[0].message.find("accepting the client's AP-REQ: "), std::string::npos)
+        << refused[0].message;
+    EXPECT_NE(refused[0].message.find(text), std::string::npos) << refused[0].message;
+    auto nak = log_.Named("rpc.bind_refused");
+    ASSERT_EQ(nak.size(), 1u);
+    EXPECT_NE(nak[0].message.find(text), std::string::npos) << nak[0].message;
+    Reset();
+    Authenticate(security::AuthnLevel::kPktPrivacy);
+    auto r = Send(Request(3, {7}));
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].header.type, PduType::kResponse);
+    EXPECT_EQ(invocations_, 1);
   }
 
   static uint32_t FaultStatus(const Pdu& p) { return std::get<FaultBody>(p.body).status; }
@@ -538,6 +596,98 @@ TEST_F(KerberosConnection, TicketForAnotherSpnIsRefused) {
   EXPECT_EQ(Send(Request(3, {1}))[0].header.type, PduType::kResponse);
 }
 
+// Runs a shell command in the realm's environment; returns its exit status.
+int Shell(const std::string& command) { return std::system(command.c_str()); }
+
+// A copy of the user's ccache holding a ticket for kSpn, so that the
+// client needs no TGS exchange (which the KDC would judge by its own
+// clock) before it sends the AP-REQ.
+std::string CcacheWithServiceTicket(const std::string& name, const std::string& kinit_options = "") {
+  const std::string path = Realm()->dir() + "/" + name;
+  EXPECT_EQ(Shell("kinit " + kinit_options + " -c FILE:" + path + " -k -t " + Realm()->dir() +
+                  "/user.keytab alice >/dev/null && kvno -q -c FILE:" + path + " " + kSpn),
+            0);
+  return path;
+}
+
+// Moves a client's clock the way MIT itself keeps a client in step with
+// its KDC (kdc_timesync, on by default): a FILE ccache's header carries the
+// offset from local time to the KDC's (tag 1, DeltaTime: seconds and
+// microseconds, big-endian), which the library adds to every timestamp it
+// makes with that ccache and to the "now" it judges tickets by. No fake
+// clock or privilege is needed.
+void SetClockOffset(const std::string& ccache_path, int32_t seconds) {
+  std::fstream f(ccache_path, std::ios::in | std::ios::out | std::ios::binary);
+  uint8_t header[8];
+  ASSERT_TRUE(f.read(reinterpret_cast<char*>(header), sizeof header));
+  // Version 0x0504, header length 12, tag 1 of length 8.
+  const uint8_t expected[8] = {0x05, 0x04, 0x00, 0x0c, 0x00, 0x01, 0x00, 0x08};
+  ASSERT_TRUE(std::equal(expected, expected + 8, header)) << "not a v4 ccache with DeltaTime";
+  const uint32_t be = static_cast<uint32_t>(seconds);
+  const uint8_t bytes[8] = {uint8_t(be >> 24), uint8_t(be >> 16), uint8_t(be >> 8), uint8_t(be),
+                            0, 0, 0, 0};
+  f.seekp(8);
+  ASSERT_TRUE(f.write(reinterpret_cast<const char*>(bytes), sizeof bytes));
+}
+
+// A client whose clock is an hour ahead of the server's: its authenticator
+// is refused with KRB_AP_ERR_SKEW (SEC_E_TIME_SKEW, as SSPI names it).
+// (An hour behind, MIT's client refuses to send: its ticket is "not yet
+// valid" by its own clock.)
+TEST_F(KerberosConnection, ClientClockSkewRefusesTheBind) {
+  const std::string path = CcacheWithServiceTicket("skewed.ccache");
+  SetClockOffset(path, 3600);
+  KerberosClientCredentials c;
+  c.ccache = "FILE:" + path;
+  KerberosPackage skewed(c);
+  ExpectRefusedBind(BindWith(skewed, security::AuthnLevel::kPktIntegrity), SEC_E_TIME_SKEW,
+                    "Clock skew too great");
+}
+
+// A ticket past its end time is refused by the server
+// (KRB_AP_ERR_TKT_EXPIRED, SEC_E_CONTEXT_EXPIRED). An honest client never
+// sends one (next test), so this client's clock runs 3 s behind: tickets
+// that live 2 s are still valid by its clock 4 s later. MIT's acceptor
+// takes a ticket until its end time plus the clock skew allowance (300 s
+// by default), so the allowance is made 1 s here through a krb5.conf of
+// the test's own; the authenticator, 3 s old, would be within the default
+// allowance and fails the expiry check, which MIT makes first.
+TEST_F(KerberosConnection, ExpiredTicketRefusesTheBind) {
+  const std::string path = CcacheWithServiceTicket("short.ccache", "-l 2s");
+  SetClockOffset(path, -3);
+  const std::string strict = Realm()->dir() + "/krb5-strict.conf";
+  ASSERT_EQ(Shell("sed 's/^\\[libdefaults\\]$/[libdefaults]\\n  clockskew = 1/' $KRB5_CONFIG > " +
+                  strict),
+            0);
+  const std::string saved = getenv("KRB5_CONFIG");
+  setenv("KRB5_CONFIG", strict.c_str(), 1);
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  KerberosClientCredentials c;
+  c.ccache = "FILE:" + path;
+  KerberosPackage expired(c);
+  auto replies = BindWith(expired, security::AuthnLevel::kPktIntegrity);
+  setenv("KRB5_CONFIG", saved.c_str(), 1);
+  ExpectRefusedBind(replies, SEC_E_CONTEXT_EXPIRED, "Ticket expired");
+}
+
+// Our client itself refuses to use an
+// expired ticket, before anything is sent.
+TEST(KerberosPackageTest, ClientRefusesItsOwnExpiredTicket) {
+  REQUIRE_REALM();
+  const std::string path = CcacheWithServiceTicket("short-client.ccache", "-l 1s");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  KerberosClientCredentials c;
+  c.ccache = "FILE:" + path;
+  KerberosPackage client_pkg(c);
+  TestConnection info;
+  StartParams cp = ParamsFor(Role::kClient, info);
+  cp.target_name = kSpn;
+  auto client = client_pkg.Start(cp);
+  Status s = client.ok() ? (*client)->Update({}).status() : client.status();
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(s.code() == SEC_E_CONTEXT_EXPIRED || s.code() == SEC_E_NO_CREDENTIALS) << s.ToString();
+}
+
 // ==== Real sockets: our client and server ==================================
 
 class KerberosLoopback : public ::testing::Test {
@@ -657,6 +807,17 @@ TEST_F(KerberosLoopback, ServerRefusesACorruptedClientSignatureAndServesOn) {
   auto r = (*client)->Call(0, std::vector<uint8_t>{2});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), FaultToHResult(nca_s_fault_sec_pkg_error)) << r.status().ToString();
+  // The server says why it closed the connection.
+  bool logged = false;
+  for (int i = 0; i < 200 && !logged; ++i) {
+    for (const LogEvent& e : log_.Named("rpc.connection_closed")) {
+      if (e.reason && e.reason->find("verifier check failed for " + Alice()) != std::string::npos) {
+        logged = true;
+      }
+    }
+    if (!logged) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(logged);
 
   KerberosPackage good;
   auto next = Client::Connect(tcp_);
@@ -664,6 +825,92 @@ TEST_F(KerberosLoopback, ServerRefusesACorruptedClientSignatureAndServesOn) {
   b.target_name = kSpn;
   ASSERT_TRUE((*next)->Bind(kEcho, &b).ok());
   EXPECT_TRUE((*next)->Call(0, std::vector<uint8_t>{3}).ok());
+}
+
+// A server that cannot prove itself: an impostor without the service's
+// key, which cannot read the AP-REQ, answers with an AP-REP it recorded
+// from a genuine exchange earlier (same service ticket, same session
+// key). The AP-REP must echo this AP-REQ's authenticator time, so the
+// client refuses it in the bind (mutual authentication failed: no auth3,
+// no call), and afterwards binds to the genuine server.
+class ImpostorPackage : public SecurityPackage {
+ public:
+  explicit ImpostorPackage(std::vector<uint8_t> recorded_ap_rep) : ap_rep_(std::move(recorded_ap_rep)) {}
+  uint8_t auth_type() const override { return RPC_C_AUTHN_GSS_KERBEROS; }
+  const char* name() const override { return "impostor"; }
+  Result<std::unique_ptr<SecurityContext>> Start(const StartParams&) override {
+    return std::unique_ptr<SecurityContext>(new Context(ap_rep_));
+  }
+
+ private:
+  class Context : public SecurityContext {
+   public:
+    explicit Context(const std::vector<uint8_t>& ap_rep) : ap_rep_(ap_rep) {}
+    Result<UpdateResult> Update(std::span<const uint8_t>) override {
+      ++legs_;
+      return UpdateResult{legs_ == 1 ? ap_rep_ : std::vector<uint8_t>{}, legs_ > 1};
+    }
+    bool IsComplete() const override { return legs_ > 1; }
+    uint32_t features() const override { return kFeatureSign | kFeatureSeal | kFeatureMutualAuth; }
+    size_t SignatureSize(size_t) const override { return kWrapSize; }
+    Status Verify(const PduRegion&) override { return Status::Ok(); }
+    Status Protect(const PduRegion&) override { return Status::Ok(); }
+    std::string PeerName() const override { return "impostor"; }
+    std::shared_ptr<const security::Token> PeerToken() const override {
+      return std::make_shared<const security::Token>(security::Token::Anonymous(security::LogonKind::kNetwork, false));
+    }
+
+   private:
+    const std::vector<uint8_t>& ap_rep_;
+    int legs_ = 0;
+  };
+  std::vector<uint8_t> ap_rep_;
+};
+
+TEST_F(KerberosLoopback, ServerThatCannotProveItselfFailsMutualAuthentication) {
+  KerberosPackage client_pkg;
+  std::vector<uint8_t> recorded;
+  {
+    TestConnection info;
+    StartParams cp = ParamsFor(Role::kClient, info);
+    cp.target_name = kSpn;
+    auto client = client_pkg.Start(cp);
+    auto server = StartServerContext(*server_pkg_, info);
+    auto ap_req = Leg(**client, {});
+    auto ap_rep = Leg(**server, *ap_req);
+    ASSERT_TRUE(ap_rep.ok());
+    recorded = *ap_rep;
+  }
+  ImpostorPackage impostor(recorded);
+  SecurityPackageRegistry impostor_packages;
+  impostor_packages.Add(&impostor);
+  ServerOptions options;
+  options.packages = &impostor_packages;
+  Server fake(&registry_, options);
+  auto fake_tcp = fake.Listen(*StringBinding::Parse("ncacn_ip_tcp:127.0.0.1[0]"));
+  ASSERT_TRUE(fake_tcp.ok());
+  for (security::AuthnLevel level : {security::AuthnLevel::kConnect, security::AuthnLevel::kPktPrivacy}) {
+    auto client = Client::Connect(*fake_tcp);
+    ASSERT_TRUE(client.ok());
+    ClientAuth a{&client_pkg, level};
+    a.target_name = kSpn;
+    a.wanted = kFeatureMutualAuth;
+    Status s = (*client)->Bind(kEcho, &a);
+    ASSERT_FALSE(s.ok()) << int(level);
+    EXPECT_EQ(s.code(), SEC_E_LOGON_DENIED) << s.ToString();
+    EXPECT_NE(s.message().find("checking the server's AP-REP (mutual authentication)"),
+              std::string::npos)
+        << s.ToString();
+    EXPECT_NE(s.message().find("Mutual authentication failed"), std::string::npos) << s.ToString();
+    std::lock_guard<std::mutex> lock(mu_);
+    EXPECT_TRUE(principal_.empty());  // nothing was called
+  }
+  fake.Stop();
+  auto genuine = Client::Connect(tcp_);
+  ClientAuth a{&client_pkg, security::AuthnLevel::kPktPrivacy};
+  a.target_name = kSpn;
+  ASSERT_TRUE((*genuine)->Bind(kEcho, &a).ok());
+  EXPECT_TRUE((*genuine)->Call(0, std::vector<uint8_t>{1}).ok());
 }
 
 // A server whose keytab lags behind the KDC (re-keyed, keytab not
