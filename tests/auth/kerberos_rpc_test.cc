@@ -20,6 +20,9 @@
 #include <mutex>
 
 #include "comsec/auth/gssapi/kerberos_package.h"
+#include "comsec/config/accounts.h"
+#include "comsec/config/kerberos_config.h"
+#include "comsec/config/secrets.h"
 #include "comsec/rpc/client.h"
 #include "comsec/rpc/server.h"
 #include "comsec/rpc/server_connection.h"
@@ -77,11 +80,13 @@ const auto* const kRealmEnvironment = ::testing::AddGlobalTestEnvironment(new Re
 
 std::unique_ptr<KerberosPackage> ServerPackage(const std::string& keytab_file,
                                                std::vector<std::string> spns,
-                                               const Logger* logger = nullptr) {
+                                               const Logger* logger = nullptr,
+                                               auth::gssapi::PrincipalMap* map = nullptr) {
   KerberosServerOptions o;
   o.keytab = Realm()->dir() + "/" + keytab_file;
   o.spns = std::move(spns);
   o.logger = logger;
+  o.principal_map = map;
   auto p = KerberosPackage::CreateServer(std::move(o));
   EXPECT_TRUE(p.ok()) << p.status().ToString();
   return p.ok() ? std::move(*p) : nullptr;
@@ -710,10 +715,10 @@ class KerberosLoopback : public ::testing::Test {
     registry_.Register(std::move(r));
     Serve("service.keytab");
   }
-  void Serve(const std::string& keytab) {
+  void Serve(const std::string& keytab, auth::gssapi::PrincipalMap* map = nullptr) {
     if (server_) server_->Stop();
     packages_ = SecurityPackageRegistry();
-    server_pkg_ = ServerPackage(keytab, {kSpn}, log_.logger());
+    server_pkg_ = ServerPackage(keytab, {kSpn}, log_.logger(), map);
     ASSERT_NE(server_pkg_, nullptr);
     packages_.Add(server_pkg_.get());
     ServerOptions options;
@@ -968,6 +973,74 @@ TEST_F(KerberosLoopback, KeytabCredentialsAndUnixAccountMapping) {
       EXPECT_EQ(token_->user(), auth::gssapi::PrincipalSid("root@" + Realm()->realm()));
     }
   }
+}
+
+// The store's principal map (rule 2 of auth/gssapi/principal_mapping.h)
+// names the caller: alice's principal becomes the account bob, with his
+// SID and local groups. The store is read at each logon: a disabled
+// account refuses the logon (logged; the call after auth3 is faulted), and an unmapped principal
+// falls back to the later rules, without a restart.
+TEST_F(KerberosLoopback, StorePrincipalMapNamesTheCaller) {
+  const std::string store_path = dir_ + "/store.db";
+  auto store = config::Store::Open(store_path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  security::Sid bob_sid, operators_sid;
+  {
+    auto secrets = config::OpenSecrets(store_path);
+    ASSERT_TRUE(secrets.ok()) << secrets.status().ToString();
+    config::AccountDatabase db(secrets->get());
+    ASSERT_TRUE(db.EnsureDomain("KRBTEST").ok());
+    ASSERT_TRUE(db.AddUser("bob", config::NtHashBytes{}).ok());
+    ASSERT_TRUE(db.AddGroup("operators").ok());
+    ASSERT_TRUE(db.AddMember("operators", "bob").ok());
+    auto bob = db.FindUser("bob");
+    ASSERT_TRUE(bob.ok() && *bob);
+    bob_sid = (*bob)->sid;
+    operators_sid = (*bob)->groups.at(0).second;
+  }
+  ASSERT_TRUE(config::MapPrincipal(**store, Alice(), "bob").ok());
+  auto map = auth::gssapi::StorePrincipalMap::Open(store_path);
+  ASSERT_TRUE(map.ok()) << map.status().ToString();
+  Serve("service.keytab", map->get());
+  KerberosPackage client_pkg;
+  auto call = [&]() -> Status {
+    auto client = Client::Connect(tcp_);
+    if (!client.ok()) return client.status();
+    ClientAuth a{&client_pkg, security::AuthnLevel::kPktPrivacy};
+    a.target_name = kSpn;
+    COMSEC_RETURN_IF_ERROR((*client)->Bind(kEcho, &a));
+    return (*client)->Call(0, std::vector<uint8_t>{1}).status();
+  };
+  ASSERT_TRUE(call().ok());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    EXPECT_EQ(principal_, "KRBTEST\\bob");
+    EXPECT_EQ(token_->user(), bob_sid);
+    EXPECT_TRUE(std::any_of(token_->groups().begin(), token_->groups().end(),
+                            [&](const auto& g) { return g.sid == operators_sid; }));
+  }
+  {
+    auto secrets = config::OpenSecrets(store_path);
+    config::AccountDatabase db(secrets->get());
+    ASSERT_TRUE(db.SetDisabled("bob", true).ok());
+  }
+  Status refused = call();
+  ASSERT_FALSE(refused.ok());
+  // The last leg (auth3) has no reply: the call after it gets the fault.
+  EXPECT_EQ(refused.code(), FaultToHResult(nca_s_fault_access_denied)) << refused.ToString();
+  bool logged = false;
+  for (const LogEvent& e : log_.Named("kerberos.logon_refused")) {
+    if (e.message.find("maps " + Alice() + " to account 'bob', which is disabled") !=
+        std::string::npos) {
+      logged = e.hresult == SEC_E_LOGON_DENIED;
+    }
+  }
+  EXPECT_TRUE(logged);
+  ASSERT_TRUE(config::UnmapPrincipal(**store, Alice()).ok());
+  ASSERT_TRUE(call().ok());
+  std::lock_guard<std::mutex> lock(mu_);
+  EXPECT_EQ(principal_, Alice());
+  EXPECT_EQ(token_->user(), auth::gssapi::PrincipalSid(Alice()));
 }
 
 // What a handshake costs (bind with three legs, ticket cached after the

@@ -32,6 +32,7 @@ int RunComcfg(int argc, const char* const* argv, const Io& io) {
   AddPermsCommands(app, global, io, &exit_code);
   AddPolicyCommands(app, global, io, &exit_code);
   AddAccountCommands(app, global, io, &exit_code);
+  AddKerberosCommands(app, global, io, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

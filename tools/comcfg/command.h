@@ -53,6 +53,8 @@ void AddPolicyCommands(CLI::App& app, const GlobalOptions& global,
                        const Io& io, int* exit_code);
 void AddAccountCommands(CLI::App& app, const GlobalOptions& global,
                         const Io& io, int* exit_code);
+void AddKerberosCommands(CLI::App& app, const GlobalOptions& global, const Io& io,
+                         int* exit_code);
 
 // Runs comcfg with `argv`; returns the exit status.
 int RunComcfg(int argc, const char* const* argv, const Io& io);

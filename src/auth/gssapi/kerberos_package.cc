@@ -57,18 +57,6 @@ bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
   });
 }
 
-std::array<uint8_t, 32> Sha256(std::string_view data) {
-  std::array<uint8_t, 32> digest{};
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr);
-  return digest;
-}
-
-uint32_t Word(const std::array<uint8_t, 32>& d, size_t i) {
-  return uint32_t{d[i]} | uint32_t{d[i + 1]} << 8 | uint32_t{d[i + 2]} << 16 |
-         uint32_t{d[i + 3]} << 24;
-}
-
 gss_iov_buffer_desc Iov(OM_uint32 type, std::span<uint8_t> bytes) {
   return gss_iov_buffer_desc{type, {bytes.size(), bytes.data()}};
 }
@@ -272,14 +260,6 @@ struct KerberosPackage::Acceptor {
 
 namespace {
 
-Result<std::shared_ptr<const security::Token>> UnixAccountToken(const std::string& local) {
-  COMSEC_ASSIGN_OR_RETURN(security::UnixIdentity id, security::LookupUnixUserByName(local));
-  if (id.uid == 0) return Status(E_ACCESSDENIED, "uid 0 is not a mapping target");
-  security::UnixTokenOptions o;
-  o.logon = security::LogonKind::kNetwork;
-  return std::make_shared<const security::Token>(security::TokenForUnixIdentity(id, o));
-}
-
 class ServerContext : public KerberosContext {
  public:
   // `options`, `spns` and `cred` belong to the package, which outlives
@@ -342,7 +322,7 @@ class ServerContext : public KerberosContext {
     account_ = EscapeForLog(principal);
     COMSEC_RETURN_IF_ERROR(CheckTarget());
     COMSEC_RETURN_IF_ERROR(Established(ret_flags, ("the client " + account_).c_str()));
-    MapPrincipal(source, principal);
+    COMSEC_RETURN_IF_ERROR(MapPrincipal(principal));
     result.done = true;
     return result;
   }
@@ -369,21 +349,12 @@ class ServerContext : public KerberosContext {
                                              served + ")");
   }
 
-  void MapPrincipal(const GssName& source, const std::string& principal) {
-    OM_uint32 minor = 0;
-    GssBuffer local;
-    if (gss_localname(&minor, source.get(), gss_mech_krb5, local.out()) == GSS_S_COMPLETE) {
-      std::string name(static_cast<const char*>(local.get().value), local.get().length);
-      auto token = UnixAccountToken(name);
-      if (token.ok()) {
-        token_ = std::move(*token);
-        peer_name_ = "unix:" + name;
-        return;
-      }
-    }
-    token_ = std::make_shared<const security::Token>(security::Token::ForAuthenticatedUser(
-        PrincipalSid(principal), {}, security::LogonKind::kNetwork));
-    peer_name_ = principal;
+  // principal_mapping.h's rule; a refusal there refuses the logon.
+  Status MapPrincipal(const std::string& principal) {
+    COMSEC_ASSIGN_OR_RETURN(MappedIdentity id, ResolvePrincipal(principal, options_.principal_map));
+    token_ = std::move(id.token);
+    peer_name_ = std::move(id.name);
+    return Status::Ok();
   }
 
   const KerberosServerOptions& options_;
@@ -491,16 +462,6 @@ class ClientContext : public KerberosContext {
 }  // namespace
 
 // ==== Package ===============================================================
-
-security::Sid PrincipalSid(const std::string& principal) {
-  const size_t at = principal.rfind('@');
-  const std::string realm = at == std::string::npos ? std::string() : principal.substr(at + 1);
-  const auto domain = Sha256("comsec-krb5-realm:" + realm);
-  const auto user = Sha256("comsec-krb5-principal:" + principal);
-  // RIDs below 1000 are the well-known ones (Administrator 500...).
-  const uint32_t rid = 1000 + Word(user, 0) % 0x7FFFFC00u;
-  return security::Sid(5, {21, Word(domain, 0), Word(domain, 4), Word(domain, 8), rid});
-}
 
 KerberosCredentials::KerberosCredentials(KerberosClientCredentials credentials)
     : credentials_(std::move(credentials)) {

@@ -17,7 +17,8 @@
 //
 // The server accepts with the keys of a keytab (a file path, or
 // KRB5_KTNAME's), for the SPNs it is configured with. The caller's
-// principal becomes a token (see KerberosServerOptions). The client takes
+// principal becomes a token by auth/gssapi/principal_mapping.h's rule
+// (PAC, then the store's principal map, then auth_to_local). The client takes
 // its tickets from a ccache (KRB5CCNAME by default) or gets them with a
 // keytab, and authenticates the server named by StartParams.target_name.
 //
@@ -31,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "comsec/auth/gssapi/principal_mapping.h"
 #include "comsec/base/log.h"
 #include "comsec/rpc/security_package.h"
 
@@ -49,28 +51,11 @@ struct KerberosServerOptions {
   // level, reason, HRESULT; never a key or token byte). Not owned; null:
   // no logging.
   const Logger* logger = nullptr;
+  // The store's principal → account table (rule 2 of
+  // auth/gssapi/principal_mapping.h, which says how the caller's principal
+  // becomes a token). Not owned; must outlive the package; null: no table.
+  PrincipalMap* principal_map = nullptr;
 };
-
-// How the server turns the client's principal into a token:
-//   1. gss_localname (krb5.conf's auth_to_local rules; by default a
-//      principal of the default realm with one component maps to its own
-//      name) names a Unix account that exists and is not uid 0: the
-//      account's token (S-1-22-1-uid and its groups, R188), PeerName
-//      "unix:NAME";
-//   2. otherwise: a token naming the principal, whose user SID is
-//      PrincipalSid(principal) with the groups of any authenticated network
-//      logon (Everyone, Authenticated Users, BUILTIN\Users, NETWORK),
-//      PeerName the principal ("alice@COMSEC.TEST").
-// uid 0 is never a mapping target: a principal named root in a realm must
-// not become LocalSystem. TODO(security): the PAC's logon info and the
-// store's principal → account table (issue 12) come before both.
-//
-// The SID of a principal with no account: S-1-5-21-a-b-c-r, a b c from a
-// SHA-256 of the realm and r (≥ 1000) from one of the whole principal, the
-// way Samba's idmap_hash derives ids. Stable across restarts and machines;
-// two principals may collide (1 in 2^31), which the store's mapping will
-// remove.
-security::Sid PrincipalSid(const std::string& principal);
 
 struct KerberosClientCredentials {
   // A ccache name ("FILE:/tmp/krb5cc_1000", "MEMORY:x"); empty: the
