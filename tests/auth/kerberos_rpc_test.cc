@@ -9,6 +9,7 @@
 // key. Then our client and server over real sockets at every level on TCP
 // and ncalrpc.
 #include <gtest/gtest.h>
+#include <krb5.h>
 
 #include "../base/captured_log.h"
 #include <unistd.h>
@@ -693,6 +694,118 @@ TEST(KerberosPackageTest, ClientRefusesItsOwnExpiredTicket) {
   EXPECT_TRUE(s.code() == SEC_E_CONTEXT_EXPIRED || s.code() == SEC_E_NO_CREDENTIALS) << s.ToString();
 }
 
+// ==== Delegation ============================================================
+
+// Runs the three legs between a new client context (imp_level DELEGATE,
+// `ccache` or the default) and a server context of `server_pkg`.
+Pair DelegatingPair(KerberosPackage& server_pkg, const std::string& ccache = "") {
+  KerberosClientCredentials c;
+  c.ccache = ccache;
+  static std::vector<std::unique_ptr<KerberosPackage>> clients;
+  clients.push_back(std::make_unique<KerberosPackage>(c));
+  TestConnection info;
+  info.auth_level = security::AuthnLevel::kPktIntegrity;
+  info.imp_level = security::ImpLevel::kDelegate;
+  StartParams cp = ParamsFor(Role::kClient, info);
+  cp.target_name = kSpn;
+  Pair p;
+  auto client = clients.back()->Start(cp);
+  EXPECT_TRUE(client.ok()) << client.status().ToString();
+  if (!client.ok()) return p;
+  p.client = std::move(*client);
+  p.server = std::move(*StartServerContext(server_pkg, info));
+  auto t1 = Leg(*p.client, {});
+  auto t2 = Leg(*p.server, *t1);
+  auto t3 = Leg(*p.client, *t2);
+  EXPECT_TRUE(Leg(*p.server, *t3).ok());
+  return p;
+}
+
+// Whether a ccache exists in this process (a MEMORY one: until destroyed).
+bool CcacheExists(const std::string& name) {
+  krb5_context kc = nullptr;
+  if (krb5_init_context(&kc) != 0) return false;
+  krb5_ccache cc = nullptr;
+  krb5_principal p = nullptr;
+  bool exists =
+      krb5_cc_resolve(kc, name.c_str(), &cc) == 0 && krb5_cc_get_principal(kc, cc, &p) == 0;
+  if (p) krb5_free_principal(kc, p);
+  if (cc) krb5_cc_close(kc, cc);
+  krb5_free_context(kc);
+  return exists;
+}
+
+// RPC_C_IMP_LEVEL_DELEGATE to a server the KDC trusts for delegation
+// (ok-as-delegate): the client forwards its TGT; the server, which MIT
+// leaves without it under DCE style, recovers it from the AP-REQ
+// (DELEGATE level, kFeatureDelegate, Delegated() naming the client); the
+// MEMORY ccache goes with the last reference.
+TEST(KerberosPackageTest, DelegationIsRecoveredUnderDceStyle) {
+  REQUIRE_REALM();
+  CapturedLog log;
+  auto server_pkg = ServerPackage("service.keytab", {kSpn}, log.logger());
+  Pair p = DelegatingPair(*server_pkg);
+  ASSERT_TRUE(p.server && p.server->IsComplete());
+  EXPECT_NE(p.client->features() & kFeatureDelegate, 0u);
+  EXPECT_NE(p.server->features() & kFeatureDelegate, 0u);
+  EXPECT_EQ(p.server->imp_level(), security::ImpLevel::kDelegate);
+  auto delegated = p.server->Delegated();
+  ASSERT_NE(delegated, nullptr);
+  EXPECT_EQ(delegated->principal(), Alice());
+  EXPECT_EQ(delegated->auth_type(), RPC_C_AUTHN_GSS_KERBEROS);
+  const std::string ccache =
+      dynamic_cast<const auth::gssapi::KerberosDelegatedCredentials&>(*delegated).ccache();
+  EXPECT_TRUE(ccache.starts_with("MEMORY:")) << ccache;
+  EXPECT_TRUE(CcacheExists(ccache));
+  EXPECT_TRUE(log.Named("kerberos.delegation_refused").empty());
+  auto onward = KerberosCredentials::FromDelegated(delegated);
+  ASSERT_TRUE(onward.ok()) << onward.status().ToString();
+  EXPECT_EQ((*onward)->get().ccache, ccache);
+  delegated.reset();
+  p.server.reset();
+  EXPECT_TRUE(CcacheExists(ccache));  // the onward credentials still hold it
+  onward = Status(E_FAIL, "released");
+  EXPECT_FALSE(CcacheExists(ccache));
+
+  // Without DELEGATE nothing is forwarded, and nothing is recovered.
+  Pair plain = Establish(security::AuthnLevel::kPktIntegrity);
+  EXPECT_EQ(plain.client->features() & kFeatureDelegate, 0u);
+  EXPECT_EQ(plain.server->Delegated(), nullptr);
+  EXPECT_EQ(plain.server->imp_level(), security::ImpLevel::kImpersonate);
+}
+
+// Sets or clears the KDC's ok-as-delegate flag on kSpn for one test.
+class OkAsDelegate {
+ public:
+  explicit OkAsDelegate(bool on) { Set(on); }
+  ~OkAsDelegate() { Set(true); }  // the fixture's setting
+
+ private:
+  static void Set(bool on) {
+    const std::string command = std::string("kadmin.local -q 'modprinc ") + (on ? "+" : "-") +
+                                "ok_as_delegate " + kSpn + "' >/dev/null 2>&1";
+    EXPECT_EQ(std::system(command.c_str()), 0);
+  }
+};
+
+// The same request to a server the KDC does not trust for delegation:
+// GSS_C_DELEG_POLICY_FLAG forwards nothing (Windows's ISC_REQ_DELEGATE
+// semantics), the client's features() say so, and the server gets no
+// credentials and IMPERSONATE.
+TEST(KerberosPackageTest, NoDelegationToAServerNotTrustedForIt) {
+  REQUIRE_REALM();
+  OkAsDelegate off(false);
+  // A fresh ccache: the flag is copied into service tickets when issued.
+  const std::string path = CcacheWithServiceTicket("untrusted.ccache", "-f");
+  auto server_pkg = ServerPackage("service.keytab", {kSpn});
+  Pair p = DelegatingPair(*server_pkg, "FILE:" + path);
+  ASSERT_TRUE(p.server && p.server->IsComplete());
+  EXPECT_EQ(p.client->features() & kFeatureDelegate, 0u);
+  EXPECT_EQ(p.server->features() & kFeatureDelegate, 0u);
+  EXPECT_EQ(p.server->Delegated(), nullptr);
+  EXPECT_EQ(p.server->imp_level(), security::ImpLevel::kImpersonate);
+}
+
 // ==== Real sockets: our client and server ==================================
 
 class KerberosLoopback : public ::testing::Test {
@@ -1041,6 +1154,117 @@ TEST_F(KerberosLoopback, StorePrincipalMapNamesTheCaller) {
   std::lock_guard<std::mutex> lock(mu_);
   EXPECT_EQ(principal_, Alice());
   EXPECT_EQ(token_->user(), auth::gssapi::PrincipalSid(Alice()));
+}
+
+// The double hop: A (alice) calls B with RPC_C_IMP_LEVEL_DELEGATE; B's
+// method calls C (host/localhost) with the credentials A delegated
+// (KerberosCredentials::FromDelegated), and C sees alice. When the KDC does
+// not trust B for delegation, A forwards nothing, B has no credentials of
+// alice's and calls C as itself (its service keytab), so C sees B: as on
+// Windows, where the onward call goes out with the server's own identity
+// (or fails, if C refuses B).
+TEST_F(KerberosLoopback, DelegationDoubleHop) {
+  // C.
+  std::mutex c_mu;
+  std::string c_saw;
+  InterfaceRegistry c_registry;
+  {
+    InterfaceRegistration r;
+    r.syntax = kEcho;
+    r.min_authn_level = security::AuthnLevel::kPktPrivacy;
+    r.operations.push_back([&](std::span<const uint8_t> stub, const CallContext& c)
+                               -> Result<std::vector<uint8_t>> {
+      std::lock_guard<std::mutex> lock(c_mu);
+      c_saw = c.security.principal;
+      return std::vector<uint8_t>(stub.begin(), stub.end());
+    });
+    c_registry.Register(std::move(r));
+  }
+  auto c_pkg = ServerPackage("service.keytab", {"host/localhost"});
+  SecurityPackageRegistry c_packages;
+  c_packages.Add(c_pkg.get());
+  ServerOptions c_options;
+  c_options.packages = &c_packages;
+  Server c_server(&c_registry, c_options);
+  auto c_tcp = c_server.Listen(*StringBinding::Parse("ncacn_ip_tcp:127.0.0.1[0]"));
+  ASSERT_TRUE(c_tcp.ok());
+
+  // B: the fixture's server, its method replaced by one that calls C.
+  KerberosPackage onward_pkg;
+  std::mutex b_mu;
+  security::ImpLevel b_imp = security::ImpLevel::kDefault;
+  std::string b_delegated_by;
+  registry_ = InterfaceRegistry();
+  {
+    InterfaceRegistration r;
+    r.syntax = kEcho;
+    r.operations.push_back([&](std::span<const uint8_t> stub, const CallContext& c)
+                               -> Result<std::vector<uint8_t>> {
+      std::shared_ptr<const Credentials> as;
+      {
+        std::lock_guard<std::mutex> lock(b_mu);
+        b_imp = c.security.imp_level;
+        b_delegated_by = c.security.delegated ? c.security.delegated->principal() : "";
+      }
+      if (c.security.delegated) {
+        COMSEC_ASSIGN_OR_RETURN(as, KerberosCredentials::FromDelegated(c.security.delegated));
+      } else {
+        KerberosClientCredentials own;
+        own.keytab = Realm()->dir() + "/service.keytab";
+        own.principal = kSpn;
+        as = std::make_shared<KerberosCredentials>(own);
+      }
+      COMSEC_ASSIGN_OR_RETURN(auto client, Client::Connect(*c_tcp));
+      ClientAuth a{&onward_pkg, security::AuthnLevel::kPktPrivacy};
+      a.credentials = as;
+      a.target_name = "host/localhost";
+      COMSEC_RETURN_IF_ERROR(client->Bind(kEcho, &a));
+      return client->Call(0, std::vector<uint8_t>(stub.begin(), stub.end()));
+    });
+    registry_.Register(std::move(r));
+  }
+  Serve("service.keytab");
+
+  auto a_calls = [&](const std::string& ccache) -> Status {
+    KerberosClientCredentials who;
+    who.ccache = ccache;
+    KerberosPackage a_pkg(who);
+    auto client = Client::Connect(tcp_);
+    if (!client.ok()) return client.status();
+    ClientAuth a{&a_pkg, security::AuthnLevel::kPktPrivacy};
+    a.target_name = kSpn;
+    a.imp_level = security::ImpLevel::kDelegate;
+    COMSEC_RETURN_IF_ERROR((*client)->Bind(kEcho, &a));
+    COMSEC_ASSIGN_OR_RETURN(auto echoed, (*client)->Call(0, std::vector<uint8_t>{4, 2}));
+    // C's answer came back through B (the stub may carry B's padding).
+    if (echoed.size() < 2 || echoed[0] != 4 || echoed[1] != 2) return Status(E_FAIL, "echo differs");
+    return Status::Ok();
+  };
+
+  Status trusted = a_calls("");
+  ASSERT_TRUE(trusted.ok()) << trusted.ToString();
+  {
+    std::lock_guard<std::mutex> lock(b_mu);
+    EXPECT_EQ(b_imp, security::ImpLevel::kDelegate);
+    EXPECT_EQ(b_delegated_by, Alice());
+  }
+  {
+    std::lock_guard<std::mutex> lock(c_mu);
+    EXPECT_EQ(c_saw, Alice());
+  }
+
+  OkAsDelegate off(false);
+  const std::string path = CcacheWithServiceTicket("hop-untrusted.ccache", "-f");
+  Status untrusted = a_calls("FILE:" + path);
+  ASSERT_TRUE(untrusted.ok()) << untrusted.ToString();
+  {
+    std::lock_guard<std::mutex> lock(b_mu);
+    EXPECT_EQ(b_imp, security::ImpLevel::kImpersonate);
+    EXPECT_EQ(b_delegated_by, "");
+  }
+  std::lock_guard<std::mutex> lock(c_mu);
+  EXPECT_EQ(c_saw, std::string(kSpn) + "@" + Realm()->realm());
+  c_server.Stop();
 }
 
 // What a handshake costs (bind with three legs, ticket cached after the

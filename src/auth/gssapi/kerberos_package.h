@@ -67,12 +67,42 @@ struct KerberosClientCredentials {
   std::string principal;
 };
 
+// What a client delegated to one of our server contexts (its forwarded
+// TGT), as rpc::CallSecurity::delegated carries it to the call: a MEMORY
+// ccache of this process holding that TGT, destroyed with the last
+// reference (the context's, and any onward call's through
+// KerberosCredentials::FromDelegated).
+//
+// Thread-safety: immutable; the ccache may be used by several contexts.
+class KerberosDelegatedCredentials : public rpc::DelegatedCredentials {
+ public:
+  KerberosDelegatedCredentials(std::string principal, std::string ccache)
+      : principal_(std::move(principal)), ccache_(std::move(ccache)) {}
+  ~KerberosDelegatedCredentials() override;
+  KerberosDelegatedCredentials(const KerberosDelegatedCredentials&) = delete;
+  KerberosDelegatedCredentials& operator=(const KerberosDelegatedCredentials&) = delete;
+  uint8_t auth_type() const override { return rpc::RPC_C_AUTHN_GSS_KERBEROS; }
+  // The client's principal ("alice@REALM").
+  std::string principal() const override { return principal_; }
+  // "MEMORY:..."
+  const std::string& ccache() const { return ccache_; }
+
+ private:
+  std::string principal_;
+  std::string ccache_;
+};
+
 // Kerberos credentials for one client context (rpc::StartParams::
 // credentials). With a keytab, the tickets are kept in a MEMORY ccache
 // that lives as long as this object.
 class KerberosCredentials : public rpc::Credentials {
  public:
   explicit KerberosCredentials(KerberosClientCredentials credentials);
+  // Credentials that act as the client who delegated `delegated` to us
+  // (a server calling onward as its caller: the double hop), keeping its
+  // ccache alive. SEC_E_UNKNOWN_CREDENTIALS for another package's.
+  static Result<std::shared_ptr<const KerberosCredentials>> FromDelegated(
+      std::shared_ptr<const rpc::DelegatedCredentials> delegated);
   ~KerberosCredentials() override;
   KerberosCredentials(const KerberosCredentials&) = delete;
   KerberosCredentials& operator=(const KerberosCredentials&) = delete;
@@ -84,6 +114,7 @@ class KerberosCredentials : public rpc::Credentials {
  private:
   KerberosClientCredentials credentials_;
   std::string memory_ccache_;
+  std::shared_ptr<const rpc::DelegatedCredentials> delegated_;
 };
 
 // Thread-safety: Start may be called from many connection threads at once;
@@ -94,8 +125,24 @@ class KerberosCredentials : public rpc::Credentials {
 // kFeatureDceStyle, kFeatureSessionKey, kFeatureIdentify when the client
 // asked for identification only (GSS_C_IDENTIFY_FLAG; the server's
 // imp_level() is then IDENTIFY), kFeatureDelegate on a client whose TGT was
-// forwarded (GSS_C_DELEG_POLICY_FLAG: only to servers the KDC marks
-// ok-as-delegate).
+// forwarded (RPC_C_IMP_LEVEL_DELEGATE asks with GSS_C_DELEG_POLICY_FLAG:
+// only to servers the KDC marks ok-as-delegate, as Windows does; a client
+// whose features() lack it after the handshake did not delegate) and on a
+// server that recovered it.
+//
+// Delegation under DCE style: MIT's acceptor drops the forwarded TGT
+// (kg_accept_dce: "we don't support DCE credential delegation yet";
+// NOTES.md §0.1), so the server re-reads the first AP-REQ with libkrb5
+// once the handshake completed: krb5_rd_req with the same keytab and no
+// replay cache, the authenticator's 0x8003 checksum (gss_checksum.h) with
+// GSS_C_DELEG_FLAG, krb5_rd_cred on its KRB-CRED, and checks that the
+// ticket's client, the authenticated name and the forwarded TGT's client
+// are one principal and that the TGT is a krbtgt. The TGT goes to a MEMORY
+// ccache (KerberosDelegatedCredentials, Delegated()); imp_level() is then
+// DELEGATE. A recovery that fails or does not check out is logged
+// (kerberos.delegation_refused, warning) and the logon continues without
+// delegation. Cost: one more decryption of ticket and authenticator per
+// logon (about 0.1-0.2 ms; NOTES.md §0.1).
 class KerberosPackage : public rpc::SecurityPackage {
  public:
   // A server package: checks that the keytab can be read and holds keys
