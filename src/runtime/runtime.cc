@@ -4,6 +4,7 @@
 #include "comsec/auth/ntlm/logon_service.h"
 #include "comsec/base/descriptor_limit.h"
 #include "comsec/config/accounts.h"
+#include "comsec/config/kerberos_config.h"
 #include "comsec/config/tls_settings.h"
 
 namespace comsec::runtime {
@@ -97,6 +98,18 @@ Result<RuntimeOptions> RuntimeOptionsFromStore(config::Store* store,
     o.tls.key_file = std::move(files.key_file);
     o.tls.ca_file = std::move(files.ca_file);
     o.tls.store_path = store->path();
+  }
+  // ---- Kerberos: offered when the store names a keytab; its principal map
+  // names the callers whenever Kerberos is offered.
+  if (store != nullptr) {
+    COMSEC_ASSIGN_OR_RETURN(auto tx, store->BeginRead());
+    COMSEC_ASSIGN_OR_RETURN(config::KerberosConfig krb, config::ReadKerberosConfig(*tx));
+    if (!krb.keytab.empty()) {
+      o.kerberos.offer = true;
+      o.kerberos.keytab = krb.keytab;
+      o.kerberos.spns = krb.spns;
+    }
+    o.kerberos.principal_map_store = store->path();
   }
   return o;
 }
@@ -201,6 +214,11 @@ Result<std::unique_ptr<Runtime>> Runtime::Create(RuntimeOptions options,
     krb.keytab = o.kerberos.keytab;
     krb.spns = o.kerberos.spns;
     krb.logger = logger;
+    if (!o.kerberos.principal_map_store.empty()) {
+      COMSEC_ASSIGN_OR_RETURN(rt->principal_map_, auth::gssapi::StorePrincipalMap::Open(
+                                                      o.kerberos.principal_map_store));
+      krb.principal_map = rt->principal_map_.get();
+    }
     COMSEC_ASSIGN_OR_RETURN(rt->kerberos_server_,
                             auth::gssapi::KerberosPackage::CreateServer(std::move(krb)));
     rt->packages_.Add(rt->kerberos_server_.get());

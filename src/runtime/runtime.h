@@ -19,6 +19,8 @@
 //     the process fail (R163);
 //   * NTLM null sessions (anonymous logons): allowed only where
 //     unauthenticated calls are, i.e. when that level is NONE;
+//   * Kerberos: the keytab, SPNs and principal map of the store's Kerberos
+//     key (config/kerberos_config.h);
 //   * the logon policy of the Lsa key (LmCompatibilityLevel: NTLMv1 only
 //     below 5; account lockout; foreign domains), read only when this
 //     process validates logons itself (with comsecd's logon service,
@@ -106,10 +108,16 @@ struct NtlmOptions {
 struct KerberosOptions {
   // Servers offer Kerberos (auth_type 16), accepting with the keys of
   // `keytab` (empty: KRB5_KTNAME) for `spns` (empty: any principal of the
-  // keytab); auth/gssapi/kerberos_package.h.
+  // keytab); auth/gssapi/kerberos_package.h. RuntimeOptionsFromStore
+  // sets all three from the store's Kerberos key (config/
+  // kerberos_config.h) when it names a keytab; a program's own --keytab
+  // replaces them.
   bool offer = false;
   std::string keytab;
   std::vector<std::string> spns;
+  // The policy store whose principal map (and account database) name
+  // Kerberos callers (auth/gssapi/principal_mapping.h); empty: no map.
+  std::string principal_map_store;
 };
 
 struct TlsOptions {
@@ -233,6 +241,7 @@ class Runtime {
   // validator_ itself with kSecretsFile, else null.
   auth::ntlm::StoreLogonValidator* store_validator_ = nullptr;
   std::unique_ptr<auth::ntlm::NtlmPackage> ntlm_server_;
+  std::unique_ptr<auth::gssapi::StorePrincipalMap> principal_map_;
   std::unique_ptr<auth::gssapi::KerberosPackage> kerberos_server_;
   std::unique_ptr<auth::tls::StoreCertificateMapper> tls_mapper_;
   std::unique_ptr<auth::tls::TlsPackage> tls_server_;

@@ -4,18 +4,26 @@
 // name and token, identification), the wire sizes of the verifiers, and
 // every refusal with its exact fault: a tampered, replayed or reordered
 // PDU, a ticket for an SPN the server does not serve, a server whose
-// keytab is stale, a server's AP-REP altered in transit. Then our client
-// and server over real sockets at every level on TCP and ncalrpc.
+// keytab is stale, a client clock an hour off, an expired ticket, a
+// server's AP-REP altered in transit or replayed by an impostor without the
+// key. Then our client and server over real sockets at every level on TCP
+// and ncalrpc.
 #include <gtest/gtest.h>
+#include <krb5.h>
 
 #include "../base/captured_log.h"
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <thread>
 #include <mutex>
 
 #include "comsec/auth/gssapi/kerberos_package.h"
+#include "comsec/config/accounts.h"
+#include "comsec/config/kerberos_config.h"
+#include "comsec/config/secrets.h"
 #include "comsec/rpc/client.h"
 #include "comsec/rpc/server.h"
 #include "comsec/rpc/server_connection.h"
@@ -73,11 +81,13 @@ const auto* const kRealmEnvironment = ::testing::AddGlobalTestEnvironment(new Re
 
 std::unique_ptr<KerberosPackage> ServerPackage(const std::string& keytab_file,
                                                std::vector<std::string> spns,
-                                               const Logger* logger = nullptr) {
+                                               const Logger* logger = nullptr,
+                                               auth::gssapi::PrincipalMap* map = nullptr) {
   KerberosServerOptions o;
   o.keytab = Realm()->dir() + "/" + keytab_file;
   o.spns = std::move(spns);
   o.logger = logger;
+  o.principal_map = map;
   auto p = KerberosPackage::CreateServer(std::move(o));
   EXPECT_TRUE(p.ok()) << p.status().ToString();
   return p.ok() ? std::move(*p) : nullptr;
@@ -312,6 +322,7 @@ class KerberosConnection : public ::testing::Test {
     conn_ = std::make_unique<ServerConnection>(&registry_, ServerLimits{}, false, "135");
     conn_->SetPackages(&packages_);
     conn_->SetPeerDescription("203.0.113.5:6000");
+    conn_->SetLogger(log_.logger());
     invocations_ = 0;
     open_ = true;
   }
@@ -388,6 +399,59 @@ class KerberosConnection : public ::testing::Test {
                          std::span<uint8_t>(bytes.data() + bytes.size() - sig, sig));
     r.header_signing = true;
     return client_->Verify(r);
+  }
+
+  // Sends the bind (AP-REQ) of a new context of `pkg` for kSpn; returns
+  // the replies.
+  std::vector<Pdu> BindWith(KerberosPackage& pkg, security::AuthnLevel level) {
+    TestConnection info;
+    info.auth_level = level;
+    StartParams cp = ParamsFor(Role::kClient, info);
+    cp.target_name = kSpn;
+    auto started = pkg.Start(cp);
+    EXPECT_TRUE(started.ok()) << started.status().ToString();
+    if (!started.ok()) return {};
+    auto ap_req = Leg(**started, {});
+    EXPECT_TRUE(ap_req.ok()) << ap_req.status().ToString();
+    if (!ap_req.ok()) return {};
+    Pdu bind;
+    bind.header.type = PduType::kBind;
+    bind.header.call_id = 1;
+    bind.header.pfc_flags |= PFC_SUPPORT_HEADER_SIGN;
+    BindBody b;
+    b.max_xmit_frag = b.max_recv_frag = 5840;
+    b.contexts.push_back({0, kEcho, {Ndr20Syntax()}});
+    bind.body = b;
+    bind.auth = SecTrailer{RPC_C_AUTHN_GSS_KERBEROS, WireAuthnLevel(level), 0, 0, kCtxId, *ap_req};
+    return Send(EncodePdu(bind));
+  }
+
+  // Asserts that the bind was refused with bind_nak, logged once as
+  // kerberos.logon_refused with `hresult` and a message containing `text`
+  // (MIT's own explanation), and once as rpc.bind_refused; then that the
+  // server serves the next connection.
+  void ExpectRefusedBind(const std::vector<Pdu>& replies, HResult hresult, const std::string& text) {
+    ASSERT_EQ(replies.size(), 1u);
+    ASSERT_EQ(replies[0].header.type, PduType::kBindNak);
+    EXPECT_EQ(std::get<BindNakBody>(replies[0].body).reason, kNakReasonNotSpecified);
+    EXPECT_FALSE(open_);
+    EXPECT_EQ(invocations_, 0);
+    auto refused = log_.Named("kerberos.logon_refused");
+    ASSERT_EQ(refused.size(), 1u);
+    EXPECT_EQ(refused[0].hresult, hresult) << refused[0].message;
+    EXPECT_EQ(refused[0].peer, "203.0.113.5:6000");
+    EXPECT_NE(refused[0].message.find("accepting the client's AP-REQ: "), std::string::npos)
+        << refused[0].message;
+    EXPECT_NE(refused[0].message.find(text), std::string::npos) << refused[0].message;
+    auto nak = log_.Named("rpc.bind_refused");
+    ASSERT_EQ(nak.size(), 1u);
+    EXPECT_NE(nak[0].message.find(text), std::string::npos) << nak[0].message;
+    Reset();
+    Authenticate(security::AuthnLevel::kPktPrivacy);
+    auto r = Send(Request(3, {7}));
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].header.type, PduType::kResponse);
+    EXPECT_EQ(invocations_, 1);
   }
 
   static uint32_t FaultStatus(const Pdu& p) { return std::get<FaultBody>(p.body).status; }
@@ -538,6 +602,193 @@ TEST_F(KerberosConnection, TicketForAnotherSpnIsRefused) {
   EXPECT_EQ(Send(Request(3, {1}))[0].header.type, PduType::kResponse);
 }
 
+// Runs a shell command in the realm's environment; returns its exit status.
+int Shell(const std::string& command) { return std::system(command.c_str()); }
+
+// A copy of the user's ccache holding a ticket for kSpn, so that the
+// client needs no TGS exchange (which the KDC would judge by its own
+// clock) before it sends the AP-REQ.
+std::string CcacheWithServiceTicket(const std::string& name, const std::string& kinit_options = "") {
+  const std::string path = Realm()->dir() + "/" + name;
+  EXPECT_EQ(Shell("kinit " + kinit_options + " -c FILE:" + path + " -k -t " + Realm()->dir() +
+                  "/user.keytab alice >/dev/null && kvno -q -c FILE:" + path + " " + kSpn),
+            0);
+  return path;
+}
+
+// Moves a client's clock the way MIT itself keeps a client in step with
+// its KDC (kdc_timesync, on by default): a FILE ccache's header carries the
+// offset from local time to the KDC's (tag 1, DeltaTime: seconds and
+// microseconds, big-endian), which the library adds to every timestamp it
+// makes with that ccache and to the "now" it judges tickets by. No fake
+// clock or privilege is needed.
+void SetClockOffset(const std::string& ccache_path, int32_t seconds) {
+  std::fstream f(ccache_path, std::ios::in | std::ios::out | std::ios::binary);
+  uint8_t header[8];
+  ASSERT_TRUE(f.read(reinterpret_cast<char*>(header), sizeof header));
+  // Version 0x0504, header length 12, tag 1 of length 8.
+  const uint8_t expected[8] = {0x05, 0x04, 0x00, 0x0c, 0x00, 0x01, 0x00, 0x08};
+  ASSERT_TRUE(std::equal(expected, expected + 8, header)) << "not a v4 ccache with DeltaTime";
+  const uint32_t be = static_cast<uint32_t>(seconds);
+  const uint8_t bytes[8] = {uint8_t(be >> 24), uint8_t(be >> 16), uint8_t(be >> 8), uint8_t(be),
+                            0, 0, 0, 0};
+  f.seekp(8);
+  ASSERT_TRUE(f.write(reinterpret_cast<const char*>(bytes), sizeof bytes));
+}
+
+// A client whose clock is an hour ahead of the server's: its authenticator
+// is refused with KRB_AP_ERR_SKEW (SEC_E_TIME_SKEW, as SSPI names it).
+// (An hour behind, MIT's client refuses to send: its ticket is "not yet
+// valid" by its own clock.)
+TEST_F(KerberosConnection, ClientClockSkewRefusesTheBind) {
+  const std::string path = CcacheWithServiceTicket("skewed.ccache");
+  SetClockOffset(path, 3600);
+  KerberosClientCredentials c;
+  c.ccache = "FILE:" + path;
+  KerberosPackage skewed(c);
+  ExpectRefusedBind(BindWith(skewed, security::AuthnLevel::kPktIntegrity), SEC_E_TIME_SKEW,
+                    "Clock skew too great");
+}
+
+// A ticket past its end time is refused by the server
+// (KRB_AP_ERR_TKT_EXPIRED, SEC_E_CONTEXT_EXPIRED). An honest client never
+// sends one, so this client's clock runs 3 s behind: tickets
+// that live 2 s are still valid by its clock 4 s later. MIT's acceptor
+// takes a ticket until its end time plus the clock skew allowance (300 s
+// by default), so the allowance is made 1 s here through a krb5.conf of
+// the test's own; the authenticator, 3 s old, would be within the default
+// allowance and fails the expiry check, which MIT makes first.
+TEST_F(KerberosConnection, ExpiredTicketRefusesTheBind) {
+  const std::string path = CcacheWithServiceTicket("short.ccache", "-l 2s");
+  SetClockOffset(path, -3);
+  const std::string strict = Realm()->dir() + "/krb5-strict.conf";
+  ASSERT_EQ(Shell("sed 's/^\\[libdefaults\\]$/[libdefaults]\\n  clockskew = 1/' $KRB5_CONFIG > " +
+                  strict),
+            0);
+  const std::string saved = getenv("KRB5_CONFIG");
+  setenv("KRB5_CONFIG", strict.c_str(), 1);
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  KerberosClientCredentials c;
+  c.ccache = "FILE:" + path;
+  KerberosPackage expired(c);
+  auto replies = BindWith(expired, security::AuthnLevel::kPktIntegrity);
+  setenv("KRB5_CONFIG", saved.c_str(), 1);
+  ExpectRefusedBind(replies, SEC_E_CONTEXT_EXPIRED, "Ticket expired");
+}
+
+
+// ==== Delegation ============================================================
+
+// Runs the three legs between a new client context (imp_level DELEGATE,
+// `ccache` or the default) and a server context of `server_pkg`.
+Pair DelegatingPair(KerberosPackage& server_pkg, const std::string& ccache = "") {
+  KerberosClientCredentials c;
+  c.ccache = ccache;
+  static std::vector<std::unique_ptr<KerberosPackage>> clients;
+  clients.push_back(std::make_unique<KerberosPackage>(c));
+  TestConnection info;
+  info.auth_level = security::AuthnLevel::kPktIntegrity;
+  info.imp_level = security::ImpLevel::kDelegate;
+  StartParams cp = ParamsFor(Role::kClient, info);
+  cp.target_name = kSpn;
+  Pair p;
+  auto client = clients.back()->Start(cp);
+  EXPECT_TRUE(client.ok()) << client.status().ToString();
+  if (!client.ok()) return p;
+  p.client = std::move(*client);
+  p.server = std::move(*StartServerContext(server_pkg, info));
+  auto t1 = Leg(*p.client, {});
+  auto t2 = Leg(*p.server, *t1);
+  auto t3 = Leg(*p.client, *t2);
+  EXPECT_TRUE(Leg(*p.server, *t3).ok());
+  return p;
+}
+
+// Whether a ccache exists in this process (a MEMORY one: until destroyed).
+bool CcacheExists(const std::string& name) {
+  krb5_context kc = nullptr;
+  if (krb5_init_context(&kc) != 0) return false;
+  krb5_ccache cc = nullptr;
+  krb5_principal p = nullptr;
+  bool exists =
+      krb5_cc_resolve(kc, name.c_str(), &cc) == 0 && krb5_cc_get_principal(kc, cc, &p) == 0;
+  if (p) krb5_free_principal(kc, p);
+  if (cc) krb5_cc_close(kc, cc);
+  krb5_free_context(kc);
+  return exists;
+}
+
+// RPC_C_IMP_LEVEL_DELEGATE to a server the KDC trusts for delegation
+// (ok-as-delegate): the client forwards its TGT; the server, which MIT
+// leaves without it under DCE style, recovers it from the AP-REQ
+// (DELEGATE level, kFeatureDelegate, Delegated() naming the client); the
+// MEMORY ccache goes with the last reference.
+TEST(KerberosPackageTest, DelegationIsRecoveredUnderDceStyle) {
+  REQUIRE_REALM();
+  CapturedLog log;
+  auto server_pkg = ServerPackage("service.keytab", {kSpn}, log.logger());
+  Pair p = DelegatingPair(*server_pkg);
+  ASSERT_TRUE(p.server && p.server->IsComplete());
+  EXPECT_NE(p.client->features() & kFeatureDelegate, 0u);
+  EXPECT_NE(p.server->features() & kFeatureDelegate, 0u);
+  EXPECT_EQ(p.server->imp_level(), security::ImpLevel::kDelegate);
+  auto delegated = p.server->Delegated();
+  ASSERT_NE(delegated, nullptr);
+  EXPECT_EQ(delegated->principal(), Alice());
+  EXPECT_EQ(delegated->auth_type(), RPC_C_AUTHN_GSS_KERBEROS);
+  const std::string ccache =
+      dynamic_cast<const auth::gssapi::KerberosDelegatedCredentials&>(*delegated).ccache();
+  EXPECT_TRUE(ccache.starts_with("MEMORY:")) << ccache;
+  EXPECT_TRUE(CcacheExists(ccache));
+  EXPECT_TRUE(log.Named("kerberos.delegation_refused").empty());
+  auto onward = KerberosCredentials::FromDelegated(delegated);
+  ASSERT_TRUE(onward.ok()) << onward.status().ToString();
+  EXPECT_EQ((*onward)->get().ccache, ccache);
+  delegated.reset();
+  p.server.reset();
+  EXPECT_TRUE(CcacheExists(ccache));  // the onward credentials still hold it
+  onward = Status(E_FAIL, "released");
+  EXPECT_FALSE(CcacheExists(ccache));
+
+  // Without DELEGATE nothing is forwarded, and nothing is recovered.
+  Pair plain = Establish(security::AuthnLevel::kPktIntegrity);
+  EXPECT_EQ(plain.client->features() & kFeatureDelegate, 0u);
+  EXPECT_EQ(plain.server->Delegated(), nullptr);
+  EXPECT_EQ(plain.server->imp_level(), security::ImpLevel::kImpersonate);
+}
+
+// Sets or clears the KDC's ok-as-delegate flag on kSpn for one test.
+class OkAsDelegate {
+ public:
+  explicit OkAsDelegate(bool on) { Set(on); }
+  ~OkAsDelegate() { Set(true); }  // the fixture's setting
+
+ private:
+  static void Set(bool on) {
+    const std::string command = std::string("kadmin.local -q 'modprinc ") + (on ? "+" : "-") +
+                                "ok_as_delegate " + kSpn + "' >/dev/null 2>&1";
+    EXPECT_EQ(std::system(command.c_str()), 0);
+  }
+};
+
+// The same request to a server the KDC does not trust for delegation:
+// GSS_C_DELEG_POLICY_FLAG forwards nothing (Windows's ISC_REQ_DELEGATE
+// semantics), the client's features() say so, and the server gets no
+// credentials and IMPERSONATE.
+TEST(KerberosPackageTest, NoDelegationToAServerNotTrustedForIt) {
+  REQUIRE_REALM();
+  OkAsDelegate off(false);
+  // A fresh ccache: the flag is copied into service tickets when issued.
+  const std::string path = CcacheWithServiceTicket("untrusted.ccache", "-f");
+  auto server_pkg = ServerPackage("service.keytab", {kSpn});
+  Pair p = DelegatingPair(*server_pkg, "FILE:" + path);
+  ASSERT_TRUE(p.server && p.server->IsComplete());
+  EXPECT_EQ(p.client->features() & kFeatureDelegate, 0u);
+  EXPECT_EQ(p.server->features() & kFeatureDelegate, 0u);
+  EXPECT_EQ(p.server->Delegated(), nullptr);
+  EXPECT_EQ(p.server->imp_level(), security::ImpLevel::kImpersonate);
+}
+
 // ==== Real sockets: our client and server ==================================
 
 class KerberosLoopback : public ::testing::Test {
@@ -560,10 +811,10 @@ class KerberosLoopback : public ::testing::Test {
     registry_.Register(std::move(r));
     Serve("service.keytab");
   }
-  void Serve(const std::string& keytab) {
+  void Serve(const std::string& keytab, auth::gssapi::PrincipalMap* map = nullptr) {
     if (server_) server_->Stop();
     packages_ = SecurityPackageRegistry();
-    server_pkg_ = ServerPackage(keytab, {kSpn}, log_.logger());
+    server_pkg_ = ServerPackage(keytab, {kSpn}, log_.logger(), map);
     ASSERT_NE(server_pkg_, nullptr);
     packages_.Add(server_pkg_.get());
     ServerOptions options;
@@ -657,6 +908,17 @@ TEST_F(KerberosLoopback, ServerRefusesACorruptedClientSignatureAndServesOn) {
   auto r = (*client)->Call(0, std::vector<uint8_t>{2});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), FaultToHResult(nca_s_fault_sec_pkg_error)) << r.status().ToString();
+  // The server says why it closed the connection.
+  bool logged = false;
+  for (int i = 0; i < 200 && !logged; ++i) {
+    for (const LogEvent& e : log_.Named("rpc.connection_closed")) {
+      if (e.reason && e.reason->find("verifier check failed for " + Alice()) != std::string::npos) {
+        logged = true;
+      }
+    }
+    if (!logged) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(logged);
 
   KerberosPackage good;
   auto next = Client::Connect(tcp_);
@@ -664,6 +926,92 @@ TEST_F(KerberosLoopback, ServerRefusesACorruptedClientSignatureAndServesOn) {
   b.target_name = kSpn;
   ASSERT_TRUE((*next)->Bind(kEcho, &b).ok());
   EXPECT_TRUE((*next)->Call(0, std::vector<uint8_t>{3}).ok());
+}
+
+// A server that cannot prove itself: an impostor without the service's
+// key, which cannot read the AP-REQ, answers with an AP-REP it recorded
+// from a genuine exchange earlier (same service ticket, same session
+// key). The AP-REP must echo this AP-REQ's authenticator time, so the
+// client refuses it in the bind (mutual authentication failed: no auth3,
+// no call), and afterwards binds to the genuine server.
+class ImpostorPackage : public SecurityPackage {
+ public:
+  explicit ImpostorPackage(std::vector<uint8_t> recorded_ap_rep) : ap_rep_(std::move(recorded_ap_rep)) {}
+  uint8_t auth_type() const override { return RPC_C_AUTHN_GSS_KERBEROS; }
+  const char* name() const override { return "impostor"; }
+  Result<std::unique_ptr<SecurityContext>> Start(const StartParams&) override {
+    return std::unique_ptr<SecurityContext>(new Context(ap_rep_));
+  }
+
+ private:
+  class Context : public SecurityContext {
+   public:
+    explicit Context(const std::vector<uint8_t>& ap_rep) : ap_rep_(ap_rep) {}
+    Result<UpdateResult> Update(std::span<const uint8_t>) override {
+      ++legs_;
+      return UpdateResult{legs_ == 1 ? ap_rep_ : std::vector<uint8_t>{}, legs_ > 1};
+    }
+    bool IsComplete() const override { return legs_ > 1; }
+    uint32_t features() const override { return kFeatureSign | kFeatureSeal | kFeatureMutualAuth; }
+    size_t SignatureSize(size_t) const override { return kWrapSize; }
+    Status Verify(const PduRegion&) override { return Status::Ok(); }
+    Status Protect(const PduRegion&) override { return Status::Ok(); }
+    std::string PeerName() const override { return "impostor"; }
+    std::shared_ptr<const security::Token> PeerToken() const override {
+      return std::make_shared<const security::Token>(security::Token::Anonymous(security::LogonKind::kNetwork, false));
+    }
+
+   private:
+    const std::vector<uint8_t>& ap_rep_;
+    int legs_ = 0;
+  };
+  std::vector<uint8_t> ap_rep_;
+};
+
+TEST_F(KerberosLoopback, ServerThatCannotProveItselfFailsMutualAuthentication) {
+  KerberosPackage client_pkg;
+  std::vector<uint8_t> recorded;
+  {
+    TestConnection info;
+    StartParams cp = ParamsFor(Role::kClient, info);
+    cp.target_name = kSpn;
+    auto client = client_pkg.Start(cp);
+    auto server = StartServerContext(*server_pkg_, info);
+    auto ap_req = Leg(**client, {});
+    auto ap_rep = Leg(**server, *ap_req);
+    ASSERT_TRUE(ap_rep.ok());
+    recorded = *ap_rep;
+  }
+  ImpostorPackage impostor(recorded);
+  SecurityPackageRegistry impostor_packages;
+  impostor_packages.Add(&impostor);
+  ServerOptions options;
+  options.packages = &impostor_packages;
+  Server fake(&registry_, options);
+  auto fake_tcp = fake.Listen(*StringBinding::Parse("ncacn_ip_tcp:127.0.0.1[0]"));
+  ASSERT_TRUE(fake_tcp.ok());
+  for (security::AuthnLevel level : {security::AuthnLevel::kConnect, security::AuthnLevel::kPktPrivacy}) {
+    auto client = Client::Connect(*fake_tcp);
+    ASSERT_TRUE(client.ok());
+    ClientAuth a{&client_pkg, level};
+    a.target_name = kSpn;
+    a.wanted = kFeatureMutualAuth;
+    Status s = (*client)->Bind(kEcho, &a);
+    ASSERT_FALSE(s.ok()) << int(level);
+    EXPECT_EQ(s.code(), SEC_E_LOGON_DENIED) << s.ToString();
+    EXPECT_NE(s.message().find("checking the server's AP-REP (mutual authentication)"),
+              std::string::npos)
+        << s.ToString();
+    EXPECT_NE(s.message().find("Mutual authentication failed"), std::string::npos) << s.ToString();
+    std::lock_guard<std::mutex> lock(mu_);
+    EXPECT_TRUE(principal_.empty());  // nothing was called
+  }
+  fake.Stop();
+  auto genuine = Client::Connect(tcp_);
+  ClientAuth a{&client_pkg, security::AuthnLevel::kPktPrivacy};
+  a.target_name = kSpn;
+  ASSERT_TRUE((*genuine)->Bind(kEcho, &a).ok());
+  EXPECT_TRUE((*genuine)->Call(0, std::vector<uint8_t>{1}).ok());
 }
 
 // A server whose keytab lags behind the KDC (re-keyed, keytab not
@@ -721,6 +1069,185 @@ TEST_F(KerberosLoopback, KeytabCredentialsAndUnixAccountMapping) {
       EXPECT_EQ(token_->user(), auth::gssapi::PrincipalSid("root@" + Realm()->realm()));
     }
   }
+}
+
+// The store's principal map (rule 2 of auth/gssapi/principal_mapping.h)
+// names the caller: alice's principal becomes the account bob, with his
+// SID and local groups. The store is read at each logon: a disabled
+// account refuses the logon (logged; the call after auth3 is faulted), and an unmapped principal
+// falls back to the later rules, without a restart.
+TEST_F(KerberosLoopback, StorePrincipalMapNamesTheCaller) {
+  const std::string store_path = dir_ + "/store.db";
+  auto store = config::Store::Open(store_path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  security::Sid bob_sid, operators_sid;
+  {
+    auto secrets = config::OpenSecrets(store_path);
+    ASSERT_TRUE(secrets.ok()) << secrets.status().ToString();
+    config::AccountDatabase db(secrets->get());
+    ASSERT_TRUE(db.EnsureDomain("KRBTEST").ok());
+    ASSERT_TRUE(db.AddUser("bob", config::NtHashBytes{}).ok());
+    ASSERT_TRUE(db.AddGroup("operators").ok());
+    ASSERT_TRUE(db.AddMember("operators", "bob").ok());
+    auto bob = db.FindUser("bob");
+    ASSERT_TRUE(bob.ok() && *bob);
+    bob_sid = (*bob)->sid;
+    operators_sid = (*bob)->groups.at(0).second;
+  }
+  ASSERT_TRUE(config::MapPrincipal(**store, Alice(), "bob").ok());
+  auto map = auth::gssapi::StorePrincipalMap::Open(store_path);
+  ASSERT_TRUE(map.ok()) << map.status().ToString();
+  Serve("service.keytab", map->get());
+  KerberosPackage client_pkg;
+  auto call = [&]() -> Status {
+    auto client = Client::Connect(tcp_);
+    if (!client.ok()) return client.status();
+    ClientAuth a{&client_pkg, security::AuthnLevel::kPktPrivacy};
+    a.target_name = kSpn;
+    COMSEC_RETURN_IF_ERROR((*client)->Bind(kEcho, &a));
+    return (*client)->Call(0, std::vector<uint8_t>{1}).status();
+  };
+  ASSERT_TRUE(call().ok());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    EXPECT_EQ(principal_, "KRBTEST\\bob");
+    EXPECT_EQ(token_->user(), bob_sid);
+    EXPECT_TRUE(std::any_of(token_->groups().begin(), token_->groups().end(),
+                            [&](const auto& g) { return g.sid == operators_sid; }));
+  }
+  {
+    auto secrets = config::OpenSecrets(store_path);
+    config::AccountDatabase db(secrets->get());
+    ASSERT_TRUE(db.SetDisabled("bob", true).ok());
+  }
+  Status refused = call();
+  ASSERT_FALSE(refused.ok());
+  // The last leg (auth3) has no reply: the call after it gets the fault.
+  EXPECT_EQ(refused.code(), FaultToHResult(nca_s_fault_access_denied)) << refused.ToString();
+  bool logged = false;
+  for (const LogEvent& e : log_.Named("kerberos.logon_refused")) {
+    if (e.message.find("maps " + Alice() + " to account 'bob', which is disabled") !=
+        std::string::npos) {
+      logged = e.hresult == SEC_E_LOGON_DENIED;
+    }
+  }
+  EXPECT_TRUE(logged);
+  ASSERT_TRUE(config::UnmapPrincipal(**store, Alice()).ok());
+  ASSERT_TRUE(call().ok());
+  std::lock_guard<std::mutex> lock(mu_);
+  EXPECT_EQ(principal_, Alice());
+  EXPECT_EQ(token_->user(), auth::gssapi::PrincipalSid(Alice()));
+}
+
+// The double hop: A (alice) calls B with RPC_C_IMP_LEVEL_DELEGATE; B's
+// method calls C (host/localhost) with the credentials A delegated
+// (KerberosCredentials::FromDelegated), and C sees alice. When the KDC does
+// not trust B for delegation, A forwards nothing, B has no credentials of
+// alice's and calls C as itself (its service keytab), so C sees B: as on
+// Windows, where the onward call goes out with the server's own identity
+// (or fails, if C refuses B).
+TEST_F(KerberosLoopback, DelegationDoubleHop) {
+  // C.
+  std::mutex c_mu;
+  std::string c_saw;
+  InterfaceRegistry c_registry;
+  {
+    InterfaceRegistration r;
+    r.syntax = kEcho;
+    r.min_authn_level = security::AuthnLevel::kPktPrivacy;
+    r.operations.push_back([&](std::span<const uint8_t> stub, const CallContext& c)
+                               -> Result<std::vector<uint8_t>> {
+      std::lock_guard<std::mutex> lock(c_mu);
+      c_saw = c.security.principal;
+      return std::vector<uint8_t>(stub.begin(), stub.end());
+    });
+    c_registry.Register(std::move(r));
+  }
+  auto c_pkg = ServerPackage("service.keytab", {"host/localhost"});
+  SecurityPackageRegistry c_packages;
+  c_packages.Add(c_pkg.get());
+  ServerOptions c_options;
+  c_options.packages = &c_packages;
+  Server c_server(&c_registry, c_options);
+  auto c_tcp = c_server.Listen(*StringBinding::Parse("ncacn_ip_tcp:127.0.0.1[0]"));
+  ASSERT_TRUE(c_tcp.ok());
+
+  // B: the fixture's server, its method replaced by one that calls C.
+  KerberosPackage onward_pkg;
+  std::mutex b_mu;
+  security::ImpLevel b_imp = security::ImpLevel::kDefault;
+  std::string b_delegated_by;
+  registry_ = InterfaceRegistry();
+  {
+    InterfaceRegistration r;
+    r.syntax = kEcho;
+    r.operations.push_back([&](std::span<const uint8_t> stub, const CallContext& c)
+                               -> Result<std::vector<uint8_t>> {
+      std::shared_ptr<const Credentials> as;
+      {
+        std::lock_guard<std::mutex> lock(b_mu);
+        b_imp = c.security.imp_level;
+        b_delegated_by = c.security.delegated ? c.security.delegated->principal() : "";
+      }
+      if (c.security.delegated) {
+        COMSEC_ASSIGN_OR_RETURN(as, KerberosCredentials::FromDelegated(c.security.delegated));
+      } else {
+        KerberosClientCredentials own;
+        own.keytab = Realm()->dir() + "/service.keytab";
+        own.principal = kSpn;
+        as = std::make_shared<KerberosCredentials>(own);
+      }
+      COMSEC_ASSIGN_OR_RETURN(auto client, Client::Connect(*c_tcp));
+      ClientAuth a{&onward_pkg, security::AuthnLevel::kPktPrivacy};
+      a.credentials = as;
+      a.target_name = "host/localhost";
+      COMSEC_RETURN_IF_ERROR(client->Bind(kEcho, &a));
+      return client->Call(0, std::vector<uint8_t>(stub.begin(), stub.end()));
+    });
+    registry_.Register(std::move(r));
+  }
+  Serve("service.keytab");
+
+  auto a_calls = [&](const std::string& ccache) -> Status {
+    KerberosClientCredentials who;
+    who.ccache = ccache;
+    KerberosPackage a_pkg(who);
+    auto client = Client::Connect(tcp_);
+    if (!client.ok()) return client.status();
+    ClientAuth a{&a_pkg, security::AuthnLevel::kPktPrivacy};
+    a.target_name = kSpn;
+    a.imp_level = security::ImpLevel::kDelegate;
+    COMSEC_RETURN_IF_ERROR((*client)->Bind(kEcho, &a));
+    COMSEC_ASSIGN_OR_RETURN(auto echoed, (*client)->Call(0, std::vector<uint8_t>{4, 2}));
+    // C's answer came back through B (the stub may carry B's padding).
+    if (echoed.size() < 2 || echoed[0] != 4 || echoed[1] != 2) return Status(E_FAIL, "echo differs");
+    return Status::Ok();
+  };
+
+  Status trusted = a_calls("");
+  ASSERT_TRUE(trusted.ok()) << trusted.ToString();
+  {
+    std::lock_guard<std::mutex> lock(b_mu);
+    EXPECT_EQ(b_imp, security::ImpLevel::kDelegate);
+    EXPECT_EQ(b_delegated_by, Alice());
+  }
+  {
+    std::lock_guard<std::mutex> lock(c_mu);
+    EXPECT_EQ(c_saw, Alice());
+  }
+
+  OkAsDelegate off(false);
+  const std::string path = CcacheWithServiceTicket("hop-untrusted.ccache", "-f");
+  Status untrusted = a_calls("FILE:" + path);
+  ASSERT_TRUE(untrusted.ok()) << untrusted.ToString();
+  {
+    std::lock_guard<std::mutex> lock(b_mu);
+    EXPECT_EQ(b_imp, security::ImpLevel::kImpersonate);
+    EXPECT_EQ(b_delegated_by, "");
+  }
+  std::lock_guard<std::mutex> lock(c_mu);
+  EXPECT_EQ(c_saw, std::string(kSpn) + "@" + Realm()->realm());
+  c_server.Stop();
 }
 
 // What a handshake costs (bind with three legs, ticket cached after the

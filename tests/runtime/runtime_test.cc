@@ -12,6 +12,7 @@
 
 #include "comsec/auth/ntlm/ntlmv2.h"
 #include "comsec/config/accounts.h"
+#include "comsec/config/kerberos_config.h"
 #include "comsec/config/com_schema.h"
 #include "comsec/config/secrets.h"
 #include "comsec/rpc/client.h"
@@ -93,6 +94,25 @@ TEST_F(RuntimeStore, WithoutAStoreEveryValueIsItsBuiltInDefault) {
   EXPECT_EQ(o->ntlm.computer_name, config::NetbiosComputerName());
   EXPECT_EQ(o->server.max_connections, rpc::ServerOptions{}.max_connections);
   EXPECT_FALSE(o->server.allow_unverified_requests);
+}
+
+// The store's Kerberos key (config/kerberos_config.h) offers Kerberos
+// with its keytab and SPNs, and names the store whose principal map the
+// server consults; without a keytab nothing is offered.
+TEST_F(RuntimeStore, KerberosSettingsComeFromTheStore) {
+  auto none = Options(ProgramSecurity{});
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_FALSE(none->kerberos.offer);
+  EXPECT_EQ(none->kerberos.principal_map_store, path_);
+  ASSERT_TRUE(config::SetKerberosService(*store_, std::string("/etc/comsec/rpc.keytab"),
+                                         std::vector<std::string>{"RPCSS/h1", "host/h1"})
+                  .ok());
+  auto o = Options(ProgramSecurity{});
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_TRUE(o->kerberos.offer);
+  EXPECT_EQ(o->kerberos.keytab, "/etc/comsec/rpc.keytab");
+  EXPECT_EQ(o->kerberos.spns, (std::vector<std::string>{"RPCSS/h1", "host/h1"}));
+  EXPECT_FALSE(RuntimeOptionsFromStore(nullptr, ProgramSecurity{}, {})->kerberos.offer);
 }
 
 TEST_F(RuntimeStore, AnEmptyStoreMeansConnectAndNoAnonymous) {

@@ -10,10 +10,10 @@ namespace comsec::comcfg {
 
 using namespace comsec::security;  // NOLINT: a tool file using its layer
 
-void AddCallerOptions(CLI::App* cmd, CallerArgs& a) {
-  cmd->add_option("--user", a.user,
-                  "caller: SID, SDDL alias, unix:NAME, uid:N or gid:N")
-      ->required();
+void AddCallerOptions(CLI::App* cmd, CallerArgs& a, bool user_optional) {
+  auto* user = cmd->add_option("--user", a.user,
+                               "caller: SID, SDDL alias, unix:NAME, uid:N or gid:N");
+  if (!user_optional) user->required();
   cmd->add_option("--group", a.groups,
                   "a group of the caller (repeatable); replaces the groups a "
                   "unix:/uid: user has on this system");

@@ -23,7 +23,9 @@ struct CallerArgs {
   std::vector<std::string> admin_groups;
 };
 
-void AddCallerOptions(CLI::App* cmd, CallerArgs& args);
+// --user is required unless `user_optional` (explain, which may name the
+// caller by a package's principal instead).
+void AddCallerOptions(CLI::App* cmd, CallerArgs& args, bool user_optional = false);
 
 // Exactly one of --local and --remote.
 Status CheckDistance(const CallerArgs& args);

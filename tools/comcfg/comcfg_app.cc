@@ -33,6 +33,7 @@ int RunComcfg(int argc, const char* const* argv, const Io& io) {
   AddPolicyCommands(app, global, io, &exit_code);
   AddAccountCommands(app, global, io, &exit_code);
   AddTlsCommands(app, global, io, &exit_code);
+  AddKerberosCommands(app, global, io, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "comcfg/caller.h"
+#include "comsec/auth/gssapi/principal_mapping.h"
 #include "comcfg/command.h"
 #include "comcfg/store_access.h"
 #include "comsec/config/effective_policy.h"
@@ -172,6 +173,9 @@ int RunEffective(const EffectiveArgs& a, const GlobalOptions& global,
 struct ExplainArgs {
   std::string operation, appid, clsid;
   CallerArgs caller;
+  // --package kerberos --principal P: the caller as that package's server
+  // would name it (auth/gssapi/principal_mapping.h), instead of --user.
+  std::string package, principal;
   std::string authn_level;  // a number or a name; "" is not evaluated
   bool json = false;
 };
@@ -190,7 +194,34 @@ int RunExplain(const ExplainArgs& a, const GlobalOptions& global,
   if (Status s = ParseLevelOptions(a.authn_level, "", &authn_level, nullptr); !s.ok()) {
     return ReportBadInput(io, s);
   }
-  auto token = BuildCallerToken(a.caller);
+  if (a.caller.user.empty() == a.principal.empty()) {
+    return ReportBadInput(io, Status(E_INVALIDARG,
+                                     "name the caller with --user, or with --package "
+                                     "kerberos --principal PRINCIPAL (exactly one)"));
+  }
+  if (!a.principal.empty() && a.package != "kerberos") {
+    return ReportBadInput(io, Status(E_INVALIDARG,
+                                     "--principal needs --package kerberos (the only "
+                                     "package whose callers are named by principal)"));
+  }
+  // The identity the package resolved, when named by principal.
+  std::optional<auth::gssapi::MappedIdentity> identity;
+  Result<security::Token> token = Status(E_UNEXPECTED, "no caller");
+  if (!a.principal.empty()) {
+    auto map = auth::gssapi::StorePrincipalMap::Open(StorePath(global));
+    if (!map.ok()) return ReportFailure(io, map.status());
+    auto resolved = auth::gssapi::ResolvePrincipal(a.principal, map->get());
+    if (!resolved.ok()) {
+      io.out << "denied\nthe Kerberos server refuses " << a.principal
+             << " before any access check: " << resolved.status().message() << "\n";
+      io.err << "comcfg: " << resolved.status().ToString() << "\n";
+      return kExitDenied;
+    }
+    identity = std::move(*resolved);
+    token = *identity->token;
+  } else {
+    token = BuildCallerToken(a.caller);
+  }
   if (!token.ok()) return ReportBadInput(io, token.status());
   auto store = OpenStore(global, StoreAccess::kRead);
   if (!store.ok()) return ReportFailure(io, store.status());
@@ -209,7 +240,7 @@ int RunExplain(const ExplainArgs& a, const GlobalOptions& global,
   request.token = &*token;
   request.remote = a.caller.remote;
   request.authn_level = authn_level;
-  request.principal = a.caller.user;
+  request.principal = identity ? identity->token->user().ToString() : a.caller.user;
   Decision d = Decide(*policy, request);
   if (a.json) {
     nlohmann::json j;
@@ -231,9 +262,20 @@ int RunExplain(const ExplainArgs& a, const GlobalOptions& global,
       j["checks"].push_back(std::move(c));
     }
     j["token"] = token->Describe();
+    if (identity) {
+      j["package"] = "kerberos";
+      j["identity"] = {{"principal", a.principal},
+                       {"name", identity->name},
+                       {"source", identity->source},
+                       {"sid", identity->token->user().ToString()}};
+    }
     io.out << j.dump(2) << "\n";
   } else {
     io.out << (d.allowed ? "allowed" : "denied") << "\n";
+    if (identity) {
+      io.out << "package: Kerberos (auth_type 16); principal " << a.principal << " is "
+             << identity->name << " (" << identity->source << ")\n";
+    }
     io.out << OperationName(op) << " of AppID " << appid->ToRegistryString()
            << " by " << token->Describe() << "\n";
     io.out << "needs: "
@@ -292,7 +334,13 @@ void AddPolicyCommands(CLI::App& app, const GlobalOptions& global,
       ->check(CLI::IsMember({"launch", "activate", "access"}));
   ex->add_option("--appid", x->appid, "the AppID");
   ex->add_option("--clsid", x->clsid, "or a class");
-  AddCallerOptions(ex, x->caller);
+  AddCallerOptions(ex, x->caller, /*user_optional=*/true);
+  ex->add_option("--package", x->package,
+                 "the security package the caller authenticates with (kerberos)")
+      ->check(CLI::IsMember({"kerberos"}));
+  ex->add_option("--principal", x->principal,
+                 "with --package kerberos: the client principal (alice@REALM), named as "
+                 "the server would name it (PAC, store map, auth_to_local)");
   ex->add_option("--authn-level", x->authn_level,
                  "the request's authentication level: 1-6 or a name (PKT_PRIVACY, ...)");
   ex->add_flag("--json", x->json, "print JSON");

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "comsec/auth/gssapi/gss_checksum.h"
 #include "comsec/auth/gssapi/gss_status.h"
 #include "comsec/base/hex.h"
 #include "comsec/base/log_escape.h"
@@ -55,18 +56,6 @@ bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
     return std::tolower(static_cast<unsigned char>(x)) ==
            std::tolower(static_cast<unsigned char>(y));
   });
-}
-
-std::array<uint8_t, 32> Sha256(std::string_view data) {
-  std::array<uint8_t, 32> digest{};
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr);
-  return digest;
-}
-
-uint32_t Word(const std::array<uint8_t, 32>& d, size_t i) {
-  return uint32_t{d[i]} | uint32_t{d[i + 1]} << 8 | uint32_t{d[i + 2]} << 16 |
-         uint32_t{d[i + 3]} << 24;
 }
 
 gss_iov_buffer_desc Iov(OM_uint32 type, std::span<uint8_t> bytes) {
@@ -272,12 +261,109 @@ struct KerberosPackage::Acceptor {
 
 namespace {
 
-Result<std::shared_ptr<const security::Token>> UnixAccountToken(const std::string& local) {
-  COMSEC_ASSIGN_OR_RETURN(security::UnixIdentity id, security::LookupUnixUserByName(local));
-  if (id.uid == 0) return Status(E_ACCESSDENIED, "uid 0 is not a mapping target");
-  security::UnixTokenOptions o;
-  o.logon = security::LogonKind::kNetwork;
-  return std::make_shared<const security::Token>(security::TokenForUnixIdentity(id, o));
+// The libkrb5 objects one recovery holds, released in reverse order.
+struct Krb5Recovery {
+  krb5_context ctx = nullptr;
+  krb5_auth_context ac = nullptr;
+  krb5_keytab kt = nullptr;
+  krb5_ticket* ticket = nullptr;
+  krb5_authenticator* authenticator = nullptr;
+  krb5_creds** creds = nullptr;
+  ~Krb5Recovery() {
+    if (!ctx) return;
+    if (creds) krb5_free_tgt_creds(ctx, creds);
+    if (authenticator) krb5_free_authenticator(ctx, authenticator);
+    if (ticket) krb5_free_ticket(ctx, ticket);
+    if (kt) krb5_kt_close(ctx, kt);
+    if (ac) krb5_auth_con_free(ctx, ac);
+    krb5_free_context(ctx);
+  }
+  Status Failure(krb5_error_code code, const std::string& what) const {
+    const char* m = krb5_get_error_message(ctx, code);
+    Status s(SEC_E_INVALID_TOKEN, what + ": " + (m ? m : "error " + std::to_string(code)));
+    krb5_free_error_message(ctx, m);
+    return s;
+  }
+  std::string Unparse(krb5_const_principal p) const {
+    char* text = nullptr;
+    if (krb5_unparse_name(ctx, p, &text) != 0) return {};
+    std::string out(text);
+    krb5_free_unparsed_name(ctx, text);
+    return out;
+  }
+};
+
+// The TGT `client` forwarded in its first AP-REQ (see the header:
+// delegation under DCE style); null when it forwarded none.
+Result<std::shared_ptr<const KerberosDelegatedCredentials>> RecoverDelegation(
+    std::span<const uint8_t> ap_req, const std::string& keytab, const std::string& client) {
+  Krb5Recovery k;
+  if (krb5_error_code e = krb5_init_context(&k.ctx)) {
+    return Status(SEC_E_INTERNAL_ERROR, "krb5_init_context failed: " + std::to_string(e));
+  }
+  krb5_error_code e = keytab.empty() ? krb5_kt_default(k.ctx, &k.kt)
+                                     : krb5_kt_resolve(k.ctx, keytab.c_str(), &k.kt);
+  if (e) return k.Failure(e, "opening the keytab");
+  if ((e = krb5_auth_con_init(k.ctx, &k.ac))) return k.Failure(e, "krb5_auth_con_init");
+  // No replay cache: GSS already accepted (and recorded) this AP-REQ.
+  krb5_auth_con_setflags(k.ctx, k.ac, 0);
+  krb5_data data{};
+  data.length = static_cast<unsigned int>(ap_req.size());
+  data.data = reinterpret_cast<char*>(const_cast<uint8_t*>(ap_req.data()));
+  if ((e = krb5_rd_req(k.ctx, &k.ac, &data, nullptr, k.kt, nullptr, &k.ticket))) {
+    return k.Failure(e, "re-reading the AP-REQ");
+  }
+  if ((e = krb5_auth_con_getauthenticator(k.ctx, k.ac, &k.authenticator))) {
+    return k.Failure(e, "reading the authenticator");
+  }
+  const krb5_checksum* cksum = k.authenticator->checksum;
+  if (cksum == nullptr || cksum->checksum_type != kGssChecksumType) {
+    return Status(SEC_E_INVALID_TOKEN, "the authenticator has no GSS checksum (type 0x8003)");
+  }
+  COMSEC_ASSIGN_OR_RETURN(GssChecksum gss,
+                          ParseGssChecksum(std::span<const uint8_t>(cksum->contents, cksum->length)));
+  if (gss.delegation.empty()) return std::shared_ptr<const KerberosDelegatedCredentials>();
+  const std::string ticket_client = k.Unparse(k.ticket->enc_part2->client);
+  if (ticket_client != client) {
+    return Status(SEC_E_WRONG_PRINCIPAL, "the ticket's client " + EscapeForLog(ticket_client) +
+                                             " is not the authenticated " + EscapeForLog(client));
+  }
+  krb5_data cred{};
+  cred.length = static_cast<unsigned int>(gss.delegation.size());
+  cred.data = reinterpret_cast<char*>(const_cast<uint8_t*>(gss.delegation.data()));
+  if ((e = krb5_rd_cred(k.ctx, k.ac, &cred, &k.creds, nullptr))) {
+    return k.Failure(e, "reading the forwarded KRB-CRED");
+  }
+  if (k.creds == nullptr || k.creds[0] == nullptr || k.creds[1] != nullptr) {
+    return Status(SEC_E_INVALID_TOKEN, "the KRB-CRED does not hold exactly one ticket");
+  }
+  krb5_creds* tgt = k.creds[0];
+  const std::string tgt_client = k.Unparse(tgt->client);
+  if (tgt_client != client) {
+    return Status(SEC_E_WRONG_PRINCIPAL, "the forwarded ticket's client " +
+                                             EscapeForLog(tgt_client) + " is not the authenticated " +
+                                             EscapeForLog(client));
+  }
+  const krb5_principal_data* server = tgt->server;
+  const bool is_tgt = server->length == 2 && server->data[0].length == 6 &&
+                      std::memcmp(server->data[0].data, "krbtgt", 6) == 0;
+  if (!is_tgt) {
+    return Status(SEC_E_INVALID_TOKEN, "the forwarded ticket is for " +
+                                           EscapeForLog(k.Unparse(tgt->server)) + ", not a krbtgt");
+  }
+  krb5_ccache cc = nullptr;
+  if ((e = krb5_cc_new_unique(k.ctx, "MEMORY", nullptr, &cc))) {
+    return k.Failure(e, "making a MEMORY ccache");
+  }
+  if ((e = krb5_cc_initialize(k.ctx, cc, tgt->client)) || (e = krb5_cc_store_cred(k.ctx, cc, tgt))) {
+    Status s = k.Failure(e, "storing the forwarded TGT");
+    krb5_cc_destroy(k.ctx, cc);
+    return s;
+  }
+  std::string name = std::string(krb5_cc_get_type(k.ctx, cc)) + ":" + krb5_cc_get_name(k.ctx, cc);
+  // Closing a MEMORY ccache keeps its contents; KerberosDelegatedCredentials destroys it.
+  krb5_cc_close(k.ctx, cc);
+  return std::make_shared<const KerberosDelegatedCredentials>(client, std::move(name));
 }
 
 class ServerContext : public KerberosContext {
@@ -312,8 +398,16 @@ class ServerContext : public KerberosContext {
   std::shared_ptr<const security::Token> PeerToken() const override { return token_; }
   security::ImpLevel imp_level() const override {
     if (flags_ & GSS_C_IDENTIFY_FLAG) return security::ImpLevel::kIdentify;
-    if (flags_ & GSS_C_DELEG_FLAG) return security::ImpLevel::kDelegate;
+    if ((flags_ & GSS_C_DELEG_FLAG) || delegated_) return security::ImpLevel::kDelegate;
     return security::ImpLevel::kImpersonate;
+  }
+  uint32_t features() const override {
+    uint32_t f = KerberosContext::features();
+    if (complete_ && delegated_) f |= rpc::kFeatureDelegate;
+    return f;
+  }
+  std::shared_ptr<const rpc::DelegatedCredentials> Delegated() const override {
+    return delegated_;
   }
 
  private:
@@ -330,6 +424,7 @@ class ServerContext : public KerberosContext {
                                              GSS_C_NO_CHANNEL_BINDINGS, source.out(), nullptr,
                                              out.out(), &ret_flags, nullptr, nullptr);
     const char* step = first_ ? "accepting the client's AP-REQ" : "accepting the client's AP-REP";
+    if (first_) ap_req_.assign(token.begin(), token.end());
     first_ = false;
     if (GSS_ERROR(major)) return GssFailure(SEC_E_LOGON_DENIED, step, major, minor);
     rpc::UpdateResult result;
@@ -342,7 +437,19 @@ class ServerContext : public KerberosContext {
     account_ = EscapeForLog(principal);
     COMSEC_RETURN_IF_ERROR(CheckTarget());
     COMSEC_RETURN_IF_ERROR(Established(ret_flags, ("the client " + account_).c_str()));
-    MapPrincipal(source, principal);
+    COMSEC_RETURN_IF_ERROR(MapPrincipal(principal));
+    auto delegated = RecoverDelegation(ap_req_, options_.keytab, principal);
+    if (delegated.ok()) {
+      delegated_ = std::move(*delegated);
+    } else if (const Logger* logger = options_.logger;
+               logger && logger->Enabled(LogSeverity::kWarning)) {
+      LogEvent e("kerberos.delegation_refused", LogSeverity::kWarning,
+                 "not accepting the credentials " + account_ + " delegated: " +
+                     std::string(delegated.status().message()));
+      if (!connection_.peer.empty()) e.Peer(connection_.peer);
+      logger->Log(e.Hresult(delegated.status().code()));
+    }
+    ap_req_.clear();
     result.done = true;
     return result;
   }
@@ -369,21 +476,12 @@ class ServerContext : public KerberosContext {
                                              served + ")");
   }
 
-  void MapPrincipal(const GssName& source, const std::string& principal) {
-    OM_uint32 minor = 0;
-    GssBuffer local;
-    if (gss_localname(&minor, source.get(), gss_mech_krb5, local.out()) == GSS_S_COMPLETE) {
-      std::string name(static_cast<const char*>(local.get().value), local.get().length);
-      auto token = UnixAccountToken(name);
-      if (token.ok()) {
-        token_ = std::move(*token);
-        peer_name_ = "unix:" + name;
-        return;
-      }
-    }
-    token_ = std::make_shared<const security::Token>(security::Token::ForAuthenticatedUser(
-        PrincipalSid(principal), {}, security::LogonKind::kNetwork));
-    peer_name_ = principal;
+  // principal_mapping.h's rule; a refusal there refuses the logon.
+  Status MapPrincipal(const std::string& principal) {
+    COMSEC_ASSIGN_OR_RETURN(MappedIdentity id, ResolvePrincipal(principal, options_.principal_map));
+    token_ = std::move(id.token);
+    peer_name_ = std::move(id.name);
+    return Status::Ok();
   }
 
   const KerberosServerOptions& options_;
@@ -391,6 +489,9 @@ class ServerContext : public KerberosContext {
   gss_cred_id_t cred_;
   rpc::ConnectionInfo connection_;
   bool first_ = true;
+  // The first leg's AP-REQ, kept until the handshake completes.
+  std::vector<uint8_t> ap_req_;
+  std::shared_ptr<const KerberosDelegatedCredentials> delegated_;
   std::string account_;
   std::string peer_name_;
   std::shared_ptr<const security::Token> token_;
@@ -492,16 +593,6 @@ class ClientContext : public KerberosContext {
 
 // ==== Package ===============================================================
 
-security::Sid PrincipalSid(const std::string& principal) {
-  const size_t at = principal.rfind('@');
-  const std::string realm = at == std::string::npos ? std::string() : principal.substr(at + 1);
-  const auto domain = Sha256("comsec-krb5-realm:" + realm);
-  const auto user = Sha256("comsec-krb5-principal:" + principal);
-  // RIDs below 1000 are the well-known ones (Administrator 500...).
-  const uint32_t rid = 1000 + Word(user, 0) % 0x7FFFFC00u;
-  return security::Sid(5, {21, Word(domain, 0), Word(domain, 4), Word(domain, 8), rid});
-}
-
 KerberosCredentials::KerberosCredentials(KerberosClientCredentials credentials)
     : credentials_(std::move(credentials)) {
   if (!credentials_.keytab.empty()) {
@@ -509,6 +600,27 @@ KerberosCredentials::KerberosCredentials(KerberosClientCredentials credentials)
     RAND_bytes(random.data(), static_cast<int>(random.size()));
     memory_ccache_ = "MEMORY:comsec-" + ToHex(random);
   }
+}
+
+KerberosDelegatedCredentials::~KerberosDelegatedCredentials() {
+  krb5_context kc = nullptr;
+  if (krb5_init_context(&kc) != 0) return;
+  krb5_ccache cc = nullptr;
+  if (krb5_cc_resolve(kc, ccache_.c_str(), &cc) == 0) krb5_cc_destroy(kc, cc);
+  krb5_free_context(kc);
+}
+
+Result<std::shared_ptr<const KerberosCredentials>> KerberosCredentials::FromDelegated(
+    std::shared_ptr<const rpc::DelegatedCredentials> delegated) {
+  const auto* krb = dynamic_cast<const KerberosDelegatedCredentials*>(delegated.get());
+  if (krb == nullptr) {
+    return Status(SEC_E_UNKNOWN_CREDENTIALS, "the delegated credentials are not Kerberos's");
+  }
+  KerberosClientCredentials c;
+  c.ccache = krb->ccache();
+  auto credentials = std::make_shared<KerberosCredentials>(std::move(c));
+  credentials->delegated_ = std::move(delegated);
+  return std::shared_ptr<const KerberosCredentials>(std::move(credentials));
 }
 
 KerberosCredentials::~KerberosCredentials() {

@@ -17,7 +17,8 @@
 //
 // The server accepts with the keys of a keytab (a file path, or
 // KRB5_KTNAME's), for the SPNs it is configured with. The caller's
-// principal becomes a token (see KerberosServerOptions). The client takes
+// principal becomes a token by auth/gssapi/principal_mapping.h's rule
+// (PAC, then the store's principal map, then auth_to_local). The client takes
 // its tickets from a ccache (KRB5CCNAME by default) or gets them with a
 // keytab, and authenticates the server named by StartParams.target_name.
 //
@@ -31,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "comsec/auth/gssapi/principal_mapping.h"
 #include "comsec/base/log.h"
 #include "comsec/rpc/security_package.h"
 
@@ -49,28 +51,11 @@ struct KerberosServerOptions {
   // level, reason, HRESULT; never a key or token byte). Not owned; null:
   // no logging.
   const Logger* logger = nullptr;
+  // The store's principal → account table (rule 2 of
+  // auth/gssapi/principal_mapping.h, which says how the caller's principal
+  // becomes a token). Not owned; must outlive the package; null: no table.
+  PrincipalMap* principal_map = nullptr;
 };
-
-// How the server turns the client's principal into a token:
-//   1. gss_localname (krb5.conf's auth_to_local rules; by default a
-//      principal of the default realm with one component maps to its own
-//      name) names a Unix account that exists and is not uid 0: the
-//      account's token (S-1-22-1-uid and its groups, R188), PeerName
-//      "unix:NAME";
-//   2. otherwise: a token naming the principal, whose user SID is
-//      PrincipalSid(principal) with the groups of any authenticated network
-//      logon (Everyone, Authenticated Users, BUILTIN\Users, NETWORK),
-//      PeerName the principal ("alice@COMSEC.TEST").
-// uid 0 is never a mapping target: a principal named root in a realm must
-// not become LocalSystem. TODO(security): the PAC's logon info and the
-// store's principal → account table (issue 12) come before both.
-//
-// The SID of a principal with no account: S-1-5-21-a-b-c-r, a b c from a
-// SHA-256 of the realm and r (≥ 1000) from one of the whole principal, the
-// way Samba's idmap_hash derives ids. Stable across restarts and machines;
-// two principals may collide (1 in 2^31), which the store's mapping will
-// remove.
-security::Sid PrincipalSid(const std::string& principal);
 
 struct KerberosClientCredentials {
   // A ccache name ("FILE:/tmp/krb5cc_1000", "MEMORY:x"); empty: the
@@ -82,12 +67,42 @@ struct KerberosClientCredentials {
   std::string principal;
 };
 
+// What a client delegated to one of our server contexts (its forwarded
+// TGT), as rpc::CallSecurity::delegated carries it to the call: a MEMORY
+// ccache of this process holding that TGT, destroyed with the last
+// reference (the context's, and any onward call's through
+// KerberosCredentials::FromDelegated).
+//
+// Thread-safety: immutable; the ccache may be used by several contexts.
+class KerberosDelegatedCredentials : public rpc::DelegatedCredentials {
+ public:
+  KerberosDelegatedCredentials(std::string principal, std::string ccache)
+      : principal_(std::move(principal)), ccache_(std::move(ccache)) {}
+  ~KerberosDelegatedCredentials() override;
+  KerberosDelegatedCredentials(const KerberosDelegatedCredentials&) = delete;
+  KerberosDelegatedCredentials& operator=(const KerberosDelegatedCredentials&) = delete;
+  uint8_t auth_type() const override { return rpc::RPC_C_AUTHN_GSS_KERBEROS; }
+  // The client's principal ("alice@REALM").
+  std::string principal() const override { return principal_; }
+  // "MEMORY:..."
+  const std::string& ccache() const { return ccache_; }
+
+ private:
+  std::string principal_;
+  std::string ccache_;
+};
+
 // Kerberos credentials for one client context (rpc::StartParams::
 // credentials). With a keytab, the tickets are kept in a MEMORY ccache
 // that lives as long as this object.
 class KerberosCredentials : public rpc::Credentials {
  public:
   explicit KerberosCredentials(KerberosClientCredentials credentials);
+  // Credentials that act as the client who delegated `delegated` to us
+  // (a server calling onward as its caller: the double hop), keeping its
+  // ccache alive. SEC_E_UNKNOWN_CREDENTIALS for another package's.
+  static Result<std::shared_ptr<const KerberosCredentials>> FromDelegated(
+      std::shared_ptr<const rpc::DelegatedCredentials> delegated);
   ~KerberosCredentials() override;
   KerberosCredentials(const KerberosCredentials&) = delete;
   KerberosCredentials& operator=(const KerberosCredentials&) = delete;
@@ -99,6 +114,7 @@ class KerberosCredentials : public rpc::Credentials {
  private:
   KerberosClientCredentials credentials_;
   std::string memory_ccache_;
+  std::shared_ptr<const rpc::DelegatedCredentials> delegated_;
 };
 
 // Thread-safety: Start may be called from many connection threads at once;
@@ -109,8 +125,24 @@ class KerberosCredentials : public rpc::Credentials {
 // kFeatureDceStyle, kFeatureSessionKey, kFeatureIdentify when the client
 // asked for identification only (GSS_C_IDENTIFY_FLAG; the server's
 // imp_level() is then IDENTIFY), kFeatureDelegate on a client whose TGT was
-// forwarded (GSS_C_DELEG_POLICY_FLAG: only to servers the KDC marks
-// ok-as-delegate).
+// forwarded (RPC_C_IMP_LEVEL_DELEGATE asks with GSS_C_DELEG_POLICY_FLAG:
+// only to servers the KDC marks ok-as-delegate, as Windows does; a client
+// whose features() lack it after the handshake did not delegate) and on a
+// server that recovered it.
+//
+// Delegation under DCE style: MIT's acceptor drops the forwarded TGT
+// (kg_accept_dce: "we don't support DCE credential delegation yet";
+// NOTES.md §0.1), so the server re-reads the first AP-REQ with libkrb5
+// once the handshake completed: krb5_rd_req with the same keytab and no
+// replay cache, the authenticator's 0x8003 checksum (gss_checksum.h) with
+// GSS_C_DELEG_FLAG, krb5_rd_cred on its KRB-CRED, and checks that the
+// ticket's client, the authenticated name and the forwarded TGT's client
+// are one principal and that the TGT is a krbtgt. The TGT goes to a MEMORY
+// ccache (KerberosDelegatedCredentials, Delegated()); imp_level() is then
+// DELEGATE. A recovery that fails or does not check out is logged
+// (kerberos.delegation_refused, warning) and the logon continues without
+// delegation. Cost: one more decryption of ticket and authenticator per
+// logon (about 0.1-0.2 ms; NOTES.md §0.1).
 class KerberosPackage : public rpc::SecurityPackage {
  public:
   // A server package: checks that the keytab can be read and holds keys

@@ -1,0 +1,98 @@
+// Who a Kerberos caller is on this machine: the token and name a server
+// gives the client principal its ticket names. The rule, first match wins:
+//   1. the PAC's logon info (KERB_VALIDATION_INFO, [MS-PAC] 2.5): the SIDs
+//      and groups the client's KDC vouched for. TODO(security): not yet
+//      decoded (issue 12); MIT's own KDC issues no logon info anyway
+//      (reference/kerberos/NOTES.md §4.2).
+//   2. the store's principal map (config/kerberos_config.h): the mapped
+//      account of the account database (config/accounts.h), its SID and
+//      local groups, named "DOMAIN\account". An administrator named this
+//      principal explicitly, so a mapping that cannot be honoured (the
+//      account is missing or disabled, the secrets file is unreadable)
+//      refuses the logon instead of falling through to a weaker rule.
+//   3. krb5.conf's auth_to_local rules (krb5_aname_to_localname; by default
+//      a one-component principal of the default realm names itself): a Unix
+//      account that exists and is not uid 0 gives its token (S-1-22-1-uid
+//      and its groups, R188), named "unix:NAME". uid 0 is never a target: a
+//      principal named root must not become LocalSystem.
+//   4. otherwise: a token of its own, user SID PrincipalSid(principal) with
+//      the groups of any authenticated network logon (Everyone,
+//      Authenticated Users, BUILTIN\Users, NETWORK), named as the principal.
+// The PAC comes first because it is the client's own domain speaking, with
+// a signature this server checks; the map before auth_to_local because it
+// is comsec's own, per-principal decision, where auth_to_local rules are
+// coarse and shared with every Kerberos service of the machine. comcfg
+// explain applies the same function (ResolvePrincipal), so its answer is
+// the server's.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "comsec/base/result.h"
+#include "comsec/config/store.h"
+#include "comsec/security/sid.h"
+#include "comsec/security/token.h"
+
+namespace comsec::auth::gssapi {
+
+struct MappedIdentity {
+  // What the server reports as the caller (PeerName): "COMSEC\bob",
+  // "unix:alice", "alice@REALM".
+  std::string name;
+  std::shared_ptr<const security::Token> token;
+  // Which rule gave it, for logs and comcfg explain: "store principal map",
+  // "auth_to_local", "principal SID".
+  std::string source;
+};
+
+// The store's principal → account table (rule 2).
+//
+// Thread-safety: implementations are called from many connection threads
+// at once and must be safe for that.
+class PrincipalMap {
+ public:
+  virtual ~PrincipalMap() = default;
+  // The identity `principal` ("alice@REALM") maps to; nullopt when it has
+  // no mapping; an error refuses the logon.
+  virtual Result<std::optional<MappedIdentity>> Find(const std::string& principal) = 0;
+};
+
+// The table of the policy store at a path, over the account database of
+// that store's secrets file. Every lookup reads the store, so `comcfg
+// kerberos map` applies to the next logon without a restart. Thread-safe:
+// lookups are serialised on its own SQLite connections (one indexed read
+// each).
+class StorePrincipalMap : public PrincipalMap {
+ public:
+  // Opens the policy store read-only (it must exist). The secrets file is
+  // opened at the first lookup of a mapped principal: a process that may
+  // not read it refuses those principals (E_ACCESSDENIED) and serves the
+  // others.
+  static Result<std::unique_ptr<StorePrincipalMap>> Open(const std::string& store_path);
+  Result<std::optional<MappedIdentity>> Find(const std::string& principal) override;
+
+ private:
+  StorePrincipalMap(std::string path, std::unique_ptr<config::Store> policy)
+      : path_(std::move(path)), policy_(std::move(policy)) {}
+
+  const std::string path_;
+  std::mutex mu_;
+  std::unique_ptr<config::Store> policy_;   // guarded by mu_
+  std::unique_ptr<config::Store> secrets_;  // guarded by mu_; opened lazily
+};
+
+// The identity of `principal` by the rule above; `map` may be null (no
+// store). Fails only when rule 2 refuses.
+Result<MappedIdentity> ResolvePrincipal(const std::string& principal, PrincipalMap* map);
+
+// The SID of a principal with no account: S-1-5-21-a-b-c-r, a b c from a
+// SHA-256 of the realm and r (≥ 1000) from one of the whole principal, the
+// way Samba's idmap_hash derives ids. Stable across restarts and machines;
+// two principals may collide (1 in 2^31), which the store's mapping
+// removes.
+security::Sid PrincipalSid(const std::string& principal);
+
+}  // namespace comsec::auth::gssapi
