@@ -207,6 +207,25 @@ class SecurityContext {
   // writes SignatureSize(stub_end - stub_begin) bytes into the signature.
   virtual Status Protect(const PduRegion& region) = 0;
 
+  // A detached integrity token over `message` with the context's keys
+  // (GSS_GetMIC, [MS-NLMP] 3.4.4), and its check (GSS_VerifyMIC). Their one
+  // user is SPNEGO's mechListMIC (RFC 4178 5; auth/negotiate): each uses
+  // the next sequence number of its direction, and NTLM then restores its
+  // RC4 handle so that the first PDU signed sees the same key state as the
+  // MIC did ([MS-SPNG] 3.3.5.1, as MIT's SPNEGO asks of gss-ntlmssp).
+  // VerifyMic fails with SEC_E_MESSAGE_ALTERED (or SEC_E_OUT_OF_SEQUENCE)
+  // when the token does not match. REQUIRES: IsComplete(). A package
+  // without detached tokens answers E_NOTIMPL.
+  virtual Result<std::vector<uint8_t>> MakeMic(std::span<const uint8_t> message) {
+    (void)message;
+    return Status(E_NOTIMPL, "this security package makes no detached integrity tokens");
+  }
+  virtual Status VerifyMic(std::span<const uint8_t> message, std::span<const uint8_t> mic) {
+    (void)message;
+    (void)mic;
+    return Status(E_NOTIMPL, "this security package checks no detached integrity tokens");
+  }
+
   // The session key (for application-level encryption as SMB and
   // [MS-DCOM]'s secure references use it); E_NOTIMPL when there is none.
   virtual Result<SecretArray<16>> SessionKey() const {
