@@ -1,17 +1,21 @@
 // comsec-echo-client --binding BINDING [--endpoint-mapper BINDING]
-//     [--auth none|local|ntlm|kerberos] [--level N] [--imp-level N]
+//     [--auth none|local|ntlm|kerberos|negotiate] [--level N] [--imp-level N]
 //     [--user U] [--domain D] [--password P | --password-stdin | --nt-hash HEX]
 //     [--spn SPN] [--keytab FILE] [--server-uid UID]...
 //     whoami | add A B | echo --size N
 // Calls comsec-echo-server with comsec's own runtime. Kerberos takes its
 // tickets from KRB5CCNAME's ccache, or with --keytab FILE --user PRINCIPAL
 // from a client keytab, and authenticates the server as --spn (required).
+// Negotiate (SPNEGO) offers Kerberos when those credentials yield a ticket
+// for --spn, and NTLM when --password, --password-stdin or --nt-hash gives
+// NTLM credentials; the server picks.
 // Exit 0 on success, 1 when the call fails, 2 on bad usage.
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "comsec/auth/gssapi/kerberos_package.h"
+#include "comsec/auth/negotiate/negotiate_package.h"
 #include "comsec/auth/ntlm/ntlm_package.h"
 #include "comsec/auth/peer_cred/local_package.h"
 #include "comsec/base/hex.h"
@@ -30,8 +34,8 @@ int main(int argc, char** argv) {
   std::string auth_name = "none";
   int level = 0;
   app.add_option("--auth", auth_name,
-                 "none, local (ncalrpc: the kernel names us), ntlm or kerberos")
-      ->check(CLI::IsMember({"none", "local", "ntlm", "kerberos"}));
+                 "none, local (ncalrpc: the kernel names us), ntlm, kerberos or negotiate")
+      ->check(CLI::IsMember({"none", "local", "ntlm", "kerberos", "negotiate"}));
   app.add_option("--level", level, "authentication level 2-6 (with --auth; default 6)")
       ->check(CLI::Range(2, 6));
   int imp_level = 3;  // RPC_C_IMP_LEVEL_IMPERSONATE
@@ -98,8 +102,9 @@ int main(int argc, char** argv) {
     std::cerr << "comsec-echo-client: --keytab needs --user (the principal whose keys it holds)\n";
     return 2;
   }
-  if (auth_name == "kerberos" && spn.empty()) {
-    std::cerr << "comsec-echo-client: --auth kerberos needs --spn (the server's principal)\n";
+  if ((auth_name == "kerberos" || auth_name == "negotiate") && spn.empty()) {
+    std::cerr << "comsec-echo-client: --auth " << auth_name
+              << " needs --spn (the server's principal)\n";
     return 2;
   }
   auto client = rpc::Client::Connect(*binding, client_options);
@@ -137,15 +142,24 @@ int main(int argc, char** argv) {
     krb_creds.principal = user;
   }
   auth::gssapi::KerberosPackage kerberos_package(krb_creds);
+  // Negotiate: NTLM only with NTLM secrets (--user alone names a Kerberos
+  // principal with --keytab, or an anonymous NTLM logon otherwise).
+  auth::negotiate::NegotiateOptions negotiate_options;
+  negotiate_options.kerberos = &kerberos_package;
+  if (keytab.empty() && (creds.password || creds.nt_hash)) negotiate_options.ntlm = &ntlm_package;
+  auth::negotiate::NegotiatePackage negotiate_package(negotiate_options);
   rpc::ClientAuth client_auth;
   const rpc::ClientAuth* use_auth = nullptr;
   if (auth_name != "none") {
     client_auth.package = auth_name == "local" ? static_cast<rpc::SecurityPackage*>(&local_package)
                           : auth_name == "ntlm" ? static_cast<rpc::SecurityPackage*>(&ntlm_package)
-                                                : &kerberos_package;
+                          : auth_name == "negotiate"
+                              ? static_cast<rpc::SecurityPackage*>(&negotiate_package)
+                              : &kerberos_package;
     // --level is checked to be 2-6 and --imp-level 0-4.
     client_auth.level = *security::AuthnLevelFromNumber(level ? level : 6);
     client_auth.imp_level = *security::ImpLevelFromNumber(imp_level);
+    if (auth_name == "negotiate") client_auth.target_name = spn;
     if (auth_name == "kerberos") {
       client_auth.target_name = spn;
       // The server proves who it is, or the bind fails.

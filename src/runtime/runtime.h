@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "comsec/auth/gssapi/kerberos_package.h"
+#include "comsec/auth/negotiate/negotiate_package.h"
 #include "comsec/auth/ntlm/local_logon_validator.h"
 #include "comsec/auth/ntlm/logon_validator.h"
 #include "comsec/auth/ntlm/ntlm_package.h"
@@ -125,6 +126,9 @@ struct RuntimeOptions {
   bool offer_local = true;
   NtlmOptions ntlm;
   KerberosOptions kerberos;
+  // Servers offer Negotiate (auth_type 9, SPNEGO) over whichever of
+  // Kerberos and NTLM they offer; auth/negotiate/negotiate_package.h.
+  bool offer_negotiate = true;
   LogonValidation validation;
 };
 
@@ -215,6 +219,7 @@ class Runtime {
   auth::ntlm::StoreLogonValidator* store_validator_ = nullptr;
   std::unique_ptr<auth::ntlm::NtlmPackage> ntlm_server_;
   std::unique_ptr<auth::gssapi::KerberosPackage> kerberos_server_;
+  std::unique_ptr<auth::negotiate::NegotiatePackage> negotiate_server_;
   rpc::SecurityPackageRegistry packages_;
 };
 

@@ -125,14 +125,16 @@ class ServerContext : public NegotiateContext {
     e.Extra("mechanism", MechName(mech_));
     logger->Log(e.AuthnLevel(security::ToNumber(params_.auth_level),
                              security::AuthnLevelName(params_.auth_level))
-                    .Reason(std::string(s.message()))
+                    .Reason(reason_)
                     .Hresult(s.code()));
   }
 
   // Picks the client's most preferred mechanism that this server can
   // accept with, and runs the optimistic token when it is for that one.
   Result<rpc::UpdateResult> OnInit(std::span<const uint8_t> token) {
+    reason_ = "malformed_token";
     COMSEC_ASSIGN_OR_RETURN(NegTokenInit init, DecodeInitialToken(token));
+    reason_ = "mechanism_refused";
     mech_types_der_ = init.mech_types_der;
     std::string offered, why_not;
     size_t chosen = init.mech_types.size();
@@ -153,6 +155,7 @@ class ServerContext : public NegotiateContext {
       chosen = i;
     }
     if (!inner_) {
+      reason_ = "no_common_mechanism";
       return Status(SEC_E_UNSUPPORTED_FUNCTION,
                     "no mechanism in common: the client offered " + offered +
                         "; this server accepts " + Accepted() + why_not);
@@ -182,7 +185,9 @@ class ServerContext : public NegotiateContext {
   }
 
   Result<rpc::UpdateResult> OnResp(std::span<const uint8_t> token) {
+    reason_ = "malformed_token";
     COMSEC_ASSIGN_OR_RETURN(NegTokenResp in, DecodeNegTokenResp(token));
+    reason_ = "mechanism_refused";
     if (in.neg_state == NegState::kReject) {
       return Refused("the client gave up the Negotiate handshake (reject)");
     }
@@ -203,11 +208,13 @@ class ServerContext : public NegotiateContext {
     }
     complete_inner_name_ = inner_->PeerName();
     if (!in.mech_list_mic) {
+      reason_ = "missing_mech_list_mic";
       return Status(SEC_E_MESSAGE_ALTERED,
                     "the client sent no mechListMIC, which this server requires to prove that "
                     "the mechanism list was not altered in transit");
     }
     if (Status s = inner_->VerifyMic(mech_types_der_, *in.mech_list_mic); !s.ok()) {
+      reason_ = "bad_mech_list_mic";
       return Status(SEC_E_MESSAGE_ALTERED,
                     "the client's mechListMIC does not match the mechanism list this server "
                     "received (altered in transit: a downgrade attempt?): " +
@@ -224,6 +231,10 @@ class ServerContext : public NegotiateContext {
   const NegotiateOptions& options_;
   State state_ = State::kInit;
   std::string complete_inner_name_;
+  // The event's short cause: malformed_token, no_common_mechanism,
+  // mechanism_refused (the inner package's), missing_mech_list_mic,
+  // bad_mech_list_mic.
+  std::string reason_ = "mechanism_refused";
 };
 
 // ==== Client ================================================================

@@ -41,11 +41,12 @@
 //
 // Server events (ServerOptions::logger; never a key or token byte):
 //   negotiate.logon_refused  warning  a server context refused the client
-//                                     (peer, level, reason, HRESULT): a
-//                                     malformed token, no mechanism in
-//                                     common, a missing or wrong mechListMIC,
-//                                     or the inner package's refusal (which
-//                                     the inner package logs too).
+//                                     (peer, level, mechanism, HRESULT,
+//                                     reason: malformed_token,
+//                                     no_common_mechanism, missing_mech_list_mic,
+//                                     bad_mech_list_mic, or mechanism_refused
+//                                     for the inner package's refusal, which
+//                                     that package logs too).
 #pragma once
 
 #include <memory>
