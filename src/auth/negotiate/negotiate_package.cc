@@ -220,7 +220,9 @@ class ServerContext : public NegotiateContext {
                     "received (altered in transit: a downgrade attempt?): " +
                         std::string(s.message()));
     }
+    inner_->ResetAfterMechListMic(/*incoming=*/true);
     COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> mic, inner_->MakeMic(mech_types_der_));
+    inner_->ResetAfterMechListMic(/*incoming=*/false);
     out.neg_state = NegState::kAcceptCompleted;
     if (!step.output.empty()) out.response_token = std::move(step.output);
     out.mech_list_mic = std::move(mic);
@@ -399,6 +401,7 @@ class ClientContext : public NegotiateContext {
     if (!step.output.empty()) out.response_token = std::move(step.output);
     if (inner_->IsComplete()) {
       COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> mic, inner_->MakeMic(mech_types_der_));
+      inner_->ResetAfterMechListMic(/*incoming=*/false);
       out.mech_list_mic = std::move(mic);
       state_ = State::kServerMic;
     }
@@ -426,6 +429,7 @@ class ClientContext : public NegotiateContext {
                     "the server's mechListMIC does not match the mechanism list sent: " +
                         std::string(s.message()));
     }
+    inner_->ResetAfterMechListMic(/*incoming=*/true);
     complete_ = true;
     return rpc::UpdateResult{{}, true};
   }
