@@ -22,6 +22,11 @@ packages=(
   # kinit that the tests' throwaway realm (tests/support/krb_test_kdc.sh)
   # runs on loopback. The packages' own daemons are never used.
   libkrb5-dev krb5-kdc krb5-admin-server krb5-user
+  # gss-ntlmssp: an independent NTLM acceptor inside MIT's SPNEGO for the
+  # Negotiate interop test (tests/interop/gss_ntlmssp_acceptor_test.cc,
+  # which pins GSS_MECH_CONFIG; it installs /etc/gss/mech.d/mech.ntlmssp.conf,
+  # which comsec's own packages never read: they name their mechanisms).
+  gss-ntlmssp
 )
 bench_packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc

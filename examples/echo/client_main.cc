@@ -1,5 +1,5 @@
 // comsec-echo-client --binding BINDING [--endpoint-mapper BINDING]
-//     [--auth none|local|ntlm|kerberos] [--level N] [--imp-level N]
+//     [--auth none|local|ntlm|kerberos|negotiate] [--level N] [--imp-level N]
 //     [--user U] [--domain D] [--password P | --password-stdin | --nt-hash HEX]
 //     [--spn SPN] [--keytab FILE] [--server-uid UID]...
 //     [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]
@@ -10,12 +10,16 @@
 // TLS (--auth tls) verifies the server's certificate against --tls-ca
 // (required) and its name against --spn when given (a host, RPCSS/host, or
 // msstd:NAME), and presents --tls-cert when given.
+// Negotiate (SPNEGO) offers Kerberos when those credentials yield a ticket
+// for --spn, and NTLM when --password, --password-stdin or --nt-hash gives
+// NTLM credentials; the server picks.
 // Exit 0 on success, 1 when the call fails, 2 on bad usage.
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "comsec/auth/gssapi/kerberos_package.h"
+#include "comsec/auth/negotiate/negotiate_package.h"
 #include "comsec/auth/ntlm/ntlm_package.h"
 #include "comsec/auth/peer_cred/local_package.h"
 #include "comsec/auth/tls/tls_package.h"
@@ -35,8 +39,8 @@ int main(int argc, char** argv) {
   std::string auth_name = "none";
   int level = 0;
   app.add_option("--auth", auth_name,
-                 "none, local (ncalrpc: the kernel names us), ntlm, kerberos or tls")
-      ->check(CLI::IsMember({"none", "local", "ntlm", "kerberos", "tls"}));
+                 "none, local (ncalrpc: the kernel names us), ntlm, kerberos, negotiate or tls")
+      ->check(CLI::IsMember({"none", "local", "ntlm", "kerberos", "negotiate", "tls"}));
   app.add_option("--level", level, "authentication level 2-6 (with --auth; default 6)")
       ->check(CLI::Range(2, 6));
   int imp_level = 3;  // RPC_C_IMP_LEVEL_IMPERSONATE
@@ -109,8 +113,9 @@ int main(int argc, char** argv) {
     std::cerr << "comsec-echo-client: --keytab needs --user (the principal whose keys it holds)\n";
     return 2;
   }
-  if (auth_name == "kerberos" && spn.empty()) {
-    std::cerr << "comsec-echo-client: --auth kerberos needs --spn (the server's principal)\n";
+  if ((auth_name == "kerberos" || auth_name == "negotiate") && spn.empty()) {
+    std::cerr << "comsec-echo-client: --auth " << auth_name
+              << " needs --spn (the server's principal)\n";
     return 2;
   }
   if (auth_name == "tls" && tls_ca.empty()) {
@@ -158,16 +163,25 @@ int main(int argc, char** argv) {
     krb_creds.principal = user;
   }
   auth::gssapi::KerberosPackage kerberos_package(krb_creds);
+  // Negotiate: NTLM only with NTLM secrets (--user alone names a Kerberos
+  // principal with --keytab, or an anonymous NTLM logon otherwise).
+  auth::negotiate::NegotiateOptions negotiate_options;
+  negotiate_options.kerberos = &kerberos_package;
+  if (keytab.empty() && (creds.password || creds.nt_hash)) negotiate_options.ntlm = &ntlm_package;
+  auth::negotiate::NegotiatePackage negotiate_package(negotiate_options);
   rpc::ClientAuth client_auth;
   const rpc::ClientAuth* use_auth = nullptr;
   if (auth_name != "none") {
     client_auth.package = auth_name == "local" ? static_cast<rpc::SecurityPackage*>(&local_package)
                           : auth_name == "ntlm" ? static_cast<rpc::SecurityPackage*>(&ntlm_package)
                           : auth_name == "tls"  ? static_cast<rpc::SecurityPackage*>(tls_package.get())
-                                                : &kerberos_package;
+                          : auth_name == "negotiate"
+                              ? static_cast<rpc::SecurityPackage*>(&negotiate_package)
+                              : &kerberos_package;
     // --level is checked to be 2-6 and --imp-level 0-4.
     client_auth.level = *security::AuthnLevelFromNumber(level ? level : 6);
     client_auth.imp_level = *security::ImpLevelFromNumber(imp_level);
+    if (auth_name == "negotiate") client_auth.target_name = spn;
     if (auth_name == "kerberos" || auth_name == "tls") {
       client_auth.target_name = spn;
       // The server proves who it is, or the bind fails.

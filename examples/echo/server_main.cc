@@ -6,7 +6,8 @@
 // Serves IComsecEcho and rpcecho. Prints "listening on BINDING" for each
 // endpoint (with the actual port), logs its events to standard error (text
 // or JSON lines) and runs until SIGINT or SIGTERM. With --keytab it offers
-// Kerberos (auth_type 16) beside NTLM and the local package, for the SPNs
+// Kerberos (auth_type 16) and Negotiate (9, SPNEGO choosing Kerberos or
+// NTLM) beside NTLM and the local package, for the SPNs
 // given (default: every principal of the keytab). With --tls-cert and
 // --tls-key (or the files `comcfg tls set` stored) it offers TLS
 // (auth_type 14); with --tls-ca it asks clients for certificates, verifies
@@ -58,7 +59,8 @@ int main(int argc, char** argv) {
                  "events on standard error as text lines or JSON lines (default text)")
       ->check(CLI::IsMember({"text", "json"}));
   app.add_option("--keytab", keytab,
-                 "keytab with the server's Kerberos keys: offers Kerberos (auth_type 16)");
+                 "keytab with the server's Kerberos keys: offers Kerberos (auth_type 16) and "
+                 "Kerberos through Negotiate (9)");
   app.add_option("--spn", spns,
                  "service principal Kerberos clients may ask for, e.g. RPCSS/host "
                  "(repeatable; default: any principal of the keytab)")

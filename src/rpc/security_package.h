@@ -207,6 +207,30 @@ class SecurityContext {
   // writes SignatureSize(stub_end - stub_begin) bytes into the signature.
   virtual Status Protect(const PduRegion& region) = 0;
 
+  // A detached integrity token over `message` with the context's keys
+  // (GSS_GetMIC, [MS-NLMP] 3.4.4), and its check (GSS_VerifyMIC), each
+  // taking the next sequence number of its direction, as PDUs do. SPNEGO's
+  // mechListMIC (RFC 4178 5; auth/negotiate) is their first user.
+  // VerifyMic fails with SEC_E_MESSAGE_ALTERED (or SEC_E_OUT_OF_SEQUENCE)
+  // when the token does not match. REQUIRES: IsComplete(). A package
+  // without detached tokens answers E_NOTIMPL.
+  virtual Result<std::vector<uint8_t>> MakeMic(std::span<const uint8_t> message) {
+    (void)message;
+    return Status(E_NOTIMPL, "this security package makes no detached integrity tokens");
+  }
+  virtual Status VerifyMic(std::span<const uint8_t> message, std::span<const uint8_t> mic) {
+    (void)message;
+    (void)mic;
+    return Status(E_NOTIMPL, "this security package checks no detached integrity tokens");
+  }
+  // SPNEGO calls this right after it made (incoming = false) or checked
+  // (true) the mechListMIC: NTLM puts that direction's RC4 handle back to
+  // its starting state, so that the first message protected afterwards
+  // sees the key state the MIC did ([MS-SPNG] 3.3.5.1; MIT's SPNEGO asks
+  // the same of gss-ntlmssp through GSS_NTLMSSP_RESET_CRYPTO_OID). Sequence
+  // numbers are not reset. Other packages: nothing.
+  virtual void ResetAfterMechListMic(bool incoming) { (void)incoming; }
+
   // The session key (for application-level encryption as SMB and
   // [MS-DCOM]'s secure references use it); E_NOTIMPL when there is none.
   virtual Result<SecretArray<16>> SessionKey() const {

@@ -237,6 +237,14 @@ Result<std::unique_ptr<Runtime>> Runtime::Create(RuntimeOptions options,
     COMSEC_ASSIGN_OR_RETURN(rt->tls_server_, auth::tls::TlsPackage::CreateServer(std::move(tls)));
     rt->packages_.Add(rt->tls_server_.get());
   }
+  if (o.offer_negotiate && (rt->ntlm_server_ || rt->kerberos_server_)) {
+    auth::negotiate::NegotiateOptions negotiate;
+    negotiate.kerberos = rt->kerberos_server_.get();
+    negotiate.ntlm = rt->ntlm_server_.get();
+    negotiate.logger = logger;
+    rt->negotiate_server_ = std::make_unique<auth::negotiate::NegotiatePackage>(negotiate);
+    rt->packages_.Add(rt->negotiate_server_.get());
+  }
   return rt;
 }
 

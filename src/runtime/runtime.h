@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "comsec/auth/gssapi/kerberos_package.h"
+#include "comsec/auth/negotiate/negotiate_package.h"
 #include "comsec/auth/ntlm/local_logon_validator.h"
 #include "comsec/auth/ntlm/logon_validator.h"
 #include "comsec/auth/ntlm/ntlm_package.h"
@@ -151,6 +152,9 @@ struct RuntimeOptions {
   NtlmOptions ntlm;
   KerberosOptions kerberos;
   TlsOptions tls;
+  // Servers offer Negotiate (auth_type 9, SPNEGO) over whichever of
+  // Kerberos and NTLM they offer; auth/negotiate/negotiate_package.h.
+  bool offer_negotiate = true;
   LogonValidation validation;
 };
 
@@ -245,6 +249,7 @@ class Runtime {
   std::unique_ptr<auth::gssapi::KerberosPackage> kerberos_server_;
   std::unique_ptr<auth::tls::StoreCertificateMapper> tls_mapper_;
   std::unique_ptr<auth::tls::TlsPackage> tls_server_;
+  std::unique_ptr<auth::negotiate::NegotiatePackage> negotiate_server_;
   rpc::SecurityPackageRegistry packages_;
 };
 

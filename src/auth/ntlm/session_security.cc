@@ -18,6 +18,8 @@ SessionSecurity::SessionSecurity(const Digest16& exported, uint32_t flags,
       in_(SignKey(exported, client ? kS2c : kC2s)) {
   out_.seal.Reset(SealKey(exported, flags, client ? kC2s : kS2c));
   in_.seal.Reset(SealKey(exported, flags, client ? kS2c : kC2s));
+  out_.seal_initial = out_.seal;
+  in_.seal_initial = in_.seal;
 }
 
 void SessionSecurity::MakeSignature(Direction& d,

@@ -47,6 +47,13 @@ class SessionSecurity {
   Status UnsealAndVerify(std::span<uint8_t> message, std::span<uint8_t> sealed,
                          std::span<const uint8_t> signature);
 
+  // Puts a direction's RC4 handle back to its state when the session
+  // began, leaving the sequence number as it is: after SPNEGO's mechListMIC,
+  // the first message is sealed and signed with the key state the MIC
+  // used ([MS-SPNG] 3.3.5.1; MIT's SPNEGO asks the same of gss-ntlmssp).
+  void RestoreOutgoingSealingState() { out_.seal = out_.seal_initial; }
+  void RestoreIncomingSealingState() { in_.seal = in_.seal_initial; }
+
   uint32_t outgoing_sequence() const { return out_.seq; }
   uint32_t incoming_sequence() const { return in_.seq; }
 
@@ -55,6 +62,8 @@ class SessionSecurity {
     explicit Direction(const Digest16& sign_key) : sign(sign_key) {}
     HmacMd5Key sign;
     Rc4 seal;
+    // `seal` as the session began (RestoreSealingState).
+    Rc4 seal_initial;
     uint32_t seq = 0;
   };
   void MakeSignature(Direction& d, std::span<const uint8_t> message,
