@@ -174,6 +174,9 @@ int main(int argc, char** argv) {
   registry.Register(mapper.Interface());
   registry.Register(com::ObjectExporterInterface(&resolver));
   registry.Register(com::OxidRegistrationInterface(&resolver, logger.get()));
+  // Neither is entered in the endpoint map: clients reach IObjectExporter
+  // at the resolver's well-known endpoint (port 135, [MS-DCOM] 3.1.2.5.1),
+  // and processes register at the ncalrpc endpoint they are configured with.
   if (auth::ntlm::LogonValidator* validator = (*rt)->logon_validator()) {
     auth::ntlm::LogonServiceOptions logon;
     logon.validator = validator;
@@ -188,18 +191,6 @@ int main(int argc, char** argv) {
   for (const rpc::StringBinding& b : *bound_bindings) {
     std::cout << "listening on " << b.ToString() << std::endl;
     local = local || b.IsLocal();
-    // Where the resolver's interfaces are, for clients that ask the mapper
-    // (registration over ncalrpc only).
-    std::vector<rpc::EndpointEntry> entries;
-    entries.push_back({Guid{}, rpc::Tower{com::ObjectExporterSyntax(), rpc::Ndr20Syntax(),
-                                          b.protseq, b.endpoint, b.IsTcp() ? b.address : ""},
-                       "OXID resolver"});
-    if (b.IsLocal()) {
-      entries.push_back({Guid{}, rpc::Tower{com::OxidRegistrationSyntax(), rpc::Ndr20Syntax(),
-                                            b.protseq, b.endpoint, ""},
-                         "OXID registration"});
-    }
-    (void)mapper.Insert(entries, /*replace=*/false, static_cast<uint32_t>(::geteuid()));
   }
   if (!local) {
     logger->Log(LogEvent("comsecd.no_local_endpoint", LogSeverity::kWarning,
