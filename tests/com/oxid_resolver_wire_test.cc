@@ -3,6 +3,8 @@
 // over ncalrpc with com::ResolverClient, TCP callers refused, another
 // process (another pid, another uid) refused, IObjectExporter's operations
 // unauthenticated, and ServerAlive2 compared with the fixture.
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -246,6 +248,60 @@ TEST_F(ResolverServer, NobodyCannotChangeRootsOxid) {
   // nobody's own registration works (and is its own).
   std::string first = RunHelper(uid, gid, "register '" + local_.ToString() + "' 100 </dev/null");
   EXPECT_TRUE(first.starts_with("oxid 0x")) << first;
+}
+
+// Case 42 at the resolver: a registered process is SIGKILLed; with a 1 s
+// period its OXID and OID are gone after 3 missed periods (± one), not
+// before 2, and resolving it is then OR_INVALID_OXID.
+TEST_F(ResolverServer, KilledProcessLosesItsOxidAfterThreePeriods) {
+  int in[2], out[2];
+  ASSERT_EQ(::pipe(in), 0);
+  ASSERT_EQ(::pipe(out), 0);
+  const std::string binding = local_.ToString();
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::dup2(in[0], STDIN_FILENO);
+    ::dup2(out[1], STDOUT_FILENO);
+    ::close(in[1]);
+    ::close(out[0]);
+    ::execl(HelperPath().c_str(), "oxid_helper", "-", "-", "register", binding.c_str(), "300",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(in[0]);
+  ::close(out[1]);
+  FILE* f = ::fdopen(out[0], "r");
+  char line[128] = {};
+  ASSERT_NE(std::fgets(line, sizeof line, f), nullptr);
+  const uint64_t oxid = std::strtoull(line + 5, nullptr, 16);
+  ASSERT_EQ(resolver_->OwnerOf(oxid)->pid, static_cast<uint32_t>(pid));
+  // Alive while it heartbeats.
+  ::usleep(1500 * 1000);
+  ResolvedOxid r;
+  const uint16_t tcp[] = {kTowerIdTcp};
+  EXPECT_EQ(resolver_->ResolveOxid(oxid, tcp, &r), 0u);
+  const auto killed = std::chrono::steady_clock::now();
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  ::fclose(f);
+  ::close(in[1]);
+  // Not gone before 2 periods.
+  ::usleep(1900 * 1000);
+  EXPECT_EQ(resolver_->ResolveOxid(oxid, tcp, &r), 0u);
+  // Gone by 4.
+  uint32_t status = 0;
+  while (std::chrono::steady_clock::now() - killed < std::chrono::seconds(5)) {
+    status = resolver_->ResolveOxid(oxid, tcp, &r);
+    if (status != 0) break;
+    ::usleep(50 * 1000);
+  }
+  const auto took = std::chrono::steady_clock::now() - killed;
+  EXPECT_EQ(status, OR_INVALID_OXID);
+  EXPECT_GE(took, std::chrono::seconds(2));
+  EXPECT_LE(took, std::chrono::seconds(4));
+  EXPECT_EQ(resolver_->oid_count(), 0u);
+  EXPECT_EQ(log_.Named("oxid.dropped").size(), 1u);
 }
 
 // ServerAlive2 over TCP without authentication, decoded and compared field
