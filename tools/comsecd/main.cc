@@ -1,12 +1,16 @@
 // comsecd --store PATH --listen BINDING... [--trust-uid UID]...
-//         [--max-connections N] [--log-format text|json]
-// comsec's daemon. It serves the endpoint mapper and, with a store, the
+//         [--max-connections N] [--ping-period SECONDS]
+//         [--log-format text|json]
+// comsec's daemon. It serves the endpoint mapper, the OXID resolver
+// (IObjectExporter on every listen binding; the registration interface
+// local COM servers use, over ncalrpc only: com/oxid_resolver_service.h)
+// and, with a store, the
 // logon service: the one process that reads the secrets file validates NTLM
 // logons for servers that may not (auth/ntlm/logon_service.h). By default
 // it listens on TCP port 135, where anyone may look endpoints up, and on
 // ncalrpc:[epmapper] (/run/comsec/epmapper, mode 0666), where local servers
-// register theirs and ask for logons: the kernel names those callers. The
-// OXID resolver and the activation service join it later. Runs in the
+// register theirs, their OXIDs and OIDs, and ask for logons: the kernel
+// names those callers. The activation service joins it later. Runs in the
 // foreground, prints "listening on BINDING" per endpoint, and logs its
 // events (base/log.h) to standard error, one line each, as text or JSON.
 //
@@ -14,15 +18,24 @@
 // store what the daemon's servers do.
 #include <unistd.h>
 
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <chrono>
 #include <iostream>
 #include <memory>
+#include <set>
 
 #include <CLI/CLI.hpp>
 
 #include "comsec/auth/ntlm/logon_service.h"
 #include "comsec/base/log_sinks.h"
 #include "comsec/base/termination_signals.h"
+#include "comsec/base/utf16.h"
 #include "comsec/base/win32_error.h"
+#include "comsec/com/oxid_resolver.h"
+#include "comsec/com/oxid_resolver_service.h"
 #include "comsec/rpc/epmapper.h"
 #include "comsec/rpc/server.h"
 #include "comsec/runtime/runtime.h"
@@ -34,6 +47,55 @@ int Fail(const comsec::Status& s) {
   return s.code() == comsec::E_INVALIDARG || s.code() == comsec::RPC_S_INVALID_STRING_BINDING
              ? 2
              : 1;
+}
+
+// ServerAlive2's string bindings ([MS-DCOM] 3.1.2.5.1.6): the addresses,
+// without endpoints, where remote clients reach this machine: each TCP
+// listen address, and for a wildcard one the host name and the
+// interfaces' IPv4 addresses (loopback when there is nothing else).
+comsec::com::OxidBindings OwnBindings(const std::vector<comsec::rpc::StringBinding>& bound,
+                                      bool kerberos) {
+  using comsec::com::OxidBindings;
+  std::vector<std::string> addresses;
+  auto add = [&](const std::string& a) {
+    if (std::find(addresses.begin(), addresses.end(), a) == addresses.end()) {
+      addresses.push_back(a);
+    }
+  };
+  for (const comsec::rpc::StringBinding& b : bound) {
+    if (!b.IsTcp()) continue;
+    if (b.address != "0.0.0.0" && b.address != "::" && !b.address.empty()) {
+      add(b.address);
+      continue;
+    }
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) == 0 && host[0] != 0) add(host);
+    ifaddrs* ifs = nullptr;
+    if (::getifaddrs(&ifs) == 0) {
+      for (ifaddrs* i = ifs; i != nullptr; i = i->ifa_next) {
+        if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+        char text[INET_ADDRSTRLEN] = {};
+        auto* in = reinterpret_cast<sockaddr_in*>(i->ifa_addr);
+        if (::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text) == nullptr) continue;
+        if (std::string(text).starts_with("127.")) continue;
+        add(text);
+      }
+      ::freeifaddrs(ifs);
+    }
+    if (addresses.empty()) add("127.0.0.1");
+  }
+  OxidBindings out;
+  for (const std::string& a : addresses) {
+    out.strings.push_back({comsec::com::kTowerIdTcp, comsec::Utf8ToUtf16Lossy(a)});
+  }
+  // The packages the machine's COM servers offer: NTLM always (through
+  // this daemon's logon service), Kerberos and Negotiate when configured.
+  out.security.push_back({comsec::com::kAuthnNtlm, comsec::com::kAuthzNone, u""});
+  if (kerberos) {
+    out.security.push_back({comsec::com::kAuthnNegotiate, comsec::com::kAuthzNone, u""});
+    out.security.push_back({comsec::com::kAuthnKerberos, comsec::com::kAuthzNone, u""});
+  }
+  return out;
 }
 
 }  // namespace
@@ -48,6 +110,7 @@ int main(int argc, char** argv) {
   std::vector<uint32_t> trusted_uids;
   size_t max_connections = rpc::ServerOptions{}.max_connections;
   std::string log_format = "text";
+  uint32_t ping_period_s = 120;
   app.add_option("--store", store_path, "configuration store (its secrets file beside it)");
   app.add_option("--listen", listen, "string bindings (repeatable)");
   app.add_option("--trust-uid", trusted_uids,
@@ -57,6 +120,10 @@ int main(int argc, char** argv) {
                  "TCP connections served at once; more are closed at once (default " +
                      std::to_string(max_connections) + ")")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  app.add_option("--ping-period", ping_period_s,
+                 "the OXID resolver's ping period in seconds; objects run down after 3 "
+                 "periods without a ping (default 120)")
+      ->check(CLI::Range(uint32_t{1}, uint32_t{3600}));
   app.add_option("--log-format", log_format,
                  "events on standard error as text lines or JSON lines (default text)")
       ->check(CLI::IsMember({"text", "json"}));
@@ -90,8 +157,26 @@ int main(int argc, char** argv) {
   if (!rt.ok()) return Fail(rt.status());
 
   rpc::EndpointMapper mapper(rpc::EndpointMapperLimits{}, logger.get());
+  // The OXID resolver; its own bindings are known once the listeners are
+  // bound, so its interfaces read them through the options filled below.
+  std::vector<rpc::StringBinding> parsed;
+  for (const std::string& text : listen) {
+    auto b = rpc::StringBinding::Parse(text);
+    if (!b.ok()) return Fail(b.status());
+    parsed.push_back(*b);
+  }
+  com::OxidResolverOptions resolver_options;
+  resolver_options.ping_period = std::chrono::seconds(ping_period_s);
+  resolver_options.own_bindings = OwnBindings(parsed, (*rt)->options().kerberos.offer);
+  resolver_options.logger = logger.get();
+  com::OxidResolver resolver(std::move(resolver_options));
   rpc::InterfaceRegistry registry;
   registry.Register(mapper.Interface());
+  registry.Register(com::ObjectExporterInterface(&resolver));
+  registry.Register(com::OxidRegistrationInterface(&resolver, logger.get()));
+  // Neither is entered in the endpoint map: clients reach IObjectExporter
+  // at the resolver's well-known endpoint (port 135, [MS-DCOM] 3.1.2.5.1),
+  // and processes register at the ncalrpc endpoint they are configured with.
   if (auth::ntlm::LogonValidator* validator = (*rt)->logon_validator()) {
     auth::ntlm::LogonServiceOptions logon;
     logon.validator = validator;
