@@ -137,7 +137,9 @@ void DefineStubBody(Out& o, const Method& m, const Symbols& sym, const std::stri
   }
   for (const std::string& l : later) body.L(l);
   later.clear();
-  body.L("COMSEC_RETURN_IF_ERROR(d.ExpectEnd());");
+  // Bytes after the last [in] parameter are ignored, as Windows's NDR
+  // engine ignores them ([MS-DCOM] clients and impacket send fillers; the
+  // issue's tolerance rule): every byte that was read was checked.
   body.L("::comsec::rpc::CurrentCallScope current(call);");
   if (m.ret_wire) {
     body.L("COMSEC_ASSIGN_OR_RETURN(" + CppType(*m.ret_wire) + " ret, " + impl + "." + m.name + "(" +
