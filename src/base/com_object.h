@@ -60,6 +60,13 @@ class ComObject : public Interfaces... {
     AddRef();
     return HResult(0);
   }
+  // The object as IUnknown (its first interface's), for calls that take
+  // an IUnknown*: with several interfaces, the conversion is ambiguous.
+  IUnknown* unknown() {
+    using First = typename internal::FirstOf<Interfaces...>::type;
+    return static_cast<IUnknown*>(static_cast<First*>(this));
+  }
+
   uint32_t AddRef() override { return refs_.fetch_add(1, std::memory_order_relaxed) + 1; }
   uint32_t Release() override {
     uint32_t left = refs_.fetch_sub(1, std::memory_order_acq_rel) - 1;

@@ -183,11 +183,20 @@ class InterfaceRegistry {
         return i.get();
       }
     }
-    return nullptr;
+    return resolver_ ? resolver_(requested) : nullptr;
+  }
+
+  // Interfaces that exist only once the COM runtime has an object to serve
+  // them (each IID, version 0.0): asked when no registered interface
+  // matches. The registrations it returns must live as long as the server;
+  // it is called from any thread.
+  void SetResolver(std::function<const InterfaceRegistration*(const SyntaxId&)> resolver) {
+    resolver_ = std::move(resolver);
   }
 
  private:
   std::vector<std::unique_ptr<InterfaceRegistration>> interfaces_;
+  std::function<const InterfaceRegistration*(const SyntaxId&)> resolver_;
 };
 
 }  // namespace comsec::rpc

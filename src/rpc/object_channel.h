@@ -54,6 +54,23 @@ class ObjectChannel {
   virtual IUnknown* identity() = 0;
 };
 
+// What the COM runtime needs to serve and to call one [object] interface,
+// without knowing its generated classes: comidl emits one per interface
+// (`const rpc::ObjectInterfaceInfo& IFooInfo()`).
+using ProxyPtr = std::unique_ptr<IUnknown, void (*)(IUnknown*)>;
+struct ObjectInterfaceInfo {
+  Guid iid;
+  const char* name;
+  // Serves one call on `object`, a pointer of interface `iid` (what
+  // QueryInterface(iid) gave) seen as its IUnknown base.
+  Result<std::vector<uint8_t>> (*invoke)(IUnknown* object, uint16_t opnum,
+                                         std::span<const uint8_t> stub,
+                                         const CallContext& call, InterfaceMarshaler* hook);
+  // A proxy of `iid` over `channel`, as its IUnknown base; the channel
+  // outlives it.
+  ProxyPtr (*make_proxy)(ObjectChannel* channel);
+};
+
 // An interface pointer parameter on the wire: a unique pointer, then
 // MInterfacePointer with the hook's OBJREF.
 inline Status EncodeInterfacePointer(ndr::Encoder& e, InterfaceMarshaler* hook, const Guid& iid,

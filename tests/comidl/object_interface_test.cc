@@ -180,6 +180,34 @@ TEST(ComidlObject, IUnknownOpnumsAndUnknownOpnumsAreRefused) {
   EXPECT_EQ(r.status().code(), RPC_X_BAD_STUB_DATA);
 }
 
+// The COM runtime serves and calls interfaces through their Info(): the
+// stub on a pointer it got from QueryInterface, and a proxy factory.
+TEST(ComidlObject, InfoServesAndMakesProxiesWithoutTheGeneratedNames) {
+  ComPtr<Factory> factory = MakeComObject<Factory>();
+  const rpc::ObjectInterfaceInfo& info = IFactoryInfo();
+  EXPECT_EQ(info.iid, IID_IFactory);
+  EXPECT_STREQ(info.name, "IFactory");
+  ComPtr<IFactory> itf;
+  ASSERT_EQ(factory.As(&itf), HResult(0));
+  rpc::CallContext call;
+  TableMarshaler hook;
+  auto r = info.invoke(itf.get(), 3, *FromHex("0300000004000000"), call, &hook);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(ToHex(*r), "ffffffff00000000");
+
+  LoopbackChannel channel(factory.get());
+  rpc::ProxyPtr proxy = info.make_proxy(&channel);
+  IFactory* as_factory = static_cast<IFactory*>(proxy.get());
+  int32_t area = 0;
+  ASSERT_TRUE(as_factory->Area(1, 2, area).ok());
+  EXPECT_EQ(area, -1);
+  // The proxy's identity is the channel's.
+  void* unknown = nullptr;
+  ASSERT_EQ(as_factory->QueryInterface(IID_IUnknown, &unknown), HResult(0));
+  ComPtr<IUnknown> u = ComPtr<IUnknown>::Adopt(static_cast<IUnknown*>(unknown));
+  EXPECT_TRUE(SameObject(u.get(), factory.get()));
+}
+
 // Bundled oaidl.idl: IDispatch's remote methods at opnums 3-5 (Invoke, a
 // [local] method, keeps opnum 6 off the wire); unknwn.idl's IClassFactory
 // puts RemoteCreateInstance ([call_as]) at CreateInstance's opnum 3.

@@ -232,6 +232,8 @@ void DeclareInterface(Out& o, const Interface& itf, const Symbols& sym) {
     o.L("::comsec::Result<std::vector<uint8_t>> " + n + "Invoke(" + n +
         "& impl, uint16_t opnum, std::span<const uint8_t> stub, const "
         "::comsec::rpc::CallContext& call, ::comsec::rpc::InterfaceMarshaler* hook);");
+    o.L("// " + n + " for the COM runtime: its IID, stub and proxy factory.");
+    o.L("const ::comsec::rpc::ObjectInterfaceInfo& " + n + "Info();");
   } else {
     o.L("// The server side of " + n + ": one handler per opnum, each calling `impl`.");
     o.L("::comsec::rpc::InterfaceRegistration " + n + "Registration(std::shared_ptr<" + n +
@@ -265,6 +267,20 @@ void DefineInterface(Out& o, const Interface& itf, const Symbols& sym, const std
       o.L("  return ::comsec::rpc::OpnumOutOfRange(opnum);");
     }
     o.Un().L("}");
+    o.Un().L("}").L();
+    o.L(prefix + "const ::comsec::rpc::ObjectInterfaceInfo& " + n + "Info() {").In();
+    o.L("static const ::comsec::rpc::ObjectInterfaceInfo info{").In();
+    o.L("IID_" + n + ", \"" + n + "\",");
+    o.L("[](::comsec::IUnknown* object, uint16_t opnum, std::span<const uint8_t> stub,");
+    o.L("   const ::comsec::rpc::CallContext& call, ::comsec::rpc::InterfaceMarshaler* hook) {");
+    o.L("  return " + n + "Invoke(*static_cast<" + n + "*>(object), opnum, stub, call, hook);");
+    o.L("},");
+    o.L("[](::comsec::rpc::ObjectChannel* channel) {");
+    o.L("  return ::comsec::rpc::ProxyPtr(new " + n + "Proxy(channel), [](::comsec::IUnknown* p) {");
+    o.L("    delete static_cast<" + n + "Proxy*>(p);");
+    o.L("  });");
+    o.L("}};");
+    o.Un().L("return info;");
     o.Un().L("}").L();
     return;
   }

@@ -1,0 +1,123 @@
+// The object exporter of one process ([MS-DCOM] 1.3.5, 3.1.1.1): the
+// objects it serves to other processes and machines, each interface of
+// each object under an IPID, with COM's reference counts, and the ORPC
+// dispatch of calls to them: ORPCTHIS checked (COM 5.1-5.7, else
+// RPC_E_VERSION_MISMATCH), the IPID found in the call's object UUID (an
+// unknown or disconnected one faults with RPC_E_DISCONNECTED), the
+// generated stub run on the multithreaded apartment's threads, ORPCTHAT
+// put before the reply. IRemUnknown and IRemUnknown2 are served on one
+// IPID of their own (RemQueryInterface, RemAddRef, RemRelease with counts
+// clamped at zero, conformance case 45's first half).
+//
+// What comes next (issue 13): OBJREFs from these STDOBJREFs
+// (com/objref.h), registration with comsecd's resolver and pinging,
+// apartments other than the MTA, and the marshaler for interface pointers
+// passed as parameters. Call security (issue 14) plugs in at Dispatch.
+//
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "comsec/base/log.h"
+#include "comsec/base/unknown.h"
+#include "comsec/rpc/interface.h"
+#include "comsec/rpc/object_channel.h"
+
+namespace comsec::com {
+
+class WorkerPool;
+
+// Where an exported interface lives: what a STDOBJREF carries.
+struct ExportedInterface {
+  uint64_t oxid = 0;
+  uint64_t oid = 0;
+  Guid ipid;
+};
+
+struct ObjectExporterOptions {
+  // The multithreaded apartment's threads.
+  size_t threads = 4;
+  // Gets com.call_refused and com.method_threw events. Not owned.
+  const Logger* logger = nullptr;
+};
+
+class ObjectExporter {
+ public:
+  explicit ObjectExporter(ObjectExporterOptions options = {});
+  ~ObjectExporter();
+  ObjectExporter(const ObjectExporter&) = delete;
+  ObjectExporter& operator=(const ObjectExporter&) = delete;
+
+  // Makes `registry` answer binds to every interface this exporter knows
+  // (IIDs, version 0.0) with its ORPC dispatch. Before the server starts.
+  void Attach(rpc::InterfaceRegistry& registry);
+
+  // An interface the exporter can serve and RemQueryInterface can hand out.
+  void RegisterInterface(const rpc::ObjectInterfaceInfo& info);
+
+  // Exports interface `info.iid` of `object` (queried for it) with
+  // `public_refs` references for the caller; the same interface of the
+  // same object keeps its IPID. E_NOINTERFACE when the object lacks it.
+  Result<ExportedInterface> Export(IUnknown* object, const rpc::ObjectInterfaceInfo& info,
+                                   uint32_t public_refs);
+
+  // CoDisconnectObject: every IPID of the object goes; later calls to
+  // them fault with RPC_E_DISCONNECTED.
+  void Disconnect(IUnknown* object);
+
+  uint64_t oxid() const { return oxid_; }
+  const Guid& rem_unknown_ipid() const { return rem_unknown_ipid_; }
+  // IPIDs currently exported (IRemUnknown's not counted).
+  size_t exported_interfaces() const;
+  // The references an IPID holds, for tests: {public, private}, or
+  // nullopt when it is not exported.
+  std::optional<std::pair<uint32_t, uint32_t>> RefsOf(const Guid& ipid) const;
+
+ private:
+  class RemUnknown;
+  struct Ipid {
+    Guid iid;
+    const rpc::ObjectInterfaceInfo* info = nullptr;
+    ComPtr<IUnknown> pointer;  // the interface's pointer, as IUnknown
+    IUnknown* identity = nullptr;
+    uint64_t oid = 0;
+    uint32_t public_refs = 0;
+    uint32_t private_refs = 0;
+  };
+  struct Object {
+    uint64_t oid = 0;
+    ComPtr<IUnknown> identity;
+    std::vector<Guid> ipids;
+  };
+
+  const rpc::InterfaceRegistration* RegistrationFor(const rpc::SyntaxId& syntax);
+  void Dispatch(rpc::IncomingCall call);
+  Result<ExportedInterface> ExportLocked(IUnknown* object, const rpc::ObjectInterfaceInfo& info,
+                                         uint32_t public_refs);
+  void ForgetIpidLocked(std::map<Guid, Ipid>::iterator it);
+  void Log(const LogEvent& event) const {
+    if (logger_) logger_->Log(event);
+  }
+
+  const Logger* const logger_;
+  const uint64_t oxid_;
+  const Guid rem_unknown_ipid_;
+  ComPtr<IUnknown> rem_unknown_;  // IRemUnknown2, as IUnknown
+
+  mutable std::mutex mu_;
+  std::map<Guid, const rpc::ObjectInterfaceInfo*> interfaces_;
+  std::map<Guid, std::unique_ptr<rpc::InterfaceRegistration>> registrations_;
+  std::map<Guid, Ipid> ipids_;
+  std::map<IUnknown*, Object> objects_;  // by identity
+
+  // Last: destroyed first, so no call runs while the tables go.
+  std::unique_ptr<WorkerPool> pool_;
+};
+
+}  // namespace comsec::com
