@@ -148,7 +148,10 @@ class ObjectExporter::RemUnknown final : public ComObject<idl::IRemUnknown2> {
 };
 
 ObjectExporter::ObjectExporter(ObjectExporterOptions options)
-    : logger_(options.logger), oxid_(RandomId()), rem_unknown_ipid_(RandomGuid()) {
+    : logger_(options.logger),
+      oxid_(options.oxid != 0 ? options.oxid : RandomId()),
+      new_oid_(std::move(options.new_oid)),
+      rem_unknown_ipid_(RandomGuid()) {
   ComPtr<RemUnknown> rem = MakeComObject<RemUnknown>(this);
   {
     void* v = nullptr;
@@ -207,11 +210,18 @@ Result<ExportedInterface> ObjectExporter::ExportLocked(IUnknown* object,
     return Status(E_NOINTERFACE, "the object does not answer IUnknown");
   }
   ComPtr<IUnknown> identity = ComPtr<IUnknown>::Adopt(static_cast<IUnknown*>(u));
-  Object& obj = objects_[identity.get()];
-  if (!obj.identity) {
-    obj.identity = identity;
-    obj.oid = RandomId();
+  if (!objects_.count(identity.get())) {
+    uint64_t oid = 0;
+    if (new_oid_) {
+      COMSEC_ASSIGN_OR_RETURN(oid, new_oid_());
+    } else {
+      oid = RandomId();
+    }
+    Object& fresh = objects_[identity.get()];
+    fresh.identity = identity;
+    fresh.oid = oid;
   }
+  Object& obj = objects_[identity.get()];
   for (const Guid& g : obj.ipids) {
     Ipid& existing = ipids_[g];
     if (existing.iid == info.iid) {

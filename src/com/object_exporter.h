@@ -18,6 +18,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -43,6 +44,14 @@ struct ExportedInterface {
 struct ObjectExporterOptions {
   // The multithreaded apartment's threads.
   size_t threads = 4;
+  // The OXID comsecd's resolver assigned (com::ResolverClient::RegisterOxid);
+  // 0: a random one, for an exporter no resolver knows.
+  uint64_t oxid = 0;
+  // Where OIDs come from: the resolver issues them
+  // (ResolverClient::RegisterOids) so that it can ping them; empty: random
+  // ones no resolver pings. Called under the exporter's lock; must not
+  // call back into it.
+  std::function<Result<uint64_t>()> new_oid;
   // Gets com.call_refused and com.method_threw events. Not owned.
   const Logger* logger = nullptr;
 };
@@ -107,6 +116,7 @@ class ObjectExporter {
 
   const Logger* const logger_;
   const uint64_t oxid_;
+  const std::function<Result<uint64_t>()> new_oid_;
   const Guid rem_unknown_ipid_;
   ComPtr<IUnknown> rem_unknown_;  // IRemUnknown2, as IUnknown
 

@@ -119,6 +119,29 @@ TEST_F(ObjectExporterTest, CallsReachTheObjectByIpid) {
   EXPECT_EQ(name, u"counter");
 }
 
+// The resolver's OXID and OIDs, when it hands them out.
+TEST(ObjectExporterIds, OxidAndOidsFromTheResolver) {
+  ObjectExporterOptions options;
+  options.oxid = 0x1122334455667788;
+  uint64_t next = 41;
+  options.new_oid = [&next]() -> Result<uint64_t> { return ++next; };
+  ObjectExporter exporter(options);
+  ComPtr<Counter> a = MakeComObject<Counter>();
+  ComPtr<Counter> b = MakeComObject<Counter>();
+  auto ea = exporter.Export(a->unknown(), idl::ICounterInfo(), 1);
+  auto eb = exporter.Export(b->unknown(), idl::ICounterInfo(), 1);
+  ASSERT_TRUE(ea.ok() && eb.ok());
+  EXPECT_EQ(ea->oxid, 0x1122334455667788u);
+  EXPECT_EQ(ea->oid, 42u);
+  EXPECT_EQ(eb->oid, 43u);
+  options.new_oid = []() -> Result<uint64_t> { return Status(E_OUTOFMEMORY, "full"); };
+  ObjectExporter refusing(options);
+  auto refused = refusing.Export(a->unknown(), idl::ICounterInfo(), 1);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), E_OUTOFMEMORY);
+  EXPECT_EQ(refusing.exported_interfaces(), 0u);
+}
+
 TEST_F(ObjectExporterTest, UnknownAndDisconnectedIpidsAreRpcEDisconnected) {
   ComPtr<Counter> counter = MakeComObject<Counter>();
   auto exported = exporter_->Export(counter->unknown(), idl::ICounterInfo(), 1);
