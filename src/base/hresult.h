@@ -80,6 +80,11 @@ inline constexpr HResult E_ACCESSDENIED{0x80070005u};
 inline constexpr HResult E_HANDLE{0x80070006u};
 inline constexpr HResult E_OUTOFMEMORY{0x8007000Eu};
 inline constexpr HResult E_INVALIDARG{0x80070057u};
+
+// COM marshaling (winerror.h RPC_E_*): a malformed OBJREF, as
+// CoUnmarshalInterface reports it (com/objref.h).
+inline constexpr HResult RPC_E_INVALID_OBJREF{0x8001011Du};
+
 // The Win32 and RPC codes (HRESULT_FROM_WIN32 of ERROR_*, RPC_S_*, ...)
 // are in base/win32_error.h.
 
