@@ -1250,6 +1250,50 @@ TEST_F(KerberosLoopback, DelegationDoubleHop) {
   c_server.Stop();
 }
 
+// RPC_C_IMP_LEVEL_DELEGATE with kFeatureDelegate wanted: to a trusted
+// server the client achieves it; to a server the KDC does not trust for
+// delegation the bind still succeeds (Windows forwards nothing and makes
+// the call) and unmet_features() names what was missing, while a missing
+// mutual authentication would have failed the bind.
+TEST_F(KerberosLoopback, DelegationNotGrantedIsReportedNotFatal) {
+  auto bind = [&](const std::string& ccache, uint32_t* achieved, uint32_t* unmet) -> Status {
+    KerberosClientCredentials who;
+    who.ccache = ccache;
+    KerberosPackage pkg(who);
+    auto client = Client::Connect(tcp_);
+    if (!client.ok()) return client.status();
+    ClientAuth a{&pkg, security::AuthnLevel::kPktPrivacy};
+    a.target_name = kSpn;
+    a.imp_level = security::ImpLevel::kDelegate;
+    a.wanted = kFeatureMutualAuth | kFeatureDelegate;
+    COMSEC_RETURN_IF_ERROR((*client)->Bind(kEcho, &a));
+    *achieved = (*client)->achieved_features(a.context_id);
+    *unmet = (*client)->unmet_features(a.context_id);
+    EXPECT_EQ((*client)->unmet_features(a.context_id + 1), 0u);  // no such context
+    return (*client)->Call(0, std::vector<uint8_t>{1}).status();
+  };
+  uint32_t achieved = 0, unmet = 0;
+  Status trusted = bind("", &achieved, &unmet);
+  ASSERT_TRUE(trusted.ok()) << trusted.ToString();
+  EXPECT_NE(achieved & kFeatureDelegate, 0u);
+  EXPECT_NE(achieved & kFeatureMutualAuth, 0u);
+  EXPECT_EQ(unmet, 0u);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    EXPECT_EQ(imp_, security::ImpLevel::kDelegate);
+  }
+
+  OkAsDelegate off(false);
+  const std::string path = CcacheWithServiceTicket("unmet.ccache", "-f");
+  Status untrusted = bind("FILE:" + path, &achieved, &unmet);
+  ASSERT_TRUE(untrusted.ok()) << untrusted.ToString();
+  EXPECT_EQ(achieved & kFeatureDelegate, 0u);
+  EXPECT_NE(achieved & kFeatureMutualAuth, 0u);
+  EXPECT_EQ(unmet, static_cast<uint32_t>(kFeatureDelegate));
+  std::lock_guard<std::mutex> lock(mu_);
+  EXPECT_EQ(imp_, security::ImpLevel::kImpersonate);
+}
+
 // What a handshake costs (bind with three legs, ticket cached after the
 // first): printed for the report, checked only to succeed.
 TEST_F(KerberosLoopback, HandshakeCost) {
