@@ -545,6 +545,31 @@ TEST_F(KerberosConnection, TamperedPdusAreRefused) {
   ASSERT_EQ(r[0].header.type, PduType::kResponse);
 }
 
+// A sealed verifier longer than ours (77 bytes) is refused before any
+// unwrap, naming the size; shorter ones down to EC=0 (60 bytes, impacket's,
+// interop.impacket_kerberos) reach gss_unwrap_iov, which refuses a cut
+// token. The server serves on afterwards.
+TEST_F(KerberosConnection, VerifierSizeOutsideTheWrapTokenRangeIsRefused) {
+  Reset();
+  Authenticate(security::AuthnLevel::kPktPrivacy);
+  auto req = Request(3, std::vector<uint8_t>(40, 0x33));
+  req.push_back(0);
+  req[8] = static_cast<uint8_t>(req.size());
+  req[9] = static_cast<uint8_t>(req.size() >> 8);
+  req[10] += 1;  // auth_length 77
+  auto r = Send(req);
+  ASSERT_EQ(r.size(), 1u);
+  ASSERT_EQ(r[0].header.type, PduType::kFault);
+  EXPECT_EQ(FaultStatus(r[0]), nca_s_fault_sec_pkg_error);
+  EXPECT_NE(conn_->close_reason().find("a verifier of 77 bytes"), std::string::npos)
+      << conn_->close_reason();
+  EXPECT_EQ(invocations_, 0);
+  Reset();
+  Authenticate(security::AuthnLevel::kPktPrivacy);
+  r = Send(Request(3, {7}));
+  ASSERT_EQ(r[0].header.type, PduType::kResponse);
+}
+
 // Case 25: MIT reports a replay only as GSS_S_DUPLICATE_TOKEN, a
 // supplementary bit; it is refused all the same, as is a PDU out of order.
 TEST_F(KerberosConnection, ReplayedAndReorderedPdusAreRefused) {
