@@ -187,10 +187,24 @@ int main(int argc, char** argv) {
       // The server proves who it is, or the bind fails.
       client_auth.wanted = rpc::kFeatureMutualAuth;
     }
+    // RPC_C_IMP_LEVEL_DELEGATE wants delegation; as on Windows the bind
+    // does not fail without it, so we warn below.
+    if (client_auth.imp_level == security::ImpLevel::kDelegate) {
+      client_auth.wanted |= rpc::kFeatureDelegate;
+    }
     use_auth = &client_auth;
   }
   if (Status s = (*client)->Bind(examples::ComsecEchoSyntax(), use_auth); !s.ok()) {
     return fail(s);
+  }
+  if (use_auth && ((*client)->unmet_features(client_auth.context_id) & rpc::kFeatureDelegate)) {
+    std::cerr << "warning: delegation was not granted: "
+              << (auth_name == "kerberos" || auth_name == "negotiate"
+                      ? "the KDC does not trust " + spn +
+                            " for delegation (ok-as-delegate unset) or the TGT is not "
+                            "forwardable (or Negotiate chose NTLM), so no ticket was forwarded"
+                      : client_auth.package->name() + std::string(" cannot delegate"))
+              << "; the call goes on at impersonate level, as on Windows\n";
   }
 
   idl::IComsecEchoProxy echo_proxy(client->get());

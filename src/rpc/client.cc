@@ -134,6 +134,9 @@ Status Client::Handshake(AuthState& state, Pdu first, Pdu* first_reply) {
                                         auth.package->name() +
                                         " package did not prove the server's identity");
       }
+      // A wanted kFeatureDelegate that was not granted is not an error
+      // (Windows goes on without forwarding the ticket); unmet_features()
+      // reports it.
       if (!step.output.empty()) {
         // The last leg has no reply: auth3.
         Pdu auth3;
@@ -260,6 +263,17 @@ Status Client::AddAuthContextLocked(const ClientAuth& auth) {
 const SecurityContext* Client::auth_context(uint32_t context_id) const {
   auto it = auth_.find(context_id);
   return it == auth_.end() ? nullptr : it->second.context.get();
+}
+
+uint32_t Client::achieved_features(uint32_t context_id) const {
+  const SecurityContext* context = auth_context(context_id);
+  return context ? context->features() : 0;
+}
+
+uint32_t Client::unmet_features(uint32_t context_id) const {
+  auto it = auth_.find(context_id);
+  if (it == auth_.end() || !it->second.context) return 0;
+  return it->second.auth.wanted & ~it->second.context->features();
 }
 
 Status Client::ReconnectLocked() {

@@ -65,8 +65,12 @@ struct ClientAuth {
   std::string target_name = {};
   security::ImpLevel imp_level = security::ImpLevel::kImpersonate;
   // kFeature* bits wanted beyond what the level implies (mutual
-  // authentication, delegation). A wanted feature the context did not
-  // achieve fails the handshake.
+  // authentication, delegation). A wanted kFeatureMutualAuth the context
+  // did not achieve fails the handshake (SEC_E_SECPKG error, before the
+  // last leg leaves). A wanted kFeatureDelegate does not: Windows makes a
+  // call at RPC_C_IMP_LEVEL_DELEGATE to a server the KDC does not trust for
+  // delegation (ok-as-delegate unset) and simply forwards no ticket, so the
+  // bind succeeds and Client::unmet_features() tells the caller.
   uint32_t wanted = 0;
   uint32_t context_id = 79231;  // any value; Windows clients use this one
 };
@@ -102,6 +106,16 @@ class Client {
   // The package's context for an established authentication context
   // (what it achieved, the peer's name), or null.
   const SecurityContext* auth_context(uint32_t context_id) const;
+  // The kFeature* bits authentication context `context_id` achieved (its
+  // package's features() after the handshake), 0 when there is no such
+  // context. After a reconnection, those of the new handshake.
+  uint32_t achieved_features(uint32_t context_id) const;
+  // The bits its ClientAuth::wanted asked for that it did not achieve; only
+  // kFeatureDelegate can be set here, since a missing kFeatureMutualAuth
+  // fails the handshake. A caller at RPC_C_IMP_LEVEL_DELEGATE reads this
+  // to tell its user that the server will not be able to act as them
+  // beyond itself (the call itself goes on, as on Windows).
+  uint32_t unmet_features(uint32_t context_id) const;
 
   // A connection the server closed between calls is re-established (and
   // re-bound, re-authenticated) before the request is sent; a connection

@@ -63,7 +63,7 @@ Result<std::vector<uint8_t>> VerifyProtected(std::span<const uint8_t> fragment,
     return Status(RPC_S_PROTOCOL_ERROR, "the verifier overlaps the PDU's body");
   }
   const size_t stub_end = fragment.size() - sig - kSecTrailerSize;
-  if (sig != auth.context->SignatureSize(stub_end - stub_begin)) {
+  if (!auth.context->AcceptsSignatureSize(sig, stub_end - stub_begin)) {
     return Status(SEC_E_MESSAGE_ALTERED, "a verifier of " + std::to_string(sig) +
                                        " bytes where the package signs with " +
                                        std::to_string(auth.context->SignatureSize(

@@ -199,6 +199,14 @@ class SecurityContext {
   // `stub_length` bytes (R4: CALL is raised to PKT, so every PDU of a CALL
   // level association carries one).
   virtual size_t SignatureSize(size_t stub_length) const = 0;
+  // Whether a received verifier of `signature_length` bytes may be passed
+  // to Verify (anything else is refused before it, SEC_E_MESSAGE_ALTERED).
+  // By default only SignatureSize: a package whose peers may choose another
+  // size (Kerberos wrap tokens: RFC 4121 4.2.4 lets the sender choose EC)
+  // widens it, bounded, and Verify proves the rest.
+  virtual bool AcceptsSignatureSize(size_t signature_length, size_t stub_length) const {
+    return signature_length == SignatureSize(stub_length);
+  }
   // Checks a received PDU at region.level ≥ PKT, unsealing the stub in
   // place at PKT_PRIVACY. The signature may lie in `pdu` after stub_end,
   // which a package never modifies.

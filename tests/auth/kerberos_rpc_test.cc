@@ -545,6 +545,31 @@ TEST_F(KerberosConnection, TamperedPdusAreRefused) {
   ASSERT_EQ(r[0].header.type, PduType::kResponse);
 }
 
+// A sealed verifier longer than ours (77 bytes) is refused before any
+// unwrap, naming the size; shorter ones down to EC=0 (60 bytes, impacket's,
+// interop.impacket_kerberos) reach gss_unwrap_iov, which refuses a cut
+// token. The server serves on afterwards.
+TEST_F(KerberosConnection, VerifierSizeOutsideTheWrapTokenRangeIsRefused) {
+  Reset();
+  Authenticate(security::AuthnLevel::kPktPrivacy);
+  auto req = Request(3, std::vector<uint8_t>(40, 0x33));
+  req.push_back(0);
+  req[8] = static_cast<uint8_t>(req.size());
+  req[9] = static_cast<uint8_t>(req.size() >> 8);
+  req[10] += 1;  // auth_length 77
+  auto r = Send(req);
+  ASSERT_EQ(r.size(), 1u);
+  ASSERT_EQ(r[0].header.type, PduType::kFault);
+  EXPECT_EQ(FaultStatus(r[0]), nca_s_fault_sec_pkg_error);
+  EXPECT_NE(conn_->close_reason().find("a verifier of 77 bytes"), std::string::npos)
+      << conn_->close_reason();
+  EXPECT_EQ(invocations_, 0);
+  Reset();
+  Authenticate(security::AuthnLevel::kPktPrivacy);
+  r = Send(Request(3, {7}));
+  ASSERT_EQ(r[0].header.type, PduType::kResponse);
+}
+
 // Case 25: MIT reports a replay only as GSS_S_DUPLICATE_TOKEN, a
 // supplementary bit; it is refused all the same, as is a PDU out of order.
 TEST_F(KerberosConnection, ReplayedAndReorderedPdusAreRefused) {
@@ -1248,6 +1273,50 @@ TEST_F(KerberosLoopback, DelegationDoubleHop) {
   std::lock_guard<std::mutex> lock(c_mu);
   EXPECT_EQ(c_saw, std::string(kSpn) + "@" + Realm()->realm());
   c_server.Stop();
+}
+
+// RPC_C_IMP_LEVEL_DELEGATE with kFeatureDelegate wanted: to a trusted
+// server the client achieves it; to a server the KDC does not trust for
+// delegation the bind still succeeds (Windows forwards nothing and makes
+// the call) and unmet_features() names what was missing, while a missing
+// mutual authentication would have failed the bind.
+TEST_F(KerberosLoopback, DelegationNotGrantedIsReportedNotFatal) {
+  auto bind = [&](const std::string& ccache, uint32_t* achieved, uint32_t* unmet) -> Status {
+    KerberosClientCredentials who;
+    who.ccache = ccache;
+    KerberosPackage pkg(who);
+    auto client = Client::Connect(tcp_);
+    if (!client.ok()) return client.status();
+    ClientAuth a{&pkg, security::AuthnLevel::kPktPrivacy};
+    a.target_name = kSpn;
+    a.imp_level = security::ImpLevel::kDelegate;
+    a.wanted = kFeatureMutualAuth | kFeatureDelegate;
+    COMSEC_RETURN_IF_ERROR((*client)->Bind(kEcho, &a));
+    *achieved = (*client)->achieved_features(a.context_id);
+    *unmet = (*client)->unmet_features(a.context_id);
+    EXPECT_EQ((*client)->unmet_features(a.context_id + 1), 0u);  // no such context
+    return (*client)->Call(0, std::vector<uint8_t>{1}).status();
+  };
+  uint32_t achieved = 0, unmet = 0;
+  Status trusted = bind("", &achieved, &unmet);
+  ASSERT_TRUE(trusted.ok()) << trusted.ToString();
+  EXPECT_NE(achieved & kFeatureDelegate, 0u);
+  EXPECT_NE(achieved & kFeatureMutualAuth, 0u);
+  EXPECT_EQ(unmet, 0u);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    EXPECT_EQ(imp_, security::ImpLevel::kDelegate);
+  }
+
+  OkAsDelegate off(false);
+  const std::string path = CcacheWithServiceTicket("unmet.ccache", "-f");
+  Status untrusted = bind("FILE:" + path, &achieved, &unmet);
+  ASSERT_TRUE(untrusted.ok()) << untrusted.ToString();
+  EXPECT_EQ(achieved & kFeatureDelegate, 0u);
+  EXPECT_NE(achieved & kFeatureMutualAuth, 0u);
+  EXPECT_EQ(unmet, static_cast<uint32_t>(kFeatureDelegate));
+  std::lock_guard<std::mutex> lock(mu_);
+  EXPECT_EQ(imp_, security::ImpLevel::kImpersonate);
 }
 
 // What a handshake costs (bind with three legs, ticket cached after the

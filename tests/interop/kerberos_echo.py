@@ -83,6 +83,26 @@ try:
     check(rc == 0 and out == "alice@%s authn_level=6 authn_svc=16" % realm,
           "identify level: %r %r" % (out, err))
 
+    # RPC_C_IMP_LEVEL_DELEGATE: the fixture marks RPCSS/localhost
+    # ok-as-delegate, so the TGT goes and nothing is said; without the flag
+    # the call still succeeds (Windows's behaviour) and the client warns.
+    rc, out, err = client(tcp, "--spn", "RPCSS/localhost", "--level", "6", "--imp-level", "4",
+                          "whoami")
+    check(rc == 0 and out == "alice@%s authn_level=6 authn_svc=16" % realm and
+          "warning" not in err, "delegate level, trusted server: %r %r" % (out, err))
+    subprocess.run(["/usr/sbin/kadmin.local", "-q", "modprinc -ok_as_delegate RPCSS/localhost"],
+                   env=env, check=True, capture_output=True)
+    untrusted = dict(env, KRB5CCNAME="FILE:" + os.path.join(top, "untrusted.ccache"))
+    subprocess.run(["/usr/bin/kinit", "-f", "-k", "-t", os.path.join(realm_dir, "user.keytab"),
+                    "alice"], env=untrusted, check=True, capture_output=True)
+    rc, out, err = client(tcp, "--spn", "RPCSS/localhost", "--level", "6", "--imp-level", "4",
+                          "whoami", client_env=untrusted)
+    check(rc == 0 and out == "alice@%s authn_level=6 authn_svc=16" % realm and
+          re.search(r"^warning: delegation was not granted: .*ok-as-delegate unset", err, re.M),
+          "delegate level, untrusted server: call made, warning printed: %r %r" % (out, err))
+    subprocess.run(["/usr/sbin/kadmin.local", "-q", "modprinc +ok_as_delegate RPCSS/localhost"],
+                   env=env, check=True, capture_output=True)
+
     no_ccache = dict(env, KRB5CCNAME="FILE:" + os.path.join(top, "none.ccache"))
     rc, out, err = client(tcp, "--spn", "RPCSS/localhost", "--level", "6", "--keytab",
                           os.path.join(realm_dir, "user.keytab"), "--user", "alice", "whoami",

@@ -87,6 +87,17 @@ class KerberosContext : public rpc::SecurityContext {
   // PKT_PRIVACY: the wrap token's size for this stub (gss_wrap_iov_length
   // with the layout Protect uses; the SIGN_ONLY parts do not change it).
   // Below: the MIC token's.
+  // PKT_PRIVACY: a wrap token whose EC (filler) is anywhere from 0 to what
+  // we send (RFC 4121 4.2.4: the sender chooses EC; MIT and Windows send
+  // 16 for AES, 76 bytes, impacket 0, 60 bytes: interop.impacket_kerberos).
+  // gss_unwrap_iov then checks the token. PKT_INTEGRITY: the MIC's size.
+  bool AcceptsSignatureSize(size_t signature_length, size_t stub_length) const override {
+    const size_t ours = SignatureSize(stub_length);
+    if (level_ >= security::AuthnLevel::kPktPrivacy && ours >= 16) {
+      return signature_length >= ours - 16 && signature_length <= ours;
+    }
+    return signature_length == ours;
+  }
   size_t SignatureSize(size_t stub_length) const override {
     if (!complete_) return 0;
     OM_uint32 minor = 0, major = 0;

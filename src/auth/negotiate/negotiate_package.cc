@@ -42,6 +42,9 @@ class NegotiateContext : public rpc::SecurityContext {
   security::ImpLevel imp_level() const override {
     return inner_ ? inner_->imp_level() : security::ImpLevel::kImpersonate;
   }
+  bool AcceptsSignatureSize(size_t signature_length, size_t stub_length) const override {
+    return complete_ && inner_->AcceptsSignatureSize(signature_length, stub_length);
+  }
   size_t SignatureSize(size_t stub_length) const override {
     return complete_ ? inner_->SignatureSize(stub_length) : 0;
   }
