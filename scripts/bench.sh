@@ -140,4 +140,22 @@ h = per_call("BM_NtlmHandshake_Tcp_PktPrivacy/real_time")
 if h:
     print(f"NTLM handshake (connect, bind/bind_ack/auth3, first null call) at"
           f" PKT_PRIVACY: {h[1]:.0f} us ({h[0]:.0f} per second)")
+# Issue 12: each package at PKT_PRIVACY against level NONE (same run), and
+# what a new association costs per package.
+packages = ("Ntlm", "Tls", "Kerberos", "Negotiate")
+for threads in ("", "/threads:16"):
+    for size in (64, 4096):
+        base = per_call(f"BM_AuthEcho_Tcp_None/{size}/real_time{threads}")
+        for p in packages:
+            f = per_call(f"BM_AuthEcho_Tcp_PktPrivacy_{p}/{size}/real_time{threads}")
+            if f and base:
+                print(f"{p} PKT_PRIVACY {size} B echo, {16 if threads else 1}"
+                      f" connection(s): {figures(f)} = {f[0]/base[0]:.2f} x"
+                      f" level NONE's rate")
+base = per_call("BM_AuthHandshake_Tcp_None/real_time")
+for p in packages:
+    f = per_call(f"BM_AuthHandshake_Tcp_PktPrivacy_{p}/real_time")
+    if f and base:
+        print(f"{p} handshake (connect, bind legs, first null call):"
+              f" {f[1]:.0f} us = {f[1]/base[1]:.1f} x an unauthenticated one")
 PY
