@@ -85,6 +85,21 @@ inline constexpr HResult E_INVALIDARG{0x80070057u};
 // CoUnmarshalInterface reports it (com/objref.h).
 inline constexpr HResult RPC_E_INVALID_OBJREF{0x8001011Du};
 
+// The COM runtime's answers (winerror.h), as COM's own functions return
+// them (issue 13).
+inline constexpr HResult RPC_E_CHANGED_MODE{0x80010106u};
+inline constexpr HResult RPC_E_DISCONNECTED{0x80010108u};
+inline constexpr HResult RPC_E_WRONG_THREAD{0x8001010Eu};
+inline constexpr HResult RPC_E_INVALID_IPID{0x80010113u};
+inline constexpr HResult RPC_E_TOO_LATE{0x80010119u};
+inline constexpr HResult CO_E_NOTINITIALIZED{0x800401F0u};
+inline constexpr HResult CO_E_OBJNOTREG{0x800401FBu};
+inline constexpr HResult CO_E_OBJNOTCONNECTED{0x800401FDu};
+inline constexpr HResult CLASS_E_NOAGGREGATION{0x80040110u};
+inline constexpr HResult CLASS_E_CLASSNOTAVAILABLE{0x80040111u};
+inline constexpr HResult REGDB_E_CLASSNOTREG{0x80040154u};
+inline constexpr HResult CO_E_SERVER_EXEC_FAILURE{0x80080005u};
+
 // The Win32 and RPC codes (HRESULT_FROM_WIN32 of ERROR_*, RPC_S_*, ...)
 // are in base/win32_error.h.
 

@@ -23,6 +23,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <span>
 #include <vector>
 
 #include "comsec/base/log.h"
@@ -52,7 +54,15 @@ struct ObjectExporterOptions {
   // ones no resolver pings. Called under the exporter's lock; must not
   // call back into it.
   std::function<Result<uint64_t>()> new_oid;
-  // Gets com.call_refused and com.method_threw events. Not owned.
+  // The IPID of the exporter's IRemUnknown; zero: a random one. Chosen
+  // before the exporter when the resolver must know it first.
+  Guid rem_unknown_ipid;
+  // How interface pointers passed as parameters are marshaled (the
+  // runtime's, com/com_runtime.h); null: they fail with E_NOTIMPL. Must
+  // outlive the exporter.
+  rpc::InterfaceMarshaler* marshaler = nullptr;
+  // Gets com.call_refused, com.method_threw and com.run_down events. Not
+  // owned.
   const Logger* logger = nullptr;
 };
 
@@ -66,6 +76,9 @@ class ObjectExporter {
   // Makes `registry` answer binds to every interface this exporter knows
   // (IIDs, version 0.0) with its ORPC dispatch. Before the server starts.
   void Attach(rpc::InterfaceRegistry& registry);
+  // What Attach installs: the registration for `syntax`, or null when it is
+  // not an interface this exporter serves.
+  const rpc::InterfaceRegistration* Registration(const rpc::SyntaxId& syntax);
 
   // An interface the exporter can serve and RemQueryInterface can hand out.
   void RegisterInterface(const rpc::ObjectInterfaceInfo& info);
@@ -79,6 +92,25 @@ class ObjectExporter {
   // CoDisconnectObject: every IPID of the object goes; later calls to
   // them fault with RPC_E_DISCONNECTED.
   void Disconnect(IUnknown* object);
+
+  // An OBJREF of this exporter unmarshaled in its own process
+  // ([MS-DCOM] 3.2.4.1.1: the object itself, no proxy): the object behind
+  // `ipid` as interface `iid` (QueryInterface's result, as IUnknown), the
+  // OBJREF's `public_refs` given back. CO_E_OBJNOTCONNECTED when the IPID
+  // is not (or no longer) exported; E_NOINTERFACE.
+  Result<ComPtr<IUnknown>> Unmarshal(const Guid& ipid, const Guid& iid, uint32_t public_refs);
+  // Gives back public references of an IPID (CoReleaseMarshalData, a
+  // local release); the IPID goes at zero. Unknown IPIDs are ignored.
+  void ReleaseRefs(const Guid& ipid, uint32_t public_refs);
+
+  // Pinging ([MS-DCOM] 3.2.2.4): the OIDs called since the last time
+  // (their reclaim is deferred), for the heartbeat to the resolver...
+  std::vector<uint64_t> TakeUsedOids();
+  // ...and the objects whose clients stopped pinging: disconnected, each
+  // logged (com.run_down). Unknown OIDs are ignored.
+  void RunDown(std::span<const uint64_t> oids);
+  // The OIDs of the objects exported now.
+  std::vector<uint64_t> ExportedOids() const;
 
   uint64_t oxid() const { return oxid_; }
   const Guid& rem_unknown_ipid() const { return rem_unknown_ipid_; }
@@ -105,11 +137,15 @@ class ObjectExporter {
     std::vector<Guid> ipids;
   };
 
-  const rpc::InterfaceRegistration* RegistrationFor(const rpc::SyntaxId& syntax);
   void Dispatch(rpc::IncomingCall call);
   Result<ExportedInterface> ExportLocked(IUnknown* object, const rpc::ObjectInterfaceInfo& info,
                                          uint32_t public_refs);
   void ForgetIpidLocked(std::map<Guid, Ipid>::iterator it);
+  // Drops `ipid`'s counts by these (clamped at zero); at zero on both it
+  // goes, and its object with its last IPID, into `dying` (released by the
+  // caller after the lock).
+  void ReleaseLocked(std::map<Guid, Ipid>::iterator it, uint32_t public_refs,
+                     uint32_t private_refs, std::vector<ComPtr<IUnknown>>& dying);
   void Log(const LogEvent& event) const {
     if (logger_) logger_->Log(event);
   }
@@ -118,6 +154,7 @@ class ObjectExporter {
   const uint64_t oxid_;
   const std::function<Result<uint64_t>()> new_oid_;
   const Guid rem_unknown_ipid_;
+  rpc::InterfaceMarshaler* const marshaler_;
   ComPtr<IUnknown> rem_unknown_;  // IRemUnknown2, as IUnknown
 
   mutable std::mutex mu_;
@@ -125,6 +162,7 @@ class ObjectExporter {
   std::map<Guid, std::unique_ptr<rpc::InterfaceRegistration>> registrations_;
   std::map<Guid, Ipid> ipids_;
   std::map<IUnknown*, Object> objects_;  // by identity
+  std::set<uint64_t> used_oids_;         // called since TakeUsedOids
 
   // Last: destroyed first, so no call runs while the tables go.
   std::unique_ptr<WorkerPool> pool_;

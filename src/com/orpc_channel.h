@@ -4,15 +4,18 @@
 // taken off (the proxy reads its [out] parameters from
 // CallReply::stub_offset).
 //
-// This first form owns one association bound to the interface; the proxy
-// manager that shares associations, blankets (IClientSecurity) and
-// causality across a process's proxies comes next (issues 13, 14).
+// Every interface proxy of a remote object shares one association (the
+// proxy manager's, com/remote_object.h); each call names its interface's
+// presentation context (rpc::CallOptions::syntax). The causality id of a
+// call made while serving another is that call's (CausalityScope), else a
+// new one, so that a chain of calls across processes carries one id.
 //
 // Thread-safety: Invoke may be called from several threads at once (the
 // client multiplexes calls on its association).
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "comsec/base/unknown.h"
 #include "comsec/rpc/client.h"
@@ -22,22 +25,44 @@ namespace comsec::com {
 
 class OrpcChannel final : public rpc::ObjectChannel {
  public:
-  // `client` is bound to the interface (its IID, version 0.0);
-  // `identity` is what the proxy's IUnknown methods reach and must outlive
-  // the channel.
+  // Calls interface `iid` of IPID `ipid` over `client`, an association
+  // to the object's exporter; the interface's presentation context is
+  // negotiated on first use. `identity` is what the proxy's IUnknown
+  // methods reach; it and `marshaler` (may be null) outlive the channel.
+  OrpcChannel(std::shared_ptr<rpc::Client> client, const Guid& iid, const Guid& ipid,
+              IUnknown* identity, rpc::InterfaceMarshaler* marshaler = nullptr);
+  // Over a client already bound to the interface (its current one).
   OrpcChannel(std::unique_ptr<rpc::Client> client, const Guid& ipid, IUnknown* identity);
 
   Result<rpc::CallReply> Invoke(const Guid& iid, uint16_t opnum,
                                 std::span<const uint8_t> stub) override;
-  rpc::InterfaceMarshaler* marshaler() override { return nullptr; }
+  rpc::InterfaceMarshaler* marshaler() override { return marshaler_; }
   IUnknown* identity() override { return identity_; }
 
   rpc::Client& client() { return *client_; }
+  const Guid& ipid() const { return ipid_; }
 
  private:
-  std::unique_ptr<rpc::Client> client_;
+  std::shared_ptr<rpc::Client> client_;
+  const std::optional<rpc::SyntaxId> syntax_;
   const Guid ipid_;
   IUnknown* const identity_;
+  rpc::InterfaceMarshaler* const marshaler_;
+};
+
+// The causality id of the ORPC call this thread is serving; the object
+// exporter opens one around each call it dispatches.
+class CausalityScope {
+ public:
+  explicit CausalityScope(const Guid& cid) : previous_(current_) { current_ = &cid; }
+  ~CausalityScope() { current_ = previous_; }
+  CausalityScope(const CausalityScope&) = delete;
+  CausalityScope& operator=(const CausalityScope&) = delete;
+  static const Guid* current() { return current_; }
+
+ private:
+  const Guid* previous_;
+  static inline thread_local const Guid* current_ = nullptr;
 };
 
 }  // namespace comsec::com

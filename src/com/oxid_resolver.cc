@@ -439,4 +439,14 @@ void OxidResolver::SweepForTesting() {
   SweepLocked(Now());
 }
 
+OxidBindings OxidResolver::own_bindings() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return options_.own_bindings;
+}
+
+void OxidResolver::SetOwnBindings(OxidBindings bindings) {
+  std::lock_guard<std::mutex> lock(mu_);
+  options_.own_bindings = std::move(bindings);
+}
+
 }  // namespace comsec::com

@@ -217,7 +217,10 @@ class OxidResolver {
   // without changing it (a replayed request).
   uint32_t ComplexPing(uint64_t* setid, uint16_t sequence, std::span<const uint64_t> add,
                        std::span<const uint64_t> del, uint16_t* backoff_factor);
-  const OxidBindings& own_bindings() const { return options_.own_bindings; }
+  OxidBindings own_bindings() const;
+  // Sets what ServerAlive2 answers, for a resolver created before its
+  // server listens (a process's own resolver learns its ports then).
+  void SetOwnBindings(OxidBindings bindings);
   std::chrono::milliseconds ping_period() const { return options_.ping_period; }
 
   // ---- Inspection ----
@@ -263,7 +266,7 @@ class OxidResolver {
   void SweepLocked(TimePoint now);
   void PingSetLocked(PingSet& set, TimePoint now);
 
-  const OxidResolverOptions options_;
+  OxidResolverOptions options_;  // own_bindings guarded by mu_
   mutable std::mutex mu_;
   std::unordered_set<uint64_t> issued_;  // guarded by mu_
   std::unordered_map<uint64_t, Oxid> oxids_;  // guarded by mu_

@@ -33,12 +33,13 @@
 #include "comsec/base/guid.h"
 #include "comsec/base/result.h"
 #include "comsec/com/oxid_resolver.h"
+#include "comsec/com/resolver_link.h"
 #include "comsec/rpc/binding.h"
 #include "comsec/rpc/client.h"
 
 namespace comsec::com {
 
-class ResolverClient {
+class ResolverClient final : public ResolverLink {
  public:
   // Connects and binds to the resolver at `resolver` (comsecd's ncalrpc
   // endpoint, e.g. "ncalrpc:[epmapper]"). E_ACCESSDENIED for a binding
@@ -54,21 +55,22 @@ class ResolverClient {
   // authentication hint (an RPC_C_AUTHN_LEVEL_*). Returns the OXID the
   // resolver chose, and sets ping_period().
   Result<uint64_t> RegisterOxid(const OxidBindings& bindings, const Guid& ipid_rem_unknown,
-                                uint32_t authn_hint);
+                                uint32_t authn_hint) override;
   // `count` (1-4096) new OIDs for objects of `oxid`. With `noping`
   // (SORF_NOPING objects) the OIDs are unique but never pinged nor run down.
-  Result<std::vector<uint64_t>> RegisterOids(uint64_t oxid, uint32_t count, bool noping = false);
+  Result<std::vector<uint64_t>> RegisterOids(uint64_t oxid, uint32_t count,
+                                             bool noping = false) override;
   // Forgets OIDs of `oxid` (objects released); unknown ones are skipped.
-  Status UnregisterOids(uint64_t oxid, std::span<const uint64_t> oids);
+  Status UnregisterOids(uint64_t oxid, std::span<const uint64_t> oids) override;
   // Says this process is alive and which OIDs were called since the last
   // heartbeat (each defers its object's reclaim); returns the OIDs whose
   // clients stopped pinging, which the caller releases. Call it every
   // ping_period() / 2: a process silent for 3 periods loses its OXID.
-  Result<std::vector<uint64_t>> Heartbeat(uint64_t oxid, std::span<const uint64_t> used);
-  Status UnregisterOxid(uint64_t oxid);
+  Result<std::vector<uint64_t>> Heartbeat(uint64_t oxid, std::span<const uint64_t> used) override;
+  Status UnregisterOxid(uint64_t oxid) override;
 
   // The resolver's ping period, known after RegisterOxid (120 s before).
-  std::chrono::seconds ping_period() const { return ping_period_; }
+  std::chrono::milliseconds ping_period() const override { return ping_period_; }
 
  private:
   explicit ResolverClient(std::unique_ptr<rpc::Client> client);

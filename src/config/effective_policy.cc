@@ -8,7 +8,6 @@ namespace comsec::config {
 namespace {
 
 constexpr HResult REGDB_E_INVALIDVALUE{0x80040153u};
-constexpr HResult REGDB_E_CLASSNOTREG{0x80040154u};
 
 using security::SecurityDescriptor;
 

@@ -10,7 +10,6 @@ namespace {
 
 using namespace security;  // NOLINT: this file reads the security layer
 
-constexpr HResult CO_E_SERVER_EXEC_FAILURE{0x80080005u};
 
 // The `comcfg perms` target that edits a descriptor setting. A machine
 // restriction is edited as the machine limit whatever its source: no grant

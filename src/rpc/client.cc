@@ -60,10 +60,6 @@ Result<std::unique_ptr<Client>> Client::Connect(const StringBinding& binding,
   return std::unique_ptr<Client>(new Client(std::move(s), options, binding));
 }
 
-std::string Client::known_key(const SyntaxId& s) {
-  return s.uuid.ToString() + "/" + std::to_string(s.major) + "." + std::to_string(s.minor);
-}
-
 // ==== The association: bind, handshakes, alter_context ====================
 // Invariant: everything here runs with assoc_mu_ held exclusively, so no
 // call is in flight and a reply read is the reply to what was just sent.
@@ -302,12 +298,15 @@ Status Client::ReconnectLocked() {
 Status Client::AlterContext(const SyntaxId& syntax) {
   std::unique_lock<std::shared_mutex> lock(assoc_mu_);
   if (!bound_) return Status(E_UNEXPECTED, "AlterContext before Bind");
+  COMSEC_ASSIGN_OR_RETURN(uint16_t id, AddContextLocked(syntax));
+  context_id_ = id;
+  syntax_ = syntax;
+  return Status::Ok();
+}
+
+Result<uint16_t> Client::AddContextLocked(const SyntaxId& syntax) {
   auto known = contexts_.find(known_key(syntax));
-  if (known != contexts_.end()) {
-    context_id_ = known->second;
-    syntax_ = syntax;
-    return Status::Ok();
-  }
+  if (known != contexts_.end()) return known->second;
   const uint16_t id = static_cast<uint16_t>(contexts_.size());
   COMSEC_ASSIGN_OR_RETURN(Pdu r, Exchange(NewAlterContext(id, syntax)));
   if (r.header.type == PduType::kFault) {
@@ -323,9 +322,7 @@ Status Client::AlterContext(const SyntaxId& syntax) {
     return Status(kUnknownIf, "the server does not offer interface " + SyntaxName(syntax));
   }
   contexts_[known_key(syntax)] = id;
-  context_id_ = id;
-  syntax_ = syntax;
-  return Status::Ok();
+  return id;
 }
 
 // ==== Calls =================================================================
@@ -373,7 +370,8 @@ Result<CallReply> Client::CallForReply(const CallOptions& options, uint16_t opnu
     // flight; nothing of this call was sent yet, so a fresh association
     // is safe. A server that answered within kFreshResponseUs did not
     // close for idleness (its shortest idle timeout is far longer).
-    if (!broken && (!idle || fresh || !socket_.PeerClosed())) {
+    const bool negotiated = !options.syntax || contexts_.count(known_key(*options.syntax));
+    if (negotiated && !broken && (!idle || fresh || !socket_.PeerClosed())) {
       return CallShared(options, opnum, stub);
     }
   }
@@ -384,6 +382,7 @@ Result<CallReply> Client::CallForReply(const CallOptions& options, uint16_t opnu
     reconnect = broken_;
   }
   if (reconnect || socket_.PeerClosed()) COMSEC_RETURN_IF_ERROR(ReconnectLocked());
+  if (options.syntax && bound_) COMSEC_RETURN_IF_ERROR(AddContextLocked(*options.syntax).status());
   lock.unlock();
   std::shared_lock<std::shared_mutex> shared(assoc_mu_);
   if (!bound_) return Status(E_UNEXPECTED, "Call before Bind");
@@ -396,6 +395,17 @@ Result<CallReply> Client::CallShared(const CallOptions& options, uint16_t opnum,
   if (!multiplexed_) serial = std::unique_lock<std::mutex>(serial_mu_);
   std::optional<uint32_t> auth_id = options.auth_context_id ? options.auth_context_id
                                                             : bind_auth_id_;
+  uint16_t context_id = context_id_;
+  const SyntaxId* syntax = &syntax_;
+  if (options.syntax) {
+    auto known = contexts_.find(known_key(*options.syntax));
+    if (known == contexts_.end()) {
+      // A reconnection between negotiating it and this call dropped it.
+      return Status(RPC_S_CALL_FAILED, "the association was re-established; call again");
+    }
+    context_id = known->second;
+    syntax = &*options.syntax;
+  }
   AuthState* auth = nullptr;
   if (auth_id) {
     auto it = auth_.find(*auth_id);
@@ -427,9 +437,9 @@ Result<CallReply> Client::CallShared(const CallOptions& options, uint16_t opnum,
       h.ptype = static_cast<uint8_t>(PduType::kRequest);
       h.drep = {0x10, 0, 0, 0};
       h.call_id = call_id;
-      h.context_id = context_id_;
+      h.context_id = context_id;
       h.opnum = opnum;
-      AppendVerificationTrailer(with_trailer, syntax_, Ndr20Syntax(), h, header_signing_);
+      AppendVerificationTrailer(with_trailer, *syntax, Ndr20Syntax(), h, header_signing_);
       stub = with_trailer;
     }
     PduAuth protection;
@@ -440,7 +450,7 @@ Result<CallReply> Client::CallShared(const CallOptions& options, uint16_t opnum,
     FragmentPlan plan;
     plan.request = true;
     plan.call_id = call_id;
-    plan.context_id = context_id_;
+    plan.context_id = context_id;
     plan.opnum = opnum;
     plan.object = options.object;
     plan.max_frag = max_xmit_;

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <future>
 #include <map>
+#include <tuple>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -82,6 +83,12 @@ struct CallOptions {
   // The authentication context (a ClientAuth::context_id already
   // established); nullopt: the bind's, or none.
   std::optional<uint32_t> auth_context_id;
+  // The interface the call is for, when not the association's current one:
+  // a presentation context for it is negotiated (alter_context) on first
+  // use and kept, without changing the current interface. What COM's
+  // proxies of several interfaces of one object use to share an
+  // association, concurrently.
+  std::optional<SyntaxId> syntax;
 };
 
 // The HRESULT a fault status means to a caller (RPC_S_* for nca_s_*).
@@ -173,6 +180,9 @@ class Client {
   // An alter_context for presentation context `context_id` (its call id
   // taken from the association's counter).
   Pdu NewAlterContext(uint16_t context_id, const SyntaxId& syntax);
+  // Negotiates a presentation context for `syntax` when there is none yet;
+  // returns its id. REQUIRES: exclusive.
+  Result<uint16_t> AddContextLocked(const SyntaxId& syntax);
   // Runs one authentication context's handshake. The first leg goes in
   // `first` (a bind or alter_context already filled in but for its
   // verifier); returns its reply's body through `first_reply`.
@@ -220,8 +230,9 @@ class Client {
   std::optional<uint32_t> bind_auth_id_;
   SyntaxId syntax_;
   // Negotiated presentation contexts by interface, and the one calls use.
-  static std::string known_key(const SyntaxId& s);
-  std::map<std::string, uint16_t> contexts_;
+  using ContextKey = std::tuple<Guid, uint16_t, uint16_t>;
+  static ContextKey known_key(const SyntaxId& s) { return {s.uuid, s.major, s.minor}; }
+  std::map<ContextKey, uint16_t> contexts_;
   uint16_t context_id_ = 0;
   uint32_t next_call_id_ = 1;
   // The call ids our auth3s used: a fault for one means the server refused

@@ -12,7 +12,6 @@ namespace {
 
 // CO_E_SERVER_EXEC_FAILURE (0x80080005), what COM reports for a server
 // whose security cannot be initialized (config/explain.cc names it too).
-constexpr HResult CO_E_SERVER_EXEC_FAILURE{0x80080005u};
 
 // Descriptors a server holds besides its connections: listeners, the
 // store and secrets files, logs, the logon service's short connections.

@@ -23,7 +23,6 @@ const Guid kAppId = *Guid::Parse("{6A1B3C2D-0000-4E5F-8A9B-0C1D2E3F4A5B}");
 const Guid kOtherAppId = *Guid::Parse("{6A1B3C2D-0002-4E5F-8A9B-0C1D2E3F4A5B}");
 const Guid kClsid = *Guid::Parse("{6A1B3C2D-0001-4E5F-8A9B-0C1D2E3F4A5B}");
 
-constexpr HResult REGDB_E_CLASSNOTREG{0x80040154u};
 
 std::vector<uint8_t> SdBytes(const char* sddl) {
   auto sd = security::ParseSddl(sddl);

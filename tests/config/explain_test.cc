@@ -30,7 +30,6 @@ using security::LogonKind;
 using security::Sid;
 using security::Token;
 
-constexpr HResult CO_E_SERVER_EXEC_FAILURE{0x80080005u};
 
 const Guid kAppId = *Guid::Parse("{6A1B3C2D-0000-4E5F-8A9B-0C1D2E3F4A5B}");
 const Sid kUser(5, {21, 1, 2, 3, 1001});

@@ -18,9 +18,6 @@
 // store what the daemon's servers do.
 #include <unistd.h>
 
-#include <ifaddrs.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <chrono>
 #include <iostream>
@@ -34,6 +31,7 @@
 #include "comsec/base/termination_signals.h"
 #include "comsec/base/utf16.h"
 #include "comsec/base/win32_error.h"
+#include "comsec/com/advertised_bindings.h"
 #include "comsec/com/oxid_resolver.h"
 #include "comsec/com/oxid_resolver_service.h"
 #include "comsec/rpc/epmapper.h"
@@ -49,44 +47,19 @@ int Fail(const comsec::Status& s) {
              : 1;
 }
 
-// ServerAlive2's string bindings ([MS-DCOM] 3.1.2.5.1.6): the addresses,
-// without endpoints, where remote clients reach this machine: each TCP
-// listen address, and for a wildcard one the host name and the
-// interfaces' IPv4 addresses (loopback when there is nothing else).
+// ServerAlive2's bindings ([MS-DCOM] 3.1.2.5.1.6): the addresses where
+// remote clients reach this machine (com/advertised_bindings.h), without
+// endpoints when on port 135 as Windows's, with them otherwise (a test's
+// comsecd on a port of its own must still be found), and the packages
+// offered.
 comsec::com::OxidBindings OwnBindings(const std::vector<comsec::rpc::StringBinding>& bound,
                                       bool kerberos) {
   using comsec::com::OxidBindings;
-  std::vector<std::string> addresses;
-  auto add = [&](const std::string& a) {
-    if (std::find(addresses.begin(), addresses.end(), a) == addresses.end()) {
-      addresses.push_back(a);
-    }
-  };
-  for (const comsec::rpc::StringBinding& b : bound) {
-    if (!b.IsTcp()) continue;
-    if (b.address != "0.0.0.0" && b.address != "::" && !b.address.empty()) {
-      add(b.address);
-      continue;
-    }
-    char host[256] = {};
-    if (::gethostname(host, sizeof host - 1) == 0 && host[0] != 0) add(host);
-    ifaddrs* ifs = nullptr;
-    if (::getifaddrs(&ifs) == 0) {
-      for (ifaddrs* i = ifs; i != nullptr; i = i->ifa_next) {
-        if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
-        char text[INET_ADDRSTRLEN] = {};
-        auto* in = reinterpret_cast<sockaddr_in*>(i->ifa_addr);
-        if (::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text) == nullptr) continue;
-        if (std::string(text).starts_with("127.")) continue;
-        add(text);
-      }
-      ::freeifaddrs(ifs);
-    }
-    if (addresses.empty()) add("127.0.0.1");
-  }
   OxidBindings out;
-  for (const std::string& a : addresses) {
-    out.strings.push_back({comsec::com::kTowerIdTcp, comsec::Utf8ToUtf16Lossy(a)});
+  for (const comsec::rpc::StringBinding& b : bound) {
+    for (auto& a : comsec::com::AdvertisedStringBindings({b}, b.endpoint != "135")) {
+      out.strings.push_back(std::move(a));
+    }
   }
   // The packages the machine's COM servers offer: NTLM always (through
   // this daemon's logon service), Kerberos and Negotiate when configured.
@@ -187,6 +160,9 @@ int main(int argc, char** argv) {
   rpc::Server server(&registry, (*rt)->ServerOptions());
   auto bound_bindings = server.ListenAll(listen);
   if (!bound_bindings.ok()) return Fail(bound_bindings.status());
+  // What ServerAlive2 advertises is what was bound: a configured port 0
+  // becomes the port the kernel chose.
+  resolver.SetOwnBindings(OwnBindings(*bound_bindings, (*rt)->options().kerberos.offer));
   bool local = false;
   for (const rpc::StringBinding& b : *bound_bindings) {
     std::cout << "listening on " << b.ToString() << std::endl;

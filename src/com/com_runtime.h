@@ -1,0 +1,192 @@
+// The COM runtime of one process (issue 13): where CoMarshalInterface,
+// CoUnmarshalInterface, CoReleaseMarshalData and CoDisconnectObject live,
+// over one object exporter (com/object_exporter.h) serving this process's
+// objects on its own endpoints, the proxy managers of the objects it holds
+// elsewhere (com/remote_object.h) and the pinging that keeps both alive.
+//
+//   ComRuntimeOptions options;                    // TCP on loopback, own resolver
+//   auto com = ComRuntime::Start(options);
+//   (*com)->RegisterInterface(idl::IComsecHelloInfo());
+//   auto objref = (*com)->MarshalInterface(idl::IID_IComsecHello, hello->unknown());
+//   ... another process:
+//   auto hello = (*com)->Unmarshal<idl::IComsecHello>(objref);   // a proxy
+//
+// The OXID resolver: comsecd's when `resolver` names its ncalrpc endpoint
+// (the OXID and OIDs registered there, OBJREFs pointing at comsecd's
+// bindings, heartbeats to it); otherwise one inside this process that
+// serves IObjectExporter for its own OXID on its own endpoints, so a
+// process serves objects without comsecd (the hello example does).
+//
+// MSHLFLAGS: normal marshaling gives the OBJREF 5 public references
+// (Windows's count); TABLESTRONG keeps the object exported until
+// ReleaseMarshalData, each unmarshal getting references of its own;
+// TABLEWEAK does not keep it.
+//
+// Outgoing calls carry `client_auth` (the process's default blanket; issue
+// 14 makes it per proxy). Incoming calls run on the MTA's threads.
+//
+// Thread-safety: every method may be called from any thread; all proxies
+// and objects it hands out must be released before it is destroyed (what
+// is still held then is disconnected: references given back, calls
+// failing).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "comsec/base/log.h"
+#include "comsec/base/unknown.h"
+#include "comsec/com/object_exporter.h"
+#include "comsec/com/objref.h"
+#include "comsec/com/oxid_resolver.h"
+#include "comsec/com/ping_client.h"
+#include "comsec/com/remote_object.h"
+#include "comsec/com/resolver_link.h"
+#include "comsec/rpc/client.h"
+#include "comsec/rpc/server.h"
+
+namespace comsec::com {
+
+enum class MarshalFlags { kNormal = 0, kTableStrong = 1, kTableWeak = 2 };  // MSHLFLAGS_*
+
+struct ComRuntimeOptions {
+  // Where this process's exporter listens (ncacn_ip_tcp, ncalrpc).
+  std::vector<std::string> listen = {"ncacn_ip_tcp:127.0.0.1[0]"};
+  // comsecd's resolver ("ncalrpc:[/run/comsec/comsecd]"); empty: a
+  // resolver of the process's own.
+  std::string resolver;
+  // The own resolver's ping period ([MS-DCOM]: 120 s); tests shorten it.
+  std::chrono::milliseconds ping_period = std::chrono::seconds(120);
+  // How often this process pings the objects it holds; at most the
+  // servers' ping period.
+  std::chrono::milliseconds ping_interval = std::chrono::seconds(120);
+  // The multithreaded apartment's threads.
+  size_t mta_threads = 4;
+  // The exporter's server: packages offered, limits.
+  rpc::ServerOptions server;
+  // Advertised in the OXID's security bindings (authentication services
+  // the exporter accepts).
+  std::vector<OxidBindings::Security> security_bindings;
+  // The RPC_C_AUTHN_LEVEL_* hint the resolver hands to clients.
+  uint32_t authn_hint = 1;
+  // Outgoing calls' blanket; none: unauthenticated (level NONE).
+  std::optional<rpc::ClientAuth> client_auth;
+  rpc::ClientOptions client;
+  const Logger* logger = nullptr;
+};
+
+class ComRuntime final : private ProxyHost {
+ public:
+  static Result<std::unique_ptr<ComRuntime>> Start(ComRuntimeOptions options);
+  ~ComRuntime() override;
+  ComRuntime(const ComRuntime&) = delete;
+  ComRuntime& operator=(const ComRuntime&) = delete;
+
+  // An interface whose proxies and stubs this process can make (comidl's
+  // IFooInfo()); IRemUnknown's are built in.
+  void RegisterInterface(const rpc::ObjectInterfaceInfo& info);
+
+  // CoMarshalInterface (MSHCTX_DIFFERENTMACHINE, which also serves local
+  // processes): `object`'s OBJREF for interface `iid`. A proxy is marshaled
+  // as a reference to its object's own exporter. E_NOINTERFACE when the
+  // object lacks `iid` or no proxy/stub is registered for it.
+  Result<std::vector<uint8_t>> MarshalInterface(const Guid& iid, IUnknown* object,
+                                                MarshalFlags flags = MarshalFlags::kNormal);
+  // CoUnmarshalInterface: the object an OBJREF names as interface `iid`
+  // (QueryInterface's result, as its IUnknown base): the object itself when
+  // it lives in this process, else a proxy (one proxy manager per object).
+  // RPC_E_INVALID_OBJREF for malformed bytes, REGDB_E_CLASSNOTREG for a
+  // custom OBJREF (no custom unmarshalers), CO_E_OBJNOTCONNECTED for an
+  // object of this process no longer exported, the resolver's
+  // OR_INVALID_OXID for an exporter that is gone.
+  Result<ComPtr<IUnknown>> UnmarshalInterface(std::span<const uint8_t> objref, const Guid& iid);
+  template <class T>
+  Result<ComPtr<T>> Unmarshal(std::span<const uint8_t> objref) {
+    COMSEC_ASSIGN_OR_RETURN(ComPtr<IUnknown> p, UnmarshalInterface(objref, T::kIid));
+    return ComPtr<T>::Adopt(static_cast<T*>(p.Detach()));
+  }
+  // CoReleaseMarshalData: the references an OBJREF holds, given back
+  // unused (to this process's exporter, or with RemRelease to another).
+  Status ReleaseMarshalData(std::span<const uint8_t> objref);
+  // CoDisconnectObject.
+  void DisconnectObject(IUnknown* object) { exporter_->Disconnect(object); }
+
+  // The hook generated code uses for interface pointers passed as
+  // parameters: marshals and unmarshals through this runtime.
+  rpc::InterfaceMarshaler* marshaler() override { return &marshaler_; }
+
+  ObjectExporter& exporter() { return *exporter_; }
+  uint64_t oxid() const { return exporter_->oxid(); }
+  // What this process's OBJREFs carry as saResAddr.
+  const OxidBindings& resolver_bindings() const { return resolver_bindings_; }
+  // The exporter's endpoints as listened.
+  const std::vector<rpc::StringBinding>& endpoints() const { return endpoints_; }
+  // Objects held elsewhere (proxy managers alive), for tests.
+  size_t remote_objects() const;
+  // One ping round and one heartbeat now (tests).
+  void PingNow() { pinger_->PingNow(); }
+  void HeartbeatNow();
+  // The own resolver (null with comsecd's), for tests.
+  OxidResolver* own_resolver() { return own_resolver_.get(); }
+
+ private:
+  class Marshaler final : public rpc::InterfaceMarshaler {
+   public:
+    explicit Marshaler(ComRuntime* runtime) : runtime_(runtime) {}
+    Result<std::vector<uint8_t>> Marshal(const Guid& iid, IUnknown* object) override {
+      return runtime_->MarshalInterface(iid, object);
+    }
+    Result<ComPtr<IUnknown>> Unmarshal(const Guid& iid,
+                                       std::span<const uint8_t> objref) override {
+      return runtime_->UnmarshalInterface(objref, iid);
+    }
+
+   private:
+    ComRuntime* const runtime_;
+  };
+
+  explicit ComRuntime(ComRuntimeOptions options);
+  Status Init();
+  // ProxyHost
+  const rpc::ObjectInterfaceInfo* ProxyInfo(const Guid& iid) override;
+  void Forget(RemoteObject* object) override;
+
+  // The proxy manager of (oxid, oid), made (and the OXID resolved) if new.
+  Result<ComPtr<RemoteObject>> RemoteFor(const Objref& objref);
+  Result<std::shared_ptr<RemoteOxid>> ResolveOxid(uint64_t oxid, const OxidBindings& resolver);
+  void HeartbeatLoop();
+
+  ComRuntimeOptions options_;
+  Marshaler marshaler_{this};
+  rpc::InterfaceRegistry registry_;
+  std::unique_ptr<OxidResolver> own_resolver_;
+  std::unique_ptr<ResolverLink> link_;
+  std::unique_ptr<ObjectExporter> exporter_;
+  std::atomic<ObjectExporter*> serving_{nullptr};
+  std::unique_ptr<rpc::Server> server_;
+  std::vector<rpc::StringBinding> endpoints_;
+  OxidBindings resolver_bindings_;
+  std::unique_ptr<PingClient> pinger_;
+
+  mutable std::mutex mu_;
+  std::map<Guid, const rpc::ObjectInterfaceInfo*> interfaces_;
+  std::map<uint64_t, std::weak_ptr<RemoteOxid>> oxids_;
+  std::map<std::pair<uint64_t, uint64_t>, RemoteObject*> remotes_;  // (oxid, oid)
+
+  std::mutex heartbeat_mu_;
+  std::condition_variable heartbeat_cv_;
+  bool stopping_ = false;
+  std::thread heartbeat_;
+};
+
+}  // namespace comsec::com

@@ -1,0 +1,119 @@
+// The proxy manager ([MS-DCOM] 3.2.4.1.1, COM's "standard marshaling"
+// client side): the one identity a process holds for an object served by
+// another exporter. Its QueryInterface answers from the interface proxies
+// it already has or asks the object's IRemUnknown (RemQueryInterface);
+// every interface proxy of it forwards AddRef/Release/QueryInterface to it
+// (rpc::ObjectChannel::identity), so the object has one count here. When
+// that count reaches zero it gives every public reference it holds back
+// with one RemRelease and stops pinging the object.
+//
+// Thread-safety: every method may be called from any thread; the proxies
+// it hands out may be called from several threads at once.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "comsec/base/unknown.h"
+#include "comsec/com/objref.h"
+#include "comsec/com/orpc_channel.h"
+#include "comsec/rpc/client.h"
+#include "comsec/rpc/object_channel.h"
+
+namespace comsec::com {
+
+class RemoteObject;
+
+// One OXID as this process reaches it: what its resolver said and one
+// association to its exporter that every proxy of its objects shares.
+struct RemoteOxid {
+  uint64_t oxid = 0;
+  Guid rem_unknown_ipid;
+  std::shared_ptr<rpc::Client> client;
+  // The resolver's bindings (an OBJREF's saResAddr, handed on when a proxy
+  // is marshaled again) and the binding it is pinged at.
+  OxidBindings resolver;
+  std::string ping_binding;
+};
+
+// What a proxy manager needs from the runtime that made it.
+class ProxyHost {
+ public:
+  virtual ~ProxyHost() = default;
+  // The proxy/stub of `iid`, or null when none is registered.
+  virtual const rpc::ObjectInterfaceInfo* ProxyInfo(const Guid& iid) = 0;
+  virtual rpc::InterfaceMarshaler* marshaler() = 0;
+  // `object`'s last reference went: drop it from the tables, stop pinging.
+  virtual void Forget(RemoteObject* object) = 0;
+};
+
+// The private IID a runtime asks to tell its own proxy managers from any
+// other object (QueryInterface answers it with the RemoteObject itself).
+inline constexpr Guid kIidRemoteObject{0x6c0d9a3eu, 0x51b2, 0x4d7e,
+                                       {0x9a, 0x0f, 0x3b, 0x84, 0x27, 0xe1, 0x5c, 0x90}};
+
+class RemoteObject final : public IUnknown {
+ public:
+  // References an OBJREF gives when it carries none (Windows's count).
+  static constexpr uint32_t kRefsPerMarshal = 5;
+
+  RemoteObject(ProxyHost* host, std::shared_ptr<const RemoteOxid> oxid, uint64_t oid,
+               bool noping);
+
+  HResult QueryInterface(const Guid& iid, void** object) override;
+  uint32_t AddRef() override;
+  uint32_t Release() override;
+  // A reference for the runtime's table lookup: false when the count
+  // already reached zero (the object is going; make a new one).
+  bool TryAddRef();
+
+  // Takes interface `iid` at `ipid` with `public_refs` references the
+  // exporter gave this process (an OBJREF, a RemQueryInterface result).
+  // With none, asks for some (RemAddRef). E_NOINTERFACE when no proxy/stub
+  // for `iid` is registered.
+  Status Adopt(const Guid& iid, const Guid& ipid, uint32_t public_refs);
+  // An OBJREF of interface `iid` for another process: the object's own
+  // exporter, with references this process asks it for (RemAddRef), so
+  // that the other process holds its own.
+  Result<Objref> MarshalFor(const Guid& iid);
+  // Gives every reference back now (the runtime is going away); later
+  // calls fail with CO_E_OBJNOTCONNECTED or the server's
+  // RPC_E_DISCONNECTED.
+  void Disconnect();
+
+  uint64_t oxid() const { return oxid_->oxid; }
+  uint64_t oid() const { return oid_; }
+  bool noping() const { return noping_; }
+  const RemoteOxid& remote_oxid() const { return *oxid_; }
+  // The references held on `iid`'s IPID, for tests (0: none).
+  uint32_t RefsHeld(const Guid& iid) const;
+
+ private:
+  struct Interface {
+    Guid ipid;
+    uint32_t refs = 0;
+    std::unique_ptr<OrpcChannel> channel;
+    rpc::ProxyPtr proxy{nullptr, nullptr};
+  };
+  ~RemoteObject() = default;
+  // Asks the exporter for `iid` (RemQueryInterface on any held IPID).
+  Status QueryRemote(const Guid& iid);
+  Status RemAddRef(const Guid& ipid, uint32_t refs);
+  // RemRelease of everything in `held`.
+  void ReleaseAll(std::map<Guid, Interface>& held);
+
+  std::atomic<ProxyHost*> host_;
+  const std::shared_ptr<const RemoteOxid> oxid_;
+  const uint64_t oid_;
+  const bool noping_;
+  std::atomic<uint32_t> refs_{1};
+  mutable std::mutex mu_;
+  std::map<Guid, Interface> interfaces_;  // by IID
+};
+
+}  // namespace comsec::com

@@ -1,0 +1,57 @@
+// How a process's COM runtime reaches the OXID resolver that registers its
+// object exporter, issues its OIDs and runs its objects down
+// ([MS-DCOM] 3.1.2.3, 3.2.2.4): comsecd's, over ncalrpc
+// (com::ResolverClient), or one of its own (LocalResolverLink below) when
+// the process serves without comsecd — then it answers IObjectExporter for
+// its own OXID on its own endpoints, and remote clients resolve and ping
+// there.
+//
+// Thread-safety: implementations are safe from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "comsec/base/guid.h"
+#include "comsec/base/result.h"
+#include "comsec/com/oxid_resolver.h"
+
+namespace comsec::com {
+
+class ResolverLink {
+ public:
+  virtual ~ResolverLink() = default;
+  virtual Result<uint64_t> RegisterOxid(const OxidBindings& bindings,
+                                        const Guid& ipid_rem_unknown, uint32_t authn_hint) = 0;
+  virtual Result<std::vector<uint64_t>> RegisterOids(uint64_t oxid, uint32_t count,
+                                                     bool noping) = 0;
+  virtual Status UnregisterOids(uint64_t oxid, std::span<const uint64_t> oids) = 0;
+  // Alive; `used` OIDs were called. Returns the OIDs that ran down.
+  virtual Result<std::vector<uint64_t>> Heartbeat(uint64_t oxid,
+                                                  std::span<const uint64_t> used) = 0;
+  virtual Status UnregisterOxid(uint64_t oxid) = 0;
+  // How often clients must ping; the heartbeat runs at half of it.
+  virtual std::chrono::milliseconds ping_period() const = 0;
+};
+
+// A resolver inside this process, acting for it (its uid and pid).
+class LocalResolverLink final : public ResolverLink {
+ public:
+  // `resolver` must outlive the link.
+  explicit LocalResolverLink(OxidResolver* resolver);
+  Result<uint64_t> RegisterOxid(const OxidBindings& bindings, const Guid& ipid_rem_unknown,
+                                uint32_t authn_hint) override;
+  Result<std::vector<uint64_t>> RegisterOids(uint64_t oxid, uint32_t count, bool noping) override;
+  Status UnregisterOids(uint64_t oxid, std::span<const uint64_t> oids) override;
+  Result<std::vector<uint64_t>> Heartbeat(uint64_t oxid, std::span<const uint64_t> used) override;
+  Status UnregisterOxid(uint64_t oxid) override;
+  std::chrono::milliseconds ping_period() const override { return resolver_->ping_period(); }
+
+ private:
+  OxidResolver* const resolver_;
+  const OxidOwner self_;
+};
+
+}  // namespace comsec::com

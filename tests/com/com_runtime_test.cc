@@ -1,0 +1,322 @@
+// The COM runtime (issue 13) between two runtimes of one test process —
+// two object exporters with their own OXIDs and resolvers, talking MS-DCOM
+// over loopback TCP exactly as two processes would: CoMarshalInterface /
+// CoUnmarshalInterface, one proxy manager per object, RemQueryInterface
+// behind QueryInterface, interface pointers as [in] and [out] parameters
+// (an object returned by one runtime and called from a third), an OBJREF
+// unmarshaled in its own process giving the object itself, references
+// given back with RemRelease, causality carried through nested calls,
+// pinging keeping an object alive and its absence running it down
+// (case 42's shape, with short periods).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "comsec/base/com_object.h"
+#include "comsec/base/utf16.h"
+#include "comsec/com/com_runtime.h"
+#include "comsec/com/orpc_channel.h"
+#include "iremunknown.h"
+#include "runtime_test.h"
+
+namespace comsec::com {
+namespace {
+
+using idl::ILabel;
+using idl::INode;
+using namespace std::chrono_literals;
+
+std::atomic<int> alive{0};
+
+class Node final : public ComObject<INode, ILabel> {
+ public:
+  explicit Node(int32_t value) : value_(value) { ++alive; }
+  ~Node() override { --alive; }
+  Result<idl::HRESULT> Value(int32_t& value) override {
+    value = value_;
+    return 0;
+  }
+  Result<idl::HRESULT> Child(ComPtr<INode>& child) override {
+    child = ComPtr<INode>(MakeComObject<Node>(value_ + 1).get());
+    return 0;
+  }
+  Result<idl::HRESULT> Ask(const ComPtr<INode>& target, int32_t& value) override {
+    if (!target) return static_cast<idl::HRESULT>(E_POINTER.value());
+    auto r = target->Value(value);
+    if (!r.ok()) return static_cast<idl::HRESULT>(r.status().code().value());
+    return *r;
+  }
+  Result<idl::HRESULT> Causality(std::optional<std::u16string>& cid) override {
+    const Guid* current = CausalityScope::current();
+    cid = Utf8ToUtf16Lossy(current ? current->ToString() : "none");
+    return 0;
+  }
+  Result<idl::HRESULT> Label(std::optional<std::u16string>& label) override {
+    label = u"node " + Utf8ToUtf16Lossy(std::to_string(value_));
+    return 0;
+  }
+
+ private:
+  const int32_t value_;
+};
+
+std::unique_ptr<ComRuntime> StartRuntime(std::chrono::milliseconds ping_period = 120s,
+                                         std::chrono::milliseconds ping_interval = 120s) {
+  ComRuntimeOptions options;
+  options.ping_period = ping_period;
+  options.ping_interval = ping_interval;
+  auto rt = ComRuntime::Start(options);
+  EXPECT_TRUE(rt.ok()) << rt.status().ToString();
+  if (!rt.ok()) return nullptr;
+  (*rt)->RegisterInterface(idl::INodeInfo());
+  (*rt)->RegisterInterface(idl::ILabelInfo());
+  return std::move(*rt);
+}
+
+class ComRuntimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = StartRuntime();
+    client_ = StartRuntime();
+    ASSERT_TRUE(server_ && client_);
+    ASSERT_NE(server_->oxid(), client_->oxid());
+  }
+  void TearDown() override {
+    client_.reset();
+    server_.reset();
+    EXPECT_EQ(alive, 0);
+  }
+  std::vector<uint8_t> Export(int32_t value) {
+    ComPtr<Node> node = MakeComObject<Node>(value);
+    auto objref = server_->MarshalInterface(idl::IID_INode, node->unknown());
+    EXPECT_TRUE(objref.ok()) << objref.status().ToString();
+    return objref.ok() ? *objref : std::vector<uint8_t>{};
+  }
+
+  std::unique_ptr<ComRuntime> server_;
+  std::unique_ptr<ComRuntime> client_;
+};
+
+TEST_F(ComRuntimeTest, UnmarshaledProxyCallsTheObject) {
+  auto objref = Export(7);
+  auto decoded = DecodeObjref(objref);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->type, OBJREF_STANDARD);
+  EXPECT_EQ(decoded->std.public_refs, 5u);  // Windows's count for a normal marshal
+  EXPECT_EQ(decoded->std.oxid, server_->oxid());
+  EXPECT_EQ(decoded->resolver, server_->resolver_bindings());
+
+  auto node = client_->Unmarshal<INode>(objref);
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  int32_t value = 0;
+  auto r = (*node)->Value(value);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, 0);
+  EXPECT_EQ(value, 7);
+  EXPECT_EQ(client_->remote_objects(), 1u);
+}
+
+TEST_F(ComRuntimeTest, QueryInterfaceGoesThroughRemQueryInterfaceAndKeepsIdentity) {
+  auto node = client_->Unmarshal<INode>(Export(3));
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  ComPtr<ILabel> label;
+  ASSERT_TRUE(node->As(&label).Succeeded());
+  std::optional<std::u16string> text;
+  ASSERT_TRUE(label->Label(text).ok());
+  EXPECT_EQ(text, u"node 3");
+  // COM's identity rule across proxies of one object.
+  EXPECT_TRUE(SameObject(node->get(), label.get()));
+  // An interface the object lacks (IRemUnknown2 has a proxy/stub, the
+  // node does not implement it): E_NOINTERFACE from the server.
+  void* p = nullptr;
+  EXPECT_EQ(label->QueryInterface(idl::IID_IRemUnknown2, &p), E_NOINTERFACE);
+  EXPECT_EQ(p, nullptr);
+  // One with no proxy/stub here: refused without a round trip.
+  const Guid unknown{0x01234567u, 0x89ab, 0xcdef, {1, 2, 3, 4, 5, 6, 7, 8}};
+  EXPECT_EQ(label->QueryInterface(unknown, &p), E_NOINTERFACE);
+}
+
+TEST_F(ComRuntimeTest, TwoOBJREFsOfOneObjectShareOneProxyManager) {
+  ComPtr<Node> node = MakeComObject<Node>(1);
+  auto a = server_->MarshalInterface(idl::IID_INode, node->unknown());
+  auto b = server_->MarshalInterface(idl::IID_ILabel, node->unknown());
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto pa = client_->Unmarshal<INode>(*a);
+  auto pb = client_->Unmarshal<ILabel>(*b);
+  ASSERT_TRUE(pa.ok() && pb.ok());
+  EXPECT_TRUE(SameObject(pa->get(), pb->get()));
+  EXPECT_EQ(client_->remote_objects(), 1u);
+}
+
+TEST_F(ComRuntimeTest, ReleasingTheLastProxyGivesTheReferencesBack) {
+  ComPtr<Node> node = MakeComObject<Node>(9);
+  auto objref = server_->MarshalInterface(idl::IID_INode, node->unknown());
+  ASSERT_TRUE(objref.ok());
+  auto decoded = DecodeObjref(*objref);
+  EXPECT_EQ(server_->exporter().RefsOf(decoded->std.ipid)->first, 5u);
+  {
+    auto proxy = client_->Unmarshal<INode>(*objref);
+    ASSERT_TRUE(proxy.ok());
+    int32_t v = 0;
+    ASSERT_TRUE((*proxy)->Value(v).ok());
+  }
+  // RemRelease of the 5 references: the IPID is gone, the object is the
+  // test's alone again.
+  EXPECT_EQ(client_->remote_objects(), 0u);
+  EXPECT_FALSE(server_->exporter().RefsOf(decoded->std.ipid).has_value());
+  EXPECT_EQ(server_->exporter().exported_interfaces(), 0u);
+}
+
+TEST_F(ComRuntimeTest, AnOBJREFOfThisProcessUnmarshalsToTheObjectItself) {
+  ComPtr<Node> node = MakeComObject<Node>(5);
+  auto objref = server_->MarshalInterface(idl::IID_INode, node->unknown());
+  ASSERT_TRUE(objref.ok());
+  auto same = server_->Unmarshal<ILabel>(*objref);
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
+  EXPECT_TRUE(SameObject(same->get(), node->unknown()));
+  // Its references were given back: nothing stays exported.
+  EXPECT_EQ(server_->exporter().exported_interfaces(), 0u);
+  // Once unmarshaled, the OBJREF names nothing: CO_E_OBJNOTCONNECTED.
+  auto again = server_->UnmarshalInterface(*objref, idl::IID_INode);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), CO_E_OBJNOTCONNECTED);
+}
+
+TEST_F(ComRuntimeTest, InterfacePointersTravelAsParameters) {
+  auto root = client_->Unmarshal<INode>(Export(10));
+  ASSERT_TRUE(root.ok());
+  // [out]: an object made by the server, unmarshaled into a proxy here.
+  ComPtr<INode> child;
+  auto r = (*root)->Child(child);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(child);
+  int32_t value = 0;
+  ASSERT_TRUE(child->Value(value).ok());
+  EXPECT_EQ(value, 11);
+  // [in]: an object of the client's, called back by the server.
+  ComPtr<Node> mine = MakeComObject<Node>(42);
+  r = (*root)->Ask(ComPtr<INode>(mine.get()), value);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, 0);
+  EXPECT_EQ(value, 42);
+  // [in]: the server's own object handed back to it arrives as itself.
+  r = (*root)->Ask(child, value);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(value, 11);
+}
+
+TEST(ComRuntimeThird, AnObjectReturnedByOneProcessIsCalledFromAThird) {
+  auto a = StartRuntime();
+  auto b = StartRuntime();
+  auto c = StartRuntime();
+  ASSERT_TRUE(a && b && c);
+  {
+    ComPtr<Node> node = MakeComObject<Node>(100);
+    auto in_a = a->MarshalInterface(idl::IID_INode, node->unknown());
+    ASSERT_TRUE(in_a.ok());
+    node.reset();
+    auto at_b = b->Unmarshal<INode>(*in_a);
+    ASSERT_TRUE(at_b.ok()) << at_b.status().ToString();
+    // B marshals its proxy: the OBJREF names A's exporter, with references
+    // B asked A for.
+    auto from_b = b->MarshalInterface(idl::IID_INode, at_b->get());
+    ASSERT_TRUE(from_b.ok()) << from_b.status().ToString();
+    auto decoded = DecodeObjref(*from_b);
+    ASSERT_TRUE(decoded.ok());
+    EXPECT_EQ(decoded->std.oxid, a->oxid());
+    EXPECT_EQ(decoded->resolver, a->resolver_bindings());
+    auto at_c = c->Unmarshal<INode>(*from_b);
+    ASSERT_TRUE(at_c.ok()) << at_c.status().ToString();
+    at_b->reset();  // B lets go; C's references keep the object
+    int32_t value = 0;
+    auto r = (*at_c)->Value(value);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(value, 100);
+  }
+  c.reset();
+  b.reset();
+  EXPECT_EQ(a->exporter().exported_interfaces(), 0u);
+  a.reset();
+  EXPECT_EQ(alive, 0);
+}
+
+TEST_F(ComRuntimeTest, CausalityTravelsThroughNestedCalls) {
+  auto root = client_->Unmarshal<INode>(Export(1));
+  ASSERT_TRUE(root.ok());
+  std::optional<std::u16string> first, second;
+  ASSERT_TRUE((*root)->Causality(first).ok());
+  ASSERT_TRUE((*root)->Causality(second).ok());
+  ASSERT_TRUE(first && second);
+  EXPECT_NE(*first, u"none");
+  EXPECT_NE(*first, *second);  // a new causality per top-level call
+}
+
+TEST_F(ComRuntimeTest, CustomAndMalformedOBJREFsAreRefused) {
+  Objref custom;
+  custom.type = OBJREF_CUSTOM;
+  custom.iid = idl::IID_INode;
+  custom.clsid = Guid{0x11111111u, 0x2222, 0x3333, {4, 4, 5, 5, 6, 6, 7, 7}};
+  custom.custom_data = {1, 2, 3};
+  auto r = client_->UnmarshalInterface(EncodeObjref(custom), idl::IID_INode);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), REGDB_E_CLASSNOTREG);
+  std::vector<uint8_t> junk = {0x4d, 0x45, 0x4f, 0x57, 1, 0, 0};
+  r = client_->UnmarshalInterface(junk, idl::IID_INode);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), RPC_E_INVALID_OBJREF);
+}
+
+TEST_F(ComRuntimeTest, AnExporterThatIsGoneIsReported) {
+  auto objref = Export(2);
+  server_.reset();  // its resolver and exporter go with it
+  auto r = client_->UnmarshalInterface(objref, idl::IID_INode);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), RPC_S_SERVER_UNAVAILABLE) << r.status().ToString();
+}
+
+TEST_F(ComRuntimeTest, ReleaseMarshalDataGivesTheReferencesBack) {
+  ComPtr<Node> node = MakeComObject<Node>(4);
+  auto objref = server_->MarshalInterface(idl::IID_INode, node->unknown());
+  ASSERT_TRUE(objref.ok());
+  ASSERT_TRUE(server_->ReleaseMarshalData(*objref).ok());
+  EXPECT_EQ(server_->exporter().exported_interfaces(), 0u);
+  // From another process: RemRelease.
+  objref = server_->MarshalInterface(idl::IID_INode, node->unknown());
+  ASSERT_TRUE(client_->ReleaseMarshalData(*objref).ok());
+  EXPECT_EQ(server_->exporter().exported_interfaces(), 0u);
+  EXPECT_EQ(client_->remote_objects(), 0u);
+}
+
+// Pinging (case 42's shape): with a 200 ms period an object runs down
+// after three missed periods unless its holder pings it.
+TEST(ComRuntimePinging, PingsKeepAnObjectAliveAndTheirAbsenceRunsItDown) {
+  auto server = StartRuntime(200ms);
+  auto pinging = StartRuntime(120s, 50ms);
+  auto silent = StartRuntime(120s, 3600s);
+  ASSERT_TRUE(server && pinging && silent);
+  ComPtr<Node> kept_node = MakeComObject<Node>(1);
+  ComPtr<Node> lost_node = MakeComObject<Node>(2);
+  auto kept_ref = server->MarshalInterface(idl::IID_INode, kept_node->unknown());
+  auto lost_ref = server->MarshalInterface(idl::IID_INode, lost_node->unknown());
+  ASSERT_TRUE(kept_ref.ok() && lost_ref.ok());
+  kept_node.reset();
+  lost_node.reset();
+  auto kept = pinging->Unmarshal<INode>(*kept_ref);
+  auto lost = silent->Unmarshal<INode>(*lost_ref);
+  ASSERT_TRUE(kept.ok() && lost.ok());
+  std::this_thread::sleep_for(1000ms);  // 5 periods
+  server->HeartbeatNow();
+  EXPECT_EQ(server->exporter().exported_interfaces(), 1u);
+  int32_t value = 0;
+  ASSERT_TRUE((*kept)->Value(value).ok());
+  EXPECT_EQ(value, 1);
+  // The run-down object's IPID is gone: the call faults as COM's does.
+  auto r = (*lost)->Value(value);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), RPC_E_DISCONNECTED) << r.status().ToString();
+}
+
+}  // namespace
+}  // namespace comsec::com
