@@ -5,6 +5,7 @@
 
 #include <array>
 
+#include "comsec/auth/gssapi/pac.h"
 #include "comsec/base/win32_error.h"
 #include "comsec/config/accounts.h"
 #include "comsec/config/kerberos_config.h"
@@ -97,6 +98,16 @@ Result<std::optional<MappedIdentity>> StorePrincipalMap::Find(const std::string&
   id.token = std::make_shared<const security::Token>(
       security::Token::ForAuthenticatedUser((*found)->sid, groups, security::LogonKind::kNetwork));
   id.source = "store principal map";
+  return std::optional<MappedIdentity>(std::move(id));
+}
+
+Result<std::optional<MappedIdentity>> IdentityFromPac(std::span<const uint8_t> pac) {
+  COMSEC_ASSIGN_OR_RETURN(std::optional<PacLogonInfo> info, LogonInfoFromPac(pac));
+  if (!info) return std::optional<MappedIdentity>();
+  MappedIdentity id;
+  id.name = info->QualifiedName();
+  id.token = std::make_shared<const security::Token>(info->ToToken());
+  id.source = "PAC logon info";
   return std::optional<MappedIdentity>(std::move(id));
 }
 

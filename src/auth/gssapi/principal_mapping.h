@@ -1,9 +1,15 @@
 // Who a Kerberos caller is on this machine: the token and name a server
 // gives the client principal its ticket names. The rule, first match wins:
-//   1. the PAC's logon info (KERB_VALIDATION_INFO, [MS-PAC] 2.5): the SIDs
-//      and groups the client's KDC vouched for. TODO(security): not yet
-//      decoded (issue 12); MIT's own KDC issues no logon info anyway
-//      (reference/kerberos/NOTES.md §4.2).
+//   1. the PAC's logon info (KERB_VALIDATION_INFO, [MS-PAC] 2.5, decoded by
+//      auth/gssapi/pac.h): the SIDs and groups the client's KDC vouched
+//      for, named "DOMAIN\account" (IdentityFromPac). Only a PAC whose
+//      server checksum MIT verified counts (gss_get_name_attribute's
+//      `authenticated`; MIT also checks that the PAC's client info names
+//      the ticket's client). A verified PAC whose logon info is malformed
+//      refuses the logon rather than falling through: the client's domain
+//      signed something we cannot read. MIT's own KDC (1.20) issues PACs
+//      without a logon info (reference/kerberos/NOTES.md §4.2), so with it
+//      the rules below decide.
 //   2. the store's principal map (config/kerberos_config.h): the mapped
 //      account of the account database (config/accounts.h), its SID and
 //      local groups, named "DOMAIN\account". An administrator named this
@@ -29,6 +35,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "comsec/base/result.h"
@@ -43,8 +50,8 @@ struct MappedIdentity {
   // "unix:alice", "alice@REALM".
   std::string name;
   std::shared_ptr<const security::Token> token;
-  // Which rule gave it, for logs and comcfg explain: "store principal map",
-  // "auth_to_local", "principal SID".
+  // Which rule gave it, for logs and comcfg explain: "PAC logon info",
+  // "store principal map", "auth_to_local", "principal SID".
   std::string source;
 };
 
@@ -84,8 +91,15 @@ class StorePrincipalMap : public PrincipalMap {
   std::unique_ptr<config::Store> secrets_;  // guarded by mu_; opened lazily
 };
 
-// The identity of `principal` by the rule above; `map` may be null (no
-// store). Fails only when rule 2 refuses.
+// Rule 1: the identity a ticket's PAC gives (the whole PAC, MIT's
+// "urn:mspac:" attribute), or nullopt when it has no logon info. Fails
+// (SEC_E_INVALID_TOKEN, RPC_X_BAD_STUB_DATA; pac.h) when the PAC or its
+// logon info is malformed. The caller has checked that the PAC is verified.
+Result<std::optional<MappedIdentity>> IdentityFromPac(std::span<const uint8_t> pac);
+
+// Rules 2 to 4: the identity of `principal`; `map` may be null (no store).
+// Fails only when rule 2 refuses. comcfg explain has no ticket, so it
+// answers with these rules (and says so).
 Result<MappedIdentity> ResolvePrincipal(const std::string& principal, PrincipalMap* map);
 
 // The SID of a principal with no account: S-1-5-21-a-b-c-r, a b c from a
