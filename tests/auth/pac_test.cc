@@ -275,6 +275,72 @@ TEST(Pac, IdentityFromPacNamesDomainBackslashUser) {
   EXPECT_FALSE(none->has_value());
 }
 
+// The acceptor's whole rule (ResolveCaller), with a principal map that
+// maps the same principal: a verified PAC's logon info wins over it; an
+// unverified PAC is ignored; a verified PAC without a logon info (MIT's)
+// leaves it to the map; a verified malformed PAC refuses the logon.
+class OneEntryMap : public PrincipalMap {
+ public:
+  Result<std::optional<MappedIdentity>> Find(const std::string& principal) override {
+    if (principal != "carol@CONTOSO.COM") return std::optional<MappedIdentity>();
+    MappedIdentity id;
+    id.name = "HOST\\mapped";
+    id.token = std::make_shared<const security::Token>(security::Token::ForAuthenticatedUser(
+        Sid(5, {21, 1, 2, 3, 1001}), {}, security::LogonKind::kNetwork));
+    id.source = "store principal map";
+    return std::optional<MappedIdentity>(std::move(id));
+  }
+};
+
+TEST(PacRule, VerifiedLogonInfoComesBeforeTheStoreMap) {
+  OneEntryMap map;
+  const std::string carol = "carol@CONTOSO.COM";
+  TicketPac pac{true, true, CarolPac()};
+  auto r = ResolveCaller(carol, pac, &map);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->identity.name, "CONTOSO\\carol");
+  EXPECT_EQ(r->identity.source, "PAC logon info");
+  EXPECT_EQ(r->pac_state, "logon info");
+
+  pac.verified = false;
+  r = ResolveCaller(carol, pac, &map);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->identity.name, "HOST\\mapped");
+  EXPECT_EQ(r->pac_state, "unverified, ignored");
+
+  r = ResolveCaller(carol, TicketPac{true, true, MitLikePac()}, &map);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->identity.source, "store principal map");
+  EXPECT_EQ(r->pac_state, "no logon info");
+
+  r = ResolveCaller(carol, TicketPac{}, &map);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->identity.source, "store principal map");
+  EXPECT_EQ(r->pac_state, "absent");
+
+  // No map entry and no Unix account: rule 4.
+  r = ResolveCaller("dave@CONTOSO.COM", TicketPac{true, true, MitLikePac()}, &map);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->identity.source, "principal SID");
+  EXPECT_EQ(r->identity.token->user(), PrincipalSid("dave@CONTOSO.COM"));
+}
+
+TEST(PacRule, VerifiedButMalformedPacRefusesTheLogon) {
+  OneEntryMap map;
+  std::vector<uint8_t> bad = CarolPac();
+  bad[4] = 1;  // Version 1
+  auto r = ResolveCaller("carol@CONTOSO.COM", TicketPac{true, true, bad}, &map);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), SEC_E_INVALID_TOKEN);
+  EXPECT_NE(std::string(r.status().message())
+                .find("carol@CONTOSO.COM's ticket carries a PAC that cannot be used: the PAC's "
+                      "Version is 1"),
+            std::string::npos)
+      << r.status().ToString();
+  // The same bytes unverified are not read at all.
+  EXPECT_TRUE(ResolveCaller("carol@CONTOSO.COM", TicketPac{true, false, bad}, &map).ok());
+}
+
 TEST(Pac, SidListsCountOnlyWhenUserFlagsSaySo) {
   idl::KERB_VALIDATION_INFO v = CarolInfo();
   v.UserFlags = 0;

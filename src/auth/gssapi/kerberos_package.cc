@@ -409,12 +409,6 @@ Result<std::shared_ptr<const KerberosDelegatedCredentials>> RecoverDelegation(
 // verified its server checksum with our key. The whole PAC rather than the
 // one buffer, so that a PAC with two logon infos is refused and the PAC's
 // layout is checked by our own parser too.
-struct TicketPac {
-  bool present = false;
-  std::vector<uint8_t> bytes;
-  bool authenticated = false;
-};
-
 constexpr char kPacAttribute[] = "urn:mspac:";
 
 // Not present when the name carries no PAC (GSS_S_UNAVAILABLE: MIT's
@@ -434,7 +428,7 @@ Result<TicketPac> ReadTicketPac(gss_name_t name) {
   pac.present = true;
   const auto* bytes = static_cast<const uint8_t*>(value.get().value);
   pac.bytes.assign(bytes, bytes + value.get().length);
-  pac.authenticated = authenticated != 0;
+  pac.verified = authenticated != 0;
   return pac;
 }
 
@@ -553,12 +547,9 @@ class ServerContext : public KerberosContext {
   // principal.
   Status MapPrincipal(const std::string& principal, gss_name_t name) {
     COMSEC_ASSIGN_OR_RETURN(TicketPac pac, ReadTicketPac(name));
-    std::optional<MappedIdentity> id;
-    std::string pac_state = "absent";
-    if (pac.present && !pac.authenticated) {
-      // MIT could not verify the server checksum (or the PAC came some
-      // other way): its SIDs are the client's word, not its KDC's.
-      pac_state = "unverified, ignored";
+    COMSEC_ASSIGN_OR_RETURN(CallerResolution r, ResolveCaller(principal, pac, options_.principal_map));
+    if (pac.present && !pac.verified) {
+      // MIT could not verify the server checksum: ResolveCaller ignored it.
       if (const Logger* logger = options_.logger;
           logger && logger->Enabled(LogSeverity::kWarning)) {
         LogEvent e("kerberos.pac_unverified", LogSeverity::kWarning,
@@ -566,30 +557,19 @@ class ServerContext : public KerberosContext {
         if (!connection_.peer.empty()) e.Peer(connection_.peer);
         logger->Log(e.Principal(account_).Reason("pac_unverified"));
       }
-    } else if (pac.present) {
-      auto from_pac = IdentityFromPac(pac.bytes);
-      if (!from_pac.ok()) {
-        return Status(from_pac.status().code(),
-                      account_ + "'s ticket carries a PAC that cannot be used: " +
-                          std::string(from_pac.status().message()));
-      }
-      id = std::move(*from_pac);
-      pac_state = id ? "logon info" : "no logon info";
     }
-    if (!id) {
-      COMSEC_ASSIGN_OR_RETURN(id, ResolvePrincipal(principal, options_.principal_map));
-    }
+    const MappedIdentity* id = &r.identity;
     if (const Logger* logger = options_.logger; logger && logger->Enabled(LogSeverity::kDebug)) {
       LogEvent e("kerberos.identity", LogSeverity::kDebug,
                  account_ + " is " + EscapeForLog(id->name));
       if (!connection_.peer.empty()) e.Peer(connection_.peer);
       logger->Log(e.Principal(id->name)
                       .Extra("source", id->source)
-                      .Extra("pac", pac_state)
+                      .Extra("pac", r.pac_state)
                       .Extra("pac_bytes", std::to_string(pac.bytes.size())));
     }
-    token_ = std::move(id->token);
-    peer_name_ = std::move(id->name);
+    token_ = std::move(r.identity.token);
+    peer_name_ = std::move(r.identity.name);
     return Status::Ok();
   }
 

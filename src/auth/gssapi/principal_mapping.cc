@@ -136,4 +136,29 @@ Result<MappedIdentity> ResolvePrincipal(const std::string& principal, PrincipalM
   return m;
 }
 
+Result<CallerResolution> ResolveCaller(const std::string& principal, const TicketPac& pac,
+                                       PrincipalMap* map) {
+  CallerResolution r;
+  r.pac_state = "absent";
+  std::optional<MappedIdentity> id;
+  if (pac.present && !pac.verified) {
+    r.pac_state = "unverified, ignored";
+  } else if (pac.present) {
+    auto from_pac = IdentityFromPac(pac.bytes);
+    if (!from_pac.ok()) {
+      return Status(from_pac.status().code(),
+                    principal + "'s ticket carries a PAC that cannot be used: " +
+                        std::string(from_pac.status().message()));
+    }
+    id = std::move(*from_pac);
+    r.pac_state = id ? "logon info" : "no logon info";
+  }
+  if (!id) {
+    COMSEC_ASSIGN_OR_RETURN(MappedIdentity rest, ResolvePrincipal(principal, map));
+    id = std::move(rest);
+  }
+  r.identity = std::move(*id);
+  return r;
+}
+
 }  // namespace comsec::auth::gssapi

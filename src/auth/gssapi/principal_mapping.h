@@ -37,6 +37,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "comsec/base/result.h"
 #include "comsec/config/store.h"
@@ -101,6 +102,30 @@ Result<std::optional<MappedIdentity>> IdentityFromPac(std::span<const uint8_t> p
 // Fails only when rule 2 refuses. comcfg explain has no ticket, so it
 // answers with these rules (and says so).
 Result<MappedIdentity> ResolvePrincipal(const std::string& principal, PrincipalMap* map);
+
+// A ticket's PAC as the acceptor read it (MIT's "urn:mspac:" name
+// attribute): whether there was one, whether MIT verified its server
+// checksum (the attribute's `authenticated`), and its bytes.
+struct TicketPac {
+  bool present = false;
+  bool verified = false;
+  std::vector<uint8_t> bytes;
+};
+
+// What the PAC contributed, for the acceptor's log: "absent", "unverified,
+// ignored", "no logon info", "logon info".
+struct CallerResolution {
+  MappedIdentity identity;
+  std::string pac_state;
+};
+
+// The whole rule for an authenticated Kerberos caller: rule 1 when `pac` is
+// present and verified and has a logon info, else rules 2 to 4. An
+// unverified PAC is ignored (its SIDs would be the client's word, not its
+// KDC's). Fails when a verified PAC is malformed (IdentityFromPac's
+// statuses, the message naming `principal`) or rule 2 refuses.
+Result<CallerResolution> ResolveCaller(const std::string& principal, const TicketPac& pac,
+                                       PrincipalMap* map);
 
 // The SID of a principal with no account: S-1-5-21-a-b-c-r, a b c from a
 // SHA-256 of the realm and r (≥ 1000) from one of the whole principal, the
