@@ -9,7 +9,10 @@
 //      refuses the logon rather than falling through: the client's domain
 //      signed something we cannot read. MIT's own KDC (1.20) issues PACs
 //      without a logon info (reference/kerberos/NOTES.md §4.2), so with it
-//      the rules below decide.
+//      the rules below decide. What "verified" proves: whoever made the PAC
+//      had this service's key — the KDC, or anyone who stole the keytab (a
+//      forged "silver ticket"). The KDC's own checksum can only be checked
+//      by a domain controller; Windows services skip that too by default.
 //   2. the store's principal map (config/kerberos_config.h): the mapped
 //      account of the account database (config/accounts.h), its SID and
 //      local groups, named "DOMAIN\account". An administrator named this
