@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <map>
 #include <mutex>
 
 #include "comsec/auth/gssapi/kerberos_package.h"
@@ -167,6 +168,43 @@ Pair Establish(security::AuthnLevel level) {
   auto t3 = Leg(*p.client, *t2);
   EXPECT_TRUE(Leg(*p.server, *t3).ok());
   return p;
+}
+
+// Rule 1 of auth/gssapi/principal_mapping.h against the real KDC: MIT's
+// KDC (1.20) puts a PAC in the ticket, MIT's acceptor verifies it and
+// exposes it as "urn:mspac:", our parser reads its PACTYPE (client info,
+// ticket checksum, the two signatures) and finds no PAC_LOGON_INFO, so the
+// later rules name the caller (here rule 4: alice has no Unix account and
+// no store mapping). The PAC path itself is pinned by pac_test's canned
+// PACs; reference/kerberos/NOTES.md §4.2 says why no KDC here issues one.
+TEST(KerberosPackageTest, MitPacWithoutLogonInfoFallsBackToThePrincipalRules) {
+  REQUIRE_REALM();
+  CapturedLog log;
+  auto server_pkg = ServerPackage("service.keytab", {kSpn}, log.logger());
+  KerberosPackage client_pkg;
+  TestConnection info;
+  info.auth_level = security::AuthnLevel::kPktIntegrity;
+  StartParams cp = ParamsFor(Role::kClient, info);
+  cp.target_name = kSpn;
+  auto client = client_pkg.Start(cp);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  auto server = StartServerContext(*server_pkg, info);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  auto t1 = Leg(**client, {});
+  auto t2 = Leg(**server, *t1);
+  auto t3 = Leg(**client, *t2);
+  ASSERT_TRUE(Leg(**server, *t3).ok());
+
+  EXPECT_EQ((*server)->PeerName(), Alice());
+  EXPECT_EQ((*server)->PeerToken()->user(), auth::gssapi::PrincipalSid(Alice()));
+  auto events = log.Named("kerberos.identity");
+  ASSERT_EQ(events.size(), 1u);
+  std::map<std::string, std::string> extras(events[0].extras.begin(), events[0].extras.end());
+  EXPECT_EQ(extras["pac"], "no logon info");
+  EXPECT_EQ(extras["source"], "principal SID");
+  EXPECT_GT(std::stoul(extras["pac_bytes"]), 100u);  // MIT's PAC: 144 bytes with AES keys
+  EXPECT_EQ(events[0].principal, Alice());
+  EXPECT_TRUE(log.Named("kerberos.pac_unverified").empty());
 }
 
 // Without PFC_SUPPORT_HEADER_SIGN only the stub is protected (Samba's

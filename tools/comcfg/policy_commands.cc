@@ -274,7 +274,9 @@ int RunExplain(const ExplainArgs& a, const GlobalOptions& global,
     io.out << (d.allowed ? "allowed" : "denied") << "\n";
     if (identity) {
       io.out << "package: Kerberos (auth_type 16); principal " << a.principal << " is "
-             << identity->name << " (" << identity->source << ")\n";
+             << identity->name << " (" << identity->source << ")\n"
+             << "  (a ticket whose PAC has a logon info, as a Windows KDC issues, is mapped from "
+                "the PAC's SIDs first; explain has no ticket)\n";
     }
     io.out << OperationName(op) << " of AppID " << appid->ToRegistryString()
            << " by " << token->Describe() << "\n";

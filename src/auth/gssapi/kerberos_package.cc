@@ -403,6 +403,35 @@ Result<std::shared_ptr<const KerberosDelegatedCredentials>> RecoverDelegation(
   return std::make_shared<const KerberosDelegatedCredentials>(client, std::move(name));
 }
 
+// The ticket's PAC as MIT's GSSAPI exposes it: the whole PAC under the
+// name attribute "urn:mspac:" (MIT src/lib/krb5/krb/pac.c; "urn:mspac:
+// logon-info" would give the logon info buffer alone), and whether MIT
+// verified its server checksum with our key. The whole PAC rather than the
+// one buffer, so that a PAC with two logon infos is refused and the PAC's
+// layout is checked by our own parser too.
+constexpr char kPacAttribute[] = "urn:mspac:";
+
+// Not present when the name carries no PAC (GSS_S_UNAVAILABLE: MIT's
+// answer for a ticket without one, and for a name from another mechanism).
+Result<TicketPac> ReadTicketPac(gss_name_t name) {
+  gss_buffer_desc attribute{sizeof kPacAttribute - 1, const_cast<char*>(kPacAttribute)};
+  int authenticated = 0, complete = 0, more = -1;
+  GssBuffer value, display;
+  OM_uint32 minor = 0;
+  OM_uint32 major = gss_get_name_attribute(&minor, name, &attribute, &authenticated, &complete,
+                                           value.out(), display.out(), &more);
+  TicketPac pac;
+  if (major == GSS_S_UNAVAILABLE) return pac;
+  if (major != GSS_S_COMPLETE) {
+    return GssFailure(SEC_E_LOGON_DENIED, "reading the ticket's PAC", major, minor);
+  }
+  pac.present = true;
+  const auto* bytes = static_cast<const uint8_t*>(value.get().value);
+  pac.bytes.assign(bytes, bytes + value.get().length);
+  pac.verified = authenticated != 0;
+  return pac;
+}
+
 class ServerContext : public KerberosContext {
  public:
   // `options`, `spns` and `cred` belong to the package, which outlives
@@ -474,7 +503,7 @@ class ServerContext : public KerberosContext {
     account_ = EscapeForLog(principal);
     COMSEC_RETURN_IF_ERROR(CheckTarget());
     COMSEC_RETURN_IF_ERROR(Established(ret_flags, ("the client " + account_).c_str()));
-    COMSEC_RETURN_IF_ERROR(MapPrincipal(principal));
+    COMSEC_RETURN_IF_ERROR(MapPrincipal(principal, source.get()));
     auto delegated = RecoverDelegation(ap_req_, options_.keytab, principal);
     if (delegated.ok()) {
       delegated_ = std::move(*delegated);
@@ -513,11 +542,34 @@ class ServerContext : public KerberosContext {
                                              served + ")");
   }
 
-  // principal_mapping.h's rule; a refusal there refuses the logon.
-  Status MapPrincipal(const std::string& principal) {
-    COMSEC_ASSIGN_OR_RETURN(MappedIdentity id, ResolvePrincipal(principal, options_.principal_map));
-    token_ = std::move(id.token);
-    peer_name_ = std::move(id.name);
+  // principal_mapping.h's rule; a refusal there refuses the logon. Rule 1
+  // reads the ticket's PAC from the authenticated name; rules 2-4 use the
+  // principal.
+  Status MapPrincipal(const std::string& principal, gss_name_t name) {
+    COMSEC_ASSIGN_OR_RETURN(TicketPac pac, ReadTicketPac(name));
+    COMSEC_ASSIGN_OR_RETURN(CallerResolution r, ResolveCaller(principal, pac, options_.principal_map));
+    if (pac.present && !pac.verified) {
+      // MIT could not verify the server checksum: ResolveCaller ignored it.
+      if (const Logger* logger = options_.logger;
+          logger && logger->Enabled(LogSeverity::kWarning)) {
+        LogEvent e("kerberos.pac_unverified", LogSeverity::kWarning,
+                   "ignoring the unverified PAC in " + account_ + "'s ticket");
+        if (!connection_.peer.empty()) e.Peer(connection_.peer);
+        logger->Log(e.Principal(account_).Reason("pac_unverified"));
+      }
+    }
+    const MappedIdentity* id = &r.identity;
+    if (const Logger* logger = options_.logger; logger && logger->Enabled(LogSeverity::kDebug)) {
+      LogEvent e("kerberos.identity", LogSeverity::kDebug,
+                 account_ + " is " + EscapeForLog(id->name));
+      if (!connection_.peer.empty()) e.Peer(connection_.peer);
+      logger->Log(e.Principal(id->name)
+                      .Extra("source", id->source)
+                      .Extra("pac", r.pac_state)
+                      .Extra("pac_bytes", std::to_string(pac.bytes.size())));
+    }
+    token_ = std::move(r.identity.token);
+    peer_name_ = std::move(r.identity.name);
     return Status::Ok();
   }
 

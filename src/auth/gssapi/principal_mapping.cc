@@ -5,6 +5,7 @@
 
 #include <array>
 
+#include "comsec/auth/gssapi/pac.h"
 #include "comsec/base/win32_error.h"
 #include "comsec/config/accounts.h"
 #include "comsec/config/kerberos_config.h"
@@ -100,6 +101,16 @@ Result<std::optional<MappedIdentity>> StorePrincipalMap::Find(const std::string&
   return std::optional<MappedIdentity>(std::move(id));
 }
 
+Result<std::optional<MappedIdentity>> IdentityFromPac(std::span<const uint8_t> pac) {
+  COMSEC_ASSIGN_OR_RETURN(std::optional<PacLogonInfo> info, LogonInfoFromPac(pac));
+  if (!info) return std::optional<MappedIdentity>();
+  MappedIdentity id;
+  id.name = info->QualifiedName();
+  id.token = std::make_shared<const security::Token>(info->ToToken());
+  id.source = "PAC logon info";
+  return std::optional<MappedIdentity>(std::move(id));
+}
+
 Result<MappedIdentity> ResolvePrincipal(const std::string& principal, PrincipalMap* map) {
   if (map != nullptr) {
     COMSEC_ASSIGN_OR_RETURN(auto mapped, map->Find(principal));
@@ -123,6 +134,31 @@ Result<MappedIdentity> ResolvePrincipal(const std::string& principal, PrincipalM
       PrincipalSid(principal), {}, security::LogonKind::kNetwork));
   m.source = "principal SID";
   return m;
+}
+
+Result<CallerResolution> ResolveCaller(const std::string& principal, const TicketPac& pac,
+                                       PrincipalMap* map) {
+  CallerResolution r;
+  r.pac_state = "absent";
+  std::optional<MappedIdentity> id;
+  if (pac.present && !pac.verified) {
+    r.pac_state = "unverified, ignored";
+  } else if (pac.present) {
+    auto from_pac = IdentityFromPac(pac.bytes);
+    if (!from_pac.ok()) {
+      return Status(from_pac.status().code(),
+                    principal + "'s ticket carries a PAC that cannot be used: " +
+                        std::string(from_pac.status().message()));
+    }
+    id = std::move(*from_pac);
+    r.pac_state = id ? "logon info" : "no logon info";
+  }
+  if (!id) {
+    COMSEC_ASSIGN_OR_RETURN(MappedIdentity rest, ResolvePrincipal(principal, map));
+    id = std::move(rest);
+  }
+  r.identity = std::move(*id);
+  return r;
 }
 
 }  // namespace comsec::auth::gssapi

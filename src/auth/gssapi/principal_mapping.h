@@ -1,9 +1,18 @@
 // Who a Kerberos caller is on this machine: the token and name a server
 // gives the client principal its ticket names. The rule, first match wins:
-//   1. the PAC's logon info (KERB_VALIDATION_INFO, [MS-PAC] 2.5): the SIDs
-//      and groups the client's KDC vouched for. TODO(security): not yet
-//      decoded (issue 12); MIT's own KDC issues no logon info anyway
-//      (reference/kerberos/NOTES.md §4.2).
+//   1. the PAC's logon info (KERB_VALIDATION_INFO, [MS-PAC] 2.5, decoded by
+//      auth/gssapi/pac.h): the SIDs and groups the client's KDC vouched
+//      for, named "DOMAIN\account" (IdentityFromPac). Only a PAC whose
+//      server checksum MIT verified counts (gss_get_name_attribute's
+//      `authenticated`; MIT also checks that the PAC's client info names
+//      the ticket's client). A verified PAC whose logon info is malformed
+//      refuses the logon rather than falling through: the client's domain
+//      signed something we cannot read. MIT's own KDC (1.20) issues PACs
+//      without a logon info (reference/kerberos/NOTES.md §4.2), so with it
+//      the rules below decide. What "verified" proves: whoever made the PAC
+//      had this service's key — the KDC, or anyone who stole the keytab (a
+//      forged "silver ticket"). The KDC's own checksum can only be checked
+//      by a domain controller; Windows services skip that too by default.
 //   2. the store's principal map (config/kerberos_config.h): the mapped
 //      account of the account database (config/accounts.h), its SID and
 //      local groups, named "DOMAIN\account". An administrator named this
@@ -29,7 +38,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "comsec/base/result.h"
 #include "comsec/config/store.h"
@@ -43,8 +54,8 @@ struct MappedIdentity {
   // "unix:alice", "alice@REALM".
   std::string name;
   std::shared_ptr<const security::Token> token;
-  // Which rule gave it, for logs and comcfg explain: "store principal map",
-  // "auth_to_local", "principal SID".
+  // Which rule gave it, for logs and comcfg explain: "PAC logon info",
+  // "store principal map", "auth_to_local", "principal SID".
   std::string source;
 };
 
@@ -84,9 +95,40 @@ class StorePrincipalMap : public PrincipalMap {
   std::unique_ptr<config::Store> secrets_;  // guarded by mu_; opened lazily
 };
 
-// The identity of `principal` by the rule above; `map` may be null (no
-// store). Fails only when rule 2 refuses.
+// Rule 1: the identity a ticket's PAC gives (the whole PAC, MIT's
+// "urn:mspac:" attribute), or nullopt when it has no logon info. Fails
+// (SEC_E_INVALID_TOKEN, RPC_X_BAD_STUB_DATA; pac.h) when the PAC or its
+// logon info is malformed. The caller has checked that the PAC is verified.
+Result<std::optional<MappedIdentity>> IdentityFromPac(std::span<const uint8_t> pac);
+
+// Rules 2 to 4: the identity of `principal`; `map` may be null (no store).
+// Fails only when rule 2 refuses. comcfg explain has no ticket, so it
+// answers with these rules (and says so).
 Result<MappedIdentity> ResolvePrincipal(const std::string& principal, PrincipalMap* map);
+
+// A ticket's PAC as the acceptor read it (MIT's "urn:mspac:" name
+// attribute): whether there was one, whether MIT verified its server
+// checksum (the attribute's `authenticated`), and its bytes.
+struct TicketPac {
+  bool present = false;
+  bool verified = false;
+  std::vector<uint8_t> bytes;
+};
+
+// What the PAC contributed, for the acceptor's log: "absent", "unverified,
+// ignored", "no logon info", "logon info".
+struct CallerResolution {
+  MappedIdentity identity;
+  std::string pac_state;
+};
+
+// The whole rule for an authenticated Kerberos caller: rule 1 when `pac` is
+// present and verified and has a logon info, else rules 2 to 4. An
+// unverified PAC is ignored (its SIDs would be the client's word, not its
+// KDC's). Fails when a verified PAC is malformed (IdentityFromPac's
+// statuses, the message naming `principal`) or rule 2 refuses.
+Result<CallerResolution> ResolveCaller(const std::string& principal, const TicketPac& pac,
+                                       PrincipalMap* map);
 
 // The SID of a principal with no account: S-1-5-21-a-b-c-r, a b c from a
 // SHA-256 of the realm and r (≥ 1000) from one of the whole principal, the
