@@ -85,6 +85,15 @@ inline constexpr HResult E_INVALIDARG{0x80070057u};
 // CoUnmarshalInterface reports it (com/objref.h).
 inline constexpr HResult RPC_E_INVALID_OBJREF{0x8001011Du};
 
+// COM's threading model (winerror.h; com/apartment.h): a call that reached
+// an object or apartment that is gone; a thread that asks for an apartment
+// of another kind than the one it is in; a call made on a thread the
+// interface pointer does not belong to; a thread in no apartment.
+inline constexpr HResult RPC_E_DISCONNECTED{0x80010108u};
+inline constexpr HResult RPC_E_CHANGED_MODE{0x80010106u};
+inline constexpr HResult RPC_E_WRONG_THREAD{0x8001010Eu};
+inline constexpr HResult CO_E_NOTINITIALIZED{0x800401F0u};
+
 // The Win32 and RPC codes (HRESULT_FROM_WIN32 of ERROR_*, RPC_S_*, ...)
 // are in base/win32_error.h.
 

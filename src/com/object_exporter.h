@@ -27,12 +27,11 @@
 
 #include "comsec/base/log.h"
 #include "comsec/base/unknown.h"
+#include "comsec/com/apartment.h"
 #include "comsec/rpc/interface.h"
 #include "comsec/rpc/object_channel.h"
 
 namespace comsec::com {
-
-class WorkerPool;
 
 // Where an exported interface lives: what a STDOBJREF carries.
 struct ExportedInterface {
@@ -73,12 +72,27 @@ class ObjectExporter {
   // Exports interface `info.iid` of `object` (queried for it) with
   // `public_refs` references for the caller; the same interface of the
   // same object keeps its IPID. E_NOINTERFACE when the object lacks it.
+  // `apartment` is where the object lives and every ORPC call to it runs
+  // (an STA's calls on its thread, in order); null: the apartment it was
+  // first exported into, else this exporter's MTA. RPC_E_WRONG_THREAD when
+  // the object already lives in another apartment.
+  // REQUIRES: `apartment` outlives the object's export: DisconnectApartment
+  // before it goes.
   Result<ExportedInterface> Export(IUnknown* object, const rpc::ObjectInterfaceInfo& info,
-                                   uint32_t public_refs);
+                                   uint32_t public_refs, Apartment* apartment = nullptr);
 
   // CoDisconnectObject: every IPID of the object goes; later calls to
   // them fault with RPC_E_DISCONNECTED.
   void Disconnect(IUnknown* object);
+  // CoUninitialize's part: Disconnect for every object living in
+  // `apartment`. After it returns no new call is posted there; calls
+  // already queued in it answer RPC_E_DISCONNECTED when they run (or when
+  // the apartment refuses them).
+  void DisconnectApartment(Apartment* apartment);
+
+  // The MTA: IRemUnknown's calls and those of objects exported without an
+  // apartment run on its threads.
+  MtaApartment& mta() { return *mta_; }
 
   uint64_t oxid() const { return oxid_; }
   const Guid& rem_unknown_ipid() const { return rem_unknown_ipid_; }
@@ -103,12 +117,16 @@ class ObjectExporter {
     uint64_t oid = 0;
     ComPtr<IUnknown> identity;
     std::vector<Guid> ipids;
+    Apartment* apartment = nullptr;  // where its calls run; not owned
   };
 
   const rpc::InterfaceRegistration* RegistrationFor(const rpc::SyntaxId& syntax);
   void Dispatch(rpc::IncomingCall call);
+  // Posts `call` to the apartment of the object its IPID names (the MTA
+  // for IRemUnknown and for IPIDs it does not know: Dispatch refuses them).
+  void PostToApartment(rpc::IncomingCall call);
   Result<ExportedInterface> ExportLocked(IUnknown* object, const rpc::ObjectInterfaceInfo& info,
-                                         uint32_t public_refs);
+                                         uint32_t public_refs, Apartment* apartment = nullptr);
   void ForgetIpidLocked(std::map<Guid, Ipid>::iterator it);
   void Log(const LogEvent& event) const {
     if (logger_) logger_->Log(event);
@@ -126,8 +144,10 @@ class ObjectExporter {
   std::map<Guid, Ipid> ipids_;
   std::map<IUnknown*, Object> objects_;  // by identity
 
-  // Last: destroyed first, so no call runs while the tables go.
-  std::unique_ptr<WorkerPool> pool_;
+  // Last: destroyed first, so no call runs while the tables go. (Calls
+  // posted to an STA are the STA's to finish: shut it down before the
+  // exporter goes.)
+  std::unique_ptr<MtaApartment> mta_;
 };
 
 }  // namespace comsec::com
