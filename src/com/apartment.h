@@ -34,8 +34,8 @@
 // says. Work must not throw (the exporter catches what methods throw).
 #pragma once
 
-#include <cstddef>
 #include <condition_variable>
+#include <cstddef>
 #include <deque>
 #include <functional>
 #include <memory>

@@ -4,14 +4,15 @@
 // dispatch of calls to them: ORPCTHIS checked (COM 5.1-5.7, else
 // RPC_E_VERSION_MISMATCH), the IPID found in the call's object UUID (an
 // unknown or disconnected one faults with RPC_E_DISCONNECTED), the
-// generated stub run on the multithreaded apartment's threads, ORPCTHAT
+// generated stub run in the object's apartment (com/apartment.h: the MTA's
+// threads, or an STA's one thread), ORPCTHAT
 // put before the reply. IRemUnknown and IRemUnknown2 are served on one
 // IPID of their own (RemQueryInterface, RemAddRef, RemRelease with counts
 // clamped at zero, conformance case 45's first half).
 //
 // What comes next (issue 13): OBJREFs from these STDOBJREFs
 // (com/objref.h), registration with comsecd's resolver and pinging,
-// apartments other than the MTA, and the marshaler for interface pointers
+// and the marshaler for interface pointers
 // passed as parameters. Call security (issue 14) plugs in at Dispatch.
 //
 // Thread-safety: every method may be called from any thread.
