@@ -564,5 +564,51 @@ TEST_F(ExporterApartmentTest, ACallQueuedWhenTheStaShutsDownIsAnswered) {
   EXPECT_EQ(counter->threads().size(), 1u);
 }
 
+// COM's callback into the client's STA, over the wire: a thread of an STA
+// calls object X (MTA) through a proxy; X's method calls object Y, which
+// lives in that same STA, through a proxy of its own. The STA's outgoing
+// call is made the way the COM channel will make it from an STA — the
+// blocking RPC handed to the MTA with RunIn, the STA pumping meanwhile — so
+// Y's call is dispatched on the STA's thread and everything completes.
+class Forwarder final : public ComObject<ICounter> {
+ public:
+  explicit Forwarder(std::unique_ptr<OrpcChannel> to) : to_(std::move(to)) {}
+  Result<idl::HRESULT> Add(int32_t n, int32_t& total) override {
+    idl::ICounterProxy proxy(to_.get());
+    auto r = proxy.Add(n, total);
+    if (!r.ok()) return r.status();
+    return *r;
+  }
+  Result<idl::HRESULT> Misbehave(int32_t) override { return 0; }
+
+ private:
+  std::unique_ptr<OrpcChannel> to_;
+};
+
+TEST_F(ExporterApartmentTest, ACallbackIntoTheCallersStaOverTcpCompletes) {
+  ComPtr<ThreadCounter> y = MakeComObject<ThreadCounter>();
+  auto in_sta = exporter_->Export(y->unknown(), idl::ICounterInfo(), 1, sta_.get());
+  ASSERT_TRUE(in_sta.ok());
+  ComPtr<Forwarder> x = MakeComObject<Forwarder>(Channel(in_sta->ipid));
+  auto in_mta = exporter_->Export(x->unknown(), idl::ICounterInfo(), 1);
+  ASSERT_TRUE(in_mta.ok());
+  auto to_x = Channel(in_mta->ipid);
+  std::promise<Result<idl::HRESULT>> answer;
+  auto f = answer.get_future();
+  int32_t total = 0;
+  sta_->Post([&] {
+    idl::ICounterProxy proxy(to_x.get());
+    Result<idl::HRESULT> r = Status(E_UNEXPECTED, "not called");
+    Status s = RunIn(exporter_->mta(), [&] { r = proxy.Add(7, total); });
+    answer.set_value(s.ok() ? std::move(r) : Result<idl::HRESULT>(s));
+  });
+  auto r = Within(f, "the call with a callback into the caller's STA");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, 0);
+  EXPECT_EQ(total, 7);
+  ASSERT_EQ(y->threads().size(), 1u);
+  EXPECT_EQ(y->threads()[0], sta_->thread_id());
+}
+
 }  // namespace
 }  // namespace comsec::com
