@@ -154,11 +154,11 @@ ObjectExporter::ObjectExporter(ObjectExporterOptions options)
   }
   interfaces_[idl::IID_IRemUnknown] = &idl::IRemUnknownInfo();
   interfaces_[idl::IID_IRemUnknown2] = &idl::IRemUnknown2Info();
-  pool_ = std::make_unique<WorkerPool>(options.threads);
+  mta_ = std::make_unique<MtaApartment>(options.threads);
 }
 
 ObjectExporter::~ObjectExporter() {
-  pool_.reset();  // every posted call answered first
+  mta_.reset();  // every posted call answered first
 }
 
 void ObjectExporter::Attach(rpc::InterfaceRegistry& registry) {
@@ -178,32 +178,63 @@ const rpc::InterfaceRegistration* ObjectExporter::Registration(const rpc::Syntax
   if (!reg) {
     reg = std::make_unique<rpc::InterfaceRegistration>();
     reg->syntax = syntax;
-    reg->async_handler = [this](rpc::IncomingCall call) {
-      pool_->Post([this, c = std::make_shared<rpc::IncomingCall>(std::move(call))]() mutable {
-        Dispatch(std::move(*c));
-      });
-    };
+    reg->async_handler = [this](rpc::IncomingCall call) { PostToApartment(std::move(call)); };
   }
   return reg.get();
 }
 
+void ObjectExporter::PostToApartment(rpc::IncomingCall call) {
+  auto c = std::make_shared<rpc::IncomingCall>(std::move(call));
+  // Posted under mu_, so DisconnectApartment returning means no call is
+  // still on its way into that apartment. Posting only queues (a refusal
+  // only answers the call), so nothing here re-enters the exporter.
+  std::lock_guard<std::mutex> lock(mu_);
+  Apartment* apartment = mta_.get();
+  if (c->context.object) {
+    if (auto it = ipids_.find(*c->context.object); it != ipids_.end()) {
+      auto obj = objects_.find(it->second.identity);
+      if (obj != objects_.end() && obj->second.apartment != nullptr) {
+        apartment = obj->second.apartment;
+      }
+    }
+  }
+  apartment->PostOrRefuse([this, c](const Status& status) {
+    if (!status.ok()) {
+      Log(LogEvent("com.call_refused", LogSeverity::kWarning,
+                   "ORPC call refused: " + std::string(status.message()))
+              .Peer(c->context.peer)
+              .Reason(std::string(status.message()))
+              .Hresult(status.code()));
+      c->responder.Fail(status);
+      return;
+    }
+    Dispatch(std::move(*c));
+  });
+}
+
 Result<ExportedInterface> ObjectExporter::Export(IUnknown* object,
                                                  const rpc::ObjectInterfaceInfo& info,
-                                                 uint32_t public_refs) {
+                                                 uint32_t public_refs, Apartment* apartment) {
   std::lock_guard<std::mutex> lock(mu_);
   interfaces_.emplace(info.iid, &info);
-  return ExportLocked(object, info, public_refs);
+  return ExportLocked(object, info, public_refs, apartment);
 }
 
 Result<ExportedInterface> ObjectExporter::ExportLocked(IUnknown* object,
                                                        const rpc::ObjectInterfaceInfo& info,
-                                                       uint32_t public_refs) {
+                                                       uint32_t public_refs,
+                                                       Apartment* apartment) {
   if (object == nullptr) return Status(E_POINTER, "no object to export");
   void* u = nullptr;
   if (object->QueryInterface(IUnknown::kIid, &u).Failed()) {
     return Status(E_NOINTERFACE, "the object does not answer IUnknown");
   }
   ComPtr<IUnknown> identity = ComPtr<IUnknown>::Adopt(static_cast<IUnknown*>(u));
+  if (auto known = objects_.find(identity.get());
+      known != objects_.end() && apartment != nullptr &&
+      apartment != (known->second.apartment ? known->second.apartment : mta_.get())) {
+    return Status(RPC_E_WRONG_THREAD, "the object already lives in another apartment");
+  }
   if (!objects_.count(identity.get())) {
     uint64_t oid = 0;
     if (new_oid_) {
@@ -214,6 +245,7 @@ Result<ExportedInterface> ObjectExporter::ExportLocked(IUnknown* object,
     Object& fresh = objects_[identity.get()];
     fresh.identity = identity;
     fresh.oid = oid;
+    fresh.apartment = apartment != nullptr ? apartment : mta_.get();
   }
   Object& obj = objects_[identity.get()];
   for (const Guid& g : obj.ipids) {
@@ -351,6 +383,27 @@ void ObjectExporter::Disconnect(IUnknown* object) {
     }
     dying.push_back(std::move(obj->second.identity));
     objects_.erase(obj);
+  }
+}
+
+void ObjectExporter::DisconnectApartment(Apartment* apartment) {
+  std::vector<ComPtr<IUnknown>> dying;  // released after the lock
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto obj = objects_.begin(); obj != objects_.end();) {
+      if (obj->second.apartment != apartment) {
+        ++obj;
+        continue;
+      }
+      for (const Guid& g : obj->second.ipids) {
+        auto it = ipids_.find(g);
+        if (it == ipids_.end()) continue;
+        dying.push_back(std::move(it->second.pointer));
+        ipids_.erase(it);
+      }
+      dying.push_back(std::move(obj->second.identity));
+      obj = objects_.erase(obj);
+    }
   }
 }
 

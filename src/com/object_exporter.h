@@ -4,14 +4,15 @@
 // dispatch of calls to them: ORPCTHIS checked (COM 5.1-5.7, else
 // RPC_E_VERSION_MISMATCH), the IPID found in the call's object UUID (an
 // unknown or disconnected one faults with RPC_E_DISCONNECTED), the
-// generated stub run on the multithreaded apartment's threads, ORPCTHAT
+// generated stub run in the object's apartment (com/apartment.h: the MTA's
+// threads, or an STA's one thread), ORPCTHAT
 // put before the reply. IRemUnknown and IRemUnknown2 are served on one
 // IPID of their own (RemQueryInterface, RemAddRef, RemRelease with counts
 // clamped at zero, conformance case 45's first half).
 //
 // What comes next (issue 13): OBJREFs from these STDOBJREFs
 // (com/objref.h), registration with comsecd's resolver and pinging,
-// apartments other than the MTA, and the marshaler for interface pointers
+// and the marshaler for interface pointers
 // passed as parameters. Call security (issue 14) plugs in at Dispatch.
 //
 // Thread-safety: every method may be called from any thread.
@@ -29,12 +30,11 @@
 
 #include "comsec/base/log.h"
 #include "comsec/base/unknown.h"
+#include "comsec/com/apartment.h"
 #include "comsec/rpc/interface.h"
 #include "comsec/rpc/object_channel.h"
 
 namespace comsec::com {
-
-class WorkerPool;
 
 // Where an exported interface lives: what a STDOBJREF carries.
 struct ExportedInterface {
@@ -86,12 +86,27 @@ class ObjectExporter {
   // Exports interface `info.iid` of `object` (queried for it) with
   // `public_refs` references for the caller; the same interface of the
   // same object keeps its IPID. E_NOINTERFACE when the object lacks it.
+  // `apartment` is where the object lives and every ORPC call to it runs
+  // (an STA's calls on its thread, in order); null: the apartment it was
+  // first exported into, else this exporter's MTA. RPC_E_WRONG_THREAD when
+  // the object already lives in another apartment.
+  // REQUIRES: `apartment` outlives the object's export: DisconnectApartment
+  // before it goes.
   Result<ExportedInterface> Export(IUnknown* object, const rpc::ObjectInterfaceInfo& info,
-                                   uint32_t public_refs);
+                                   uint32_t public_refs, Apartment* apartment = nullptr);
 
   // CoDisconnectObject: every IPID of the object goes; later calls to
   // them fault with RPC_E_DISCONNECTED.
   void Disconnect(IUnknown* object);
+  // CoUninitialize's part: Disconnect for every object living in
+  // `apartment`. After it returns no new call is posted there; calls
+  // already queued in it answer RPC_E_DISCONNECTED when they run (or when
+  // the apartment refuses them).
+  void DisconnectApartment(Apartment* apartment);
+
+  // The MTA: IRemUnknown's calls and those of objects exported without an
+  // apartment run on its threads.
+  MtaApartment& mta() { return *mta_; }
 
   // An OBJREF of this exporter unmarshaled in its own process
   // ([MS-DCOM] 3.2.4.1.1: the object itself, no proxy): the object behind
@@ -135,11 +150,15 @@ class ObjectExporter {
     uint64_t oid = 0;
     ComPtr<IUnknown> identity;
     std::vector<Guid> ipids;
+    Apartment* apartment = nullptr;  // where its calls run; not owned
   };
 
   void Dispatch(rpc::IncomingCall call);
+  // Posts `call` to the apartment of the object its IPID names (the MTA
+  // for IRemUnknown and for IPIDs it does not know: Dispatch refuses them).
+  void PostToApartment(rpc::IncomingCall call);
   Result<ExportedInterface> ExportLocked(IUnknown* object, const rpc::ObjectInterfaceInfo& info,
-                                         uint32_t public_refs);
+                                         uint32_t public_refs, Apartment* apartment = nullptr);
   void ForgetIpidLocked(std::map<Guid, Ipid>::iterator it);
   // Drops `ipid`'s counts by these (clamped at zero); at zero on both it
   // goes, and its object with its last IPID, into `dying` (released by the
@@ -164,8 +183,10 @@ class ObjectExporter {
   std::map<IUnknown*, Object> objects_;  // by identity
   std::set<uint64_t> used_oids_;         // called since TakeUsedOids
 
-  // Last: destroyed first, so no call runs while the tables go.
-  std::unique_ptr<WorkerPool> pool_;
+  // Last: destroyed first, so no call runs while the tables go. (Calls
+  // posted to an STA are the STA's to finish: shut it down before the
+  // exporter goes.)
+  std::unique_ptr<MtaApartment> mta_;
 };
 
 }  // namespace comsec::com
