@@ -76,6 +76,7 @@ Status ComRuntime::Init() {
                                                              options_.authn_hint));
   ObjectExporterOptions e;
   e.threads = options_.mta_threads;
+  e.min_authn_level = options_.min_authn_level;
   e.oxid = oxid;
   e.rem_unknown_ipid = rem_unknown_ipid;
   e.marshaler = &marshaler_;
@@ -144,14 +145,18 @@ size_t ComRuntime::remote_objects() const {
 Result<std::vector<uint8_t>> ComRuntime::MarshalInterface(const Guid& iid, IUnknown* object,
                                                           MarshalFlags flags) {
   if (object == nullptr) return Status(E_INVALIDARG, "no object to marshal");
-  if (flags != MarshalFlags::kNormal) {
-    return Status(E_NOTIMPL, "table marshaling (MSHLFLAGS_TABLESTRONG/TABLEWEAK) is not built yet");
+  if (flags == MarshalFlags::kTableWeak) {
+    return Status(E_NOTIMPL, "MSHLFLAGS_TABLEWEAK is not built yet; use TABLESTRONG");
   }
+  const bool table = flags == MarshalFlags::kTableStrong;
   void* p = nullptr;
   if (object->QueryInterface(kIidRemoteObject, &p).Succeeded()) {
     // A proxy: the other process gets a reference to the object itself.
     ComPtr<RemoteObject> remote = ComPtr<RemoteObject>::Adopt(static_cast<RemoteObject*>(
         static_cast<IUnknown*>(p)));
+    if (table) {
+      return Status(E_NOTIMPL, "table marshaling of a proxy is not built yet");
+    }
     COMSEC_ASSIGN_OR_RETURN(Objref objref, remote->MarshalFor(iid));
     return EncodeObjref(objref);
   }
@@ -159,12 +164,20 @@ Result<std::vector<uint8_t>> ComRuntime::MarshalInterface(const Guid& iid, IUnkn
   if (info == nullptr) {
     return Status(E_NOINTERFACE, "no proxy/stub is registered for interface " + iid.ToString());
   }
+  // A table OBJREF carries no references: each unmarshal asks for its own
+  // (RemAddRef), and the table hold keeps the object meanwhile.
+  const uint32_t refs = table ? 0 : RemoteObject::kRefsPerMarshal;
+  // The object belongs to the apartment it is marshaled from (COM's rule):
+  // a single-threaded apartment's object is called on that STA's thread.
+  Apartment* here = CurrentApartment();
+  if (here != nullptr && here->kind() != ApartmentKind::kSta) here = nullptr;
   COMSEC_ASSIGN_OR_RETURN(ExportedInterface exported,
-                          exporter_->Export(object, *info, RemoteObject::kRefsPerMarshal));
+                          exporter_->Export(object, *info, refs, here));
+  if (table) COMSEC_RETURN_IF_ERROR(exporter_->HoldForTable(exported.ipid));
   Objref objref;
   objref.type = OBJREF_STANDARD;
   objref.iid = iid;
-  objref.std.public_refs = RemoteObject::kRefsPerMarshal;
+  objref.std.public_refs = refs;
   objref.std.oxid = exported.oxid;
   objref.std.oid = exported.oid;
   objref.std.ipid = exported.ipid;
@@ -196,7 +209,12 @@ Status ComRuntime::ReleaseMarshalData(std::span<const uint8_t> bytes) {
   COMSEC_ASSIGN_OR_RETURN(Objref objref, DecodeObjref(bytes));
   if (objref.type == OBJREF_CUSTOM) return Status::Ok();
   if (objref.std.oxid == exporter_->oxid()) {
-    exporter_->ReleaseRefs(objref.std.ipid, objref.std.public_refs);
+    // No references: a table-strong OBJREF, whose hold goes.
+    if (objref.std.public_refs == 0) {
+      exporter_->ReleaseTable(objref.std.ipid);
+    } else {
+      exporter_->ReleaseRefs(objref.std.ipid, objref.std.public_refs);
+    }
     return Status::Ok();
   }
   // Another exporter's references: a proxy manager takes them and gives

@@ -20,7 +20,7 @@
 // MSHLFLAGS: normal marshaling gives the OBJREF 5 public references
 // (Windows's count); TABLESTRONG keeps the object exported until
 // ReleaseMarshalData, each unmarshal getting references of its own;
-// TABLEWEAK does not keep it.
+// TABLEWEAK (not keeping it) is not built yet (E_NOTIMPL).
 //
 // Outgoing calls carry `client_auth` (the process's default blanket; issue
 // 14 makes it per proxy). Incoming calls run on the MTA's threads.
@@ -77,6 +77,9 @@ struct ComRuntimeOptions {
   // Advertised in the OXID's security bindings (authentication services
   // the exporter accepts).
   std::vector<OxidBindings::Security> security_bindings;
+  // The process's authentication level floor (R7): calls below it are
+  // refused (fault 0x5) before any stub runs.
+  security::AuthnLevel min_authn_level = security::AuthnLevel::kNone;
   // The RPC_C_AUTHN_LEVEL_* hint the resolver hands to clients.
   uint32_t authn_hint = 1;
   // Outgoing calls' blanket; none: unauthenticated (level NONE).

@@ -145,7 +145,8 @@ ObjectExporter::ObjectExporter(ObjectExporterOptions options)
       new_oid_(std::move(options.new_oid)),
       rem_unknown_ipid_(options.rem_unknown_ipid != Guid() ? options.rem_unknown_ipid
                                                            : RandomGuid()),
-      marshaler_(options.marshaler) {
+      marshaler_(options.marshaler),
+      min_authn_level_(options.min_authn_level) {
   ComPtr<RemUnknown> rem = MakeComObject<RemUnknown>(this);
   {
     void* v = nullptr;
@@ -178,6 +179,9 @@ const rpc::InterfaceRegistration* ObjectExporter::Registration(const rpc::Syntax
   if (!reg) {
     reg = std::make_unique<rpc::InterfaceRegistration>();
     reg->syntax = syntax;
+    // The process's level floor (CoInitializeSecurity's dwAuthnLevel, R7):
+    // a call below it is refused before it reaches an apartment.
+    reg->min_authn_level = min_authn_level_;
     reg->async_handler = [this](rpc::IncomingCall call) { PostToApartment(std::move(call)); };
   }
   return reg.get();
@@ -290,6 +294,9 @@ void ObjectExporter::ReleaseLocked(std::map<Guid, Ipid>::iterator it, uint32_t p
   ipid.private_refs -= std::min(ipid.private_refs, private_refs);
   if (ipid.public_refs != 0 || ipid.private_refs != 0) return;
   IUnknown* identity = ipid.identity;
+  if (auto held = objects_.find(identity); held != objects_.end() && held->second.table_holds) {
+    return;  // a table-strong marshal keeps it
+  }
   dying.push_back(std::move(ipid.pointer));
   ForgetIpidLocked(it);
   auto obj = objects_.find(identity);
@@ -327,6 +334,32 @@ void ObjectExporter::ReleaseRefs(const Guid& ipid, uint32_t public_refs) {
   if (it != ipids_.end()) ReleaseLocked(it, public_refs, 0, dying);
 }
 
+Status ObjectExporter::HoldForTable(const Guid& ipid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = ipids_.find(ipid);
+  auto obj = it == ipids_.end() ? objects_.end() : objects_.find(it->second.identity);
+  if (obj == objects_.end()) {
+    return Status(CO_E_OBJNOTCONNECTED, "IPID " + ipid.ToString() + " is not exported");
+  }
+  ++obj->second.table_holds;
+  return Status::Ok();
+}
+
+void ObjectExporter::ReleaseTable(const Guid& ipid) {
+  std::vector<ComPtr<IUnknown>> dying;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = ipids_.find(ipid);
+  auto obj = it == ipids_.end() ? objects_.end() : objects_.find(it->second.identity);
+  if (obj == objects_.end() || obj->second.table_holds == 0) return;
+  if (--obj->second.table_holds != 0) return;
+  // The IPIDs nobody holds references to go now, and the object with the
+  // last of them.
+  const std::vector<Guid> ipids = obj->second.ipids;
+  for (const Guid& g : ipids) {
+    if (auto i = ipids_.find(g); i != ipids_.end()) ReleaseLocked(i, 0, 0, dying);
+  }
+}
+
 std::vector<uint64_t> ObjectExporter::TakeUsedOids() {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<uint64_t> used(used_oids_.begin(), used_oids_.end());
@@ -347,7 +380,8 @@ void ObjectExporter::RunDown(std::span<const uint64_t> oids) {
     std::lock_guard<std::mutex> lock(mu_);
     const std::set<uint64_t> gone(oids.begin(), oids.end());
     for (auto obj = objects_.begin(); obj != objects_.end();) {
-      if (!gone.count(obj->second.oid)) {
+      // Table-strong marshals hold their objects whoever pings.
+      if (!gone.count(obj->second.oid) || obj->second.table_holds != 0) {
         ++obj;
         continue;
       }

@@ -61,6 +61,10 @@ struct ObjectExporterOptions {
   // runtime's, com/com_runtime.h); null: they fail with E_NOTIMPL. Must
   // outlive the exporter.
   rpc::InterfaceMarshaler* marshaler = nullptr;
+  // Calls (IRemUnknown's included) below this level are refused with
+  // fault 0x5 (rpc_s_access_denied) before any stub runs: the process's
+  // authentication level (R7).
+  security::AuthnLevel min_authn_level = security::AuthnLevel::kNone;
   // Gets com.call_refused, com.method_threw and com.run_down events. Not
   // owned.
   const Logger* logger = nullptr;
@@ -117,6 +121,12 @@ class ObjectExporter {
   // Gives back public references of an IPID (CoReleaseMarshalData, a
   // local release); the IPID goes at zero. Unknown IPIDs are ignored.
   void ReleaseRefs(const Guid& ipid, uint32_t public_refs);
+  // MSHLFLAGS_TABLESTRONG: the object behind `ipid` stays exported, with
+  // or without references and whether or not anyone pings it, until as
+  // many ReleaseTable as HoldForTable (CoReleaseMarshalData of the table
+  // OBJREF). CO_E_OBJNOTCONNECTED for an IPID not exported.
+  Status HoldForTable(const Guid& ipid);
+  void ReleaseTable(const Guid& ipid);
 
   // Pinging ([MS-DCOM] 3.2.2.4): the OIDs called since the last time
   // (their reclaim is deferred), for the heartbeat to the resolver...
@@ -151,6 +161,7 @@ class ObjectExporter {
     ComPtr<IUnknown> identity;
     std::vector<Guid> ipids;
     Apartment* apartment = nullptr;  // where its calls run; not owned
+    uint32_t table_holds = 0;        // table-strong marshals not yet released
   };
 
   void Dispatch(rpc::IncomingCall call);
@@ -174,6 +185,7 @@ class ObjectExporter {
   const std::function<Result<uint64_t>()> new_oid_;
   const Guid rem_unknown_ipid_;
   rpc::InterfaceMarshaler* const marshaler_;
+  const security::AuthnLevel min_authn_level_;
   ComPtr<IUnknown> rem_unknown_;  // IRemUnknown2, as IUnknown
 
   mutable std::mutex mu_;

@@ -1,5 +1,9 @@
 #include "comsec/com/orpc_channel.h"
 
+#include <optional>
+#include <thread>
+
+#include "comsec/com/apartment.h"
 #include "comsec/com/orpc_this_that.h"
 #include "comsec/com/random_ids.h"
 
@@ -31,10 +35,35 @@ Result<rpc::CallReply> OrpcChannel::Invoke(const Guid&, uint16_t opnum,
   rpc::CallOptions options;
   options.object = ipid_;
   options.syntax = syntax_;
-  COMSEC_ASSIGN_OR_RETURN(rpc::CallReply reply, client_->CallForReply(options, opnum, request));
+  COMSEC_ASSIGN_OR_RETURN(rpc::CallReply reply, Send(options, opnum, std::move(request)));
   COMSEC_ASSIGN_OR_RETURN(Decoded<OrpcThat> that, DecodeOrpcThat(reply.stub, reply.data_rep));
   reply.stub_offset = that.params_offset;
   return reply;
+}
+
+Result<rpc::CallReply> OrpcChannel::Send(const rpc::CallOptions& options, uint16_t opnum,
+                                         std::vector<uint8_t> request) {
+  Apartment* apartment = CurrentApartment();
+  if (apartment == nullptr || apartment->kind() != ApartmentKind::kSta) {
+    return client_->CallForReply(options, opnum, request);
+  }
+  // COM's modal loop: an STA's thread must keep serving calls into its
+  // apartment while it waits (the callee may call back into it), so the
+  // blocking call runs on a thread of its own. A thread per call, not a
+  // pool: nested callbacks each wait on one, and a bounded pool would
+  // deadlock at its size.
+  struct Slot {
+    std::optional<Result<rpc::CallReply>> reply;
+  };
+  auto slot = std::make_shared<Slot>();
+  ModalWait wait;
+  std::thread([client = client_, options, opnum, request = std::move(request), slot,
+               done = wait.Completer()] {
+    slot->reply.emplace(client->CallForReply(options, opnum, request));
+    done();
+  }).detach();
+  wait.Wait();
+  return std::move(*slot->reply);
 }
 
 }  // namespace comsec::com

@@ -10,12 +10,17 @@
 // call made while serving another is that call's (CausalityScope), else a
 // new one, so that a chain of calls across processes carries one id.
 //
+// Called from a single-threaded apartment's thread, the call waits as COM's
+// channel does: calls into that STA keep being dispatched on it meanwhile,
+// so a callback from the callee completes.
+//
 // Thread-safety: Invoke may be called from several threads at once (the
 // client multiplexes calls on its association).
 #pragma once
 
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "comsec/base/unknown.h"
 #include "comsec/rpc/client.h"
@@ -43,6 +48,11 @@ class OrpcChannel final : public rpc::ObjectChannel {
   const Guid& ipid() const { return ipid_; }
 
  private:
+  // The call on the wire; from an STA's thread, with the STA served while
+  // it waits (com/apartment.h).
+  Result<rpc::CallReply> Send(const rpc::CallOptions& options, uint16_t opnum,
+                              std::vector<uint8_t> request);
+
   std::shared_ptr<rpc::Client> client_;
   const std::optional<rpc::SyntaxId> syntax_;
   const Guid ipid_;

@@ -169,6 +169,41 @@ TEST_F(ComRuntimeTest, ReleasingTheLastProxyGivesTheReferencesBack) {
   EXPECT_EQ(server_->exporter().exported_interfaces(), 0u);
 }
 
+TEST_F(ComRuntimeTest, ATableStrongOBJREFServesEveryUnmarshalUntilItIsReleased) {
+  ComPtr<Node> node = MakeComObject<Node>(4);
+  auto objref = server_->MarshalInterface(idl::IID_INode, node->unknown(),
+                                          MarshalFlags::kTableStrong);
+  ASSERT_TRUE(objref.ok()) << objref.status().ToString();
+  auto decoded = DecodeObjref(*objref);
+  ASSERT_TRUE(decoded.ok());
+  // No references in the OBJREF: each unmarshal asks for its own.
+  EXPECT_EQ(decoded->std.public_refs, 0u);
+  for (int round = 0; round < 2; ++round) {
+    // Another process each time: its proxy's references come and go.
+    auto other = StartRuntime();
+    ASSERT_TRUE(other);
+    auto proxy = other->Unmarshal<INode>(*objref);
+    ASSERT_TRUE(proxy.ok()) << "round " << round << ": " << proxy.status().ToString();
+    int32_t v = 0;
+    ASSERT_TRUE((*proxy)->Value(v).ok());
+    EXPECT_EQ(v, 4);
+  }
+  // Everyone gave their references back; the table hold keeps it.
+  EXPECT_EQ(server_->exporter().exported_interfaces(), 1u);
+  // Unmarshaled in its own process it is the object itself, still held.
+  auto same = server_->Unmarshal<INode>(*objref);
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
+  EXPECT_TRUE(SameObject(same->get(), node->unknown()));
+  EXPECT_EQ(server_->exporter().exported_interfaces(), 1u);
+  // CoReleaseMarshalData: the hold goes, and with it the export.
+  ASSERT_TRUE(server_->ReleaseMarshalData(*objref).ok());
+  EXPECT_EQ(server_->exporter().exported_interfaces(), 0u);
+  auto gone = client_->UnmarshalInterface(*objref, idl::IID_INode);
+  ASSERT_FALSE(gone.ok());
+  // The new process's RemAddRef for its references finds no such IPID.
+  EXPECT_EQ(gone.status().code(), E_INVALIDARG) << gone.status().ToString();
+}
+
 TEST_F(ComRuntimeTest, AnOBJREFOfThisProcessUnmarshalsToTheObjectItself) {
   ComPtr<Node> node = MakeComObject<Node>(5);
   auto objref = server_->MarshalInterface(idl::IID_INode, node->unknown());

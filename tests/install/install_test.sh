@@ -67,8 +67,10 @@ done
 ok "installed CMake and pkg-config files name neither tree nor DESTDIR"
 
 # 2. The echo example, out of tree, against the installed package.
-cp -r "$source/examples/echo" "$work/echo-src"
-configure=("$cmake" -S "$work/echo-src" -B "$work/echo-build" -G "$generator"
+# (with examples/common beside it, which the client shares)
+mkdir -p "$work/examples-src"
+cp -r "$source/examples/echo" "$source/examples/common" "$work/examples-src/"
+configure=("$cmake" -S "$work/examples-src/echo" -B "$work/echo-build" -G "$generator"
            -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER="$cxx"
            -DCMAKE_PREFIX_PATH="$root" -DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON)
 [ -z "$launcher" ] || configure+=(-DCMAKE_CXX_COMPILER_LAUNCHER="$launcher")

@@ -1,0 +1,160 @@
+// comsec-hello-client (--objref HEX | --server HOST) [--listen BINDING]...
+//     [--auth none|local|ntlm|kerberos|negotiate|tls --user U --password-stdin
+//      --level N --imp-level N ...]
+//     greet NAME | whoami | child | callback [NAME]
+// Calls comsec-hello-server's ComsecHello through MS-DCOM with comsec's COM
+// runtime (the authentication flags are the examples' shared ones,
+// examples/common/client_blanket.h; they are the blanket of every call this
+// process makes, IRemUnknown's included):
+//   greet NAME       prints the greeting ("Hello, NAME, from SERVER")
+//   whoami           prints "CALLER authn_level=N imp_level=N uid=U": the
+//                    caller as the server's call context sees it, and the
+//                    uid the server ran as while impersonating (-1: it
+//                    could not)
+//   child            asks for a new object (an interface pointer returned
+//                    by the server) and prints its greeting
+//   callback [NAME]  passes an object of this process (living in the main
+//                    thread's single-threaded apartment) to the server,
+//                    which calls it back while this thread waits; prints
+//                    what it answered ("Hello, NAME, from client ACCOUNT")
+// The client's own objects are served on --listen (default
+// ncacn_ip_tcp:127.0.0.1[0]; a reachable address when the server is on
+// another machine). --server HOST asks HOST's SCM for the class, which
+// needs activation (issue 15): until then it fails and says so.
+// Exit 0 on success, 1 when a call fails, 2 on bad usage.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "client_blanket.h"
+#include "comsec/base/hex.h"
+#include "comsec/base/utf16.h"
+#include "comsec/com/apartment.h"
+#include "comsec/com/com_runtime.h"
+#include "hello_object.h"
+
+namespace {
+
+std::string Narrow(const std::optional<std::u16string>& s) {
+  return comsec::Utf16ToUtf8Lossy(s.value_or(u""));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace comsec;
+  CLI::App app{"comsec-hello-client: call comsec-hello-server's ComsecHello object"};
+  std::string objref_hex, server;
+  std::vector<std::string> listen;
+  auto* objref_opt = app.add_option("--objref", objref_hex,
+                                    "the object's OBJREF in hex (comsec-hello-server "
+                                    "--print-objref)");
+  auto* server_opt = app.add_option("--server", server, "activate ComsecHello on HOST");
+  objref_opt->excludes(server_opt);
+  app.add_option("--listen", listen,
+                 "where this process serves its own objects (callback; default "
+                 "ncacn_ip_tcp:127.0.0.1[0])");
+  examples::ClientBlanketFlags blanket_flags;
+  examples::AddClientBlanketFlags(app, blanket_flags);
+  app.require_subcommand(1);
+  std::string name;
+  auto* greet = app.add_subcommand("greet", "print the server's greeting for NAME");
+  greet->add_option("NAME", name)->required();
+  auto* whoami = app.add_subcommand("whoami", "ask the server who we are");
+  auto* child = app.add_subcommand("child", "get a new object from the server and greet it");
+  auto* callback = app.add_subcommand("callback", "have the server call an object of ours");
+  std::string callback_name = "server";
+  callback->add_option("NAME", callback_name, "the name the server greets us with");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  auto fail = [](const Status& s) {
+    std::cerr << "comsec-hello-client: " << s.ToString() << "\n";
+    return 1;
+  };
+  if (objref_hex.empty() && server.empty()) {
+    std::cerr << "comsec-hello-client: give --objref HEX or --server HOST\n";
+    return 2;
+  }
+  if (!server.empty()) {
+    return fail(Status(REGDB_E_CLASSNOTREG,
+                       "--server " + server +
+                           ": activating ComsecHello needs the SCM's activation interfaces, "
+                           "which comsecd does not serve yet; start comsec-hello-server "
+                           "--print-objref there and pass --objref"));
+  }
+  auto objref = FromHex(objref_hex);
+  if (!objref.ok()) {
+    std::cerr << "comsec-hello-client: --objref: " << objref.status().message() << "\n";
+    return 2;
+  }
+  auto blanket = examples::ClientBlanket::Make(blanket_flags, std::cin);
+  if (!blanket.ok()) {
+    if (blanket.status().code() != E_INVALIDARG) return fail(blanket.status());
+    std::cerr << "comsec-hello-client: " << blanket.status().message() << "\n";
+    return 2;
+  }
+
+  // CoInitializeEx(COINIT_APARTMENTTHREADED): the main thread is an STA, so
+  // the object it passes to the server is called back on it, while it waits.
+  auto sta = com::StaApartment::ForCurrentThread();
+  if (!sta.ok()) return fail(sta.status());
+  com::ComRuntimeOptions options;
+  if (!listen.empty()) options.listen = listen;
+  if ((*blanket)->auth() != nullptr) options.client_auth = *(*blanket)->auth();
+  options.mta_threads = 2;
+  auto com = com::ComRuntime::Start(options);
+  if (!com.ok()) return fail(com.status());
+  (*com)->RegisterInterface(idl::IComsecHelloInfo());
+
+  int rc = 0;
+  {
+    auto hello = (*com)->Unmarshal<idl::IComsecHello>(*objref);
+    if (!hello.ok()) return fail(hello.status());
+    auto check = [&](const Result<idl::HRESULT>& r) -> bool {
+      if (!r.ok()) {
+        rc = fail(r.status());
+        return false;
+      }
+      if (HResult(static_cast<uint32_t>(*r)).Failed()) {
+        rc = fail(Status(HResult(static_cast<uint32_t>(*r)), "the server's method failed"));
+        return false;
+      }
+      return true;
+    };
+    std::optional<std::u16string> text;
+    if (*greet) {
+      if (check((*hello)->Greet(Utf8ToUtf16Lossy(name), text))) std::cout << Narrow(text) << "\n";
+    } else if (*whoami) {
+      int32_t level = 0, imp = 0, uid = -1;
+      if (check((*hello)->WhoAmI(text, level, imp, uid))) {
+        std::cout << Narrow(text) << " authn_level=" << level << " imp_level=" << imp
+                  << " uid=" << uid << "\n";
+      }
+    } else if (*child) {
+      ComPtr<idl::IComsecHello> kid;
+      if (check((*hello)->GetChild(kid))) {
+        if (!kid) {
+          rc = fail(Status(E_POINTER, "the server returned no child"));
+        } else if (check(kid->Greet(u"child", text))) {
+          std::cout << Narrow(text) << "\n";
+        }
+      }
+    } else if (*callback) {
+      ComPtr<idl::IComsecHello> mine = examples::MakeComsecHello(
+          Utf8ToUtf16Lossy("client " + examples::ProcessAccountName()));
+      if (check((*hello)->CallBack(mine, Utf8ToUtf16Lossy(callback_name), text))) {
+        std::cout << Narrow(text) << "\n";
+      }
+      (*com)->DisconnectObject(mine.get());
+    }
+  }
+  // CoUninitialize: the STA's objects are gone; the proxies' references go
+  // back as the runtime closes.
+  (*com)->exporter().DisconnectApartment(sta->get());
+  com->reset();
+  (*sta)->Shutdown();
+  return rc;
+}
