@@ -3,7 +3,9 @@
 # descriptors Windows ships as COM defaults and answers who may launch,
 # activate and call, and why; then it runs the wire: an account, comsecd and
 # the echo server on loopback, an NTLM call at PKT_PRIVACY, and a call below
-# the server's minimum level refused with the log line that says why.
+# the server's minimum level refused with the log line that says why; then
+# COM: the hello example's object called across processes through its
+# OBJREF (resolved at comsecd), with an object returned and a callback.
 set -uo pipefail
 build=${1:-build}
 comcfg="$build/tools/comcfg/comcfg"
@@ -109,7 +111,8 @@ mkdir -m 755 "$echo_dir"
 chown "$server_user" "$echo_dir"
 # A copy the server's user can run wherever the build tree lives.
 cp "$build/examples/echo/comsec-echo-server" "$rpc_dir/" && chmod 755 "$rpc_dir/comsec-echo-server"
-trap 'kill $echo_pid $comsecd_pid 2>/dev/null; rm -rf "$store_dir" "$rpc_dir"' EXIT
+hello_pid=
+trap 'kill $echo_pid $hello_pid $comsecd_pid 2>/dev/null; rm -rf "$store_dir" "$rpc_dir"' EXIT
 # Clients look endpoints up over TCP; servers register and have logons
 # validated over ncalrpc, where the kernel tells comsecd who asks.
 "$build/tools/comsecd/comsecd" --store "$COMSEC_STORE" --trust-uid "$server_uid" \
@@ -163,8 +166,32 @@ step "On ncalrpc the kernel names the caller; the local package runs at PKT_PRIV
 printf '$ comsec-echo-client --binding ncalrpc:%s --server-uid %s --auth local --level 6 whoami\n' "$echo_dir/echo.sock" "$server_uid"
 "$client" --binding "ncalrpc:$echo_dir/echo.sock" --server-uid "$server_uid" --auth local --level 6 whoami
 
-step "Stopping comsecd and the echo server"
-kill "$echo_pid" "$comsecd_pid"
-wait "$echo_pid" "$comsecd_pid" 2>/dev/null
+# ---- COM: an object served across processes (MS-DCOM) -------------------
+step "comsec-hello-server as $server_user: a COM object, its OXID registered with comsecd"
+cp "$build/examples/hello/comsec-hello-server" "$rpc_dir/" && chmod 755 "$rpc_dir/comsec-hello-server"
+"${run_server[@]}" "$rpc_dir/comsec-hello-server" --store "$COMSEC_STORE" \
+    --resolver "ncalrpc:$rpc_dir/comsecd" --print-objref \
+    > "$rpc_dir/hello.out" 2> "$rpc_dir/hello.log" &
+hello_pid=$!
+for _ in $(seq 50); do grep -q '^objref' "$rpc_dir/hello.out" 2>/dev/null && break; sleep 0.1; done
+objref=$(sed -n 's/^objref //p' "$rpc_dir/hello.out")
+sed 's/^objref \(.\{48\}\).*/objref \1.../; s/^/comsec-hello-server: /' "$rpc_dir/hello.out"
+hello="$build/examples/hello/comsec-hello-client"
+step "Calls through the OBJREF: resolved at comsecd, NTLM at PKT_PRIVACY, an object returned, a callback"
+for args in "greet world" whoami child "callback demo"; do
+  printf '$ comsec-hello-client --objref ... --auth ntlm --user demo --password-stdin --level 6 %s\n' "$args"
+  # shellcheck disable=SC2086
+  echo 'Demo#Passw0rd' | "$hello" --objref "$objref" --auth ntlm --user demo --password-stdin --level 6 $args
+done
+step "Unauthenticated, below the AppID's level: refused"
+printf '$ comsec-hello-client --objref ... whoami\n'
+"$hello" --objref "$objref" whoami
+echo "(exit $?)"
+for _ in $(seq 1 30); do grep -q refused "$rpc_dir/hello.log" && break; sleep 0.1; done
+grep refused "$rpc_dir/hello.log" | sed 's/^/comsec-hello-server: /'
+
+step "Stopping comsecd and the servers"
+kill "$echo_pid" "$hello_pid" "$comsecd_pid"
+wait "$echo_pid" "$hello_pid" "$comsecd_pid" 2>/dev/null
 echo "stopped"
 exit 0
