@@ -1,7 +1,8 @@
 // comsec-hello-client (--objref HEX | --server HOST) [--listen BINDING]...
 //     [--auth none|local|ntlm|kerberos|negotiate|tls --user U --password-stdin
 //      --level N --imp-level N ...]
-//     greet NAME | whoami | child | callback [NAME]
+//     [--ping-interval SECONDS]
+//     greet NAME | whoami | child | callback [NAME] | hold
 // Calls comsec-hello-server's ComsecHello through MS-DCOM with comsec's COM
 // runtime (the authentication flags are the examples' shared ones,
 // examples/common/client_blanket.h; they are the blanket of every call this
@@ -17,12 +18,16 @@
 //                    thread's single-threaded apartment) to the server,
 //                    which calls it back while this thread waits; prints
 //                    what it answered ("Hello, NAME, from client ACCOUNT")
+//   hold             gets a new object and holds it, pinging the server,
+//                    until killed
 // The client's own objects are served on --listen (default
 // ncacn_ip_tcp:127.0.0.1[0]; a reachable address when the server is on
 // another machine). --server HOST asks HOST's SCM for the class, which
 // needs activation (issue 15): until then it fails and says so.
 // Exit 0 on success, 1 when a call fails, 2 on bad usage.
+#include <chrono>
 #include <iostream>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 
@@ -54,6 +59,11 @@ int main(int argc, char** argv) {
   app.add_option("--listen", listen,
                  "where this process serves its own objects (callback; default "
                  "ncacn_ip_tcp:127.0.0.1[0])");
+  uint32_t ping_interval_s = 120;
+  app.add_option("--ping-interval", ping_interval_s,
+                 "seconds between this process's pings of the objects it holds (default 120; "
+                 "at most the server's ping period)")
+      ->check(CLI::Range(1u, 3600u));
   examples::ClientBlanketFlags blanket_flags;
   examples::AddClientBlanketFlags(app, blanket_flags);
   app.require_subcommand(1);
@@ -63,6 +73,8 @@ int main(int argc, char** argv) {
   auto* whoami = app.add_subcommand("whoami", "ask the server who we are");
   auto* child = app.add_subcommand("child", "get a new object from the server and greet it");
   auto* callback = app.add_subcommand("callback", "have the server call an object of ours");
+  auto* hold = app.add_subcommand(
+      "hold", "get a new object from the server and hold it, pinging, until killed");
   std::string callback_name = "server";
   callback->add_option("NAME", callback_name, "the name the server greets us with");
   try {
@@ -105,6 +117,7 @@ int main(int argc, char** argv) {
   if (!listen.empty()) options.listen = listen;
   if ((*blanket)->auth() != nullptr) options.client_auth = *(*blanket)->auth();
   options.mta_threads = 2;
+  options.ping_interval = std::chrono::seconds(ping_interval_s);
   auto com = com::ComRuntime::Start(options);
   if (!com.ok()) return fail(com.status());
   (*com)->RegisterInterface(idl::IComsecHelloInfo());
@@ -141,6 +154,14 @@ int main(int argc, char** argv) {
         } else if (check(kid->Greet(u"child", text))) {
           std::cout << Narrow(text) << "\n";
         }
+      }
+    } else if (*hold) {
+      // Holds a reference the server must keep while we ping (conformance
+      // case 42 kills us here and watches the server reclaim it).
+      ComPtr<idl::IComsecHello> kid;
+      if (check((*hello)->GetChild(kid)) && kid) {
+        std::cout << "holding a child object" << std::endl;
+        for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
       }
     } else if (*callback) {
       ComPtr<idl::IComsecHello> mine = examples::MakeComsecHello(

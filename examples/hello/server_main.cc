@@ -1,5 +1,6 @@
 // comsec-hello-server [--store S] [--listen BINDING]... [--resolver BINDING]
-//                     [--print-objref] [--embedding] [--log-format text|json]
+//                     [--print-objref] [--embedding] [--ping-period SECONDS]
+//                     [--log-format text|json]
 // Serves one ComsecHello object (hello_object.h) over MS-DCOM: its object
 // exporter listens on each --listen binding (default
 // ncacn_ip_tcp:127.0.0.1[0]; ncacn_ip_tcp:0.0.0.0[0] for other machines),
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
   std::string store, resolver, log_format = "text";
   std::vector<std::string> listen;
   bool print_objref = false, embedding = false;
+  uint32_t ping_period_s = 120;
   app.add_option("--store", store,
                  "configuration store: the AppID's security, NTLM accounts, Kerberos, TLS");
   app.add_option("--listen", listen,
@@ -55,6 +57,10 @@ int main(int argc, char** argv) {
                  "this process)");
   app.add_flag("--print-objref", print_objref,
                "print 'objref HEX', the OBJREF of IComsecHello, once serving");
+  app.add_option("--ping-period", ping_period_s,
+                 "seconds between the pings clients owe; an object is reclaimed after three "
+                 "missed periods (default 120, [MS-DCOM]'s; without --resolver)")
+      ->check(CLI::Range(1u, 3600u));
   app.add_flag("--embedding", embedding, "started by the SCM (COM's -Embedding)");
   app.add_option("--log-format", log_format,
                  "events on standard error as text lines or JSON lines (default text)")
@@ -101,6 +107,7 @@ int main(int argc, char** argv) {
   com::ComRuntimeOptions com_options;
   com_options.listen = listen;
   com_options.resolver = resolver;
+  com_options.ping_period = std::chrono::seconds(ping_period_s);
   com_options.server = (*rt)->ServerOptions();
   com_options.min_authn_level = o.authn_level;
   com_options.authn_hint = security::ToNumber(o.authn_level);
