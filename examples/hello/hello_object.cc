@@ -85,6 +85,26 @@ ComPtr<idl::IComsecHello> MakeComsecHello(std::u16string server_principal) {
   return ComPtr<idl::IComsecHello>(MakeComObject<ComsecHello>(std::move(server_principal)).get());
 }
 
+HResult ComsecHelloFactory::CreateInstance(IUnknown* outer, const Guid& iid, void** object) {
+  if (object == nullptr) return E_POINTER;
+  *object = nullptr;
+  if (outer != nullptr) return CLASS_E_NOAGGREGATION;
+  return MakeComsecHello(principal_)->QueryInterface(iid, object);
+}
+
+Result<idl::HRESULT> ComsecHelloFactory::RemoteCreateInstance(const idl::IID& iid,
+                                                              ComPtr<IUnknown>& object) {
+  void* p = nullptr;
+  HResult hr = CreateInstance(nullptr, iid, &p);
+  if (hr.Succeeded()) object = ComPtr<IUnknown>::Adopt(static_cast<IUnknown*>(p));
+  return static_cast<idl::HRESULT>(hr.value());
+}
+
+Result<idl::HRESULT> ComsecHelloFactory::RemoteLockServer(idl::BOOL lock) {
+  locks_ += lock ? 1 : -1;
+  return 0;
+}
+
 std::string ProcessAccountName() {
   const uid_t uid = ::geteuid();
   passwd pw{};

@@ -25,7 +25,9 @@
 // Thread-safety: an object may be called from any number of threads.
 #pragma once
 
+#include <atomic>
 #include <string>
+#include <utility>
 
 #include "comsec/base/com_object.h"
 #include "comsec/base/guid.h"
@@ -41,6 +43,27 @@ inline constexpr Guid kAppIdComsecHello{
 
 // A new ComsecHello greeting from `server_principal`.
 ComPtr<idl::IComsecHello> MakeComsecHello(std::u16string server_principal);
+
+// ComsecHello's class object: IClassFactory whose CreateInstance makes a new
+// ComsecHello (aggregation is refused with CLASS_E_NOAGGREGATION, as COM's
+// factories for classes that cannot be aggregated do). RemoteLockServer
+// counts locks, which the server reads with locks().
+class ComsecHelloFactory final : public ComObject<idl::IClassFactory> {
+ public:
+  explicit ComsecHelloFactory(std::u16string server_principal)
+      : principal_(std::move(server_principal)) {}
+  // IClassFactory::CreateInstance as C++ callers make it.
+  HResult CreateInstance(IUnknown* outer, const Guid& iid, void** object);
+  // Its wire form ([call_as] RemoteCreateInstance: no outer object).
+  Result<idl::HRESULT> RemoteCreateInstance(const idl::IID& iid,
+                                            ComPtr<IUnknown>& object) override;
+  Result<idl::HRESULT> RemoteLockServer(idl::BOOL lock) override;
+  int32_t locks() const { return locks_.load(); }
+
+ private:
+  const std::u16string principal_;
+  std::atomic<int32_t> locks_{0};
+};
 
 // The name of this process's Unix account ("uid N" when it has none).
 std::string ProcessAccountName();

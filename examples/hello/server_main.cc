@@ -132,6 +132,13 @@ int main(int argc, char** argv) {
 
   ComPtr<idl::IComsecHello> hello =
       examples::MakeComsecHello(Utf8ToUtf16Lossy(examples::ProcessAccountName()));
+  // Its class object, registered for other processes as a server the SCM
+  // starts does it (handing it to activations is issue 15's).
+  ComPtr<examples::ComsecHelloFactory> factory = MakeComObject<examples::ComsecHelloFactory>(
+      Utf8ToUtf16Lossy(examples::ProcessAccountName()));
+  auto cookie = (*com)->classes().Register(examples::kClsidComsecHello, factory->unknown(),
+                                           com::CLSCTX_LOCAL_SERVER, com::REGCLS_MULTIPLEUSE);
+  if (!cookie.ok()) return fail(cookie.status(), 1);
   auto objref = (*com)->MarshalInterface(idl::IID_IComsecHello, hello.get(),
                                          com::MarshalFlags::kTableStrong);
   if (!objref.ok()) return fail(objref.status(), 1);
@@ -139,6 +146,7 @@ int main(int argc, char** argv) {
 
   WaitForTerminationSignal();
   (void)(*com)->ReleaseMarshalData(*objref);
+  (void)(*com)->classes().Revoke(*cookie);
   hello = nullptr;
   com->reset();
   return 0;

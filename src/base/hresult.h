@@ -94,6 +94,7 @@ inline constexpr HResult RPC_E_INVALID_IPID{0x80010113u};
 inline constexpr HResult RPC_E_TOO_LATE{0x80010119u};
 inline constexpr HResult CO_E_NOTINITIALIZED{0x800401F0u};
 inline constexpr HResult CO_E_OBJNOTREG{0x800401FBu};
+inline constexpr HResult CO_E_OBJISREG{0x800401FCu};
 inline constexpr HResult CO_E_OBJNOTCONNECTED{0x800401FDu};
 inline constexpr HResult CLASS_E_NOAGGREGATION{0x80040110u};
 inline constexpr HResult CLASS_E_CLASSNOTAVAILABLE{0x80040111u};

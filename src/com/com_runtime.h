@@ -46,6 +46,7 @@
 
 #include "comsec/base/log.h"
 #include "comsec/base/unknown.h"
+#include "comsec/com/class_table.h"
 #include "comsec/com/object_exporter.h"
 #include "comsec/com/objref.h"
 #include "comsec/com/oxid_resolver.h"
@@ -128,6 +129,10 @@ class ComRuntime final : private ProxyHost {
   // parameters: marshals and unmarshals through this runtime.
   rpc::InterfaceMarshaler* marshaler() override { return &marshaler_; }
 
+  // CoRegisterClassObject, CoRevokeClassObject, CoResumeClassObjects and
+  // the lookups (com/class_table.h).
+  ClassTable& classes() { return classes_; }
+
   ObjectExporter& exporter() { return *exporter_; }
   uint64_t oxid() const { return exporter_->oxid(); }
   // What this process's OBJREFs carry as saResAddr.
@@ -172,6 +177,7 @@ class ComRuntime final : private ProxyHost {
   ComRuntimeOptions options_;
   Marshaler marshaler_{this};
   rpc::InterfaceRegistry registry_;
+  ClassTable classes_;
   std::unique_ptr<OxidResolver> own_resolver_;
   std::unique_ptr<ResolverLink> link_;
   std::unique_ptr<ObjectExporter> exporter_;
