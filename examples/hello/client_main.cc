@@ -34,7 +34,7 @@
 #include "client_blanket.h"
 #include "comsec/base/hex.h"
 #include "comsec/base/utf16.h"
-#include "comsec/com/apartment.h"
+#include "comsec/com/coinit.h"
 #include "comsec/com/com_runtime.h"
 #include "hello_object.h"
 
@@ -109,10 +109,6 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  // CoInitializeEx(COINIT_APARTMENTTHREADED): the main thread is an STA, so
-  // the object it passes to the server is called back on it, while it waits.
-  auto sta = com::StaApartment::ForCurrentThread();
-  if (!sta.ok()) return fail(sta.status());
   com::ComRuntimeOptions options;
   if (!listen.empty()) options.listen = listen;
   if ((*blanket)->auth() != nullptr) options.client_auth = *(*blanket)->auth();
@@ -121,11 +117,18 @@ int main(int argc, char** argv) {
   auto com = com::ComRuntime::Start(options);
   if (!com.ok()) return fail(com.status());
   (*com)->RegisterInterface(idl::IComsecHelloInfo());
+  // The main thread is an STA, so the object it passes to the server is
+  // called back on it, while it waits in the call.
+  if (HResult hr = com::CoInitializeEx(**com, com::COINIT_APARTMENTTHREADED); hr.Failed()) {
+    return fail(Status(hr, "CoInitializeEx failed"));
+  }
 
   int rc = 0;
-  {
-    auto hello = (*com)->Unmarshal<idl::IComsecHello>(*objref);
-    if (!hello.ok()) return fail(hello.status());
+  // (no return from here to CoUninitialize: the apartment must be left
+  // while the runtime lives)
+  if (auto hello = (*com)->Unmarshal<idl::IComsecHello>(*objref); !hello.ok()) {
+    rc = fail(hello.status());
+  } else {
     auto check = [&](const Result<idl::HRESULT>& r) -> bool {
       if (!r.ok()) {
         rc = fail(r.status());
@@ -172,10 +175,9 @@ int main(int argc, char** argv) {
       (*com)->DisconnectObject(mine.get());
     }
   }
-  // CoUninitialize: the STA's objects are gone; the proxies' references go
-  // back as the runtime closes.
-  (*com)->exporter().DisconnectApartment(sta->get());
+  // The STA's objects are disconnected; the proxies' references go back as
+  // the runtime closes.
+  com::CoUninitialize();
   com->reset();
-  (*sta)->Shutdown();
   return rc;
 }

@@ -12,10 +12,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include "comsec/base/com_object.h"
 #include "comsec/base/utf16.h"
+#include "comsec/com/coinit.h"
 #include "comsec/com/com_runtime.h"
 #include "comsec/com/orpc_channel.h"
 #include "iremunknown.h"
@@ -349,6 +351,83 @@ TEST(ComRuntimePinging, PingsKeepAnObjectAliveAndTheirAbsenceRunsItDown) {
   EXPECT_EQ(value, 1);
   // The run-down object's IPID is gone: the call faults as COM's does.
   auto r = (*lost)->Value(value);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), RPC_E_DISCONNECTED) << r.status().ToString();
+}
+
+
+// ==== CoInitializeEx / CoUninitialize (com/coinit.h)
+
+TEST_F(ComRuntimeTest, CoInitializeExCountsAndRefusesAnotherMode) {
+  std::thread([&] {
+    EXPECT_EQ(CoInitializeEx(*server_, COINIT_MULTITHREADED), HResult(0));
+    EXPECT_EQ(CoInitializeEx(*server_, COINIT_MULTITHREADED), S_FALSE);
+    EXPECT_EQ(CoInitializeEx(*server_, COINIT_APARTMENTTHREADED), RPC_E_CHANGED_MODE);
+    EXPECT_EQ(CoInitializeEx(*client_, COINIT_MULTITHREADED), RPC_E_CHANGED_MODE);
+    EXPECT_EQ(CurrentApartment(), &server_->exporter().mta());
+    CoUninitialize();
+    EXPECT_EQ(CurrentApartment(), &server_->exporter().mta());  // one still to balance
+    CoUninitialize();
+    EXPECT_EQ(CurrentApartment(), nullptr);
+    CoUninitialize();  // unbalanced: nothing happens
+    EXPECT_EQ(CoInitializeEx(*server_, 0x100), E_INVALIDARG);
+    // Balanced, the thread may choose the other mode.
+    EXPECT_EQ(CoInitializeEx(*server_, COINIT_APARTMENTTHREADED), HResult(0));
+    ASSERT_NE(CurrentApartment(), nullptr);
+    EXPECT_EQ(CurrentApartment()->kind(), ApartmentKind::kSta);
+    CoUninitialize();
+    EXPECT_EQ(CurrentApartment(), nullptr);
+  }).join();
+  // A thread of the runtime's MTA pool cannot become an STA.
+  std::promise<HResult> on_pool;
+  server_->exporter().mta().Post(
+      [&] { on_pool.set_value(CoInitializeEx(*server_, COINIT_APARTMENTTHREADED)); });
+  EXPECT_EQ(on_pool.get_future().get(), RPC_E_CHANGED_MODE);
+}
+
+class WhereNode final : public ComObject<INode> {
+ public:
+  Result<idl::HRESULT> Value(int32_t& value) override {
+    where = std::this_thread::get_id();
+    value = 99;
+    return 0;
+  }
+  Result<idl::HRESULT> Child(ComPtr<INode>&) override { return 0; }
+  Result<idl::HRESULT> Ask(const ComPtr<INode>&, int32_t&) override { return 0; }
+  Result<idl::HRESULT> Causality(std::optional<std::u16string>&) override { return 0; }
+  std::thread::id where;
+};
+
+TEST_F(ComRuntimeTest, AnObjectMarshaledFromAnStaIsCalledOnItsThreadUntilCoUninitialize) {
+  ComPtr<WhereNode> node = MakeComObject<WhereNode>();
+  std::promise<std::vector<uint8_t>> marshaled;
+  std::promise<void> called, uninitialized;
+  std::thread::id sta_thread;
+  std::thread sta([&] {
+    sta_thread = std::this_thread::get_id();
+    ASSERT_EQ(CoInitializeEx(*server_, COINIT_APARTMENTTHREADED), HResult(0));
+    auto objref = server_->MarshalInterface(idl::IID_INode, node->unknown());
+    ASSERT_TRUE(objref.ok());
+    marshaled.set_value(*objref);
+    auto done = called.get_future();
+    // The message loop: calls into the STA run here.
+    while (done.wait_for(1ms) != std::future_status::ready) CoPumpPending();
+    CoUninitialize();
+    uninitialized.set_value();
+  });
+  auto objref = marshaled.get_future().get();
+  auto proxy = client_->Unmarshal<INode>(objref);
+  ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
+  int32_t value = 0;
+  auto r = (*proxy)->Value(value);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(value, 99);
+  EXPECT_EQ(node->where, sta_thread);
+  called.set_value();
+  uninitialized.get_future().get();
+  sta.join();
+  // CoUninitialize disconnected the STA's objects.
+  r = (*proxy)->Value(value);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), RPC_E_DISCONNECTED) << r.status().ToString();
 }
