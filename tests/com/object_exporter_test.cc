@@ -216,6 +216,38 @@ TEST_F(ObjectExporterTest, Case40AHigherComVersionIsRpcEVersionMismatch) {
   EXPECT_EQ(ToHex(*r), "00000000" "00000000" "01000000" "00000000");
 }
 
+// Issue 13's tolerance rules on the wire: ORPCTHIS's flags and reserved
+// filler carry anything, a non-NULL empty extension array, and bytes after
+// the last [in] parameter — the call is served, and the reply is exact.
+TEST_F(ObjectExporterTest, FillersEmptyExtensionsAndTrailingBytesAreTolerated) {
+  ComPtr<Counter> counter = MakeComObject<Counter>();
+  auto exported = exporter_->Export(counter->unknown(), idl::ICounterInfo(), 1);
+  ASSERT_TRUE(exported.ok());
+  auto channel = Channel(idl::IID_ICounter, exported->ipid);
+  rpc::CallOptions options;
+  options.object = exported->ipid;
+  // COMVERSION 5.7, flags 0xFFFFFFFF, reserved1 0xDEADBEEF, a cid, then a
+  // unique pointer (non-NULL) to an ORPC_EXTENT_ARRAY of size 0 with a NULL
+  // extent array, then Add(2) and 13 bytes nobody asked for.
+  std::vector<uint8_t> stub = {5, 0, 7, 0, 0xff, 0xff, 0xff, 0xff, 0xef, 0xbe, 0xad, 0xde};
+  for (int i = 0; i < 16; ++i) stub.push_back(static_cast<uint8_t>(0x40 + i));
+  stub.insert(stub.end(), {0x00, 0x00, 0x02, 0x00,   // extensions referent
+                           0x00, 0x00, 0x00, 0x00,   // size 0
+                           0x00, 0x00, 0x00, 0x00,   // reserved
+                           0x00, 0x00, 0x00, 0x00,   // extent[] NULL
+                           0x02, 0x00, 0x00, 0x00}); // Add(2)
+  for (int i = 0; i < 13; ++i) stub.push_back(0xAA);
+  auto r = channel->client().Call(options, 3, stub);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // ORPCTHAT (flags 0, no extensions), total 2, S_OK.
+  EXPECT_EQ(ToHex(*r), "00000000" "00000000" "02000000" "00000000");
+  // And the server goes on serving well-formed calls.
+  idl::ICounterProxy proxy(channel.get());
+  int32_t total = 0;
+  ASSERT_TRUE(proxy.Add(3, total).ok());
+  EXPECT_EQ(total, 5);
+}
+
 TEST_F(ObjectExporterTest, RemUnknownQueriesCountsAndClampsReleases) {
   ComPtr<Counter> counter = MakeComObject<Counter>();
   auto exported = exporter_->Export(counter->unknown(), idl::ICounterInfo(), 5);
