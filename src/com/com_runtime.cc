@@ -109,8 +109,10 @@ ComRuntime::~ComRuntime() {
   // Proxies still held: their references go back now (COM releases a
   // process's references at exit).
   std::vector<ComPtr<RemoteObject>> held;
+  std::map<IUnknown*, ExternalLock> locks;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    locks.swap(external_locks_);
     for (auto& [key, object] : remotes_) {
       if (object->TryAddRef()) held.push_back(ComPtr<RemoteObject>::Adopt(object));
     }
@@ -183,6 +185,37 @@ Result<std::vector<uint8_t>> ComRuntime::MarshalInterface(const Guid& iid, IUnkn
   objref.std.ipid = exported.ipid;
   objref.resolver = resolver_bindings_;
   return EncodeObjref(objref);
+}
+
+Status ComRuntime::LockObjectExternal(IUnknown* object, bool lock, bool last_unlock_releases) {
+  if (object == nullptr) return Status(E_INVALIDARG, "no object to lock");
+  void* u = nullptr;
+  if (object->QueryInterface(IUnknown::kIid, &u).Failed()) {
+    return Status(E_INVALIDARG, "the object does not answer IUnknown");
+  }
+  ComPtr<IUnknown> identity = ComPtr<IUnknown>::Adopt(static_cast<IUnknown*>(u));
+  ComPtr<IUnknown> released;  // let go after the lock
+  {
+    std::lock_guard<std::mutex> guard(mu_);
+    auto it = external_locks_.find(identity.get());
+    if (lock) {
+      if (it == external_locks_.end()) {
+        it = external_locks_.emplace(identity.get(), ExternalLock{identity, 0}).first;
+      }
+      ++it->second.count;
+      return Status::Ok();
+    }
+    if (it == external_locks_.end()) {
+      return Status(E_UNEXPECTED, "CoLockObjectExternal: the object is not locked");
+    }
+    if (--it->second.count != 0) return Status::Ok();
+    released = std::move(it->second.object);
+    external_locks_.erase(it);
+  }
+  if (last_unlock_releases && !exporter_->HasReferences(identity.get())) {
+    exporter_->Disconnect(identity.get());
+  }
+  return Status::Ok();
 }
 
 Result<ComPtr<IUnknown>> ComRuntime::UnmarshalInterface(std::span<const uint8_t> bytes,

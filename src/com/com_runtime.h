@@ -124,6 +124,14 @@ class ComRuntime final : private ProxyHost {
   Status ReleaseMarshalData(std::span<const uint8_t> objref);
   // CoDisconnectObject.
   void DisconnectObject(IUnknown* object) { exporter_->Disconnect(object); }
+  // CoLockObjectExternal: while an object is locked (each lock counted) the
+  // runtime holds a reference to it, so it stays alive whatever its remote
+  // clients release or stop pinging, as a server keeps an object it
+  // registered somewhere; the last unlock lets it go, and with
+  // `last_unlock_releases` also disconnects it when no client holds
+  // references to it (its exported interfaces all at zero). Unlocking an
+  // object that is not locked is E_UNEXPECTED; a null one E_INVALIDARG.
+  Status LockObjectExternal(IUnknown* object, bool lock, bool last_unlock_releases = true);
 
   // The hook generated code uses for interface pointers passed as
   // parameters: marshals and unmarshals through this runtime.
@@ -190,6 +198,11 @@ class ComRuntime final : private ProxyHost {
   mutable std::mutex mu_;
   std::map<Guid, const rpc::ObjectInterfaceInfo*> interfaces_;
   std::map<uint64_t, std::weak_ptr<RemoteOxid>> oxids_;
+  struct ExternalLock {
+    ComPtr<IUnknown> object;
+    uint32_t count = 0;
+  };
+  std::map<IUnknown*, ExternalLock> external_locks_;  // by identity
   std::map<std::pair<uint64_t, uint64_t>, RemoteObject*> remotes_;  // (oxid, oid)
 
   std::mutex heartbeat_mu_;

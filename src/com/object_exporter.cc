@@ -334,6 +334,20 @@ void ObjectExporter::ReleaseRefs(const Guid& ipid, uint32_t public_refs) {
   if (it != ipids_.end()) ReleaseLocked(it, public_refs, 0, dying);
 }
 
+bool ObjectExporter::HasReferences(IUnknown* object) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto obj = objects_.find(object);
+  if (obj == objects_.end()) return false;
+  if (obj->second.table_holds != 0) return true;
+  for (const Guid& g : obj->second.ipids) {
+    auto it = ipids_.find(g);
+    if (it != ipids_.end() && (it->second.public_refs != 0 || it->second.private_refs != 0)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 Status ObjectExporter::HoldForTable(const Guid& ipid) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = ipids_.find(ipid);

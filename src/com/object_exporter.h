@@ -121,6 +121,9 @@ class ObjectExporter {
   // Gives back public references of an IPID (CoReleaseMarshalData, a
   // local release); the IPID goes at zero. Unknown IPIDs are ignored.
   void ReleaseRefs(const Guid& ipid, uint32_t public_refs);
+  // Whether clients hold references to `object` (an identity): some IPID
+  // of it with public or private references, or a table-strong hold.
+  bool HasReferences(IUnknown* object) const;
   // MSHLFLAGS_TABLESTRONG: the object behind `ipid` stays exported, with
   // or without references and whether or not anyone pings it, until as
   // many ReleaseTable as HoldForTable (CoReleaseMarshalData of the table

@@ -432,5 +432,38 @@ TEST_F(ComRuntimeTest, AnObjectMarshaledFromAnStaIsCalledOnItsThreadUntilCoUnini
   EXPECT_EQ(r.status().code(), RPC_E_DISCONNECTED) << r.status().ToString();
 }
 
+// ==== CoLockObjectExternal
+
+TEST_F(ComRuntimeTest, AnExternalLockKeepsAnObjectWhateverItsClientsDo) {
+  std::vector<uint8_t> objref;
+  IUnknown* identity = nullptr;
+  {
+    ComPtr<Node> node = MakeComObject<Node>(8);
+    identity = node->unknown();
+    ASSERT_TRUE(server_->LockObjectExternal(identity, true).ok());
+    auto made = server_->MarshalInterface(idl::IID_INode, identity);
+    ASSERT_TRUE(made.ok());
+    objref = *made;
+  }  // only the lock and the marshal's references hold it now
+  EXPECT_EQ(alive, 1);
+  {
+    auto proxy = client_->Unmarshal<INode>(objref);
+    ASSERT_TRUE(proxy.ok());
+    int32_t v = 0;
+    ASSERT_TRUE((*proxy)->Value(v).ok());
+    EXPECT_EQ(v, 8);
+  }  // the client gave its references back: the lock still holds it
+  EXPECT_EQ(server_->exporter().exported_interfaces(), 0u);
+  EXPECT_EQ(alive, 1);
+  EXPECT_TRUE(server_->LockObjectExternal(identity, true).ok());  // counted
+  ASSERT_TRUE(server_->LockObjectExternal(identity, false).ok());
+  EXPECT_EQ(alive, 1);
+  ASSERT_TRUE(server_->LockObjectExternal(identity, false).ok());
+  EXPECT_EQ(alive, 0);  // the last unlock let it go
+  ComPtr<Node> other = MakeComObject<Node>(1);
+  EXPECT_EQ(server_->LockObjectExternal(other->unknown(), false).code(), E_UNEXPECTED);
+  EXPECT_EQ(server_->LockObjectExternal(nullptr, true).code(), E_INVALIDARG);
+}
+
 }  // namespace
 }  // namespace comsec::com
