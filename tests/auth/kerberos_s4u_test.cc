@@ -8,7 +8,8 @@
 // B2 = http/localhost, allowed to delegate to nothing.
 //   alice -> B -> C: alice forwards no TGT (IMPERSONATE), B keeps her
 //     ticket as evidence (KerberosServerOptions::constrained_delegation),
-//     its onward call does S4U2Proxy and C sees alice;
+//     its onward call does S4U2Proxy and C sees alice (raw Kerberos and
+//     through SPNEGO);
 //   B -> D: the KDC refuses (KDC_ERR_BADOPTION), B's onward bind fails with
 //     SEC_E_UNSUPPORTED_FUNCTION and a kerberos.constrained_delegation_refused
 //     event; B serves on;
@@ -28,6 +29,7 @@
 #include "../rpc/package_test_support.h"
 #include "../support/krb_test_realm.h"
 #include "comsec/auth/gssapi/kerberos_package.h"
+#include "comsec/auth/negotiate/negotiate_package.h"
 #include "comsec/rpc/client.h"
 #include "comsec/rpc/server.h"
 
@@ -254,6 +256,7 @@ class S4uHops : public ::testing::Test {
               std::lock_guard<std::mutex> lock(mu_);
               target = onward_;
               b_imp_ = c.security.imp_level;
+              b_svc_ = c.security.authn_svc;
               b_ccache_.clear();
               if (const auto* k =
                       dynamic_cast<const KerberosDelegatedCredentials*>(
@@ -271,6 +274,12 @@ class S4uHops : public ::testing::Test {
     b_pkg_ = ServerPackage({kB, kB2}, true, b_log_.logger());
     ASSERT_NE(b_pkg_, nullptr);
     b_packages_.Add(b_pkg_.get());
+    // B also through SPNEGO (auth_type 9), which hands on the Kerberos
+    // context's Delegated().
+    auth::negotiate::NegotiateOptions no;
+    no.kerberos = b_pkg_.get();
+    b_neg_ = std::make_unique<auth::negotiate::NegotiatePackage>(no);
+    b_packages_.Add(b_neg_.get());
     ServerOptions bo;
     bo.packages = &b_packages_;
     bo.logger = b_log_.logger();
@@ -309,15 +318,19 @@ class S4uHops : public ::testing::Test {
   // alice calls `spn` at B's address (B serves kB and kB2), which calls
   // `onward`; returns alice's call status and what B's onward call got.
   Status AliceCalls(const char* spn, const std::string& onward,
-                    Status* onward_status) {
+                    Status* onward_status, bool spnego = false) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       onward_ = onward;
       onward_status_ = Status(E_FAIL, "B's method did not run");
     }
     KerberosPackage a_pkg;
+    auth::negotiate::NegotiateOptions no;
+    no.kerberos = &a_pkg;
+    auth::negotiate::NegotiatePackage a_neg(no);
     COMSEC_ASSIGN_OR_RETURN(auto client, Client::Connect(b_tcp_));
-    ClientAuth a{&a_pkg, security::AuthnLevel::kPktPrivacy};
+    ClientAuth a{spnego ? static_cast<SecurityPackage*>(&a_neg) : &a_pkg,
+                 security::AuthnLevel::kPktPrivacy};
     a.target_name = spn;
     a.imp_level = security::ImpLevel::kImpersonate;
     COMSEC_RETURN_IF_ERROR(client->Bind(kEcho, &a));
@@ -340,10 +353,12 @@ class S4uHops : public ::testing::Test {
   std::string onward_;
   Status onward_status_ = Status::Ok();
   security::ImpLevel b_imp_ = security::ImpLevel::kDefault;
+  uint32_t b_svc_ = 0;
   std::string b_ccache_;
   InterfaceRegistry c_registry_, b_registry_;
   SecurityPackageRegistry c_packages_, b_packages_;
   std::unique_ptr<KerberosPackage> c_pkg_, b_pkg_, onward_pkg_;
+  std::unique_ptr<auth::negotiate::NegotiatePackage> b_neg_;
   std::unique_ptr<Server> c_server_, b_server_;
   StringBinding c_tcp_, b_tcp_;
   CapturedLog b_log_, onward_log_;
@@ -361,6 +376,7 @@ TEST_F(S4uHops, BActsAsAliceTowardsC) {
   std::string ccache;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    EXPECT_EQ(b_svc_, RPC_C_AUTHN_GSS_KERBEROS);
     EXPECT_EQ(b_imp_, security::ImpLevel::kImpersonate);
     ccache = b_ccache_;
   }
@@ -374,6 +390,20 @@ TEST_F(S4uHops, BActsAsAliceTowardsC) {
     if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_TRUE(gone) << ccache << " outlived the call's connection";
+}
+
+// The same through SPNEGO (Negotiate, auth_type 9): the Kerberos
+// context inside keeps the evidence and B reaches C as alice.
+TEST_F(S4uHops, ThroughSpnegoToo) {
+  Status onward = Status::Ok();
+  Status s = AliceCalls(kB, kC, &onward, /*spnego=*/true);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_TRUE(onward.ok()) << onward.ToString();
+  ASSERT_EQ(CSaw().size(), 1u);
+  EXPECT_EQ(CSaw()[0], Alice());
+  std::lock_guard<std::mutex> lock(mu_);
+  EXPECT_EQ(b_svc_, RPC_C_AUTHN_GSS_NEGOTIATE);
+  EXPECT_EQ(b_imp_, security::ImpLevel::kImpersonate);
 }
 
 // D is not on B's list: the KDC refuses S4U2Proxy (KDC_ERR_BADOPTION),
