@@ -105,7 +105,8 @@ TEST(ApReqTicket, FindsTheTicketWithShortAndLongLengths) {
   EXPECT_LE(t->data() + t->size(), ap_req.data() + ap_req.size());
   // Four length bytes where one would do: still definite DER lengths.
   const auto small = Der(0x61, {1, 2, 3});
-  auto t4 = ApReqTicket(ApReq(Der(0xA3, small, 4), 4));
+  const auto long_lengths = ApReq(Der(0xA3, small, 4), 4);
+  auto t4 = ApReqTicket(long_lengths);
   ASSERT_TRUE(t4.ok()) << t4.status().ToString();
   EXPECT_TRUE(std::equal(t4->begin(), t4->end(), small.begin(), small.end()));
 }
