@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -127,6 +128,36 @@ bool CcacheExists(const std::string& name) {
   return exists;
 }
 
+// A ccache config entry's value ("" when absent).
+std::string CcacheConfig(const std::string& name, const char* key) {
+  krb5_context kc = nullptr;
+  if (krb5_init_context(&kc) != 0) return "";
+  krb5_ccache cc = nullptr;
+  krb5_data data{};
+  std::string value;
+  if (krb5_cc_resolve(kc, name.c_str(), &cc) == 0 &&
+      krb5_cc_get_config(kc, cc, nullptr, key, &data) == 0) {
+    value.assign(data.data, data.length);
+    krb5_free_data_contents(kc, &data);
+  }
+  if (cc) krb5_cc_close(kc, cc);
+  krb5_free_context(kc);
+  return value;
+}
+
+// How many TGTs the KDC has issued to `spn` (its log's AS_REQ lines).
+size_t ServiceAsRequests(const char* spn) {
+  std::ifstream log(Realm()->dir() + "/kdc.log");
+  const std::string needle = Full(spn) + " for krbtgt/";
+  size_t n = 0;
+  for (std::string line; std::getline(log, line);) {
+    if (line.find("AS_REQ") != std::string::npos &&
+        line.find(needle) != std::string::npos)
+      ++n;
+  }
+  return n;
+}
+
 // The three legs between alice (`ccache`, or the default one) and a server
 // context of `server_pkg` for `spn`.
 struct Pair {
@@ -181,6 +212,25 @@ TEST(KerberosS4uTest, ForwardableTicketIsKeptAsEvidence) {
   EXPECT_TRUE(log.Named("kerberos.delegation_refused").empty());
   const std::string ccache = krb.ccache();
   EXPECT_TRUE(CcacheExists(ccache));
+  EXPECT_EQ(CcacheConfig(ccache, "proxy_impersonator"), Full(kB));
+
+  // The impersonator's own TGT is got once, however many onward
+  // credentials are made at once, and kept in that ccache.
+  const size_t before = ServiceAsRequests(kB);
+  std::vector<std::thread> threads;
+  std::mutex results_mu;
+  std::vector<Status> results;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      auto onward = KerberosCredentials::FromDelegated(delegated);
+      std::lock_guard<std::mutex> lock(results_mu);
+      results.push_back(onward.ok() ? Status::Ok() : onward.status());
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const Status& r : results) EXPECT_TRUE(r.ok()) << r.ToString();
+  EXPECT_EQ(ServiceAsRequests(kB), before + 1);
+
   delegated.reset();
   p.server.reset();
   EXPECT_FALSE(CcacheExists(ccache));  // gone with the context
