@@ -22,6 +22,10 @@ packages=(
   # kinit that the tests' throwaway realm (tests/support/krb_test_kdc.sh)
   # runs on loopback. The packages' own daemons are never used.
   libkrb5-dev krb5-kdc krb5-admin-server krb5-user
+  # The LDAP KDB and a private slapd on a Unix socket for constrained
+  # delegation (S4U2Proxy) tests (krb_test_kdc.sh KDB=ldap,
+  # tests/auth/kerberos_s4u_test.cc); the system slapd is never used.
+  slapd krb5-kdc-ldap ldap-utils
   # gss-ntlmssp: an independent NTLM acceptor inside MIT's SPNEGO for the
   # Negotiate interop test (tests/interop/gss_ntlmssp_acceptor_test.cc,
   # which pins GSS_MECH_CONFIG; it installs /etc/gss/mech.d/mech.ntlmssp.conf,
@@ -56,6 +60,15 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# The packages' own daemons (krb5kdc, slapd: Debian's slapd would listen on
+# every interface) must not start: the tests run private ones on loopback.
+# Where no policy-rc.d forbids it (containers have one), one is put in place
+# for this install only.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+  $sudo chmod 755 /usr/sbin/policy-rc.d
+  trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 # env: sudo does not pass DEBIAN_FRONTEND on (tshark asks a debconf question).
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"

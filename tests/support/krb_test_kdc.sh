@@ -21,6 +21,12 @@
 # USER_PASSWORD (a random one), SPNS ("RPCSS/localhost host/localhost"),
 # EXTRA_PRINCIPALS (SPNs the KDC knows but no keytab holds), EXTRA_USERS
 # (more user principals, with random keys in user.keytab).
+# KDB=ldap: the realm's database is a private slapd listening only on a
+# Unix socket in DIR (DIR/ldapi), the one MIT KDB that implements
+# constrained delegation (S4U2Proxy); DELEG_TO="SPN=TARGET ..." then sets
+# krbAllowedToDelegateTo TARGET on SPN's entry. Needs slapd, krb5-kdc-ldap
+# and ldap-utils too; cost about 0.25 s. (The DB2 default refuses every
+# S4U2Proxy.)
 #
 # Needs the Debian packages krb5-kdc, krb5-admin-server (kadmin.local) and
 # krb5-user (kinit), and python3 to find a free port. Cost: about 0.1 s.
@@ -49,6 +55,7 @@ stop_pid_file() {
 
 if [[ $cmd == down ]]; then
   stop_pid_file "$dir/kdc.pid"
+  stop_pid_file "$dir/slapd.pid"
   rm -rf -- "$dir"
   exit 0
 fi
@@ -60,6 +67,8 @@ password=${USER_PASSWORD:-pw-$RANDOM$RANDOM$RANDOM}
 spns=${SPNS:-"RPCSS/localhost host/localhost"}
 extra=${EXTRA_PRINCIPALS:-}
 extra_users=${EXTRA_USERS:-}
+kdb=${KDB:-db2}
+deleg_to=${DELEG_TO:-}
 addr=127.0.0.1
 
 mkdir -p "$dir"
@@ -111,6 +120,49 @@ cat >"$dir/krb5.conf" <<EOF
   kdc = FILE:$dir/kdc.log
 EOF
 
+db_config="database_name = $dir/principal"
+db_modules=""
+if [[ $kdb == ldap ]]; then
+  # slapd on a Unix socket of DIR only (the system's slapd, which would
+  # listen on every interface, is never used), an mdb database in DIR.
+  url="ldapi://${dir//\//%2F}%2Fldapi"
+  mkdir -p "$dir/ldapdb"
+  zcat /usr/share/doc/krb5-kdc-ldap/kerberos.schema.gz >"$dir/kerberos.schema"
+  cat >"$dir/slapd.conf" <<EOF
+include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include $dir/kerberos.schema
+modulepath /usr/lib/ldap
+moduleload back_mdb
+database mdb
+suffix "dc=test"
+rootdn "cn=admin,dc=test"
+rootpw secret
+directory $dir/ldapdb
+maxsize 104857600
+EOF
+  slapd -f "$dir/slapd.conf" -h "$url" -d 0 >>"$dir/slapd.log" 2>&1 &
+  echo $! >"$dir/slapd.pid"
+  ldap=(-x -H "$url" -D cn=admin,dc=test -w secret)
+  # The socket file appears before slapd listens on it.
+  for _ in $(seq 250); do
+    ldapwhoami "${ldap[@]}" >/dev/null 2>&1 && break
+    sleep 0.02
+  done
+  printf 'dn: dc=test\nobjectClass: dcObject\nobjectClass: organization\no: t\ndc: test\n' |
+    ldapadd "${ldap[@]}" >&3 2>&1
+  db_config="database_module = LDAP"
+  db_modules="[dbmodules]
+  LDAP = {
+    db_library = kldap
+    ldap_kerberos_container_dn = cn=krbcontainer,dc=test
+    ldap_kdc_dn = cn=admin,dc=test
+    ldap_kadmind_dn = cn=admin,dc=test
+    ldap_service_password_file = $dir/ldap.stash
+    ldap_servers = $url
+  }"
+fi
+
 # The KDC's view: it listens on the loopback address only.
 cat >"$dir/kdc.conf" <<EOF
 [kdcdefaults]
@@ -118,11 +170,12 @@ cat >"$dir/kdc.conf" <<EOF
   kdc_tcp_listen = $addr:$port
 [realms]
   $realm = {
-    database_name = $dir/principal
+    $db_config
     key_stash_file = $dir/stash
     acl_file = $dir/kadm5.acl
     supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal
   }
+$db_modules
 EOF
 : >"$dir/kadm5.acl"
 
@@ -136,7 +189,14 @@ EOF
 # shellcheck source=/dev/null
 . "$dir/env"
 
-kdb5_util create -s -r "$realm" -P "master-$RANDOM$RANDOM$RANDOM" >&3 2>&1
+if [[ $kdb == ldap ]]; then
+  kdb5_ldap_util "${ldap[@]:1}" create -subtrees dc=test -r "$realm" -s \
+    -P "master-$RANDOM$RANDOM$RANDOM" >&3 2>&1
+  printf 'secret\nsecret\n' |
+    kdb5_ldap_util "${ldap[@]:1}" stashsrvpw -f "$dir/ldap.stash" cn=admin,dc=test >&3 2>&1
+else
+  kdb5_util create -s -r "$realm" -P "master-$RANDOM$RANDOM$RANDOM" >&3 2>&1
+fi
 kadmin.local -q "addprinc -pw $password $user" >&3 2>&1
 kadmin.local -q "ktadd -k $dir/user.keytab -norandkey $user" >&3 2>&1
 for other in $extra_users; do
@@ -152,6 +212,11 @@ for spn in $spns; do
 done
 for spn in $extra; do
   kadmin.local -q "addprinc -randkey $spn" >&3 2>&1
+done
+
+for pair in $deleg_to; do  # SPN=TARGET (LDAP KDB only)
+  printf 'dn: krbPrincipalName=%s@%s,cn=%s,cn=krbcontainer,dc=test\nchangetype: modify\nadd: krbAllowedToDelegateTo\nkrbAllowedToDelegateTo: %s@%s\n' \
+    "${pair%%=*}" "$realm" "$realm" "${pair#*=}" "$realm" | ldapmodify "${ldap[@]}" >&3 2>&1
 done
 
 krb5kdc -n >>"$dir/kdc.stdout" 2>&1 &

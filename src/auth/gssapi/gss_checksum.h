@@ -36,4 +36,13 @@ struct GssChecksum {
 // overruns it.
 Result<GssChecksum> ParseGssChecksum(std::span<const uint8_t> bytes);
 
+// The Ticket inside a raw AP-REQ (RFC 4120 5.5.1: [APPLICATION 14]
+// SEQUENCE { pvno [0], msg-type [1], ap-options [2], ticket [3] Ticket,
+// authenticator [4] }), as its DER bytes ([APPLICATION 1] ...): the
+// evidence ticket of constrained delegation, which libkrb5 decodes but has
+// no public call to re-encode. Definite DER lengths only (up to 4 length
+// bytes), every length inside its parent. SEC_E_INVALID_TOKEN naming what
+// is wrong otherwise. Points into `ap_req`.
+Result<std::span<const uint8_t>> ApReqTicket(std::span<const uint8_t> ap_req);
+
 }  // namespace comsec::auth::gssapi

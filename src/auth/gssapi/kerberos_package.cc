@@ -330,10 +330,18 @@ struct Krb5Recovery {
   }
 };
 
+Result<std::shared_ptr<const KerberosDelegatedCredentials>> KeepEvidence(
+    const Krb5Recovery& k, std::span<const uint8_t> ap_req, const std::string& keytab,
+    const std::string& client);
+
 // The TGT `client` forwarded in its first AP-REQ (see the header:
-// delegation under DCE style); null when it forwarded none.
+// delegation under DCE style); null when it forwarded none. With
+// `evidence` (constrained delegation allowed, the client not at IDENTIFY):
+// a client that forwarded no TGT leaves its forwardable ticket as evidence
+// (KeepEvidence); null when it is not forwardable.
 Result<std::shared_ptr<const KerberosDelegatedCredentials>> RecoverDelegation(
-    std::span<const uint8_t> ap_req, const std::string& keytab, const std::string& client) {
+    std::span<const uint8_t> ap_req, const std::string& keytab, const std::string& client,
+    bool evidence) {
   Krb5Recovery k;
   if (krb5_error_code e = krb5_init_context(&k.ctx)) {
     return Status(SEC_E_INTERNAL_ERROR, "krb5_init_context failed: " + std::to_string(e));
@@ -359,12 +367,13 @@ Result<std::shared_ptr<const KerberosDelegatedCredentials>> RecoverDelegation(
   }
   COMSEC_ASSIGN_OR_RETURN(GssChecksum gss,
                           ParseGssChecksum(std::span<const uint8_t>(cksum->contents, cksum->length)));
-  if (gss.delegation.empty()) return std::shared_ptr<const KerberosDelegatedCredentials>();
+  if (gss.delegation.empty() && !evidence) return std::shared_ptr<const KerberosDelegatedCredentials>();
   const std::string ticket_client = k.Unparse(k.ticket->enc_part2->client);
   if (ticket_client != client) {
     return Status(SEC_E_WRONG_PRINCIPAL, "the ticket's client " + EscapeForLog(ticket_client) +
                                              " is not the authenticated " + EscapeForLog(client));
   }
+  if (gss.delegation.empty()) return KeepEvidence(k, ap_req, keytab, client);
   krb5_data cred{};
   cred.length = static_cast<unsigned int>(gss.delegation.size());
   cred.data = reinterpret_cast<char*>(const_cast<uint8_t*>(gss.delegation.data()));
@@ -401,6 +410,72 @@ Result<std::shared_ptr<const KerberosDelegatedCredentials>> RecoverDelegation(
   // Closing a MEMORY ccache keeps its contents; KerberosDelegatedCredentials destroys it.
   krb5_cc_close(k.ctx, cc);
   return std::make_shared<const KerberosDelegatedCredentials>(client, std::move(name));
+}
+
+// The ccache config key MIT's gss_acquire_cred reads to make a proxy
+// credential (KRB5_CC_CONF_PROXY_IMPERSONATOR in MIT's private k5-int.h).
+constexpr char kProxyImpersonator[] = "proxy_impersonator";
+
+// Constrained delegation's proxy credential, laid out as MIT's
+// kg_compose_deleg_cred() does (its acceptor drops it under DCE style): a
+// MEMORY ccache whose principal is the client, the config entry
+// proxy_impersonator naming the ticket's server (our SPN), and the client's
+// ticket to it. `k` holds the ticket libkrb5 decrypted from `ap_req`, whose
+// client was checked to be `client`. Null when the ticket is not
+// forwardable (the KDC would refuse S4U2Proxy with it: [MS-SFU] 3.2.5.2.1).
+Result<std::shared_ptr<const KerberosDelegatedCredentials>> KeepEvidence(
+    const Krb5Recovery& k, std::span<const uint8_t> ap_req, const std::string& keytab,
+    const std::string& client) {
+  const krb5_enc_tkt_part* part = k.ticket->enc_part2;
+  if (!(part->flags & TKT_FLG_FORWARDABLE)) return std::shared_ptr<const KerberosDelegatedCredentials>();
+  COMSEC_ASSIGN_OR_RETURN(std::span<const uint8_t> der, ApReqTicket(ap_req));
+  krb5_data der_data{};
+  der_data.length = static_cast<unsigned int>(der.size());
+  der_data.data = reinterpret_cast<char*>(const_cast<uint8_t*>(der.data()));
+  // The bytes cut out must be the ticket libkrb5 decrypted: same server,
+  // same key version and enctype, same ciphertext.
+  krb5_ticket* decoded = nullptr;
+  if (krb5_error_code e = krb5_decode_ticket(&der_data, &decoded)) {
+    return k.Failure(e, "decoding the evidence ticket");
+  }
+  const bool same =
+      krb5_principal_compare(k.ctx, decoded->server, k.ticket->server) &&
+      decoded->enc_part.kvno == k.ticket->enc_part.kvno &&
+      decoded->enc_part.enctype == k.ticket->enc_part.enctype &&
+      decoded->enc_part.ciphertext.length == k.ticket->enc_part.ciphertext.length &&
+      std::memcmp(decoded->enc_part.ciphertext.data, k.ticket->enc_part.ciphertext.data,
+                  decoded->enc_part.ciphertext.length) == 0;
+  krb5_free_ticket(k.ctx, decoded);
+  if (!same) {
+    return Status(SEC_E_INVALID_TOKEN, "the ticket cut from the AP-REQ is not the one decrypted");
+  }
+  const std::string impersonator = k.Unparse(k.ticket->server);
+  if (impersonator.empty()) return Status(SEC_E_INVALID_TOKEN, "the ticket's server has no name");
+  krb5_creds evidence{};
+  evidence.client = part->client;
+  evidence.server = k.ticket->server;
+  evidence.keyblock = *part->session;
+  evidence.times = part->times;
+  evidence.ticket_flags = part->flags;
+  evidence.addresses = part->caddrs;
+  evidence.ticket = der_data;
+  krb5_ccache cc = nullptr;
+  krb5_error_code e = krb5_cc_new_unique(k.ctx, "MEMORY", nullptr, &cc);
+  if (e) return k.Failure(e, "making a MEMORY ccache");
+  krb5_data config{};
+  config.length = static_cast<unsigned int>(impersonator.size());
+  config.data = const_cast<char*>(impersonator.data());
+  if ((e = krb5_cc_initialize(k.ctx, cc, part->client)) ||
+      (e = krb5_cc_set_config(k.ctx, cc, nullptr, kProxyImpersonator, &config)) ||
+      (e = krb5_cc_store_cred(k.ctx, cc, &evidence))) {
+    Status s = k.Failure(e, "storing the evidence ticket");
+    krb5_cc_destroy(k.ctx, cc);
+    return s;
+  }
+  std::string name = std::string(krb5_cc_get_type(k.ctx, cc)) + ":" + krb5_cc_get_name(k.ctx, cc);
+  krb5_cc_close(k.ctx, cc);
+  return std::make_shared<const KerberosDelegatedCredentials>(client, std::move(name), impersonator,
+                                                              keytab);
 }
 
 // The ticket's PAC as MIT's GSSAPI exposes it: the whole PAC under the
@@ -464,12 +539,14 @@ class ServerContext : public KerberosContext {
   std::shared_ptr<const security::Token> PeerToken() const override { return token_; }
   security::ImpLevel imp_level() const override {
     if (flags_ & GSS_C_IDENTIFY_FLAG) return security::ImpLevel::kIdentify;
-    if ((flags_ & GSS_C_DELEG_FLAG) || delegated_) return security::ImpLevel::kDelegate;
+    if ((flags_ & GSS_C_DELEG_FLAG) || (delegated_ && !delegated_->constrained())) {
+      return security::ImpLevel::kDelegate;
+    }
     return security::ImpLevel::kImpersonate;
   }
   uint32_t features() const override {
     uint32_t f = KerberosContext::features();
-    if (complete_ && delegated_) f |= rpc::kFeatureDelegate;
+    if (complete_ && delegated_ && !delegated_->constrained()) f |= rpc::kFeatureDelegate;
     return f;
   }
   std::shared_ptr<const rpc::DelegatedCredentials> Delegated() const override {
@@ -504,7 +581,9 @@ class ServerContext : public KerberosContext {
     COMSEC_RETURN_IF_ERROR(CheckTarget());
     COMSEC_RETURN_IF_ERROR(Established(ret_flags, ("the client " + account_).c_str()));
     COMSEC_RETURN_IF_ERROR(MapPrincipal(principal, source.get()));
-    auto delegated = RecoverDelegation(ap_req_, options_.keytab, principal);
+    auto delegated = RecoverDelegation(
+        ap_req_, options_.keytab, principal,
+        options_.constrained_delegation && !(ret_flags & GSS_C_IDENTIFY_FLAG));
     if (delegated.ok()) {
       delegated_ = std::move(*delegated);
     } else if (const Logger* logger = options_.logger;
@@ -592,6 +671,13 @@ class ClientContext : public KerberosContext {
  public:
   ClientContext(security::AuthnLevel level, OM_uint32 req_flags) : KerberosContext(level), req_(req_flags) {}
 
+  // Credentials from constrained delegation: the SPN acting for the
+  // client, so that the KDC's refusal of S4U2Proxy is reported as such.
+  void ActingFor(std::string impersonator, const Logger* logger) {
+    impersonator_ = std::move(impersonator);
+    logger_ = logger;
+  }
+
   // Acquires the credentials and names the target; the first Update sends
   // the AP-REQ.
   Status Init(const KerberosClientCredentials* creds, const std::string& memory_ccache,
@@ -647,6 +733,9 @@ class ClientContext : public KerberosContext {
     started_ = true;
     if (major != GSS_S_COMPLETE && major != GSS_S_CONTINUE_NEEDED) {
       failed_ = true;
+      if (!impersonator_.empty() && static_cast<krb5_error_code>(minor) == KRB5KDC_ERR_BADOPTION) {
+        return ConstrainedDelegationRefused(major, minor);
+      }
       return GssFailure(SEC_E_LOGON_DENIED, step, major, minor);
     }
     rpc::UpdateResult result;
@@ -670,6 +759,40 @@ class ClientContext : public KerberosContext {
   std::shared_ptr<const security::Token> PeerToken() const override { return nullptr; }
 
  private:
+  // The KDC refused S4U2Proxy (KDC_ERR_BADOPTION): our SPN may not
+  // delegate to this target, or to any. SEC_E_UNSUPPORTED_FUNCTION, as
+  // Windows's SSP returns for the KDC's STATUS_NOT_SUPPORTED.
+  Status ConstrainedDelegationRefused(OM_uint32 major, OM_uint32 minor) {
+    GssName client;
+    OM_uint32 m = 0;
+    std::string acting_as = "its caller";
+    if (gss_inquire_cred(&m, cred_.get(), client.out(), nullptr, nullptr, nullptr) ==
+        GSS_S_COMPLETE) {
+      acting_as = EscapeForLog(client.Display());
+    }
+    Status s(SEC_E_UNSUPPORTED_FUNCTION,
+             EscapeForLog(impersonator_) + " may not act as " + acting_as + " towards " +
+                 EscapeForLog(target_text_) +
+                 ": the KDC refused constrained delegation (S4U2Proxy), so this server cannot "
+                 "call " + EscapeForLog(target_text_) + " as its caller (the KDC allows " +
+                 EscapeForLog(impersonator_) +
+                 " to delegate only to the services it lists for it; MIT: krbAllowedToDelegateTo, "
+                 "AD: msDS-AllowedToDelegateTo): " + DescribeGssStatus(major, minor));
+    if (logger_ && logger_->Enabled(LogSeverity::kWarning)) {
+      LogEvent e("kerberos.constrained_delegation_refused", LogSeverity::kWarning,
+                 std::string(s.message()));
+      logger_->Log(e.Principal(acting_as)
+                       .Extra("impersonator", EscapeForLog(impersonator_))
+                       .Extra("target", EscapeForLog(target_text_))
+                       .Extra("krb5_error", std::to_string(static_cast<krb5_error_code>(minor)))
+                       .Reason("s4u2proxy_refused")
+                       .Hresult(s.code()));
+    }
+    return s;
+  }
+
+  std::string impersonator_;
+  const Logger* logger_ = nullptr;
   OM_uint32 req_;
   GssCred cred_;
   GssName target_;
@@ -699,12 +822,54 @@ KerberosDelegatedCredentials::~KerberosDelegatedCredentials() {
   krb5_free_context(kc);
 }
 
+Status KerberosDelegatedCredentials::AddImpersonatorTgt() const {
+  if (!constrained()) return Status::Ok();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (has_tgt_) return Status::Ok();
+  Krb5Recovery k;
+  if (krb5_error_code e = krb5_init_context(&k.ctx)) {
+    return Status(SEC_E_INTERNAL_ERROR, "krb5_init_context failed: " + std::to_string(e));
+  }
+  auto failure = [&](krb5_error_code e, const std::string& what) {
+    const char* m = krb5_get_error_message(k.ctx, e);
+    Status s(SEC_E_NO_CREDENTIALS,
+             "constrained delegation needs " + EscapeForLog(impersonator_) + "'s own TGT; " + what +
+                 ": " + (m ? m : "error " + std::to_string(e)));
+    krb5_free_error_message(k.ctx, m);
+    return s;
+  };
+  krb5_error_code e = keytab_.empty() ? krb5_kt_default(k.ctx, &k.kt)
+                                      : krb5_kt_resolve(k.ctx, keytab_.c_str(), &k.kt);
+  if (e) return failure(e, "opening the keytab");
+  krb5_principal me = nullptr;
+  if ((e = krb5_parse_name(k.ctx, impersonator_.c_str(), &me))) return failure(e, "its name");
+  krb5_creds tgt{};
+  e = krb5_get_init_creds_keytab(k.ctx, &tgt, me, k.kt, 0, nullptr, nullptr);
+  krb5_free_principal(k.ctx, me);
+  if (e) return failure(e, "getting it with the keytab");
+  krb5_ccache cc = nullptr;
+  if (!(e = krb5_cc_resolve(k.ctx, ccache_.c_str(), &cc))) {
+    e = krb5_cc_store_cred(k.ctx, cc, &tgt);
+    krb5_cc_close(k.ctx, cc);
+  }
+  krb5_free_cred_contents(k.ctx, &tgt);
+  if (e) return failure(e, "storing it");
+  has_tgt_ = true;
+  return Status::Ok();
+}
+
+std::string KerberosCredentials::impersonator() const {
+  const auto* krb = dynamic_cast<const KerberosDelegatedCredentials*>(delegated_.get());
+  return krb ? krb->impersonator() : std::string();
+}
+
 Result<std::shared_ptr<const KerberosCredentials>> KerberosCredentials::FromDelegated(
     std::shared_ptr<const rpc::DelegatedCredentials> delegated) {
   const auto* krb = dynamic_cast<const KerberosDelegatedCredentials*>(delegated.get());
   if (krb == nullptr) {
     return Status(SEC_E_UNKNOWN_CREDENTIALS, "the delegated credentials are not Kerberos's");
   }
+  COMSEC_RETURN_IF_ERROR(krb->AddImpersonatorTgt());
   KerberosClientCredentials c;
   c.ccache = krb->ccache();
   auto credentials = std::make_shared<KerberosCredentials>(std::move(c));
@@ -722,8 +887,9 @@ KerberosCredentials::~KerberosCredentials() {
   krb5_free_context(kc);
 }
 
-KerberosPackage::KerberosPackage(KerberosClientCredentials client)
-    : client_(std::make_shared<const KerberosCredentials>(std::move(client))) {}
+KerberosPackage::KerberosPackage(KerberosClientCredentials client, const Logger* logger)
+    : client_(std::make_shared<const KerberosCredentials>(std::move(client))),
+      client_logger_(logger) {}
 
 KerberosPackage::KerberosPackage(std::unique_ptr<Acceptor> acceptor)
     : acceptor_(std::move(acceptor)) {}
@@ -797,6 +963,7 @@ Result<std::unique_ptr<rpc::SecurityContext>> KerberosPackage::Start(
     req |= GSS_C_DELEG_POLICY_FLAG;
   }
   auto context = std::make_unique<ClientContext>(params.auth_level, req);
+  if (credentials) context->ActingFor(credentials->impersonator(), client_logger_);
   static const std::string kNoCcache;
   COMSEC_RETURN_IF_ERROR(context->Init(credentials ? &credentials->get() : nullptr,
                                        credentials ? credentials->memory_ccache() : kNoCcache,

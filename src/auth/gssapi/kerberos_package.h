@@ -22,12 +22,11 @@
 // its tickets from a ccache (KRB5CCNAME by default) or gets them with a
 // keytab, and authenticates the server named by StartParams.target_name.
 //
-// Not yet (issue 12): PAC decoding, delegation (MIT drops delegated
-// credentials under DCE style; NOTES.md §0.1), SPNEGO.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +54,19 @@ struct KerberosServerOptions {
   // auth/gssapi/principal_mapping.h, which says how the caller's principal
   // becomes a token). Not owned; must outlive the package; null: no table.
   PrincipalMap* principal_map = nullptr;
+  // Kerberos-only constrained delegation (S4U2Proxy; [MS-SFU] 3.1.5.2,
+  // reference/kerberos/NOTES.md §4.3). When set, a client that forwarded no
+  // TGT but whose service ticket is forwardable (and who did not ask for
+  // identification only) leaves its ticket with the call as evidence:
+  // Delegated() is then a constrained KerberosDelegatedCredentials, and an
+  // onward call with KerberosCredentials::FromDelegated asks the KDC for a
+  // ticket as the client to the onward target (S4U2Proxy), which the KDC
+  // grants only to targets our SPN may delegate to (MIT: the LDAP KDB's
+  // krbAllowedToDelegateTo; AD: msDS-AllowedToDelegateTo). The server's
+  // own TGT, which that request needs, is got with the keytab on the first
+  // such onward call. Off: no evidence is kept (the default; it costs
+  // nothing per logon beyond the re-read delegation already does).
+  bool constrained_delegation = false;
 };
 
 struct KerberosClientCredentials {
@@ -67,17 +79,34 @@ struct KerberosClientCredentials {
   std::string principal;
 };
 
-// What a client delegated to one of our server contexts (its forwarded
-// TGT), as rpc::CallSecurity::delegated carries it to the call: a MEMORY
-// ccache of this process holding that TGT, destroyed with the last
-// reference (the context's, and any onward call's through
-// KerberosCredentials::FromDelegated).
+// What a client delegated to one of our server contexts, as
+// rpc::CallSecurity::delegated carries it to the call: a MEMORY ccache of
+// this process, destroyed with the last reference (the context's, and any
+// onward call's through KerberosCredentials::FromDelegated). Either
+//   - unconstrained: the client's forwarded TGT; or
+//   - constrained (KerberosServerOptions::constrained_delegation): the
+//     client's forwardable ticket to our SPN (the evidence ticket) with the
+//     ccache config entry "proxy_impersonator" naming that SPN, as MIT's
+//     kg_compose_deleg_cred() lays out a proxy credential (MIT drops it under
+//     DCE style, NOTES.md §0.1); the SPN's own TGT is added from `keytab` by
+//     AddImpersonatorTgt before the first onward use. GSS then does S4U2Proxy
+//     for the onward target.
 //
-// Thread-safety: immutable; the ccache may be used by several contexts.
+// Thread-safety: the names are immutable; AddImpersonatorTgt may be called
+// from several threads (once effective); the ccache may be used by several
+// contexts.
 class KerberosDelegatedCredentials : public rpc::DelegatedCredentials {
  public:
   KerberosDelegatedCredentials(std::string principal, std::string ccache)
       : principal_(std::move(principal)), ccache_(std::move(ccache)) {}
+  // Constrained: `impersonator` is our SPN the evidence ticket is for,
+  // `keytab` where its keys are ("" for the default keytab).
+  KerberosDelegatedCredentials(std::string principal, std::string ccache,
+                               std::string impersonator, std::string keytab)
+      : principal_(std::move(principal)),
+        ccache_(std::move(ccache)),
+        impersonator_(std::move(impersonator)),
+        keytab_(std::move(keytab)) {}
   ~KerberosDelegatedCredentials() override;
   KerberosDelegatedCredentials(const KerberosDelegatedCredentials&) = delete;
   KerberosDelegatedCredentials& operator=(const KerberosDelegatedCredentials&) = delete;
@@ -86,10 +115,23 @@ class KerberosDelegatedCredentials : public rpc::DelegatedCredentials {
   std::string principal() const override { return principal_; }
   // "MEMORY:..."
   const std::string& ccache() const { return ccache_; }
+  // Constrained delegation: the evidence ticket only, no TGT of the client.
+  bool constrained() const { return !impersonator_.empty(); }
+  // The SPN that acts for the client ("RPCSS/host@REALM"); empty when
+  // unconstrained.
+  const std::string& impersonator() const { return impersonator_; }
+  // Constrained: gets the impersonator's own TGT with the keytab into the
+  // ccache (one AS exchange, on the first call only). SEC_E_NO_CREDENTIALS
+  // with the KDC's or keytab's reason when it cannot.
+  Status AddImpersonatorTgt() const;
 
  private:
   std::string principal_;
   std::string ccache_;
+  std::string impersonator_;
+  std::string keytab_;
+  mutable std::mutex mu_;
+  mutable bool has_tgt_ = false;  // guarded by mu_
 };
 
 // Kerberos credentials for one client context (rpc::StartParams::
@@ -100,7 +142,10 @@ class KerberosCredentials : public rpc::Credentials {
   explicit KerberosCredentials(KerberosClientCredentials credentials);
   // Credentials that act as the client who delegated `delegated` to us
   // (a server calling onward as its caller: the double hop), keeping its
-  // ccache alive. SEC_E_UNKNOWN_CREDENTIALS for another package's.
+  // ccache alive. SEC_E_UNKNOWN_CREDENTIALS for another package's. For
+  // constrained ones, first AddImpersonatorTgt (its failure is returned);
+  // the KDC's refusal of the onward target comes in that call's handshake
+  // (SEC_E_UNSUPPORTED_FUNCTION, see KerberosPackage).
   static Result<std::shared_ptr<const KerberosCredentials>> FromDelegated(
       std::shared_ptr<const rpc::DelegatedCredentials> delegated);
   ~KerberosCredentials() override;
@@ -110,6 +155,9 @@ class KerberosCredentials : public rpc::Credentials {
   const KerberosClientCredentials& get() const { return credentials_; }
   // The ccache that keytab credentials fill; empty for ccache credentials.
   const std::string& memory_ccache() const { return memory_ccache_; }
+  // From constrained delegated credentials: the SPN acting for the client
+  // (KerberosDelegatedCredentials::impersonator); else empty.
+  std::string impersonator() const;
 
  private:
   KerberosClientCredentials credentials_;
@@ -143,14 +191,29 @@ class KerberosCredentials : public rpc::Credentials {
 // (kerberos.delegation_refused, warning) and the logon continues without
 // delegation. Cost: one more decryption of ticket and authenticator per
 // logon (about 0.1-0.2 ms; NOTES.md §0.1).
+//
+// Constrained delegation (KerberosServerOptions::constrained_delegation):
+// when that re-read finds no forwarded TGT, the client did not ask for
+// IDENTIFY, and the ticket is forwardable, the server keeps the ticket as
+// evidence (the ticket bytes are cut from the AP-REQ by ApReqTicket and
+// checked to be the ticket libkrb5 decrypted). The context's imp_level()
+// stays IMPERSONATE and kFeatureDelegate stays clear (the client delegated
+// nothing; Windows's constrained delegation works from an impersonation
+// token too). A client context whose credentials came from such evidence
+// and whose S4U2Proxy the KDC refuses (KDC_ERR_BADOPTION: the target is
+// not among those our SPN may delegate to, or it may delegate to none)
+// fails with SEC_E_UNSUPPORTED_FUNCTION, what Windows returns for the
+// KDC's STATUS_NOT_SUPPORTED ([MS-SFU] 3.2.5.2.1), with MIT's text.
 class KerberosPackage : public rpc::SecurityPackage {
  public:
   // A server package: checks that the keytab can be read and holds keys
   // for each SPN (SEC_E_NO_CREDENTIALS naming what is missing).
   static Result<std::unique_ptr<KerberosPackage>> CreateServer(KerberosServerOptions options);
   // A client package whose default credentials are `client` (the default
-  // ccache when empty).
-  explicit KerberosPackage(KerberosClientCredentials client = {});
+  // ccache when empty). `logger` (not owned; may be null) gets one
+  // kerberos.constrained_delegation_refused event (warning) for every
+  // onward call the KDC refuses S4U2Proxy for.
+  explicit KerberosPackage(KerberosClientCredentials client = {}, const Logger* logger = nullptr);
   ~KerberosPackage() override;
 
   uint8_t auth_type() const override { return rpc::RPC_C_AUTHN_GSS_KERBEROS; }
@@ -163,6 +226,7 @@ class KerberosPackage : public rpc::SecurityPackage {
 
   std::unique_ptr<Acceptor> acceptor_;
   std::shared_ptr<const KerberosCredentials> client_;
+  const Logger* client_logger_ = nullptr;
 };
 
 }  // namespace comsec::auth::gssapi
