@@ -45,6 +45,9 @@ Result<KerberosConfig> ReadKerberosConfig(ReadTransaction& tx) {
         COMSEC_ASSIGN_OR_RETURN(c.keytab, v.AsString());
       } else if (FoldCase(v.name) == FoldCase("ServicePrincipalNames")) {
         COMSEC_ASSIGN_OR_RETURN(c.spns, v.AsMultiString());
+      } else if (FoldCase(v.name) == FoldCase("ConstrainedDelegation")) {
+        COMSEC_ASSIGN_OR_RETURN(uint32_t on, v.AsDword());
+        c.constrained_delegation = on != 0;
       }
     }
   }

@@ -42,6 +42,12 @@ struct KerberosConfig {
   std::vector<std::string> spns;
   // (principal, account), in the store's order.
   std::vector<std::pair<std::string, std::string>> principal_map;
+  // ConstrainedDelegation (REG_DWORD, default 0): servers keep a caller's
+  // forwardable service ticket as evidence so that they can call onward as
+  // the caller with S4U2Proxy where the KDC allows it
+  // (auth/gssapi/kerberos_package.h). Off unless set: a server keeps no
+  // caller's ticket it was not asked to.
+  bool constrained_delegation = false;
 };
 
 // The whole configuration; empty fields where the store has nothing. A

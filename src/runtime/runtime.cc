@@ -108,6 +108,7 @@ Result<RuntimeOptions> RuntimeOptionsFromStore(config::Store* store,
       o.kerberos.keytab = krb.keytab;
       o.kerberos.spns = krb.spns;
     }
+    o.kerberos.constrained_delegation = krb.constrained_delegation;
     o.kerberos.principal_map_store = store->path();
   }
   return o;
@@ -212,6 +213,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Create(RuntimeOptions options,
     auth::gssapi::KerberosServerOptions krb;
     krb.keytab = o.kerberos.keytab;
     krb.spns = o.kerberos.spns;
+    krb.constrained_delegation = o.kerberos.constrained_delegation;
     krb.logger = logger;
     if (!o.kerberos.principal_map_store.empty()) {
       COMSEC_ASSIGN_OR_RETURN(rt->principal_map_, auth::gssapi::StorePrincipalMap::Open(

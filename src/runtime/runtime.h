@@ -119,6 +119,9 @@ struct KerberosOptions {
   // The policy store whose principal map (and account database) name
   // Kerberos callers (auth/gssapi/principal_mapping.h); empty: no map.
   std::string principal_map_store;
+  // Keep callers' forwardable tickets as evidence for S4U2Proxy (the
+  // store's HKLM\SOFTWARE\comsec\Kerberos\ConstrainedDelegation).
+  bool constrained_delegation = false;
 };
 
 struct TlsOptions {

@@ -113,6 +113,17 @@ TEST_F(RuntimeStore, KerberosSettingsComeFromTheStore) {
   EXPECT_EQ(o->kerberos.keytab, "/etc/comsec/rpc.keytab");
   EXPECT_EQ(o->kerberos.spns, (std::vector<std::string>{"RPCSS/h1", "host/h1"}));
   EXPECT_FALSE(RuntimeOptionsFromStore(nullptr, ProgramSecurity{}, {})->kerberos.offer);
+  // Constrained delegation (S4U2Proxy evidence) only when the store says so.
+  EXPECT_FALSE(o->kerberos.constrained_delegation);
+  const auto key = *config::KeyPath::Parse(config::kKerberosKey);
+  ASSERT_TRUE(store_->SetValue(key, config::RegValue::Dword("ConstrainedDelegation", 1)).ok());
+  EXPECT_TRUE(Options(ProgramSecurity{})->kerberos.constrained_delegation);
+  // A value of the wrong type is refused, naming it.
+  ASSERT_TRUE(
+      store_->SetValue(key, config::RegValue::String("ConstrainedDelegation", "yes")).ok());
+  auto bad = Options(ProgramSecurity{});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), E_INVALIDARG) << bad.status().ToString();
 }
 
 TEST_F(RuntimeStore, AnEmptyStoreMeansConnectAndNoAnonymous) {
