@@ -53,22 +53,9 @@ constexpr size_t kWrapSize = 76;
 // One realm per test process (ctest runs each test in a process of its
 // own), shared by the suites below.
 comsec::testing::KrbTestRealm* Realm() {
-  static comsec::testing::KrbTestRealm* realm = [] {
-    auto* r = new comsec::testing::KrbTestRealm();
-    if (comsec::testing::KrbTestRealm::MissingTools().empty()) {
-      std::string error = r->Up("EXTRA_PRINCIPALS='RPCSS/elsewhere' EXTRA_USERS='nobody root'");
-      if (!error.empty()) std::fprintf(stderr, "%s\n", error.c_str());
-    }
-    return r;
-  }();
-  return realm;
+  return comsec::testing::SharedRealm(
+      "EXTRA_PRINCIPALS='RPCSS/elsewhere' EXTRA_USERS='nobody root'");
 }
-
-class RealmEnvironment : public ::testing::Environment {
- public:
-  void TearDown() override { Realm()->Down(); }
-};
-const auto* const kRealmEnvironment = ::testing::AddGlobalTestEnvironment(new RealmEnvironment);
 
 // Skips the test when the KDC's programs are missing; fails it when they
 // are there but the realm did not start.

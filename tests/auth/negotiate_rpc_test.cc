@@ -50,22 +50,8 @@ const SyntaxId kEcho{*Guid::Parse("4b2f6d5e-8c1a-4f3b-9e2d-7c6a5b4e3d21"), 1, 0}
 constexpr const char* kSpn = "RPCSS/localhost";
 
 comsec::testing::KrbTestRealm* Realm() {
-  static comsec::testing::KrbTestRealm* realm = [] {
-    auto* r = new comsec::testing::KrbTestRealm();
-    if (comsec::testing::KrbTestRealm::MissingTools().empty()) {
-      std::string error = r->Up();
-      if (!error.empty()) std::fprintf(stderr, "%s\n", error.c_str());
-    }
-    return r;
-  }();
-  return realm;
+  return comsec::testing::SharedRealm("");
 }
-
-class RealmEnvironment : public ::testing::Environment {
- public:
-  void TearDown() override { Realm()->Down(); }
-};
-const auto* const kRealmEnvironment = ::testing::AddGlobalTestEnvironment(new RealmEnvironment);
 
 #define REQUIRE_REALM()                                                                        \
   do {                                                                                         \

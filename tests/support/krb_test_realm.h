@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -94,5 +96,29 @@ class KrbTestRealm {
   std::string dir_;
   bool up_ = false;
 };
+
+// The one realm of a test binary: brought up on first use with `settings`
+// (the first caller's count), taken down when the tests end. With the MIT
+// tools missing it stays down (tests skip on MissingTools()).
+inline KrbTestRealm* SharedRealm(const std::string& settings = "") {
+  static KrbTestRealm* realm = [&settings] {
+    auto* r = new KrbTestRealm();
+    if (KrbTestRealm::MissingTools().empty()) {
+      std::string error = r->Up(settings);
+      if (!error.empty()) std::fprintf(stderr, "%s\n", error.c_str());
+    }
+    class Teardown : public ::testing::Environment {
+     public:
+      explicit Teardown(KrbTestRealm* r) : r_(r) {}
+      void TearDown() override { r_->Down(); }
+
+     private:
+      KrbTestRealm* r_;
+    };
+    ::testing::AddGlobalTestEnvironment(new Teardown(r));
+    return r;
+  }();
+  return realm;
+}
 
 }  // namespace comsec::testing
