@@ -82,8 +82,20 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  auto fail = [](const Status& s) {
-    std::cerr << "comsec-hello-client: " << s.ToString() << "\n";
+  auto fail = [&blanket_flags](const Status& s) {
+    std::cerr << "comsec-hello-client: " << s.ToString();
+    // A refusal says what to change: the server's floor is its AppID's
+    // AuthenticationLevel, and its log names the check that refused.
+    if (s.code() == E_ACCESSDENIED) {
+      std::cerr << "; the server refused the call"
+                << (blanket_flags.auth == "none"
+                        ? " unauthenticated: authenticate (e.g. --auth ntlm --user U "
+                          "--password-stdin --level 6)"
+                        : " at this caller or level: try --level 6, or ask its owner whether "
+                          "this account may call it")
+                << "; the server's log (rpc.call_denied) says which check refused";
+    }
+    std::cerr << "\n";
     return 1;
   };
   if (objref_hex.empty() && server.empty()) {
