@@ -12,7 +12,7 @@
 //                    caller as the server's call context sees it, and the
 //                    uid the server ran as while impersonating (-1: it
 //                    could not)
-//   child            asks for a new object (an interface pointer returned
+//   child [--marshal] asks for a new object (an interface pointer returned
 //                    by the server) and prints its greeting
 //   callback [NAME]  passes an object of this process (living in the main
 //                    thread's single-threaded apartment) to the server,
@@ -72,6 +72,9 @@ int main(int argc, char** argv) {
   greet->add_option("NAME", name)->required();
   auto* whoami = app.add_subcommand("whoami", "ask the server who we are");
   auto* child = app.add_subcommand("child", "get a new object from the server and greet it");
+  bool marshal_child = false;
+  child->add_flag("--marshal", marshal_child,
+                  "also print 'objref HEX' for the child, for another process to call");
   auto* callback = app.add_subcommand("callback", "have the server call an object of ours");
   auto* hold = app.add_subcommand(
       "hold", "get a new object from the server and hold it, pinging, until killed");
@@ -168,6 +171,17 @@ int main(int argc, char** argv) {
           rc = fail(Status(E_POINTER, "the server returned no child"));
         } else if (check(kid->Greet(u"child", text))) {
           std::cout << Narrow(text) << "\n";
+          if (marshal_child) {
+            // Marshaling a proxy hands out a reference to the object in
+            // its server, with references of its own: a third process calls
+            // it there, after this one has gone.
+            auto bytes = (*com)->MarshalInterface(idl::IID_IComsecHello, kid.get());
+            if (!bytes.ok()) {
+              rc = fail(bytes.status());
+            } else {
+              std::cout << "objref " << ToHex(*bytes) << "\n";
+            }
+          }
         }
       }
     } else if (*hold) {

@@ -89,6 +89,18 @@ try:
           "whoami at IDENTIFY: %d %r %r" % (rc, out, err))
     rc, out, err = client(objref, "child")
     check(rc == 0 and out == "Hello, child, from " + me, "child: %d %r %r" % (rc, out, err))
+    # An object returned by the server to one client process, marshaled by
+    # it, and called from a third process after the second has exited.
+    rc, out, err = client(objref, "child", "--marshal")
+    lines = out.splitlines()
+    check(rc == 0 and len(lines) == 2 and lines[1].startswith("objref "),
+          "child --marshal: %d %r %r" % (rc, out, err))
+    if rc == 0 and len(lines) == 2:
+        child_objref = lines[1].split()[1]
+        check(child_objref != objref, "the child's OBJREF names another object")
+        rc, out, err = client(child_objref, "greet", "third")
+        check(rc == 0 and out == "Hello, third, from " + me,
+              "the child called from a third process: %d %r %r" % (rc, out, err))
     rc, out, err = client(objref, "callback", "bob")
     check(rc == 0 and out == "Hello, bob, from client " + me,
           "callback into the client's STA: %d %r %r" % (rc, out, err))
