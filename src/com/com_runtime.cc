@@ -147,10 +147,7 @@ size_t ComRuntime::remote_objects() const {
 Result<std::vector<uint8_t>> ComRuntime::MarshalInterface(const Guid& iid, IUnknown* object,
                                                           MarshalFlags flags) {
   if (object == nullptr) return Status(E_INVALIDARG, "no object to marshal");
-  if (flags == MarshalFlags::kTableWeak) {
-    return Status(E_NOTIMPL, "MSHLFLAGS_TABLEWEAK is not built yet; use TABLESTRONG");
-  }
-  const bool table = flags == MarshalFlags::kTableStrong;
+  const bool table = flags != MarshalFlags::kNormal;
   void* p = nullptr;
   if (object->QueryInterface(kIidRemoteObject, &p).Succeeded()) {
     // A proxy: the other process gets a reference to the object itself.
@@ -175,7 +172,11 @@ Result<std::vector<uint8_t>> ComRuntime::MarshalInterface(const Guid& iid, IUnkn
   if (here != nullptr && here->kind() != ApartmentKind::kSta) here = nullptr;
   COMSEC_ASSIGN_OR_RETURN(ExportedInterface exported,
                           exporter_->Export(object, *info, refs, here));
-  if (table) COMSEC_RETURN_IF_ERROR(exporter_->HoldForTable(exported.ipid));
+  if (flags == MarshalFlags::kTableStrong) {
+    COMSEC_RETURN_IF_ERROR(exporter_->HoldForTable(exported.ipid));
+  } else if (flags == MarshalFlags::kTableWeak) {
+    COMSEC_RETURN_IF_ERROR(exporter_->AddWeakEntry(exported.ipid));
+  }
   Objref objref;
   objref.type = OBJREF_STANDARD;
   objref.iid = iid;

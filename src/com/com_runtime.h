@@ -20,7 +20,9 @@
 // MSHLFLAGS: normal marshaling gives the OBJREF 5 public references
 // (Windows's count); TABLESTRONG keeps the object exported until
 // ReleaseMarshalData, each unmarshal getting references of its own;
-// TABLEWEAK (not keeping it) is not built yet (E_NOTIMPL).
+// TABLEWEAK does not hold it: the object stays exported until the last
+// references its clients took go (after they had some), an external lock
+// it had is released, or ReleaseMarshalData.
 //
 // Outgoing calls carry `client_auth` (the process's default blanket; issue
 // 14 makes it per proxy). Incoming calls run on the MTA's threads.

@@ -359,13 +359,30 @@ Status ObjectExporter::HoldForTable(const Guid& ipid) {
   return Status::Ok();
 }
 
+Status ObjectExporter::AddWeakEntry(const Guid& ipid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = ipids_.find(ipid);
+  auto obj = it == ipids_.end() ? objects_.end() : objects_.find(it->second.identity);
+  if (obj == objects_.end()) {
+    return Status(CO_E_OBJNOTCONNECTED, "IPID " + ipid.ToString() + " is not exported");
+  }
+  ++obj->second.weak_entries;
+  return Status::Ok();
+}
+
 void ObjectExporter::ReleaseTable(const Guid& ipid) {
   std::vector<ComPtr<IUnknown>> dying;
   std::lock_guard<std::mutex> lock(mu_);
   auto it = ipids_.find(ipid);
   auto obj = it == ipids_.end() ? objects_.end() : objects_.find(it->second.identity);
-  if (obj == objects_.end() || obj->second.table_holds == 0) return;
-  if (--obj->second.table_holds != 0) return;
+  if (obj == objects_.end()) return;
+  if (obj->second.table_holds != 0) {
+    if (--obj->second.table_holds != 0) return;
+  } else if (obj->second.weak_entries != 0) {
+    --obj->second.weak_entries;
+  } else {
+    return;
+  }
   // The IPIDs nobody holds references to go now, and the object with the
   // last of them.
   const std::vector<Guid> ipids = obj->second.ipids;

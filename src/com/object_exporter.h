@@ -129,6 +129,13 @@ class ObjectExporter {
   // many ReleaseTable as HoldForTable (CoReleaseMarshalData of the table
   // OBJREF). CO_E_OBJNOTCONNECTED for an IPID not exported.
   Status HoldForTable(const Guid& ipid);
+  // MSHLFLAGS_TABLEWEAK: recorded, not holding: the object stays exported
+  // (as exported, with or without references) until its clients' last
+  // references go after it had some, or the weak entry is released.
+  Status AddWeakEntry(const Guid& ipid);
+  // CoReleaseMarshalData of a table OBJREF (no references in it): a strong
+  // hold if the object has one, else a weak entry. The IPIDs nobody then
+  // holds go.
   void ReleaseTable(const Guid& ipid);
 
   // Pinging ([MS-DCOM] 3.2.2.4): the OIDs called since the last time
@@ -165,6 +172,7 @@ class ObjectExporter {
     std::vector<Guid> ipids;
     Apartment* apartment = nullptr;  // where its calls run; not owned
     uint32_t table_holds = 0;        // table-strong marshals not yet released
+    uint32_t weak_entries = 0;       // table-weak marshals not yet released
   };
 
   void Dispatch(rpc::IncomingCall call);

@@ -206,6 +206,36 @@ TEST_F(ComRuntimeTest, ATableStrongOBJREFServesEveryUnmarshalUntilItIsReleased) 
   EXPECT_EQ(gone.status().code(), E_INVALIDARG) << gone.status().ToString();
 }
 
+TEST_F(ComRuntimeTest, ATableWeakOBJREFDoesNotOutliveItsClientsReferences) {
+  ComPtr<Node> node = MakeComObject<Node>(6);
+  auto weak = server_->MarshalInterface(idl::IID_INode, node->unknown(),
+                                        MarshalFlags::kTableWeak);
+  ASSERT_TRUE(weak.ok()) << weak.status().ToString();
+  EXPECT_EQ(DecodeObjref(*weak)->std.public_refs, 0u);
+  EXPECT_EQ(server_->exporter().exported_interfaces(), 1u);  // recorded, unused
+  {
+    auto proxy = client_->Unmarshal<INode>(*weak);
+    ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
+    int32_t v = 0;
+    ASSERT_TRUE((*proxy)->Value(v).ok());
+    EXPECT_EQ(v, 6);
+  }
+  // The client's references went, and the weak entry held nothing: gone
+  // from the exporter (the object itself is still the test's).
+  EXPECT_EQ(server_->exporter().exported_interfaces(), 0u);
+  EXPECT_EQ(alive, 1);
+  auto later = client_->UnmarshalInterface(*weak, idl::IID_INode);
+  ASSERT_FALSE(later.ok());
+  EXPECT_EQ(later.status().code(), E_INVALIDARG);
+  // Released unused, a weak entry takes its export with it.
+  auto unused = server_->MarshalInterface(idl::IID_INode, node->unknown(),
+                                          MarshalFlags::kTableWeak);
+  ASSERT_TRUE(unused.ok());
+  EXPECT_EQ(server_->exporter().exported_interfaces(), 1u);
+  ASSERT_TRUE(server_->ReleaseMarshalData(*unused).ok());
+  EXPECT_EQ(server_->exporter().exported_interfaces(), 0u);
+}
+
 TEST_F(ComRuntimeTest, AnOBJREFOfThisProcessUnmarshalsToTheObjectItself) {
   ComPtr<Node> node = MakeComObject<Node>(5);
   auto objref = server_->MarshalInterface(idl::IID_INode, node->unknown());
