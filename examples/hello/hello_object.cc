@@ -8,34 +8,12 @@
 
 #include "comsec/base/hresult.h"
 #include "comsec/base/utf16.h"
-#include "comsec/rpc/current_call.h"
-#include "comsec/security/thread_impersonation.h"
-#include "comsec/security/unix_identity.h"
-#include "comsec/security/well_known_sids.h"
+#include "comsec/com/server_security.h"
 
 namespace comsec::examples {
 namespace {
 
-// RPC_E_NO_CONTEXT (winerror.h): asked for the caller outside a call, as
-// CoQueryClientBlanket answers then.
-constexpr idl::HRESULT kRpcENoContext = static_cast<idl::HRESULT>(0x8001011Eu);
-
 idl::HRESULT AsHresult(const Status& s) { return static_cast<idl::HRESULT>(s.code().value()); }
-
-// The caller's Unix identity taken on by this thread for as long as the
-// result lives; null when the call cannot be impersonated (see the header).
-std::unique_ptr<security::ThreadImpersonation> ImpersonateCaller(const rpc::CallContext& call) {
-  if (call.security.token == nullptr ||
-      call.security.imp_level < security::ImpLevel::kImpersonate) {
-    return nullptr;
-  }
-  std::optional<uint32_t> uid = security::UnixUidOf(call.security.token->user());
-  if (!uid) return nullptr;
-  auto identity = security::LookupUnixUser(*uid);
-  if (!identity.ok()) return nullptr;
-  auto impersonation = security::ThreadImpersonation::Begin(*identity);
-  return impersonation.ok() ? std::move(*impersonation) : nullptr;
-}
 
 class ComsecHello final : public ComObject<idl::IComsecHello> {
  public:
@@ -49,13 +27,18 @@ class ComsecHello final : public ComObject<idl::IComsecHello> {
 
   Result<idl::HRESULT> WhoAmI(std::optional<std::u16string>& caller, int32_t& authn_level,
                               int32_t& imp_level, int32_t& uid) override {
-    const rpc::CallContext* call = rpc::CurrentCall();
-    if (call == nullptr) return kRpcENoContext;
-    caller = Utf8ToUtf16Lossy(call->security.principal);
-    authn_level = static_cast<int32_t>(security::ToNumber(call->security.authn_level));
-    imp_level = static_cast<int32_t>(security::ToNumber(call->security.imp_level));
-    auto impersonation = ImpersonateCaller(*call);
-    uid = impersonation ? static_cast<int32_t>(::geteuid()) : -1;
+    auto blanket = com::CoQueryClientBlanket();
+    if (!blanket.ok()) return static_cast<idl::HRESULT>(blanket.status().code().value());
+    caller = Utf8ToUtf16Lossy(blanket->client_principal);
+    authn_level = static_cast<int32_t>(blanket->authn_level);
+    // Not in QueryBlanket (R93: a server cannot learn it there); the
+    // example reports it from the call's security for its tests.
+    auto context = com::CoGetCallContext();
+    imp_level = static_cast<int32_t>(security::ToNumber((*context)->security().imp_level));
+    // CoImpersonateClient; the method's end reverts (R96).
+    uid = com::CoImpersonateClient().Succeeded() && com::ImpersonatedUid()
+              ? static_cast<int32_t>(::geteuid())
+              : -1;
     return 0;
   }
 
@@ -68,9 +51,11 @@ class ComsecHello final : public ComObject<idl::IComsecHello> {
                                 const std::u16string& name,
                                 std::optional<std::u16string>& greeting) override {
     if (!target) return static_cast<idl::HRESULT>(E_POINTER.value());
-    const rpc::CallContext* call = rpc::CurrentCall();
-    auto impersonation = call != nullptr ? ImpersonateCaller(*call) : nullptr;
+    // As the caller, as far as this server may (the onward call's identity
+    // is the process's without cloaking, issue 14).
+    (void)com::CoImpersonateClient();
     auto r = target->Greet(name, greeting);
+    (void)com::CoRevertToSelf();
     if (!r.ok()) return AsHresult(r.status());
     return *r;
   }

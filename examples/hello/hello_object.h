@@ -12,13 +12,13 @@
 // SERVER-PRINCIPAL is the name the server was given (comsec-hello-server:
 // its Unix account's name), the same for every object of the process.
 //
-// Impersonation (security/thread_impersonation.h) switches the serving
-// thread's Unix identity when the caller's token names a Unix account
-// (S-1-22-1-uid: local package callers, Kerberos and TLS callers mapped to
-// unix:NAME), the caller granted RPC_C_IMP_LEVEL_IMPERSONATE or more, and
-// the server may switch (root, or the caller is the server's own uid).
-// Otherwise the call runs as the server, as COM does when
-// CoImpersonateClient fails and the method goes on; without cloaking
+// WhoAmI and CallBack impersonate with CoImpersonateClient
+// (com/server_security.h): the serving thread's Unix identity becomes the
+// caller's when its token names a Unix account (S-1-22-1-uid: local package
+// callers, Kerberos and TLS callers mapped to unix:NAME), the caller granted
+// RPC_C_IMP_LEVEL_IMPERSONATE or more, and the server may switch (root, or
+// the caller is the server's own uid); otherwise the impersonation is an
+// identification and the thread runs as the server. Without cloaking
 // (issue 14) the onward call of CallBack is made as the server either way,
 // as on Windows.
 //

@@ -84,6 +84,10 @@ inline constexpr HResult E_INVALIDARG{0x80070057u};
 // COM marshaling (winerror.h RPC_E_*): a malformed OBJREF, as
 // CoUnmarshalInterface reports it (com/objref.h).
 inline constexpr HResult RPC_E_INVALID_OBJREF{0x8001011Du};
+// CoGetCallContext outside a call, and a call context used after its call
+// returned (R91).
+inline constexpr HResult RPC_E_NO_CONTEXT{0x8001011Eu};
+inline constexpr HResult RPC_E_CALL_COMPLETE{0x80010117u};
 
 // The COM runtime's answers (winerror.h), as COM's own functions return
 // them (issue 13).

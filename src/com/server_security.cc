@@ -1,0 +1,115 @@
+#include "comsec/com/server_security.h"
+
+#include "comsec/security/unix_identity.h"
+#include "comsec/security/well_known_sids.h"
+
+namespace comsec::com {
+namespace {
+
+// This thread's impersonation, for the invocation running on it.
+struct ThreadState {
+  ServerCallScope* scope = nullptr;
+  std::shared_ptr<ServerSecurity> impersonating;
+  std::unique_ptr<security::ThreadImpersonation> os;
+  std::optional<uint32_t> uid;
+
+  void Revert() {
+    os.reset();  // the Unix identity first, while the token still names it
+    uid.reset();
+    impersonating.reset();
+  }
+};
+
+thread_local ThreadState this_thread;
+
+}  // namespace
+
+Result<ServerBlanket> ServerSecurity::QueryBlanket() const {
+  if (complete()) return Status(RPC_E_CALL_COMPLETE, "the call has returned");
+  ServerBlanket b;
+  b.authn_svc = security_.authn_svc;
+  b.authn_level = security::ToNumber(security_.authn_level);
+  b.client_principal = security_.principal;
+  return b;
+}
+
+HResult ServerSecurity::ImpersonateClient() {
+  if (complete()) return RPC_E_CALL_COMPLETE;
+  // R95: an authenticated caller, with a token to act as.
+  if (security_.authn_level < security::AuthnLevel::kConnect || security_.token == nullptr) {
+    return E_FAIL;
+  }
+  ThreadState& t = this_thread;
+  if (t.impersonating.get() == this) return HResult(0);
+  t.Revert();
+  t.impersonating = shared_from_this();
+  if (security_.imp_level >= security::ImpLevel::kImpersonate) {
+    if (std::optional<uint32_t> uid = security::UnixUidOf(security_.token->user())) {
+      if (auto identity = security::LookupUnixUser(*uid); identity.ok()) {
+        if (auto os = security::ThreadImpersonation::Begin(*identity); os.ok()) {
+          t.os = std::move(*os);
+          t.uid = *uid;
+        }
+      }
+    }
+  }
+  return HResult(0);
+}
+
+HResult ServerSecurity::RevertToSelf() {
+  if (complete()) return RPC_E_CALL_COMPLETE;
+  this_thread.Revert();
+  return HResult(0);
+}
+
+bool ServerSecurity::IsImpersonating() const { return this_thread.impersonating != nullptr; }
+
+ServerCallScope::ServerCallScope(const rpc::CallSecurity& security)
+    : context_(std::make_shared<ServerSecurity>(security)), outer_(this_thread.scope) {
+  ThreadState& t = this_thread;
+  // R97: the outer invocation's impersonation is suspended, and put back
+  // when this one returns.
+  outer_impersonating_ = t.impersonating;
+  t.Revert();
+  t.scope = this;
+}
+
+ServerCallScope::~ServerCallScope() {
+  ThreadState& t = this_thread;
+  context_->Complete();
+  t.Revert();  // R96: COM reverts for a method that did not
+  t.scope = outer_;
+  if (outer_impersonating_) (void)outer_impersonating_->ImpersonateClient();
+}
+
+Result<std::shared_ptr<ServerSecurity>> CoGetCallContext() {
+  ServerCallScope* scope = this_thread.scope;
+  if (scope == nullptr) {
+    return Status(RPC_E_NO_CONTEXT, "CoGetCallContext: no call is being served on this thread");
+  }
+  return scope->context();
+}
+
+HResult CoImpersonateClient() {
+  auto c = CoGetCallContext();
+  return c.ok() ? (*c)->ImpersonateClient() : c.status().code();
+}
+
+HResult CoRevertToSelf() {
+  auto c = CoGetCallContext();
+  return c.ok() ? (*c)->RevertToSelf() : c.status().code();
+}
+
+Result<ServerBlanket> CoQueryClientBlanket() {
+  COMSEC_ASSIGN_OR_RETURN(std::shared_ptr<ServerSecurity> c, CoGetCallContext());
+  return c->QueryBlanket();
+}
+
+std::shared_ptr<const security::Token> CurrentImpersonationToken() {
+  const auto& i = this_thread.impersonating;
+  return i ? i->security().token : nullptr;
+}
+
+std::optional<uint32_t> ImpersonatedUid() { return this_thread.uid; }
+
+}  // namespace comsec::com
