@@ -359,19 +359,23 @@ Result<CallReply> Client::CallForReply(const CallOptions& options, uint16_t opnu
   {
     std::shared_lock<std::shared_mutex> lock(assoc_mu_);
     if (!bound_) return Status(E_UNEXPECTED, "Call before Bind");
-    bool idle, broken, fresh;
+    bool idle, broken, fresh, peer_closed = false;
     {
       std::lock_guard<std::mutex> recv(recv_mu_);
-      idle = waiters_.empty();
+      idle = waiters_.empty() && !reader_active_;
       broken = broken_;
       fresh = SteadyMicros() - last_response_us_ < kFreshResponseUs;
+      // A peer close is only told apart from a reply while no call is in
+      // flight; nothing of this call was sent yet, so a fresh association
+      // is safe. A server that answered within kFreshResponseUs did not
+      // close for idleness (its shortest idle timeout is far longer).
+      // Looked at under recv_mu_: with no waiter there is no reader, and
+      // none can start (a reader registers its waiter under recv_mu_)
+      // while the socket's buffered bytes are read here.
+      if (idle && !fresh && !broken) peer_closed = socket_.PeerClosed();
     }
-    // A peer close is only told apart from a reply while no call is in
-    // flight; nothing of this call was sent yet, so a fresh association
-    // is safe. A server that answered within kFreshResponseUs did not
-    // close for idleness (its shortest idle timeout is far longer).
     const bool negotiated = !options.syntax || contexts_.count(known_key(*options.syntax));
-    if (negotiated && !broken && (!idle || fresh || !socket_.PeerClosed())) {
+    if (negotiated && !broken && !peer_closed) {
       return CallShared(options, opnum, stub);
     }
   }
