@@ -167,6 +167,9 @@ printf '$ comsec-echo-client --binding ncalrpc:%s --server-uid %s --auth local -
 "$client" --binding "ncalrpc:$echo_dir/echo.sock" --server-uid "$server_uid" --auth local --level 6 whoami
 
 # ---- COM: an object served across processes (MS-DCOM) -------------------
+step "The hello example's AppID asks for PKT_INTEGRITY or better (comcfg, as dcomcnfg would)"
+show app create --appid '{7d2a5e12-3c4b-4f6a-9b8c-1d2e3f405162}' --name ComsecHello
+show app set '{7d2a5e12-3c4b-4f6a-9b8c-1d2e3f405162}' AuthenticationLevel 5
 step "comsec-hello-server as $server_user: a COM object, its OXID registered with comsecd"
 cp "$build/examples/hello/comsec-hello-server" "$rpc_dir/" && chmod 755 "$rpc_dir/comsec-hello-server"
 "${run_server[@]}" "$rpc_dir/comsec-hello-server" --store "$COMSEC_STORE" \
@@ -183,7 +186,7 @@ for args in "greet world" whoami child "callback demo"; do
   # shellcheck disable=SC2086
   echo 'Demo#Passw0rd' | "$hello" --objref "$objref" --auth ntlm --user demo --password-stdin --level 6 $args
 done
-step "Unauthenticated, below the AppID's level: refused"
+step "Unauthenticated, below the AppID's PKT_INTEGRITY: refused"
 printf '$ comsec-hello-client --objref ... whoami\n'
 "$hello" --objref "$objref" whoami
 echo "(exit $?)"
