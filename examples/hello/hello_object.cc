@@ -27,13 +27,15 @@ class ComsecHello final : public ComObject<idl::IComsecHello> {
 
   Result<idl::HRESULT> WhoAmI(std::optional<std::u16string>& caller, int32_t& authn_level,
                               int32_t& imp_level, int32_t& uid) override {
-    auto blanket = com::CoQueryClientBlanket();
+    // CoQueryClientBlanket's view of the caller.
+    auto context = com::CoGetCallContext();
+    if (!context.ok()) return static_cast<idl::HRESULT>(context.status().code().value());
+    auto blanket = (*context)->QueryBlanket();
     if (!blanket.ok()) return static_cast<idl::HRESULT>(blanket.status().code().value());
     caller = Utf8ToUtf16Lossy(blanket->client_principal);
     authn_level = static_cast<int32_t>(blanket->authn_level);
     // Not in QueryBlanket (R93: a server cannot learn it there); the
     // example reports it from the call's security for its tests.
-    auto context = com::CoGetCallContext();
     imp_level = static_cast<int32_t>(security::ToNumber((*context)->security().imp_level));
     // CoImpersonateClient; the method's end reverts (R96).
     uid = com::CoImpersonateClient().Succeeded() && com::ImpersonatedUid()

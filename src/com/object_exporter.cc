@@ -349,44 +349,46 @@ bool ObjectExporter::HasReferences(IUnknown* object) const {
   return false;
 }
 
-Status ObjectExporter::HoldForTable(const Guid& ipid) {
-  std::lock_guard<std::mutex> lock(mu_);
+ObjectExporter::Object* ObjectExporter::ObjectOfIpidLocked(const Guid& ipid) {
   auto it = ipids_.find(ipid);
-  auto obj = it == ipids_.end() ? objects_.end() : objects_.find(it->second.identity);
-  if (obj == objects_.end()) {
+  if (it == ipids_.end()) return nullptr;
+  auto obj = objects_.find(it->second.identity);
+  return obj == objects_.end() ? nullptr : &obj->second;
+}
+
+Status ObjectExporter::CountTableEntry(const Guid& ipid, uint32_t Object::*entries) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Object* obj = ObjectOfIpidLocked(ipid);
+  if (obj == nullptr) {
     return Status(CO_E_OBJNOTCONNECTED, "IPID " + ipid.ToString() + " is not exported");
   }
-  ++obj->second.table_holds;
+  ++(obj->*entries);
   return Status::Ok();
 }
 
+Status ObjectExporter::HoldForTable(const Guid& ipid) {
+  return CountTableEntry(ipid, &Object::table_holds);
+}
+
 Status ObjectExporter::AddWeakEntry(const Guid& ipid) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = ipids_.find(ipid);
-  auto obj = it == ipids_.end() ? objects_.end() : objects_.find(it->second.identity);
-  if (obj == objects_.end()) {
-    return Status(CO_E_OBJNOTCONNECTED, "IPID " + ipid.ToString() + " is not exported");
-  }
-  ++obj->second.weak_entries;
-  return Status::Ok();
+  return CountTableEntry(ipid, &Object::weak_entries);
 }
 
 void ObjectExporter::ReleaseTable(const Guid& ipid) {
   std::vector<ComPtr<IUnknown>> dying;
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = ipids_.find(ipid);
-  auto obj = it == ipids_.end() ? objects_.end() : objects_.find(it->second.identity);
-  if (obj == objects_.end()) return;
-  if (obj->second.table_holds != 0) {
-    if (--obj->second.table_holds != 0) return;
-  } else if (obj->second.weak_entries != 0) {
-    --obj->second.weak_entries;
+  Object* obj = ObjectOfIpidLocked(ipid);
+  if (obj == nullptr) return;
+  if (obj->table_holds != 0) {
+    if (--obj->table_holds != 0) return;
+  } else if (obj->weak_entries != 0) {
+    --obj->weak_entries;
   } else {
     return;
   }
   // The IPIDs nobody holds references to go now, and the object with the
   // last of them.
-  const std::vector<Guid> ipids = obj->second.ipids;
+  const std::vector<Guid> ipids = obj->ipids;
   for (const Guid& g : ipids) {
     if (auto i = ipids_.find(g); i != ipids_.end()) ReleaseLocked(i, 0, 0, dying);
   }

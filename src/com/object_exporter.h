@@ -182,6 +182,10 @@ class ObjectExporter {
   Result<ExportedInterface> ExportLocked(IUnknown* object, const rpc::ObjectInterfaceInfo& info,
                                          uint32_t public_refs, Apartment* apartment = nullptr);
   void ForgetIpidLocked(std::map<Guid, Ipid>::iterator it);
+  // The object behind `ipid`, null when it is not exported.
+  Object* ObjectOfIpidLocked(const Guid& ipid);
+  // Counts one table marshal (strong or weak) on the object behind `ipid`.
+  Status CountTableEntry(const Guid& ipid, uint32_t Object::*entries);
   // Drops `ipid`'s counts by these (clamped at zero); at zero on both it
   // goes, and its object with its last IPID, into `dying` (released by the
   // caller after the lock).

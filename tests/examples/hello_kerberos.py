@@ -17,9 +17,10 @@ Exit 77 (skipped) when the MIT KDC is not installed.
 """
 import os
 import pwd
-import shutil
 import subprocess
 import sys
+
+from hello_support import Report, Store, read_objref
 
 server_bin, client_bin, comcfg_bin, kdc_script, workdir = sys.argv[1:6]
 for tool in ("/usr/sbin/krb5kdc", "/usr/sbin/kdb5_util", "/usr/sbin/kadmin.local",
@@ -28,17 +29,9 @@ for tool in ("/usr/sbin/krb5kdc", "/usr/sbin/kdb5_util", "/usr/sbin/kadmin.local
         print("SKIP: %s missing; scripts/install-deps.sh installs the MIT KDC" % tool)
         sys.exit(77)
 
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
-shutil.rmtree(workdir, ignore_errors=True)
-os.makedirs(workdir)
+report = Report()
+check = report.check
+comcfg = Store(comcfg_bin, workdir)
 realm_dir = os.path.join(workdir, "realm")
 env = dict(os.environ, EXTRA_USERS="nobody")
 subprocess.run([kdc_script, "up", realm_dir], check=True, stdout=subprocess.DEVNULL, env=env)
@@ -48,21 +41,13 @@ with open(os.path.join(realm_dir, "env")) as f:
             k, v = word.split("=", 1)
             env[k] = v
 realm = env["KDC_REALM"]
-store = os.path.join(workdir, "hello.db")
-subprocess.run([comcfg_bin, "--store", store, "init"], check=True, capture_output=True)
-subprocess.run([comcfg_bin, "--store", store, "kerberos", "set", "--keytab",
-                os.path.join(realm_dir, "service.keytab"), "--spn", "RPCSS/localhost"],
-               check=True, capture_output=True)
+store = comcfg.path
+comcfg("kerberos", "set", "--keytab", os.path.join(realm_dir, "service.keytab"),
+       "--spn", "RPCSS/localhost")
 server = subprocess.Popen([server_bin, "--store", store, "--print-objref"], env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 try:
-    objref = None
-    for line in server.stdout:
-        if line.startswith("objref "):
-            objref = line.split()[1]
-            break
-    if objref is None:
-        raise SystemExit("no OBJREF: " + server.stderr.read())
+    objref = read_objref(server)
 
     def client(*args, spn="RPCSS/localhost"):
         r = subprocess.run([client_bin, "--objref", objref, "--auth", "kerberos", "--spn", spn]
@@ -94,6 +79,4 @@ finally:
     except subprocess.TimeoutExpired:
         server.kill()
     subprocess.run([kdc_script, "down", realm_dir], stdout=subprocess.DEVNULL)
-if failures:
-    print("%d failure(s)" % len(failures))
-    sys.exit(1)
+report.exit()

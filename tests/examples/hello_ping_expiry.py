@@ -11,32 +11,21 @@ SIGKILLed (no RemRelease, no goodbye) and the server's com.run_down event
 must come between 2 and 4 seconds later. The server's table-marshaled
 object is not run down, and it keeps serving. Exit 0 on success.
 """
-import os
 import select
-import shutil
 import signal
 import subprocess
 import sys
 import time
 
+from hello_support import Report, Store, read_objref
+
 server_path, client_path, comcfg_path, workdir = sys.argv[1:5]
 PASSWORD = "Hello#Ping1"
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
-shutil.rmtree(workdir, ignore_errors=True)
-os.makedirs(workdir)
-store = os.path.join(workdir, "hello.db")
-for args, stdin in ((["init"], None),
-                    (["user", "add", "alice", "--password-stdin"], PASSWORD + "\n")):
-    subprocess.run([comcfg_path, "--store", store] + args, input=stdin, text=True,
-                   capture_output=True, check=True)
+report = Report()
+check = report.check
+comcfg = Store(comcfg_path, workdir)
+store = comcfg.path
+comcfg.add_user("alice", PASSWORD)
 
 server = subprocess.Popen([server_path, "--store", store, "--print-objref", "--ping-period", "1",
                            "--log-format", "json"],
@@ -74,11 +63,7 @@ def client(objref, *args):
 
 
 try:
-    objref = None
-    for line in server.stdout:
-        if line.startswith("objref "):
-            objref = line.split()[1]
-            break
+    objref = read_objref(server)
     holder = client(objref, "hold")
     holder.stdin.write(PASSWORD + "\n")
     holder.stdin.flush()
@@ -106,6 +91,4 @@ finally:
     for p in (holder, server):
         if p is not None and p.poll() is None:
             p.kill()
-if failures:
-    print("%d failure(s)" % len(failures))
-    sys.exit(1)
+report.exit()

@@ -18,37 +18,20 @@ With a store holding an NTLM account and the ComsecHello AppID:
     each, and the server stops cleanly on SIGTERM (exit 0).
 Exit 0 on success.
 """
-import os
-import shutil
 import signal
 import subprocess
 import sys
 
+from hello_support import Report, Store, read_objref
+
 server_path, client_path, comcfg_path, workdir = sys.argv[1:5]
 APPID = "{7d2a5e12-3c4b-4f6a-9b8c-1d2e3f405162}"
 PASSWORD = "Hello#Procs1"
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
-shutil.rmtree(workdir, ignore_errors=True)
-os.makedirs(workdir)
-store = os.path.join(workdir, "hello.db")
-
-
-def comcfg(*args, stdin=None):
-    return subprocess.run([comcfg_path, "--store", store] + list(args), input=stdin,
-                          capture_output=True, text=True, check=True).stdout
-
-
-comcfg("init")
-comcfg("user", "add", "alice", "--password-stdin", stdin=PASSWORD + "\n")
-domain = [l for l in comcfg("user", "list").splitlines() if "alice" in l][0].split("\\")[0].split()[-1]
+report = Report()
+check = report.check
+comcfg = Store(comcfg_path, workdir)
+store = comcfg.path
+domain = comcfg.add_user("alice", PASSWORD)
 comcfg("app", "create", "--appid", APPID, "--name", "ComsecHello")
 
 servers = []
@@ -58,10 +41,7 @@ def start_server():
     p = subprocess.Popen([server_path, "--store", store, "--print-objref"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     servers.append(p)
-    for line in p.stdout:
-        if line.startswith("objref "):
-            return p, line.split()[1]
-    raise RuntimeError("no OBJREF: " + p.stderr.read())
+    return p, read_objref(p)
 
 
 def client(objref, *args, auth=True, level=6, extra=()):
@@ -141,6 +121,4 @@ finally:
     for p in servers:
         if p.poll() is None:
             p.kill()
-if failures:
-    print("%d failure(s)" % len(failures))
-    sys.exit(1)
+report.exit()
