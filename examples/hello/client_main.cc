@@ -131,6 +131,18 @@ int main(int argc, char** argv) {
   options.ping_interval = std::chrono::seconds(ping_interval_s);
   auto com = com::ComRuntime::Start(options);
   if (!com.ok()) return fail(com.status());
+  {
+    // The server calls back into objects this client passes it (callback):
+    // like clients that receive callbacks, this one says who may call it
+    // with CoInitializeSecurity — anyone, unauthenticated included (a NULL
+    // descriptor at level NONE, R66, R71); its own calls still go out at
+    // --level.
+    com::CoInitializeSecurityParams cis;
+    cis.sec_desc = com::CoInitializeSecurityParams::SecDesc::kNull;
+    cis.authn_level = security::ToNumber(security::AuthnLevel::kNone);
+    cis.imp_level = security::ToNumber(security::ImpLevel::kIdentify);
+    if (Status s = (*com)->InitializeSecurity(std::move(cis)); !s.ok()) return fail(s);
+  }
   (*com)->RegisterInterface(idl::IComsecHelloInfo());
   // The main thread is an STA, so the object it passes to the server is
   // called back on it, while it waits in the call.

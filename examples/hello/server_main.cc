@@ -11,10 +11,13 @@
 // clients may unmarshal it while the server runs.
 //
 // Security is the machine's policy for the ComsecHello AppID
-// (7d2a5e12-3c4b-4f6a-9b8c-1d2e3f405162) read from --store: its
-// AuthenticationLevel (else the machine's legacy level, else CONNECT) is
-// the floor below which calls are refused, and Kerberos/TLS are offered as
-// the store configures them. --resolver names comsecd's ncalrpc endpoint:
+// (7d2a5e12-3c4b-4f6a-9b8c-1d2e3f405162) read from --store, as the
+// implicit CoInitializeSecurity reads it (R73): its AuthenticationLevel
+// (else the machine's legacy level, else CONNECT) is the floor below which
+// calls are refused; its AccessPermission (else DefaultAccessPermission,
+// else SELF, SYSTEM and Administrators) and MachineAccessRestriction decide
+// who may call (R187), re-read when the store changes; Kerberos/TLS are
+// offered as the store configures them. --resolver names comsecd's ncalrpc endpoint:
 // the OXID is registered there, OBJREFs point at comsecd, and comsecd's
 // logon service validates NTLM logons (so the server need not read the
 // secrets file); without it the process answers OXID resolution itself on
@@ -109,7 +112,10 @@ int main(int argc, char** argv) {
   com_options.resolver = resolver;
   com_options.ping_period = std::chrono::seconds(ping_period_s);
   com_options.server = (*rt)->ServerOptions();
-  com_options.min_authn_level = o.authn_level;
+  // The implicit CoInitializeSecurity (R73): the AppID's values in the
+  // store decide the floor and who may call, re-read when they change.
+  com_options.store = store;
+  com_options.appid = examples::kAppIdComsecHello;
   com_options.authn_hint = security::ToNumber(o.authn_level);
   // The OXID's security bindings: the packages remote clients may use.
   for (uint16_t svc : {com::kAuthnNtlm, com::kAuthnNegotiate, com::kAuthnKerberos,
@@ -127,8 +133,12 @@ int main(int argc, char** argv) {
   for (const rpc::StringBinding& b : (*com)->endpoints()) {
     std::cout << "listening on " << b.ToString() << std::endl;
   }
-  std::cout << "calls below authentication level " << security::ToNumber(o.authn_level)
-            << " refused (" << o.authn_level_origin << ")" << std::endl;
+  auto security = (*com)->SecuritySettings();
+  if (!security.ok()) return fail(security.status(), 1);
+  const config::EffectivePolicy& policy = (*security)->policy;
+  std::cout << "calls below authentication level " << security::ToNumber(policy.authn_level.value)
+            << " refused (" << policy.authn_level.origin << ")" << std::endl;
+  std::cout << "access permission: " << policy.access.origin << std::endl;
 
   ComPtr<idl::IComsecHello> hello =
       examples::MakeComsecHello(Utf8ToUtf16Lossy(examples::ProcessAccountName()));

@@ -37,6 +37,10 @@ Status ComRuntime::Init() {
     registry_.Register(ObjectExporterInterface(own_resolver_.get()));
     link_ = std::make_unique<LocalResolverLink>(own_resolver_.get());
   }
+  CallAccessOptions access;
+  access.store_path = options_.store;
+  access.logger = options_.logger;
+  COMSEC_ASSIGN_OR_RETURN(gate_, CallAccessGate::Open(std::move(access)));
   rpc::ServerOptions server = options_.server;
   if (server.logger == nullptr) server.logger = options_.logger;
   server_ = std::make_unique<rpc::Server>(&registry_, server);
@@ -76,7 +80,8 @@ Status ComRuntime::Init() {
                                                              options_.authn_hint));
   ObjectExporterOptions e;
   e.threads = options_.mta_threads;
-  e.min_authn_level = options_.min_authn_level;
+  // Every call passes the process's access check (R187) before its stub.
+  e.gate = gate_.get();
   e.oxid = oxid;
   e.rem_unknown_ipid = rem_unknown_ipid;
   e.marshaler = &marshaler_;
@@ -127,6 +132,68 @@ ComRuntime::~ComRuntime() {
   exporter_.reset();
 }
 
+std::vector<uint32_t> ComRuntime::AvailableAuthnServices() const {
+  std::vector<uint32_t> out;
+  if (options_.server.packages == nullptr) return out;
+  for (uint32_t svc : {RPC_C_AUTHN_GSS_NEGOTIATE, RPC_C_AUTHN_WINNT, RPC_C_AUTHN_GSS_SCHANNEL,
+                       RPC_C_AUTHN_GSS_KERBEROS}) {
+    if (options_.server.packages->Find(static_cast<uint8_t>(svc)) != nullptr) out.push_back(svc);
+  }
+  return out;
+}
+
+Status ComRuntime::InitializeSecurity(CoInitializeSecurityParams params) {
+  std::lock_guard<std::mutex> lock(security_mu_);
+  if (security_) {
+    return Status(RPC_E_TOO_LATE,
+                  "CoInitializeSecurity: the process's security is already set (by an earlier "
+                  "call, or by the first marshal or unmarshal) and cannot change (R59, R72)");
+  }
+  const std::vector<uint32_t> available = AvailableAuthnServices();
+  COMSEC_RETURN_IF_ERROR(ValidateCoInitializeSecurity(params, available));
+  ProcessSecuritySettings base;
+  base.explicit_call = true;
+  base.capabilities = params.capabilities;
+  base.secure_references = (params.capabilities & EOAC_SECURE_REFS) != 0;
+  base.appid = (params.capabilities & EOAC_APPID) &&
+                       params.sec_desc == CoInitializeSecurityParams::SecDesc::kAppId
+                   ? params.appid
+                   : options_.appid;
+  base.access_control = params.access_control;
+  base.auth_list = params.auth_list;
+  if (params.c_auth_svc == -1) {
+    // R62: COM's choice, never Schannel.
+    for (uint32_t svc : available) {
+      if (svc != RPC_C_AUTHN_GSS_SCHANNEL) base.authn_services.push_back(svc);
+    }
+  } else {
+    for (const SoleAuthenticationService& s : params.auth_svc) {
+      if (s.hr.Succeeded()) base.authn_services.push_back(s.authn_svc);
+    }
+  }
+  COMSEC_ASSIGN_OR_RETURN(security_,
+                          gate_->Initialize(ToConfigProcessSecurity(params), std::move(base)));
+  return Status::Ok();
+}
+
+Status ComRuntime::EnsureSecurity() {
+  std::lock_guard<std::mutex> lock(security_mu_);
+  if (security_) return Status::Ok();
+  // R73: the registry decides everything; the packages are COM's choice.
+  ProcessSecuritySettings base;
+  base.appid = options_.appid;
+  for (uint32_t svc : AvailableAuthnServices()) {
+    if (svc != RPC_C_AUTHN_GSS_SCHANNEL) base.authn_services.push_back(svc);
+  }
+  COMSEC_ASSIGN_OR_RETURN(security_, gate_->Initialize(std::nullopt, std::move(base)));
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<const ProcessSecuritySettings>> ComRuntime::SecuritySettings() {
+  COMSEC_RETURN_IF_ERROR(EnsureSecurity());
+  return gate_->settings();
+}
+
 void ComRuntime::RegisterInterface(const rpc::ObjectInterfaceInfo& info) {
   std::lock_guard<std::mutex> lock(mu_);
   interfaces_[info.iid] = &info;
@@ -147,6 +214,7 @@ size_t ComRuntime::remote_objects() const {
 Result<std::vector<uint8_t>> ComRuntime::MarshalInterface(const Guid& iid, IUnknown* object,
                                                           MarshalFlags flags) {
   if (object == nullptr) return Status(E_INVALIDARG, "no object to marshal");
+  COMSEC_RETURN_IF_ERROR(EnsureSecurity());  // R59: the first marshal initializes it
   const bool table = flags != MarshalFlags::kNormal;
   void* p = nullptr;
   if (object->QueryInterface(kIidRemoteObject, &p).Succeeded()) {
@@ -221,6 +289,7 @@ Status ComRuntime::LockObjectExternal(IUnknown* object, bool lock, bool last_unl
 
 Result<ComPtr<IUnknown>> ComRuntime::UnmarshalInterface(std::span<const uint8_t> bytes,
                                                         const Guid& iid) {
+  COMSEC_RETURN_IF_ERROR(EnsureSecurity());  // R59: the first unmarshal initializes it
   COMSEC_ASSIGN_OR_RETURN(Objref objref, DecodeObjref(bytes));
   if (objref.type == OBJREF_CUSTOM) {
     return Status(REGDB_E_CLASSNOTREG, "the OBJREF needs custom unmarshaler " +

@@ -48,11 +48,13 @@
 
 #include "comsec/base/log.h"
 #include "comsec/base/unknown.h"
+#include "comsec/com/call_access.h"
 #include "comsec/com/class_table.h"
 #include "comsec/com/object_exporter.h"
 #include "comsec/com/objref.h"
 #include "comsec/com/oxid_resolver.h"
 #include "comsec/com/ping_client.h"
+#include "comsec/com/process_security.h"
 #include "comsec/com/remote_object.h"
 #include "comsec/com/resolver_link.h"
 #include "comsec/rpc/client.h"
@@ -80,9 +82,16 @@ struct ComRuntimeOptions {
   // Advertised in the OXID's security bindings (authentication services
   // the exporter accepts).
   std::vector<OxidBindings::Security> security_bindings;
-  // The process's authentication level floor (R7): calls below it are
-  // refused (fault 0x5) before any stub runs.
-  security::AuthnLevel min_authn_level = security::AuthnLevel::kNone;
+  // Where the process's security comes from when it does not call
+  // InitializeSecurity (CoInitializeSecurity) before its first marshal or
+  // unmarshal (R59, R73): the policy store ("" for none: the built-in
+  // defaults, CONNECT and an access permission of SELF, SYSTEM and
+  // Administrators) and the process's AppID (nil: the machine defaults).
+  // The store is also where the access check reads MachineAccessRestriction
+  // and, for the registry forms, the access permission, following changes
+  // without a restart (com/call_access.h).
+  std::string store;
+  Guid appid;
   // The RPC_C_AUTHN_LEVEL_* hint the resolver hands to clients.
   uint32_t authn_hint = 1;
   // Outgoing calls' blanket; none: unauthenticated (level NONE).
@@ -135,6 +144,19 @@ class ComRuntime final : private ProxyHost {
   // object that is not locked is E_UNEXPECTED; a null one E_INVALIDARG.
   Status LockObjectExternal(IUnknown* object, bool lock, bool last_unlock_releases = true);
 
+  // CoInitializeSecurity (com/process_security.h): S_OK; E_INVALIDARG and
+  // RPC_E_NO_GOOD_SECURITY_PACKAGES for arguments it refuses (R60);
+  // RPC_E_TOO_LATE once the process's security is set, by an earlier call
+  // or implicitly by the first marshal or unmarshal (R59);
+  // CO_E_SERVER_EXEC_FAILURE when the registry makes the process fail
+  // (R163).
+  Status InitializeSecurity(CoInitializeSecurityParams params);
+  // The process's security in force, initializing it implicitly from the
+  // registry if nothing did yet (R73).
+  Result<std::shared_ptr<const ProcessSecuritySettings>> SecuritySettings();
+  // The per-call access check (R187), for tests and explanations.
+  CallAccessGate& access_gate() { return *gate_; }
+
   // The hook generated code uses for interface pointers passed as
   // parameters: marshals and unmarshals through this runtime.
   rpc::InterfaceMarshaler* marshaler() override { return &marshaler_; }
@@ -184,8 +206,16 @@ class ComRuntime final : private ProxyHost {
   Result<std::shared_ptr<RemoteOxid>> ResolveOxid(uint64_t oxid, const OxidBindings& resolver);
   void HeartbeatLoop();
 
+  // Initializes the process's security implicitly when nothing did (the
+  // first marshal or unmarshal, R59).
+  Status EnsureSecurity();
+  std::vector<uint32_t> AvailableAuthnServices() const;
+
   ComRuntimeOptions options_;
   Marshaler marshaler_{this};
+  std::unique_ptr<CallAccessGate> gate_;
+  std::mutex security_mu_;
+  std::shared_ptr<const ProcessSecuritySettings> security_;  // set once
   rpc::InterfaceRegistry registry_;
   ClassTable classes_;
   std::unique_ptr<OxidResolver> own_resolver_;

@@ -6,6 +6,7 @@
 #include "comsec/base/check.h"
 #include "comsec/base/com_object.h"
 #include "comsec/base/win32_error.h"
+#include "comsec/com/call_access.h"
 #include "comsec/com/orpc_channel.h"
 #include "comsec/com/orpc_this_that.h"
 #include "comsec/com/random_ids.h"
@@ -147,7 +148,8 @@ ObjectExporter::ObjectExporter(ObjectExporterOptions options)
       rem_unknown_ipid_(options.rem_unknown_ipid != Guid() ? options.rem_unknown_ipid
                                                            : RandomGuid()),
       marshaler_(options.marshaler),
-      min_authn_level_(options.min_authn_level) {
+      min_authn_level_(options.min_authn_level),
+      gate_(options.gate) {
   ComPtr<RemUnknown> rem = MakeComObject<RemUnknown>(this);
   {
     void* v = nullptr;
@@ -189,6 +191,12 @@ const rpc::InterfaceRegistration* ObjectExporter::Registration(const rpc::Syntax
 }
 
 void ObjectExporter::PostToApartment(rpc::IncomingCall call) {
+  // R187: refused before it reaches an apartment or any stub; the gate
+  // logs why.
+  if (gate_ != nullptr && gate_->Check(call.context).Failed()) {
+    call.responder.Fail(Status(E_ACCESSDENIED, "access denied"));
+    return;
+  }
   auto c = std::make_shared<rpc::IncomingCall>(std::move(call));
   // Posted under mu_, so DisconnectApartment returning means no call is
   // still on its way into that apartment. Posting only queues (a refusal

@@ -36,6 +36,8 @@
 
 namespace comsec::com {
 
+class CallAccessGate;
+
 // Where an exported interface lives: what a STDOBJREF carries.
 struct ExportedInterface {
   uint64_t oxid = 0;
@@ -65,6 +67,9 @@ struct ObjectExporterOptions {
   // fault 0x5 (rpc_s_access_denied) before any stub runs: the process's
   // authentication level (R7).
   security::AuthnLevel min_authn_level = security::AuthnLevel::kNone;
+  // The process's access check (R187), run on every call before it is
+  // posted to an apartment; null: none. Not owned.
+  CallAccessGate* gate = nullptr;
   // Gets com.call_refused, com.method_threw and com.run_down events. Not
   // owned.
   const Logger* logger = nullptr;
@@ -201,6 +206,7 @@ class ObjectExporter {
   const Guid rem_unknown_ipid_;
   rpc::InterfaceMarshaler* const marshaler_;
   const security::AuthnLevel min_authn_level_;
+  CallAccessGate* const gate_;
   ComPtr<IUnknown> rem_unknown_;  // IRemUnknown2, as IUnknown
 
   mutable std::mutex mu_;

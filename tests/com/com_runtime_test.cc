@@ -20,7 +20,10 @@
 #include "comsec/com/coinit.h"
 #include "comsec/com/com_runtime.h"
 #include "comsec/com/orpc_channel.h"
+#include "comsec/config/com_schema.h"
+#include "comsec/config/store.h"
 #include "iremunknown.h"
+#include "../rpc/local_test_support.h"
 #include "runtime_test.h"
 
 namespace comsec::com {
@@ -64,14 +67,40 @@ class Node final : public ComObject<INode, ILabel> {
   const int32_t value_;
 };
 
+// These tests call unauthenticated over TCP, i.e. as remote ANONYMOUS
+// LOGON, which Windows's default MachineAccessRestriction refuses (R139,
+// R175): their machine's store weakens it, explicitly, to let anonymous
+// remote callers execute.
+const std::string& AnonymousCallsStore() {
+  static rpc::testing::TempDir dir;
+  static const std::string path = [] {
+    std::string p = dir.path() + "/store.db";
+    auto store = config::Store::Open(p);
+    EXPECT_TRUE(store.ok());
+    const config::SettingSpec* spec =
+        config::FindSetting(config::SettingScope::kMachine, "MachineAccessRestriction");
+    auto value = config::EncodeSetting(*spec, "O:BAG:BAD:(A;;CCDCLC;;;WD)(A;;CCDCLC;;;AN)");
+    EXPECT_TRUE(value.ok());
+    EXPECT_TRUE((*store)->SetValue(config::OleKeyPath(), *value).ok());
+    return p;
+  }();
+  return path;
+}
+
 std::unique_ptr<ComRuntime> StartRuntime(std::chrono::milliseconds ping_period = 120s,
                                          std::chrono::milliseconds ping_interval = 120s) {
   ComRuntimeOptions options;
   options.ping_period = ping_period;
   options.ping_interval = ping_interval;
+  options.store = AnonymousCallsStore();
   auto rt = ComRuntime::Start(options);
   EXPECT_TRUE(rt.ok()) << rt.status().ToString();
   if (!rt.ok()) return nullptr;
+  // Every caller may call these objects (a NULL descriptor, R66), at any
+  // level (R71); the machine's restriction still applies (R69).
+  CoInitializeSecurityParams cis;
+  cis.authn_level = 1;  // RPC_C_AUTHN_LEVEL_NONE
+  EXPECT_TRUE((*rt)->InitializeSecurity(cis).ok());
   (*rt)->RegisterInterface(idl::INodeInfo());
   (*rt)->RegisterInterface(idl::ILabelInfo());
   return std::move(*rt);

@@ -1,0 +1,262 @@
+#include "comsec/com/call_access.h"
+
+#include <unistd.h>
+
+#include <utility>
+
+#include "comsec/base/hresult.h"
+#include "comsec/security/com_rights.h"
+#include "comsec/security/well_known_sids.h"
+
+namespace comsec::com {
+namespace {
+
+using security::AuthnLevel;
+
+// SELF (PS) in a descriptor is the server's own identity.
+void SubstituteSelf(config::DescriptorSetting& d, const security::Sid& self) {
+  if (!d.sd || !d.sd->dacl) return;
+  for (security::Ace& ace : d.sd->dacl->aces) {
+    if (ace.sid == security::well_known::PrincipalSelf()) ace.sid = self;
+  }
+}
+
+// How comcfg names the caller: uid:N for a Unix account, DOMAIN\name for an
+// account of a domain (the store's accounts), AN for an unauthenticated
+// caller, else the SID.
+std::string ComcfgPrincipal(const rpc::CallContext& call) {
+  const rpc::CallSecurity& s = call.security;
+  if (s.authn_level == AuthnLevel::kNone || !s.token || s.token->IsAnonymous()) return "AN";
+  if (auto uid = security::UnixUidOf(s.token->user())) return "uid:" + std::to_string(*uid);
+  const std::string& p = s.principal;
+  if (p.find('\\') != std::string::npos && p.rfind("NT AUTHORITY\\", 0) != 0) return p;
+  return s.token->user().ToString();
+}
+
+std::string ShellQuote(const std::string& s) {
+  bool plain = !s.empty();
+  for (char c : s) {
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == ':' ||
+          c == '/' || c == '.' || c == '{' || c == '}' || c == ',' || c == '=')) {
+      plain = false;
+    }
+  }
+  if (plain) return s;
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+std::string RefusingRule(const config::Decision& d) {
+  for (const config::CheckStep& s : d.steps) {
+    if (s.passed) continue;
+    if (s.name == "authentication level") return "R187.1 authentication level";
+    if (s.name == "machine access restriction") return "R139 machine access restriction";
+    if (s.name == "access permission") return "R137 access permission";
+    return s.name;
+  }
+  return "";
+}
+
+Result<std::unique_ptr<CallAccessGate>> CallAccessGate::Open(CallAccessOptions options) {
+  std::unique_ptr<CallAccessGate> gate(new CallAccessGate(std::move(options)));
+  config::StoreOptions so;
+  std::string path = gate->options_.store_path;
+  if (path.empty()) {
+    // No store: an empty registry, whose every value is the built-in one.
+    path = ":memory:";
+  } else {
+    so.create_if_missing = false;
+    so.read_only = true;
+  }
+  COMSEC_ASSIGN_OR_RETURN(gate->store_, config::Store::Open(path, so));
+  return gate;
+}
+
+CallAccessGate::CallAccessGate(CallAccessOptions options)
+    : options_(std::move(options)), self_(security::UnixUserSid(geteuid())) {}
+
+Result<std::shared_ptr<const ProcessSecuritySettings>> CallAccessGate::Initialize(
+    const std::optional<config::ProcessSecurity>& process, ProcessSecuritySettings base) {
+  std::lock_guard<std::mutex> lock(store_mu_);
+  source_ = Source{process, std::move(base)};
+  COMSEC_ASSIGN_OR_RETURN(auto settings, ResolveLocked());
+  std::lock_guard<std::mutex> s(settings_mu_);
+  settings_ = settings;
+  return settings;
+}
+
+Result<std::shared_ptr<const ProcessSecuritySettings>> CallAccessGate::ResolveLocked() {
+  COMSEC_ASSIGN_OR_RETURN(generation_, store_->Generation());
+  next_refresh_ = std::chrono::steady_clock::now() + options_.refresh_interval;
+  COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginRead());
+  const Source& src = *source_;
+  COMSEC_ASSIGN_OR_RETURN(
+      config::EffectivePolicy policy,
+      config::ResolveEffectivePolicy(*tx, src.base.appid, src.process ? &*src.process : nullptr));
+  if (policy.process_fails) return Status(CO_E_SERVER_EXEC_FAILURE, policy.process_failure);
+  SubstituteSelf(policy.access, self_);
+  SubstituteSelf(policy.machine_access_limit, self_);
+  auto settings = std::make_shared<ProcessSecuritySettings>(src.base);
+  const bool registry_decides =
+      !src.process || src.process->access == config::ProcessSecurity::Access::kAppId;
+  // R73: without CoInitializeSecurity, LegacySecureReferences decides.
+  if (registry_decides) settings->secure_references = policy.secure_references;
+  if (settings->access_control) {
+    policy.access.origin = "CoInitializeSecurity pSecDesc = IAccessControl";
+  }
+  settings->policy = std::move(policy);
+  return std::shared_ptr<const ProcessSecuritySettings>(std::move(settings));
+}
+
+void CallAccessGate::MaybeRefresh(bool force) {
+  std::unique_lock<std::mutex> lock(store_mu_, std::defer_lock);
+  if (force) {
+    lock.lock();
+  } else if (!lock.try_lock()) {
+    return;  // another thread is refreshing
+  }
+  if (!source_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && now < next_refresh_) return;
+  next_refresh_ = now + options_.refresh_interval;
+  auto generation = store_->Generation();
+  if (!generation.ok() || *generation == generation_) return;
+  auto settings = ResolveLocked();
+  if (!settings.ok()) {
+    // Keep the settings in force: a store that cannot be read now does not
+    // open the process, and a policy that became invalid is reported.
+    if (options_.logger) {
+      options_.logger->Log(LogEvent("com.policy_refresh_failed", LogSeverity::kError,
+                                    "the changed access policy could not be read; the "
+                                    "previous one stays in force")
+                               .Hresult(settings.status().code())
+                               .Reason(std::string(settings.status().message())));
+    }
+    return;
+  }
+  std::lock_guard<std::mutex> s(settings_mu_);
+  settings_ = std::move(*settings);
+}
+
+std::shared_ptr<const ProcessSecuritySettings> CallAccessGate::settings() const {
+  std::lock_guard<std::mutex> lock(settings_mu_);
+  return settings_;
+}
+
+config::Decision CallAccessGate::Decide(const ProcessSecuritySettings& settings,
+                                        const rpc::CallContext& call) const {
+  static const security::Token kAnonymousNetwork =
+      security::Token::Anonymous(security::LogonKind::kNetwork, false);
+  static const security::Token kAnonymousLocal =
+      security::Token::Anonymous(security::LogonKind::kLocal, false);
+  const rpc::CallSecurity& s = call.security;
+  config::AccessRequest request;
+  request.operation = config::Operation::kAccess;
+  request.remote = !call.local;
+  request.token = s.token ? s.token.get() : call.local ? &kAnonymousLocal : &kAnonymousNetwork;
+  request.authn_level = s.authn_level;
+  request.principal = ComcfgPrincipal(call);
+  config::Decision d = config::Decide(settings.policy, request);
+  if (d.allowed && settings.access_control) {
+    // R143: the process's IAccessControl, asked with COM_RIGHTS_EXECUTE.
+    const security::Token& subject =
+        s.authn_level == AuthnLevel::kNone
+            ? (call.local ? kAnonymousLocal : kAnonymousNetwork)
+            : *request.token;
+    auto allowed = settings.access_control->IsAccessAllowed(subject, security::COM_RIGHTS_EXECUTE);
+    config::CheckStep step;
+    step.name = "access permission";
+    step.requested = security::COM_RIGHTS_EXECUTE;
+    step.passed = allowed.ok() && *allowed;
+    step.detail = !allowed.ok() ? "IAccessControl::IsAccessAllowed failed: " +
+                                      allowed.status().ToString()
+                  : *allowed    ? "IAccessControl::IsAccessAllowed grants COM_RIGHTS_EXECUTE"
+                                : "IAccessControl::IsAccessAllowed refuses COM_RIGHTS_EXECUTE";
+    d.steps.push_back(step);
+    if (!step.passed) {
+      d.allowed = false;
+      d.hr = E_ACCESSDENIED;
+      d.summary = "the process's IAccessControl does not grant execute";
+      d.remedy = "grant " + request.principal +
+                 " COM_RIGHTS_EXECUTE in the server's IAccessControl object (its code)";
+    }
+  }
+  return d;
+}
+
+HResult CallAccessGate::Check(const rpc::CallContext& call) {
+  MaybeRefresh(false);
+  std::shared_ptr<const ProcessSecuritySettings> settings = this->settings();
+  if (!settings) {
+    if (options_.logger) {
+      options_.logger->Log(LogEvent("com.access_denied", LogSeverity::kWarning,
+                                    "call refused: the process's security is not initialized")
+                               .Peer(call.peer)
+                               .Hresult(E_ACCESSDENIED)
+                               .Reason("security_not_initialized"));
+    }
+    return E_ACCESSDENIED;
+  }
+  config::Decision d = Decide(*settings, call);
+  if (d.allowed) return S_OK;
+  // A refusal re-reads a changed store first: a remedy just applied counts.
+  MaybeRefresh(true);
+  settings = this->settings();
+  d = Decide(*settings, call);
+  if (d.allowed) return S_OK;
+  LogDenial(*settings, call, d);
+  return E_ACCESSDENIED;
+}
+
+std::string CallAccessGate::ExplainCommand(const rpc::CallContext& call) const {
+  auto settings = this->settings();
+  if (!settings || settings->policy.access.source == config::PolicySource::kProcess) return "";
+  std::string cmd = "comcfg";
+  if (!options_.store_path.empty()) cmd += " --store " + ShellQuote(options_.store_path);
+  cmd += " explain access --appid " + settings->policy.appid.ToRegistryString();
+  cmd += " --user " + ShellQuote(ComcfgPrincipal(call));
+  cmd += call.local ? " --local" : " --remote";
+  cmd += " --authn-level " + std::to_string(security::ToNumber(call.security.authn_level));
+  return cmd;
+}
+
+void CallAccessGate::LogDenial(const ProcessSecuritySettings& settings,
+                               const rpc::CallContext& call,
+                               const config::Decision& d) const {
+  if (options_.logger == nullptr) return;
+  const rpc::CallSecurity& s = call.security;
+  const std::string rule = RefusingRule(d);
+  LogEvent e("com.access_denied", LogSeverity::kWarning,
+             "call refused (" + rule + "): " + d.summary);
+  e.Peer(call.peer)
+      .Principal(s.principal.empty() ? "NT AUTHORITY\\ANONYMOUS LOGON" : s.principal)
+      .AuthnLevel(security::ToNumber(s.authn_level), security::AuthnLevelName(s.authn_level))
+      .Interface(call.interface.uuid, call.interface.major, call.interface.minor)
+      .Opnum(call.opnum)
+      .Hresult(E_ACCESSDENIED)
+      .Reason(rule);
+  e.Extra("appid", settings.policy.appid.ToRegistryString());
+  e.Extra("distance", call.local ? "local" : "remote");
+  if (s.token) e.Extra("sid", s.token->user().ToString());
+  for (const config::CheckStep& step : d.steps) {
+    if (step.passed) continue;
+    e.Extra("check", step.name);
+    e.Extra("detail", step.detail);
+    if (!step.ace_sddl.empty()) e.Extra("ace", step.ace_sddl);
+    break;
+  }
+  e.Extra("remedy", d.remedy);
+  if (std::string cmd = ExplainCommand(call); !cmd.empty()) e.Extra("explain", cmd);
+  options_.logger->Log(e);
+}
+
+}  // namespace comsec::com

@@ -1,0 +1,465 @@
+// CoInitializeSecurity (com/process_security.h; rules R43-R73) and the
+// per-call access check (com/call_access.h; R137-R146, R187), each test
+// named by the rule it proves. The gate runs config::Decide over a real
+// store; callers are real tokens (Unix identities, store-style SIDs).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "comsec/base/log_sinks.h"
+#include "comsec/com/call_access.h"
+#include "comsec/com/com_runtime.h"
+#include "comsec/com/process_security.h"
+#include "comsec/config/com_schema.h"
+#include "comsec/config/store.h"
+#include "comsec/security/com_rights.h"
+#include "comsec/security/sddl.h"
+#include "comsec/security/unix_identity.h"
+#include "comsec/security/well_known_sids.h"
+#include "../rpc/local_test_support.h"
+
+namespace comsec::com {
+namespace {
+
+using security::AuthnLevel;
+using SecDesc = CoInitializeSecurityParams::SecDesc;
+
+const Guid kAppId = *Guid::Parse("{7d2a5e12-3c4b-4f6a-9b8c-1d2e3f405162}");
+const std::vector<uint32_t> kNtlmOnly = {RPC_C_AUTHN_WINNT};
+
+SoleAuthenticationService Svc(uint32_t authn_svc) {
+  SoleAuthenticationService s;
+  s.authn_svc = authn_svc;
+  return s;
+}
+
+// --- CoInitializeSecurity's argument checks -------------------------------
+
+HResult Validate(CoInitializeSecurityParams p,
+                 const std::vector<uint32_t>& available = kNtlmOnly) {
+  Status s = ValidateCoInitializeSecurity(p, available);
+  return s.ok() ? S_OK : s.code();
+}
+
+security::SecurityDescriptor Sd(const char* sddl) { return *security::ParseSddl(sddl); }
+
+TEST(CoInitializeSecurity, R61_ReservedPointersMustBeNull) {
+  CoInitializeSecurityParams p;
+  p.reserved1 = true;
+  EXPECT_EQ(Validate(p), E_INVALIDARG);
+  p.reserved1 = false;
+  p.reserved3 = true;
+  EXPECT_EQ(Validate(p), E_INVALIDARG);
+}
+
+TEST(CoInitializeSecurity, R46_StaticAndDynamicCloakingExcludeEachOther) {
+  CoInitializeSecurityParams p;
+  p.capabilities = EOAC_STATIC_CLOAKING | EOAC_DYNAMIC_CLOAKING;
+  EXPECT_EQ(Validate(p), E_INVALIDARG);
+  p.capabilities = EOAC_DYNAMIC_CLOAKING;
+  EXPECT_EQ(Validate(p), S_OK);
+}
+
+TEST(CoInitializeSecurity, R46_CloakingWithSchannelIsRefused) {
+  CoInitializeSecurityParams p;
+  p.capabilities = EOAC_STATIC_CLOAKING;
+  p.c_auth_svc = 1;
+  p.auth_svc = {Svc(RPC_C_AUTHN_GSS_SCHANNEL)};
+  EXPECT_EQ(Validate(p, {RPC_C_AUTHN_GSS_SCHANNEL}), E_INVALIDARG);
+}
+
+TEST(CoInitializeSecurity, R47_EoacDefaultAndUnknownBitsAreRefused) {
+  CoInitializeSecurityParams p;
+  p.capabilities = EOAC_DEFAULT;
+  EXPECT_EQ(Validate(p), E_INVALIDARG);
+  p.capabilities = 0x10000;
+  EXPECT_EQ(Validate(p), E_INVALIDARG);
+}
+
+TEST(CoInitializeSecurity, R48_SecureRefsNeedAnAuthenticationLevel) {
+  CoInitializeSecurityParams p;
+  p.capabilities = EOAC_SECURE_REFS;
+  p.authn_level = 1;
+  EXPECT_EQ(Validate(p), E_INVALIDARG);
+  p.authn_level = 2;
+  EXPECT_EQ(Validate(p), S_OK);
+}
+
+TEST(CoInitializeSecurity, R51_AppIdAndAccessControlExcludeEachOther) {
+  CoInitializeSecurityParams p;
+  p.capabilities = EOAC_APPID | EOAC_ACCESS_CONTROL;
+  p.sec_desc = SecDesc::kAppId;
+  EXPECT_EQ(Validate(p), E_INVALIDARG);
+}
+
+TEST(CoInitializeSecurity, R63_TheDescriptorKindNeedsItsFlag) {
+  CoInitializeSecurityParams p;
+  p.sec_desc = SecDesc::kAppId;
+  EXPECT_EQ(Validate(p), E_INVALIDARG);
+  p.capabilities = EOAC_APPID;
+  EXPECT_EQ(Validate(p), S_OK);
+  CoInitializeSecurityParams q;
+  q.sec_desc = SecDesc::kAccessControl;
+  EXPECT_EQ(Validate(q), E_INVALIDARG);
+}
+
+TEST(CoInitializeSecurity, R64_TheDescriptorNeedsOwnerGroupAndNoAuditSacl) {
+  CoInitializeSecurityParams p;
+  p.sec_desc = SecDesc::kDescriptor;
+  p.sd = Sd("D:(A;;CCDCLC;;;WD)");
+  EXPECT_EQ(Validate(p), E_INVALIDARG);
+  p.sd = Sd("O:BAG:BAD:(A;;CCDCLC;;;WD)S:(AU;SA;CC;;;WD)");
+  EXPECT_EQ(Validate(p), E_INVALIDARG);  // C6: only mandatory labels
+  p.sd = Sd("O:BAG:BAD:(A;;CCDCLC;;;WD)");
+  EXPECT_EQ(Validate(p), S_OK);
+}
+
+class AllowAll : public AccessControl {
+ public:
+  explicit AllowAll(bool allow) : allow_(allow) {}
+  Result<bool> IsAccessAllowed(const security::Token&, uint32_t rights) override {
+    ++calls;
+    last_rights = rights;
+    return allow_;
+  }
+  int calls = 0;
+  uint32_t last_rights = 0;
+
+ private:
+  bool allow_;
+};
+
+TEST(CoInitializeSecurity, R65_R66_AccessControlNeedsAnObjectAndALevel) {
+  CoInitializeSecurityParams p;
+  p.capabilities = EOAC_ACCESS_CONTROL;
+  EXPECT_EQ(Validate(p), E_INVALIDARG);  // R66: with a NULL pSecDesc
+  p.sec_desc = SecDesc::kAccessControl;
+  p.access_control = std::make_shared<AllowAll>(true);
+  p.authn_level = 1;
+  EXPECT_EQ(Validate(p), E_INVALIDARG);  // R65: not at NONE
+  p.authn_level = 2;
+  EXPECT_EQ(Validate(p), S_OK);
+}
+
+TEST(CoInitializeSecurity, R62_AuthenticationServiceCounts) {
+  CoInitializeSecurityParams p;
+  p.c_auth_svc = -2;
+  EXPECT_EQ(Validate(p), E_INVALIDARG);
+  p.c_auth_svc = -1;
+  p.auth_svc = {Svc(RPC_C_AUTHN_WINNT)};
+  EXPECT_EQ(Validate(p), E_INVALIDARG);  // -1 needs asAuthSvc NULL
+  p.c_auth_svc = 2;
+  EXPECT_EQ(Validate(p), E_INVALIDARG);  // count and entries disagree
+  p.c_auth_svc = 0;
+  p.auth_svc.clear();
+  EXPECT_EQ(Validate(p), S_OK);
+}
+
+TEST(CoInitializeSecurity, R60_NoUsablePackageIsNoGoodSecurityPackages) {
+  CoInitializeSecurityParams p;
+  p.c_auth_svc = 2;
+  p.auth_svc = {Svc(RPC_C_AUTHN_GSS_KERBEROS), Svc(RPC_C_AUTHN_WINNT)};
+  Status ok = ValidateCoInitializeSecurity(p, kNtlmOnly);
+  EXPECT_TRUE(ok.ok());
+  EXPECT_EQ(p.auth_svc[0].hr, HResult(0x80090305u));  // SEC_E_SECPKG_NOT_FOUND
+  EXPECT_EQ(p.auth_svc[1].hr, S_OK);
+  p.auth_svc = {Svc(RPC_C_AUTHN_GSS_KERBEROS)};
+  p.c_auth_svc = 1;
+  EXPECT_EQ(ValidateCoInitializeSecurity(p, kNtlmOnly).code(), RPC_E_NO_GOOD_SECURITY_PACKAGES);
+}
+
+// --- A machine's store ----------------------------------------------------
+
+class StoreFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = dir_.path() + "/store.db";
+    auto store = config::Store::Open(path_);
+    ASSERT_TRUE(store.ok());
+    store_ = std::move(*store);
+  }
+  void SetMachine(const char* name, const std::string& input) {
+    const config::SettingSpec* spec = config::FindSetting(config::SettingScope::kMachine, name);
+    ASSERT_NE(spec, nullptr) << name;
+    auto v = config::EncodeSetting(*spec, input);
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    ASSERT_TRUE(store_->SetValue(config::OleKeyPath(), *v).ok());
+  }
+  void SetApp(const char* name, const std::string& input) {
+    const config::SettingSpec* spec = config::FindSetting(config::SettingScope::kAppId, name);
+    ASSERT_NE(spec, nullptr) << name;
+    auto v = config::EncodeSetting(*spec, input);
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    ASSERT_TRUE(store_->SetValue(config::AppIdKeyPath(kAppId), *v).ok());
+  }
+  std::unique_ptr<CallAccessGate> Gate(std::chrono::milliseconds refresh = std::chrono::hours(1)) {
+    CallAccessOptions o;
+    o.store_path = path_;
+    o.refresh_interval = refresh;
+    o.logger = &logger_;
+    auto g = CallAccessGate::Open(o);
+    EXPECT_TRUE(g.ok()) << g.status().ToString();
+    return g.ok() ? std::move(*g) : nullptr;
+  }
+  std::vector<LogEvent> Denials() const {
+    std::vector<LogEvent> out;
+    for (const LogEvent& e : sink_->events()) {
+      if (e.name == "com.access_denied") out.push_back(e);
+    }
+    return out;
+  }
+  static std::string ExtraOf(const LogEvent& e, const std::string& key) {
+    for (const auto& [k, v] : e.extras) {
+      if (k == key) return v;
+    }
+    return "";
+  }
+
+  rpc::testing::TempDir dir_;
+  std::string path_;
+  std::unique_ptr<config::Store> store_;
+  CapturingLogSink* sink_ = new CapturingLogSink;
+  Logger logger_{[this] {
+                   std::vector<std::unique_ptr<LogSink>> v;
+                   v.emplace_back(sink_);
+                   return v;
+                 }(),
+                 LogSeverity::kInfo};
+};
+
+// A call from a Unix user (as the local package or a mapped principal makes
+// it) or unauthenticated.
+rpc::CallContext CallFrom(std::optional<uint32_t> uid, AuthnLevel level, bool local = false) {
+  rpc::CallContext c;
+  c.local = local;
+  c.peer = local ? "uid " + std::to_string(uid.value_or(0)) : "127.0.0.1:40000";
+  c.opnum = 3;
+  c.security.authn_level = level;
+  if (uid && level != AuthnLevel::kNone) {
+    security::UnixIdentity id;
+    id.uid = *uid;
+    id.gids = {*uid};
+    id.group_names = {""};
+    security::UnixTokenOptions o;
+    o.logon = local ? security::LogonKind::kLocal : security::LogonKind::kNetwork;
+    c.security.token =
+        std::make_shared<const security::Token>(security::TokenForUnixIdentity(id, o));
+    c.security.principal = "unix:" + std::to_string(*uid);
+    c.security.authn_svc = RPC_C_AUTHN_WINNT;
+  }
+  return c;
+}
+
+using CallAccess = StoreFixture;
+
+TEST_F(CallAccess, R73_TheImplicitInitializationReadsTheAppId) {
+  SetApp("AuthenticationLevel", "6");
+  SetMachine("LegacySecureReferences", "Y");
+  auto gate = Gate();
+  ProcessSecuritySettings base;
+  base.appid = kAppId;
+  auto s = gate->Initialize(std::nullopt, base);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ((*s)->policy.authn_level.value, AuthnLevel::kPktPrivacy);
+  EXPECT_EQ((*s)->policy.authn_level.source, config::PolicySource::kAppId);
+  EXPECT_TRUE((*s)->secure_references);  // R145 via LegacySecureReferences
+  // R144 + C2: no AccessPermission anywhere: SELF, SYSTEM, Administrators.
+  EXPECT_EQ((*s)->policy.access.source, config::PolicySource::kBuiltIn);
+}
+
+TEST_F(CallAccess, R187_1_R140_ACallBelowTheFloorIsRefusedAndLogged) {
+  SetApp("AuthenticationLevel", "6");
+  SetApp("AccessPermission", "O:BAG:BAD:(A;;CCDCLC;;;WD)");
+  auto gate = Gate();
+  ProcessSecuritySettings base;
+  base.appid = kAppId;
+  ASSERT_TRUE(gate->Initialize(std::nullopt, base).ok());
+  EXPECT_EQ(gate->Check(CallFrom(1000, AuthnLevel::kPktIntegrity)), E_ACCESSDENIED);
+  EXPECT_EQ(gate->Check(CallFrom(1000, AuthnLevel::kPktPrivacy)), S_OK);
+  auto denials = Denials();
+  ASSERT_EQ(denials.size(), 1u);
+  EXPECT_EQ(denials[0].reason, "R187.1 authentication level");
+  EXPECT_EQ(denials[0].hresult, E_ACCESSDENIED);
+  EXPECT_EQ(denials[0].principal, "unix:1000");
+  EXPECT_EQ(ExtraOf(denials[0], "explain"),
+            "comcfg --store " + path_ + " explain access --appid " + kAppId.ToRegistryString() +
+                " --user uid:1000 --remote --authn-level 5");
+}
+
+TEST_F(CallAccess, R137_TheAppIdAccessPermissionDecidesAndNamesTheRemedy) {
+  SetApp("AccessPermission", "O:BAG:BAD:(A;;CCDCLC;;;S-1-22-1-1000)");
+  auto gate = Gate();
+  ProcessSecuritySettings base;
+  base.appid = kAppId;
+  ASSERT_TRUE(gate->Initialize(std::nullopt, base).ok());
+  EXPECT_EQ(gate->Check(CallFrom(1000, AuthnLevel::kPktIntegrity)), S_OK);
+  EXPECT_EQ(gate->Check(CallFrom(1001, AuthnLevel::kPktIntegrity)), E_ACCESSDENIED);
+  auto denials = Denials();
+  ASSERT_EQ(denials.size(), 1u);
+  EXPECT_EQ(denials[0].reason, "R137 access permission");
+  EXPECT_EQ(ExtraOf(denials[0], "check"), "access permission");
+  EXPECT_EQ(ExtraOf(denials[0], "remedy"),
+            "comcfg perms grant access --appid " + kAppId.ToRegistryString() +
+                " --principal uid:1001 --rights execute,execute_remote");
+}
+
+TEST_F(CallAccess, R187_ARemedyInTheStoreLetsTheNextCallThroughWithoutARestart) {
+  SetApp("AccessPermission", "O:BAG:BAD:(A;;CCDCLC;;;S-1-22-1-1000)");
+  auto gate = Gate();  // refresh interval: an hour
+  ProcessSecuritySettings base;
+  base.appid = kAppId;
+  ASSERT_TRUE(gate->Initialize(std::nullopt, base).ok());
+  EXPECT_EQ(gate->Check(CallFrom(1001, AuthnLevel::kPktIntegrity)), E_ACCESSDENIED);
+  SetApp("AccessPermission", "O:BAG:BAD:(A;;CCDCLC;;;S-1-22-1-1000)(A;;CCDCLC;;;S-1-22-1-1001)");
+  // A refusal re-reads a changed store first.
+  EXPECT_EQ(gate->Check(CallFrom(1001, AuthnLevel::kPktIntegrity)), S_OK);
+  EXPECT_EQ(Denials().size(), 1u);
+}
+
+TEST_F(CallAccess, R187_ARevocationTakesEffectWithinTheRefreshInterval) {
+  SetApp("AccessPermission", "O:BAG:BAD:(A;;CCDCLC;;;WD)");
+  auto gate = Gate(std::chrono::milliseconds(0));
+  ProcessSecuritySettings base;
+  base.appid = kAppId;
+  ASSERT_TRUE(gate->Initialize(std::nullopt, base).ok());
+  EXPECT_EQ(gate->Check(CallFrom(1001, AuthnLevel::kPktIntegrity)), S_OK);
+  SetApp("AccessPermission", "O:BAG:BAD:(A;;CCDCLC;;;S-1-22-1-1000)");
+  EXPECT_EQ(gate->Check(CallFrom(1001, AuthnLevel::kPktIntegrity)), E_ACCESSDENIED);
+}
+
+TEST_F(CallAccess, R139_R69_TheMachineRestrictionHoldsAgainstANullDescriptor) {
+  SetMachine("MachineAccessRestriction", "O:BAG:BAD:(D;;CCDCLC;;;S-1-22-1-1001)(A;;CCDCLC;;;WD)");
+  auto gate = Gate();
+  CoInitializeSecurityParams cis;  // pSecDesc NULL: everyone (R66)
+  cis.authn_level = 2;
+  ProcessSecuritySettings base;
+  ASSERT_TRUE(gate->Initialize(ToConfigProcessSecurity(cis), base).ok());
+  EXPECT_EQ(gate->Check(CallFrom(1000, AuthnLevel::kConnect)), S_OK);
+  EXPECT_EQ(gate->Check(CallFrom(1001, AuthnLevel::kConnect)), E_ACCESSDENIED);
+  auto denials = Denials();
+  ASSERT_EQ(denials.size(), 1u);
+  EXPECT_EQ(denials[0].reason, "R139 machine access restriction");
+  EXPECT_EQ(ExtraOf(denials[0], "ace"), "(D;;CCDCLC;;;S-1-22-1-1001)");
+}
+
+TEST_F(CallAccess, R175_RemoteAnonymousCallersAreRefusedByTheDefaultRestriction) {
+  auto gate = Gate();
+  CoInitializeSecurityParams cis;
+  cis.authn_level = 1;  // NONE: the process makes no checks of its own (R71)
+  ASSERT_TRUE(gate->Initialize(ToConfigProcessSecurity(cis), ProcessSecuritySettings{}).ok());
+  EXPECT_EQ(gate->Check(CallFrom(std::nullopt, AuthnLevel::kNone)), E_ACCESSDENIED);
+  EXPECT_EQ(gate->Check(CallFrom(std::nullopt, AuthnLevel::kNone, /*local=*/true)), S_OK);
+  auto denials = Denials();
+  ASSERT_EQ(denials.size(), 1u);
+  EXPECT_EQ(denials[0].principal, "NT AUTHORITY\\ANONYMOUS LOGON");
+}
+
+TEST_F(CallAccess, R68_AnExplicitDescriptorIgnoresTheAppIdsPermission) {
+  SetApp("AccessPermission", "O:BAG:BAD:(A;;CCDCLC;;;WD)");
+  auto gate = Gate();
+  CoInitializeSecurityParams cis;
+  cis.sec_desc = SecDesc::kDescriptor;
+  cis.sd = Sd("O:BAG:BAD:(A;;CCDCLC;;;S-1-22-1-1000)");
+  ProcessSecuritySettings base;
+  base.appid = kAppId;
+  ASSERT_TRUE(gate->Initialize(ToConfigProcessSecurity(cis), base).ok());
+  EXPECT_EQ(gate->Check(CallFrom(1000, AuthnLevel::kConnect)), S_OK);
+  EXPECT_EQ(gate->Check(CallFrom(1001, AuthnLevel::kConnect)), E_ACCESSDENIED);
+  // The process's own descriptor decided: comcfg cannot reproduce it.
+  ASSERT_EQ(Denials().size(), 1u);
+  EXPECT_EQ(ExtraOf(Denials()[0], "explain"), "");
+}
+
+TEST_F(CallAccess, R141_ARegistryLevelOfNoneMeansNoAccessCheck) {
+  SetApp("AuthenticationLevel", "1");
+  SetApp("AccessPermission", "O:BAG:BAD:(A;;CCDCLC;;;S-1-22-1-1000)");
+  auto gate = Gate();
+  ProcessSecuritySettings base;
+  base.appid = kAppId;
+  ASSERT_TRUE(gate->Initialize(std::nullopt, base).ok());
+  EXPECT_EQ(gate->Check(CallFrom(1001, AuthnLevel::kConnect)), S_OK);
+}
+
+TEST_F(CallAccess, R143_TheProcessIAccessControlIsAskedForExecute) {
+  auto gate = Gate();
+  for (bool allow : {true, false}) {
+    auto ac = std::make_shared<AllowAll>(allow);
+    CoInitializeSecurityParams cis;
+    cis.capabilities = EOAC_ACCESS_CONTROL;
+    cis.sec_desc = SecDesc::kAccessControl;
+    cis.access_control = ac;
+    cis.authn_level = 2;
+    ProcessSecuritySettings base;
+    base.access_control = ac;
+    ASSERT_TRUE(gate->Initialize(ToConfigProcessSecurity(cis), base).ok());
+    EXPECT_EQ(gate->Check(CallFrom(1000, AuthnLevel::kConnect)), allow ? S_OK : E_ACCESSDENIED);
+    EXPECT_GE(ac->calls, 1);
+    EXPECT_EQ(ac->last_rights, security::COM_RIGHTS_EXECUTE);
+  }
+}
+
+TEST_F(CallAccess, R144_SelfIsTheServersOwnIdentity) {
+  auto gate = Gate();
+  ProcessSecuritySettings base;
+  base.appid = kAppId;
+  ASSERT_TRUE(gate->Initialize(std::nullopt, base).ok());
+  const uint32_t self = ::geteuid();
+  EXPECT_EQ(gate->Check(CallFrom(self, AuthnLevel::kPktIntegrity)), S_OK);
+  EXPECT_EQ(gate->Check(CallFrom(self + 1, AuthnLevel::kPktIntegrity)), E_ACCESSDENIED);
+}
+
+TEST_F(CallAccess, R163_AnInvalidAppIdLevelMakesTheProcessFail) {
+  ASSERT_TRUE(store_
+                  ->SetValue(config::AppIdKeyPath(kAppId),
+                             config::RegValue::Dword("AuthenticationLevel", 9))
+                  .ok());
+  auto gate = Gate();
+  ProcessSecuritySettings base;
+  base.appid = kAppId;
+  auto s = gate->Initialize(std::nullopt, base);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), CO_E_SERVER_EXEC_FAILURE);
+}
+
+// --- The runtime: RPC_E_TOO_LATE -------------------------------------------
+
+TEST(ComRuntimeSecurity, R59_ASecondCallOrACallAfterMarshalingIsTooLate) {
+  {
+    auto rt = ComRuntime::Start(ComRuntimeOptions{});
+    ASSERT_TRUE(rt.ok()) << rt.status().ToString();
+    CoInitializeSecurityParams cis;
+    cis.authn_level = 2;
+    EXPECT_TRUE((*rt)->InitializeSecurity(cis).ok());
+    EXPECT_EQ((*rt)->InitializeSecurity(cis).code(), RPC_E_TOO_LATE);
+  }
+  {
+    auto rt = ComRuntime::Start(ComRuntimeOptions{});
+    ASSERT_TRUE(rt.ok());
+    // The first marshal initializes security implicitly (R59, R73).
+    auto settings = (*rt)->SecuritySettings();
+    ASSERT_TRUE(settings.ok());
+    EXPECT_FALSE((*settings)->explicit_call);
+    EXPECT_EQ((*settings)->policy.authn_level.value, AuthnLevel::kConnect);  // R8
+    CoInitializeSecurityParams cis;
+    EXPECT_EQ((*rt)->InitializeSecurity(cis).code(), RPC_E_TOO_LATE);
+  }
+}
+
+TEST(ComRuntimeSecurity, R60_RefusedArgumentsLeaveTheProcessUninitialized) {
+  auto rt = ComRuntime::Start(ComRuntimeOptions{});
+  ASSERT_TRUE(rt.ok());
+  CoInitializeSecurityParams bad;
+  bad.capabilities = EOAC_STATIC_CLOAKING | EOAC_DYNAMIC_CLOAKING;
+  EXPECT_EQ((*rt)->InitializeSecurity(bad).code(), E_INVALIDARG);
+  CoInitializeSecurityParams good;
+  good.authn_level = 6;
+  EXPECT_TRUE((*rt)->InitializeSecurity(good).ok());
+  auto settings = (*rt)->SecuritySettings();
+  ASSERT_TRUE(settings.ok());
+  EXPECT_TRUE((*settings)->explicit_call);
+  EXPECT_EQ((*settings)->policy.authn_level.value, AuthnLevel::kPktPrivacy);
+}
+
+}  // namespace
+}  // namespace comsec::com
