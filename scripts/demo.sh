@@ -167,9 +167,10 @@ printf '$ comsec-echo-client --binding ncalrpc:%s --server-uid %s --auth local -
 "$client" --binding "ncalrpc:$echo_dir/echo.sock" --server-uid "$server_uid" --auth local --level 6 whoami
 
 # ---- COM: an object served across processes (MS-DCOM) -------------------
-step "The hello example's AppID asks for PKT_INTEGRITY or better (comcfg, as dcomcnfg would)"
+step "The hello example's AppID asks for PKT_INTEGRITY or better and lets authenticated users call (comcfg, as dcomcnfg would)"
 show app create --appid '{7d2a5e12-3c4b-4f6a-9b8c-1d2e3f405162}' --name ComsecHello
 show app set '{7d2a5e12-3c4b-4f6a-9b8c-1d2e3f405162}' AuthenticationLevel 5
+show perms grant access --appid '{7d2a5e12-3c4b-4f6a-9b8c-1d2e3f405162}' --principal AU --rights execute_local,execute_remote
 step "comsec-hello-server as $server_user: a COM object, its OXID registered with comsecd"
 cp "$build/examples/hello/comsec-hello-server" "$rpc_dir/" && chmod 755 "$rpc_dir/comsec-hello-server"
 "${run_server[@]}" "$rpc_dir/comsec-hello-server" --store "$COMSEC_STORE" \

@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
                           "--password-stdin --level 6)"
                         : " at this caller or level: try --level 6, or ask its owner whether "
                           "this account may call it")
-                << "; the server's log (rpc.call_denied) says which check refused";
+                << "; the server's log (com.access_denied) says which check refused and how to change it";
     }
     std::cerr << "\n";
     return 1;

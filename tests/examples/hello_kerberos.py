@@ -44,6 +44,7 @@ realm = env["KDC_REALM"]
 store = comcfg.path
 comcfg("kerberos", "set", "--keytab", os.path.join(realm_dir, "service.keytab"),
        "--spn", "RPCSS/localhost")
+comcfg.allow_callers("{7d2a5e12-3c4b-4f6a-9b8c-1d2e3f405162}")
 server = subprocess.Popen([server_bin, "--store", store, "--print-objref"], env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 try:

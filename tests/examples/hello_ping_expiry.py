@@ -26,6 +26,7 @@ check = report.check
 comcfg = Store(comcfg_path, workdir)
 store = comcfg.path
 comcfg.add_user("alice", PASSWORD)
+comcfg.allow_callers("{7d2a5e12-3c4b-4f6a-9b8c-1d2e3f405162}")
 
 server = subprocess.Popen([server_path, "--store", store, "--print-objref", "--ping-period", "1",
                            "--log-format", "json"],

@@ -33,6 +33,7 @@ comcfg = Store(comcfg_path, workdir)
 store = comcfg.path
 domain = comcfg.add_user("alice", PASSWORD)
 comcfg("app", "create", "--appid", APPID, "--name", "ComsecHello")
+comcfg.allow_callers(APPID)
 
 servers = []
 

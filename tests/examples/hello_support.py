@@ -36,6 +36,14 @@ class Store:
         return subprocess.run([self.comcfg_path, "--store", self.path] + list(args), input=stdin,
                               capture_output=True, text=True, check=True).stdout
 
+    def allow_callers(self, appid, principal="AU"):
+        """Registers `appid` if needed and lets `principal` (by default
+        every authenticated caller) call its server, locally and remotely."""
+        if appid.lower() not in self("app", "list").lower():
+            self("app", "create", "--appid", appid, "--name", "ComsecHello")
+        self("perms", "grant", "access", "--appid", appid, "--principal", principal,
+             "--rights", "execute_local,execute_remote")
+
     def add_user(self, name, password):
         """Adds an NTLM account; returns the machine domain's name."""
         self("user", "add", name, "--password-stdin", stdin=password + "\n")

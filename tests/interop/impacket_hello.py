@@ -94,6 +94,11 @@ def comcfg(*args, stdin=None):
 comcfg("init")
 comcfg("user", "add", "alice", "--password-stdin", stdin=PASSWORD + "\n")
 domain = [l for l in comcfg("user", "list").splitlines() if "alice" in l][0].split("\\")[0].split()[-1]
+# Every authenticated caller may call the example (R137); unauthenticated
+# ones stay refused.
+comcfg("app", "create", "--appid", "{7d2a5e12-3c4b-4f6a-9b8c-1d2e3f405162}", "--name", "ComsecHello")
+comcfg("perms", "grant", "access", "--appid", "{7d2a5e12-3c4b-4f6a-9b8c-1d2e3f405162}",
+       "--principal", "AU", "--rights", "execute_local,execute_remote")
 server = subprocess.Popen([server_path, "--store", store, "--print-objref"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
