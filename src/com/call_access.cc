@@ -193,6 +193,45 @@ config::Decision CallAccessGate::Decide(const ProcessSecuritySettings& settings,
   return d;
 }
 
+namespace {
+// Enough for a server's concurrent callers; past it the oldest go.
+constexpr size_t kAllowedCacheSize = 64;
+
+// The same object, alive: a weak pointer to a freed object never matches
+// another that took its address.
+template <class T>
+bool Same(const std::weak_ptr<const T>& w, const std::shared_ptr<const T>& t) {
+  return !w.owner_before(t) && !t.owner_before(w) && !w.expired();
+}
+}  // namespace
+
+bool CallAccessGate::CachedAllowed(const std::shared_ptr<const ProcessSecuritySettings>& settings,
+                                   const rpc::CallContext& call) {
+  const auto& token = call.security.token;
+  if (!token) return false;  // anonymous calls are decided each time
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  if (!Same(cache_for_, settings)) return false;
+  for (const Allowed& a : allowed_) {
+    if (a.level == call.security.authn_level && a.local == call.local && Same(a.token, token)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void CallAccessGate::RememberAllowed(
+    const std::shared_ptr<const ProcessSecuritySettings>& settings, const rpc::CallContext& call) {
+  if (!call.security.token) return;
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  if (!Same(cache_for_, settings)) {
+    allowed_.clear();
+    cache_for_ = settings;
+  }
+  std::erase_if(allowed_, [](const Allowed& a) { return a.token.expired(); });
+  if (allowed_.size() >= kAllowedCacheSize) allowed_.erase(allowed_.begin());
+  allowed_.push_back({call.security.token, call.security.authn_level, call.local});
+}
+
 HResult CallAccessGate::Check(const rpc::CallContext& call) {
   MaybeRefresh(false);
   std::shared_ptr<const ProcessSecuritySettings> settings = this->settings();
@@ -206,8 +245,12 @@ HResult CallAccessGate::Check(const rpc::CallContext& call) {
     }
     return E_ACCESSDENIED;
   }
+  if (CachedAllowed(settings, call)) return S_OK;
   config::Decision d = Decide(*settings, call);
-  if (d.allowed) return S_OK;
+  if (d.allowed) {
+    RememberAllowed(settings, call);
+    return S_OK;
+  }
   // A refusal re-reads a changed store first: a remedy just applied counts.
   MaybeRefresh(true);
   settings = this->settings();

@@ -35,6 +35,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "comsec/base/guid.h"
 #include "comsec/base/log.h"
@@ -108,6 +109,24 @@ class CallAccessGate {
 
   mutable std::mutex settings_mu_;
   std::shared_ptr<const ProcessSecuritySettings> settings_;
+
+  // Callers allowed under the settings in force, by token: the calls of one
+  // authentication context share its token, so a repeated caller costs a
+  // lookup. Entries hold the token weakly (a freed token's address reused
+  // by another never matches) and go when the settings change; refusals
+  // are never cached.
+  struct Allowed {
+    std::weak_ptr<const security::Token> token;
+    security::AuthnLevel level;
+    bool local;
+  };
+  bool CachedAllowed(const std::shared_ptr<const ProcessSecuritySettings>& settings,
+                     const rpc::CallContext& call);
+  void RememberAllowed(const std::shared_ptr<const ProcessSecuritySettings>& settings,
+                       const rpc::CallContext& call);
+  std::mutex cache_mu_;
+  std::weak_ptr<const ProcessSecuritySettings> cache_for_;
+  std::vector<Allowed> allowed_;  // small: the process's distinct callers, capped
 };
 
 // The rule R187's step that refused, for logs: "R187.1 authentication
