@@ -22,6 +22,7 @@
 #include "comsec/com/orpc_channel.h"
 #include "comsec/config/com_schema.h"
 #include "comsec/config/store.h"
+#include "comsec/security/sddl.h"
 #include "iremunknown.h"
 #include "../rpc/local_test_support.h"
 #include "runtime_test.h"
@@ -34,12 +35,14 @@ using idl::INode;
 using namespace std::chrono_literals;
 
 std::atomic<int> alive{0};
+std::atomic<int> value_calls{0};
 
 class Node final : public ComObject<INode, ILabel> {
  public:
   explicit Node(int32_t value) : value_(value) { ++alive; }
   ~Node() override { --alive; }
   Result<idl::HRESULT> Value(int32_t& value) override {
+    ++value_calls;
     value = value_;
     return 0;
   }
@@ -301,6 +304,48 @@ TEST_F(ComRuntimeTest, InterfacePointersTravelAsParameters) {
   r = (*root)->Ask(child, value);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(value, 11);
+}
+
+// Conformance case 40 (R187, R137, R140) on the wire: a caller the
+// process's access permission does not grant gets E_ACCESSDENIED and the
+// method never runs; one below the process's level too; the server serves
+// on.
+TEST(ComRuntimeAccess, Case40_RefusedCallersNeverReachTheMethod) {
+  for (uint32_t level : {1u, 2u}) {
+    ComRuntimeOptions options;
+    options.store = AnonymousCallsStore();
+    auto server = ComRuntime::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    (*server)->RegisterInterface(idl::INodeInfo());
+    CoInitializeSecurityParams cis;
+    cis.authn_level = level;  // NONE: the descriptor refuses; CONNECT: the level does
+    cis.sec_desc = CoInitializeSecurityParams::SecDesc::kDescriptor;
+    cis.sd = *security::ParseSddl("O:BAG:BAD:(A;;CCDCLC;;;SY)");
+    ASSERT_TRUE((*server)->InitializeSecurity(cis).ok());
+    auto client = StartRuntime();
+    ASSERT_TRUE(client);
+    ComPtr<Node> node = MakeComObject<Node>(40);
+    auto objref = (*server)->MarshalInterface(idl::IID_INode, node->unknown());
+    ASSERT_TRUE(objref.ok()) << objref.status().ToString();
+    value_calls = 0;
+    {
+      auto proxy = client->Unmarshal<INode>(*objref);
+      ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
+      int32_t value = 0;
+      auto r = (*proxy)->Value(value);
+      ASSERT_FALSE(r.ok()) << "level " << level;
+      EXPECT_EQ(r.status().code(), E_ACCESSDENIED);
+    }
+    EXPECT_EQ(value_calls, 0);
+    // The server still serves: its own process (SELF is not granted, but
+    // an object of this process unmarshaled here is the object itself).
+    auto self = (*server)->Unmarshal<INode>(*objref);
+    ASSERT_TRUE(self.ok());
+    int32_t value = 0;
+    EXPECT_TRUE((*self)->Value(value).ok());
+    EXPECT_EQ(value, 40);
+    client.reset();
+  }
 }
 
 TEST(ComRuntimeThird, AnObjectReturnedByOneProcessIsCalledFromAThird) {
