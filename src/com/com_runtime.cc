@@ -189,6 +189,19 @@ Status ComRuntime::EnsureSecurity() {
   return Status::Ok();
 }
 
+std::vector<SoleAuthenticationService> ComRuntime::QueryAuthenticationServices() {
+  std::vector<SoleAuthenticationService> out;
+  std::lock_guard<std::mutex> lock(security_mu_);
+  if (!security_) return out;
+  for (uint32_t svc : security_->authn_services) {
+    SoleAuthenticationService s;
+    s.authn_svc = svc;
+    s.authz_svc = 0;  // RPC_C_AUTHZ_NONE
+    out.push_back(s);
+  }
+  return out;
+}
+
 Result<std::shared_ptr<const ProcessSecuritySettings>> ComRuntime::SecuritySettings() {
   COMSEC_RETURN_IF_ERROR(EnsureSecurity());
   return gate_->settings();

@@ -154,6 +154,9 @@ class ComRuntime final : private ProxyHost {
   // The process's security in force, initializing it implicitly from the
   // registry if nothing did yet (R73).
   Result<std::shared_ptr<const ProcessSecuritySettings>> SecuritySettings();
+  // CoQueryAuthenticationServices (R40): the packages the process's
+  // security registered, explicit or implicit; none before it is set.
+  std::vector<SoleAuthenticationService> QueryAuthenticationServices();
   // The per-call access check (R187), for tests and explanations.
   CallAccessGate& access_gate() { return *gate_; }
 

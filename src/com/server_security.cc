@@ -1,5 +1,6 @@
 #include "comsec/com/server_security.h"
 
+#include "comsec/base/win32_error.h"
 #include "comsec/security/unix_identity.h"
 #include "comsec/security/well_known_sids.h"
 
@@ -9,6 +10,10 @@ namespace {
 // This thread's impersonation, for the invocation running on it.
 struct ThreadState {
   ServerCallScope* scope = nullptr;
+  // CoSwitchCallContext's object, in force instead of the scope's while
+  // `switched` (not owned, R101).
+  bool switched = false;
+  ServerSecurity* switched_context = nullptr;
   std::shared_ptr<ServerSecurity> impersonating;
   std::unique_ptr<security::ThreadImpersonation> os;
   std::optional<uint32_t> uid;
@@ -35,10 +40,10 @@ Result<ServerBlanket> ServerSecurity::QueryBlanket() const {
 
 HResult ServerSecurity::ImpersonateClient() {
   if (complete()) return RPC_E_CALL_COMPLETE;
+  // C12: a call at level NONE has no security context to act with.
+  if (security_.authn_level < security::AuthnLevel::kConnect) return RPC_S_NO_CONTEXT_AVAILABLE;
   // R95: an authenticated caller, with a token to act as.
-  if (security_.authn_level < security::AuthnLevel::kConnect || security_.token == nullptr) {
-    return E_FAIL;
-  }
+  if (security_.token == nullptr) return E_FAIL;
   ThreadState& t = this_thread;
   if (t.impersonating.get() == this) return HResult(0);
   t.Revert();
@@ -70,8 +75,12 @@ ServerCallScope::ServerCallScope(const rpc::CallSecurity& security)
   // R97: the outer invocation's impersonation is suspended, and put back
   // when this one returns.
   outer_impersonating_ = t.impersonating;
+  outer_switched_ = t.switched;
+  outer_switched_context_ = t.switched_context;
   t.Revert();
   t.scope = this;
+  t.switched = false;
+  t.switched_context = nullptr;
 }
 
 ServerCallScope::~ServerCallScope() {
@@ -79,15 +88,33 @@ ServerCallScope::~ServerCallScope() {
   context_->Complete();
   t.Revert();  // R96: COM reverts for a method that did not
   t.scope = outer_;
+  t.switched = outer_switched_;
+  t.switched_context = outer_switched_context_;
   if (outer_impersonating_) (void)outer_impersonating_->ImpersonateClient();
 }
 
 Result<std::shared_ptr<ServerSecurity>> CoGetCallContext() {
+  if (this_thread.switched) {
+    if (this_thread.switched_context == nullptr) {
+      return Status(RPC_E_NO_CONTEXT, "CoGetCallContext: the call context was switched to none");
+    }
+    return this_thread.switched_context->shared_from_this();
+  }
   ServerCallScope* scope = this_thread.scope;
   if (scope == nullptr) {
     return Status(RPC_E_NO_CONTEXT, "CoGetCallContext: no call is being served on this thread");
   }
   return scope->context();
+}
+
+ServerSecurity* CoSwitchCallContext(ServerSecurity* new_context) {
+  ThreadState& t = this_thread;
+  ServerSecurity* old = t.switched ? t.switched_context
+                        : t.scope  ? t.scope->context().get()
+                                   : nullptr;
+  t.switched = true;
+  t.switched_context = new_context;
+  return old;
 }
 
 HResult CoImpersonateClient() {

@@ -8,8 +8,9 @@
 //   * CoGetCallContext gives the call's ServerSecurity; outside any call
 //     RPC_E_NO_CONTEXT; a ServerSecurity kept past its call answers
 //     RPC_E_CALL_COMPLETE (R91).
-//   * ImpersonateClient (R95) needs an authenticated caller (level CONNECT
-//     or more) with a token, else E_FAIL. It makes the thread impersonate
+//   * ImpersonateClient (R95) needs an authenticated caller: at level NONE
+//     it fails with HRESULT_FROM_WIN32(RPC_S_NO_CONTEXT_AVAILABLE) (C12),
+//     without a token E_FAIL. It makes the thread impersonate
 //     the caller: IsImpersonating is true, CurrentImpersonationToken is the
 //     caller's token (what access checks use), and when the token names a
 //     Unix account (S-1-22-1-uid: local, Kerberos or TLS callers mapped to
@@ -92,12 +93,23 @@ class ServerCallScope {
  private:
   std::shared_ptr<ServerSecurity> context_;
   ServerCallScope* outer_;
-  // The outer invocation's impersonation, suspended while this one runs.
+  // The outer invocation's impersonation, suspended while this one runs,
+  // and its switched context (CoSwitchCallContext).
   std::shared_ptr<ServerSecurity> outer_impersonating_;
+  bool outer_switched_ = false;
+  ServerSecurity* outer_switched_context_ = nullptr;
 };
 
 // CoGetCallContext(IID_IServerSecurity): RPC_E_NO_CONTEXT outside a call.
 Result<std::shared_ptr<ServerSecurity>> CoGetCallContext();
+// CoSwitchCallContext (R101), for code that dispatches calls itself (a
+// custom marshaler): makes `new_context` (null: none) this thread's call
+// context until switched again, and returns the one in force before (null
+// when none), which the caller must neither free nor keep past the call.
+// The runtime does not own `new_context` (as COM does not AddRef it): the
+// caller keeps it alive, held by a shared_ptr, until it switches back.
+ServerSecurity* CoSwitchCallContext(ServerSecurity* new_context);
+
 // The thin wrappers (R100).
 HResult CoImpersonateClient();
 HResult CoRevertToSelf();

@@ -446,6 +446,16 @@ TEST(ComRuntimeSecurity, R59_ASecondCallOrACallAfterMarshalingIsTooLate) {
   }
 }
 
+TEST(ComRuntimeSecurity, R40_QueryAuthenticationServicesListsWhatWasRegistered) {
+  auto rt = ComRuntime::Start(ComRuntimeOptions{});
+  ASSERT_TRUE(rt.ok());
+  EXPECT_TRUE((*rt)->QueryAuthenticationServices().empty());  // R59: none before CIS
+  CoInitializeSecurityParams cis;
+  cis.c_auth_svc = 0;  // R62: no package; no secure calls can come in
+  ASSERT_TRUE((*rt)->InitializeSecurity(cis).ok());
+  EXPECT_TRUE((*rt)->QueryAuthenticationServices().empty());
+}
+
 TEST(ComRuntimeSecurity, R60_RefusedArgumentsLeaveTheProcessUninitialized) {
   auto rt = ComRuntime::Start(ComRuntimeOptions{});
   ASSERT_TRUE(rt.ok());

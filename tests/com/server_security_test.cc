@@ -49,7 +49,8 @@ TEST(ServerSecurity, AnUnauthenticatedCallerCannotBeImpersonated) {
   ASSERT_TRUE(blanket.ok());
   EXPECT_EQ(blanket->authn_level, 1u);
   EXPECT_EQ(blanket->client_principal, "");
-  EXPECT_EQ(CoImpersonateClient(), E_FAIL);  // R95
+  // C12: HRESULT_FROM_WIN32(RPC_S_NO_CONTEXT_AVAILABLE), 0x800706E5.
+  EXPECT_EQ(CoImpersonateClient(), HResult(0x800706E5u));
   EXPECT_FALSE((*CoGetCallContext())->IsImpersonating());
 }
 
@@ -130,6 +131,31 @@ TEST(ServerSecurity, ANestedCallLeavesTheOuterImpersonationAsItFoundIt) {
   }
   EXPECT_EQ(CoRevertToSelf(), HResult(0));
   EXPECT_EQ(::geteuid(), self);
+}
+
+TEST(ServerSecurity, R101_CoSwitchCallContextInstallsAndRestoresAContext) {
+  EXPECT_EQ(CoSwitchCallContext(nullptr), nullptr);  // no call: the old one is null
+  EXPECT_EQ(CoGetCallContext().status().code(), RPC_E_NO_CONTEXT);
+  auto custom = std::make_shared<ServerSecurity>(
+      CallerNamed("daemon", security::AuthnLevel::kPktIntegrity));
+  EXPECT_EQ(CoSwitchCallContext(custom.get()), nullptr);
+  auto c = CoGetCallContext();
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->get(), custom.get());
+  EXPECT_EQ(CoQueryClientBlanket()->client_principal, "unix:daemon");
+  {
+    // A call served meanwhile sees its own context, and leaves the switch.
+    ServerCallScope scope(CallerNamed("nobody", security::AuthnLevel::kPktPrivacy));
+    EXPECT_EQ(CoQueryClientBlanket()->client_principal, "unix:nobody");
+    ServerSecurity* old = CoSwitchCallContext(custom.get());
+    EXPECT_EQ(old, scope.context().get());
+    EXPECT_EQ(CoQueryClientBlanket()->client_principal, "unix:daemon");
+    EXPECT_EQ(CoSwitchCallContext(old), custom.get());
+    EXPECT_EQ(CoQueryClientBlanket()->client_principal, "unix:nobody");
+  }
+  EXPECT_EQ(CoGetCallContext()->get(), custom.get());
+  EXPECT_EQ(CoSwitchCallContext(nullptr), custom.get());
+  EXPECT_EQ(CoGetCallContext().status().code(), RPC_E_NO_CONTEXT);
 }
 
 }  // namespace
