@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 #include "comsec/base/log_sinks.h"
 #include "comsec/com/call_access.h"
@@ -420,6 +422,38 @@ TEST_F(CallAccess, R163_AnInvalidAppIdLevelMakesTheProcessFail) {
   auto s = gate->Initialize(std::nullopt, base);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), CO_E_SERVER_EXEC_FAILURE);
+}
+
+// Many threads checking calls while another rewrites the policy: every
+// answer is one of the two policies', never a torn one (the test runs
+// under ThreadSanitizer with the concurrency label).
+TEST_F(CallAccess, R187_ChecksRunConcurrentlyWithPolicyChanges) {
+  SetApp("AccessPermission", "O:BAG:BAD:(A;;CCDCLC;;;S-1-22-1-1000)");
+  auto gate = Gate(std::chrono::milliseconds(0));
+  ProcessSecuritySettings base;
+  base.appid = kAppId;
+  ASSERT_TRUE(gate->Initialize(std::nullopt, base).ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      const rpc::CallContext allowed = CallFrom(1000, AuthnLevel::kPktIntegrity);
+      const rpc::CallContext other = CallFrom(1001 + i, AuthnLevel::kPktIntegrity);
+      while (!stop) {
+        if (gate->Check(allowed) != S_OK) ++wrong;
+        (void)gate->Check(other);
+      }
+    });
+  }
+  for (int i = 0; i < 20; ++i) {
+    SetApp("AccessPermission", i % 2 ? "O:BAG:BAD:(A;;CCDCLC;;;S-1-22-1-1000)"
+                                     : "O:BAG:BAD:(A;;CCDCLC;;;S-1-22-1-1000)(A;;CCDCLC;;;WD)");
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  stop = true;
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong, 0);
 }
 
 // --- The runtime: RPC_E_TOO_LATE -------------------------------------------
