@@ -107,6 +107,7 @@ class SecureRefs : public ::testing::Test {
     validator_ = std::move(*validator);
     auth::ntlm::ServerOptions so;
     so.validator = validator_.get();
+    so.allow_anonymous = true;  // for AnonymousLogonPrivateAddRefIsAccessDenied
     server_package_ = std::make_unique<auth::ntlm::NtlmPackage>(so);
     packages_.Add(server_package_.get());
 
@@ -358,6 +359,29 @@ TEST_F(SecureRefs, UnauthenticatedPrivateAddRefIsAccessDenied) {
   EXPECT_EQ(value, 49);
   node->reset();
   ASSERT_TRUE(rem.RemRelease(1, {{ipid, 3, 0}}).ok());
+  EXPECT_EQ(server_->exporter().exported_interfaces(), 0u);
+}
+
+// The anonymous logon authenticates nobody: every anonymous caller would
+// share its "identity" (ANONYMOUS LOGON, S-1-5-7), so it gets no private
+// references either.
+TEST_F(SecureRefs, AnonymousLogonPrivateAddRefIsAccessDenied) {
+  auto objref = Export(51);
+  const Guid ipid = IpidOf(objref);
+  auth::ntlm::NtlmPackage anonymous_package{auth::ntlm::ClientCredentials{}};
+  auto anonymous = RemUnknownAs(&anonymous_package, AuthnLevel::kConnect);
+  ASSERT_TRUE(anonymous);
+  idl::IRemUnknownProxy rem(anonymous.get());
+  std::vector<idl::HRESULT> results;
+  auto refused = rem.RemAddRef(1, {{ipid, 0, 1}}, results);
+  ASSERT_TRUE(refused.ok()) << refused.status().ToString();
+  EXPECT_EQ(U(*refused), E_ACCESSDENIED.value());
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(U(results[0]), E_ACCESSDENIED.value());
+  EXPECT_EQ(server_->exporter().RefsOf(ipid), std::make_pair(5u, 0u));
+  EXPECT_EQ(log_.Named("com.private_refs_refused").size(), 1u);
+  // Public references it may still give back (anyone may).
+  ASSERT_TRUE(rem.RemRelease(1, {{ipid, 5, 0}}).ok());
   EXPECT_EQ(server_->exporter().exported_interfaces(), 0u);
 }
 
