@@ -12,6 +12,15 @@
 namespace comsec::com {
 
 Result<std::unique_ptr<ComRuntime>> ComRuntime::Start(ComRuntimeOptions options) {
+  // R48: EOAC_SECURE_REFS with dwAuthnLevel NONE is an invalid
+  // CoInitializeSecurity (private references need an identity).
+  if (options.secure_references &&
+      (!options.client_auth || options.client_auth->level <= security::AuthnLevel::kNone)) {
+    return Status(E_INVALIDARG,
+                  "secure references (EOAC_SECURE_REFS, LegacySecureReferences) need an "
+                  "authentication level above RPC_C_AUTHN_LEVEL_NONE (R48): give client_auth a "
+                  "package and a level of CONNECT or higher, or turn secure_references off");
+  }
   std::unique_ptr<ComRuntime> runtime(new ComRuntime(std::move(options)));
   COMSEC_RETURN_IF_ERROR(runtime->Init());
   return runtime;

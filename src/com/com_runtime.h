@@ -96,6 +96,16 @@ struct ComRuntimeOptions {
   uint32_t authn_hint = 1;
   // Outgoing calls' blanket; none: unauthenticated (level NONE).
   std::optional<rpc::ClientAuth> client_auth;
+  // Secure references (reference tracking, R145): CoInitializeSecurity's
+  // EOAC_SECURE_REFS, or for a process that does not call it the machine's
+  // LegacySecureReferences = "Y"/"y" (R73). On: every reference this
+  // process adopts from an OBJREF becomes a private reference counted for
+  // its own identity (RemAddRef of private references, then RemRelease of
+  // the OBJREF's public ones), so another client cannot release it
+  // (case 45); it costs two more IRemUnknown calls per interface adopted.
+  // R48: needs `client_auth` with a level above NONE, else Start fails
+  // with E_INVALIDARG. Off (the default, Windows's): public references.
+  bool secure_references = false;
   rpc::ClientOptions client;
   const Logger* logger = nullptr;
 };
@@ -203,6 +213,7 @@ class ComRuntime final : private ProxyHost {
   // ProxyHost
   const rpc::ObjectInterfaceInfo* ProxyInfo(const Guid& iid) override;
   void Forget(RemoteObject* object) override;
+  bool secure_references() const override { return options_.secure_references; }
 
   // The proxy manager of (oxid, oid), made (and the OXID resolved) if new.
   Result<ComPtr<RemoteObject>> RemoteFor(const Objref& objref);

@@ -8,7 +8,37 @@
 // threads, or an STA's one thread), ORPCTHAT
 // put before the reply. IRemUnknown and IRemUnknown2 are served on one
 // IPID of their own (RemQueryInterface, RemAddRef, RemRelease with counts
-// clamped at zero, conformance case 45's first half).
+// clamped at zero).
+//
+// Reference counts ([MS-DCOM] 1.3.6, 3.1.1.5.6.1.2-3; R48, R145; case 45):
+// an IPID has one public count, which any caller may add to and release,
+// and private counts kept per caller identity, which only that identity
+// releases — what a client with secure references (EOAC_SECURE_REFS,
+// LegacySecureReferences = "Y") asks for. The identity is the user SID of
+// the call's token (rpc::CallSecurity, through CoGetCallContext). Choices,
+// each pinned by a SecureRefs test:
+//   - RemAddRef asking for private references from a caller with no
+//     identity to count them for (level NONE, no token, or ANONYMOUS
+//     LOGON) is refused as a whole: the call returns E_ACCESSDENIED, every
+//     pResults entry is E_ACCESSDENIED and no count changes (the 1996 DCOM
+//     draft's "the call is a no-op"; MS-DCOM leaves it open). Logged as
+//     com.private_refs_refused.
+//   - RemAddRef of an IPID not exported: that entry's result is
+//     CO_E_OBJNOTREG ([MS-DCOM] 3.1.1.5.6.1.2) and the call returns it too;
+//     the other entries are granted.
+//   - RemRelease clamps both counts at zero and never fails ([MS-DCOM]
+//     3.1.1.5.6.1.3 lists no error): public references go whoever
+//     releases them; private references only from the releasing
+//     identity's own count, so releasing references it does not hold
+//     changes nothing (logged as com.private_refs_not_held).
+//   - An IPID stays exported while its public count or any identity's
+//     private count is above zero.
+//   - When an object's clients stop pinging it (RunDown) or it is
+//     disconnected, every count goes with it, private ones included. Ping
+//     sets carry no identity ([MS-DCOM] 3.1.2.5.1: one set per client
+//     machine), so one identity's private references outlive that
+//     identity's client while another client keeps pinging the OID, as on
+//     Windows.
 //
 // What comes next (issue 13): OBJREFs from these STDOBJREFs
 // (com/objref.h), registration with comsecd's resolver and pinging,
@@ -33,6 +63,7 @@
 #include "comsec/com/apartment.h"
 #include "comsec/rpc/interface.h"
 #include "comsec/rpc/object_channel.h"
+#include "comsec/security/sid.h"
 
 namespace comsec::com {
 
@@ -156,9 +187,12 @@ class ObjectExporter {
   const Guid& rem_unknown_ipid() const { return rem_unknown_ipid_; }
   // IPIDs currently exported (IRemUnknown's not counted).
   size_t exported_interfaces() const;
-  // The references an IPID holds, for tests: {public, private}, or
-  // nullopt when it is not exported.
+  // The references an IPID holds, for tests: {public, private (all
+  // identities')}, or nullopt when it is not exported.
   std::optional<std::pair<uint32_t, uint32_t>> RefsOf(const Guid& ipid) const;
+  // The private references `owner` holds on an IPID (0: none, or not
+  // exported), for tests.
+  uint32_t PrivateRefsOf(const Guid& ipid, const security::Sid& owner) const;
 
  private:
   class RemUnknown;
@@ -169,7 +203,9 @@ class ObjectExporter {
     IUnknown* identity = nullptr;
     uint64_t oid = 0;
     uint32_t public_refs = 0;
-    uint32_t private_refs = 0;
+    // Private references by owner (its user SID); no zero entries.
+    std::map<security::Sid, uint32_t> private_refs;
+    bool Held() const { return public_refs != 0 || !private_refs.empty(); }
   };
   struct Object {
     uint64_t oid = 0;
@@ -191,11 +227,13 @@ class ObjectExporter {
   Object* ObjectOfIpidLocked(const Guid& ipid);
   // Counts one table marshal (strong or weak) on the object behind `ipid`.
   Status CountTableEntry(const Guid& ipid, uint32_t Object::*entries);
-  // Drops `ipid`'s counts by these (clamped at zero); at zero on both it
-  // goes, and its object with its last IPID, into `dying` (released by the
-  // caller after the lock).
+  // Drops `ipid`'s public count by `public_refs` and `owner`'s private
+  // count by `private_refs` (both clamped at zero; no owner: no private
+  // count changes); when nobody holds it then it goes, and its object with
+  // its last IPID, into `dying` (released by the caller after the lock).
   void ReleaseLocked(std::map<Guid, Ipid>::iterator it, uint32_t public_refs,
-                     uint32_t private_refs, std::vector<ComPtr<IUnknown>>& dying);
+                     uint32_t private_refs, const security::Sid* owner,
+                     std::vector<ComPtr<IUnknown>>& dying);
   void Log(const LogEvent& event) const {
     if (logger_) logger_->Log(event);
   }

@@ -107,7 +107,21 @@ Status RemoteObject::Adopt(const Guid& iid, const Guid& ipid, uint32_t public_re
   if (info == nullptr) {
     return Status(E_NOINTERFACE, "no proxy/stub is registered for interface " + iid.ToString());
   }
-  if (public_refs == 0) {
+  uint32_t private_refs = 0;
+  if (host->secure_references()) {
+    // R145: references of this identity's own first, then the OBJREF's
+    // public ones back, so the IPID never drops to zero in between.
+    Status own = RemAddRef(ipid, 0, kPrivateRefsPerAdopt);
+    if (public_refs != 0) {
+      std::map<Guid, Interface> given;
+      given[iid].ipid = ipid;
+      given[iid].refs = public_refs;
+      ReleaseAll(given);
+    }
+    COMSEC_RETURN_IF_ERROR(own);
+    public_refs = 0;
+    private_refs = kPrivateRefsPerAdopt;
+  } else if (public_refs == 0) {
     COMSEC_RETURN_IF_ERROR(RemAddRef(ipid, kRefsPerMarshal));
     public_refs = kRefsPerMarshal;
   }
@@ -119,17 +133,20 @@ Status RemoteObject::Adopt(const Guid& iid, const Guid& ipid, uint32_t public_re
       Interface fresh;
       fresh.ipid = ipid;
       fresh.refs = public_refs;
+      fresh.private_refs = private_refs;
       fresh.channel = std::make_unique<OrpcChannel>(oxid_->client, iid, ipid, this,
                                                     host->marshaler());
       fresh.proxy = info->make_proxy(fresh.channel.get());
       interfaces_.emplace(iid, std::move(fresh));
     } else if (it->second.ipid == ipid) {
       it->second.refs += public_refs;  // all given back at the end
+      it->second.private_refs += private_refs;
     } else {
       // Another IPID for an interface already held: keep the first and
       // give these references back.
       surplus[iid].ipid = ipid;
       surplus[iid].refs = public_refs;
+      surplus[iid].private_refs = private_refs;
     }
   }
   ReleaseAll(surplus);
@@ -163,27 +180,37 @@ Result<Objref> RemoteObject::MarshalFor(const Guid& iid) {
   return objref;
 }
 
-Status RemoteObject::RemAddRef(const Guid& ipid, uint32_t refs) {
+Status RemoteObject::RemAddRef(const Guid& ipid, uint32_t public_refs, uint32_t private_refs) {
   OrpcChannel channel(oxid_->client, idl::IID_IRemUnknown, oxid_->rem_unknown_ipid, this);
   idl::IRemUnknownProxy rem(&channel);
   idl::REMINTERFACEREF ref;
   ref.ipid = ipid;
-  ref.cPublicRefs = refs;
+  ref.cPublicRefs = public_refs;
+  ref.cPrivateRefs = private_refs;
   std::vector<int32_t> results;
   COMSEC_ASSIGN_OR_RETURN(int32_t hr, rem.RemAddRef(1, {ref}, results));
-  if (AsHResult(hr).Failed()) return Status(AsHResult(hr), "RemAddRef failed");
+  if (AsHResult(hr).Failed()) {
+    return Status(AsHResult(hr), private_refs != 0
+                                     ? "RemAddRef of private (secure) references failed"
+                                     : "RemAddRef failed");
+  }
+  if (results.size() == 1 && AsHResult(results[0]).Failed()) {
+    return Status(AsHResult(results[0]), "RemAddRef failed for IPID " + ipid.ToString());
+  }
   return Status::Ok();
 }
 
 void RemoteObject::ReleaseAll(std::map<Guid, Interface>& held) {
   std::vector<idl::REMINTERFACEREF> refs;
   for (auto& [iid, i] : held) {
-    if (i.refs == 0) continue;
+    if (i.refs == 0 && i.private_refs == 0) continue;
     idl::REMINTERFACEREF r;
     r.ipid = i.ipid;
     r.cPublicRefs = i.refs;
+    r.cPrivateRefs = i.private_refs;
     refs.push_back(r);
     i.refs = 0;
+    i.private_refs = 0;
   }
   if (refs.empty()) return;
   OrpcChannel channel(oxid_->client, idl::IID_IRemUnknown, oxid_->rem_unknown_ipid, this);
@@ -201,7 +228,9 @@ void RemoteObject::Disconnect() {
     for (auto& [iid, i] : interfaces_) {
       held[iid].ipid = i.ipid;
       held[iid].refs = i.refs;
+      held[iid].private_refs = i.private_refs;
       i.refs = 0;  // the proxies stay: their users still point at them
+      i.private_refs = 0;
     }
   }
   ReleaseAll(held);
@@ -211,6 +240,12 @@ uint32_t RemoteObject::RefsHeld(const Guid& iid) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = interfaces_.find(iid);
   return it == interfaces_.end() ? 0 : it->second.refs;
+}
+
+uint32_t RemoteObject::PrivateRefsHeld(const Guid& iid) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = interfaces_.find(iid);
+  return it == interfaces_.end() ? 0 : it->second.private_refs;
 }
 
 }  // namespace comsec::com

@@ -4,8 +4,17 @@
 // it already has or asks the object's IRemUnknown (RemQueryInterface);
 // every interface proxy of it forwards AddRef/Release/QueryInterface to it
 // (rpc::ObjectChannel::identity), so the object has one count here. When
-// that count reaches zero it gives every public reference it holds back
-// with one RemRelease and stops pinging the object.
+// that count reaches zero it gives every reference it holds back with one
+// RemRelease and stops pinging the object.
+//
+// Secure references (R48, R145; ProxyHost::secure_references): the
+// references an OBJREF brings are public, which anyone may release, so a
+// proxy manager with secure references converts them as it adopts them —
+// RemAddRef of private references of its own (counted for its identity
+// by the exporter), then RemRelease of the OBJREF's public ones — and
+// later releases only its private ones. Its IRemUnknown calls go on the
+// OXID's association with the process's default blanket (R86: with
+// reference tracking on, IUnknown uses the default security).
 //
 // Thread-safety: every method may be called from any thread; the proxies
 // it hands out may be called from several threads at once.
@@ -50,6 +59,9 @@ class ProxyHost {
   virtual rpc::InterfaceMarshaler* marshaler() = 0;
   // `object`'s last reference went: drop it from the tables, stop pinging.
   virtual void Forget(RemoteObject* object) = 0;
+  // Whether this process uses secure references (EOAC_SECURE_REFS,
+  // LegacySecureReferences): adopted references become private ones.
+  virtual bool secure_references() const { return false; }
 };
 
 // The private IID a runtime asks to tell its own proxy managers from any
@@ -61,6 +73,9 @@ class RemoteObject final : public IUnknown {
  public:
   // References an OBJREF gives when it carries none (Windows's count).
   static constexpr uint32_t kRefsPerMarshal = 5;
+  // Private references a proxy manager with secure references asks for
+  // per interface it adopts (it holds one remote reference per IPID).
+  static constexpr uint32_t kPrivateRefsPerAdopt = 1;
 
   RemoteObject(ProxyHost* host, std::shared_ptr<const RemoteOxid> oxid, uint64_t oid,
                bool noping);
@@ -74,8 +89,10 @@ class RemoteObject final : public IUnknown {
 
   // Takes interface `iid` at `ipid` with `public_refs` references the
   // exporter gave this process (an OBJREF, a RemQueryInterface result).
-  // With none, asks for some (RemAddRef). E_NOINTERFACE when no proxy/stub
-  // for `iid` is registered.
+  // With none, asks for some (RemAddRef). With secure references, asks for
+  // private ones instead and gives the public ones back; the exporter's
+  // refusal (E_ACCESSDENIED for an unauthenticated association) fails the
+  // adoption. E_NOINTERFACE when no proxy/stub for `iid` is registered.
   Status Adopt(const Guid& iid, const Guid& ipid, uint32_t public_refs);
   // An OBJREF of interface `iid` for another process: the object's own
   // exporter, with references this process asks it for (RemAddRef), so
@@ -90,20 +107,23 @@ class RemoteObject final : public IUnknown {
   uint64_t oid() const { return oid_; }
   bool noping() const { return noping_; }
   const RemoteOxid& remote_oxid() const { return *oxid_; }
-  // The references held on `iid`'s IPID, for tests (0: none).
+  // The public references held on `iid`'s IPID, for tests (0: none)...
   uint32_t RefsHeld(const Guid& iid) const;
+  // ...and the private ones (secure references).
+  uint32_t PrivateRefsHeld(const Guid& iid) const;
 
  private:
   struct Interface {
     Guid ipid;
-    uint32_t refs = 0;
+    uint32_t refs = 0;          // public
+    uint32_t private_refs = 0;  // secure references
     std::unique_ptr<OrpcChannel> channel;
     rpc::ProxyPtr proxy{nullptr, nullptr};
   };
   ~RemoteObject() = default;
   // Asks the exporter for `iid` (RemQueryInterface on any held IPID).
   Status QueryRemote(const Guid& iid);
-  Status RemAddRef(const Guid& ipid, uint32_t refs);
+  Status RemAddRef(const Guid& ipid, uint32_t public_refs, uint32_t private_refs = 0);
   // RemRelease of everything in `held`.
   void ReleaseAll(std::map<Guid, Interface>& held);
 

@@ -234,8 +234,9 @@ TEST_F(ComRuntimeTest, ATableStrongOBJREFServesEveryUnmarshalUntilItIsReleased) 
   EXPECT_EQ(server_->exporter().exported_interfaces(), 0u);
   auto gone = client_->UnmarshalInterface(*objref, idl::IID_INode);
   ASSERT_FALSE(gone.ok());
-  // The new process's RemAddRef for its references finds no such IPID.
-  EXPECT_EQ(gone.status().code(), E_INVALIDARG) << gone.status().ToString();
+  // The new process's RemAddRef for its references finds no such IPID
+  // ([MS-DCOM] 3.1.1.5.6.1.2: CO_E_OBJNOTREG).
+  EXPECT_EQ(gone.status().code(), CO_E_OBJNOTREG) << gone.status().ToString();
 }
 
 TEST_F(ComRuntimeTest, ATableWeakOBJREFDoesNotOutliveItsClientsReferences) {
@@ -258,7 +259,7 @@ TEST_F(ComRuntimeTest, ATableWeakOBJREFDoesNotOutliveItsClientsReferences) {
   EXPECT_EQ(alive, 1);
   auto later = client_->UnmarshalInterface(*weak, idl::IID_INode);
   ASSERT_FALSE(later.ok());
-  EXPECT_EQ(later.status().code(), E_INVALIDARG);
+  EXPECT_EQ(later.status().code(), CO_E_OBJNOTREG);
   // Released unused, a weak entry takes its export with it.
   auto unused = server_->MarshalInterface(idl::IID_INode, node->unknown(),
                                           MarshalFlags::kTableWeak);

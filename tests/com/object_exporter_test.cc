@@ -268,12 +268,28 @@ TEST_F(ObjectExporterTest, RemUnknownQueriesCountsAndClampsReleases) {
   const Guid named = (*results)[0].std.ipid;
 
   std::vector<idl::HRESULT> add_results;
-  ASSERT_TRUE(rem.RemAddRef(1, {{exported->ipid, 3, 1}}, add_results).ok());
-  EXPECT_EQ(exporter_->RefsOf(exported->ipid), std::make_pair(8u, 1u));
-  // Case 45: releasing far more than is held clamps at zero, never wraps.
+  // Private references need an authenticated caller (R48; SecureRefs
+  // tests): this unauthenticated one gets none, and nothing changes.
+  auto refused = rem.RemAddRef(1, {{exported->ipid, 3, 1}}, add_results);
+  ASSERT_TRUE(refused.ok()) << refused.status().ToString();
+  EXPECT_EQ(static_cast<uint32_t>(*refused), E_ACCESSDENIED.value());
+  ASSERT_EQ(add_results.size(), 1u);
+  EXPECT_EQ(static_cast<uint32_t>(add_results[0]), E_ACCESSDENIED.value());
+  EXPECT_EQ(exporter_->RefsOf(exported->ipid), std::make_pair(5u, 0u));
+  ASSERT_EQ(log_.Named("com.private_refs_refused").size(), 1u);
+  // [MS-DCOM] 3.1.1.5.6.1.2: an IPID not exported is CO_E_OBJNOTREG in its
+  // own entry; the others are granted.
+  const Guid stray = *Guid::Parse("11111111-2222-3333-4444-555555555555");
+  auto added = rem.RemAddRef(2, {{stray, 1, 0}, {exported->ipid, 3, 0}}, add_results);
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  EXPECT_EQ(static_cast<uint32_t>(*added), CO_E_OBJNOTREG.value());
+  ASSERT_EQ(add_results.size(), 2u);
+  EXPECT_EQ(static_cast<uint32_t>(add_results[0]), CO_E_OBJNOTREG.value());
+  EXPECT_EQ(add_results[1], 0);
+  EXPECT_EQ(exporter_->RefsOf(exported->ipid), std::make_pair(8u, 0u));
+  // Case 45: releasing far more than is held clamps at zero, never wraps;
+  // with no private references held the IPID goes.
   ASSERT_TRUE(rem.RemRelease(1, {{exported->ipid, 1000, 0}}).ok());
-  EXPECT_EQ(exporter_->RefsOf(exported->ipid), std::make_pair(0u, 1u));
-  ASSERT_TRUE(rem.RemRelease(1, {{exported->ipid, 0, 1}}).ok());
   EXPECT_FALSE(exporter_->RefsOf(exported->ipid).has_value());
   EXPECT_EQ(alive, 1);  // INamed still holds the object
   ASSERT_TRUE(rem.RemRelease(1, {{named, 2, 0}}).ok());
