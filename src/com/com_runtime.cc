@@ -198,6 +198,17 @@ Status ComRuntime::EnsureSecurity() {
   return Status::Ok();
 }
 
+bool ComRuntime::secure_references() const {
+  if (options_.secure_references) return true;
+  // R48: references are secured only with an authenticated blanket to
+  // secure them with.
+  if (!options_.client_auth || options_.client_auth->level <= security::AuthnLevel::kNone) {
+    return false;
+  }
+  std::lock_guard<std::mutex> lock(security_mu_);
+  return security_ && security_->secure_references;
+}
+
 std::vector<SoleAuthenticationService> ComRuntime::QueryAuthenticationServices() {
   std::vector<SoleAuthenticationService> out;
   std::lock_guard<std::mutex> lock(security_mu_);

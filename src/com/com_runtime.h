@@ -213,7 +213,10 @@ class ComRuntime final : private ProxyHost {
   // ProxyHost
   const rpc::ObjectInterfaceInfo* ProxyInfo(const Guid& iid) override;
   void Forget(RemoteObject* object) override;
-  bool secure_references() const override { return options_.secure_references; }
+  // On when the options ask for it, or the process's security says so:
+  // CoInitializeSecurity's EOAC_SECURE_REFS, or without it
+  // LegacySecureReferences (R145).
+  bool secure_references() const override;
 
   // The proxy manager of (oxid, oid), made (and the OXID resolved) if new.
   Result<ComPtr<RemoteObject>> RemoteFor(const Objref& objref);
@@ -228,7 +231,7 @@ class ComRuntime final : private ProxyHost {
   ComRuntimeOptions options_;
   Marshaler marshaler_{this};
   std::unique_ptr<CallAccessGate> gate_;
-  std::mutex security_mu_;
+  mutable std::mutex security_mu_;
   std::shared_ptr<const ProcessSecuritySettings> security_;  // set once
   rpc::InterfaceRegistry registry_;
   ClassTable classes_;

@@ -124,6 +124,7 @@ def greet(dce, ipid, name):
 store = Store(comcfg_path, workdir)
 domain = store.add_user("alice", PASSWORDS["alice"])
 store.add_user("bob", PASSWORDS["bob"])
+store.allow_callers("{7d2a5e12-3c4b-4f6a-9b8c-1d2e3f405162}")
 server = subprocess.Popen([server_path, "--store", store.path, "--print-objref"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 try:
