@@ -14,13 +14,22 @@ HResult AsHResult(int32_t hr) { return HResult(static_cast<uint32_t>(hr)); }
 
 RemoteObject::RemoteObject(ProxyHost* host, std::shared_ptr<const RemoteOxid> oxid, uint64_t oid,
                            bool noping)
-    : host_(host), oxid_(std::move(oxid)), oid_(oid), noping_(noping) {}
+    : host_(host), oxid_(std::move(oxid)), oid_(oid), noping_(noping) {
+  if (oxid_->security) {
+    unknown_blanket_.Set(std::make_shared<const ProxyBlanket>(oxid_->security->default_blanket()));
+  }
+}
 
 HResult RemoteObject::QueryInterface(const Guid& iid, void** object) {
   if (object == nullptr) return E_POINTER;
   *object = nullptr;
   if (iid == IUnknown::kIid || iid == kIidRemoteObject) {
     *object = static_cast<IUnknown*>(this);
+    AddRef();
+    return S_OK;
+  }
+  if (iid == IID_IClientSecurity && oxid_->security) {  // R79
+    *object = static_cast<IClientSecurity*>(&client_security_);
     AddRef();
     return S_OK;
   }
@@ -82,8 +91,8 @@ Status RemoteObject::QueryRemote(const Guid& iid) {
     if (interfaces_.empty()) return Status(CO_E_OBJNOTCONNECTED, "the proxy holds no interface");
     any = interfaces_.begin()->second.ipid;
   }
-  OrpcChannel channel(oxid_->client, idl::IID_IRemUnknown, oxid_->rem_unknown_ipid, this);
-  idl::IRemUnknownProxy rem(&channel);
+  std::unique_ptr<OrpcChannel> channel = RemUnknownChannel();
+  idl::IRemUnknownProxy rem(channel.get());
   std::optional<std::vector<idl::REMQIRESULT>> results;
   COMSEC_ASSIGN_OR_RETURN(int32_t hr, rem.RemQueryInterface(any, kRefsPerMarshal, 1, {iid},
                                                            results));
@@ -120,7 +129,7 @@ Status RemoteObject::Adopt(const Guid& iid, const Guid& ipid, uint32_t public_re
       fresh.ipid = ipid;
       fresh.refs = public_refs;
       fresh.channel = std::make_unique<OrpcChannel>(oxid_->client, iid, ipid, this,
-                                                    host->marshaler());
+                                                    host->marshaler(), oxid_->security);
       fresh.proxy = info->make_proxy(fresh.channel.get());
       interfaces_.emplace(iid, std::move(fresh));
     } else if (it->second.ipid == ipid) {
@@ -164,8 +173,8 @@ Result<Objref> RemoteObject::MarshalFor(const Guid& iid) {
 }
 
 Status RemoteObject::RemAddRef(const Guid& ipid, uint32_t refs) {
-  OrpcChannel channel(oxid_->client, idl::IID_IRemUnknown, oxid_->rem_unknown_ipid, this);
-  idl::IRemUnknownProxy rem(&channel);
+  std::unique_ptr<OrpcChannel> channel = RemUnknownChannel();
+  idl::IRemUnknownProxy rem(channel.get());
   idl::REMINTERFACEREF ref;
   ref.ipid = ipid;
   ref.cPublicRefs = refs;
@@ -186,8 +195,8 @@ void RemoteObject::ReleaseAll(std::map<Guid, Interface>& held) {
     i.refs = 0;
   }
   if (refs.empty()) return;
-  OrpcChannel channel(oxid_->client, idl::IID_IRemUnknown, oxid_->rem_unknown_ipid, this);
-  idl::IRemUnknownProxy rem(&channel);
+  std::unique_ptr<OrpcChannel> channel = RemUnknownChannel();
+  idl::IRemUnknownProxy rem(channel.get());
   // Best effort: a server that cannot be reached runs the object down
   // when the pings stop.
   (void)rem.RemRelease(static_cast<uint16_t>(refs.size()), refs);
@@ -205,6 +214,62 @@ void RemoteObject::Disconnect() {
     }
   }
   ReleaseAll(held);
+}
+
+std::unique_ptr<OrpcChannel> RemoteObject::RemUnknownChannel() {
+  auto channel = std::make_unique<OrpcChannel>(oxid_->client, idl::IID_IRemUnknown,
+                                               oxid_->rem_unknown_ipid, this, nullptr,
+                                               oxid_->security);
+  if (oxid_->security) channel->blanket().Set(unknown_blanket_.Get());
+  return channel;
+}
+
+BlanketSlot* RemoteObject::FindBlanket(IUnknown* proxy, bool* is_unknown) {
+  *is_unknown = false;
+  if (proxy == static_cast<IUnknown*>(this)) {
+    *is_unknown = true;
+    return &unknown_blanket_;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [iid, i] : interfaces_) {
+    if (i.proxy.get() == proxy) return &i.channel->blanket();
+  }
+  for (auto& [iid, i] : copies_) {
+    if (i.proxy.get() == proxy) return &i.channel->blanket();
+  }
+  return nullptr;  // another object's, not a proxy, or IClientSecurity (R80)
+}
+
+Result<IUnknown*> RemoteObject::CopyInterfaceProxy(IUnknown* proxy) {
+  ProxyHost* host = host_.load();
+  if (host == nullptr) {
+    return Status(CO_E_OBJNOTCONNECTED, "the COM runtime that held this proxy is gone");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  const Guid* iid = nullptr;
+  const Interface* original = nullptr;
+  for (const auto& [i, held] : interfaces_) {
+    if (held.proxy.get() == proxy) iid = &i, original = &held;
+  }
+  for (const auto& [i, held] : copies_) {
+    if (held.proxy.get() == proxy) iid = &i, original = &held;
+  }
+  // R87: IUnknown, IClientSecurity and anything not an interface proxy of
+  // this object cannot be copied.
+  if (original == nullptr) return Status(E_INVALIDARG, "not an interface proxy of this object");
+  const rpc::ObjectInterfaceInfo* info = host->ProxyInfo(*iid);
+  if (info == nullptr) {
+    return Status(E_NOINTERFACE, "no proxy/stub is registered for interface " + iid->ToString());
+  }
+  Interface copy;
+  copy.ipid = original->ipid;  // the original's references cover it
+  copy.channel = std::make_unique<OrpcChannel>(oxid_->client, *iid, original->ipid, this,
+                                               host->marshaler(), oxid_->security);
+  copy.proxy = info->make_proxy(copy.channel.get());
+  IUnknown* made = copy.proxy.get();
+  copies_.emplace_back(*iid, std::move(copy));
+  AddRef();  // the copy's one reference, the object's
+  return made;
 }
 
 uint32_t RemoteObject::RefsHeld(const Guid& iid) const {
