@@ -34,6 +34,7 @@
 #include "client_blanket.h"
 #include "comsec/base/hex.h"
 #include "comsec/base/utf16.h"
+#include "comsec/com/client_security.h"
 #include "comsec/com/coinit.h"
 #include "comsec/com/com_runtime.h"
 #include "hello_object.h"
@@ -153,7 +154,18 @@ int main(int argc, char** argv) {
   int rc = 0;
   // (no return from here to CoUninitialize: the apartment must be left
   // while the runtime lives)
-  if (auto hello = (*com)->Unmarshal<idl::IComsecHello>(*objref); !hello.ok()) {
+  auto hello = (*com)->Unmarshal<idl::IComsecHello>(*objref);
+  if (hello.ok() && blanket_flags.level != 0 && (*blanket)->auth() != nullptr) {
+    // An explicit --level is this proxy's own (CoSetProxyBlanket, R89):
+    // stored as given, not raised to the server's hint as the negotiated
+    // default is (R75), so a level below the server's floor is refused.
+    HResult set = com::CoSetProxyBlanket(
+        hello->get(), com::RPC_C_AUTHN_DEFAULT, com::RPC_C_AUTHZ_DEFAULT,
+        com::COLE_DEFAULT_PRINCIPAL, (*blanket)->auth()->level, security::ImpLevel::kDefault,
+        com::COLE_DEFAULT_AUTHINFO, com::EOAC_DEFAULT);
+    if (set.Failed()) hello = Status(set, "CoSetProxyBlanket failed");
+  }
+  if (!hello.ok()) {
     rc = fail(hello.status());
   } else {
     auto check = [&](const Result<idl::HRESULT>& r) -> bool {

@@ -64,6 +64,9 @@ inline constexpr HResult RPC_S_INVALID_BOUND = HResult::FromWin32(1734);
 inline constexpr HResult RPC_S_DUPLICATE_ENDPOINT = HResult::FromWin32(1740);
 // The opnum is not in the interface (a fault nca_s_op_rng_error).
 inline constexpr HResult RPC_S_PROCNUM_OUT_OF_RANGE = HResult::FromWin32(1745);
+// A blanket names an authentication service this process has no package
+// for.
+inline constexpr HResult RPC_S_UNKNOWN_AUTHN_SERVICE = HResult::FromWin32(1747);
 // The endpoint mapper's refusals as Windows reports them; rpc/epmapper.h
 // has the values that travel on the wire.
 inline constexpr HResult EPT_S_CANT_PERFORM_OP = HResult::FromWin32(1752);

@@ -436,6 +436,24 @@ Result<std::shared_ptr<RemoteOxid>> ComRuntime::ResolveOxid(uint64_t oxid,
     remote->rem_unknown_ipid = rem_unknown;
     remote->resolver = resolver;
     remote->ping_binding = at->ToString();
+    // R75: the default blanket of this OXID's proxies, from its security
+    // bindings and hint and this process's settings; the association is
+    // bound in it.
+    ClientProcessSecurity process;
+    process.auth = options_.client_auth;
+    process.packages = options_.client_packages;
+    // The capabilities CoInitializeSecurity set (EOAC_DEFAULT's meaning,
+    // R47), and secure references however they were asked for.
+    process.capabilities = options_.capabilities;
+    {
+      std::lock_guard<std::mutex> lock(security_mu_);
+      if (security_) process.capabilities |= security_->capabilities;
+    }
+    process.secure_references = secure_references();
+    remote->security =
+        std::make_shared<OxidClientSecurity>(std::move(process), bindings.security, hint);
+    COMSEC_ASSIGN_OR_RETURN(std::optional<rpc::ClientAuth> bind_auth,
+                            remote->security->AuthFor(remote->security->default_blanket()));
     Status connected(RPC_S_SERVER_UNAVAILABLE, "the OXID has no TCP binding");
     for (const OxidBindings::String& e : bindings.strings) {
       std::optional<rpc::StringBinding> to = ReachableBinding(e);
@@ -445,10 +463,14 @@ Result<std::shared_ptr<RemoteOxid>> ComRuntime::ResolveOxid(uint64_t oxid,
         connected = exporter.status();
         continue;
       }
-      const rpc::ClientAuth* auth = options_.client_auth ? &*options_.client_auth : nullptr;
-      connected = (*exporter)->Bind(rpc::SyntaxId{idl::IID_IRemUnknown, 0, 0}, auth);
-      if (!connected.ok()) continue;
+      connected = (*exporter)->Bind(rpc::SyntaxId{idl::IID_IRemUnknown, 0, 0},
+                                    bind_auth ? &*bind_auth : nullptr);
+      if (!connected.ok()) {
+        if (bind_auth) connected = MutualAuthFailure(connected, *bind_auth);
+        continue;
+      }
       remote->client = std::move(*exporter);
+      remote->security->Attach(remote->client, *to, options_.client, bind_auth);
       return remote;
     }
     return connected;

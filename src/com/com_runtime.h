@@ -24,8 +24,10 @@
 // references its clients took go (after they had some), an external lock
 // it had is released, or ReleaseMarshalData.
 //
-// Outgoing calls carry `client_auth` (the process's default blanket; issue
-// 14 makes it per proxy). Incoming calls run on the MTA's threads.
+// Outgoing calls: each proxy's blanket (com/client_security.h), negotiated
+// from `client_auth` and the server's security bindings when the OXID is
+// resolved, and changed per interface proxy with IClientSecurity /
+// CoSetProxyBlanket. Incoming calls run on the MTA's threads.
 //
 // Thread-safety: every method may be called from any thread; all proxies
 // and objects it hands out must be released before it is destroyed (what
@@ -94,8 +96,15 @@ struct ComRuntimeOptions {
   Guid appid;
   // The RPC_C_AUTHN_LEVEL_* hint the resolver hands to clients.
   uint32_t authn_hint = 1;
-  // Outgoing calls' blanket; none: unauthenticated (level NONE).
+  // Outgoing calls' blanket, the client half of each proxy's default
+  // blanket (R75); none: unauthenticated (level NONE).
   std::optional<rpc::ClientAuth> client_auth;
+  // More packages outgoing calls may use when a proxy's blanket names
+  // their service (SetBlanket); client_auth's package comes first.
+  std::vector<rpc::SecurityPackage*> client_packages;
+  // The process's CIS capabilities (EOAC_*): what a proxy's default
+  // blanket and EOAC_DEFAULT carry (R47).
+  uint32_t capabilities = 0;
   // Secure references (reference tracking, R145): CoInitializeSecurity's
   // EOAC_SECURE_REFS, or for a process that does not call it the machine's
   // LegacySecureReferences = "Y"/"y" (R73). On: every reference this

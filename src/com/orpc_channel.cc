@@ -11,12 +11,16 @@ namespace comsec::com {
 
 OrpcChannel::OrpcChannel(std::shared_ptr<rpc::Client> client, const Guid& iid,
                          const Guid& ipid, IUnknown* identity,
-                         rpc::InterfaceMarshaler* marshaler)
+                         rpc::InterfaceMarshaler* marshaler,
+                         std::shared_ptr<OxidClientSecurity> security)
     : client_(std::move(client)),
+      security_(std::move(security)),
       syntax_(rpc::SyntaxId{iid, 0, 0}),
       ipid_(ipid),
       identity_(identity),
-      marshaler_(marshaler) {}
+      marshaler_(marshaler) {
+  if (security_) blanket_.Set(std::make_shared<const ProxyBlanket>(security_->default_blanket()));
+}
 
 OrpcChannel::OrpcChannel(std::unique_ptr<rpc::Client> client, const Guid& ipid,
                          IUnknown* identity)
@@ -35,17 +39,27 @@ Result<rpc::CallReply> OrpcChannel::Invoke(const Guid&, uint16_t opnum,
   rpc::CallOptions options;
   options.object = ipid_;
   options.syntax = syntax_;
-  COMSEC_ASSIGN_OR_RETURN(rpc::CallReply reply, Send(options, opnum, std::move(request)));
+  std::shared_ptr<rpc::Client> client = client_;
+  if (security_) {
+    // The blanket as it is now: a SetBlanket meanwhile is the next call's.
+    const std::shared_ptr<const ProxyBlanket> blanket = blanket_.Get();
+    COMSEC_ASSIGN_OR_RETURN(CallRoute route, security_->Route(*blanket));
+    client = std::move(route.client);
+    options.auth_context_id = route.auth_context_id;
+  }
+  COMSEC_ASSIGN_OR_RETURN(rpc::CallReply reply,
+                          Send(std::move(client), options, opnum, std::move(request)));
   COMSEC_ASSIGN_OR_RETURN(Decoded<OrpcThat> that, DecodeOrpcThat(reply.stub, reply.data_rep));
   reply.stub_offset = that.params_offset;
   return reply;
 }
 
-Result<rpc::CallReply> OrpcChannel::Send(const rpc::CallOptions& options, uint16_t opnum,
+Result<rpc::CallReply> OrpcChannel::Send(std::shared_ptr<rpc::Client> client,
+                                         const rpc::CallOptions& options, uint16_t opnum,
                                          std::vector<uint8_t> request) {
   Apartment* apartment = CurrentApartment();
   if (apartment == nullptr || apartment->kind() != ApartmentKind::kSta) {
-    return client_->CallForReply(options, opnum, request);
+    return client->CallForReply(options, opnum, request);
   }
   // COM's modal loop: an STA's thread must keep serving calls into its
   // apartment while it waits (the callee may call back into it), so the
@@ -57,7 +71,7 @@ Result<rpc::CallReply> OrpcChannel::Send(const rpc::CallOptions& options, uint16
   };
   auto slot = std::make_shared<Slot>();
   ModalWait wait;
-  std::thread([client = client_, options, opnum, request = std::move(request), slot,
+  std::thread([client = std::move(client), options, opnum, request = std::move(request), slot,
                done = wait.Completer()] {
     slot->reply.emplace(client->CallForReply(options, opnum, request));
     done();

@@ -6,7 +6,10 @@
 //
 // Every interface proxy of a remote object shares one association (the
 // proxy manager's, com/remote_object.h); each call names its interface's
-// presentation context (rpc::CallOptions::syntax). The causality id of a
+// presentation context (rpc::CallOptions::syntax). A channel made with its
+// OXID's security (com/client_security.h) holds its proxy's blanket and
+// sends each call in that blanket's authentication context, the blanket
+// read once when the call starts (R82). The causality id of a
 // call made while serving another is that call's (CausalityScope), else a
 // new one, so that a chain of calls across processes carries one id.
 //
@@ -23,6 +26,7 @@
 #include <vector>
 
 #include "comsec/base/unknown.h"
+#include "comsec/com/client_security.h"
 #include "comsec/rpc/client.h"
 #include "comsec/rpc/object_channel.h"
 
@@ -34,8 +38,12 @@ class OrpcChannel final : public rpc::ObjectChannel {
   // to the object's exporter; the interface's presentation context is
   // negotiated on first use. `identity` is what the proxy's IUnknown
   // methods reach; it and `marshaler` (may be null) outlive the channel.
+  // With `security`, calls go where the channel's blanket says (starting
+  // with the OXID's default blanket); without, over `client` with its
+  // bind's authentication.
   OrpcChannel(std::shared_ptr<rpc::Client> client, const Guid& iid, const Guid& ipid,
-              IUnknown* identity, rpc::InterfaceMarshaler* marshaler = nullptr);
+              IUnknown* identity, rpc::InterfaceMarshaler* marshaler = nullptr,
+              std::shared_ptr<OxidClientSecurity> security = nullptr);
   // Over a client already bound to the interface (its current one).
   OrpcChannel(std::unique_ptr<rpc::Client> client, const Guid& ipid, IUnknown* identity);
 
@@ -46,14 +54,19 @@ class OrpcChannel final : public rpc::ObjectChannel {
 
   rpc::Client& client() { return *client_; }
   const Guid& ipid() const { return ipid_; }
+  // The proxy's blanket (IClientSecurity's, com/client_security.h).
+  BlanketSlot& blanket() { return blanket_; }
 
  private:
   // The call on the wire; from an STA's thread, with the STA served while
   // it waits (com/apartment.h).
-  Result<rpc::CallReply> Send(const rpc::CallOptions& options, uint16_t opnum,
+  Result<rpc::CallReply> Send(std::shared_ptr<rpc::Client> client,
+                              const rpc::CallOptions& options, uint16_t opnum,
                               std::vector<uint8_t> request);
 
   std::shared_ptr<rpc::Client> client_;
+  const std::shared_ptr<OxidClientSecurity> security_;
+  BlanketSlot blanket_;
   const std::optional<rpc::SyntaxId> syntax_;
   const Guid ipid_;
   IUnknown* const identity_;

@@ -29,6 +29,7 @@
 #include "comsec/base/guid.h"
 #include "comsec/base/hresult.h"
 #include "comsec/base/result.h"
+#include "comsec/com/client_security.h"
 #include "comsec/config/effective_policy.h"
 #include "comsec/rpc/client.h"
 #include "comsec/security/security_descriptor.h"
@@ -36,38 +37,11 @@
 
 namespace comsec::com {
 
-// EOLE_AUTHENTICATION_CAPABILITIES (R43).
-enum : uint32_t {
-  EOAC_NONE = 0x0,
-  EOAC_MUTUAL_AUTH = 0x1,
-  EOAC_SECURE_REFS = 0x2,
-  EOAC_ACCESS_CONTROL = 0x4,
-  EOAC_APPID = 0x8,
-  EOAC_DYNAMIC = 0x10,
-  EOAC_STATIC_CLOAKING = 0x20,
-  EOAC_DYNAMIC_CLOAKING = 0x40,
-  EOAC_ANY_AUTHORITY = 0x80,
-  EOAC_MAKE_FULLSIC = 0x100,
-  EOAC_REQUIRE_FULLSIC = 0x200,
-  EOAC_AUTO_IMPERSONATE = 0x400,
-  EOAC_DEFAULT = 0x800,
-  EOAC_DISABLE_AAA = 0x1000,
-  EOAC_NO_CUSTOM_MARSHAL = 0x2000,
-  EOAC_RESERVED1 = 0x4000,
-};
+// The EOAC_*, RPC_C_AUTHN_* and RPC_C_AUTHZ_* constants are
+// com/client_security.h's.
 // Every bit CoInitializeSecurity knows; EOAC_DEFAULT is for SetBlanket only
 // (R47).
 inline constexpr uint32_t kEoacCoInitializeSecurityMask = 0x7FFF & ~EOAC_DEFAULT;
-
-// rpcdce.h authentication services (R25).
-enum : uint32_t {
-  RPC_C_AUTHN_NONE_SVC = 0,
-  RPC_C_AUTHN_GSS_NEGOTIATE = 9,
-  RPC_C_AUTHN_WINNT = 10,
-  RPC_C_AUTHN_GSS_SCHANNEL = 14,
-  RPC_C_AUTHN_GSS_KERBEROS = 16,
-  RPC_C_AUTHN_DEFAULT = 0xFFFFFFFF,
-};
 
 // The IAccessControl seam: what COM asks of a process's access control
 // object on each call (R143: trustee = the caller, rights =

@@ -16,6 +16,12 @@
 // OXID's association with the process's default blanket (R86: with
 // reference tracking on, IUnknown uses the default security).
 //
+// It is IClientSecurity's proxy manager (com/client_security.h, R79): each
+// interface proxy holds its own blanket (its channel's), IUnknown one more
+// (what its RemQueryInterface, RemAddRef and RemRelease calls use, R86),
+// and CopyProxy's copies are interface proxies of their own that share the
+// original's IPID and references.
+//
 // Thread-safety: every method may be called from any thread; the proxies
 // it hands out may be called from several threads at once.
 #pragma once
@@ -29,6 +35,7 @@
 #include <vector>
 
 #include "comsec/base/unknown.h"
+#include "comsec/com/client_security.h"
 #include "comsec/com/objref.h"
 #include "comsec/com/orpc_channel.h"
 #include "comsec/rpc/client.h"
@@ -48,6 +55,9 @@ struct RemoteOxid {
   // is marshaled again) and the binding it is pinged at.
   OxidBindings resolver;
   std::string ping_binding;
+  // The blanket negotiation with this OXID and the association's
+  // authentication contexts; null: calls use `client` as bound.
+  std::shared_ptr<OxidClientSecurity> security;
 };
 
 // What a proxy manager needs from the runtime that made it.
@@ -69,7 +79,7 @@ class ProxyHost {
 inline constexpr Guid kIidRemoteObject{0x6c0d9a3eu, 0x51b2, 0x4d7e,
                                        {0x9a, 0x0f, 0x3b, 0x84, 0x27, 0xe1, 0x5c, 0x90}};
 
-class RemoteObject final : public IUnknown {
+class RemoteObject final : public IUnknown, private ProxyManagerSecurity {
  public:
   // References an OBJREF gives when it carries none (Windows's count).
   static constexpr uint32_t kRefsPerMarshal = 5;
@@ -121,6 +131,12 @@ class RemoteObject final : public IUnknown {
     rpc::ProxyPtr proxy{nullptr, nullptr};
   };
   ~RemoteObject() = default;
+  // ProxyManagerSecurity
+  BlanketSlot* FindBlanket(IUnknown* proxy, bool* is_unknown) override;
+  OxidClientSecurity& oxid_security() override { return *oxid_->security; }
+  Result<IUnknown*> CopyInterfaceProxy(IUnknown* proxy) override;
+  // A channel to the exporter's IRemUnknown in IUnknown's blanket.
+  std::unique_ptr<OrpcChannel> RemUnknownChannel();
   // Asks the exporter for `iid` (RemQueryInterface on any held IPID).
   Status QueryRemote(const Guid& iid);
   Status RemAddRef(const Guid& ipid, uint32_t public_refs, uint32_t private_refs = 0);
@@ -134,6 +150,11 @@ class RemoteObject final : public IUnknown {
   std::atomic<uint32_t> refs_{1};
   mutable std::mutex mu_;
   std::map<Guid, Interface> interfaces_;  // by IID
+  // CopyProxy's copies (IID, proxy; no references of their own), kept
+  // until the object goes.
+  std::vector<std::pair<Guid, Interface>> copies_;
+  BlanketSlot unknown_blanket_;
+  ClientSecurity client_security_{this, this};
 };
 
 }  // namespace comsec::com

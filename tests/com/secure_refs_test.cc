@@ -24,7 +24,9 @@
 #include "comsec/com/com_runtime.h"
 #include "comsec/com/orpc_channel.h"
 #include "comsec/config/accounts.h"
+#include "comsec/config/com_schema.h"
 #include "comsec/config/secrets.h"
+#include "comsec/config/store.h"
 #include "iremunknown.h"
 #include "runtime_test.h"
 
@@ -111,12 +113,30 @@ class SecureRefs : public ::testing::Test {
     server_package_ = std::make_unique<auth::ntlm::NtlmPackage>(so);
     packages_.Add(server_package_.get());
 
+    {
+      // Unauthenticated callers (UnauthenticatedPrivateAddRefIsAccessDenied)
+      // are remote ANONYMOUS LOGON, which the default MachineAccessRestriction
+      // refuses (R139, R175): this machine lets them execute, explicitly.
+      auto store = config::Store::Open(path_);
+      ASSERT_TRUE(store.ok()) << store.status().ToString();
+      auto v = config::EncodeSetting(
+          *config::FindSetting(config::SettingScope::kMachine, "MachineAccessRestriction"),
+          "O:BAG:BAD:(A;;CCDCLC;;;WD)(A;;CCDCLC;;;AN)");
+      ASSERT_TRUE(v.ok());
+      ASSERT_TRUE((*store)->SetValue(config::OleKeyPath(), *v).ok());
+    }
     ComRuntimeOptions options;
     options.server.packages = &packages_;
     options.logger = log_.logger();
+    options.store = path_;
     auto server = ComRuntime::Start(options);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(*server);
+    // Every caller reaches IRemUnknown, at any level: what is under test
+    // is its reference counting (R66, R71).
+    CoInitializeSecurityParams cis;
+    cis.authn_level = 1;
+    ASSERT_TRUE(server_->InitializeSecurity(cis).ok());
     server_->RegisterInterface(idl::INodeInfo());
     server_->RegisterInterface(idl::ILabelInfo());
     for (const rpc::StringBinding& b : server_->endpoints()) {
