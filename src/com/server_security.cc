@@ -49,12 +49,10 @@ HResult ServerSecurity::ImpersonateClient() {
   t.Revert();
   t.impersonating = shared_from_this();
   if (security_.imp_level >= security::ImpLevel::kImpersonate) {
-    if (std::optional<uint32_t> uid = security::UnixUidOf(security_.token->user())) {
-      if (auto identity = security::LookupUnixUser(*uid); identity.ok()) {
-        if (auto os = security::ThreadImpersonation::Begin(*identity); os.ok()) {
-          t.os = std::move(*os);
-          t.uid = *uid;
-        }
+    if (auto identity = security::ImpersonationIdentityOf(*security_.token)) {
+      if (auto os = security::ThreadImpersonation::Begin(*identity); os.ok()) {
+        t.os = std::move(*os);
+        t.uid = identity->uid;
       }
     }
   }

@@ -14,8 +14,10 @@
 //     the caller: IsImpersonating is true, CurrentImpersonationToken is the
 //     caller's token (what access checks use), and when the token names a
 //     Unix account (S-1-22-1-uid: local, Kerberos or TLS callers mapped to
-//     unix:NAME) and the client granted RPC_C_IMP_LEVEL_IMPERSONATE or
-//     more, the thread's Unix identity switches to it
+//     unix:NAME; or a store account mapped to a Unix identity, whose token
+//     carries it: security::ImpersonationIdentityOf) and the client
+//     granted RPC_C_IMP_LEVEL_IMPERSONATE or more, the thread's Unix
+//     identity switches to it
 //     (security/thread_impersonation.h) where the process may switch (root,
 //     or the server's own uid). At IDENTIFY, or for an account without a
 //     Unix uid, only the token changes: an identification, as Windows gives

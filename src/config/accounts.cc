@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include "comsec/base/utf16.h"
 #include "comsec/base/win32_error.h"
@@ -157,6 +158,59 @@ Result<uint32_t> AccountDatabase::NextRid(WriteTransaction& tx) {
 
 namespace {
 
+constexpr std::string_view kUnixValues[] = {"UnixUser", "UnixUid", "UnixGid", "UnixGroups"};
+
+Status MalformedMapping(const std::string& account, const std::string& why) {
+  return Status(E_INVALIDARG, "account '" + account + "' has a malformed Unix mapping (" + why +
+                                  "); set it again with `comcfg user set " + account +
+                                  "` --unix-user or --uid/--gid");
+}
+
+// The Unix mapping among an account key's values; nullopt when it has none.
+Result<std::optional<UnixMapping>> ReadUnixMapping(const std::string& account,
+                                                   const std::vector<RegValue>& values) {
+  const RegValue* user = nullptr;
+  const RegValue* uid = nullptr;
+  const RegValue* gid = nullptr;
+  const RegValue* groups = nullptr;
+  for (const RegValue& v : values) {
+    if (SameValueName(v.name, "UnixUser")) user = &v;
+    if (SameValueName(v.name, "UnixUid")) uid = &v;
+    if (SameValueName(v.name, "UnixGid")) gid = &v;
+    if (SameValueName(v.name, "UnixGroups")) groups = &v;
+  }
+  if (!user && !uid && !gid && !groups) return std::optional<UnixMapping>();
+  UnixMapping m;
+  if (user) {
+    if (uid || gid || groups) return MalformedMapping(account, "both a name and ids");
+    auto name = user->AsString();
+    if (!name.ok() || name->empty()) return MalformedMapping(account, "UnixUser is not a name");
+    m.user_name = std::move(*name);
+    return std::optional<UnixMapping>(std::move(m));
+  }
+  if (!uid || !gid) return MalformedMapping(account, "UnixUid and UnixGid go together");
+  auto u = uid->AsDword();
+  auto g = gid->AsDword();
+  if (!u.ok() || !g.ok()) return MalformedMapping(account, "UnixUid and UnixGid are REG_DWORDs");
+  m.uid = *u;
+  m.gid = *g;
+  if (groups) {
+    auto list = groups->AsMultiString();
+    if (!list.ok() || list->size() > kMaxUnixMappingGroups) {
+      return MalformedMapping(account, "UnixGroups is not a list of gids");
+    }
+    for (const std::string& text : *list) {
+      uint32_t n = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+      if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+        return MalformedMapping(account, "UnixGroups holds '" + text + "', not a gid");
+      }
+      m.groups.push_back(n);
+    }
+  }
+  return std::optional<UnixMapping>(std::move(m));
+}
+
 // Writes the NtHash value; the temporary copy the value needs is wiped.
 Status SetHashValue(WriteTransaction& tx, const KeyPath& key, const NtHashBytes& nt_hash) {
   RegValue v = RegValue::Binary("NtHash", std::vector<uint8_t>(nt_hash.begin(), nt_hash.end()));
@@ -201,6 +255,43 @@ Status AccountDatabase::SetDisabled(std::string_view name, bool disabled) {
   COMSEC_ASSIGN_OR_RETURN(bool exists, tx->reader().KeyExists(key));
   if (!exists) return NoSuchUser(name);
   COMSEC_RETURN_IF_ERROR(tx->SetValue(key, RegValue::Dword("Disabled", disabled ? 1 : 0)));
+  return tx->Commit();
+}
+
+Status AccountDatabase::SetUnixMapping(std::string_view name,
+                                       const std::optional<UnixMapping>& mapping) {
+  if (mapping) {
+    if (!mapping->user_name.empty()) {
+      COMSEC_ASSIGN_OR_RETURN(security::UnixIdentity id,
+                              security::LookupUnixUserByName(mapping->user_name));
+      if (id.uid == 0) {
+        return InvalidArgument("Unix user '" + mapping->user_name +
+                               "' is uid 0: root is never a mapping target");
+      }
+    } else if (mapping->uid == 0) {
+      return InvalidArgument("uid 0 is root, which is never a mapping target");
+    }
+    if (mapping->groups.size() > kMaxUnixMappingGroups) {
+      return InvalidArgument("at most " + std::to_string(kMaxUnixMappingGroups) +
+                             " supplementary groups");
+    }
+  }
+  COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginWrite());
+  const KeyPath key = UsersKey().Child(name);
+  COMSEC_ASSIGN_OR_RETURN(bool exists, tx->reader().KeyExists(key));
+  if (!exists) return NoSuchUser(name);
+  for (std::string_view v : kUnixValues) COMSEC_RETURN_IF_ERROR(tx->DeleteValue(key, v));
+  if (mapping && !mapping->user_name.empty()) {
+    COMSEC_RETURN_IF_ERROR(tx->SetValue(key, RegValue::String("UnixUser", mapping->user_name)));
+  } else if (mapping) {
+    COMSEC_RETURN_IF_ERROR(tx->SetValue(key, RegValue::Dword("UnixUid", mapping->uid)));
+    COMSEC_RETURN_IF_ERROR(tx->SetValue(key, RegValue::Dword("UnixGid", mapping->gid)));
+    if (!mapping->groups.empty()) {
+      std::vector<std::string> groups;
+      for (uint32_t g : mapping->groups) groups.push_back(std::to_string(g));
+      COMSEC_RETURN_IF_ERROR(tx->SetValue(key, RegValue::MultiString("UnixGroups", groups)));
+    }
+  }
   return tx->Commit();
 }
 
@@ -257,6 +348,7 @@ Result<std::optional<Account>> AccountDatabase::FindUser(std::string_view name) 
       a.disabled = d != 0;
     }
   }
+  COMSEC_ASSIGN_OR_RETURN(a.unix_mapping, ReadUnixMapping(a.name, contents->values));
   if (a.rid == 0) {
     return Status(E_INVALIDARG, "account '" + a.name + "' has no Rid");
   }
@@ -380,6 +472,55 @@ Result<std::vector<LocalGroup>> AccountDatabase::ListGroups() {
     out.push_back(std::move(lg));
   }
   return out;
+}
+
+Result<std::optional<LocalGroup>> AccountDatabase::FindGroup(std::string_view name) {
+  if (!CheckName(name, "group").ok()) return std::optional<LocalGroup>();
+  COMSEC_ASSIGN_OR_RETURN(auto groups, ListGroups());
+  for (LocalGroup& g : groups) {
+    if (AccountNamesEqual(g.name, name)) return std::optional<LocalGroup>(std::move(g));
+  }
+  return std::optional<LocalGroup>();
+}
+
+Result<security::UnixIdentity> ResolveUnixMapping(const UnixMapping& mapping) {
+  security::UnixIdentity id;
+  if (!mapping.user_name.empty()) {
+    COMSEC_ASSIGN_OR_RETURN(id, security::LookupUnixUserByName(mapping.user_name));
+  } else {
+    id.uid = mapping.uid;
+    id.gids.push_back(mapping.gid);
+    for (uint32_t g : mapping.groups) {
+      if (std::find(id.gids.begin(), id.gids.end(), g) == id.gids.end()) id.gids.push_back(g);
+    }
+    id.group_names.assign(id.gids.size(), "");
+  }
+  if (id.uid == 0) {
+    return Status(E_ACCESSDENIED, "the mapping names uid 0: root is never a mapping target");
+  }
+  return id;
+}
+
+Result<AccountLogon> LogonOf(const Account& account) {
+  AccountLogon logon;
+  logon.user_sid = account.sid;
+  for (const auto& g : account.groups) logon.group_sids.push_back(g.second);
+  if (account.unix_mapping) {
+    auto id = ResolveUnixMapping(*account.unix_mapping);
+    if (!id.ok()) {
+      return Status(id.status().code(), "account '" + account.name +
+                                            "' is mapped to a Unix identity it cannot act as: " +
+                                            std::string(id.status().message()));
+    }
+    logon.unix_identity = std::move(*id);
+  }
+  return logon;
+}
+
+security::Token AccountLogonToken(const AccountLogon& logon, security::LogonKind kind) {
+  security::Token t = security::Token::ForAuthenticatedUser(logon.user_sid, logon.group_sids, kind);
+  if (logon.unix_identity) t.SetUnixIdentity(*logon.unix_identity);
+  return t;
 }
 
 }  // namespace comsec::config

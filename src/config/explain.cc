@@ -69,6 +69,25 @@ bool CheckDescriptor(const char* name, const DescriptorSetting& d,
   return r.allowed;
 }
 
+// `principal` as one shell word: quoted when it holds anything a shell
+// would read ("COMSEC\alice" loses its backslash unquoted).
+std::string ShellWord(const std::string& principal) {
+  const bool plain = !principal.empty() &&
+                     principal.find_first_not_of(
+                         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                         "_-.:,@/+=%") == std::string::npos;
+  if (plain) return principal;
+  std::string out = "'";
+  for (char c : principal) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
 std::string Remedy(const DescriptorSetting& d, const std::string& which,
                    const Guid& appid, const CheckStep& step,
                    const std::string& principal, bool machine_limit) {
@@ -89,7 +108,7 @@ std::string Remedy(const DescriptorSetting& d, const std::string& which,
   std::string target = PermsTarget(d, which, appid, machine_limit);
   if (d.invalid) {
     return "replace the invalid descriptor, e.g. 'comcfg perms grant " +
-           target + " --principal " + principal + " --rights " +
+           target + " --principal " + ShellWord(principal) + " --rights " +
            FormatComRights(step.requested) + "' after 'comcfg reg delete'"
            " of " + d.origin;
   }
@@ -106,7 +125,7 @@ std::string Remedy(const DescriptorSetting& d, const std::string& which,
            target + " --principal " +
            FormatSddlSid(d.sd->dacl->aces[*step.ace].sid) + " --deny'";
   }
-  return "comcfg perms grant " + target + " --principal " + principal +
+  return "comcfg perms grant " + target + " --principal " + ShellWord(principal) +
          " --rights " + arg;
 }
 

@@ -1,6 +1,7 @@
 #include "comsec/security/token.h"
 
 #include "comsec/security/sddl.h"
+#include "comsec/security/unix_identity.h"
 #include "comsec/security/well_known_sids.h"
 
 namespace comsec::security {
@@ -46,6 +47,10 @@ void Token::AddGroup(const Sid& sid, uint32_t attributes) {
   fingerprints_.push_back(sid.fingerprint());
 }
 
+void Token::SetUnixIdentity(const UnixIdentity& identity) {
+  unix_identity_ = std::make_shared<const UnixIdentity>(identity);
+}
+
 bool Token::IsAnonymous() const { return user_ == well_known::Anonymous(); }
 
 SidMatch Token::MatchSlow(const Sid& sid, size_t from) const {
@@ -77,6 +82,12 @@ std::string Token::Describe() const {
       out += "[deny-only]";
     } else if (!(g.attributes & SE_GROUP_ENABLED)) {
       out += "[disabled]";
+    }
+  }
+  if (unix_identity_) {
+    out += "; acts as uid " + std::to_string(unix_identity_->uid) + " gids";
+    for (size_t i = 0; i < unix_identity_->gids.size(); ++i) {
+      out += (i ? "," : " ") + std::to_string(unix_identity_->gids[i]);
     }
   }
   out += ')';

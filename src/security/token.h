@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -15,6 +16,8 @@
 #include "comsec/security/sid.h"
 
 namespace comsec::security {
+
+struct UnixIdentity;  // security/unix_identity.h
 
 // [MS-DTYP] 2.5.2 / winnt.h SE_GROUP_* attributes.
 inline constexpr uint32_t SE_GROUP_MANDATORY = 0x00000001;
@@ -65,6 +68,14 @@ class Token {
   // attributes are the union.
   void AddGroup(const Sid& sid, uint32_t attributes = kGroupEnabled);
 
+  // The Unix identity this logon acts as when a server impersonates it at
+  // IMPERSONATE or DELEGATE (a store account mapped to a Unix user,
+  // config/accounts.h), where its user SID does not say it (S-1-22-1-uid
+  // does). Not part of what the access check matches.
+  void SetUnixIdentity(const UnixIdentity& identity);
+  // Null when the logon names none.
+  const UnixIdentity* unix_identity() const { return unix_identity_.get(); }
+
   const Sid& user() const { return user_; }
   const std::vector<SidAndAttributes>& groups() const { return groups_; }
   LogonKind logon() const { return logon_; }
@@ -84,7 +95,8 @@ class Token {
     return SidMatch::kNone;
   }
 
-  // "S-1-22-1-1000 (groups: WD AU ...)" for logs and explanations.
+  // "S-1-22-1-1000 (groups: WD AU ...)" for logs and explanations; a
+  // token with a Unix identity ends "...; acts as uid 65534 gids 65534)".
   std::string Describe() const;
 
  private:
@@ -95,6 +107,8 @@ class Token {
   std::vector<SidAndAttributes> groups_;
   // fingerprints_[0] is the user; fingerprints_[i + 1] is groups_[i].
   std::vector<uint64_t> fingerprints_;
+  // Immutable once set; shared by copies of the token.
+  std::shared_ptr<const UnixIdentity> unix_identity_;
 };
 
 }  // namespace comsec::security

@@ -111,6 +111,14 @@ Result<uint32_t> LookupUnixGroupByName(std::string_view name) {
   }
 }
 
+std::optional<UnixIdentity> ImpersonationIdentityOf(const Token& token) {
+  if (const UnixIdentity* mapped = token.unix_identity()) return *mapped;
+  if (std::optional<uint32_t> uid = UnixUidOf(token.user())) {
+    if (auto identity = LookupUnixUser(*uid); identity.ok()) return std::move(*identity);
+  }
+  return std::nullopt;
+}
+
 Token TokenForUnixIdentity(const UnixIdentity& id,
                            const UnixTokenOptions& options) {
   std::vector<Sid> groups;

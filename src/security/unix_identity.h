@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@ struct UnixIdentity {
   std::vector<uint32_t> gids;
   // Names of `gids` where the system knows them (same order; "" if unknown).
   std::vector<std::string> group_names;
+
+  bool operator==(const UnixIdentity&) const = default;
 };
 
 struct UnixTokenOptions {
@@ -38,6 +41,14 @@ Result<UnixIdentity> LookupUnixUser(uint32_t uid);
 Result<UnixIdentity> LookupUnixUserByName(std::string_view name);
 // The gid of a named group; ERROR_NO_SUCH_GROUP when unknown.
 Result<uint32_t> LookupUnixGroupByName(std::string_view name);
+
+// The Unix identity a server's thread takes on when it impersonates a
+// caller with `token` at IMPERSONATE or DELEGATE: the one the logon carries
+// (Token::unix_identity: a store account mapped to a Unix user), else the
+// Unix user its SID names (S-1-22-1-uid), looked up now; nullopt for any
+// other caller, and for a uid the system no longer knows (the thread then
+// only identifies).
+std::optional<UnixIdentity> ImpersonationIdentityOf(const Token& token);
 
 // Builds the token; pure (no system lookups).
 Token TokenForUnixIdentity(const UnixIdentity& identity,

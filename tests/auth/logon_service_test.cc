@@ -7,6 +7,7 @@
 
 #include "comsec/auth/ntlm/local_logon_validator.h"
 #include "comsec/auth/ntlm/ntlmv2.h"
+#include "comsec/base/byte_writer.h"
 #include "comsec/base/win32_error.h"
 #include "comsec/ndr/decoder.h"
 #include "comsec/ndr/encoder.h"
@@ -19,14 +20,32 @@ class OneAccount : public AccountSource {
  public:
   std::string DomainName() const override { return "SVC"; }
   Result<std::optional<AccountRecord>> Lookup(std::string_view user) override {
-    if (user != "alice") return std::optional<AccountRecord>();
+    if (user != "alice" && user != "bob") return std::optional<AccountRecord>();
     AccountRecord a;
-    a.name = "alice";
+    a.name = std::string(user);
     a.nt_hash = NtHash(u"pw");
-    a.user_sid = security::Sid(5, {21, 7, 7, 7, 1000});
+    a.user_sid = security::Sid(5, {21, 7, 7, 7, user == "alice" ? 1000u : 1001u});
+    a.group_sids = {security::Sid(5, {21, 7, 7, 7, 1002})};
+    // bob is mapped to a Unix identity (config::UnixMapping).
+    if (user == "bob") a.unix_identity = security::UnixIdentity{65534, "", {65534, 100}, {"", ""}};
     return std::optional<AccountRecord>(a);
   }
 };
+
+// A logon request whose NTLMv2 response proves password "pw".
+NetworkLogonRequest Proven(std::u16string user) {
+  NetworkLogonRequest r;
+  r.user = user;
+  r.domain = u"SVC";
+  r.peer = "192.0.2.1:7";
+  const Challenge8 client_challenge{1, 2, 3, 4, 5, 6, 7, 8};
+  const std::vector<uint8_t> eol = {0, 0, 0, 0};
+  r.nt_response = ComputeNtlmV2(NtOwfV2(NtHash(u"pw"), user, u"SVC"), r.server_challenge,
+                                client_challenge,
+                                MakeNtlmV2Blob(FileTimeNow(), client_challenge, eol))
+                      .nt_response;
+  return r;
+}
 
 class LogonService : public ::testing::Test {
  protected:
@@ -169,6 +188,63 @@ TEST_F(LogonService, HostileRepliesAreRefusedNotTrusted) {
   std::vector<uint8_t> ok_without_sid = bytes;
   ok_without_sid[ok_without_sid.size() - 4] = 0;
   EXPECT_FALSE(DecodeNetworkLogonReply(ok_without_sid).ok());
+}
+
+// Issue 14: a mapped account's Unix identity travels from comsecd to the
+// server (uid, then gids); an unmapped one has none.
+TEST_F(LogonService, TheUnixIdentityOfAMappedAccountTravels) {
+  auto reply = Logon(EncodeNetworkLogonRequest(Proven(u"bob")));
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  auto r = DecodeNetworkLogonReply(*reply);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->account_name, "bob");
+  EXPECT_EQ(r->group_sids, (std::vector<security::Sid>{security::Sid(5, {21, 7, 7, 7, 1002})}));
+  ASSERT_TRUE(r->unix_identity.has_value());
+  EXPECT_EQ(r->unix_identity->uid, 65534u);
+  EXPECT_EQ(r->unix_identity->gids, (std::vector<uint32_t>{65534, 100}));
+  reply = Logon(EncodeNetworkLogonRequest(Proven(u"alice")));
+  ASSERT_TRUE(reply.ok());
+  r = DecodeNetworkLogonReply(*reply);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->unix_identity.has_value());
+}
+
+// A reply mapping to uid 0, or a uid without a gid, is not believed.
+TEST_F(LogonService, UnixIdentitiesInRepliesAreChecked) {
+  auto reply_with = [](std::vector<uint32_t> ids, uint32_t claimed) {
+    ndr::Encoder e;
+    e.Bytes(std::vector<uint8_t>(16, 0));
+    e.Pointer(true);
+    e.CString("SVC");
+    e.Pointer(true);
+    e.CString("bob");
+    ByteWriter sids;
+    security::Sid(5, {21, 7, 7, 7, 1001}).EncodeTo(sids);
+    e.U32(static_cast<uint32_t>(sids.size()));
+    e.Pointer(true);
+    e.Conformance(static_cast<uint32_t>(sids.size()));
+    e.Bytes(sids.bytes());
+    e.U32(claimed);
+    e.Pointer(true);
+    e.Conformance(static_cast<uint32_t>(ids.size()));
+    for (uint32_t id : ids) e.U32(id);
+    e.I32(0);
+    e.Pointer(true);
+    e.CString("");
+    e.U32(0);
+    return DecodeNetworkLogonReply(e.bytes());
+  };
+  auto ok = reply_with({7, 8, 9}, 3);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->unix_identity->uid, 7u);
+  EXPECT_EQ(ok->unix_identity->gids, (std::vector<uint32_t>{8, 9}));
+  EXPECT_TRUE(reply_with({}, 0).ok());
+  for (auto [ids, claimed] : std::vector<std::pair<std::vector<uint32_t>, uint32_t>>{
+           {{0, 0}, 2}, {{7}, 1}, {{7, 8}, 3}}) {
+    auto r = reply_with(ids, claimed);
+    ASSERT_FALSE(r.ok()) << ids.size();
+    EXPECT_EQ(r.status().code(), RPC_X_BAD_STUB_DATA) << r.status().ToString();
+  }
 }
 
 }  // namespace

@@ -99,5 +99,28 @@ TEST(UnixIdentity, LooksUpTheSystemDatabases) {
             ERROR_NO_SUCH_GROUP);
 }
 
+// Issue 14: the Unix identity a server's thread takes on for a caller.
+TEST(Token, ImpersonationIdentityIsTheMappedOneElseTheUnixUser) {
+  // A store account's token carries its mapping; its SID says nothing.
+  Token mapped = Token::ForAuthenticatedUser(Sid(5, {21, 1, 2, 3, 1000}), {}, LogonKind::kNetwork);
+  EXPECT_EQ(ImpersonationIdentityOf(mapped), std::nullopt);  // unmapped: identify only
+  const UnixIdentity id{65534, "", {65534, 100}, {"", ""}};
+  mapped.SetUnixIdentity(id);
+  EXPECT_EQ(ImpersonationIdentityOf(mapped), id);
+  const Token copy = mapped;  // copies share it
+  ASSERT_NE(copy.unix_identity(), nullptr);
+  EXPECT_EQ(*copy.unix_identity(), id);
+  EXPECT_NE(copy.Describe().find("; acts as uid 65534 gids 65534,100)"), std::string::npos)
+      << copy.Describe();
+  // A Unix user's token: looked up by its uid.
+  auto nobody = LookupUnixUserByName("nobody");
+  ASSERT_TRUE(nobody.ok());
+  Token unix_user = TokenForUnixIdentity(*nobody, UnixTokenOptions{});
+  EXPECT_EQ(unix_user.unix_identity(), nullptr);
+  EXPECT_EQ(ImpersonationIdentityOf(unix_user), *nobody);
+  // Anonymous: nothing.
+  EXPECT_EQ(ImpersonationIdentityOf(Token::Anonymous(LogonKind::kNetwork, false)), std::nullopt);
+}
+
 }  // namespace
 }  // namespace comsec::security

@@ -8,6 +8,7 @@
 #include "comcfg/command.h"
 #include "comcfg/describe.h"
 #include "comcfg/caller.h"
+#include "comcfg/store_access.h"
 #include "comsec/security/com_rights.h"
 #include "comsec/security/sddl.h"
 
@@ -24,7 +25,7 @@ struct AccessCheckArgs {
   bool json = false;
 };
 
-int Run(const AccessCheckArgs& a, const Io& io) {
+int Run(const AccessCheckArgs& a, const GlobalOptions& global, const Io& io) {
   if (Status s = CheckDistance(a.caller); !s.ok()) {
     return ReportBadInput(io, s);
   }
@@ -32,8 +33,14 @@ int Run(const AccessCheckArgs& a, const Io& io) {
   if (!sd.ok()) return ReportBadInput(io, sd.status());
   auto rights = ParseComRights(a.rights);
   if (!rights.ok()) return ReportBadInput(io, rights.status());
-  auto token = BuildCallerToken(a.caller);
-  if (!token.ok()) return ReportBadInput(io, token.status());
+  StoreAccounts accounts(StorePath(global));
+  auto caller = BuildCaller(a.caller, &accounts);
+  if (!caller.ok()) return ReportBadInput(io, caller.status());
+  const Token* token = &caller->token;
+  if (!caller->logon_refused.empty()) {
+    io.err << "warning: " << caller->name << " cannot log on (" << caller->logon_refused
+           << "): a server refuses it before any access check\n";
+  }
 
   AccessCheckResult r = ComAccessCheck(*sd, *token, *rights);
   std::string deciding = "none";
@@ -82,7 +89,6 @@ int Run(const AccessCheckArgs& a, const Io& io) {
 
 void AddAccessCheckCommand(CLI::App& app, const GlobalOptions& global,
                            const Io& io, int* exit_code) {
-  (void)global;
   auto a = std::make_shared<AccessCheckArgs>();
   CLI::App* cmd = app.add_subcommand(
       "access-check",
@@ -95,7 +101,7 @@ void AddAccessCheckCommand(CLI::App& app, const GlobalOptions& global,
                   "activate_local, activate_remote, or a hex mask")
       ->required();
   cmd->add_flag("--json", a->json, "print JSON");
-  cmd->callback([a, &io, exit_code] { *exit_code = Run(*a, io); });
+  cmd->callback([a, &global, &io, exit_code] { *exit_code = Run(*a, global, io); });
 }
 
 }  // namespace comsec::comcfg

@@ -1,10 +1,13 @@
 // comcfg user / group: the local account database NTLM validates against
 // (issue 5). Passwords are read from a terminal without echo or, with
 // --password-stdin, from one line of standard input; only their NT hash is
-// stored, and no command ever prints it.
+// stored, and no command ever prints it. `user set` maps an account to the
+// Unix identity a server's thread acts as when it impersonates the
+// account's logons (issue 14; config::UnixMapping).
 #include <termios.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <fstream>
 #include <iostream>
 
@@ -19,6 +22,7 @@
 #include "comsec/base/win32_error.h"
 #include "comsec/config/accounts.h"
 #include "comsec/config/secrets.h"
+#include "comsec/security/unix_identity.h"
 
 namespace comsec::comcfg {
 namespace {
@@ -87,6 +91,24 @@ int WithAccounts(const GlobalOptions& global, const Io& io, bool create_domain, 
   return s.ok() ? kExitOk : ReportFailure(io, s);
 }
 
+std::string DescribeMapping(const std::optional<config::UnixMapping>& m) {
+  if (!m) return "no Unix mapping (its logons only identify)";
+  if (!m->user_name.empty()) return "unix-user " + m->user_name;
+  std::string out = "uid " + std::to_string(m->uid) + " gid " + std::to_string(m->gid);
+  if (!m->groups.empty()) {
+    out += " groups ";
+    for (size_t i = 0; i < m->groups.size(); ++i) {
+      out += (i ? "," : "") + std::to_string(m->groups[i]);
+    }
+  }
+  return out;
+}
+
+nlohmann::json MappingJson(const config::UnixMapping& m) {
+  if (!m.user_name.empty()) return {{"user", m.user_name}};
+  return {{"uid", m.uid}, {"gid", m.gid}, {"groups", m.groups}};
+}
+
 }  // namespace
 
 void AddAccountCommands(CLI::App& app, const GlobalOptions& global, const Io& io,
@@ -99,6 +121,11 @@ void AddAccountCommands(CLI::App& app, const GlobalOptions& global, const Io& io
     std::string name;
     bool password_stdin = false;
     bool json = false;
+    // user set
+    std::string unix_user;
+    std::optional<uint32_t> uid, gid;
+    std::vector<std::string> unix_groups;
+    bool no_unix = false;
   };
   auto ua = std::make_shared<UserArgs>();
 
@@ -150,7 +177,63 @@ void AddAccountCommands(CLI::App& app, const GlobalOptions& global, const Io& io
     });
   });
 
-  CLI::App* list = user->add_subcommand("list", "list accounts (name, SID, groups)");
+  CLI::App* set = user->add_subcommand(
+      "set",
+      "map an account to a Unix identity: the uid, gid and groups a server's thread takes on "
+      "when it impersonates the account's logons at IMPERSONATE or DELEGATE (never root)");
+  set->add_option("NAME", ua->name, "account name")->required();
+  auto* unix_user = set->add_option(
+      "--unix-user", ua->unix_user,
+      "a Unix user: its uid, primary gid and groups as the system has them at each logon");
+  auto* uid = set->add_option("--uid", ua->uid, "a fixed uid (with --gid)");
+  auto* gid = set->add_option("--gid", ua->gid, "the primary gid (with --uid)");
+  auto* groups = set->add_option("--groups", ua->unix_groups,
+                                 "supplementary groups (with --uid): gids or Unix group "
+                                 "names, comma-separated")
+                     ->delimiter(',');
+  auto* no_unix = set->add_flag("--no-unix", ua->no_unix,
+                                "remove the mapping: the account's logons only identify");
+  uid->needs(gid);
+  gid->needs(uid);
+  groups->needs(uid);
+  unix_user->excludes(uid)->excludes(gid)->excludes(groups)->excludes(no_unix);
+  no_unix->excludes(uid)->excludes(gid)->excludes(groups);
+  set->callback([ua, &global, &io, exit_code] {
+    std::optional<config::UnixMapping> mapping;
+    if (!ua->unix_user.empty()) {
+      mapping = config::UnixMapping{ua->unix_user, 0, 0, {}};
+    } else if (ua->uid) {
+      mapping = config::UnixMapping{"", *ua->uid, *ua->gid, {}};
+      for (const std::string& g : ua->unix_groups) {
+        uint32_t n = 0;
+        auto [end, ec] = std::from_chars(g.data(), g.data() + g.size(), n);
+        if (!g.empty() && ec == std::errc() && end == g.data() + g.size()) {
+          mapping->groups.push_back(n);
+          continue;
+        }
+        auto named = security::LookupUnixGroupByName(g);
+        if (!named.ok()) {
+          *exit_code = ReportBadInput(io, named.status());
+          return;
+        }
+        mapping->groups.push_back(*named);
+      }
+    } else if (!ua->no_unix) {
+      *exit_code = ReportBadInput(
+          io, Status(E_INVALIDARG, "say what to set: --unix-user NAME, --uid N --gid N "
+                                   "[--groups G,...], or --no-unix"));
+      return;
+    }
+    *exit_code = WithAccounts(global, io, false, [&](AccountDatabase& db) -> Status {
+      COMSEC_RETURN_IF_ERROR(db.SetUnixMapping(ua->name, mapping));
+      COMSEC_ASSIGN_OR_RETURN(auto account, db.FindUser(ua->name));
+      if (!account) return Status(ERROR_NO_SUCH_USER, "no account named " + ua->name);
+      io.out << account->name << ": " << DescribeMapping(account->unix_mapping) << "\n";
+      return Status();
+    });
+  });
+
+  CLI::App* list = user->add_subcommand("list", "list accounts (name, SID, groups, Unix mapping)");
   list->add_flag("--json", ua->json, "print JSON");
   list->callback([ua, &global, &io, exit_code] {
     *exit_code = WithAccounts(global, io, false, [&](AccountDatabase& db) -> Status {
@@ -162,11 +245,13 @@ void AddAccountCommands(CLI::App& app, const GlobalOptions& global, const Io& io
         for (const auto& u : users) {
           nlohmann::json groups = nlohmann::json::array();
           for (const auto& g : u.groups) groups.push_back(g.first);
-          j.push_back({{"name", u.name},
-                       {"domain", dname},
-                       {"sid", u.sid.ToString()},
-                       {"disabled", u.disabled},
-                       {"groups", groups}});
+          nlohmann::json entry = {{"name", u.name},
+                                  {"domain", dname},
+                                  {"sid", u.sid.ToString()},
+                                  {"disabled", u.disabled},
+                                  {"groups", groups}};
+          if (u.unix_mapping) entry["unix"] = MappingJson(*u.unix_mapping);
+          j.push_back(std::move(entry));
         }
         io.out << j.dump(2) << "\n";
         return Status();
@@ -178,6 +263,7 @@ void AddAccountCommands(CLI::App& app, const GlobalOptions& global, const Io& io
           io.out << "  groups:";
           for (const auto& g : u.groups) io.out << " " << g.first;
         }
+        if (u.unix_mapping) io.out << "  " << DescribeMapping(u.unix_mapping);
         io.out << "\n";
       }
       return Status();

@@ -11,12 +11,16 @@ namespace comsec::comcfg {
 using namespace comsec::security;  // NOLINT: a tool file using its layer
 
 void AddCallerOptions(CLI::App* cmd, CallerArgs& a, bool user_optional) {
-  auto* user = cmd->add_option("--user", a.user,
-                               "caller: SID, SDDL alias, unix:NAME, uid:N or gid:N");
+  auto* user = cmd->add_option(
+      "--user", a.user,
+      "caller: a SID, an SDDL alias, DOMAIN\\name or name (a store account, with the "
+      "token its logon gets), unix:NAME or uid:N; a bare name is the store's account, "
+      "never a Unix user (write unix:NAME)");
   if (!user_optional) user->required();
   cmd->add_option("--group", a.groups,
-                  "a group of the caller (repeatable); replaces the groups a "
-                  "unix:/uid: user has on this system");
+                  "a group of the caller (repeatable): a SID, alias, DOMAIN\\group, "
+                  "unix:NAME or gid:N; replaces the groups a unix:/uid: user has on this "
+                  "system, adds to a store account's");
   cmd->add_flag("--local", a.local, "the caller is local (ncalrpc)");
   cmd->add_flag("--remote", a.remote, "the caller is remote (TCP)");
   cmd->add_flag("--everyone-includes-anonymous",
@@ -37,18 +41,33 @@ Status CheckDistance(const CallerArgs& a) {
   return Status();
 }
 
-Result<Token> BuildCallerToken(const CallerArgs& a) {
+Result<Caller> BuildCaller(const CallerArgs& a, StoreAccounts* accounts) {
   const LogonKind logon = a.remote ? LogonKind::kNetwork : LogonKind::kLocal;
-  COMSEC_ASSIGN_OR_RETURN(Principal user, ParsePrincipal(a.user, false));
+  COMSEC_ASSIGN_OR_RETURN(Principal user, ParsePrincipal(a.user, PrincipalUse::kUser, accounts));
   std::vector<Principal> groups;
   for (const std::string& g : a.groups) {
-    COMSEC_ASSIGN_OR_RETURN(Principal p, ParsePrincipal(g, true));
+    COMSEC_ASSIGN_OR_RETURN(Principal p, ParsePrincipal(g, PrincipalUse::kGroup, accounts));
     groups.push_back(std::move(p));
   }
   if (user.sid == well_known::Anonymous()) {
     Token t = Token::Anonymous(logon, a.everyone_includes_anonymous);
     for (const Principal& g : groups) t.AddGroup(g.sid);
-    return t;
+    return Caller{std::move(t), a.user, ""};
+  }
+  if (user.account) {
+    // As a package's logon of the account builds it.
+    std::string refused;
+    config::AccountLogon account_logon{user.account->sid, {}, std::nullopt};
+    auto made = config::LogonOf(*user.account);
+    if (made.ok()) {
+      account_logon = std::move(*made);
+    } else {
+      refused = std::string(made.status().message());
+    }
+    if (user.account->disabled) refused = "the account is disabled";
+    Token t = config::AccountLogonToken(account_logon, LogonKind::kNetwork);
+    for (const Principal& g : groups) t.AddGroup(g.sid);
+    return Caller{std::move(t), user.qualified_name, std::move(refused)};
   }
   if (user.unix_user) {
     UnixTokenOptions options;
@@ -71,11 +90,11 @@ Result<Token> BuildCallerToken(const CallerArgs& a) {
     }
     Token t = TokenForUnixIdentity(id, options);
     for (const Sid& s : other_groups) t.AddGroup(s);
-    return t;
+    return Caller{std::move(t), a.user, ""};
   }
   std::vector<Sid> sids;
   for (const Principal& g : groups) sids.push_back(g.sid);
-  return Token::ForAuthenticatedUser(user.sid, sids, logon);
+  return Caller{Token::ForAuthenticatedUser(user.sid, sids, logon), a.user, ""};
 }
 
 }  // namespace comsec::comcfg

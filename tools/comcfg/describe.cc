@@ -4,6 +4,7 @@
 
 #include "comsec/base/hex.h"
 #include "comsec/security/sddl.h"
+#include "comsec/security/unix_identity.h"
 #include "comsec/security/well_known_sids.h"
 
 namespace comsec::comcfg {
@@ -250,6 +251,9 @@ nlohmann::json TokenJson(const Token& token) {
     groups.push_back(std::move(gj));
   }
   j["groups"] = std::move(groups);
+  if (const UnixIdentity* id = token.unix_identity()) {
+    j["unix_identity"] = {{"uid", id->uid}, {"gids", id->gids}};
+  }
   return j;
 }
 

@@ -152,11 +152,9 @@ void AddBits(Acl& acl, const Sid& sid, bool deny, uint32_t bits) {
   acl.aces.insert(pos, std::move(ace));
 }
 
-Result<Sid> PrincipalSid(const std::string& text) {
-  auto p = ParsePrincipal(text, false);
-  if (!p.ok() && text.starts_with("unix:")) p = ParsePrincipal(text, true);
-  if (!p.ok()) return std::move(p).TakeStatus();
-  return p->sid;
+Result<Sid> PrincipalSid(const std::string& text, StoreAccounts& accounts) {
+  COMSEC_ASSIGN_OR_RETURN(Principal p, ParsePrincipal(text, PrincipalUse::kAny, &accounts));
+  return p.sid;
 }
 
 std::string RightsList(uint32_t mask, bool launch) {
@@ -210,7 +208,8 @@ int Run(const std::string& verb, const PermsArgs& a,
     if (a.principal.empty()) {
       return ReportBadInput(io, Status(E_INVALIDARG, "--principal is required"));
     }
-    auto s = PrincipalSid(a.principal);
+    StoreAccounts accounts(StorePath(global));
+    auto s = PrincipalSid(a.principal, accounts);
     if (!s.ok()) return ReportBadInput(io, s.status());
     sid = *s;
   }
@@ -347,7 +346,8 @@ void AddPermsCommands(CLI::App& app, const GlobalOptions& global,
     cmd->add_option("--appid", a->appid, "the AppID (launch, access)");
     if (std::string(verb) != "show") {
       cmd->add_option("--principal", a->principal,
-                      "SID, SDDL alias, unix:NAME, uid:N or gid:N")
+                      "SID, SDDL alias, DOMAIN\\name or name (a store account or local "
+                      "group), unix:NAME (a user, else a group), uid:N or gid:N")
           ->required();
     }
     if (std::string(verb) == "grant" || std::string(verb) == "deny") {

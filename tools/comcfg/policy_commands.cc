@@ -8,6 +8,7 @@
 #include "comcfg/caller.h"
 #include "comsec/auth/gssapi/principal_mapping.h"
 #include "comcfg/command.h"
+#include "comcfg/describe.h"
 #include "comcfg/store_access.h"
 #include "comsec/config/effective_policy.h"
 #include "comsec/config/explain.h"
@@ -207,6 +208,7 @@ int RunExplain(const ExplainArgs& a, const GlobalOptions& global,
   // The identity the package resolved, when named by principal.
   std::optional<auth::gssapi::MappedIdentity> identity;
   Result<security::Token> token = Status(E_UNEXPECTED, "no caller");
+  std::string caller_name = a.caller.user;
   if (!a.principal.empty()) {
     auto map = auth::gssapi::StorePrincipalMap::Open(StorePath(global));
     if (!map.ok()) return ReportFailure(io, map.status());
@@ -220,7 +222,17 @@ int RunExplain(const ExplainArgs& a, const GlobalOptions& global,
     identity = std::move(*resolved);
     token = *identity->token;
   } else {
-    token = BuildCallerToken(a.caller);
+    StoreAccounts accounts(StorePath(global));
+    auto caller = BuildCaller(a.caller, &accounts);
+    if (!caller.ok()) return ReportBadInput(io, caller.status());
+    if (!caller->logon_refused.empty()) {
+      io.out << "denied\nthe server refuses the logon of " << caller->name
+             << " before any access check: " << caller->logon_refused << "\n";
+      io.err << "comcfg: SEC_E_LOGON_DENIED: " << caller->logon_refused << "\n";
+      return kExitDenied;
+    }
+    token = std::move(caller->token);
+    caller_name = caller->name;
   }
   if (!token.ok()) return ReportBadInput(io, token.status());
   auto store = OpenStore(global, StoreAccess::kRead);
@@ -240,7 +252,7 @@ int RunExplain(const ExplainArgs& a, const GlobalOptions& global,
   request.token = &*token;
   request.remote = a.caller.remote;
   request.authn_level = authn_level;
-  request.principal = identity ? identity->token->user().ToString() : a.caller.user;
+  request.principal = identity ? identity->token->user().ToString() : caller_name;
   Decision d = Decide(*policy, request);
   if (a.json) {
     nlohmann::json j;
@@ -262,6 +274,7 @@ int RunExplain(const ExplainArgs& a, const GlobalOptions& global,
       j["checks"].push_back(std::move(c));
     }
     j["token"] = token->Describe();
+    j["caller"] = TokenJson(*token);
     if (identity) {
       j["package"] = "kerberos";
       j["identity"] = {{"principal", a.principal},

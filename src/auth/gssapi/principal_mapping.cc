@@ -91,12 +91,12 @@ Result<std::optional<MappedIdentity>> StorePrincipalMap::Find(const std::string&
   if (!*found) return Status(SEC_E_LOGON_DENIED, where + ", which does not exist");
   if ((*found)->disabled) return Status(SEC_E_LOGON_DENIED, where + ", which is disabled");
   COMSEC_ASSIGN_OR_RETURN(config::MachineDomain domain, db.Domain());
-  std::vector<security::Sid> groups;
-  for (const auto& g : (*found)->groups) groups.push_back(g.second);
+  auto logon = config::LogonOf(**found);
+  if (!logon.ok()) return Status(SEC_E_LOGON_DENIED, where + ": " + std::string(logon.status().message()));
   MappedIdentity id;
   id.name = domain.name + "\\" + (*found)->name;
   id.token = std::make_shared<const security::Token>(
-      security::Token::ForAuthenticatedUser((*found)->sid, groups, security::LogonKind::kNetwork));
+      config::AccountLogonToken(*logon, security::LogonKind::kNetwork));
   id.source = "store principal map";
   return std::optional<MappedIdentity>(std::move(id));
 }

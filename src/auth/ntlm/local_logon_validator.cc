@@ -146,6 +146,7 @@ Result<NetworkLogonResult> LocalLogonValidator::Validate(const NetworkLogonReque
   result.account_name = record->name;
   result.user_sid = record->user_sid;
   result.group_sids = record->group_sids;
+  result.unix_identity = record->unix_identity;
   return result;
 }
 

@@ -7,6 +7,7 @@
 #include "comsec/base/byte_reader.h"
 #include "comsec/base/byte_writer.h"
 #include "comsec/base/log_escape.h"
+#include "comsec/config/accounts.h"
 #include "comsec/ndr/decoder.h"
 #include "comsec/ndr/encoder.h"
 #include "comsec/rpc/client.h"
@@ -22,6 +23,9 @@ constexpr uint16_t kOpNetworkLogon = 1;
 // what one request may make comsecd handle.
 constexpr uint32_t kMaxResponseBytes = 4096;
 constexpr size_t kMaxNameChars = 256;
+// A uid and the gids of a mapped account (config::kMaxUnixMappingGroups
+// supplementary groups, the primary one, the uid).
+constexpr uint32_t kMaxUnixIds = config::kMaxUnixMappingGroups + 2;
 
 using Reply = Result<std::vector<uint8_t>>;
 
@@ -104,6 +108,15 @@ Reply NetworkLogon(LogonValidator& v, std::span<const uint8_t> stub,
   e.Pointer(true);
   e.Conformance(static_cast<uint32_t>(sids.size()));
   e.Bytes(sids.bytes());
+  std::vector<uint32_t> unix_ids;
+  if (result.ok() && r.unix_identity) {
+    unix_ids.push_back(r.unix_identity->uid);
+    unix_ids.insert(unix_ids.end(), r.unix_identity->gids.begin(), r.unix_identity->gids.end());
+  }
+  e.U32(static_cast<uint32_t>(unix_ids.size()));
+  e.Pointer(true);
+  e.Conformance(static_cast<uint32_t>(unix_ids.size()));
+  for (uint32_t id : unix_ids) e.U32(id);
   e.I32(r.ntlmv1 ? 1 : 0);
   e.Pointer(true);
   e.CString(result.ok() ? "" : std::string(result.status().message()));
@@ -223,6 +236,18 @@ Result<NetworkLogonResult> DecodeNetworkLogonReply(std::span<const uint8_t> repl
   COMSEC_ASSIGN_OR_RETURN(uint32_t max_count, d.Conformance(1));
   if (max_count != sids_length) return d.Error("sids: size_is does not match max_count");
   COMSEC_ASSIGN_OR_RETURN(auto sid_bytes, d.Bytes(max_count));
+  COMSEC_ASSIGN_OR_RETURN(uint32_t unix_length, d.U32());
+  COMSEC_RETURN_IF_ERROR(d.UniquePointer().status());
+  COMSEC_ASSIGN_OR_RETURN(uint32_t unix_count, d.Conformance(4));
+  if (unix_count != unix_length) return d.Error("unix_ids: size_is does not match max_count");
+  if (unix_count == 1 || unix_count > kMaxUnixIds) {
+    return d.Error("unix_ids: " + std::to_string(unix_count) +
+                   " ids is not a uid with 1 to " + std::to_string(kMaxUnixIds - 1) + " gids");
+  }
+  std::vector<uint32_t> unix_ids(unix_count);
+  for (uint32_t& id : unix_ids) {
+    COMSEC_ASSIGN_OR_RETURN(id, d.U32());
+  }
   COMSEC_ASSIGN_OR_RETURN(int32_t ntlmv1, d.I32());
   COMSEC_RETURN_IF_ERROR(d.UniquePointer().status());
   COMSEC_ASSIGN_OR_RETURN(std::string reason, d.CString());
@@ -240,6 +265,16 @@ Result<NetworkLogonResult> DecodeNetworkLogonReply(std::span<const uint8_t> repl
   while (sids.remaining() > 0) {
     COMSEC_ASSIGN_OR_RETURN(security::Sid g, security::Sid::Decode(sids));
     r.group_sids.push_back(g);
+  }
+  if (!unix_ids.empty()) {
+    // Re-checks config::ResolveUnixMapping's refusal: comsecd never maps
+    // an account to root, and a server does not take its word that it did.
+    if (unix_ids[0] == 0) return d.Error("unix_ids: an account mapped to uid 0");
+    security::UnixIdentity id;
+    id.uid = unix_ids[0];
+    id.gids.assign(unix_ids.begin() + 1, unix_ids.end());
+    id.group_names.assign(id.gids.size(), "");
+    r.unix_identity = std::move(id);
   }
   r.ntlmv1 = ntlmv1 != 0;
   return r;

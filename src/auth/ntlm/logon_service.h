@@ -24,6 +24,8 @@
 //         [out, string] char** account_domain, [out, string] char** account,
 //         [out] unsigned long* sids_length,
 //         [out, size_is(, *sids_length)] byte** sids,   // user SID, then groups (binary)
+//         [out] unsigned long* unix_length,              // 0: no Unix mapping
+//         [out, size_is(, *unix_length)] unsigned long** unix_ids,  // uid, gid, groups
 //         [out] long* ntlmv1, [out, string] char** reason);
 //   }
 #pragma once

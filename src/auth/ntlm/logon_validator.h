@@ -22,6 +22,7 @@
 #include "comsec/auth/ntlm/crypto.h"
 #include "comsec/base/result.h"
 #include "comsec/security/sid.h"
+#include "comsec/security/unix_identity.h"
 
 namespace comsec::auth::ntlm {
 
@@ -43,6 +44,9 @@ struct NetworkLogonResult {
   std::string account_name;  // as stored
   security::Sid user_sid;
   std::vector<security::Sid> group_sids;
+  // The Unix identity the account acts as when impersonated
+  // (config::AccountLogon); none when it is not mapped.
+  std::optional<security::UnixIdentity> unix_identity;
   // An NTLMv1 response was accepted (the server logs it as weak).
   bool ntlmv1 = false;
 };

@@ -371,8 +371,11 @@ class ServerContext : public NtlmContext {
     account_ = result.domain + "\\" + result.account_name;
     principal_ = account_;
     peer_name_ = account_;
-    token_ = std::make_shared<const security::Token>(security::Token::ForAuthenticatedUser(
-        result.user_sid, result.group_sids, security::LogonKind::kNetwork));
+    // The token of a store account's logon, as config builds it for every
+    // package and for `comcfg explain`.
+    token_ = std::make_shared<const security::Token>(config::AccountLogonToken(
+        {result.user_sid, result.group_sids, result.unix_identity},
+        security::LogonKind::kNetwork));
     return Status::Ok();
   }
 

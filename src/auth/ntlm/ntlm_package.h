@@ -31,6 +31,8 @@ struct AccountRecord {
   Digest16 nt_hash{};
   security::Sid user_sid;
   std::vector<security::Sid> group_sids;
+  // The Unix identity the account is mapped to (config::UnixMapping).
+  std::optional<security::UnixIdentity> unix_identity;
   bool disabled = false;
 };
 

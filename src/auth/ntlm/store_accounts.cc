@@ -28,11 +28,18 @@ Result<std::optional<AccountRecord>> StoreAccountSource::Lookup(std::string_view
   }
   COMSEC_ASSIGN_OR_RETURN(auto account, db_.FindUser(user));
   if (!account) return std::optional<AccountRecord>();
+  auto logon = config::LogonOf(*account);
+  if (!logon.ok()) {
+    // Refused like any logon the account cannot make; the message is for
+    // the server's log only.
+    return Status(SEC_E_LOGON_DENIED, std::string(logon.status().message()));
+  }
   AccountRecord r;
   r.name = account->name;
   r.nt_hash = account->nt_hash;
-  r.user_sid = account->sid;
-  for (const auto& g : account->groups) r.group_sids.push_back(g.second);
+  r.user_sid = logon->user_sid;
+  r.group_sids = std::move(logon->group_sids);
+  r.unix_identity = std::move(logon->unix_identity);
   r.disabled = account->disabled;
   return std::optional<AccountRecord>(std::move(r));
 }

@@ -63,11 +63,11 @@ Result<MappedAccount> StoreCertificateMapper::Resolve(const std::string& account
   COMSEC_ASSIGN_OR_RETURN(std::optional<config::Account> found, db.FindUser(account));
   if (!found) return denied("which is not an account of the store");
   if (found->disabled) return denied("which is disabled");
-  std::vector<security::Sid> groups;
-  for (const auto& [name, sid] : found->groups) groups.push_back(sid);
+  auto logon = config::LogonOf(*found);
+  if (!logon.ok()) return denied("which cannot log on: " + std::string(logon.status().message()));
   return MappedAccount{domain->name + "\\" + found->name,
-                       std::make_shared<const security::Token>(security::Token::ForAuthenticatedUser(
-                           found->sid, groups, security::LogonKind::kNetwork))};
+                       std::make_shared<const security::Token>(config::AccountLogonToken(
+                           *logon, security::LogonKind::kNetwork))};
 }
 
 }  // namespace comsec::auth::tls
