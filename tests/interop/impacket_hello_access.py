@@ -115,10 +115,9 @@ def whoami(user, level=RPC_C_AUTHN_LEVEL_PKT_PRIVACY):
         req = WhoAmI()
         req["ORPCthis"] = orpcthis()
         try:
-            raw = dce.request(req, uuid=ipid, checkError=False)
+            resp = dce.request(req, uuid=ipid, checkError=False)
         except DCERPCException as e:
             return str(e)
-        resp = WhoAmIResponse(raw)
         return resp["caller"].rstrip("\x00"), resp["authnLevel"]
     finally:
         dce.disconnect()
@@ -137,7 +136,8 @@ try:
     ipid = objref["std"]["ipid"]
     # The exporter's port: the OBJREF's resolver bindings are its own
     # endpoints (no comsecd here).
-    raw = objref["saResAddr"]["aStringArray"]
+    from impacket.dcerpc.v5.dcomrt import DUALSTRINGARRAYPACKED
+    raw = DUALSTRINGARRAYPACKED(objref["saResAddr"])["aStringArray"]
     text = raw.decode("utf-16-le", "replace")
     port = int(text.split("[")[1].split("]")[0])
 
