@@ -1,5 +1,8 @@
 #include "comsec/com/server_security.h"
 
+#include <atomic>
+
+#include "comsec/base/log.h"
 #include "comsec/base/win32_error.h"
 #include "comsec/security/unix_identity.h"
 #include "comsec/security/well_known_sids.h"
@@ -27,6 +30,13 @@ struct ThreadState {
 
 thread_local ThreadState this_thread;
 
+std::atomic<const Logger*> g_logger{nullptr};
+std::atomic<bool> g_said_identify_only{false};
+
+void Log(const LogEvent& e) {
+  if (const Logger* l = g_logger.load()) l->Log(e);
+}
+
 }  // namespace
 
 Result<ServerBlanket> ServerSecurity::QueryBlanket() const {
@@ -41,7 +51,14 @@ Result<ServerBlanket> ServerSecurity::QueryBlanket() const {
 HResult ServerSecurity::ImpersonateClient() {
   if (complete()) return RPC_E_CALL_COMPLETE;
   // C12: a call at level NONE has no security context to act with.
-  if (security_.authn_level < security::AuthnLevel::kConnect) return RPC_S_NO_CONTEXT_AVAILABLE;
+  if (security_.authn_level < security::AuthnLevel::kConnect) {
+    Log(LogEvent("com.impersonation_refused", LogSeverity::kInfo,
+                 "CoImpersonateClient on an unauthenticated call: there is no client identity to "
+                 "act as (C12)")
+            .Hresult(RPC_S_NO_CONTEXT_AVAILABLE)
+            .Reason("authn_level_none"));
+    return RPC_S_NO_CONTEXT_AVAILABLE;
+  }
   // R95: an authenticated caller, with a token to act as.
   if (security_.token == nullptr) return E_FAIL;
   ThreadState& t = this_thread;
@@ -53,6 +70,16 @@ HResult ServerSecurity::ImpersonateClient() {
       if (auto os = security::ThreadImpersonation::Begin(*identity); os.ok()) {
         t.os = std::move(*os);
         t.uid = identity->uid;
+      } else if (!g_said_identify_only.exchange(true)) {
+        // Said once: every later impersonation would say the same.
+        Log(LogEvent("com.impersonation_identify_only", LogSeverity::kWarning,
+                     "this server cannot switch its threads' Unix identity, so impersonating a "
+                     "caller only identifies it (its token is used by access checks, files are "
+                     "still opened as the server); run it as root or with CAP_SETUID and "
+                     "CAP_SETGID to act as callers")
+                .Principal(security_.principal)
+                .Hresult(os.status().code())
+                .Reason(std::string(os.status().message())));
       }
     }
   }
@@ -103,6 +130,12 @@ Result<std::shared_ptr<ServerSecurity>> CoGetCallContext() {
     return Status(RPC_E_NO_CONTEXT, "CoGetCallContext: no call is being served on this thread");
   }
   return scope->context();
+}
+
+void SetServerSecurityLogger(const Logger* logger) { g_logger.store(logger); }
+
+void UnsetServerSecurityLogger(const Logger* logger) {
+  g_logger.compare_exchange_strong(logger, nullptr);
 }
 
 ServerSecurity* CoSwitchCallContext(ServerSecurity* new_context) {

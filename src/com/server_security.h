@@ -41,6 +41,7 @@
 #include <string>
 
 #include "comsec/base/hresult.h"
+#include "comsec/base/log.h"
 #include "comsec/base/result.h"
 #include "comsec/rpc/interface.h"
 #include "comsec/security/thread_impersonation.h"
@@ -116,6 +117,14 @@ ServerSecurity* CoSwitchCallContext(ServerSecurity* new_context);
 HResult CoImpersonateClient();
 HResult CoRevertToSelf();
 Result<ServerBlanket> CoQueryClientBlanket();
+
+// Where impersonation's events go, process-wide (ComRuntime::Start sets its
+// logger): com.impersonation_identify_only, once, when the process cannot
+// switch its threads' Unix identity; com.impersonation_refused for an
+// unauthenticated caller (C12). Null: none. Must outlive its use.
+void SetServerSecurityLogger(const Logger* logger);
+// Stops using `logger` if it is the one set (its owner is going).
+void UnsetServerSecurityLogger(const Logger* logger);
 
 // The token this thread is impersonating, null when it is not.
 std::shared_ptr<const security::Token> CurrentImpersonationToken();
