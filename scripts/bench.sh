@@ -158,4 +158,24 @@ for p in packages:
     if f and base:
         print(f"{p} handshake (connect, bind legs, first null call):"
               f" {f[1]:.0f} us = {f[1]/base[1]:.1f} x an unauthenticated one")
+# Issue 13 and 14: a COM call against a raw DCE call, the per-call access
+# check's share of a COM call (goal <= 5%), impersonate + revert per second.
+com = rates.get("BM_ComCall_64B/real_time")
+raw = rates.get("BM_RawDceCall_64B/real_time")
+checked = rates.get("BM_ComCall_64B_AccessChecked/real_time")
+if com and raw:
+    print(f"COM call 64 B: {com/1e3:.1f} k calls/s = {raw/com:.2f} x a raw DCE call's"
+          f" latency (goal <= 1.2)")
+if com and checked:
+    print(f"COM call through the access check (R187, every call decided):"
+          f" {checked/1e3:.1f} k calls/s, {100*(com/checked-1):+.1f}% latency (goal <= 5%)")
+for name, what in (("BM_AccessCheckPerCall", "decided"),
+                   ("BM_AccessCheckPerCall_KnownCaller", "known caller, cached")):
+    r = rates.get(name)
+    if r and com:
+        print(f"access check alone ({what}): {1e9/r:.0f} ns = {100*com/r:.2f}% of a COM call")
+imp = results.get("BM_ImpersonateRevert")
+if imp:
+    print(f"impersonate + revert: {imp.get('items_per_second', 0)/1e3:.1f} k/s"
+          f" ({'switching the thread uid' if imp.get('switches_uid') else 'token only, not root'})")
 PY
