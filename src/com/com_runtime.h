@@ -27,6 +27,14 @@
 // Outgoing calls carry `client_auth` (the process's default blanket; issue
 // 14 makes it per proxy). Incoming calls run on the MTA's threads.
 //
+// Local calls: the exporter also listens on an ncalrpc socket of its own
+// and advertises it; a process on the same machine calls over it,
+// authenticated by the kernel (the local package), and cloaked calls
+// present the impersonated caller there (com/local_transport.h,
+// com/cloaking.h). The exporter offers the local package when
+// `server.packages` is null; a registry given there should include it
+// (runtime::Runtime's does).
+//
 // Thread-safety: every method may be called from any thread; all proxies
 // and objects it hands out must be released before it is destroyed (what
 // is still held then is disconnected: references given back, calls
@@ -47,8 +55,10 @@
 #include <vector>
 
 #include "comsec/base/log.h"
+#include "comsec/auth/peer_cred/local_package.h"
 #include "comsec/base/unknown.h"
 #include "comsec/com/class_table.h"
+#include "comsec/com/local_transport.h"
 #include "comsec/com/object_exporter.h"
 #include "comsec/com/objref.h"
 #include "comsec/com/oxid_resolver.h"
@@ -85,8 +95,20 @@ struct ComRuntimeOptions {
   security::AuthnLevel min_authn_level = security::AuthnLevel::kNone;
   // The RPC_C_AUTHN_LEVEL_* hint the resolver hands to clients.
   uint32_t authn_hint = 1;
-  // Outgoing calls' blanket; none: unauthenticated (level NONE).
+  // Outgoing calls' blanket; none: unauthenticated (level NONE) over TCP,
+  // the local package at CONNECT over ncalrpc (com/cloaking.h).
   std::optional<rpc::ClientAuth> client_auth;
+  // The process's capabilities (EOAC_*; CoInitializeSecurity's). Read
+  // here: EOAC_STATIC_CLOAKING (0x20) and EOAC_DYNAMIC_CLOAKING (0x40),
+  // com/cloaking.h.
+  uint32_t capabilities = 0;
+  // Also listen on an ncalrpc endpoint of this process's own, advertised
+  // in the OXID's bindings, which local callers prefer
+  // (com/local_transport.h). When it cannot be created the runtime serves
+  // on TCP only and logs com.local_endpoint_unavailable.
+  bool listen_local = true;
+  // Its directory; empty: DefaultLocalEndpointDir() (/tmp/comsec-<euid>).
+  std::string local_endpoint_dir;
   rpc::ClientOptions client;
   const Logger* logger = nullptr;
 };
@@ -175,6 +197,9 @@ class ComRuntime final : private ProxyHost {
 
   explicit ComRuntime(ComRuntimeOptions options);
   Status Init();
+  // Listens on this process's ncalrpc endpoint and adds it to the OXID's
+  // bindings; logs and goes on without it when it cannot.
+  void ListenLocal(OxidBindings& exporter_bindings);
   // ProxyHost
   const rpc::ObjectInterfaceInfo* ProxyInfo(const Guid& iid) override;
   void Forget(RemoteObject* object) override;
@@ -196,6 +221,12 @@ class ComRuntime final : private ProxyHost {
   std::vector<rpc::StringBinding> endpoints_;
   OxidBindings resolver_bindings_;
   std::unique_ptr<PingClient> pinger_;
+  // Local calls: the client side's package and dialer, the server's
+  // registry when none was given, and the socket file to remove.
+  auth::LocalPackage local_package_;
+  rpc::SecurityPackageRegistry local_registry_;
+  std::shared_ptr<const ProcessDialer> dialer_;
+  std::string local_socket_path_;
 
   mutable std::mutex mu_;
   std::map<Guid, const rpc::ObjectInterfaceInfo*> interfaces_;

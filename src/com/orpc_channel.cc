@@ -11,8 +11,10 @@ namespace comsec::com {
 
 OrpcChannel::OrpcChannel(std::shared_ptr<rpc::Client> client, const Guid& iid,
                          const Guid& ipid, IUnknown* identity,
-                         rpc::InterfaceMarshaler* marshaler)
+                         rpc::InterfaceMarshaler* marshaler,
+                         std::shared_ptr<OxidConnections> connections)
     : client_(std::move(client)),
+      connections_(std::move(connections)),
       syntax_(rpc::SyntaxId{iid, 0, 0}),
       ipid_(ipid),
       identity_(identity),
@@ -35,17 +37,24 @@ Result<rpc::CallReply> OrpcChannel::Invoke(const Guid&, uint16_t opnum,
   rpc::CallOptions options;
   options.object = ipid_;
   options.syntax = syntax_;
-  COMSEC_ASSIGN_OR_RETURN(rpc::CallReply reply, Send(options, opnum, std::move(request)));
+  std::shared_ptr<rpc::Client> client = client_;
+  // The association presenting the identity this call presents (R105).
+  if (connections_) {
+    COMSEC_ASSIGN_OR_RETURN(client, connections_->ForCall(&cloak_));
+  }
+  COMSEC_ASSIGN_OR_RETURN(rpc::CallReply reply,
+                          Send(std::move(client), options, opnum, std::move(request)));
   COMSEC_ASSIGN_OR_RETURN(Decoded<OrpcThat> that, DecodeOrpcThat(reply.stub, reply.data_rep));
   reply.stub_offset = that.params_offset;
   return reply;
 }
 
-Result<rpc::CallReply> OrpcChannel::Send(const rpc::CallOptions& options, uint16_t opnum,
+Result<rpc::CallReply> OrpcChannel::Send(std::shared_ptr<rpc::Client> client,
+                                         const rpc::CallOptions& options, uint16_t opnum,
                                          std::vector<uint8_t> request) {
   Apartment* apartment = CurrentApartment();
   if (apartment == nullptr || apartment->kind() != ApartmentKind::kSta) {
-    return client_->CallForReply(options, opnum, request);
+    return client->CallForReply(options, opnum, request);
   }
   // COM's modal loop: an STA's thread must keep serving calls into its
   // apartment while it waits (the callee may call back into it), so the
@@ -57,7 +66,7 @@ Result<rpc::CallReply> OrpcChannel::Send(const rpc::CallOptions& options, uint16
   };
   auto slot = std::make_shared<Slot>();
   ModalWait wait;
-  std::thread([client = client_, options, opnum, request = std::move(request), slot,
+  std::thread([client = std::move(client), options, opnum, request = std::move(request), slot,
                done = wait.Completer()] {
     slot->reply.emplace(client->CallForReply(options, opnum, request));
     done();

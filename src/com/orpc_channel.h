@@ -10,6 +10,10 @@
 // call made while serving another is that call's (CausalityScope), else a
 // new one, so that a chain of calls across processes carries one id.
 //
+// A channel made with its OXID's connections (com/cloaking.h) sends each
+// call over the association presenting the identity the call presents
+// (cloaking, R105-R107); it holds its proxy's static-cloaking capture.
+//
 // Called from a single-threaded apartment's thread, the call waits as COM's
 // channel does: calls into that STA keep being dispatched on it meanwhile,
 // so a callback from the callee completes.
@@ -23,6 +27,7 @@
 #include <vector>
 
 #include "comsec/base/unknown.h"
+#include "comsec/com/cloaking.h"
 #include "comsec/rpc/client.h"
 #include "comsec/rpc/object_channel.h"
 
@@ -34,8 +39,11 @@ class OrpcChannel final : public rpc::ObjectChannel {
   // to the object's exporter; the interface's presentation context is
   // negotiated on first use. `identity` is what the proxy's IUnknown
   // methods reach; it and `marshaler` (may be null) outlive the channel.
+  // With `connections`, each call goes over the one of its associations
+  // that presents the call's identity (`client` is then its process's).
   OrpcChannel(std::shared_ptr<rpc::Client> client, const Guid& iid, const Guid& ipid,
-              IUnknown* identity, rpc::InterfaceMarshaler* marshaler = nullptr);
+              IUnknown* identity, rpc::InterfaceMarshaler* marshaler = nullptr,
+              std::shared_ptr<OxidConnections> connections = nullptr);
   // Over a client already bound to the interface (its current one).
   OrpcChannel(std::unique_ptr<rpc::Client> client, const Guid& ipid, IUnknown* identity);
 
@@ -50,10 +58,13 @@ class OrpcChannel final : public rpc::ObjectChannel {
  private:
   // The call on the wire; from an STA's thread, with the STA served while
   // it waits (com/apartment.h).
-  Result<rpc::CallReply> Send(const rpc::CallOptions& options, uint16_t opnum,
+  Result<rpc::CallReply> Send(std::shared_ptr<rpc::Client> client,
+                              const rpc::CallOptions& options, uint16_t opnum,
                               std::vector<uint8_t> request);
 
   std::shared_ptr<rpc::Client> client_;
+  const std::shared_ptr<OxidConnections> connections_;
+  StaticCloak cloak_;  // R106: the proxy's first call's identity
   const std::optional<rpc::SyntaxId> syntax_;
   const Guid ipid_;
   IUnknown* const identity_;

@@ -120,7 +120,7 @@ Status RemoteObject::Adopt(const Guid& iid, const Guid& ipid, uint32_t public_re
       fresh.ipid = ipid;
       fresh.refs = public_refs;
       fresh.channel = std::make_unique<OrpcChannel>(oxid_->client, iid, ipid, this,
-                                                    host->marshaler());
+                                                    host->marshaler(), oxid_->connections);
       fresh.proxy = info->make_proxy(fresh.channel.get());
       interfaces_.emplace(iid, std::move(fresh));
     } else if (it->second.ipid == ipid) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "comsec/base/unknown.h"
+#include "comsec/com/cloaking.h"
 #include "comsec/com/objref.h"
 #include "comsec/com/orpc_channel.h"
 #include "comsec/rpc/client.h"
@@ -39,6 +40,9 @@ struct RemoteOxid {
   // is marshaled again) and the binding it is pinged at.
   OxidBindings resolver;
   std::string ping_binding;
+  // The associations by presented identity (com/cloaking.h); `client` is
+  // its process association. Null: every call over `client`.
+  std::shared_ptr<OxidConnections> connections;
 };
 
 // What a proxy manager needs from the runtime that made it.
