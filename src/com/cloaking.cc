@@ -131,15 +131,17 @@ Result<std::shared_ptr<rpc::Client>> OxidConnections::CloakedClient(uint32_t uid
 
 // ==== Choosing ===============================================================
 
-Status OxidConnections::Refuse(HResult hr, const std::string& why) const {
+Status OxidConnections::Refuse(HResult hr, std::string_view reason,
+                               const std::string& why) const {
   Status refused(hr, why);
   if (options_.logger != nullptr) {
     options_.logger->Log(LogEvent("com.cloaking_refused", LogSeverity::kWarning,
-                                  "a cloaked call to OXID " + OxidText(oxid_) + " was refused")
+                                  "a cloaked call to OXID " + OxidText(oxid_) +
+                                      " was refused: " + why)
                              .Principal(ImpersonatedPrincipal())
                              .Peer(binding_.ToString())
                              .Hresult(hr)
-                             .Reason(why));
+                             .Reason(reason));
   }
   return refused;
 }
@@ -157,7 +159,7 @@ Result<PresentedUid> OxidConnections::PresentedNow(StaticCloak* cloak) const {
   }
   if (!impersonating) return PresentedUid{};  // R105: no thread token, the process's
   if (!uid) {
-    return Refuse(kHrBadImpersonationLevel,
+    return Refuse(kHrBadImpersonationLevel, "identify_only",
                   "cloaking: the thread only identifies its caller (" + ImpersonatedPrincipal() +
                       ": the caller granted IDENTIFY, has no Unix account, or this process may "
                       "not switch uids), so a call cannot present it (R109); refused rather "
@@ -176,14 +178,15 @@ Result<std::shared_ptr<rpc::Client>> OxidConnections::ForCall(StaticCloak* cloak
       options_.auth && options_.auth->package != nullptr ? options_.auth->package->auth_type() : 0;
   if (package == rpc::RPC_C_AUTHN_GSS_KERBEROS) {
     // TODO(security): the call's delegated Kerberos credentials (R109).
-    return Refuse(E_NOTIMPL,
+    return Refuse(E_NOTIMPL, "kerberos_delegation_not_built",
                   "cloaking over TCP with Kerberos needs the caller's delegated credentials, "
                   "which this runtime does not forward yet");
   }
   if (package == rpc::RPC_C_AUTHN_GSS_SCHANNEL) {
-    return Refuse(E_INVALIDARG, "cloaking: Schannel (TLS) does not support cloaking (R35)");
+    return Refuse(E_INVALIDARG, "schannel_cannot_cloak", "cloaking: Schannel (TLS) does not support cloaking (R35)");
   }
   return Refuse(SEC_E_NO_CREDENTIALS,
+                package == 0 ? "unauthenticated_over_tcp" : "ntlm_cannot_forward",
                 std::string("cloaking over TCP: ") +
                     (package == 0 ? "an unauthenticated call presents nobody"
                                   : "NTLM cannot forward a caller's identity to another machine") +

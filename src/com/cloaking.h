@@ -82,6 +82,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "comsec/base/log.h"
 #include "comsec/base/result.h"
@@ -162,7 +163,10 @@ class OxidConnections {
   // with (null: none).
   std::optional<rpc::ClientAuth> AuthFor(PresentedUid uid) const;
   Result<std::shared_ptr<rpc::Client>> CloakedClient(uint32_t uid);
-  Status Refuse(HResult hr, const std::string& why) const;
+  // The refusal's Status, logged as com.cloaking_refused with `reason`
+  // (identify_only, unauthenticated_over_tcp, ntlm_cannot_forward,
+  // kerberos_delegation_not_built, schannel_cannot_cloak).
+  Status Refuse(HResult hr, std::string_view reason, const std::string& why) const;
 
   const uint64_t oxid_;
   const Options options_;
