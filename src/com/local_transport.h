@@ -42,7 +42,9 @@
 // Choosing. A client tries the OXID's ncalrpc bindings first (a socket
 // that exists, is in a safe directory and answers on this machine), then
 // its TCP bindings (ConnectionCandidates). What authenticates over the
-// chosen association is com/cloaking.h's.
+// chosen association is com/cloaking.h's. An ncalrpc binding whose
+// address is not an absolute path (a Windows resolver's LRPC port name,
+// should one answer for tower 0x10) is skipped.
 //
 // Connecting as the process. SO_PEERCRED is taken from the credentials
 // of the thread that calls connect(), and a thread impersonating its
