@@ -231,6 +231,19 @@ TEST_F(CloakingChain, R109_AnIntermediateThatCannotImpersonateRefusesToCloak) {
   EXPECT_EQ(Call("daemon", {"relaykept", b_->objref, "0"}), "seen=unix:sys hr=0x00000000");
 }
 
+// R109: cloaking does something only when the original client granted
+// IMPERSONATE; A granting IDENTIFY (the local package carries it) leaves B
+// identifying A only, and B's cloaked call is refused, not made as B.
+TEST_F(CloakingChain, R109_AClientGrantingIdentifyCannotBeCloaked) {
+  Start(kDynamic);
+  EXPECT_EQ(Call("daemon:identify", {"relay", b_->objref, c_->objref}),
+            "seen= uid_while=0 uid_after=0 hr=0x80070542");
+  EXPECT_NE(b_->peer.Stderr().find("identify_only"), std::string::npos) << b_->peer.Stderr();
+  // The same B cloaks a caller granting IMPERSONATE.
+  EXPECT_EQ(Call("daemon", {"relay", b_->objref, c_->objref}),
+            RelayLine("daemon", static_cast<int32_t>(UidOf("daemon")), 0));
+}
+
 // ==== In-process =============================================================
 
 class Caller final : public ComObject<idl::ICloakProbe> {
