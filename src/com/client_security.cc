@@ -228,8 +228,11 @@ OxidClientSecurity::Key OxidClientSecurity::KeyOf(const rpc::ClientAuth& auth) {
 
 void OxidClientSecurity::Attach(std::shared_ptr<rpc::Client> client, rpc::StringBinding at,
                                 rpc::ClientOptions options,
-                                const std::optional<rpc::ClientAuth>& bind_auth) {
+                                const std::optional<rpc::ClientAuth>& bind_auth,
+                                bool none_uses_bound) {
   std::lock_guard<std::mutex> lock(mu_);
+  none_context_.reset();
+  if (none_uses_bound && bind_auth) none_context_ = bind_auth->context_id;
   client_ = std::move(client);
   at_ = std::move(at);
   options_ = std::move(options);
@@ -247,6 +250,7 @@ Result<CallRoute> OxidClientSecurity::Route(const ProxyBlanket& blanket) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!client_) return Status(E_UNEXPECTED, "the OXID's association is not attached");
     if (!auth) {
+      if (none_context_) return CallRoute{client_, *none_context_};
       // An authenticated association refuses requests without a verifier
       // (rpc/server_auth.cc, case 18): level NONE goes on its own.
       if (!bound_authenticated_) return CallRoute{client_, std::nullopt};

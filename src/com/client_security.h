@@ -241,8 +241,13 @@ class OxidClientSecurity {
   // The association `client` (connected to `at`) was bound with
   // `bind_auth` (the default blanket's, nullopt: unauthenticated). Once,
   // before any Route.
+  // With `none_uses_bound`, blankets at level NONE use the bind's context
+  // (a local association the process authenticated with the local package
+  // although its blanket has none, com/cloaking.h) instead of an
+  // unauthenticated association of their own.
   void Attach(std::shared_ptr<rpc::Client> client, rpc::StringBinding at,
-              rpc::ClientOptions options, const std::optional<rpc::ClientAuth>& bind_auth);
+              rpc::ClientOptions options, const std::optional<rpc::ClientAuth>& bind_auth,
+              bool none_uses_bound = false);
   // Where a call with `blanket` goes; its authentication context is added
   // to the association on first use. A handshake's failure is the call's
   // (EOAC_MUTUAL_AUTH over NTLM: MutualAuthFailure's).
@@ -276,6 +281,8 @@ class OxidClientSecurity {
   rpc::StringBinding at_;
   rpc::ClientOptions options_;
   bool bound_authenticated_ = false;
+  // Level NONE blankets use this context of the bound association.
+  std::optional<uint32_t> none_context_;
   std::map<Key, uint32_t> contexts_;
   uint32_t next_context_id_ = 0;
 };

@@ -1,8 +1,11 @@
 #include "comsec/com/com_runtime.h"
 
+#include <unistd.h>
+
 #include <utility>
 
 #include "comsec/com/advertised_bindings.h"
+#include "comsec/com/cloaking.h"
 #include "comsec/com/oxid_resolver_service.h"
 #include "comsec/com/random_ids.h"
 #include "comsec/com/resolver_client.h"
@@ -52,8 +55,14 @@ Status ComRuntime::Init() {
   access.store_path = options_.store;
   access.logger = options_.logger;
   COMSEC_ASSIGN_OR_RETURN(gate_, CallAccessGate::Open(std::move(access)));
+  dialer_ = std::make_shared<const ProcessDialer>();
   rpc::ServerOptions server = options_.server;
   if (server.logger == nullptr) server.logger = options_.logger;
+  if (server.packages == nullptr) {
+    // Local callers authenticate with the kernel's word at least.
+    local_registry_.Add(&local_package_);
+    server.packages = &local_registry_;
+  }
   server_ = std::make_unique<rpc::Server>(&registry_, server);
   COMSEC_ASSIGN_OR_RETURN(endpoints_, server_->ListenAll(options_.listen));
 
@@ -63,9 +72,12 @@ Status ComRuntime::Init() {
   if (exporter_bindings.strings.empty()) {
     return Status(E_INVALIDARG, "the COM runtime needs a TCP endpoint to export objects on");
   }
+  // The TCP bindings alone: what OBJREFs carry as their resolver's.
+  const OxidBindings tcp_bindings = exporter_bindings;
+  if (options_.listen_local) ListenLocal(exporter_bindings);
   if (own_resolver_) {
-    // Remote clients resolve and ping at the exporter's own endpoints.
-    resolver_bindings_ = exporter_bindings;
+    // Remote clients resolve and ping at the exporter's own TCP endpoints.
+    resolver_bindings_ = tcp_bindings;
     own_resolver_->SetOwnBindings(resolver_bindings_);
   } else {
     COMSEC_ASSIGN_OR_RETURN(auto at, rpc::StringBinding::Parse(options_.resolver));
@@ -139,6 +151,7 @@ ComRuntime::~ComRuntime() {
   held.clear();
   pinger_.reset();
   if (server_) server_->Stop();
+  if (!local_socket_path_.empty()) ::unlink(local_socket_path_.c_str());
   if (exporter_ && link_) (void)link_->UnregisterOxid(exporter_->oxid());
   serving_.store(nullptr);
   exporter_.reset();
@@ -228,6 +241,27 @@ std::vector<SoleAuthenticationService> ComRuntime::QueryAuthenticationServices()
 Result<std::shared_ptr<const ProcessSecuritySettings>> ComRuntime::SecuritySettings() {
   COMSEC_RETURN_IF_ERROR(EnsureSecurity());
   return gate_->settings();
+}
+
+void ComRuntime::ListenLocal(OxidBindings& exporter_bindings) {
+  const std::string dir =
+      options_.local_endpoint_dir.empty() ? DefaultLocalEndpointDir() : options_.local_endpoint_dir;
+  auto endpoint = NewLocalExporterEndpoint(dir);
+  Result<rpc::StringBinding> listening =
+      endpoint.ok() ? server_->Listen(*endpoint) : Result<rpc::StringBinding>(endpoint.status());
+  if (!listening.ok()) {
+    if (options_.logger != nullptr) {
+      options_.logger->Log(
+          LogEvent("com.local_endpoint_unavailable", LogSeverity::kWarning,
+                   "the object exporter serves on TCP only: no ncalrpc endpoint in " + dir)
+              .Reason(listening.status().message())
+              .Hresult(listening.status().code()));
+    }
+    return;
+  }
+  local_socket_path_ = rpc::LocalEndpointPath(listening->endpoint);
+  endpoints_.push_back(*listening);
+  exporter_bindings.strings.push_back(LocalStringBinding(*listening));
 }
 
 void ComRuntime::RegisterInterface(const rpc::ObjectInterfaceInfo& info) {
@@ -424,8 +458,8 @@ Result<std::shared_ptr<RemoteOxid>> ComRuntime::ResolveOxid(uint64_t oxid,
     uint32_t hint = 0;
     idl::COMVERSION version;
     COMSEC_ASSIGN_OR_RETURN(uint32_t status,
-                            proxy.ResolveOxid2(oxid, 1, {kTowerIdTcp}, dsa, rem_unknown, hint,
-                                               version));
+                            proxy.ResolveOxid2(oxid, 2, {kTowerIdNcalrpc, kTowerIdTcp}, dsa,
+                                               rem_unknown, hint, version));
     if (status != 0) {
       return Status(HResult::FromWin32(status),
                     "the resolver at " + at->ToString() +
@@ -453,30 +487,34 @@ Result<std::shared_ptr<RemoteOxid>> ComRuntime::ResolveOxid(uint64_t oxid,
       if (security_) process.capabilities |= security_->capabilities;
     }
     process.secure_references = secure_references();
+    const uint32_t capabilities = process.capabilities;
     remote->security =
         std::make_shared<OxidClientSecurity>(std::move(process), bindings.security, hint);
     COMSEC_ASSIGN_OR_RETURN(std::optional<rpc::ClientAuth> bind_auth,
                             remote->security->AuthFor(remote->security->default_blanket()));
-    Status connected(RPC_S_SERVER_UNAVAILABLE, "the OXID has no TCP binding");
-    for (const OxidBindings::String& e : bindings.strings) {
-      std::optional<rpc::StringBinding> to = ReachableBinding(e);
-      if (!to) continue;
-      auto exporter = rpc::Client::Connect(*to, options_.client);
-      if (!exporter.ok()) {
-        connected = exporter.status();
-        continue;
-      }
-      connected = (*exporter)->Bind(rpc::SyntaxId{idl::IID_IRemUnknown, 0, 0},
-                                    bind_auth ? &*bind_auth : nullptr);
-      if (!connected.ok()) {
-        if (bind_auth) connected = MutualAuthFailure(connected, *bind_auth);
-        continue;
-      }
-      remote->client = std::move(*exporter);
-      remote->security->Attach(remote->client, *to, options_.client, bind_auth);
-      return remote;
+    // Over ncalrpc when the exporter is on this machine, else TCP; the
+    // cloaked associations come later, per identity (com/cloaking.h).
+    OxidConnections::Options how;
+    how.client = options_.client;
+    how.auth = bind_auth;
+    how.local_package = &local_package_;
+    how.capabilities = capabilities;
+    how.dialer = dialer_;
+    how.logger = options_.logger;
+    auto connections = OxidConnections::Connect(oxid, bindings, std::move(how));
+    if (!connections.ok()) {
+      return bind_auth ? MutualAuthFailure(connections.status(), *bind_auth)
+                       : connections.status();
     }
-    return connected;
+    remote->connections = std::move(*connections);
+    remote->client = remote->connections->process_client();
+    // Without a blanket of its own, a local association authenticated with
+    // the local package (the kernel's word on this process); blankets at
+    // level NONE ride on it rather than going anonymous.
+    const std::optional<rpc::ClientAuth> bound = remote->connections->process_auth();
+    remote->security->Attach(remote->client, remote->connections->binding(), options_.client,
+                             bound, /*none_uses_bound=*/!bind_auth && bound.has_value());
+    return remote;
   }
   return last;
 }

@@ -29,6 +29,14 @@
 // resolved, and changed per interface proxy with IClientSecurity /
 // CoSetProxyBlanket. Incoming calls run on the MTA's threads.
 //
+// Local calls: the exporter also listens on an ncalrpc socket of its own
+// and advertises it; a process on the same machine calls over it,
+// authenticated by the kernel (the local package), and cloaked calls
+// present the impersonated caller there (com/local_transport.h,
+// com/cloaking.h). The exporter offers the local package when
+// `server.packages` is null; a registry given there should include it
+// (runtime::Runtime's does).
+//
 // Thread-safety: every method may be called from any thread; all proxies
 // and objects it hands out must be released before it is destroyed (what
 // is still held then is disconnected: references given back, calls
@@ -49,9 +57,11 @@
 #include <vector>
 
 #include "comsec/base/log.h"
+#include "comsec/auth/peer_cred/local_package.h"
 #include "comsec/base/unknown.h"
 #include "comsec/com/call_access.h"
 #include "comsec/com/class_table.h"
+#include "comsec/com/local_transport.h"
 #include "comsec/com/object_exporter.h"
 #include "comsec/com/objref.h"
 #include "comsec/com/oxid_resolver.h"
@@ -97,13 +107,17 @@ struct ComRuntimeOptions {
   // The RPC_C_AUTHN_LEVEL_* hint the resolver hands to clients.
   uint32_t authn_hint = 1;
   // Outgoing calls' blanket, the client half of each proxy's default
-  // blanket (R75); none: unauthenticated (level NONE).
+  // blanket (R75); none: unauthenticated (level NONE) over TCP, the local
+  // package at CONNECT over ncalrpc (com/cloaking.h).
   std::optional<rpc::ClientAuth> client_auth;
   // More packages outgoing calls may use when a proxy's blanket names
   // their service (SetBlanket); client_auth's package comes first.
   std::vector<rpc::SecurityPackage*> client_packages;
-  // The process's CIS capabilities (EOAC_*): what a proxy's default
-  // blanket and EOAC_DEFAULT carry (R47).
+  // The process's CIS capabilities (EOAC_*), added to what
+  // InitializeSecurity sets: what a proxy's default blanket and
+  // EOAC_DEFAULT carry (R47); EOAC_STATIC_CLOAKING (0x20) and
+  // EOAC_DYNAMIC_CLOAKING (0x40) choose the identity calls present
+  // (com/cloaking.h).
   uint32_t capabilities = 0;
   // Secure references (reference tracking, R145): CoInitializeSecurity's
   // EOAC_SECURE_REFS, or for a process that does not call it the machine's
@@ -115,6 +129,13 @@ struct ComRuntimeOptions {
   // R48: needs `client_auth` with a level above NONE, else Start fails
   // with E_INVALIDARG. Off (the default, Windows's): public references.
   bool secure_references = false;
+  // Also listen on an ncalrpc endpoint of this process's own, advertised
+  // in the OXID's bindings, which local callers prefer
+  // (com/local_transport.h). When it cannot be created the runtime serves
+  // on TCP only and logs com.local_endpoint_unavailable.
+  bool listen_local = true;
+  // Its directory; empty: DefaultLocalEndpointDir() (/tmp/comsec-<euid>).
+  std::string local_endpoint_dir;
   rpc::ClientOptions client;
   const Logger* logger = nullptr;
 };
@@ -219,6 +240,9 @@ class ComRuntime final : private ProxyHost {
 
   explicit ComRuntime(ComRuntimeOptions options);
   Status Init();
+  // Listens on this process's ncalrpc endpoint and adds it to the OXID's
+  // bindings; logs and goes on without it when it cannot.
+  void ListenLocal(OxidBindings& exporter_bindings);
   // ProxyHost
   const rpc::ObjectInterfaceInfo* ProxyInfo(const Guid& iid) override;
   void Forget(RemoteObject* object) override;
@@ -252,6 +276,12 @@ class ComRuntime final : private ProxyHost {
   std::vector<rpc::StringBinding> endpoints_;
   OxidBindings resolver_bindings_;
   std::unique_ptr<PingClient> pinger_;
+  // Local calls: the client side's package and dialer, the server's
+  // registry when none was given, and the socket file to remove.
+  auth::LocalPackage local_package_;
+  rpc::SecurityPackageRegistry local_registry_;
+  std::shared_ptr<const ProcessDialer> dialer_;
+  std::string local_socket_path_;
 
   mutable std::mutex mu_;
   std::map<Guid, const rpc::ObjectInterfaceInfo*> interfaces_;

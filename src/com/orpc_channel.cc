@@ -12,9 +12,11 @@ namespace comsec::com {
 OrpcChannel::OrpcChannel(std::shared_ptr<rpc::Client> client, const Guid& iid,
                          const Guid& ipid, IUnknown* identity,
                          rpc::InterfaceMarshaler* marshaler,
-                         std::shared_ptr<OxidClientSecurity> security)
+                         std::shared_ptr<OxidClientSecurity> security,
+                         std::shared_ptr<OxidConnections> connections)
     : client_(std::move(client)),
       security_(std::move(security)),
+      connections_(std::move(connections)),
       syntax_(rpc::SyntaxId{iid, 0, 0}),
       ipid_(ipid),
       identity_(identity),
@@ -40,7 +42,15 @@ Result<rpc::CallReply> OrpcChannel::Invoke(const Guid&, uint16_t opnum,
   options.object = ipid_;
   options.syntax = syntax_;
   std::shared_ptr<rpc::Client> client = client_;
-  if (security_) {
+  // The association presenting the identity this call presents (R105):
+  // a cloaked identity's own association, or the process's, where the
+  // proxy's blanket picks the authentication context.
+  bool process_identity = true;
+  if (connections_) {
+    COMSEC_ASSIGN_OR_RETURN(client, connections_->ForCall(&cloak_));
+    process_identity = client == connections_->process_client();
+  }
+  if (security_ && process_identity) {
     // The blanket as it is now: a SetBlanket meanwhile is the next call's.
     const std::shared_ptr<const ProxyBlanket> blanket = blanket_.Get();
     COMSEC_ASSIGN_OR_RETURN(CallRoute route, security_->Route(*blanket));

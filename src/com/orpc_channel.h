@@ -13,6 +13,10 @@
 // call made while serving another is that call's (CausalityScope), else a
 // new one, so that a chain of calls across processes carries one id.
 //
+// A channel made with its OXID's connections (com/cloaking.h) sends each
+// call over the association presenting the identity the call presents
+// (cloaking, R105-R107); it holds its proxy's static-cloaking capture.
+//
 // Called from a single-threaded apartment's thread, the call waits as COM's
 // channel does: calls into that STA keep being dispatched on it meanwhile,
 // so a callback from the callee completes.
@@ -27,6 +31,7 @@
 
 #include "comsec/base/unknown.h"
 #include "comsec/com/client_security.h"
+#include "comsec/com/cloaking.h"
 #include "comsec/rpc/client.h"
 #include "comsec/rpc/object_channel.h"
 
@@ -40,10 +45,13 @@ class OrpcChannel final : public rpc::ObjectChannel {
   // methods reach; it and `marshaler` (may be null) outlive the channel.
   // With `security`, calls go where the channel's blanket says (starting
   // with the OXID's default blanket); without, over `client` with its
-  // bind's authentication.
+  // bind's authentication. With `connections`, a call that must present
+  // another identity than the process's (cloaking, com/cloaking.h) goes
+  // over the association presenting it instead.
   OrpcChannel(std::shared_ptr<rpc::Client> client, const Guid& iid, const Guid& ipid,
               IUnknown* identity, rpc::InterfaceMarshaler* marshaler = nullptr,
-              std::shared_ptr<OxidClientSecurity> security = nullptr);
+              std::shared_ptr<OxidClientSecurity> security = nullptr,
+              std::shared_ptr<OxidConnections> connections = nullptr);
   // Over a client already bound to the interface (its current one).
   OrpcChannel(std::unique_ptr<rpc::Client> client, const Guid& ipid, IUnknown* identity);
 
@@ -67,6 +75,8 @@ class OrpcChannel final : public rpc::ObjectChannel {
   std::shared_ptr<rpc::Client> client_;
   const std::shared_ptr<OxidClientSecurity> security_;
   BlanketSlot blanket_;
+  const std::shared_ptr<OxidConnections> connections_;
+  StaticCloak cloak_;  // R106: the proxy's first call's identity
   const std::optional<rpc::SyntaxId> syntax_;
   const Guid ipid_;
   IUnknown* const identity_;

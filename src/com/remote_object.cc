@@ -145,7 +145,8 @@ Status RemoteObject::Adopt(const Guid& iid, const Guid& ipid, uint32_t public_re
       fresh.refs = public_refs;
       fresh.private_refs = private_refs;
       fresh.channel = std::make_unique<OrpcChannel>(oxid_->client, iid, ipid, this,
-                                                    host->marshaler(), oxid_->security);
+                                                    host->marshaler(), oxid_->security,
+                                                    oxid_->connections);
       fresh.proxy = info->make_proxy(fresh.channel.get());
       interfaces_.emplace(iid, std::move(fresh));
     } else if (it->second.ipid == ipid) {
@@ -296,7 +297,7 @@ Result<IUnknown*> RemoteObject::CopyInterfaceProxy(IUnknown* proxy) {
   Interface copy;
   copy.ipid = ipid;  // the original's references cover it
   copy.channel = std::make_unique<OrpcChannel>(oxid_->client, iid, ipid, this, host->marshaler(),
-                                               oxid_->security);
+                                               oxid_->security, oxid_->connections);
   copy.proxy = info->make_proxy(copy.channel.get());
   IUnknown* made = copy.proxy.get();
   AddRef();  // the copy's one reference, the object's

@@ -36,6 +36,7 @@
 
 #include "comsec/base/unknown.h"
 #include "comsec/com/client_security.h"
+#include "comsec/com/cloaking.h"
 #include "comsec/com/objref.h"
 #include "comsec/com/orpc_channel.h"
 #include "comsec/rpc/client.h"
@@ -58,6 +59,9 @@ struct RemoteOxid {
   // The blanket negotiation with this OXID and the association's
   // authentication contexts; null: calls use `client` as bound.
   std::shared_ptr<OxidClientSecurity> security;
+  // The associations by presented identity (com/cloaking.h); `client` is
+  // its process association. Null: every call over `client`.
+  std::shared_ptr<OxidConnections> connections;
 };
 
 // What a proxy manager needs from the runtime that made it.

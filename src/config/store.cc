@@ -213,7 +213,10 @@ Status UpgradeFolding(sqlite3* db, const std::string& path) {
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                            const StoreOptions& options) {
-  if (!options.read_only) {
+  // SQLite's in-memory database (an empty registry): no file to make or
+  // to check the owner of.
+  const bool in_memory = path == ":memory:";
+  if (!options.read_only && !in_memory) {
     if (options.create_if_missing) {
       COMSEC_RETURN_IF_ERROR(CreateWithMode(path, options.file_mode));
     }

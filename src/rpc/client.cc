@@ -55,7 +55,8 @@ Client::~Client() = default;
 
 Result<std::unique_ptr<Client>> Client::Connect(const StringBinding& binding,
                                                 ClientOptions options) {
-  COMSEC_ASSIGN_OR_RETURN(Socket s, Socket::Connect(binding, options.timeout_ms));
+  COMSEC_ASSIGN_OR_RETURN(Socket s, options.dial ? options.dial(binding, options.timeout_ms)
+                                                 : Socket::Connect(binding, options.timeout_ms));
   COMSEC_RETURN_IF_ERROR(s.VerifyLocalServer(options.trusted_server_uids));
   return std::unique_ptr<Client>(new Client(std::move(s), options, binding));
 }
@@ -273,7 +274,9 @@ uint32_t Client::unmet_features(uint32_t context_id) const {
 }
 
 Status Client::ReconnectLocked() {
-  COMSEC_ASSIGN_OR_RETURN(Socket s, Socket::Connect(binding_, options_.timeout_ms));
+  COMSEC_ASSIGN_OR_RETURN(Socket s, options_.dial
+                                        ? options_.dial(binding_, options_.timeout_ms)
+                                        : Socket::Connect(binding_, options_.timeout_ms));
   COMSEC_RETURN_IF_ERROR(s.VerifyLocalServer(options_.trusted_server_uids));
   socket_ = std::move(s);
   bound_ = false;

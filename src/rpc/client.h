@@ -19,6 +19,7 @@
 #include <array>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <map>
 #include <tuple>
@@ -52,6 +53,13 @@ struct ClientOptions {
   // Ask for PFC_CONC_MPX in the bind: concurrent calls then share the
   // connection instead of waiting for each other.
   bool multiplex = true;
+  // Makes the connection (the first and every reconnection) instead of
+  // Socket::Connect: what lets a caller decide which credentials the
+  // kernel records for an ncalrpc client (SO_PEERCRED is taken from the
+  // connecting thread at connect time; com/local_transport.h connects a
+  // process's association from a thread that is not impersonating). Null:
+  // Socket::Connect on the calling thread.
+  std::function<Result<Socket>(const StringBinding&, int timeout_ms)> dial;
 };
 
 // One authentication context of an association (a COM blanket's wire

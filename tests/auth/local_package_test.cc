@@ -266,3 +266,62 @@ TEST_F(Auth, ConnectLevelCallsNeedNoVerifier) {
 
 }  // namespace
 }  // namespace comsec::rpc
+
+namespace comsec::rpc {
+namespace {
+
+// The server's view of a client granting `granted`, from the tokens alone.
+Result<security::ImpLevel> ServerSees(std::vector<uint8_t> client_token) {
+  auth::LocalPackage package;
+  StartParams s;
+  s.role = Role::kServer;
+  s.connection.local = true;
+  s.connection.has_peer = true;
+  s.connection.peer_uid = 0;
+  COMSEC_ASSIGN_OR_RETURN(auto server, package.Start(s));
+  COMSEC_ASSIGN_OR_RETURN(UpdateResult answer, server->Update(client_token));
+  if (!answer.done) return Status(E_UNEXPECTED, "the server's one leg did not complete");
+  return server->imp_level();
+}
+
+std::vector<uint8_t> ClientToken(security::ImpLevel granted) {
+  auth::LocalPackage package;
+  StartParams c;
+  c.role = Role::kClient;
+  c.imp_level = granted;
+  c.connection.local = true;
+  auto client = package.Start(c);
+  EXPECT_TRUE(client.ok());
+  auto first = (*client)->Update({});
+  EXPECT_TRUE(first.ok());
+  return first->output;
+}
+
+// R109 needs the client's grant to reach the server: IDENTIFY and
+// ANONYMOUS travel as a ninth byte, IMPERSONATE and DELEGATE keep the
+// original 8-byte token (IMPERSONATE on the server: the local package
+// cannot delegate beyond the machine).
+TEST(LocalPackage, R109_TheClientsImpersonationLevelReachesTheServer) {
+  using security::ImpLevel;
+  EXPECT_EQ(ClientToken(ImpLevel::kImpersonate).size(), auth::kLocalToken.size());
+  EXPECT_EQ(*ServerSees(ClientToken(ImpLevel::kImpersonate)), ImpLevel::kImpersonate);
+  EXPECT_EQ(*ServerSees(ClientToken(ImpLevel::kDelegate)), ImpLevel::kImpersonate);
+  EXPECT_EQ(*ServerSees(ClientToken(ImpLevel::kIdentify)), ImpLevel::kIdentify);
+  EXPECT_EQ(*ServerSees(ClientToken(ImpLevel::kAnonymous)), ImpLevel::kAnonymous);
+}
+
+TEST(LocalPackage, AMalformedLevelByteIsRefused) {
+  std::vector<uint8_t> token(auth::kLocalToken.begin(), auth::kLocalToken.end());
+  for (uint8_t bad : {0, 3, 4, 5, 255}) {
+    std::vector<uint8_t> t = token;
+    t.push_back(bad);
+    EXPECT_EQ(ServerSees(t).status().code(), SEC_E_INVALID_TOKEN) << int(bad);
+  }
+  std::vector<uint8_t> longer = token;
+  longer.insert(longer.end(), {2, 2});
+  EXPECT_EQ(ServerSees(longer).status().code(), SEC_E_INVALID_TOKEN);
+  EXPECT_EQ(ServerSees({token.begin(), token.end() - 1}).status().code(), SEC_E_INVALID_TOKEN);
+}
+
+}  // namespace
+}  // namespace comsec::rpc

@@ -315,6 +315,9 @@ TEST(ComRuntimeAccess, Case40_RefusedCallersNeverReachTheMethod) {
   for (uint32_t level : {1u, 2u}) {
     ComRuntimeOptions options;
     options.store = AnonymousCallsStore();
+    // Over TCP, unauthenticated: the caller is ANONYMOUS LOGON, whom the
+    // descriptor does not name (a local caller would be its Unix account).
+    options.listen_local = false;
     auto server = ComRuntime::Start(options);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     (*server)->RegisterInterface(idl::INodeInfo());

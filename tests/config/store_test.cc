@@ -52,6 +52,20 @@ TEST(KeyPath, ParsesRootsAndHkcrView) {
   EXPECT_EQ(P("HKCR").ToString(), "HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes");
 }
 
+// An empty registry in memory (a process with no store): no file is made,
+// whoever opens it, and it reads and writes like any store.
+TEST(Store, InMemoryMakesNoFile) {
+  const auto cwd = std::filesystem::current_path();
+  auto store = Store::Open(":memory:");
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(cwd / ":memory:"));
+  auto key = KeyPath::Parse("HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Ole");
+  ASSERT_TRUE(key.ok());
+  ASSERT_TRUE((*store)->SetValue(*key, RegValue::Dword("EnableDCOM", 1)).ok());
+  auto v = (*store)->GetValue(*key, "EnableDCOM");
+  ASSERT_TRUE(v.ok() && v->has_value());
+}
+
 TEST(KeyPath, RejectsBadPaths) {
   EXPECT_FALSE(KeyPath::Parse("").ok());
   EXPECT_FALSE(KeyPath::Parse("HKEY_CURRENT_USER\\x").ok());

@@ -13,8 +13,8 @@ constexpr size_t kSignatureSize = 16;
 
 class LocalContext : public rpc::SecurityContext {
  public:
-  LocalContext(rpc::Role role, const rpc::ConnectionInfo& c)
-      : server_(role == rpc::Role::kServer), connection_(c) {}
+  LocalContext(rpc::Role role, const rpc::ConnectionInfo& c, security::ImpLevel imp_level)
+      : server_(role == rpc::Role::kServer), connection_(c), imp_level_(imp_level) {}
 
   Result<rpc::UpdateResult> Update(std::span<const uint8_t> token) override {
     COMSEC_ASSIGN_OR_RETURN(std::vector<uint8_t> out,
@@ -31,17 +31,36 @@ class LocalContext : public rpc::SecurityContext {
   }
 
   Result<std::vector<uint8_t>> Accept(std::span<const uint8_t> token) {
-    if (!std::equal(token.begin(), token.end(), kLocalToken.begin(),
-                    kLocalToken.end())) {
+    const bool limited = token.size() == kLocalToken.size() + 1;
+    if ((token.size() != kLocalToken.size() && !limited) ||
+        !std::equal(kLocalToken.begin(), kLocalToken.end(), token.begin())) {
       return Status(SEC_E_INVALID_TOKEN,  // SEC_E_INVALID_TOKEN
                     "not a local-package token");
+    }
+    imp_level_ = security::ImpLevel::kImpersonate;
+    if (limited) {
+      const uint8_t level = token.back();
+      if (level != security::ToNumber(security::ImpLevel::kAnonymous) &&
+          level != security::ToNumber(security::ImpLevel::kIdentify)) {
+        return Status(SEC_E_INVALID_TOKEN,
+                      "the local-package token's impersonation level byte " +
+                          std::to_string(level) + " is not ANONYMOUS (1) or IDENTIFY (2)");
+      }
+      imp_level_ = static_cast<security::ImpLevel>(level);
     }
     complete_ = true;
     token_ = MakeToken();
     return std::vector<uint8_t>(kLocalToken.begin(), kLocalToken.end());
   }
   Result<std::vector<uint8_t>> Initiate(std::span<const uint8_t> token) {
-    if (token.empty()) return std::vector<uint8_t>(kLocalToken.begin(), kLocalToken.end());
+    if (token.empty()) {
+      std::vector<uint8_t> out(kLocalToken.begin(), kLocalToken.end());
+      if (imp_level_ == security::ImpLevel::kAnonymous ||
+          imp_level_ == security::ImpLevel::kIdentify) {
+        out.push_back(static_cast<uint8_t>(security::ToNumber(imp_level_)));
+      }
+      return out;
+    }
     if (!std::equal(token.begin(), token.end(), kLocalToken.begin(),
                     kLocalToken.end())) {
       return Status(SEC_E_INVALID_TOKEN, "not a local-package token");
@@ -66,6 +85,8 @@ class LocalContext : public rpc::SecurityContext {
     std::fill(region.signature.begin(), region.signature.end(), 0);
     return Status();
   }
+
+  security::ImpLevel imp_level() const override { return imp_level_; }
 
   std::string PeerName() const override {
     if (!connection_.has_peer) return "NT AUTHORITY\\ANONYMOUS LOGON";
@@ -103,6 +124,8 @@ class LocalContext : public rpc::SecurityContext {
   bool server_;
   rpc::ConnectionInfo connection_;
   bool complete_ = false;
+  // Client: what it grants; server: what the client's token granted.
+  security::ImpLevel imp_level_;
   std::shared_ptr<const security::Token> token_;
 };
 
@@ -122,7 +145,8 @@ Result<std::unique_ptr<rpc::SecurityContext>> LocalPackage::Start(
   } else if (!connection.local) {
     return NotLocal();
   }
-  return std::unique_ptr<rpc::SecurityContext>(new LocalContext(params.role, connection));
+  return std::unique_ptr<rpc::SecurityContext>(
+      new LocalContext(params.role, connection, params.imp_level));
 }
 
 }  // namespace comsec::auth

@@ -9,6 +9,13 @@
 // auth_value, so that the runtime's per-level framing rules (a verifier on
 // every PDU, matching context id, type and level) apply to this package
 // exactly as to NTLM and Kerberos. The package refuses to run on TCP.
+//
+// Impersonation level: a client granting less than IMPERSONATE (IDENTIFY,
+// ANONYMOUS) appends one byte to its token, the RPC_C_IMP_LEVEL_* number
+// (1 or 2); the server then reports that level (SecurityContext::
+// imp_level), so that it cannot act as the client (R109: an intermediate
+// so limited cannot cloak). The plain 8-byte token grants IMPERSONATE, as
+// before. Any other length or byte is SEC_E_INVALID_TOKEN.
 #pragma once
 
 #include <array>
