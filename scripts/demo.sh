@@ -5,7 +5,9 @@
 # the echo server on loopback, an NTLM call at PKT_PRIVACY, and a call below
 # the server's minimum level refused with the log line that says why; then
 # COM: the hello example's object called across processes through its
-# OBJREF (resolved at comsecd), with an object returned and a callback.
+# OBJREF (resolved at comsecd), with an object returned and a callback, an
+# account its AppID does not admit refused with the event that says why,
+# the explanation offline, and the remedy applied live.
 set -uo pipefail
 build=${1:-build}
 comcfg="$build/tools/comcfg/comcfg"
@@ -167,14 +169,14 @@ printf '$ comsec-echo-client --binding ncalrpc:%s --server-uid %s --auth local -
 "$client" --binding "ncalrpc:$echo_dir/echo.sock" --server-uid "$server_uid" --auth local --level 6 whoami
 
 # ---- COM: an object served across processes (MS-DCOM) -------------------
-step "The hello example's AppID asks for PKT_INTEGRITY or better and lets authenticated users call (comcfg, as dcomcnfg would)"
+step "The hello example's AppID asks for PKT_INTEGRITY or better and lets the demo account call (comcfg, as dcomcnfg would)"
 show app create --appid '{7d2a5e12-3c4b-4f6a-9b8c-1d2e3f405162}' --name ComsecHello
 show app set '{7d2a5e12-3c4b-4f6a-9b8c-1d2e3f405162}' AuthenticationLevel 5
-show perms grant access --appid '{7d2a5e12-3c4b-4f6a-9b8c-1d2e3f405162}' --principal AU --rights execute_local,execute_remote
+show perms grant access --appid '{7d2a5e12-3c4b-4f6a-9b8c-1d2e3f405162}' --principal demo --rights execute_local,execute_remote
 step "comsec-hello-server as $server_user: a COM object, its OXID registered with comsecd"
 cp "$build/examples/hello/comsec-hello-server" "$rpc_dir/" && chmod 755 "$rpc_dir/comsec-hello-server"
 "${run_server[@]}" "$rpc_dir/comsec-hello-server" --store "$COMSEC_STORE" \
-    --resolver "ncalrpc:$rpc_dir/comsecd" --print-objref \
+    --resolver "ncalrpc:$rpc_dir/comsecd" --print-objref --log-format json \
     > "$rpc_dir/hello.out" 2> "$rpc_dir/hello.log" &
 hello_pid=$!
 for _ in $(seq 50); do grep -q '^objref' "$rpc_dir/hello.out" 2>/dev/null && break; sleep 0.1; done
@@ -191,8 +193,36 @@ step "Unauthenticated, below the AppID's PKT_INTEGRITY: refused"
 printf '$ comsec-hello-client --objref ... whoami\n'
 "$hello" --objref "$objref" whoami
 echo "(exit $?)"
-for _ in $(seq 1 30); do grep -q refused "$rpc_dir/hello.log" && break; sleep 0.1; done
-grep refused "$rpc_dir/hello.log" | sed 's/^/comsec-hello-server: /'
+for _ in $(seq 1 30); do grep -q access_denied "$rpc_dir/hello.log" && break; sleep 0.1; done
+# One event per refusal; its fields (JSON) say who, which rule, and how to
+# change the answer.
+event_field() {  # the last com.access_denied event's field $1
+  /usr/bin/python3 -c 'import json,sys
+e=[json.loads(l) for l in open(sys.argv[1]) if "com.access_denied" in l][-1]
+print(e.get(sys.argv[2], ""))' "$rpc_dir/hello.log" "$1"
+}
+echo "comsec-hello-server: com.access_denied: $(event_field message)"
+
+step "An account the AppID's AccessPermission does not name: refused before any method runs (R187)"
+echo 'Guest#Passw0rd' | "$comcfg" user add guest --password-stdin
+printf '$ comsec-hello-client --objref ... --auth ntlm --user guest --password-stdin --level 6 whoami\n'
+echo 'Guest#Passw0rd' | "$hello" --objref "$objref" --auth ntlm --user guest --password-stdin --level 6 whoami
+echo "(exit $?)"
+for _ in $(seq 1 30); do [ "$(grep -c access_denied "$rpc_dir/hello.log")" -ge 2 ] && break; sleep 0.1; done
+for f in principal reason detail remedy explain; do
+  printf 'comsec-hello-server: com.access_denied %s=%s\n' "$f" "$(event_field "$f")"
+done
+step "The event's explain command, run offline, gives the same answer"
+explain=$(event_field explain)
+echo "\$ $explain"
+eval "\"\$comcfg\" ${explain#comcfg }"
+echo "(exit $?)"
+step "The event's remedy, applied while the server runs; the same call is served"
+remedy=$(event_field remedy)
+echo "\$ $remedy"
+eval "\"\$comcfg\" ${remedy#comcfg }"
+echo 'Guest#Passw0rd' | "$hello" --objref "$objref" --auth ntlm --user guest --password-stdin --level 6 whoami
+echo "(exit $?)"
 
 step "Stopping comsecd and the servers"
 kill "$echo_pid" "$hello_pid" "$comsecd_pid"
