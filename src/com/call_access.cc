@@ -33,26 +33,6 @@ std::string ComcfgPrincipal(const rpc::CallContext& call) {
   return s.token->user().ToString();
 }
 
-std::string ShellQuote(const std::string& s) {
-  bool plain = !s.empty();
-  for (char c : s) {
-    if (!(isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == ':' ||
-          c == '/' || c == '.' || c == '{' || c == '}' || c == ',' || c == '=')) {
-      plain = false;
-    }
-  }
-  if (plain) return s;
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
 }  // namespace
 
 std::string RefusingRule(const config::Decision& d) {
@@ -264,9 +244,9 @@ std::string CallAccessGate::ExplainCommand(const rpc::CallContext& call) const {
   auto settings = this->settings();
   if (!settings || settings->policy.access.source == config::PolicySource::kProcess) return "";
   std::string cmd = "comcfg";
-  if (!options_.store_path.empty()) cmd += " --store " + ShellQuote(options_.store_path);
+  if (!options_.store_path.empty()) cmd += " --store " + config::ShellWord(options_.store_path);
   cmd += " explain access --appid " + settings->policy.appid.ToRegistryString();
-  cmd += " --user " + ShellQuote(ComcfgPrincipal(call));
+  cmd += " --user " + config::ShellWord(ComcfgPrincipal(call));
   cmd += call.local ? " --local" : " --remote";
   cmd += " --authn-level " + std::to_string(security::ToNumber(call.security.authn_level));
   return cmd;

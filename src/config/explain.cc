@@ -69,8 +69,8 @@ bool CheckDescriptor(const char* name, const DescriptorSetting& d,
   return r.allowed;
 }
 
-// `principal` as one shell word: quoted when it holds anything a shell
-// would read ("COMSEC\alice" loses its backslash unquoted).
+}  // namespace
+
 std::string ShellWord(const std::string& principal) {
   const bool plain = !principal.empty() &&
                      principal.find_first_not_of(
@@ -87,6 +87,8 @@ std::string ShellWord(const std::string& principal) {
   }
   return out + "'";
 }
+
+namespace {
 
 std::string Remedy(const DescriptorSetting& d, const std::string& which,
                    const Guid& appid, const CheckStep& step,

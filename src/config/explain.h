@@ -58,6 +58,11 @@ struct Decision {
 // REQUIRES: request.token != nullptr.
 Decision Decide(const EffectivePolicy& policy, const AccessRequest& request);
 
+// `word` as one shell word, as remedies and explain commands print it:
+// quoted when it holds anything a shell would read ("COMSEC\alice" loses
+// its backslash unquoted).
+std::string ShellWord(const std::string& word);
+
 // The COM rights a request needs (R116, R186.5, R187.2).
 uint32_t RequiredRights(Operation op, bool remote);
 

@@ -26,6 +26,7 @@
 #include "comsec/com/com_runtime.h"
 #include "comsec/com/server_security.h"
 #include "comsec/config/accounts.h"
+#include "com_test_support.h"
 #include "comsec/config/com_schema.h"
 #include "comsec/config/secrets.h"
 #include "comsec/runtime/runtime.h"
@@ -142,11 +143,7 @@ class ClientSecurityTest : public ::testing::Test {
     // Level NONE calls (R89) arrive as remote ANONYMOUS LOGON, which the
     // default MachineAccessRestriction refuses (R139, R175): this machine
     // lets them execute, explicitly.
-    auto restriction = config::EncodeSetting(
-        *config::FindSetting(config::SettingScope::kMachine, "MachineAccessRestriction"),
-        "O:BAG:BAD:(A;;CCDCLC;;;WD)(A;;CCDCLC;;;AN)");
-    ASSERT_TRUE(restriction.ok());
-    ASSERT_TRUE(store_->SetValue(config::OleKeyPath(), *restriction).ok());
+    testing::AllowAnonymousRemoteCalls(*store_);
     auto secrets = config::OpenSecrets(path_);
     ASSERT_TRUE(secrets.ok()) << secrets.status().ToString();
     config::AccountDatabase db(secrets->get());

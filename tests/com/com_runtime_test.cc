@@ -24,7 +24,7 @@
 #include "comsec/config/store.h"
 #include "comsec/security/sddl.h"
 #include "iremunknown.h"
-#include "../rpc/local_test_support.h"
+#include "com_test_support.h"
 #include "runtime_test.h"
 
 namespace comsec::com {
@@ -70,25 +70,7 @@ class Node final : public ComObject<INode, ILabel> {
   const int32_t value_;
 };
 
-// These tests call unauthenticated over TCP, i.e. as remote ANONYMOUS
-// LOGON, which Windows's default MachineAccessRestriction refuses (R139,
-// R175): their machine's store weakens it, explicitly, to let anonymous
-// remote callers execute.
-const std::string& AnonymousCallsStore() {
-  static rpc::testing::TempDir dir;
-  static const std::string path = [] {
-    std::string p = dir.path() + "/store.db";
-    auto store = config::Store::Open(p);
-    EXPECT_TRUE(store.ok());
-    const config::SettingSpec* spec =
-        config::FindSetting(config::SettingScope::kMachine, "MachineAccessRestriction");
-    auto value = config::EncodeSetting(*spec, "O:BAG:BAD:(A;;CCDCLC;;;WD)(A;;CCDCLC;;;AN)");
-    EXPECT_TRUE(value.ok());
-    EXPECT_TRUE((*store)->SetValue(config::OleKeyPath(), *value).ok());
-    return p;
-  }();
-  return path;
-}
+using testing::AnonymousCallsStore;
 
 std::unique_ptr<ComRuntime> StartRuntime(std::chrono::milliseconds ping_period = 120s,
                                          std::chrono::milliseconds ping_interval = 120s) {

@@ -24,6 +24,7 @@
 #include "comsec/com/com_runtime.h"
 #include "comsec/com/orpc_channel.h"
 #include "comsec/config/accounts.h"
+#include "com_test_support.h"
 #include "comsec/config/com_schema.h"
 #include "comsec/config/secrets.h"
 #include "comsec/config/store.h"
@@ -119,11 +120,7 @@ class SecureRefs : public ::testing::Test {
       // refuses (R139, R175): this machine lets them execute, explicitly.
       auto store = config::Store::Open(path_);
       ASSERT_TRUE(store.ok()) << store.status().ToString();
-      auto v = config::EncodeSetting(
-          *config::FindSetting(config::SettingScope::kMachine, "MachineAccessRestriction"),
-          "O:BAG:BAD:(A;;CCDCLC;;;WD)(A;;CCDCLC;;;AN)");
-      ASSERT_TRUE(v.ok());
-      ASSERT_TRUE((*store)->SetValue(config::OleKeyPath(), *v).ok());
+      testing::AllowAnonymousRemoteCalls(**store);
     }
     ComRuntimeOptions options;
     options.server.packages = &packages_;
