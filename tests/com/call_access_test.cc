@@ -46,6 +46,38 @@ HResult Validate(CoInitializeSecurityParams p,
 
 security::SecurityDescriptor Sd(const char* sddl) { return *security::ParseSddl(sddl); }
 
+// R43: the EOAC_* values are the SDK headers'.
+TEST(CoInitializeSecurity, R43_CapabilityValuesAreTheHeaders) {
+  static_assert(EOAC_NONE == 0x0 && EOAC_MUTUAL_AUTH == 0x1 && EOAC_SECURE_REFS == 0x2 &&
+                EOAC_ACCESS_CONTROL == 0x4 && EOAC_APPID == 0x8 && EOAC_DYNAMIC == 0x10 &&
+                EOAC_STATIC_CLOAKING == 0x20 && EOAC_DYNAMIC_CLOAKING == 0x40 &&
+                EOAC_ANY_AUTHORITY == 0x80 && EOAC_MAKE_FULLSIC == 0x100 &&
+                EOAC_REQUIRE_FULLSIC == 0x200 && EOAC_AUTO_IMPERSONATE == 0x400 &&
+                EOAC_DEFAULT == 0x800 && EOAC_DISABLE_AAA == 0x1000 &&
+                EOAC_NO_CUSTOM_MARSHAL == 0x2000 && EOAC_RESERVED1 == 0x4000);
+  // CoInitializeSecurity takes every one of them but EOAC_DEFAULT (R47).
+  EXPECT_EQ(kEoacCoInitializeSecurityMask, 0x77FFu);
+}
+
+// R50: under EOAC_APPID pSecDesc is the AppID (or NULL); a descriptor or an
+// IAccessControl there is refused, and the other arguments are ignored.
+TEST(CoInitializeSecurity, R50_EoacAppIdTakesAnAppIdOrNull) {
+  CoInitializeSecurityParams p;
+  p.capabilities = EOAC_APPID;
+  p.sec_desc = SecDesc::kDescriptor;
+  p.sd = Sd("O:BAG:BAD:(A;;CCDCLC;;;WD)");
+  EXPECT_EQ(Validate(p), E_INVALIDARG);
+  p.sec_desc = SecDesc::kNull;
+  EXPECT_EQ(Validate(p), S_OK);
+  p.sec_desc = SecDesc::kAppId;
+  p.authn_level = 6;  // ignored: the registry decides (R67)
+  EXPECT_EQ(Validate(p), S_OK);
+  auto config = ToConfigProcessSecurity(p);
+  ASSERT_TRUE(config.has_value());
+  EXPECT_EQ(config->access, config::ProcessSecurity::Access::kAppId);
+  EXPECT_EQ(config->authn_level, AuthnLevel::kDefault);
+}
+
 TEST(CoInitializeSecurity, R61_ReservedPointersMustBeNull) {
   CoInitializeSecurityParams p;
   p.reserved1 = true;
