@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "comsec/base/hresult.h"
@@ -41,6 +42,7 @@ std::string RefusingRule(const config::Decision& d) {
     if (s.name == "authentication level") return "R187.1 authentication level";
     if (s.name == "machine access restriction") return "R139 machine access restriction";
     if (s.name == "access permission") return "R137 access permission";
+    if (s.name == "authentication service") return "R62 authentication service";
     return s.name;
   }
   return "";
@@ -139,6 +141,34 @@ config::Decision CallAccessGate::Decide(const ProcessSecuritySettings& settings,
   static const security::Token kAnonymousLocal =
       security::Token::Anonymous(security::LogonKind::kLocal, false);
   const rpc::CallSecurity& s = call.security;
+  // R62: a process that listed its packages (cAuthSvc 0 or n) receives no
+  // call authenticated by another network package. Windows never binds
+  // such a call (the package has no server credentials registered); here
+  // the exporter offers its packages before CoInitializeSecurity runs, so
+  // the call is refused, E_ACCESSDENIED like every refusal of this gate.
+  if (settings.authn_services_listed && s.authn_level > AuthnLevel::kNone &&
+      s.authn_svc != rpc::RPC_C_AUTHN_NONE && s.authn_svc != rpc::RPC_C_AUTHN_KERNEL &&
+      std::find(settings.authn_services.begin(), settings.authn_services.end(), s.authn_svc) ==
+          settings.authn_services.end()) {
+    config::Decision d;
+    d.hr = E_ACCESSDENIED;
+    config::CheckStep step;
+    step.name = "authentication service";
+    step.passed = false;
+    const std::string registered =
+        settings.authn_services.empty()
+            ? std::string("cAuthSvc 0: none")
+            : std::to_string(settings.authn_services.size()) + " listed";
+    step.detail = "authentication service " + std::to_string(s.authn_svc) +
+                  " is not among the packages CoInitializeSecurity registered (" + registered +
+                  ")";
+    d.steps.push_back(std::move(step));
+    d.summary = "the process registered no such authentication service (R62)";
+    d.remedy = "list authentication service " + std::to_string(s.authn_svc) +
+               " in the server's CoInitializeSecurity asAuthSvc (its code), or call with one it "
+               "registered";
+    return d;
+  }
   config::AccessRequest request;
   request.operation = config::Operation::kAccess;
   request.remote = !call.local;
@@ -278,7 +308,11 @@ void CallAccessGate::LogDenial(const ProcessSecuritySettings& settings,
     break;
   }
   e.Extra("remedy", d.remedy);
-  if (std::string cmd = ExplainCommand(call); !cmd.empty()) e.Extra("explain", cmd);
+  // comcfg cannot see which packages the process registered (R62).
+  if (std::string cmd = ExplainCommand(call);
+      !cmd.empty() && rule != "R62 authentication service") {
+    e.Extra("explain", cmd);
+  }
   options_.logger->Log(e);
 }
 

@@ -9,6 +9,9 @@
 //      DefaultAccessPermission / the built-in default (R137, R144), unless
 //      the process resolved to level NONE from the registry (R141) or has a
 //      NULL descriptor (R66);
+// and, before them, when CoInitializeSecurity listed its packages (cAuthSvc
+// 0 or n), the call's package among them unless it is the local package
+// (R62);
 // with the caller's token from the call's CallSecurity (ANONYMOUS LOGON for
 // an unauthenticated call). The decision is config::Decide's, the same
 // function `comcfg explain access` runs, so the offline explanation and
@@ -130,7 +133,8 @@ class CallAccessGate {
 };
 
 // The rule R187's step that refused, for logs: "R187.1 authentication
-// level", "R139 machine access restriction", "R137 access permission".
+// level", "R139 machine access restriction", "R137 access permission",
+// "R62 authentication service".
 std::string RefusingRule(const config::Decision& decision);
 
 }  // namespace comsec::com

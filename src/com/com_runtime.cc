@@ -186,6 +186,7 @@ Status ComRuntime::InitializeSecurity(CoInitializeSecurityParams params) {
                    : options_.appid;
   base.access_control = params.access_control;
   base.auth_list = params.auth_list;
+  base.authn_services_listed = params.c_auth_svc >= 0;
   if (params.c_auth_svc == -1) {
     // R62: COM's choice, never Schannel.
     for (uint32_t svc : available) {

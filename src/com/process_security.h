@@ -119,6 +119,11 @@ struct ProcessSecuritySettings {
   uint32_t capabilities = EOAC_NONE;
   bool secure_references = false;
   std::vector<uint32_t> authn_services;
+  // CoInitializeSecurity listed the packages (cAuthSvc 0 or n, R62): a call
+  // authenticated by any other network package is refused (the local
+  // package is the transport's own identity and always comes in). False
+  // for COM's choice (cAuthSvc -1) and the implicit initialization.
+  bool authn_services_listed = false;
   std::vector<SoleAuthenticationInfo> auth_list;
   std::shared_ptr<AccessControl> access_control;
   // The AppID whose values the registry part came from (nil: none).

@@ -46,6 +46,38 @@ HResult Validate(CoInitializeSecurityParams p,
 
 security::SecurityDescriptor Sd(const char* sddl) { return *security::ParseSddl(sddl); }
 
+// R43: the EOAC_* values are the SDK headers'.
+TEST(CoInitializeSecurity, R43_CapabilityValuesAreTheHeaders) {
+  static_assert(EOAC_NONE == 0x0 && EOAC_MUTUAL_AUTH == 0x1 && EOAC_SECURE_REFS == 0x2 &&
+                EOAC_ACCESS_CONTROL == 0x4 && EOAC_APPID == 0x8 && EOAC_DYNAMIC == 0x10 &&
+                EOAC_STATIC_CLOAKING == 0x20 && EOAC_DYNAMIC_CLOAKING == 0x40 &&
+                EOAC_ANY_AUTHORITY == 0x80 && EOAC_MAKE_FULLSIC == 0x100 &&
+                EOAC_REQUIRE_FULLSIC == 0x200 && EOAC_AUTO_IMPERSONATE == 0x400 &&
+                EOAC_DEFAULT == 0x800 && EOAC_DISABLE_AAA == 0x1000 &&
+                EOAC_NO_CUSTOM_MARSHAL == 0x2000 && EOAC_RESERVED1 == 0x4000);
+  // CoInitializeSecurity takes every one of them but EOAC_DEFAULT (R47).
+  EXPECT_EQ(kEoacCoInitializeSecurityMask, 0x77FFu);
+}
+
+// R50: under EOAC_APPID pSecDesc is the AppID (or NULL); a descriptor or an
+// IAccessControl there is refused, and the other arguments are ignored.
+TEST(CoInitializeSecurity, R50_EoacAppIdTakesAnAppIdOrNull) {
+  CoInitializeSecurityParams p;
+  p.capabilities = EOAC_APPID;
+  p.sec_desc = SecDesc::kDescriptor;
+  p.sd = Sd("O:BAG:BAD:(A;;CCDCLC;;;WD)");
+  EXPECT_EQ(Validate(p), E_INVALIDARG);
+  p.sec_desc = SecDesc::kNull;
+  EXPECT_EQ(Validate(p), S_OK);
+  p.sec_desc = SecDesc::kAppId;
+  p.authn_level = 6;  // ignored: the registry decides (R67)
+  EXPECT_EQ(Validate(p), S_OK);
+  auto config = ToConfigProcessSecurity(p);
+  ASSERT_TRUE(config.has_value());
+  EXPECT_EQ(config->access, config::ProcessSecurity::Access::kAppId);
+  EXPECT_EQ(config->authn_level, AuthnLevel::kDefault);
+}
+
 TEST(CoInitializeSecurity, R61_ReservedPointersMustBeNull) {
   CoInitializeSecurityParams p;
   p.reserved1 = true;
@@ -422,6 +454,219 @@ TEST_F(CallAccess, R163_AnInvalidAppIdLevelMakesTheProcessFail) {
   auto s = gate->Initialize(std::nullopt, base);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), CO_E_SERVER_EXEC_FAILURE);
+}
+
+// R62: a process that registered no package (cAuthSvc 0) receives no
+// secure calls, and one that listed packages receives calls of those only;
+// unauthenticated calls and the local package (the transport's own
+// identity, as LRPC always knows its caller) still come in. COM's choice
+// (cAuthSvc -1) and the implicit initialization take every package.
+TEST_F(CallAccess, R62_CallsOfAPackageTheProcessDidNotRegisterAreRefused) {
+  auto gate = Gate();
+  CoInitializeSecurityParams cis;
+  cis.authn_level = 1;  // no floor, no descriptor: only R62 can refuse
+  ProcessSecuritySettings base;
+  base.explicit_call = true;
+  base.authn_services_listed = true;  // cAuthSvc 0: none registered
+  ASSERT_TRUE(gate->Initialize(ToConfigProcessSecurity(cis), base).ok());
+  rpc::CallContext ntlm = CallFrom(1000, AuthnLevel::kPktIntegrity);
+  EXPECT_EQ(gate->Check(ntlm), E_ACCESSDENIED);
+  EXPECT_EQ(gate->Check(CallFrom(std::nullopt, AuthnLevel::kNone, /*local=*/true)), S_OK);
+  rpc::CallContext kernel = CallFrom(1000, AuthnLevel::kConnect, /*local=*/true);
+  kernel.security.authn_svc = rpc::RPC_C_AUTHN_KERNEL;
+  EXPECT_EQ(gate->Check(kernel), S_OK);
+  auto denials = Denials();
+  ASSERT_EQ(denials.size(), 1u);
+  EXPECT_EQ(denials[0].reason, "R62 authentication service");
+  EXPECT_EQ(denials[0].hresult, E_ACCESSDENIED);
+  EXPECT_EQ(ExtraOf(denials[0], "explain"), "");  // the process's code decided
+
+  // cAuthSvc 1 with NTLM: NTLM's calls come in, Kerberos's do not.
+  base.authn_services = {RPC_C_AUTHN_WINNT};
+  ASSERT_TRUE(gate->Initialize(ToConfigProcessSecurity(cis), base).ok());
+  EXPECT_EQ(gate->Check(ntlm), S_OK);
+  rpc::CallContext kerberos = CallFrom(1000, AuthnLevel::kPktIntegrity);
+  kerberos.security.authn_svc = RPC_C_AUTHN_GSS_KERBEROS;
+  EXPECT_EQ(gate->Check(kerberos), E_ACCESSDENIED);
+
+  // cAuthSvc -1: COM's choice, every package the process has.
+  base.authn_services_listed = false;
+  ASSERT_TRUE(gate->Initialize(ToConfigProcessSecurity(cis), base).ok());
+  EXPECT_EQ(gate->Check(kerberos), S_OK);
+}
+
+// R62 through CoInitializeSecurity: cAuthSvc 0 lists nothing, -1 does not
+// list (COM chooses).
+TEST(ComRuntimeSecurity, R62_CAuthSvcZeroRegistersNoPackage) {
+  for (int32_t count : {0, -1}) {
+    auto rt = ComRuntime::Start(ComRuntimeOptions{});
+    ASSERT_TRUE(rt.ok()) << rt.status().ToString();
+    CoInitializeSecurityParams cis;
+    cis.c_auth_svc = count;
+    cis.authn_level = 1;
+    ASSERT_TRUE((*rt)->InitializeSecurity(cis).ok());
+    auto settings = (*rt)->SecuritySettings();
+    ASSERT_TRUE(settings.ok());
+    EXPECT_EQ((*settings)->authn_services_listed, count == 0) << count;
+    rpc::CallContext ntlm = CallFrom(1000, AuthnLevel::kConnect, /*local=*/true);
+    EXPECT_EQ((*rt)->access_gate().Check(ntlm), count == 0 ? E_ACCESSDENIED : S_OK) << count;
+  }
+}
+
+// R67: CoInitializeSecurity(EOAC_APPID) reads the registry: an AppID
+// pointer names the AppID; a NULL one means the executable's AppID (the one
+// the runtime was started with), and without one the machine defaults.
+TEST_F(CallAccess, R67_EoacAppIdReadsTheNamedTheExecutablesOrTheMachinesValues) {
+  const Guid other = *Guid::Parse("{0b7e5a1c-2d3e-4f50-8a9b-0c1d2e3f4a5b}");
+  SetApp("AuthenticationLevel", "6");
+  SetApp("AccessPermission", "O:BAG:BAD:(A;;CCDCLC;;;S-1-22-1-1000)");
+  SetMachine("LegacyAuthenticationLevel", "5");
+  SetMachine("DefaultAccessPermission", "O:BAG:BAD:(A;;CCDCLC;;;S-1-22-1-1001)");
+  struct Case {
+    const char* what;
+    Guid runtime_appid;
+    std::optional<Guid> pointer;
+    AuthnLevel level;
+    config::PolicySource access_source;
+  };
+  for (const Case& c : {
+           Case{"AppID pointer", other, kAppId, AuthnLevel::kPktPrivacy,
+                config::PolicySource::kAppId},
+           Case{"NULL: the executable's AppID", kAppId, std::nullopt, AuthnLevel::kPktPrivacy,
+                config::PolicySource::kAppId},
+           Case{"NULL, no AppID: the machine defaults", Guid{}, std::nullopt,
+                AuthnLevel::kPktIntegrity, config::PolicySource::kMachineDefault},
+       }) {
+    ComRuntimeOptions o;
+    o.store = path_;
+    o.appid = c.runtime_appid;
+    auto rt = ComRuntime::Start(o);
+    ASSERT_TRUE(rt.ok()) << rt.status().ToString();
+    CoInitializeSecurityParams cis;
+    cis.capabilities = EOAC_APPID;
+    if (c.pointer) {
+      cis.sec_desc = SecDesc::kAppId;
+      cis.appid = *c.pointer;
+    }
+    ASSERT_TRUE((*rt)->InitializeSecurity(cis).ok()) << c.what;
+    auto s = (*rt)->SecuritySettings();
+    ASSERT_TRUE(s.ok());
+    EXPECT_EQ((*s)->policy.authn_level.value, c.level) << c.what;
+    EXPECT_EQ((*s)->policy.access.source, c.access_source) << c.what;
+    // The registry's descriptor decides calls: uid 1000 by the AppID's,
+    // uid 1001 by the machine default.
+    const bool app = c.access_source == config::PolicySource::kAppId;
+    EXPECT_EQ((*rt)->access_gate().Check(CallFrom(1000, AuthnLevel::kPktPrivacy)),
+              app ? S_OK : E_ACCESSDENIED)
+        << c.what;
+    EXPECT_EQ((*rt)->access_gate().Check(CallFrom(1001, AuthnLevel::kPktPrivacy)),
+              app ? E_ACCESSDENIED : S_OK)
+        << c.what;
+  }
+}
+
+// R72: once CoInitializeSecurity ran, the process's blanket (its level
+// floor, impersonation level, capabilities, packages) stays: a second call
+// is RPC_E_TOO_LATE (R59) and registry changes do not reach an explicit
+// one (R68).
+TEST_F(CallAccess, R72_AnExplicitBlanketDoesNotChangeAfterwards) {
+  SetApp("AuthenticationLevel", "2");
+  ComRuntimeOptions o;
+  o.store = path_;
+  o.appid = kAppId;
+  auto rt = ComRuntime::Start(o);
+  ASSERT_TRUE(rt.ok()) << rt.status().ToString();
+  CoInitializeSecurityParams cis;
+  cis.authn_level = 6;
+  cis.imp_level = 2;
+  cis.capabilities = EOAC_DYNAMIC_CLOAKING;
+  ASSERT_TRUE((*rt)->InitializeSecurity(cis).ok());
+  const auto before = *(*rt)->SecuritySettings();
+  SetApp("AuthenticationLevel", "1");
+  SetMachine("LegacyImpersonationLevel", "3");
+  CoInitializeSecurityParams again;
+  again.authn_level = 2;
+  EXPECT_EQ((*rt)->InitializeSecurity(again).code(), RPC_E_TOO_LATE);
+  // A refusal re-reads the changed store: the floor is still PKT_PRIVACY.
+  EXPECT_EQ((*rt)->access_gate().Check(CallFrom(1000, AuthnLevel::kPktIntegrity)),
+            E_ACCESSDENIED);
+  const auto after = *(*rt)->SecuritySettings();
+  EXPECT_EQ(after->policy.authn_level.value, AuthnLevel::kPktPrivacy);
+  EXPECT_EQ(after->policy.imp_level.value, before->policy.imp_level.value);
+  EXPECT_EQ(after->capabilities, EOAC_DYNAMIC_CLOAKING);
+  EXPECT_EQ(after->authn_services, before->authn_services);
+}
+
+// R73: without CoInitializeSecurity, every value comes from the registry:
+// the level (LegacyAuthenticationLevel here, the AppID having none), the
+// impersonation level (LegacyImpersonationLevel), the access descriptor
+// (DefaultAccessPermission), secure references (LegacySecureReferences),
+// COM's choice of packages and no capabilities (EOAC_DEFAULT then means
+// EOAC_NONE, R47).
+TEST_F(CallAccess, R73_EveryImplicitValueComesFromTheRegistry) {
+  SetMachine("LegacyAuthenticationLevel", "5");
+  SetMachine("LegacyImpersonationLevel", "3");
+  SetMachine("LegacySecureReferences", "Y");
+  SetMachine("DefaultAccessPermission", "O:BAG:BAD:(A;;CCDCLC;;;S-1-22-1-1000)");
+  ComRuntimeOptions o;
+  o.store = path_;
+  o.appid = kAppId;  // registered with no values of its own
+  auto rt = ComRuntime::Start(o);
+  ASSERT_TRUE(rt.ok()) << rt.status().ToString();
+  auto s = (*rt)->SecuritySettings();  // the implicit initialization
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_FALSE((*s)->explicit_call);
+  EXPECT_EQ((*s)->policy.authn_level.value, AuthnLevel::kPktIntegrity);
+  EXPECT_EQ((*s)->policy.authn_level.source, config::PolicySource::kMachineDefault);
+  EXPECT_EQ((*s)->policy.imp_level.value, security::ImpLevel::kImpersonate);
+  EXPECT_EQ((*s)->policy.imp_level.source, config::PolicySource::kMachineDefault);
+  EXPECT_EQ((*s)->policy.access.source, config::PolicySource::kMachineDefault);
+  EXPECT_TRUE((*s)->secure_references);
+  EXPECT_EQ((*s)->capabilities, EOAC_NONE);
+  EXPECT_FALSE((*s)->authn_services_listed);  // R28: COM's default packages
+  EXPECT_EQ((*rt)->access_gate().Check(CallFrom(1000, AuthnLevel::kPktIntegrity)), S_OK);
+  EXPECT_EQ((*rt)->access_gate().Check(CallFrom(1001, AuthnLevel::kPktIntegrity)),
+            E_ACCESSDENIED);
+  EXPECT_EQ((*rt)->access_gate().Check(CallFrom(1000, AuthnLevel::kPkt)), E_ACCESSDENIED);
+  // Nothing configured at all: CONNECT, IDENTIFY, the built-in descriptor,
+  // no secure references.
+  auto bare = ComRuntime::Start(ComRuntimeOptions{});
+  ASSERT_TRUE(bare.ok());
+  auto d = (*bare)->SecuritySettings();
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ((*d)->policy.authn_level.value, AuthnLevel::kConnect);
+  EXPECT_EQ((*d)->policy.imp_level.value, security::ImpLevel::kIdentify);
+  EXPECT_EQ((*d)->policy.access.source, config::PolicySource::kBuiltIn);
+  EXPECT_FALSE((*d)->secure_references);
+  EXPECT_EQ((*d)->capabilities, EOAC_NONE);
+}
+
+// R146 (decision): CallFailureLoggingLevel does not silence refusals. The
+// issue and DESIGN.md's contract ("every denial is logged with who, what,
+// which setting denied it, and the remedy") make every refused call one
+// com.access_denied event, whatever the value: 1 (always log) is what the
+// runtime does anyway, and 2 (never, the default) would hide the very
+// decisions `comcfg explain` exists for. The value is read and validated
+// (config/effective_policy), not used to suppress.
+TEST_F(CallAccess, R146_EveryRefusalIsOneEventWhateverCallFailureLoggingLevel) {
+  SetApp("AccessPermission", "O:BAG:BAD:(A;;CCDCLC;;;S-1-22-1-1000)");
+  size_t expected = 0;
+  for (const char* level : {"", "1", "2"}) {
+    if (*level) SetMachine("CallFailureLoggingLevel", level);
+    auto gate = Gate();
+    ProcessSecuritySettings base;
+    base.appid = kAppId;
+    auto s = gate->Initialize(std::nullopt, base);
+    ASSERT_TRUE(s.ok());
+    EXPECT_EQ((*s)->policy.call_failure_logging, *level == '1' ? 1u : 2u);
+    for (int i = 0; i < 2; ++i) {
+      EXPECT_EQ(gate->Check(CallFrom(1001, AuthnLevel::kPktIntegrity)), E_ACCESSDENIED);
+      ++expected;
+      EXPECT_EQ(Denials().size(), expected) << "CallFailureLoggingLevel=" << level;
+    }
+    EXPECT_EQ(gate->Check(CallFrom(1000, AuthnLevel::kPktIntegrity)), S_OK);  // still serves
+    EXPECT_EQ(Denials().size(), expected);
+  }
 }
 
 // Many threads checking calls while another rewrites the policy: every

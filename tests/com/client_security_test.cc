@@ -125,6 +125,7 @@ ComPtr<T> QueryAs(IUnknown* from) {
 struct ServerSetup {
   std::vector<OxidBindings::Security> bindings = {{kAuthnNtlm, kAuthzNone, u""}};
   uint32_t hint = 2;  // RPC_C_AUTHN_LEVEL_CONNECT
+  int32_t c_auth_svc = -1;  // CoInitializeSecurity's cAuthSvc: 0 or -1 (R62)
 };
 struct ClientSetup {
   AuthnLevel level = AuthnLevel::kConnect;
@@ -187,6 +188,7 @@ class ClientSecurityTest : public ::testing::Test {
     // (R66, R71); the floor is the exporter's business, not this test's.
     CoInitializeSecurityParams cis;
     cis.authn_level = 1;
+    cis.c_auth_svc = s.c_auth_svc;
     ASSERT_TRUE((*server)->InitializeSecurity(cis).ok());
     server_ = std::move(*server);
     ComRuntimeOptions co;
@@ -435,6 +437,32 @@ TEST_F(ClientSecurityTest, R89_AProxyLoweredToNoneCallsUnauthenticated) {
   EXPECT_EQ(SeenLevel(other.get()), 2);
   ASSERT_EQ(SetLevel(probe.get(), AuthnLevel::kDefault), S_OK);
   EXPECT_EQ(SeenLevel(probe.get()), 2);
+}
+
+// R62: a server whose CoInitializeSecurity registered no package
+// (cAuthSvc 0) receives no secure call: the NTLM call is refused with
+// E_ACCESSDENIED, while a proxy lowered to NONE is still served.
+TEST_F(ClientSecurityTest, R62_AServerThatRegisteredNoPackageRefusesSecureCalls) {
+  ServerSetup no_packages;
+  no_packages.c_auth_svc = 0;
+  Start(no_packages, ClientSetup{});
+  ComPtr<IBlanketProbe> probe = Remote();
+  ASSERT_TRUE(probe);
+  int32_t level = 0, svc = 0;
+  std::optional<std::u16string> principal;
+  auto r = probe->Seen(level, svc, principal);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), E_ACCESSDENIED) << r.status().ToString();
+  ASSERT_EQ(CoSetProxyBlanket(probe.get(), RPC_C_AUTHN_NONE, RPC_C_AUTHZ_NONE, nullptr,
+                              AuthnLevel::kNone, ImpLevel::kDefault, nullptr, EOAC_NONE),
+            S_OK);
+  EXPECT_EQ(SeenLevel(probe.get()), 1);
+  probe.reset();
+  // COM's choice (cAuthSvc -1) takes NTLM's calls.
+  Start(ServerSetup{}, ClientSetup{});
+  ComPtr<IBlanketProbe> again = Remote();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(SeenLevel(again.get()), 2);
 }
 
 // R76: a service this process has no package for is stored as given; the

@@ -9,6 +9,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <future>
+#include <thread>
+
 #include "comsec/security/unix_identity.h"
 
 namespace comsec::com {
@@ -32,7 +35,7 @@ rpc::CallSecurity CallerNamed(const char* user, security::AuthnLevel level,
 
 uint32_t UidOf(const char* user) { return security::LookupUnixUserByName(user)->uid; }
 
-TEST(ServerSecurity, OutsideACallThereIsNoContext) {
+TEST(ServerSecurity, R91_R100_OutsideACallThereIsNoContext) {
   auto c = CoGetCallContext();
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), RPC_E_NO_CONTEXT);
@@ -42,7 +45,7 @@ TEST(ServerSecurity, OutsideACallThereIsNoContext) {
   EXPECT_EQ(CurrentImpersonationToken(), nullptr);
 }
 
-TEST(ServerSecurity, AnUnauthenticatedCallerCannotBeImpersonated) {
+TEST(ServerSecurity, R95_C12_AnUnauthenticatedCallerCannotBeImpersonated) {
   rpc::CallSecurity none;  // level NONE, no token
   ServerCallScope scope(none);
   auto blanket = CoQueryClientBlanket();
@@ -54,7 +57,7 @@ TEST(ServerSecurity, AnUnauthenticatedCallerCannotBeImpersonated) {
   EXPECT_FALSE((*CoGetCallContext())->IsImpersonating());
 }
 
-TEST(ServerSecurity, ImpersonateRevertAndTheAutomaticRevert) {
+TEST(ServerSecurity, R95_R96_R98_R99_R103_ImpersonateRevertAndTheAutomaticRevert) {
   const uid_t self = ::geteuid();
   const bool root = self == 0;
   std::shared_ptr<ServerSecurity> kept;
@@ -94,7 +97,7 @@ TEST(ServerSecurity, ImpersonateRevertAndTheAutomaticRevert) {
   EXPECT_EQ(kept->QueryBlanket().status().code(), RPC_E_CALL_COMPLETE);
 }
 
-TEST(ServerSecurity, AtIdentifyOnlyTheTokenChanges) {
+TEST(ServerSecurity, R95_AtIdentifyOnlyTheTokenChanges) {
   const uid_t self = ::geteuid();
   ServerCallScope scope(
       CallerNamed("nobody", security::AuthnLevel::kConnect, security::ImpLevel::kIdentify));
@@ -105,7 +108,7 @@ TEST(ServerSecurity, AtIdentifyOnlyTheTokenChanges) {
   EXPECT_EQ(::geteuid(), self);
 }
 
-TEST(ServerSecurity, ANestedCallLeavesTheOuterImpersonationAsItFoundIt) {
+TEST(ServerSecurity, R97_ANestedCallLeavesTheOuterImpersonationAsItFoundIt) {
   const uid_t self = ::geteuid();
   const bool root = self == 0;
   ServerCallScope outer(CallerNamed("nobody", security::AuthnLevel::kPktIntegrity));
@@ -130,6 +133,97 @@ TEST(ServerSecurity, ANestedCallLeavesTheOuterImpersonationAsItFoundIt) {
     EXPECT_EQ(::geteuid(), UidOf("nobody"));
   }
   EXPECT_EQ(CoRevertToSelf(), HResult(0));
+  EXPECT_EQ(::geteuid(), self);
+}
+
+// R92: the call's context may be used from another thread while the call
+// runs; impersonation belongs to each thread, and each reverts its own.
+// (The other thread exists before this one impersonates: on Linux a thread
+// starts with its creator's credentials, so one made while impersonating
+// would start as the caller.)
+TEST(ServerSecurity, R92_TwoThreadsImpersonateThroughOneContextAndRevertSeparately) {
+  const uid_t self = ::geteuid();
+  const bool root = self == 0;
+  ServerCallScope scope(CallerNamed("nobody", security::AuthnLevel::kPktIntegrity));
+  std::shared_ptr<ServerSecurity> context = *CoGetCallContext();
+  std::promise<void> go;
+  std::thread other([&, started = go.get_future()]() mutable {
+    started.wait();
+    EXPECT_FALSE(context->IsImpersonating());  // this thread is not, yet
+    EXPECT_EQ(::geteuid(), self);
+    EXPECT_EQ(context->ImpersonateClient(), HResult(0));
+    EXPECT_TRUE(context->IsImpersonating());
+    ASSERT_NE(CurrentImpersonationToken(), nullptr);
+    EXPECT_EQ(CurrentImpersonationToken()->user(), context->security().token->user());
+    if (root) {
+      EXPECT_EQ(::geteuid(), UidOf("nobody"));
+    }
+    EXPECT_EQ(context->RevertToSelf(), HResult(0));
+    EXPECT_FALSE(context->IsImpersonating());
+    EXPECT_EQ(CurrentImpersonationToken(), nullptr);
+    EXPECT_EQ(::geteuid(), self);
+  });
+  ASSERT_EQ(context->ImpersonateClient(), HResult(0));
+  go.set_value();
+  other.join();
+  // The other thread's revert left this one impersonating.
+  EXPECT_TRUE(context->IsImpersonating());
+  EXPECT_NE(CurrentImpersonationToken(), nullptr);
+  if (root) {
+    EXPECT_EQ(::geteuid(), UidOf("nobody"));
+  }
+  EXPECT_EQ(CoRevertToSelf(), HResult(0));
+  EXPECT_EQ(::geteuid(), self);
+}
+
+// R93: every output is optional; the client's impersonation level is not
+// among them (a server cannot learn it), the authorization service is
+// RPC_C_AUTHZ_NONE and no capabilities are reported; pPrivs (C5) is the
+// client's name, "" for an unauthenticated caller.
+template <class T>
+concept ReportsImpersonationLevel = requires(T b) { b.imp_level; };
+static_assert(!ReportsImpersonationLevel<ServerBlanket>,
+              "R93: IServerSecurity::QueryBlanket's pImpLevel must be NULL");
+
+TEST(ServerSecurity, R93_QueryBlanketReportsTheCallNotTheImpersonationLevel) {
+  {
+    ServerCallScope scope(CallerNamed("daemon", security::AuthnLevel::kPkt,
+                                      security::ImpLevel::kDelegate));
+    auto b = CoQueryClientBlanket();
+    ASSERT_TRUE(b.ok());
+    EXPECT_EQ(b->authn_svc, 20u);
+    EXPECT_EQ(b->authz_svc, 0u);  // RPC_C_AUTHZ_NONE
+    EXPECT_EQ(b->authn_level, 4u);
+    EXPECT_EQ(b->client_principal, "unix:daemon");
+    EXPECT_EQ(b->capabilities, 0u);  // EOAC_NONE
+  }
+  rpc::CallSecurity none;
+  ServerCallScope scope(none);
+  auto b = CoQueryClientBlanket();
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->authn_svc, 0u);
+  EXPECT_EQ(b->authn_level, 1u);
+  EXPECT_EQ(b->client_principal, "");
+}
+
+// R98: one RevertToSelf undoes any number of ImpersonateClient calls, even
+// through different IServerSecurity objects, and the thread is the
+// server's again (R103: only the process's identity is left).
+TEST(ServerSecurity, R98_OneRevertUndoesImpersonationThroughAnyContext) {
+  const uid_t self = ::geteuid();
+  ServerCallScope scope(CallerNamed("nobody", security::AuthnLevel::kPktIntegrity));
+  std::shared_ptr<ServerSecurity> first = *CoGetCallContext();
+  auto second = std::make_shared<ServerSecurity>(
+      CallerNamed("daemon", security::AuthnLevel::kPktPrivacy));
+  ASSERT_EQ(first->ImpersonateClient(), HResult(0));
+  ASSERT_EQ(second->ImpersonateClient(), HResult(0));
+  ASSERT_NE(CurrentImpersonationToken(), nullptr);
+  EXPECT_EQ(CurrentImpersonationToken()->user(), second->security().token->user());
+  EXPECT_EQ(first->RevertToSelf(), HResult(0));
+  EXPECT_FALSE(first->IsImpersonating());
+  EXPECT_FALSE(second->IsImpersonating());
+  EXPECT_EQ(CurrentImpersonationToken(), nullptr);
+  EXPECT_EQ(ImpersonatedUid(), std::nullopt);
   EXPECT_EQ(::geteuid(), self);
 }
 
