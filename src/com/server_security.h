@@ -28,6 +28,14 @@
 //     served on the same thread (an STA's callback while it waits) leaves
 //     the outer invocation's impersonation as it found it (R97).
 //
+// Threads a method starts while it impersonates: Linux copies the creating
+// thread's credentials to a new thread, so a thread started then runs as
+// the caller's Unix account (where Windows gives it the process token) and
+// comsec does not know it impersonates. Revert before starting threads
+// that outlive the call. The runtime's own pools start their threads up
+// front; the thread an STA's outgoing call waits on (com/orpc_channel.h)
+// only moves bytes on an association already connected as the process.
+//
 // Thread affinity: a ServerSecurity may be used from any thread of the
 // call's apartment while the call runs (R92), but impersonation belongs to
 // the thread that asked for it; the scope and the Co* functions are per
