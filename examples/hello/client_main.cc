@@ -136,12 +136,15 @@ int main(int argc, char** argv) {
     // The server calls back into objects this client passes it (callback):
     // like clients that receive callbacks, this one says who may call it
     // with CoInitializeSecurity — anyone, unauthenticated included (a NULL
-    // descriptor at level NONE, R66, R71); its own calls still go out at
-    // --level.
+    // descriptor at level NONE, R66, R71). Its own calls go out at
+    // --level (set on the proxy, R89), else at the server's level (R75),
+    // granting --imp-level.
     com::CoInitializeSecurityParams cis;
     cis.sec_desc = com::CoInitializeSecurityParams::SecDesc::kNull;
     cis.authn_level = security::ToNumber(security::AuthnLevel::kNone);
-    cis.imp_level = security::ToNumber(security::ImpLevel::kIdentify);
+    cis.imp_level = security::ToNumber((*blanket)->auth() != nullptr
+                                           ? (*blanket)->auth()->imp_level
+                                           : security::ImpLevel::kIdentify);
     if (Status s = (*com)->InitializeSecurity(std::move(cis)); !s.ok()) return fail(s);
   }
   (*com)->RegisterInterface(idl::IComsecHelloInfo());

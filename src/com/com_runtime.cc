@@ -215,6 +215,23 @@ Status ComRuntime::EnsureSecurity() {
   return Status::Ok();
 }
 
+void ComRuntime::ApplyCoInitializeSecurityToClient(std::optional<rpc::ClientAuth>& auth) const {
+  std::lock_guard<std::mutex> lock(security_mu_);
+  if (!auth || !security_ || !security_->explicit_call) return;
+  // R58, R75: a client's CoInitializeSecurity gives its proxies' default
+  // level and impersonation level (DEFAULT resolved as R73 does), and
+  // pAuthList the identity it presents to each package.
+  const config::EffectivePolicy& p = security_->policy;
+  if (p.authn_level.source == config::PolicySource::kProcess) auth->level = p.authn_level.value;
+  if (p.imp_level.source == config::PolicySource::kProcess) auth->imp_level = p.imp_level.value;
+  for (const SoleAuthenticationInfo& info : security_->auth_list) {
+    if (auth->package != nullptr && info.identity != nullptr &&
+        info.authn_svc == auth->package->auth_type()) {
+      auth->credentials = info.identity;
+    }
+  }
+}
+
 bool ComRuntime::secure_references() const {
   if (options_.secure_references) return true;
   // R48: references are secured only with an authenticated blanket to
@@ -480,6 +497,7 @@ Result<std::shared_ptr<RemoteOxid>> ComRuntime::ResolveOxid(uint64_t oxid,
     ClientProcessSecurity process;
     process.auth = options_.client_auth;
     process.packages = options_.client_packages;
+    ApplyCoInitializeSecurityToClient(process.auth);
     // The capabilities CoInitializeSecurity set (EOAC_DEFAULT's meaning,
     // R47), and secure references however they were asked for.
     process.capabilities = options_.capabilities;

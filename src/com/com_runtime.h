@@ -259,6 +259,9 @@ class ComRuntime final : private ProxyHost {
   // Initializes the process's security implicitly when nothing did (the
   // first marshal or unmarshal, R59).
   Status EnsureSecurity();
+  // The client half of an explicit CoInitializeSecurity on the process's
+  // blanket: its levels and pAuthList's identity for the blanket's package.
+  void ApplyCoInitializeSecurityToClient(std::optional<rpc::ClientAuth>& auth) const;
   std::vector<uint32_t> AvailableAuthnServices() const;
 
   ComRuntimeOptions options_;

@@ -284,6 +284,21 @@ TEST_F(ClientSecurityTest, R75_TheClientsHigherLevelWins) {
   EXPECT_EQ(SeenLevel(probe.get()), 6);
 }
 
+// R58, R75: a client's CoInitializeSecurity gives its proxies' default
+// level and impersonation level, over what its blanket said.
+TEST_F(ClientSecurityTest, R58_TheClientsCoInitializeSecurityLevelsAreItsProxiesDefault) {
+  Start(ServerSetup{}, ClientSetup{});  // the client's blanket: CONNECT, IMPERSONATE
+  CoInitializeSecurityParams cis;
+  cis.authn_level = 6;  // RPC_C_AUTHN_LEVEL_PKT_PRIVACY
+  cis.imp_level = 2;    // RPC_C_IMP_LEVEL_IDENTIFY
+  ASSERT_TRUE(client_->InitializeSecurity(cis).ok());
+  ComPtr<IBlanketProbe> probe = Remote();
+  ASSERT_TRUE(probe);
+  EXPECT_EQ(Query(probe.get()).authn_level, AuthnLevel::kPktPrivacy);
+  EXPECT_EQ(Query(probe.get()).imp_level, ImpLevel::kIdentify);
+  EXPECT_EQ(SeenLevel(probe.get()), 6);
+}
+
 // R75, R78, without the wire: the service order, no common service, the
 // principal registered for the service, and TLS's IMPERSONATE.
 TEST(ClientSecurityNegotiation, R75_R78_TheDefaultBlanketFromBindingsAndProcess) {
