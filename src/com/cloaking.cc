@@ -44,7 +44,12 @@ Result<PresentedIdentity> StaticCloak::CaptureOnce(
     COMSEC_ASSIGN_OR_RETURN(PresentedIdentity identity, now());
     captured_ = std::move(identity);
   }
-  return *captured_;
+  return *captured_;  // a SetBlanket's refusal included
+}
+
+void StaticCloak::Capture(Result<PresentedIdentity> now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  captured_ = std::move(now);
 }
 
 void StaticCloak::Recapture() {
@@ -235,23 +240,25 @@ Result<PresentedIdentity> OxidConnections::CallerIdentity(
                     "Kerberos with credentials the caller delegated crosses machines (R109)");
 }
 
-Result<PresentedIdentity> OxidConnections::PresentedNow(StaticCloak* cloak) const {
-  const Cloaking mode = CloakingOf(options_.capabilities);
-  if (mode == Cloaking::kNone) return PresentedIdentity{};  // R105 first row, R109 last point
+Result<PresentedIdentity> OxidConnections::ThreadIdentity() const {
   const std::shared_ptr<const ServerSecurity> impersonated = CurrentImpersonation();
-  // The thread's identity now: the process's when it does not impersonate
-  // (R105, R108), else its caller's as the transport carries it.
-  auto now = [&]() -> Result<PresentedIdentity> {
-    if (impersonated == nullptr) return PresentedIdentity{};
-    return CallerIdentity(*impersonated);
-  };
-  // R106: the first call fixes it (a refusal fixes nothing).
-  if (mode == Cloaking::kStatic && cloak != nullptr) return cloak->CaptureOnce(now);
-  return now();
+  if (impersonated == nullptr) return PresentedIdentity{};
+  return CallerIdentity(*impersonated);
 }
 
-Result<std::shared_ptr<rpc::Client>> OxidConnections::ForCall(StaticCloak* cloak) {
-  COMSEC_ASSIGN_OR_RETURN(PresentedIdentity identity, PresentedNow(cloak));
+Result<PresentedIdentity> OxidConnections::PresentedNow(Cloaking mode, StaticCloak* cloak) const {
+  if (mode == Cloaking::kNone) return PresentedIdentity{};  // R105 first row, R109 last point
+  // R106: the first call fixes it (a refusal then fixes nothing).
+  if (mode == Cloaking::kStatic && cloak != nullptr) {
+    return cloak->CaptureOnce([this] { return ThreadIdentity(); });
+  }
+  return ThreadIdentity();
+}
+
+void OxidConnections::CaptureNow(StaticCloak* cloak) const { cloak->Capture(ThreadIdentity()); }
+
+Result<std::shared_ptr<rpc::Client>> OxidConnections::ForCall(Cloaking mode, StaticCloak* cloak) {
+  COMSEC_ASSIGN_OR_RETURN(PresentedIdentity identity, PresentedNow(mode, cloak));
   if (identity.process()) return process_;
   if (local() && identity.uid) return CloakedClient(*identity.uid);
   if (!local() && identity.delegated) return DelegatedClient(identity.delegated);

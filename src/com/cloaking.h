@@ -33,9 +33,14 @@
 //                      thread's if it impersonated then, else the
 //                      process's). Both flags: dynamic (CIS refuses the
 //                      pair; this runtime does not second-guess it).
-// TODO(conformance): IClientSecurity::SetBlanket capturing the token at
-// SetBlanket time (R106's second point) belongs with the per-proxy
-// blankets (com/client_security.h): StaticCloak::Recapture is its hook.
+//   A proxy's blanket (IClientSecurity::SetBlanket, com/client_security.h)
+//   carries its own cloaking bits, which win over the process's (R89);
+//   the default blanket carries the process's (R47). SetBlanket with
+//   static cloaking captures the calling thread's identity at SetBlanket
+//   time, and every later SetBlanket captures again (R106's second and
+//   third points): OxidConnections::CaptureNow. A capture refused then
+//   (an identification only) is kept too: the proxy's calls fail with it
+//   until the next SetBlanket.
 //
 // How the identity is proven. One association per presented identity:
 //   * the process's: the OXID's association (RemoteOxid::client), over
@@ -158,12 +163,15 @@ class StaticCloak {
   // is an identity (a refusal captures nothing and is returned).
   Result<PresentedIdentity> CaptureOnce(
       const std::function<Result<PresentedIdentity>()>& now);
-  // Forgets the capture (SetBlanket captures again, R106).
+  // Replaces the capture with `now` (SetBlanket, R106), a refusal
+  // included: CaptureOnce then returns it.
+  void Capture(Result<PresentedIdentity> now);
+  // Forgets the capture: the next CaptureOnce captures.
   void Recapture();
 
  private:
   std::mutex mu_;
-  std::optional<PresentedIdentity> captured_;
+  std::optional<Result<PresentedIdentity>> captured_;
 };
 
 class OxidConnections {
@@ -191,13 +199,22 @@ class OxidConnections {
                                                            Options options);
 
   // The association the calling thread's call on a proxy goes over, as
-  // the file comment says; `cloak` is the proxy's static capture (null:
-  // static cloaking behaves as dynamic for this call).
-  Result<std::shared_ptr<rpc::Client>> ForCall(StaticCloak* cloak);
+  // the file comment says; `mode` is the proxy blanket's cloaking
+  // (process_cloaking() for a proxy without one), `cloak` its static
+  // capture (null: static cloaking behaves as dynamic for this call).
+  Result<std::shared_ptr<rpc::Client>> ForCall(Cloaking mode, StaticCloak* cloak);
 
   // What ForCall would present now (the decision alone, for tests and
   // logs); the refusals as ForCall's.
-  Result<PresentedIdentity> PresentedNow(StaticCloak* cloak) const;
+  Result<PresentedIdentity> PresentedNow(Cloaking mode, StaticCloak* cloak) const;
+
+  // R106 second point: captures into `cloak` the identity the calling
+  // thread would present now (its caller's when impersonating, else the
+  // process's), or the refusal, which is logged now.
+  void CaptureNow(StaticCloak* cloak) const;
+
+  // The process's cloaking (ComRuntimeOptions::capabilities).
+  Cloaking process_cloaking() const { return CloakingOf(options_.capabilities); }
 
   const std::shared_ptr<rpc::Client>& process_client() const { return process_; }
   // What the process's association bound with (null: unauthenticated).
@@ -213,6 +230,9 @@ class OxidConnections {
   // The identity of the caller `impersonated` (the thread's call context)
   // as this OXID's transport can carry it, or the refusal.
   Result<PresentedIdentity> CallerIdentity(const ServerSecurity& impersonated) const;
+  // The thread's identity now: the process's when it does not impersonate
+  // (R105, R108), else CallerIdentity's.
+  Result<PresentedIdentity> ThreadIdentity() const;
   Result<std::shared_ptr<rpc::Client>> CloakedClient(uint32_t uid);
   Result<std::shared_ptr<rpc::Client>> DelegatedClient(
       const std::shared_ptr<const rpc::DelegatedCredentials>& delegated);

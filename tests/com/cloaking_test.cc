@@ -33,6 +33,7 @@
 #include "comsec/base/log_sinks.h"
 #include "comsec/base/utf16.h"
 #include "comsec/com/com_runtime.h"
+#include "comsec/com/client_security.h"
 #include "comsec/com/local_transport.h"
 #include "comsec/com/server_security.h"
 #include "comsec/config/com_schema.h"
@@ -382,6 +383,63 @@ TEST(Cloaking, R105_WithoutCloakingAnImpersonatingThreadCallsAsTheProcess) {
   auto r = (*proxy)->WhoCalls(caller);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(Utf16ToUtf8Lossy(caller.value_or(u"")), "unix:root");
+}
+
+// R106 second and third points: static cloaking set with SetBlanket
+// captures the calling thread's identity at SetBlanket time, not at the
+// proxy's next call, and every SetBlanket captures again. R89: the proxy's
+// blanket's cloaking wins over the process's (none here), both ways.
+TEST(Cloaking, R106_SetBlanketCapturesTheStaticIdentityThen) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to switch the thread to nobody";
+  auto server = StartRuntime({});
+  auto client = StartRuntime({});
+  ASSERT_TRUE(server && client);
+  ComPtr<Caller> object = MakeComObject<Caller>();
+  auto objref = server->MarshalInterface(idl::IID_ICloakProbe, object->unknown());
+  ASSERT_TRUE(objref.ok());
+  auto proxy = client->Unmarshal<idl::ICloakProbe>(*objref);
+  ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
+  auto who = [&]() -> std::string {
+    std::optional<std::u16string> caller;
+    auto r = (*proxy)->WhoCalls(caller);
+    if (!r.ok()) return std::string(r.status().code().Name());
+    return Utf16ToUtf8Lossy(caller.value_or(u""));
+  };
+  auto set = [&](uint32_t capabilities) {
+    return CoSetProxyBlanket(proxy->get(), RPC_C_AUTHN_DEFAULT, RPC_C_AUTHZ_DEFAULT,
+                             COLE_DEFAULT_PRINCIPAL, security::AuthnLevel::kDefault,
+                             security::ImpLevel::kDefault, COLE_DEFAULT_AUTHINFO, capabilities);
+  };
+  rpc::CallSecurity nobody;
+  nobody.authn_level = security::AuthnLevel::kPktPrivacy;
+  nobody.authn_svc = 20;
+  nobody.imp_level = security::ImpLevel::kImpersonate;
+  nobody.principal = "unix:nobody";
+  nobody.token = std::make_shared<const security::Token>(security::TokenForUnixIdentity(
+      *security::LookupUnixUserByName("nobody"), security::UnixTokenOptions{}));
+
+  EXPECT_EQ(who(), "unix:root");
+  {
+    ServerCallScope scope(nobody);
+    ASSERT_TRUE(CoImpersonateClient().Succeeded());
+    ASSERT_EQ(set(kStatic), S_OK);
+    ASSERT_TRUE(CoRevertToSelf().Succeeded());
+  }
+  // Not impersonating now: the identity SetBlanket captured.
+  EXPECT_EQ(who(), "unix:nobody");
+  // Another SetBlanket, as the process, captures the process.
+  ASSERT_EQ(set(kStatic), S_OK);
+  EXPECT_EQ(who(), "unix:root");
+  {
+    ServerCallScope scope(nobody);
+    ASSERT_TRUE(CoImpersonateClient().Succeeded());
+    EXPECT_EQ(who(), "unix:root");  // kept, though the thread impersonates
+    ASSERT_EQ(set(EOAC_NONE), S_OK);
+    EXPECT_EQ(who(), "unix:root");  // no cloaking on this proxy
+    ASSERT_EQ(set(kDynamic), S_OK);
+    EXPECT_EQ(who(), "unix:nobody");
+  }
+  EXPECT_EQ(who(), "unix:root");
 }
 
 }  // namespace
