@@ -134,19 +134,35 @@ TEST_F(CloakingKerberos, R109_ImpersonateOnlyCloakedCallAcrossMachinesFails) {
   EXPECT_EQ(Relay(4), RelayLine(Alice()));
 }
 
+// R109 first point: A grants IDENTIFY (GSS_C_IDENTIFY_FLAG), so B may
+// identify alice but not act as her: refused with
+// ERROR_BAD_IMPERSONATION_LEVEL, whatever the transport.
+TEST_F(CloakingKerberos, R109_IdentifyCannotBeCloaked) {
+  Start(kDynamic);
+  EXPECT_EQ(Relay(2), RelayLine("", "0x80070542"));
+  const std::string log = b_->peer.Stderr();
+  EXPECT_EQ(Count(log, "com.cloaking_refused"), 1u) << log;
+  EXPECT_NE(log.find("identify_only"), std::string::npos) << log;
+  EXPECT_EQ(Relay(4), RelayLine(Alice()));  // B still serves, and cloaks
+}
+
 // R109: a client asking for DELEGATE of a server the KDC does not trust
 // for delegation (ok-as-delegate unset) forwards nothing, as Windows's
 // does; B then has nothing to cloak with across machines: the same
 // refusal as IMPERSONATE's.
 TEST_F(CloakingKerberos, R109_DelegateToAServerTheKdcDoesNotTrustFails) {
   Start(kDynamic);
-  auto set = [](bool on) {
-    const std::string command =
-        std::string("kadmin.local -q 'modprinc ") + (on ? "+" : "-") +
-        "ok_as_delegate RPCSS/localhost' >/dev/null 2>&1";
-    return std::system(command.c_str());
-  };
-  ASSERT_EQ(set(false), 0);
+  // The KDC stops trusting B for delegation, until the test ends.
+  struct OkAsDelegate {
+    static int Set(bool on) {
+      const std::string command =
+          std::string("kadmin.local -q 'modprinc ") + (on ? "+" : "-") +
+          "ok_as_delegate RPCSS/localhost' >/dev/null 2>&1";
+      return std::system(command.c_str());
+    }
+    ~OkAsDelegate() { EXPECT_EQ(Set(true), 0); }
+  } restore;
+  ASSERT_EQ(OkAsDelegate::Set(false), 0);
   // A fresh ccache: the flag is copied into service tickets when issued.
   const std::string ccache = realm_->dir() + "/untrusted-b.ccache";
   const std::string kinit = "kinit -f -k -t " + realm_->dir() +
@@ -157,7 +173,6 @@ TEST_F(CloakingKerberos, R109_DelegateToAServerTheKdcDoesNotTrustFails) {
   setenv("KRB5CCNAME", ("FILE:" + ccache).c_str(), 1);
   const std::string line = Relay(4);
   setenv("KRB5CCNAME", saved.c_str(), 1);
-  EXPECT_EQ(set(true), 0);
   EXPECT_EQ(line, RelayLine("", "0x8009030e"));
   EXPECT_NE(b_->peer.Stderr().find("kerberos_not_delegated"), std::string::npos)
       << b_->peer.Stderr();
