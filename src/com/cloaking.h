@@ -105,6 +105,13 @@
 // The onward bind's own failure (the KDC refusing the ticket, C refusing
 // the caller) is returned as the package or server gave it.
 //
+// TODO(conformance): R109's "A and B share a machine, C elsewhere: B -> C
+// works" at IMPERSONATE needs A's own credentials (its Kerberos ccache,
+// Windows's interactive logon session); a local caller is refused over
+// TCP as above. A Negotiate blanket does not cloak across machines yet
+// (refused as NTLM). Cloaked associations bind at the process blanket's
+// level, not a SetBlanket level of the proxy.
+//
 // TODO(security): IRemUnknown calls a proxy manager makes (RemQueryInterface,
 // RemAddRef, RemRelease) present the process's identity; with secure
 // references (EOAC_SECURE_REFS) they must present the same identity as the
