@@ -345,7 +345,9 @@ HResult ClientSecurity::SetBlanket(IUnknown* proxy, uint32_t authn_svc, uint32_t
                          imp_level, std::move(auth_info), capabilities};
   Status set = slot->Update(
       [&](const ProxyBlanket& current) { return security.Resolve(current, request); });
-  return set.ok() ? S_OK : set.code();
+  if (!set.ok()) return set.code();
+  if (!is_unknown) manager_->BlanketChanged(proxy);  // R106
+  return S_OK;
 }
 
 HResult ClientSecurity::CopyProxy(IUnknown* proxy, IUnknown** copy) {

@@ -329,6 +329,10 @@ class ProxyManagerSecurity {
   // anything else: another object's proxy, an object of this process, a
   // local interface (IClientSecurity).
   virtual BlanketSlot* FindBlanket(IUnknown* proxy, bool* is_unknown) = 0;
+  // SetBlanket replaced the blanket of `proxy` (an interface proxy
+  // FindBlanket found), on the calling thread: R106's capture for static
+  // cloaking (com/cloaking.h).
+  virtual void BlanketChanged(IUnknown* proxy) = 0;
   virtual OxidClientSecurity& oxid_security() = 0;
   // R87's copy, holding one reference; E_INVALIDARG when `proxy` is not
   // one of this object's interface proxies.

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "comsec/auth/gssapi/kerberos_package.h"
 #include "comsec/base/hresult.h"
 #include "comsec/base/win32_error.h"
 #include "comsec/com/server_security.h"
@@ -22,6 +23,7 @@ std::string OxidText(uint64_t oxid) {
 
 // The principal the thread impersonates, for log lines.
 std::string ImpersonatedPrincipal() {
+  if (auto impersonated = CurrentImpersonation()) return impersonated->security().principal;
   auto context = CoGetCallContext();
   if (!context.ok()) return "";
   return (*context)->security().principal;
@@ -35,10 +37,19 @@ Cloaking CloakingOf(uint32_t capabilities) {
   return Cloaking::kNone;
 }
 
-PresentedUid StaticCloak::CaptureOnce(PresentedUid now) {
+Result<PresentedIdentity> StaticCloak::CaptureOnce(
+    const std::function<Result<PresentedIdentity>()>& now) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!captured_) captured_ = now;
-  return *captured_;
+  if (!captured_) {
+    COMSEC_ASSIGN_OR_RETURN(PresentedIdentity identity, now());
+    captured_ = std::move(identity);
+  }
+  return *captured_;  // a SetBlanket's refusal included
+}
+
+void StaticCloak::Capture(Result<PresentedIdentity> now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  captured_ = std::move(now);
 }
 
 void StaticCloak::Recapture() {
@@ -85,7 +96,7 @@ Result<std::shared_ptr<OxidConnections>> OxidConnections::Connect(uint64_t oxid,
   return last;
 }
 
-std::optional<rpc::ClientAuth> OxidConnections::AuthFor(PresentedUid uid) const {
+std::optional<rpc::ClientAuth> OxidConnections::AuthFor(std::optional<uint32_t> uid) const {
   const std::optional<rpc::ClientAuth>& process = options_.auth;
   if (!uid && (process || !local())) return process;
   // Over ncalrpc with no blanket, or presenting a cloaked uid: the local
@@ -129,6 +140,42 @@ Result<std::shared_ptr<rpc::Client>> OxidConnections::CloakedClient(uint32_t uid
   return it->second;  // another thread's, if it won the race
 }
 
+Result<std::shared_ptr<rpc::Client>> OxidConnections::DelegatedClient(
+    const std::shared_ptr<const rpc::DelegatedCredentials>& delegated) {
+  const std::string principal = delegated->principal();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = delegated_.find(principal);
+    if (it != delegated_.end()) return it->second;
+  }
+  // PresentedNow checked that the process blanket is Kerberos's.
+  if (!options_.auth || options_.auth->package == nullptr ||
+      options_.auth->package->auth_type() != rpc::RPC_C_AUTHN_GSS_KERBEROS) {
+    return Status(E_UNEXPECTED, "a delegated identity needs the process's Kerberos blanket");
+  }
+  // The process blanket (package, level, impersonation level, the OXID's
+  // SPN), as the caller: the KDC vouches for it, not this process.
+  rpc::ClientAuth auth = *options_.auth;
+  COMSEC_ASSIGN_OR_RETURN(auth.credentials,
+                          auth::gssapi::KerberosCredentials::FromDelegated(delegated));
+  rpc::ClientOptions client = options_.client;
+  if (options_.dialer) client.dial = ProcessDialer::DialFunction(options_.dialer, std::nullopt);
+  COMSEC_ASSIGN_OR_RETURN(std::unique_ptr<rpc::Client> c, rpc::Client::Connect(binding_, client));
+  COMSEC_RETURN_IF_ERROR(c->Bind(rpc::SyntaxId{idl::IID_IRemUnknown, 0, 0}, &auth));
+  std::shared_ptr<rpc::Client> shared = std::move(c);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto [it, added] = delegated_.emplace(principal, shared);
+  if (added && options_.logger != nullptr) {
+    options_.logger->Log(LogEvent("com.cloaked_association", LogSeverity::kInfo,
+                                  "cloaked calls of " + principal + " to OXID " + OxidText(oxid_) +
+                                      " go over an association of their own, authenticated "
+                                      "with the Kerberos credentials it delegated")
+                             .Principal(principal)
+                             .Peer(binding_.ToString()));
+  }
+  return it->second;  // another thread's, if it won the race
+}
+
 // ==== Choosing ===============================================================
 
 Status OxidConnections::Refuse(HResult hr, std::string_view reason,
@@ -146,52 +193,77 @@ Status OxidConnections::Refuse(HResult hr, std::string_view reason,
   return refused;
 }
 
-Result<PresentedUid> OxidConnections::PresentedNow(StaticCloak* cloak) const {
-  const Cloaking mode = CloakingOf(options_.capabilities);
-  if (mode == Cloaking::kNone) return PresentedUid{};  // R105 first row, R109 last point
-  // The thread's identity now: none, an identification only, or a uid.
-  const bool impersonating = CurrentImpersonationToken() != nullptr;
-  const std::optional<uint32_t> uid = ImpersonatedUid();
-  if (mode == Cloaking::kStatic && cloak != nullptr && (!impersonating || uid)) {
-    // R106: the first call fixes it (an identification is refused below
-    // and fixes nothing).
-    return cloak->CaptureOnce(impersonating ? uid : PresentedUid{});
-  }
-  if (!impersonating) return PresentedUid{};  // R105: no thread token, the process's
-  if (!uid) {
+Result<PresentedIdentity> OxidConnections::CallerIdentity(
+    const ServerSecurity& impersonated) const {
+  const rpc::CallSecurity& caller = impersonated.security();
+  if (caller.imp_level < security::ImpLevel::kImpersonate) {
     return Refuse(kHrBadImpersonationLevel, "identify_only",
-                  "cloaking: the thread only identifies its caller (" + ImpersonatedPrincipal() +
-                      ": the caller granted IDENTIFY, has no Unix account, or this process may "
-                      "not switch uids), so a call cannot present it (R109); refused rather "
-                      "than presenting the process's identity");
+                  "cloaking: " + caller.principal +
+                      " granted only IDENTIFY, so an intermediate cannot make calls as it "
+                      "(R109); refused rather than presenting the process's identity");
   }
-  return uid;
-}
-
-Result<std::shared_ptr<rpc::Client>> OxidConnections::ForCall(StaticCloak* cloak) {
-  COMSEC_ASSIGN_OR_RETURN(PresentedUid uid, PresentedNow(cloak));
-  if (!uid) return process_;
-  if (local()) return CloakedClient(*uid);
-  // Over TCP only a package that forwards the caller's credentials could
-  // present it.
+  if (local()) {
+    const std::optional<uint32_t> uid = ImpersonatedUid();
+    if (!uid) {
+      return Refuse(kHrBadImpersonationLevel, "identify_only",
+                    "cloaking: the thread only identifies its caller (" + caller.principal +
+                        ": it has no Unix account, or this process may not switch uids), so a "
+                        "call cannot present it (R109); refused rather than presenting the "
+                        "process's identity");
+    }
+    return PresentedIdentity{uid, nullptr};
+  }
+  // Over TCP only credentials the caller delegated can present it.
   const uint8_t package =
       options_.auth && options_.auth->package != nullptr ? options_.auth->package->auth_type() : 0;
   if (package == rpc::RPC_C_AUTHN_GSS_KERBEROS) {
-    // TODO(security): the call's delegated Kerberos credentials (R109).
-    return Refuse(E_NOTIMPL, "kerberos_delegation_not_built",
-                  "cloaking over TCP with Kerberos needs the caller's delegated credentials, "
-                  "which this runtime does not forward yet");
+    if (caller.delegated && caller.delegated->auth_type() == rpc::RPC_C_AUTHN_GSS_KERBEROS) {
+      return PresentedIdentity{std::nullopt, caller.delegated};
+    }
+    return Refuse(SEC_E_NO_CREDENTIALS, "kerberos_not_delegated",
+                  "cloaking over TCP with Kerberos: " + caller.principal +
+                      " did not grant delegation (it called at IMPERSONATE, or asked for DELEGATE "
+                      "of a server the KDC does not trust for delegation), so this process "
+                      "holds no credentials of it to present to another machine (R109: "
+                      "IMPERSONATE crosses one machine boundary)");
   }
   if (package == rpc::RPC_C_AUTHN_GSS_SCHANNEL) {
-    return Refuse(E_INVALIDARG, "schannel_cannot_cloak", "cloaking: Schannel (TLS) does not support cloaking (R35)");
+    return Refuse(E_INVALIDARG, "schannel_cannot_cloak",
+                  "cloaking: Schannel (TLS) does not support cloaking (R35)");
   }
   return Refuse(SEC_E_NO_CREDENTIALS,
                 package == 0 ? "unauthenticated_over_tcp" : "ntlm_cannot_forward",
                 std::string("cloaking over TCP: ") +
                     (package == 0 ? "an unauthenticated call presents nobody"
                                   : "NTLM cannot forward a caller's identity to another machine") +
-                    "; the exporter has no ncalrpc endpoint this process reaches, and Kerberos "
-                    "delegation is not built yet (R109)");
+                    "; the exporter has no ncalrpc endpoint this process reaches, and only "
+                    "Kerberos with credentials the caller delegated crosses machines (R109)");
+}
+
+Result<PresentedIdentity> OxidConnections::ThreadIdentity() const {
+  const std::shared_ptr<const ServerSecurity> impersonated = CurrentImpersonation();
+  if (impersonated == nullptr) return PresentedIdentity{};
+  return CallerIdentity(*impersonated);
+}
+
+Result<PresentedIdentity> OxidConnections::PresentedNow(Cloaking mode, StaticCloak* cloak) const {
+  if (mode == Cloaking::kNone) return PresentedIdentity{};  // R105 first row, R109 last point
+  // R106: the first call fixes it (a refusal then fixes nothing).
+  if (mode == Cloaking::kStatic && cloak != nullptr) {
+    return cloak->CaptureOnce([this] { return ThreadIdentity(); });
+  }
+  return ThreadIdentity();
+}
+
+void OxidConnections::CaptureNow(StaticCloak* cloak) const { cloak->Capture(ThreadIdentity()); }
+
+Result<std::shared_ptr<rpc::Client>> OxidConnections::ForCall(Cloaking mode, StaticCloak* cloak) {
+  COMSEC_ASSIGN_OR_RETURN(PresentedIdentity identity, PresentedNow(mode, cloak));
+  if (identity.process()) return process_;
+  if (local() && identity.uid) return CloakedClient(*identity.uid);
+  if (!local() && identity.delegated) return DelegatedClient(identity.delegated);
+  // CallerIdentity gives a uid over ncalrpc and credentials over TCP only.
+  return Status(E_UNEXPECTED, "cloaking: the presented identity does not fit the transport");
 }
 
 }  // namespace comsec::com

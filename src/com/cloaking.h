@@ -5,11 +5,18 @@
 //
 // Identities. A call presents either the process's identity or the
 // identity of the caller the calling thread impersonates
-// (com/server_security.h: CurrentImpersonationToken, ImpersonatedUid). On
-// Linux the one identity a thread can carry to another process is its Unix
-// uid, and only when impersonation really switched the thread's
-// credentials (a caller that granted IMPERSONATE or more, with a Unix
-// account, to a server allowed to switch: root).
+// (com/server_security.h: CurrentImpersonation). What carries the caller's
+// identity to another process depends on where that process is:
+//   * on this machine (ncalrpc): its Unix uid, and only when impersonation
+//     really switched the thread's credentials (a caller that granted
+//     IMPERSONATE or more, with a Unix account, to a server allowed to
+//     switch: root);
+//   * on another machine (TCP): only credentials the caller delegated to
+//     us, which only Kerberos carries: the client granted
+//     RPC_C_IMP_LEVEL_DELEGATE and the KDC let it forward its TGT to us
+//     (rpc::CallSecurity::delegated; auth/gssapi/kerberos_package.h). A
+//     Unix uid means nothing on another machine.
+// PresentedIdentity holds both; the transport picks which one is used.
 //
 // Which one (R105, R107, R108), from ComRuntimeOptions::capabilities:
 //   no cloaking        the process's, impersonating or not (R104: the
@@ -26,9 +33,14 @@
 //                      thread's if it impersonated then, else the
 //                      process's). Both flags: dynamic (CIS refuses the
 //                      pair; this runtime does not second-guess it).
-// TODO(conformance): IClientSecurity::SetBlanket capturing the token at
-// SetBlanket time (R106's second point) belongs with the per-proxy
-// blankets (com/client_security.h): StaticCloak::Recapture is its hook.
+//   A proxy's blanket (IClientSecurity::SetBlanket, com/client_security.h)
+//   carries its own cloaking bits, which win over the process's (R89);
+//   the default blanket carries the process's (R47). SetBlanket with
+//   static cloaking captures the calling thread's identity at SetBlanket
+//   time, and every later SetBlanket captures again (R106's second and
+//   third points): OxidConnections::CaptureNow. A capture refused then
+//   (an identification only) is kept too: the proxy's calls fail with it
+//   until the next SetBlanket.
 //
 // How the identity is proven. One association per presented identity:
 //   * the process's: the OXID's association (RemoteOxid::client), over
@@ -50,22 +62,55 @@
 //     process blanket names (NTLM with a password, say) cannot present the
 //     caller, so cloaked calls over ncalrpc always use the local package.
 //     Associations are kept per uid for the OXID's life.
+//   * a cloaked Kerberos principal's, over TCP (R109: "DELEGATE plus a
+//     cloaking flag crosses any number of machines"): a second association
+//     to the same endpoint, connected as the process, authenticated with
+//     the process blanket's Kerberos package, level, impersonation level
+//     and target SPN (the OXID's, R75) but as the caller: the credentials
+//     are auth::gssapi::KerberosCredentials::FromDelegated of the call's
+//     delegated credentials, so the KDC, not the intermediate, vouches for
+//     the caller, and C sees "alice@REALM" (and its mapped account). At
+//     RPC_C_IMP_LEVEL_DELEGATE the TGT travels on to C again (any number
+//     of machines). Associations are kept per principal for the OXID's
+//     life; the first call's credentials authenticate it (a later call of
+//     the same principal presents the same identity). Constrained
+//     delegation evidence (KerberosServerOptions::constrained_delegation)
+//     is used the same way, the KDC deciding by S4U2Proxy.
 //
 // Refusals (never a silent fallback to the process's identity): a call that
 // must present the thread's identity fails, with one log event
 // com.cloaking_refused (warning: principal, HRESULT, reason), when
-//   * the thread only identifies its caller (the caller granted IDENTIFY,
-//     has no Unix account, or this process may not switch uids):
-//     HRESULT_FROM_WIN32(ERROR_BAD_IMPERSONATION_LEVEL) 0x80070542, as R109
-//     says an intermediate cannot cloak below IMPERSONATE;
-//   * the OXID is reached over TCP and the package is NTLM (or Negotiate,
-//     or none): NTLM cannot forward a caller's identity to another
-//     machine (R109): SEC_E_NO_CREDENTIALS 0x8009030E;
-//   * over TCP with Kerberos: E_NOTIMPL for now.
-//     TODO(security): Kerberos with the call's delegated credentials
-//     (rpc::DelegatedCredentials from a DELEGATE-level caller, R109's
-//     "DELEGATE crosses any number of machines") is the next step;
+//   * the caller granted IDENTIFY (or less): R109 says an intermediate
+//     cannot cloak below IMPERSONATE: HRESULT_FROM_WIN32(
+//     ERROR_BAD_IMPERSONATION_LEVEL) 0x80070542, reason identify_only;
+//   * over ncalrpc, the thread only identifies its caller (the caller has
+//     no Unix account, or this process may not switch uids): the same
+//     0x80070542, identify_only;
+//   * over TCP with Kerberos, the caller delegated nothing (it granted
+//     IMPERSONATE only, or asked for DELEGATE of a server the KDC does not
+//     trust for delegation, ok-as-delegate unset): R109's "IMPERSONATE
+//     crosses one machine boundary", and A -> B was that boundary.
+//     SEC_E_NO_CREDENTIALS 0x8009030E, reason kerberos_not_delegated. It
+//     is what Windows's Kerberos package answers here: the impersonation
+//     token of a network logon has no TGT in its logon session, so
+//     AcquireCredentialsHandle/InitializeSecurityContext for the onward
+//     call find "no credentials available in the security package". (Not
+//     RPC_S_SEC_PKG_ERROR, the RPC runtime's catch-all for a package
+//     failure: the cause here is precise.) The same code as NTLM's below,
+//     so a caller tests one HRESULT for "the identity cannot go there";
+//   * over TCP with NTLM (or Negotiate, or none): NTLM cannot forward a
+//     caller's identity to another machine (R109): SEC_E_NO_CREDENTIALS,
+//     reason ntlm_cannot_forward (unauthenticated_over_tcp);
 //   * over TCP with TLS: E_INVALIDARG (R35: Schannel does not cloak).
+// The onward bind's own failure (the KDC refusing the ticket, C refusing
+// the caller) is returned as the package or server gave it.
+//
+// TODO(conformance): R109's "A and B share a machine, C elsewhere: B -> C
+// works" at IMPERSONATE needs A's own credentials (its Kerberos ccache,
+// Windows's interactive logon session); a local caller is refused over
+// TCP as above. A Negotiate blanket does not cloak across machines yet
+// (refused as NTLM). Cloaked associations bind at the process blanket's
+// level, not a SetBlanket level of the proxy.
 //
 // TODO(security): IRemUnknown calls a proxy manager makes (RemQueryInterface,
 // RemAddRef, RemRelease) present the process's identity; with secure
@@ -77,6 +122,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -88,6 +134,7 @@
 #include "comsec/base/result.h"
 #include "comsec/com/local_transport.h"
 #include "comsec/com/oxid_resolver.h"
+#include "comsec/com/server_security.h"
 #include "comsec/rpc/client.h"
 #include "comsec/rpc/security_package.h"
 
@@ -104,20 +151,34 @@ enum class Cloaking { kNone, kStatic, kDynamic };
 // EOAC_DYNAMIC_CLOAKING 0x40, objidlbase.h).
 Cloaking CloakingOf(uint32_t capabilities);
 
-// An identity a call presents: the process's (nullopt) or a Unix uid.
-using PresentedUid = std::optional<uint32_t>;
+// An identity a call presents: the process's (neither set) or the
+// impersonated caller's, carried by its Unix uid over ncalrpc and by the
+// Kerberos credentials it delegated over TCP (the file comment).
+struct PresentedIdentity {
+  std::optional<uint32_t> uid;
+  // A Kerberos caller's delegated credentials (rpc::CallSecurity::
+  // delegated, auth_type RPC_C_AUTHN_GSS_KERBEROS); kept alive while the
+  // identity is (a static capture keeps them for the proxy's life).
+  std::shared_ptr<const rpc::DelegatedCredentials> delegated;
+  bool process() const { return !uid && !delegated; }
+};
 
 // One interface proxy's static-cloaking capture (R106).
 class StaticCloak {
  public:
-  // The captured identity, capturing `now` on first use.
-  PresentedUid CaptureOnce(PresentedUid now);
-  // Forgets the capture (SetBlanket captures again, R106).
+  // The captured identity; on first use, `now`'s answer, captured when it
+  // is an identity (a refusal captures nothing and is returned).
+  Result<PresentedIdentity> CaptureOnce(
+      const std::function<Result<PresentedIdentity>()>& now);
+  // Replaces the capture with `now` (SetBlanket, R106), a refusal
+  // included: CaptureOnce then returns it.
+  void Capture(Result<PresentedIdentity> now);
+  // Forgets the capture: the next CaptureOnce captures.
   void Recapture();
 
  private:
   std::mutex mu_;
-  std::optional<PresentedUid> captured_;
+  std::optional<Result<PresentedIdentity>> captured_;
 };
 
 class OxidConnections {
@@ -145,13 +206,22 @@ class OxidConnections {
                                                            Options options);
 
   // The association the calling thread's call on a proxy goes over, as
-  // the file comment says; `cloak` is the proxy's static capture (null:
-  // static cloaking behaves as dynamic for this call).
-  Result<std::shared_ptr<rpc::Client>> ForCall(StaticCloak* cloak);
+  // the file comment says; `mode` is the proxy blanket's cloaking
+  // (process_cloaking() for a proxy without one), `cloak` its static
+  // capture (null: static cloaking behaves as dynamic for this call).
+  Result<std::shared_ptr<rpc::Client>> ForCall(Cloaking mode, StaticCloak* cloak);
 
   // What ForCall would present now (the decision alone, for tests and
-  // logs): the process's (nullopt) or a uid; the refusals as ForCall's.
-  Result<PresentedUid> PresentedNow(StaticCloak* cloak) const;
+  // logs); the refusals as ForCall's.
+  Result<PresentedIdentity> PresentedNow(Cloaking mode, StaticCloak* cloak) const;
+
+  // R106 second point: captures into `cloak` the identity the calling
+  // thread would present now (its caller's when impersonating, else the
+  // process's), or the refusal, which is logged now.
+  void CaptureNow(StaticCloak* cloak) const;
+
+  // The process's cloaking (ComRuntimeOptions::capabilities).
+  Cloaking process_cloaking() const { return CloakingOf(options_.capabilities); }
 
   const std::shared_ptr<rpc::Client>& process_client() const { return process_; }
   // What the process's association bound with (null: unauthenticated).
@@ -163,11 +233,19 @@ class OxidConnections {
   OxidConnections(uint64_t oxid, Options options) : oxid_(oxid), options_(std::move(options)) {}
   // The ClientAuth an association over `binding_` presenting `uid` binds
   // with (null: none).
-  std::optional<rpc::ClientAuth> AuthFor(PresentedUid uid) const;
+  std::optional<rpc::ClientAuth> AuthFor(std::optional<uint32_t> uid) const;
+  // The identity of the caller `impersonated` (the thread's call context)
+  // as this OXID's transport can carry it, or the refusal.
+  Result<PresentedIdentity> CallerIdentity(const ServerSecurity& impersonated) const;
+  // The thread's identity now: the process's when it does not impersonate
+  // (R105, R108), else CallerIdentity's.
+  Result<PresentedIdentity> ThreadIdentity() const;
   Result<std::shared_ptr<rpc::Client>> CloakedClient(uint32_t uid);
+  Result<std::shared_ptr<rpc::Client>> DelegatedClient(
+      const std::shared_ptr<const rpc::DelegatedCredentials>& delegated);
   // The refusal's Status, logged as com.cloaking_refused with `reason`
-  // (identify_only, unauthenticated_over_tcp, ntlm_cannot_forward,
-  // kerberos_delegation_not_built, schannel_cannot_cloak).
+  // (identify_only, kerberos_not_delegated, unauthenticated_over_tcp,
+  // ntlm_cannot_forward, schannel_cannot_cloak).
   Status Refuse(HResult hr, std::string_view reason, const std::string& why) const;
 
   const uint64_t oxid_;
@@ -176,6 +254,7 @@ class OxidConnections {
   std::shared_ptr<rpc::Client> process_;
   std::mutex mu_;
   std::map<uint32_t, std::shared_ptr<rpc::Client>> cloaked_;  // by uid
+  std::map<std::string, std::shared_ptr<rpc::Client>> delegated_;  // by principal
 };
 
 }  // namespace comsec::com

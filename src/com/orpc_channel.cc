@@ -45,14 +45,17 @@ Result<rpc::CallReply> OrpcChannel::Invoke(const Guid&, uint16_t opnum,
   // The association presenting the identity this call presents (R105):
   // a cloaked identity's own association, or the process's, where the
   // proxy's blanket picks the authentication context.
+  // The blanket as it is now: a SetBlanket meanwhile is the next call's.
+  const std::shared_ptr<const ProxyBlanket> blanket = security_ ? blanket_.Get() : nullptr;
   bool process_identity = true;
   if (connections_) {
-    COMSEC_ASSIGN_OR_RETURN(client, connections_->ForCall(&cloak_));
+    // The proxy's blanket's cloaking (R89), else the process's.
+    const Cloaking mode =
+        blanket ? CloakingOf(blanket->capabilities) : connections_->process_cloaking();
+    COMSEC_ASSIGN_OR_RETURN(client, connections_->ForCall(mode, &cloak_));
     process_identity = client == connections_->process_client();
   }
-  if (security_ && process_identity) {
-    // The blanket as it is now: a SetBlanket meanwhile is the next call's.
-    const std::shared_ptr<const ProxyBlanket> blanket = blanket_.Get();
+  if (blanket && process_identity) {
     COMSEC_ASSIGN_OR_RETURN(CallRoute route, security_->Route(*blanket));
     client = std::move(route.client);
     options.auth_context_id = route.auth_context_id;
@@ -62,6 +65,16 @@ Result<rpc::CallReply> OrpcChannel::Invoke(const Guid&, uint16_t opnum,
   COMSEC_ASSIGN_OR_RETURN(Decoded<OrpcThat> that, DecodeOrpcThat(reply.stub, reply.data_rep));
   reply.stub_offset = that.params_offset;
   return reply;
+}
+
+void OrpcChannel::BlanketChanged() {
+  if (!connections_) return;
+  const std::shared_ptr<const ProxyBlanket> blanket = blanket_.Get();
+  if (CloakingOf(blanket->capabilities) == Cloaking::kStatic) {
+    connections_->CaptureNow(&cloak_);
+  } else {
+    cloak_.Recapture();
+  }
 }
 
 Result<rpc::CallReply> OrpcChannel::Send(std::shared_ptr<rpc::Client> client,

@@ -64,6 +64,10 @@ class OrpcChannel final : public rpc::ObjectChannel {
   const Guid& ipid() const { return ipid_; }
   // The proxy's blanket (IClientSecurity's, com/client_security.h).
   BlanketSlot& blanket() { return blanket_; }
+  // SetBlanket replaced the blanket, on the calling thread: with static
+  // cloaking the proxy captures that thread's identity now, else it
+  // forgets any capture (R106 second and third points, com/cloaking.h).
+  void BlanketChanged();
 
  private:
   // The call on the wire; from an STA's thread, with the STA served while

@@ -271,6 +271,16 @@ BlanketSlot* RemoteObject::FindBlanket(IUnknown* proxy, bool* is_unknown) {
   return nullptr;  // another object's, not a proxy, or IClientSecurity (R80)
 }
 
+void RemoteObject::BlanketChanged(IUnknown* proxy) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [iid, i] : interfaces_) {
+    if (i.proxy.get() == proxy) i.channel->BlanketChanged();
+  }
+  for (auto& [iid, i] : copies_) {
+    if (i.proxy.get() == proxy) i.channel->BlanketChanged();
+  }
+}
+
 Result<IUnknown*> RemoteObject::CopyInterfaceProxy(IUnknown* proxy) {
   ProxyHost* host = host_.load();
   if (host == nullptr) {

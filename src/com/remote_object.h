@@ -137,6 +137,7 @@ class RemoteObject final : public IUnknown, private ProxyManagerSecurity {
   ~RemoteObject() = default;
   // ProxyManagerSecurity
   BlanketSlot* FindBlanket(IUnknown* proxy, bool* is_unknown) override;
+  void BlanketChanged(IUnknown* proxy) override;
   OxidClientSecurity& oxid_security() override { return *oxid_->security; }
   Result<IUnknown*> CopyInterfaceProxy(IUnknown* proxy) override;
   // A channel to the exporter's IRemUnknown in IUnknown's blanket.

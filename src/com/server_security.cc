@@ -168,6 +168,8 @@ std::shared_ptr<const security::Token> CurrentImpersonationToken() {
   return i ? i->security().token : nullptr;
 }
 
+std::shared_ptr<const ServerSecurity> CurrentImpersonation() { return this_thread.impersonating; }
+
 std::optional<uint32_t> ImpersonatedUid() { return this_thread.uid; }
 
 }  // namespace comsec::com

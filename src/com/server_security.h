@@ -136,6 +136,10 @@ void UnsetServerSecurityLogger(const Logger* logger);
 
 // The token this thread is impersonating, null when it is not.
 std::shared_ptr<const security::Token> CurrentImpersonationToken();
+// The call context this thread impersonates (its security(): level,
+// principal, granted impersonation level, delegated credentials), null
+// when it is not impersonating. Cloaking reads it (com/cloaking.h).
+std::shared_ptr<const ServerSecurity> CurrentImpersonation();
 // The Unix uid the thread runs as because of impersonation; nullopt when
 // it is not impersonating or only identifies its caller.
 std::optional<uint32_t> ImpersonatedUid();
