@@ -186,6 +186,8 @@ Status ComRuntime::InitializeSecurity(CoInitializeSecurityParams params) {
                    : options_.appid;
   base.access_control = params.access_control;
   base.auth_list = params.auth_list;
+  base.client_authn_level = params.authn_level;
+  base.client_imp_level = params.imp_level;
   base.authn_services_listed = params.c_auth_svc >= 0;
   if (params.c_auth_svc == -1) {
     // R62: COM's choice, never Schannel.
@@ -218,12 +220,18 @@ Status ComRuntime::EnsureSecurity() {
 void ComRuntime::ApplyCoInitializeSecurityToClient(std::optional<rpc::ClientAuth>& auth) const {
   std::lock_guard<std::mutex> lock(security_mu_);
   if (!auth || !security_ || !security_->explicit_call) return;
-  // R58, R75: a client's CoInitializeSecurity gives its proxies' default
-  // level and impersonation level (DEFAULT resolved as R73 does), and
-  // pAuthList the identity it presents to each package.
-  const config::EffectivePolicy& p = security_->policy;
-  if (p.authn_level.source == config::PolicySource::kProcess) auth->level = p.authn_level.value;
-  if (p.imp_level.source == config::PolicySource::kProcess) auth->imp_level = p.imp_level.value;
+  // R58, R75: a client's CoInitializeSecurity raises its proxies' default
+  // level to its dwAuthnLevel (the program's own blanket may ask for more)
+  // and gives them its dwImpLevel when it names one; pAuthList gives the
+  // identity it presents to each package. DEFAULT changes nothing.
+  if (auto level = security::AuthnLevelFromNumber(security_->client_authn_level);
+      level && *level != security::AuthnLevel::kDefault && *level > auth->level) {
+    auth->level = *level;
+  }
+  if (auto imp = security::ImpLevelFromNumber(security_->client_imp_level);
+      imp && *imp != security::ImpLevel::kDefault) {
+    auth->imp_level = *imp;
+  }
   for (const SoleAuthenticationInfo& info : security_->auth_list) {
     if (auth->package != nullptr && info.identity != nullptr &&
         info.authn_svc == auth->package->auth_type()) {

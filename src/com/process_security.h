@@ -125,6 +125,10 @@ struct ProcessSecuritySettings {
   // for COM's choice (cAuthSvc -1) and the implicit initialization.
   bool authn_services_listed = false;
   std::vector<SoleAuthenticationInfo> auth_list;
+  // CoInitializeSecurity's dwAuthnLevel and dwImpLevel as given (0:
+  // DEFAULT), for the client role (R58, R75).
+  uint32_t client_authn_level = 0;
+  uint32_t client_imp_level = 0;
   std::shared_ptr<AccessControl> access_control;
   // The AppID whose values the registry part came from (nil: none).
   Guid appid;
