@@ -109,9 +109,10 @@ class RemoteObject final : public IUnknown, private ProxyManagerSecurity {
   // adoption. E_NOINTERFACE when no proxy/stub for `iid` is registered.
   Status Adopt(const Guid& iid, const Guid& ipid, uint32_t public_refs);
   // An OBJREF of interface `iid` for another process: the object's own
-  // exporter, with references this process asks it for (RemAddRef), so
-  // that the other process holds its own.
-  Result<Objref> MarshalFor(const Guid& iid);
+  // exporter, with `public_refs` references this process asks it for
+  // (RemAddRef), so that the other process holds its own; with none (table
+  // data), no call is made and each unmarshal asks for its own.
+  Result<Objref> MarshalFor(const Guid& iid, uint32_t public_refs = kRefsPerMarshal);
   // Gives every reference back now (the runtime is going away); later
   // calls fail with CO_E_OBJNOTCONNECTED or the server's
   // RPC_E_DISCONNECTED.
