@@ -506,10 +506,11 @@ Status ComRuntime::ReleaseMarshalData(std::span<const uint8_t> bytes) {
     }
     return Status::Ok();
   }
-  // Another exporter's references: a proxy manager takes them and gives
-  // them back at once.
+  // Another exporter's references: given back at once (RemRelease), even
+  // when this process holds a proxy of the object (which keeps its own).
   COMSEC_ASSIGN_OR_RETURN(ComPtr<RemoteObject> remote, RemoteFor(objref));
-  return remote->Adopt(objref.iid, objref.std.ipid, objref.std.public_refs);
+  remote->ReleaseUnused(objref.iid, objref.std.ipid, objref.std.public_refs);
+  return Status::Ok();
 }
 
 Result<ComPtr<RemoteObject>> ComRuntime::RemoteFor(const Objref& objref) {

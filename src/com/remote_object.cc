@@ -231,6 +231,13 @@ void RemoteObject::ReleaseAll(std::map<Guid, Interface>& held) {
   (void)rem.RemRelease(static_cast<uint16_t>(refs.size()), refs);
 }
 
+void RemoteObject::ReleaseUnused(const Guid& iid, const Guid& ipid, uint32_t public_refs) {
+  std::map<Guid, Interface> given;
+  given[iid].ipid = ipid;
+  given[iid].refs = public_refs;
+  ReleaseAll(given);
+}
+
 void RemoteObject::Disconnect() {
   host_.store(nullptr);
   std::map<Guid, Interface> held;
