@@ -25,9 +25,8 @@
 #include "comsec/com/com_runtime.h"
 #include "comsec/com/oxid_resolver_service.h"
 #include "comsec/com/standard_marshal.h"
-#include "comsec/config/com_schema.h"
-#include "comsec/config/store.h"
 #include "../rpc/local_test_support.h"
+#include "com_test_support.h"
 #include "hello_object.h"
 #include "runtime_test.h"
 
@@ -58,24 +57,7 @@ class Node final : public ComObject<INode> {
   const int32_t value_;
 };
 
-// These runtimes call unauthenticated over TCP (remote ANONYMOUS LOGON),
-// which the default MachineAccessRestriction refuses (R139, R175): their
-// machine's store lets anonymous remote callers execute, explicitly.
-const std::string& AnonymousCallsStore() {
-  static rpc::testing::TempDir dir;
-  static const std::string path = [] {
-    std::string p = dir.path() + "/store.db";
-    auto store = config::Store::Open(p);
-    EXPECT_TRUE(store.ok());
-    const config::SettingSpec* spec =
-        config::FindSetting(config::SettingScope::kMachine, "MachineAccessRestriction");
-    auto value = config::EncodeSetting(*spec, "O:BAG:BAD:(A;;CCDCLC;;;WD)(A;;CCDCLC;;;AN)");
-    EXPECT_TRUE(value.ok());
-    EXPECT_TRUE((*store)->SetValue(config::OleKeyPath(), *value).ok());
-    return p;
-  }();
-  return path;
-}
+using testing::AnonymousCallsStore;  // unauthenticated TCP callers may execute
 
 std::unique_ptr<ComRuntime> StartRuntime(bool listen_local = true) {
   ComRuntimeOptions options;
