@@ -76,6 +76,39 @@ namespace comsec::com {
 
 enum class MarshalFlags { kNormal = 0, kTableStrong = 1, kTableWeak = 2 };  // MSHLFLAGS_*
 
+// MSHCTX: where an OBJREF is to be unmarshaled (CoMarshalInterface's
+// dwDestContext), and what comsec's standard marshaler does for each:
+//   MSHCTX_LOCAL, MSHCTX_NOSHAREDMEM: another process on this machine. The
+//     OBJREF's resolver bindings (saResAddr) name the resolver's ncalrpc
+//     endpoint only (this exporter's own socket with the process's own
+//     resolver, comsecd's when the runtime uses comsecd's): the unmarshaler
+//     resolves and pings over the local socket, and the OBJREF carries no
+//     network address. Without a local endpoint (listen_local off, or it
+//     could not be created; a TCP resolver) the TCP bindings are used, as
+//     for DIFFERENTMACHINE. comsec shares no memory between processes, so
+//     NOSHAREDMEM is LOCAL.
+//   MSHCTX_DIFFERENTMACHINE: another machine (the default, and all the
+//     runtime did before the parameter existed): the TCP bindings.
+//   MSHCTX_INPROC: another apartment of this process, and
+//   MSHCTX_CROSSCTX: another context of this apartment (comsec has one
+//     context per apartment, so it is the same process): marshaled, as
+//     Windows does (CoMarshalInterThreadInterfaceInStream depends on it),
+//     with no string bindings at all, because the unmarshal happens in this
+//     process, which needs none. Unmarshaled here, an OBJREF of this
+//     process's exporter gives the object itself (not a cross-apartment
+//     proxy: see UnmarshalInterface); taken to another process that does
+//     not already know the OXID it cannot be resolved
+//     (RPC_S_SERVER_UNAVAILABLE).
+// Any other value (MSHCTX_CONTAINER = 5 included: comsec has no app
+// containers) is E_INVALIDARG. A proxy marshaled again always names its
+// object's own exporter with the bindings its OBJREF came with, whatever
+// the context.
+inline constexpr uint32_t MSHCTX_LOCAL = 0;
+inline constexpr uint32_t MSHCTX_NOSHAREDMEM = 1;
+inline constexpr uint32_t MSHCTX_DIFFERENTMACHINE = 2;
+inline constexpr uint32_t MSHCTX_INPROC = 3;
+inline constexpr uint32_t MSHCTX_CROSSCTX = 4;
+
 struct ComRuntimeOptions {
   // Where this process's exporter listens (ncacn_ip_tcp, ncalrpc).
   std::vector<std::string> listen = {"ncacn_ip_tcp:127.0.0.1[0]"};
@@ -151,12 +184,29 @@ class ComRuntime final : private ProxyHost {
   // IFooInfo()); IRemUnknown's are built in.
   void RegisterInterface(const rpc::ObjectInterfaceInfo& info);
 
-  // CoMarshalInterface (MSHCTX_DIFFERENTMACHINE, which also serves local
-  // processes): `object`'s OBJREF for interface `iid`. A proxy is marshaled
-  // as a reference to its object's own exporter. E_NOINTERFACE when the
-  // object lacks `iid` or no proxy/stub is registered for it.
+  // CoMarshalInterface: `object`'s OBJREF for interface `iid`, for
+  // `dest_context` (MSHCTX_*, above; the default, DIFFERENTMACHINE, also
+  // serves local processes). A proxy is marshaled as a reference to its
+  // object's own exporter: normally with references this process asks the
+  // exporter for; table-strong (TABLESTRONG) with none, this process
+  // keeping its proxy — and so the object — alive until
+  // ReleaseMarshalData, each unmarshal asking the exporter for references
+  // of its own; table-weak with none and no hold, so that once this
+  // process's proxy goes an unmarshal fails with CO_E_OBJNOTREG. (Windows
+  // NT's standard marshaler does the same; Wine's ole32 tests
+  // test_proxy_marshal_and_unmarshal_strong/_weak pin it.)
+  // E_NOINTERFACE when the object lacks `iid` or no proxy/stub is
+  // registered for it; E_INVALIDARG for a null object or an unknown
+  // context.
   Result<std::vector<uint8_t>> MarshalInterface(const Guid& iid, IUnknown* object,
-                                                MarshalFlags flags = MarshalFlags::kNormal);
+                                                MarshalFlags flags = MarshalFlags::kNormal,
+                                                uint32_t dest_context = MSHCTX_DIFFERENTMACHINE);
+  // CoGetMarshalSizeMax: the size of the OBJREF MarshalInterface would
+  // write for these arguments (exact: a standard OBJREF's size depends
+  // only on its bindings). Fails as MarshalInterface does.
+  Result<uint32_t> GetMarshalSizeMax(const Guid& iid, IUnknown* object,
+                                     MarshalFlags flags = MarshalFlags::kNormal,
+                                     uint32_t dest_context = MSHCTX_DIFFERENTMACHINE);
   // CoUnmarshalInterface: the object an OBJREF names as interface `iid`
   // (QueryInterface's result, as its IUnknown base): the object itself when
   // it lives in this process, else a proxy (one proxy manager per object).
@@ -171,7 +221,11 @@ class ComRuntime final : private ProxyHost {
     return ComPtr<T>::Adopt(static_cast<T*>(p.Detach()));
   }
   // CoReleaseMarshalData: the references an OBJREF holds, given back
-  // unused (to this process's exporter, or with RemRelease to another).
+  // unused (to this process's exporter, or with RemRelease to another); for
+  // a table-strong OBJREF this process made of a proxy, one hold on the
+  // proxy goes. An OBJREF of another exporter that carries no references
+  // and no hold of this process (table data made elsewhere) releases
+  // nothing: S_OK.
   Status ReleaseMarshalData(std::span<const uint8_t> objref);
   // CoDisconnectObject.
   void DisconnectObject(IUnknown* object) { exporter_->Disconnect(object); }
@@ -210,8 +264,13 @@ class ComRuntime final : private ProxyHost {
 
   ObjectExporter& exporter() { return *exporter_; }
   uint64_t oxid() const { return exporter_->oxid(); }
-  // What this process's OBJREFs carry as saResAddr.
+  // What this process's OBJREFs carry as saResAddr (MSHCTX_DIFFERENTMACHINE).
   const OxidBindings& resolver_bindings() const { return resolver_bindings_; }
+  // ...and for `dest_context` (MSHCTX_*); E_INVALIDARG for an unknown one.
+  Result<OxidBindings> ResolverBindingsFor(uint32_t dest_context) const;
+  // Table-strong holds on proxies (MarshalInterface of a proxy with
+  // TABLESTRONG not yet released), for tests.
+  size_t proxy_table_holds() const;
   // The exporter's endpoints as listened.
   const std::vector<rpc::StringBinding>& endpoints() const { return endpoints_; }
   // Objects held elsewhere (proxy managers alive), for tests.
@@ -253,6 +312,12 @@ class ComRuntime final : private ProxyHost {
 
   // The proxy manager of (oxid, oid), made (and the OXID resolved) if new.
   Result<ComPtr<RemoteObject>> RemoteFor(const Objref& objref);
+  // MarshalInterface of a proxy (`remote`, the object's proxy manager).
+  Result<std::vector<uint8_t>> MarshalProxy(const Guid& iid, RemoteObject& remote,
+                                            MarshalFlags flags);
+  // The rpc::ClientOptions to reach `at` with: for ncalrpc, the servers the
+  // socket's directory vouches for, connected as the process.
+  Result<rpc::ClientOptions> ClientOptionsFor(const rpc::StringBinding& at) const;
   Result<std::shared_ptr<RemoteOxid>> ResolveOxid(uint64_t oxid, const OxidBindings& resolver);
   void HeartbeatLoop();
 
@@ -278,6 +343,9 @@ class ComRuntime final : private ProxyHost {
   std::unique_ptr<rpc::Server> server_;
   std::vector<rpc::StringBinding> endpoints_;
   OxidBindings resolver_bindings_;
+  // The resolver's ncalrpc binding for MSHCTX_LOCAL OBJREFs (with the
+  // security bindings); no strings when there is none.
+  OxidBindings local_resolver_bindings_;
   std::unique_ptr<PingClient> pinger_;
   // Local calls: the client side's package and dialer, the server's
   // registry when none was given, and the socket file to remove.
@@ -295,6 +363,13 @@ class ComRuntime final : private ProxyHost {
   };
   std::map<IUnknown*, ExternalLock> external_locks_;  // by identity
   std::map<std::pair<uint64_t, uint64_t>, RemoteObject*> remotes_;  // (oxid, oid)
+  // Table-strong OBJREFs of proxies: the proxy each keeps, by the
+  // (OXID, IPID) the OBJREF names, and how many such OBJREFs are out.
+  struct ProxyTableHold {
+    ComPtr<IUnknown> proxy;
+    uint32_t count = 0;
+  };
+  std::map<std::pair<uint64_t, Guid>, ProxyTableHold> proxy_tables_;
 
   std::mutex heartbeat_mu_;
   std::condition_variable heartbeat_cv_;

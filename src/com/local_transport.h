@@ -37,7 +37,9 @@
 // towers a ResolveOxid(2) asks for (ncalrpc falls back to TCP), so
 // foreign clients (impacket, Windows), which ask for TCP, see exactly what
 // they saw before; an OBJREF's saResAddr (the resolver's bindings) stays
-// TCP-only. comsec clients ask for {ncalrpc, TCP}.
+// TCP-only unless it was marshaled for MSHCTX_LOCAL (com/com_runtime.h),
+// which names the resolver's ncalrpc endpoint alone. comsec clients ask
+// for {ncalrpc, TCP}.
 //
 // Choosing. A client tries the OXID's ncalrpc bindings first (a socket
 // that exists, is in a safe directory and answers on this machine), then

@@ -164,7 +164,7 @@ Status RemoteObject::Adopt(const Guid& iid, const Guid& ipid, uint32_t public_re
   return Status::Ok();
 }
 
-Result<Objref> RemoteObject::MarshalFor(const Guid& iid) {
+Result<Objref> RemoteObject::MarshalFor(const Guid& iid, uint32_t public_refs) {
   Guid ipid;
   for (int attempt = 0; attempt < 2; ++attempt) {
     {
@@ -178,12 +178,12 @@ Result<Objref> RemoteObject::MarshalFor(const Guid& iid) {
     if (attempt == 1) return Status(E_NOINTERFACE, "the object lost interface " + iid.ToString());
     COMSEC_RETURN_IF_ERROR(QueryRemote(iid));
   }
-  COMSEC_RETURN_IF_ERROR(RemAddRef(ipid, kRefsPerMarshal));
+  if (public_refs != 0) COMSEC_RETURN_IF_ERROR(RemAddRef(ipid, public_refs));
   Objref objref;
   objref.type = OBJREF_STANDARD;
   objref.iid = iid;
   objref.std.flags = noping_ ? SORF_NOPING : 0;
-  objref.std.public_refs = kRefsPerMarshal;
+  objref.std.public_refs = public_refs;
   objref.std.oxid = oxid_->oxid;
   objref.std.oid = oid_;
   objref.std.ipid = ipid;
@@ -229,6 +229,13 @@ void RemoteObject::ReleaseAll(std::map<Guid, Interface>& held) {
   // Best effort: a server that cannot be reached runs the object down
   // when the pings stop.
   (void)rem.RemRelease(static_cast<uint16_t>(refs.size()), refs);
+}
+
+void RemoteObject::ReleaseUnused(const Guid& iid, const Guid& ipid, uint32_t public_refs) {
+  std::map<Guid, Interface> given;
+  given[iid].ipid = ipid;
+  given[iid].refs = public_refs;
+  ReleaseAll(given);
 }
 
 void RemoteObject::Disconnect() {

@@ -109,9 +109,15 @@ class RemoteObject final : public IUnknown, private ProxyManagerSecurity {
   // adoption. E_NOINTERFACE when no proxy/stub for `iid` is registered.
   Status Adopt(const Guid& iid, const Guid& ipid, uint32_t public_refs);
   // An OBJREF of interface `iid` for another process: the object's own
-  // exporter, with references this process asks it for (RemAddRef), so
-  // that the other process holds its own.
-  Result<Objref> MarshalFor(const Guid& iid);
+  // exporter, with `public_refs` references this process asks it for
+  // (RemAddRef), so that the other process holds its own; with none (table
+  // data), no call is made and each unmarshal asks for its own.
+  Result<Objref> MarshalFor(const Guid& iid, uint32_t public_refs = kRefsPerMarshal);
+  // Gives `public_refs` references on `ipid` (interface `iid`) back now
+  // with RemRelease, without adopting them: an unused OBJREF's
+  // (CoReleaseMarshalData). Best effort, as every RemRelease: an exporter
+  // that cannot be reached runs the object down when the pings stop.
+  void ReleaseUnused(const Guid& iid, const Guid& ipid, uint32_t public_refs);
   // Gives every reference back now (the runtime is going away); later
   // calls fail with CO_E_OBJNOTCONNECTED or the server's
   // RPC_E_DISCONNECTED.
