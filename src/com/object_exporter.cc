@@ -629,6 +629,10 @@ void ObjectExporter::Dispatch(rpc::IncomingCall call) {
   } catch (...) {
     out = Status(RPC_E_SERVERFAULT, "the method threw");
   }
+  // The call's reference goes before the answer does: a client that
+  // releases its last reference after the reply must not find the object
+  // still held by a call that has finished.
+  pointer = nullptr;
   if (!out.ok()) {
     call.responder.Fail(out.status());
     return;
