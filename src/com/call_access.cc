@@ -70,6 +70,11 @@ Result<std::shared_ptr<const ProcessSecuritySettings>> CallAccessGate::Initializ
     const std::optional<config::ProcessSecurity>& process, ProcessSecuritySettings base) {
   std::lock_guard<std::mutex> lock(store_mu_);
   source_ = Source{process, std::move(base)};
+  {
+    // A new initialization starts from nothing running.
+    std::lock_guard<std::mutex> s(settings_mu_);
+    settings_.reset();
+  }
   COMSEC_ASSIGN_OR_RETURN(auto settings, ResolveLocked());
   std::lock_guard<std::mutex> s(settings_mu_);
   settings_ = settings;
@@ -81,9 +86,12 @@ Result<std::shared_ptr<const ProcessSecuritySettings>> CallAccessGate::ResolveLo
   next_refresh_ = std::chrono::steady_clock::now() + options_.refresh_interval;
   COMSEC_ASSIGN_OR_RETURN(auto tx, store_->BeginRead());
   const Source& src = *source_;
+  // A refresh keeps the levels the process initialized with (R72).
+  const std::shared_ptr<const ProcessSecuritySettings> running = settings();
   COMSEC_ASSIGN_OR_RETURN(
       config::EffectivePolicy policy,
-      config::ResolveEffectivePolicy(*tx, src.base.appid, src.process ? &*src.process : nullptr));
+      config::ResolveEffectivePolicy(*tx, src.base.appid, src.process ? &*src.process : nullptr,
+                                     running ? &running->policy : nullptr));
   if (policy.process_fails) return Status(CO_E_SERVER_EXEC_FAILURE, policy.process_failure);
   SubstituteSelf(policy.access, self_);
   SubstituteSelf(policy.machine_access_limit, self_);

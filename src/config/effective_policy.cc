@@ -133,7 +133,8 @@ const char* PolicySourceName(PolicySource source) {
 
 Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
                                                const Guid& appid,
-                                               const ProcessSecurity* process) {
+                                               const ProcessSecurity* process,
+                                               const EffectivePolicy* running) {
   EffectivePolicy out;
   out.appid = appid;
   const KeyPath ole = OleKeyPath();
@@ -216,6 +217,18 @@ Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
       }
       out.imp_level = {ImpLevel::kIdentify, PolicySource::kBuiltIn,
                        "built-in (R14)"};
+    }
+  }
+
+  // ---- R72: a running process keeps the levels it initialized with.
+  if (running != nullptr) {
+    out.authn_level = running->authn_level;
+    out.imp_level = running->imp_level;
+    if (out.process_fails) {
+      out.warnings.push_back(out.process_failure +
+                             " (the running server keeps the level it started with, R72)");
+      out.process_fails = false;
+      out.process_failure.clear();
     }
   }
 

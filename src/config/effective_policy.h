@@ -97,9 +97,15 @@ struct EffectivePolicy {
 // Resolves the policy of `appid`; `process` is null for a server that does
 // not call CoInitializeSecurity. Reads everything in the transaction's one
 // snapshot.
+// `running`, for a server re-reading its policy after the store changed:
+// the policy it initialized with, whose authentication and impersonation
+// levels stay (R72: once CIS ran, explicitly or implicitly, the process's
+// blanket does not change; R141 is decided with that level); everything
+// else is read again.
 Result<EffectivePolicy> ResolveEffectivePolicy(ReadTransaction& tx,
                                                const Guid& appid,
-                                               const ProcessSecurity* process);
+                                               const ProcessSecurity* process,
+                                               const EffectivePolicy* running = nullptr);
 
 // The AppID a class names (R159). REGDB_E_CLASSNOTREG when the class is
 // not registered; REGDB_E_INVALIDVALUE when it names no valid AppID.

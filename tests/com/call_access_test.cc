@@ -362,6 +362,27 @@ TEST_F(CallAccess, R187_ARevocationTakesEffectWithinTheRefreshInterval) {
   EXPECT_EQ(gate->Check(CallFrom(1001, AuthnLevel::kPktIntegrity)), E_ACCESSDENIED);
 }
 
+// R72 for the implicit initialization: the store's later changes reach the
+// access permission (a remedy works without a restart), never the levels
+// the process started with.
+TEST_F(CallAccess, R72_AnImplicitProcessKeepsItsLevelsWhenTheStoreChanges) {
+  SetApp("AuthenticationLevel", "6");
+  SetApp("AccessPermission", "O:BAG:BAD:(A;;CCDCLC;;;S-1-22-1-1000)");
+  auto gate = Gate(std::chrono::milliseconds(0));
+  ProcessSecuritySettings base;
+  base.appid = kAppId;
+  ASSERT_TRUE(gate->Initialize(std::nullopt, base).ok());
+  SetApp("AuthenticationLevel", "2");
+  SetApp("AccessPermission", "O:BAG:BAD:(A;;CCDCLC;;;S-1-22-1-1000)(A;;CCDCLC;;;S-1-22-1-1001)");
+  EXPECT_EQ(gate->Check(CallFrom(1001, AuthnLevel::kPktIntegrity)), E_ACCESSDENIED);
+  EXPECT_EQ(gate->Check(CallFrom(1001, AuthnLevel::kPktPrivacy)), S_OK);
+  EXPECT_EQ(gate->settings()->policy.authn_level.value, AuthnLevel::kPktPrivacy);
+  // R141 stays decided by the running level: NONE in the store now does
+  // not switch the access check off.
+  SetApp("AuthenticationLevel", "1");
+  EXPECT_EQ(gate->Check(CallFrom(1002, AuthnLevel::kPktPrivacy)), E_ACCESSDENIED);
+}
+
 TEST_F(CallAccess, R139_R69_TheMachineRestrictionHoldsAgainstANullDescriptor) {
   SetMachine("MachineAccessRestriction", "O:BAG:BAD:(D;;CCDCLC;;;S-1-22-1-1001)(A;;CCDCLC;;;WD)");
   auto gate = Gate();
