@@ -84,7 +84,8 @@ std::string Token::Describe() const {
       out += "[disabled]";
     }
   }
-  if (unix_identity_) {
+  // A mapping is worth saying when the SID does not say it already.
+  if (unix_identity_ && UnixUidOf(user_) != unix_identity_->uid) {
     out += "; acts as uid " + std::to_string(unix_identity_->uid) + " gids";
     for (size_t i = 0; i < unix_identity_->gids.size(); ++i) {
       out += (i ? "," : " ") + std::to_string(unix_identity_->gids[i]);

@@ -134,8 +134,12 @@ Token TokenForUnixIdentity(const UnixIdentity& id,
   }
   if (id.uid == 0) groups.push_back(well_known::LocalSystem());
   if (admin) groups.push_back(well_known::BuiltinAdministrators());
-  return Token::ForAuthenticatedUser(UnixUserSid(id.uid), groups,
-                                     options.logon);
+  Token token = Token::ForAuthenticatedUser(UnixUserSid(id.uid), groups, options.logon);
+  // The account it was made from: impersonating it switches to exactly
+  // these credentials, with no second look-up (the groups as the logon saw
+  // them).
+  token.SetUnixIdentity(id);
+  return token;
 }
 
 }  // namespace comsec::security

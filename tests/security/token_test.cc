@@ -112,12 +112,18 @@ TEST(Token, ImpersonationIdentityIsTheMappedOneElseTheUnixUser) {
   EXPECT_EQ(*copy.unix_identity(), id);
   EXPECT_NE(copy.Describe().find("; acts as uid 65534 gids 65534,100)"), std::string::npos)
       << copy.Describe();
-  // A Unix user's token: looked up by its uid.
+  // A Unix user's token carries the identity it was made from (no second
+  // look-up when impersonated); Describe does not repeat what its SID says.
   auto nobody = LookupUnixUserByName("nobody");
   ASSERT_TRUE(nobody.ok());
   Token unix_user = TokenForUnixIdentity(*nobody, UnixTokenOptions{});
-  EXPECT_EQ(unix_user.unix_identity(), nullptr);
+  ASSERT_NE(unix_user.unix_identity(), nullptr);
+  EXPECT_EQ(*unix_user.unix_identity(), *nobody);
   EXPECT_EQ(ImpersonationIdentityOf(unix_user), *nobody);
+  EXPECT_EQ(unix_user.Describe().find("acts as"), std::string::npos);
+  // A bare S-1-22-1-uid token (no identity recorded): looked up by its uid.
+  Token bare = Token::ForAuthenticatedUser(UnixUserSid(nobody->uid), {}, LogonKind::kLocal);
+  EXPECT_EQ(ImpersonationIdentityOf(bare), *nobody);
   // Anonymous: nothing.
   EXPECT_EQ(ImpersonationIdentityOf(Token::Anonymous(LogonKind::kNetwork, false)), std::nullopt);
 }
