@@ -88,6 +88,12 @@ inline constexpr uint32_t EOAC_DISABLE_AAA = 0x1000;
 inline constexpr uint32_t EOAC_NO_CUSTOM_MARSHAL = 0x2000;
 inline constexpr uint32_t EOAC_RESERVED1 = 0x4000;
 // What SetBlanket accepts (R55); any other bit is E_INVALIDARG.
+// EOAC_REQUIRE_FULLSIC is among the refused: it is a client's
+// CoInitializeSecurity flag, which then makes SetBlanket refuse a Schannel
+// principal not in fullsic form with RPC_E_FULLSIC_REQUIRED (R52;
+// OxidClientSecurity::Resolve). EOAC_MAKE_FULLSIC is accepted and kept in
+// the blanket; QueryBlanket returns the principal as stored whatever the
+// caller's capabilities hold (R52: it does not convert names).
 inline constexpr uint32_t kSetBlanketCapabilities = EOAC_MUTUAL_AUTH | EOAC_STATIC_CLOAKING |
                                                     EOAC_DYNAMIC_CLOAKING | EOAC_ANY_AUTHORITY |
                                                     EOAC_MAKE_FULLSIC | EOAC_DEFAULT;

@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "comsec/auth/tls/tls_package.h"
+#include "comsec/base/utf16.h"
 #include "comsec/com/advertised_bindings.h"
 #include "comsec/com/cloaking.h"
 #include "comsec/com/local_transport.h"
@@ -17,6 +19,44 @@
                               // proxy and stub included
 
 namespace comsec::com {
+namespace {
+
+// R52: the Schannel principal the OXID's security bindings advertise for
+// RPC_C_AUTHN_GSS_SCHANNEL, taken from the server TLS package's own
+// certificate: msstd by default, fullsic when the process's capabilities
+// carry EOAC_MAKE_FULLSIC (and for a certificate without an msstd name).
+// Every binding of service 14 gets it; the bindings are left as they are
+// when the server offers no TLS package. Sets *changed when a name differs.
+Status ApplySchannelPrincipal(const rpc::SecurityPackageRegistry* packages, bool fullsic,
+                              std::vector<OxidBindings::Security>& bindings, bool* changed) {
+  if (changed) *changed = false;
+  if (packages == nullptr) return Status::Ok();
+  const auto* tls = dynamic_cast<const auth::tls::TlsPackage*>(
+      packages->Find(rpc::RPC_C_AUTHN_GSS_SCHANNEL));
+  if (tls == nullptr) return Status::Ok();
+  bool listed = false;
+  for (const auto& b : bindings) listed |= b.authn_svc == RPC_C_AUTHN_GSS_SCHANNEL;
+  if (!listed) return Status::Ok();
+  auto names = tls->PrincipalNames();
+  std::string name;
+  if (names.ok()) {
+    name = fullsic ? names->fullsic : names->msstd;
+  } else if (names.status().code() == auth::tls::RPC_E_INVALID_STD_NAME) {
+    return Status::Ok();  // neither name could be made; the configured one stands
+  } else {
+    return names.status();
+  }
+  const std::u16string principal = Utf8ToUtf16Lossy(name);
+  for (auto& b : bindings) {
+    if (b.authn_svc != RPC_C_AUTHN_GSS_SCHANNEL || b.principal == principal) continue;
+    b.principal = principal;
+    if (changed) *changed = true;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 
 Result<std::unique_ptr<ComRuntime>> ComRuntime::Start(ComRuntimeOptions options) {
   // R48: EOAC_SECURE_REFS with dwAuthnLevel NONE is an invalid
@@ -74,6 +114,9 @@ Status ComRuntime::Init() {
 
   OxidBindings exporter_bindings;
   exporter_bindings.strings = AdvertisedStringBindings(endpoints_, /*endpoints=*/true);
+  COMSEC_RETURN_IF_ERROR(ApplySchannelPrincipal(server.packages,
+                                                (options_.capabilities & EOAC_MAKE_FULLSIC) != 0,
+                                                options_.security_bindings, nullptr));
   exporter_bindings.security = options_.security_bindings;
   if (exporter_bindings.strings.empty()) {
     return Status(E_INVALIDARG, "the COM runtime needs a TCP endpoint to export objects on");
@@ -199,6 +242,25 @@ Status ComRuntime::InitializeSecurity(CoInitializeSecurityParams params) {
   }
   const std::vector<uint32_t> available = AvailableAuthnServices();
   COMSEC_RETURN_IF_ERROR(ValidateCoInitializeSecurity(params, available));
+  // R52: EOAC_MAKE_FULLSIC in a server's CIS makes its OXID advertise its
+  // Schannel principal in fullsic form. The OXID was registered at Start
+  // (msstd then, unless the options' capabilities already asked for
+  // fullsic), so its registration changes here, before anything is
+  // marshaled (R59 makes a later CIS RPC_E_TOO_LATE).
+  if (params.capabilities & EOAC_MAKE_FULLSIC) {
+    std::vector<OxidBindings::Security> security = options_.security_bindings;
+    bool changed = false;
+    COMSEC_RETURN_IF_ERROR(
+        ApplySchannelPrincipal(options_.server.packages, true, security, &changed));
+    if (changed && exporter_ && link_) {
+      COMSEC_RETURN_IF_ERROR(link_->SetOxidSecurity(exporter_->oxid(), security));
+      if (own_resolver_) {
+        resolver_bindings_.security = security;
+        local_resolver_bindings_.security = security;
+        own_resolver_->SetOwnBindings(resolver_bindings_);
+      }
+    }
+  }
   ProcessSecuritySettings base;
   base.explicit_call = true;
   base.capabilities = params.capabilities;
@@ -331,6 +393,8 @@ size_t ComRuntime::remote_objects() const {
 }
 
 Result<OxidBindings> ComRuntime::ResolverBindingsFor(uint32_t dest_context) const {
+  // InitializeSecurity may rewrite their security bindings (R52).
+  std::lock_guard<std::mutex> lock(security_mu_);
   switch (dest_context) {
     case MSHCTX_LOCAL:
     case MSHCTX_NOSHAREDMEM:

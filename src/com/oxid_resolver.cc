@@ -293,6 +293,14 @@ Status OxidResolver::UnregisterOxid(const OxidOwner& owner, uint64_t oxid) {
   return Status();
 }
 
+Status OxidResolver::SetOxidSecurity(const OxidOwner& owner, uint64_t oxid,
+                                     std::vector<OxidBindings::Security> security) {
+  std::lock_guard lock(mu_);
+  COMSEC_ASSIGN_OR_RETURN(Oxid * o, OwnedLocked(owner, oxid, "set_oxid_security"));
+  o->registration.bindings.security = std::move(security);
+  return Status();
+}
+
 Result<std::vector<uint64_t>> OxidResolver::Heartbeat(const OxidOwner& owner, uint64_t oxid,
                                                       std::span<const uint64_t> used) {
   std::lock_guard lock(mu_);

@@ -197,6 +197,10 @@ class OxidResolver {
   // Forgets the OIDs of `oxid` listed (unknown ones are skipped).
   Status UnregisterOids(const OxidOwner& owner, uint64_t oxid, std::span<const uint64_t> oids);
   Status UnregisterOxid(const OxidOwner& owner, uint64_t oxid);
+  // Replaces `oxid`'s security bindings (R52); OR_INVALID_OXID or
+  // E_ACCESSDENIED as RegisterOids.
+  Status SetOxidSecurity(const OxidOwner& owner, uint64_t oxid,
+                         std::vector<OxidBindings::Security> security);
   // The process is alive; `used` OIDs were called since its last
   // heartbeat (their reclaim is deferred). Returns the OIDs of `oxid` that
   // ran down since the last heartbeat (each reported once).

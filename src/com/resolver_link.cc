@@ -36,4 +36,9 @@ Status LocalResolverLink::UnregisterOxid(uint64_t oxid) {
   return resolver_->UnregisterOxid(self_, oxid);
 }
 
+Status LocalResolverLink::SetOxidSecurity(uint64_t oxid,
+                                          const std::vector<OxidBindings::Security>& security) {
+  return resolver_->SetOxidSecurity(self_, oxid, security);
+}
+
 }  // namespace comsec::com

@@ -32,6 +32,19 @@ class ResolverLink {
   virtual Result<std::vector<uint64_t>> Heartbeat(uint64_t oxid,
                                                   std::span<const uint64_t> used) = 0;
   virtual Status UnregisterOxid(uint64_t oxid) = 0;
+  // Replaces the security bindings `oxid` was registered with (R52: a
+  // CoInitializeSecurity with EOAC_MAKE_FULLSIC after the runtime started).
+  // comsecd's resolver has no such operation on its wire interface yet:
+  // E_NOTIMPL there (TODO(conformance): add it to IComsecOxidRegistration).
+  virtual Status SetOxidSecurity(uint64_t oxid,
+                                 const std::vector<OxidBindings::Security>& security) {
+    (void)oxid;
+    (void)security;
+    return Status(E_NOTIMPL,
+                  "comsecd's OXID resolver cannot change a registered OXID's security bindings; "
+                  "set EOAC_MAKE_FULLSIC in ComRuntimeOptions::capabilities instead, so that the "
+                  "OXID is registered with the fullsic name");
+  }
   // How often clients must ping; the heartbeat runs at half of it.
   virtual std::chrono::milliseconds ping_period() const = 0;
 };
@@ -47,6 +60,8 @@ class LocalResolverLink final : public ResolverLink {
   Status UnregisterOids(uint64_t oxid, std::span<const uint64_t> oids) override;
   Result<std::vector<uint64_t>> Heartbeat(uint64_t oxid, std::span<const uint64_t> used) override;
   Status UnregisterOxid(uint64_t oxid) override;
+  Status SetOxidSecurity(uint64_t oxid,
+                         const std::vector<OxidBindings::Security>& security) override;
   std::chrono::milliseconds ping_period() const override { return resolver_->ping_period(); }
 
  private:

@@ -2,7 +2,9 @@
 
 #include <atomic>
 
+#include "comsec/auth/tls/principal_names.h"
 #include "comsec/base/log.h"
+#include "comsec/com/client_security.h"
 #include "comsec/base/win32_error.h"
 #include "comsec/security/unix_identity.h"
 #include "comsec/security/well_known_sids.h"
@@ -39,12 +41,22 @@ void Log(const LogEvent& e) {
 
 }  // namespace
 
-Result<ServerBlanket> ServerSecurity::QueryBlanket() const {
+Result<ServerBlanket> ServerSecurity::QueryBlanket(uint32_t capabilities) const {
   if (complete()) return Status(RPC_E_CALL_COMPLETE, "the call has returned");
   ServerBlanket b;
   b.authn_svc = security_.authn_svc;
   b.authn_level = security::ToNumber(security_.authn_level);
   b.client_principal = security_.principal;
+  // R52: a Schannel caller's certificate names, msstd unless asked for
+  // fullsic. The TLS package's evidence, read through the RPC layer's
+  // interface (rpc::CallSecurity::peer_evidence).
+  if (security_.authn_svc == rpc::RPC_C_AUTHN_GSS_SCHANNEL) {
+    if (const auto* cert =
+            dynamic_cast<const auth::tls::TlsPeerCertificate*>(security_.peer_evidence.get())) {
+      const bool fullsic = (capabilities & EOAC_MAKE_FULLSIC) != 0 || cert->msstd().empty();
+      b.client_principal = fullsic ? cert->fullsic() : cert->msstd();
+    }
+  }
   return b;
 }
 
@@ -158,9 +170,9 @@ HResult CoRevertToSelf() {
   return c.ok() ? (*c)->RevertToSelf() : c.status().code();
 }
 
-Result<ServerBlanket> CoQueryClientBlanket() {
+Result<ServerBlanket> CoQueryClientBlanket(uint32_t capabilities) {
   COMSEC_ASSIGN_OR_RETURN(std::shared_ptr<ServerSecurity> c, CoGetCallContext());
-  return c->QueryBlanket();
+  return c->QueryBlanket(capabilities);
 }
 
 std::shared_ptr<const security::Token> CurrentImpersonationToken() {

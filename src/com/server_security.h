@@ -64,16 +64,27 @@ struct ServerBlanket {
   uint32_t authz_svc = 0;   // RPC_C_AUTHZ_NONE
   uint32_t authn_level = 0;  // RPC_C_AUTHN_LEVEL_*
   // pPrivs for NTLM/Kerberos: the client's name ("DOMAIN\user",
-  // "user@REALM", "unix:name"); "" when unauthenticated.
+  // "user@REALM", "unix:name"); "" when unauthenticated. For a TLS
+  // (Schannel, RPC_C_AUTHN_GSS_SCHANNEL) caller that presented a verified
+  // certificate, its Schannel principal name (R52; auth/tls/
+  // principal_names.h): the msstd form by default, the fullsic form when
+  // the query's capabilities carry EOAC_MAKE_FULLSIC. A TLS caller without
+  // a certificate keeps the package's name (NT AUTHORITY\ANONYMOUS LOGON),
+  // and one whose certificate has no msstd name (neither e-mail nor common
+  // name) is named in fullsic form even by default.
   std::string client_principal;
-  uint32_t capabilities = 0;  // EOAC_NONE
+  // The call's capabilities: EOAC_NONE (the input flags are not echoed).
+  uint32_t capabilities = 0;
 };
 
 class ServerSecurity : public std::enable_shared_from_this<ServerSecurity> {
  public:
   explicit ServerSecurity(const rpc::CallSecurity& security) : security_(security) {}
 
-  Result<ServerBlanket> QueryBlanket() const;
+  // `capabilities` is pCapabilities' input half (R52): EOAC_MAKE_FULLSIC
+  // (0x100) asks for a Schannel caller's name in fullsic form; other bits
+  // are ignored.
+  Result<ServerBlanket> QueryBlanket(uint32_t capabilities = 0) const;
   HResult ImpersonateClient();
   HResult RevertToSelf();
   bool IsImpersonating() const;
@@ -124,7 +135,8 @@ ServerSecurity* CoSwitchCallContext(ServerSecurity* new_context);
 // The thin wrappers (R100).
 HResult CoImpersonateClient();
 HResult CoRevertToSelf();
-Result<ServerBlanket> CoQueryClientBlanket();
+// `capabilities` as ServerSecurity::QueryBlanket's (R52).
+Result<ServerBlanket> CoQueryClientBlanket(uint32_t capabilities = 0);
 
 // Where impersonation's events go, process-wide (ComRuntime::Start sets its
 // logger): com.impersonation_identify_only, once, when the process cannot

@@ -53,6 +53,9 @@ struct CallSecurity {
   // What the COM layer impersonates with and passes onward: credentials
   // the client delegated (Kerberos), null when it did not.
   std::shared_ptr<const DelegatedCredentials> delegated;
+  // The package's own account of the caller (SecurityContext::Evidence:
+  // a TLS caller's certificate names, R52); null when it has none.
+  std::shared_ptr<const PeerEvidence> peer_evidence;
 };
 
 // What a handler learns about the call it serves.

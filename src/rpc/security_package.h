@@ -132,6 +132,20 @@ class DelegatedCredentials {
   virtual std::string principal() const = 0;
 };
 
+// What a package knows of an authenticated peer beyond its name and token,
+// in the package's own terms (the TLS package: the peer's certificate and
+// its Schannel principal names, auth/tls/principal_names.h, rule R52). The
+// runtime carries it to the call (CallSecurity::peer_evidence) without
+// looking inside; a layer above that knows the package reads its type
+// (auth_type(), then the package's own class).
+//
+// Thread-safety: immutable once made.
+class PeerEvidence {
+ public:
+  virtual ~PeerEvidence() = default;
+  virtual uint8_t auth_type() const = 0;
+};
+
 // How a context is started.
 struct StartParams {
   Role role = Role::kClient;
@@ -255,6 +269,9 @@ class SecurityContext {
   virtual std::shared_ptr<const DelegatedCredentials> Delegated() const {
     return nullptr;
   }
+  // What the package knows of the peer beyond PeerName (above); null by
+  // default.
+  virtual std::shared_ptr<const PeerEvidence> Evidence() const { return nullptr; }
 };
 
 // A package: the factory of its contexts.

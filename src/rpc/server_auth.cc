@@ -284,6 +284,7 @@ CallSecurity ServerAuth::SecurityFor(const RequestAuth& auth) const {
   s.principal = c.context->PeerName();
   s.token = std::move(token);
   s.delegated = c.context->Delegated();
+  s.peer_evidence = c.context->Evidence();
   return s;
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -299,6 +300,48 @@ TEST(TlsPackageTest, ServerVerificationFailures) {
   EXPECT_EQ(s.code(), auth::tls::SEC_E_CERT_EXPIRED) << s.ToString();
 }
 
+// R52: the server's names from its own certificate (what a COM server
+// advertises), a client naming the server in fullsic form, and the server
+// seeing its caller's certificate names through Evidence().
+TEST(TlsPackageTest, R52_FullsicTargetsAndPeerEvidence) {
+  auto server_pkg = ServerPackage(Certs().server, true);
+  auto own = server_pkg->PrincipalNames();
+  ASSERT_TRUE(own.ok()) << own.status().ToString();
+  EXPECT_EQ(own->msstd, "msstd:rpc@example.test");
+  EXPECT_EQ(own->fullsic,
+            "fullsic:\\<\\CN=comsec test CA, O=comsec test\\CN=localhost, O=comsec test>");
+  // A client without a certificate has no names of its own.
+  EXPECT_EQ(ClientPackage()->PrincipalNames().status().code(), SEC_E_NO_CREDENTIALS);
+
+  auto client_pkg = ClientPackage(&Certs().alice);
+  Pair p;
+  Status s = Handshake(*client_pkg, *server_pkg, &p, AuthnLevel::kPktPrivacy, own->fullsic);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(p.client->PeerName(), own->fullsic);
+  auto evidence =
+      std::dynamic_pointer_cast<const auth::tls::TlsPeerCertificate>(p.server->Evidence());
+  ASSERT_NE(evidence, nullptr);
+  EXPECT_EQ(evidence->msstd(), "msstd:alice");
+  EXPECT_EQ(evidence->fullsic(),
+            "fullsic:\\<\\CN=comsec test CA, O=comsec test\\CN=alice, O=comsec test>");
+  EXPECT_EQ(evidence->thumbprint(), tls_test::Thumbprint(Certs().alice.certificate));
+  // Case is ignored, as for msstd names.
+  std::string upper = own->fullsic;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_TRUE(Handshake(*client_pkg, *server_pkg, &p, AuthnLevel::kPktPrivacy, upper).ok());
+  // Another chain's name, or the subject alone without its issuer: refused.
+  s = Handshake(*client_pkg, *server_pkg, &p, AuthnLevel::kPktPrivacy,
+                "fullsic:\\<\\CN=another CA, O=comsec test\\CN=localhost, O=comsec test>");
+  EXPECT_EQ(s.code(), SEC_E_WRONG_PRINCIPAL) << s.ToString();
+  s = Handshake(*client_pkg, *server_pkg, &p, AuthnLevel::kPktPrivacy,
+                "fullsic:\\<\\CN=localhost, O=comsec test>");
+  EXPECT_EQ(s.code(), SEC_E_WRONG_PRINCIPAL) << s.ToString();
+  // A caller without a certificate leaves no evidence.
+  auto anonymous_pkg = ClientPackage();
+  ASSERT_TRUE(Handshake(*anonymous_pkg, *server_pkg, &p).ok());
+  EXPECT_EQ(p.server->Evidence(), nullptr);
+}
+
 // A client certificate from a CA the server does not trust fails the
 // handshake on the server, logged.
 TEST(TlsPackageTest, UntrustedClientCertificateIsRefused) {
@@ -329,8 +372,10 @@ TEST(TlsPackageTest, StartRefusals) {
   cp.auth_level = AuthnLevel::kNone;
   EXPECT_EQ(client_pkg->Start(cp).status().code(), E_INVALIDARG);
   cp.auth_level = AuthnLevel::kPktPrivacy;
+  // R52: a fullsic name must have the form (names after "\\<", each
+  // opened by a backslash); "fullsic:\\<CN=x>" has none.
   cp.target_name = "fullsic:\\<CN=x>";
-  EXPECT_EQ(client_pkg->Start(cp).status().code(), SEC_E_UNSUPPORTED_FUNCTION);
+  EXPECT_EQ(client_pkg->Start(cp).status().code(), E_INVALIDARG);
   // R78: an identify-level client still gets IMPERSONATE, not a refusal.
   cp.target_name = "";
   cp.imp_level = security::ImpLevel::kIdentify;

@@ -358,6 +358,74 @@ TEST(ClientSecurityNegotiation, R75_R78_TheDefaultBlanketFromBindingsAndProcess)
   std::filesystem::remove_all(dir);
 }
 
+// R52 with R55, without the wire: EOAC_REQUIRE_FULLSIC is a client's CIS
+// flag (SetBlanket refuses it as a capability, E_INVALIDARG), after which a
+// Schannel principal SetBlanket names must be in fullsic form
+// (RPC_E_FULLSIC_REQUIRED); EOAC_MAKE_FULLSIC is accepted on a proxy and
+// the principal is kept as given, not converted.
+TEST(ClientSecurityNegotiation, R52_R55_RequireFullsicIsTheProcesssAndChecksSchannelNames) {
+  char dir_template[] = "/tmp/comsec-blanket-fullsic-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  tls_test::Issued ca = tls_test::Issue(dir, "ca", "fullsic test CA", nullptr, true);
+  auth::tls::TlsClientOptions tls_options;
+  tls_options.ca_file = ca.certificate_file;
+  auto tls = auth::tls::TlsPackage::CreateClient(tls_options);
+  ASSERT_TRUE(tls.ok()) << tls.status().ToString();
+  auth::ntlm::NtlmPackage ntlm(Alice());
+  ClientProcessSecurity process;
+  process.packages = {tls->get(), &ntlm};
+  const std::vector<OxidBindings::Security> bindings = {
+      {14, kAuthzNone, u"msstd:srv"}, {kAuthnNtlm, kAuthzNone, u""}};
+  const std::u16string fullsic = u"fullsic:\\<\\CN=CA\\CN=srv>";
+
+  BlanketRequest r;
+  r.authn_svc = RPC_C_AUTHN_GSS_SCHANNEL;
+  r.authn_level = AuthnLevel::kPktPrivacy;
+  // R55: not a SetBlanket capability, with or without the process flag.
+  r.capabilities = EOAC_REQUIRE_FULLSIC;
+  OxidClientSecurity plain(process, bindings, 2);
+  EXPECT_EQ(plain.Resolve(plain.default_blanket(), r).status().code(), E_INVALIDARG);
+  // Without the process flag an msstd name is fine, and MAKE_FULLSIC is
+  // kept without converting it.
+  r.capabilities = EOAC_MAKE_FULLSIC;
+  r.principal = std::u16string(u"msstd:srv");
+  auto msstd = plain.Resolve(plain.default_blanket(), r);
+  ASSERT_TRUE(msstd.ok()) << msstd.status().ToString();
+  EXPECT_EQ(msstd->principal, u"msstd:srv");
+  EXPECT_EQ(msstd->capabilities, EOAC_MAKE_FULLSIC);
+
+  ClientProcessSecurity requiring = process;
+  requiring.capabilities = EOAC_REQUIRE_FULLSIC;
+  OxidClientSecurity strict(requiring, bindings, 2);
+  r.capabilities = EOAC_NONE;
+  EXPECT_EQ(strict.Resolve(strict.default_blanket(), r).status().code(),
+            auth::tls::RPC_E_FULLSIC_REQUIRED);
+  r.principal = std::u16string(u"srv.example.test");
+  EXPECT_EQ(strict.Resolve(strict.default_blanket(), r).status().code(),
+            auth::tls::RPC_E_FULLSIC_REQUIRED);
+  r.principal = fullsic;
+  auto good = strict.Resolve(strict.default_blanket(), r);
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_EQ(good->principal, fullsic);
+  // The process flag is not a proxy capability (R55's mask drops it).
+  EXPECT_EQ(good->capabilities & EOAC_REQUIRE_FULLSIC, 0u);
+  // Only Schannel names are checked: NTLM's are not principal names of
+  // certificates.
+  BlanketRequest ntlm_request;
+  ntlm_request.authn_svc = RPC_C_AUTHN_WINNT;
+  ntlm_request.principal = std::u16string(u"RPCSS/srv");
+  EXPECT_TRUE(strict.Resolve(strict.default_blanket(), ntlm_request).ok());
+  // NULL keeps the stored name and COLE_DEFAULT_PRINCIPAL takes the
+  // advertised one: neither is a name the caller specified.
+  BlanketRequest keep;
+  keep.authn_svc = RPC_C_AUTHN_GSS_SCHANNEL;
+  keep.principal = ServerPrincName(nullptr);
+  EXPECT_TRUE(strict.Resolve(strict.default_blanket(), keep).ok());
+  tls_test::Free(ca);
+  std::filesystem::remove_all(dir);
+}
+
 // ==== R76, R82, R84: SetBlanket ==============================================
 
 // R82: the next call uses the new blanket, a new authentication context

@@ -12,6 +12,14 @@
 #include <future>
 #include <thread>
 
+#include <filesystem>
+
+#include "../auth/tls_test_certs.h"
+#include "comsec/auth/tls/principal_names.h"
+#include "comsec/auth/tls/tls_package.h"
+#include "comsec/base/utf16.h"
+#include "comsec/com/client_security.h"
+#include "comsec/com/com_runtime.h"
 #include "comsec/security/unix_identity.h"
 
 namespace comsec::com {
@@ -250,6 +258,127 @@ TEST(ServerSecurity, R101_CoSwitchCallContextInstallsAndRestoresAContext) {
   EXPECT_EQ(CoGetCallContext()->get(), custom.get());
   EXPECT_EQ(CoSwitchCallContext(nullptr), custom.get());
   EXPECT_EQ(CoGetCallContext().status().code(), RPC_E_NO_CONTEXT);
+}
+
+// ==== R52: Schannel principal names =========================================
+
+// Real certificates for the R52 tests, in a directory removed afterwards.
+class SchannelNamesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = "/tmp/comsec-fullsic-XXXXXX";
+    ASSERT_NE(mkdtemp(dir_.data()), nullptr);
+    ca_ = tls_test::Issue(dir_, "ca", "fullsic CA", nullptr, true);
+    server_ = tls_test::Issue(dir_, "server", "srv.example.test", &ca_, false,
+                              "DNS:srv.example.test");
+    client_ = tls_test::Issue(dir_, "client", "carol", &ca_, false, "email:carol@example.test");
+  }
+  void TearDown() override {
+    for (auto* i : {&ca_, &server_, &client_}) tls_test::Free(*i);
+    std::filesystem::remove_all(dir_);
+  }
+  std::string dir_;
+  tls_test::Issued ca_, server_, client_;
+};
+
+// IServerSecurity::QueryBlanket / CoQueryClientBlanket: a TLS caller's
+// certificate in msstd form by default, fullsic with EOAC_MAKE_FULLSIC set
+// in pCapabilities on input; other packages' names are not touched.
+TEST_F(SchannelNamesTest, R52_QueryBlanketGivesMsstdOrFullsicOnRequest) {
+  auto names = auth::tls::RenderSchannelPrincipalNames(client_.certificate, nullptr);
+  ASSERT_TRUE(names.ok()) << names.status().ToString();
+  rpc::CallSecurity tls;
+  tls.authn_level = security::AuthnLevel::kPktPrivacy;
+  tls.authn_svc = rpc::RPC_C_AUTHN_GSS_SCHANNEL;
+  tls.principal = "unix:carol";  // what the certificate mapping named
+  tls.peer_evidence = std::make_shared<const auth::tls::TlsPeerCertificate>(*names, "CN=carol",
+                                                                            "00");
+  {
+    ServerCallScope scope(tls);
+    auto msstd = CoQueryClientBlanket();
+    ASSERT_TRUE(msstd.ok());
+    EXPECT_EQ(msstd->client_principal, "msstd:carol@example.test");
+    EXPECT_EQ(msstd->capabilities, EOAC_NONE);
+    auto fullsic = CoQueryClientBlanket(EOAC_MAKE_FULLSIC);
+    ASSERT_TRUE(fullsic.ok());
+    EXPECT_EQ(fullsic->client_principal,
+              "fullsic:\\<\\CN=fullsic CA, O=comsec test\\CN=carol, O=comsec test>");
+    EXPECT_EQ((*CoGetCallContext())->QueryBlanket(EOAC_MAKE_FULLSIC)->client_principal,
+              fullsic->client_principal);
+    // Other bits do not ask for it.
+    EXPECT_EQ(CoQueryClientBlanket(EOAC_MUTUAL_AUTH)->client_principal, msstd->client_principal);
+  }
+  // A TLS caller without a certificate keeps the package's name.
+  rpc::CallSecurity anonymous = tls;
+  anonymous.principal = "NT AUTHORITY\\ANONYMOUS LOGON";
+  anonymous.peer_evidence = nullptr;
+  {
+    ServerCallScope scope(anonymous);
+    EXPECT_EQ(CoQueryClientBlanket(EOAC_MAKE_FULLSIC)->client_principal,
+              "NT AUTHORITY\\ANONYMOUS LOGON");
+  }
+  // Another package's caller: MAKE_FULLSIC changes nothing.
+  rpc::CallSecurity local = CallerNamed("daemon", security::AuthnLevel::kConnect);
+  {
+    ServerCallScope scope(local);
+    EXPECT_EQ(CoQueryClientBlanket(EOAC_MAKE_FULLSIC)->client_principal, "unix:daemon");
+  }
+}
+
+// The server's own principal for service 14 in its OXID's security
+// bindings, from its certificate: msstd by default; after a
+// CoInitializeSecurity with EOAC_MAKE_FULLSIC, fullsic, in what the
+// resolver answers and in the bindings OBJREFs carry.
+TEST_F(SchannelNamesTest, R52_TheServersSchannelPrincipalIsFullsicWithMakeFullsic) {
+  auth::tls::TlsServerOptions to;
+  to.certificate_file = server_.certificate_file;
+  to.key_file = server_.key_file;
+  auto tls = auth::tls::TlsPackage::CreateServer(to);
+  ASSERT_TRUE(tls.ok()) << tls.status().ToString();
+  rpc::SecurityPackageRegistry packages;
+  packages.Add(tls->get());
+  auto advertised = [](ComRuntime& rt) {
+    ResolvedOxid out;
+    EXPECT_EQ(rt.own_resolver()->ResolveOxid(rt.oxid(), {}, &out), 0u);
+    for (const auto& b : out.bindings.security) {
+      if (b.authn_svc == rpc::RPC_C_AUTHN_GSS_SCHANNEL) return Utf16ToUtf8Lossy(b.principal);
+    }
+    return std::string("(none)");
+  };
+  const std::string fullsic =
+      "fullsic:\\<\\CN=fullsic CA, O=comsec test\\CN=srv.example.test, O=comsec test>";
+  for (bool make_fullsic : {false, true}) {
+    ComRuntimeOptions so;
+    so.server.packages = &packages;
+    so.listen_local = false;
+    so.security_bindings = {{rpc::RPC_C_AUTHN_GSS_SCHANNEL, kAuthzNone, u""},
+                            {kAuthnNtlm, kAuthzNone, u"RPCSS/srv"}};
+    auto rt = ComRuntime::Start(so);
+    ASSERT_TRUE(rt.ok()) << rt.status().ToString();
+    EXPECT_EQ(advertised(**rt), "msstd:srv.example.test");
+    CoInitializeSecurityParams cis;
+    cis.authn_level = 1;
+    cis.c_auth_svc = -1;
+    if (make_fullsic) cis.capabilities = EOAC_MAKE_FULLSIC;
+    auto hr = (*rt)->InitializeSecurity(cis);
+    ASSERT_TRUE(hr.ok()) << hr.ToString();
+    EXPECT_EQ(advertised(**rt), make_fullsic ? fullsic : "msstd:srv.example.test");
+    EXPECT_EQ(Utf16ToUtf8Lossy((*rt)->own_resolver()->own_bindings().security.front().principal),
+              make_fullsic ? fullsic : "msstd:srv.example.test");
+    // Other services' names are the configured ones.
+    ResolvedOxid out;
+    (*rt)->own_resolver()->ResolveOxid((*rt)->oxid(), {}, &out);
+    EXPECT_EQ(out.bindings.security.back().principal, u"RPCSS/srv");
+  }
+  // Set in the options, the OXID is registered with it from the start.
+  ComRuntimeOptions so;
+  so.server.packages = &packages;
+  so.listen_local = false;
+  so.capabilities = EOAC_MAKE_FULLSIC;
+  so.security_bindings = {{rpc::RPC_C_AUTHN_GSS_SCHANNEL, kAuthzNone, u""}};
+  auto rt = ComRuntime::Start(so);
+  ASSERT_TRUE(rt.ok()) << rt.status().ToString();
+  EXPECT_EQ(advertised(**rt), fullsic);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "comsec/auth/tls/principal_names.h"
 #include "comsec/base/hex.h"
 #include "comsec/base/log_escape.h"
 #include "comsec/rpc/pdu.h"
@@ -143,31 +144,14 @@ std::string ThumbprintOf(X509* cert) {
   return ToHex(std::span<const uint8_t>(md.data(), n));
 }
 
-// R36 msstd: the e-mail address if the certificate has one with '@', else
-// its common name.
-std::string MsstdNameOf(X509* cert) {
-  std::string name;
-  if (STACK_OF(OPENSSL_STRING)* emails = X509_get1_email(cert)) {
-    for (int i = 0; i < sk_OPENSSL_STRING_num(emails); ++i) {
-      std::string e = sk_OPENSSL_STRING_value(emails, i);
-      if (e.find('@') != std::string::npos) {
-        name = e;
-        break;
-      }
-    }
-    X509_email_free(emails);
-  }
-  if (!name.empty()) return name;
-  X509_NAME* subject = X509_get_subject_name(cert);
-  const int i = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
-  if (i < 0) return {};
-  ASN1_STRING* cn = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i));
-  unsigned char* utf8 = nullptr;
-  const int n = ASN1_STRING_to_UTF8(&utf8, cn);
-  if (n < 0) return {};
-  name.assign(reinterpret_cast<char*>(utf8), static_cast<size_t>(n));
-  OPENSSL_free(utf8);
-  return name;
+}  // namespace
+
+namespace {
+
+// The msstd name, "" for a certificate that has none (R52).
+std::string MsstdOrEmpty(X509* cert) {
+  auto name = MsstdPrincipalName(cert);
+  return name.ok() ? *name : std::string();
 }
 
 }  // namespace
@@ -515,6 +499,7 @@ class ServerContext : public TlsContext {
 
   std::string PeerName() const override { return peer_name_; }
   std::shared_ptr<const security::Token> PeerToken() const override { return token_; }
+  std::shared_ptr<const rpc::PeerEvidence> Evidence() const override { return evidence_; }
 
  private:
   Result<rpc::UpdateResult> Accept(std::span<const uint8_t> input) {
@@ -557,6 +542,14 @@ class ServerContext : public TlsContext {
     }
     if (cert) {
       ClientCertificate c{SubjectOf(cert.get()), ThumbprintOf(cert.get())};
+      // R52: the caller's Schannel names, for QueryBlanket (msstd, or
+      // fullsic on request). A certificate without an msstd name still has
+      // a fullsic one.
+      SchannelPrincipalNames names;
+      names.msstd = MsstdOrEmpty(cert.get());
+      names.fullsic = FullsicPrincipalName(cert.get(), SSL_get0_verified_chain(ssl()));
+      evidence_ = std::make_shared<const TlsPeerCertificate>(std::move(names), c.subject,
+                                                             c.thumbprint);
       std::optional<MappedAccount> mapped;
       if (state_.server.mapper) {
         COMSEC_ASSIGN_OR_RETURN(mapped, state_.server.mapper->Map(c));
@@ -584,6 +577,7 @@ class ServerContext : public TlsContext {
   }
 
   std::shared_ptr<const security::Token> token_;
+  std::shared_ptr<const TlsPeerCertificate> evidence_;
 };
 
 // ==== Client ================================================================
@@ -595,13 +589,18 @@ class ClientContext : public TlsContext {
   // Names the server to check and loads a per-context certificate.
   Status Configure(const TlsCredentials* credentials) {
     const std::string& target = params_.target_name;
-    if (target.rfind("msstd:", 0) == 0) {
-      msstd_ = target.substr(6);
-      if (msstd_.empty()) return Status(E_INVALIDARG, "an empty msstd: principal name");
-    } else if (target.rfind("fullsic:", 0) == 0) {
-      return Status(SEC_E_UNSUPPORTED_FUNCTION,
-                    "TLS: fullsic: principal names are not supported; use msstd:NAME or a "
-                    "host name");
+    // The prefixes in any case, as IsMsstdName and IsFullsicName read them.
+    if (EqualsIgnoringCase(std::string_view(target).substr(0, 6), "msstd:")) {
+      if (!IsMsstdName(target)) return Status(E_INVALIDARG, "an empty msstd: principal name");
+      msstd_ = target;
+    } else if (EqualsIgnoringCase(std::string_view(target).substr(0, 8), "fullsic:")) {
+      // R52: the server's issuer chain and subject (principal_names.h).
+      if (!IsFullsicName(target)) {
+        return Status(E_INVALIDARG, "TLS: '" + EscapeForLog(target) +
+                                        "' is not a fullsic principal name "
+                                        "(fullsic:\\<\\ISSUER...\\SUBJECT>)");
+      }
+      fullsic_ = target;
     } else if (!target.empty()) {
       host_ = HostOfTarget(target);
       if (host_.empty()) return Status(E_INVALIDARG, "no host in the target '" + target + "'");
@@ -684,12 +683,21 @@ class ClientContext : public TlsContext {
     }
     const std::string subject = SubjectOf(cert.get());
     if (!msstd_.empty()) {
-      const std::string name = MsstdNameOf(cert.get());
+      const std::string name = MsstdOrEmpty(cert.get());
       if (!EqualsIgnoringCase(name, msstd_)) {
         return Status(SEC_E_WRONG_PRINCIPAL, "TLS: the server's certificate names " +
-                                                 EscapeForLog(name) + ", not " + msstd_);
+                                                 EscapeForLog(name) + ", not " +
+                                                 EscapeForLog(msstd_));
       }
-      peer_name_ = "msstd:" + name;
+      peer_name_ = name;
+    } else if (!fullsic_.empty()) {
+      const std::string name = FullsicPrincipalName(cert.get(), SSL_get0_verified_chain(ssl()));
+      if (!EqualsIgnoringCase(name, fullsic_)) {
+        return Status(SEC_E_WRONG_PRINCIPAL, "TLS: the server's certificate chain names " +
+                                                 EscapeForLog(name) + ", not " +
+                                                 EscapeForLog(fullsic_));
+      }
+      peer_name_ = name;
     } else {
       peer_name_ = host_.empty() ? subject : host_;
     }
@@ -697,7 +705,8 @@ class ClientContext : public TlsContext {
   }
 
   std::string host_;
-  std::string msstd_;
+  std::string msstd_;    // the whole target, "msstd:..."
+  std::string fullsic_;  // the whole target, "fullsic:\<...>"
   bool started_ = false;
   bool awaiting_confirmation_ = false;
 };
@@ -721,6 +730,16 @@ Status RejectCloaking(uint8_t authn_svc, bool cloaking) {
 
 TlsPackage::TlsPackage(std::unique_ptr<State> state) : state_(std::move(state)) {}
 TlsPackage::~TlsPackage() = default;
+
+Result<SchannelPrincipalNames> TlsPackage::PrincipalNames() const {
+  X509* cert = SSL_CTX_get0_certificate(state_->ctx.get());
+  if (cert == nullptr) {
+    return Status(SEC_E_NO_CREDENTIALS, "TLS: this package has no certificate of its own");
+  }
+  STACK_OF(X509)* chain = nullptr;
+  if (SSL_CTX_get0_chain_certs(state_->ctx.get(), &chain) != 1) chain = nullptr;
+  return RenderSchannelPrincipalNames(cert, chain);
+}
 
 Result<std::unique_ptr<TlsPackage>> TlsPackage::CreateServer(TlsServerOptions options) {
   if (options.certificate_file.empty() || options.key_file.empty()) {

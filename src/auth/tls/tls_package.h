@@ -52,7 +52,11 @@
 // SEC_E_CERT_EXPIRED, SEC_E_CERT_UNKNOWN otherwise) and, when
 // StartParams::target_name is given, the server's name
 // (SEC_E_WRONG_PRINCIPAL): "msstd:NAME" (R36) is the certificate's e-mail
-// address if it has one, else its common name; any other target is a host
+// address if it has one, else its common name; "fullsic:\<\...>" (R52)
+// names the server certificate's issuer chain and subject
+// (auth/tls/principal_names.h), compared with the verified chain (case
+// ignored; E_INVALIDARG at Start when it is not in that form); any other
+// target is a host
 // ("host", "RPCSS/host", "RPCSS/host@REALM": the part between '/' and '@')
 // checked against the certificate's DNS names (RFC 6125, as
 // SSL_set1_host). The server requests a certificate from the client only
@@ -83,6 +87,7 @@
 #include <optional>
 #include <string>
 
+#include "comsec/auth/tls/principal_names.h"
 #include "comsec/base/log.h"
 #include "comsec/base/result.h"
 #include "comsec/rpc/security_package.h"
@@ -174,6 +179,10 @@ size_t TlsSignatureSize(security::AuthnLevel level, size_t stub_length);
 // COM layer's CoInitializeSecurity and SetBlanket.
 Status RejectCloaking(uint8_t authn_svc, bool cloaking);
 
+// The server's contexts report a caller's verified certificate as
+// TlsPeerCertificate (SecurityContext::Evidence; principal_names.h), which
+// the COM layer's QueryBlanket reads (R52).
+//
 // Thread-safety: Start may be called from many threads at once (the
 // SSL_CTX is shared read-only). A context is used by one thread at a time
 // but takes its own lock around the TLS state, so that a response sealed
@@ -194,6 +203,13 @@ class TlsPackage : public rpc::SecurityPackage {
   uint8_t auth_type() const override { return rpc::RPC_C_AUTHN_GSS_SCHANNEL; }
   const char* name() const override { return "TLS"; }
   Result<std::unique_ptr<rpc::SecurityContext>> Start(const rpc::StartParams& params) override;
+
+  // This package's own Schannel principal names (R52), from its
+  // certificate and the chain its certificate file carries: what a COM
+  // server advertises for RPC_C_AUTHN_GSS_SCHANNEL (msstd, or fullsic with
+  // EOAC_MAKE_FULLSIC). SEC_E_NO_CREDENTIALS for a client package without
+  // a certificate; RPC_E_INVALID_STD_NAME for one without an msstd name.
+  Result<SchannelPrincipalNames> PrincipalNames() const;
 
   struct State;
 
