@@ -37,6 +37,18 @@ Cloaking CloakingOf(uint32_t capabilities) {
   return Cloaking::kNone;
 }
 
+bool PresentedIdentity::SameAs(const PresentedIdentity& other) const {
+  if (uid != other.uid) return false;
+  if (!delegated || !other.delegated) return !delegated && !other.delegated;
+  return delegated->principal() == other.delegated->principal();
+}
+
+std::string PresentedIdentity::ToString() const {
+  if (uid) return "uid " + std::to_string(*uid);
+  if (delegated) return delegated->principal();
+  return "process";
+}
+
 Result<PresentedIdentity> StaticCloak::CaptureOnce(
     const std::function<Result<PresentedIdentity>()>& now) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -259,6 +271,11 @@ void OxidConnections::CaptureNow(StaticCloak* cloak) const { cloak->Capture(Thre
 
 Result<std::shared_ptr<rpc::Client>> OxidConnections::ForCall(Cloaking mode, StaticCloak* cloak) {
   COMSEC_ASSIGN_OR_RETURN(PresentedIdentity identity, PresentedNow(mode, cloak));
+  return ClientFor(identity);
+}
+
+Result<std::shared_ptr<rpc::Client>> OxidConnections::ClientFor(
+    const PresentedIdentity& identity) {
   if (identity.process()) return process_;
   if (local() && identity.uid) return CloakedClient(*identity.uid);
   if (!local() && identity.delegated) return DelegatedClient(identity.delegated);

@@ -112,10 +112,15 @@
 // (refused as NTLM). Cloaked associations bind at the process blanket's
 // level, not a SetBlanket level of the proxy.
 //
-// TODO(security): IRemUnknown calls a proxy manager makes (RemQueryInterface,
-// RemAddRef, RemRelease) present the process's identity; with secure
-// references (EOAC_SECURE_REFS) they must present the same identity as the
-// proxy's calls.
+// IRemUnknown calls a proxy manager makes (com/remote_object.h) present
+// what its IUnknown presents (R86: IUnknown's blanket, the default one
+// with secure references, decided by the table above like any proxy's;
+// its own static capture), and references are given back by the identity
+// that took them: private references count per identity at the exporter
+// (R145, [MS-DCOM] 1.3.6 "released only by the client identity that
+// requested them"), so a RemRelease presenting anyone else would do
+// nothing and leak them. OxidConnections::ClientFor reaches a recorded
+// identity's association whatever the releasing thread impersonates.
 //
 // Thread-safety: OxidConnections and StaticCloak may be used from any
 // thread.
@@ -161,6 +166,11 @@ struct PresentedIdentity {
   // identity is (a static capture keeps them for the proxy's life).
   std::shared_ptr<const rpc::DelegatedCredentials> delegated;
   bool process() const { return !uid && !delegated; }
+  // The same identity: the same association presents both (the process,
+  // one uid, or one Kerberos principal whatever its credentials).
+  bool SameAs(const PresentedIdentity& other) const;
+  // "process", "uid N" or the Kerberos principal, for logs and tests.
+  std::string ToString() const;
 };
 
 // One interface proxy's static-cloaking capture (R106).
@@ -210,6 +220,12 @@ class OxidConnections {
   // (process_cloaking() for a proxy without one), `cloak` its static
   // capture (null: static cloaking behaves as dynamic for this call).
   Result<std::shared_ptr<rpc::Client>> ForCall(Cloaking mode, StaticCloak* cloak);
+
+  // The association presenting `identity` (one PresentedNow gave), from
+  // any thread: the process's, or the cloaked identity's own (connected
+  // now if it is not yet). E_UNEXPECTED for an identity this transport
+  // cannot carry.
+  Result<std::shared_ptr<rpc::Client>> ClientFor(const PresentedIdentity& identity);
 
   // What ForCall would present now (the decision alone, for tests and
   // logs); the refusals as ForCall's.

@@ -48,7 +48,10 @@ Result<rpc::CallReply> OrpcChannel::Invoke(const Guid&, uint16_t opnum,
   // The blanket as it is now: a SetBlanket meanwhile is the next call's.
   const std::shared_ptr<const ProxyBlanket> blanket = security_ ? blanket_.Get() : nullptr;
   bool process_identity = true;
-  if (connections_) {
+  if (connections_ && pinned_) {
+    COMSEC_ASSIGN_OR_RETURN(client, connections_->ClientFor(*pinned_));
+    process_identity = pinned_->process();
+  } else if (connections_) {
     // The proxy's blanket's cloaking (R89), else the process's.
     const Cloaking mode =
         blanket ? CloakingOf(blanket->capabilities) : connections_->process_cloaking();

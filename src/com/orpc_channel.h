@@ -68,6 +68,12 @@ class OrpcChannel final : public rpc::ObjectChannel {
   // cloaking the proxy captures that thread's identity now, else it
   // forgets any capture (R106 second and third points, com/cloaking.h).
   void BlanketChanged();
+  // Every call of this channel presents `identity` (com/cloaking.h), not
+  // what the thread and the blanket's cloaking would choose: the proxy
+  // manager's IRemUnknown calls for references of one identity. Needs
+  // the channel's connections (without, every call is the process's).
+  // REQUIRES: before the first Invoke.
+  void PresentAs(PresentedIdentity identity) { pinned_ = std::move(identity); }
 
  private:
   // The call on the wire; from an STA's thread, with the STA served while
@@ -81,6 +87,7 @@ class OrpcChannel final : public rpc::ObjectChannel {
   BlanketSlot blanket_;
   const std::shared_ptr<OxidConnections> connections_;
   StaticCloak cloak_;  // R106: the proxy's first call's identity
+  std::optional<PresentedIdentity> pinned_;  // PresentAs
   const std::optional<rpc::SyntaxId> syntax_;
   const Guid ipid_;
   IUnknown* const identity_;

@@ -1,5 +1,6 @@
 #include "comsec/com/remote_object.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -73,7 +74,7 @@ uint32_t RemoteObject::Release() {
     std::lock_guard<std::mutex> lock(mu_);
     held.swap(interfaces_);
   }
-  ReleaseAll(held);
+  ReleaseAll(TakeRefs(held));
   delete this;
   return 0;
 }
@@ -92,7 +93,9 @@ Status RemoteObject::QueryRemote(const Guid& iid) {
     if (interfaces_.empty()) return Status(CO_E_OBJNOTCONNECTED, "the proxy holds no interface");
     any = interfaces_.begin()->second.ipid;
   }
-  std::unique_ptr<OrpcChannel> channel = RemUnknownChannel();
+  // The references the answer carries are `as`'s (the file comment).
+  COMSEC_ASSIGN_OR_RETURN(PresentedIdentity as, UnknownIdentity());
+  std::unique_ptr<OrpcChannel> channel = RemUnknownChannel(as);
   idl::IRemUnknownProxy rem(channel.get());
   std::optional<std::vector<idl::REMQIRESULT>> results;
   COMSEC_ASSIGN_OR_RETURN(int32_t hr, rem.RemQueryInterface(any, kRefsPerMarshal, 1, {iid},
@@ -105,10 +108,23 @@ Status RemoteObject::QueryRemote(const Guid& iid) {
   if (AsHResult(r.hResult).Failed()) {
     return Status(AsHResult(r.hResult), "the object does not implement " + iid.ToString());
   }
-  return Adopt(iid, r.std.ipid, r.std.cPublicRefs);
+  return AdoptAs(iid, r.std.ipid, r.std.cPublicRefs, as);
 }
 
 Status RemoteObject::Adopt(const Guid& iid, const Guid& ipid, uint32_t public_refs) {
+  Result<PresentedIdentity> as = UnknownIdentity();
+  if (!as.ok()) {
+    // Refused (R109, logged): nothing is taken. The OBJREF's public
+    // references belong to no identity, so the process gives them back
+    // rather than leave them to the pinging's rundown.
+    if (public_refs != 0) ReleaseAll({Refs{ipid, PresentedIdentity{}, public_refs, 0}});
+    return as.status();
+  }
+  return AdoptAs(iid, ipid, public_refs, *as);
+}
+
+Status RemoteObject::AdoptAs(const Guid& iid, const Guid& ipid, uint32_t public_refs,
+                             const PresentedIdentity& as) {
   ProxyHost* host = host_.load();
   if (host == nullptr) {
     return Status(CO_E_OBJNOTCONNECTED, "the COM runtime that held this proxy is gone");
@@ -121,46 +137,48 @@ Status RemoteObject::Adopt(const Guid& iid, const Guid& ipid, uint32_t public_re
   if (host->secure_references()) {
     // R145: references of this identity's own first, then the OBJREF's
     // public ones back, so the IPID never drops to zero in between.
-    Status own = RemAddRef(ipid, 0, kPrivateRefsPerAdopt);
-    if (public_refs != 0) {
-      std::map<Guid, Interface> given;
-      given[iid].ipid = ipid;
-      given[iid].refs = public_refs;
-      ReleaseAll(given);
-    }
+    // Both as `as`: the private ones are counted for it (R145).
+    Status own = RemAddRef(ipid, as, 0, kPrivateRefsPerAdopt);
+    if (public_refs != 0) ReleaseAll({Refs{ipid, as, public_refs, 0}});
     COMSEC_RETURN_IF_ERROR(own);
     public_refs = 0;
     private_refs = kPrivateRefsPerAdopt;
   } else if (public_refs == 0) {
-    COMSEC_RETURN_IF_ERROR(RemAddRef(ipid, kRefsPerMarshal));
+    COMSEC_RETURN_IF_ERROR(RemAddRef(ipid, as, kRefsPerMarshal));
     public_refs = kRefsPerMarshal;
   }
-  std::map<Guid, Interface> surplus;
+  const Refs taken{ipid, as, public_refs, private_refs};
+  std::vector<Refs> surplus;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = interfaces_.find(iid);
     if (it == interfaces_.end()) {
       Interface fresh;
       fresh.ipid = ipid;
-      fresh.refs = public_refs;
-      fresh.private_refs = private_refs;
+      fresh.held.push_back(taken);
       fresh.channel = std::make_unique<OrpcChannel>(oxid_->client, iid, ipid, this,
                                                     host->marshaler(), oxid_->security,
                                                     oxid_->connections);
       fresh.proxy = info->make_proxy(fresh.channel.get());
       interfaces_.emplace(iid, std::move(fresh));
     } else if (it->second.ipid == ipid) {
-      it->second.refs += public_refs;  // all given back at the end
-      it->second.private_refs += private_refs;
+      // All given back at the end, each identity's by it.
+      std::vector<Refs>& held = it->second.held;
+      auto mine = std::find_if(held.begin(), held.end(),
+                               [&](const Refs& r) { return r.as.SameAs(as); });
+      if (mine == held.end()) {
+        held.push_back(taken);
+      } else {
+        mine->refs += public_refs;
+        mine->private_refs += private_refs;
+      }
     } else {
       // Another IPID for an interface already held: keep the first and
       // give these references back.
-      surplus[iid].ipid = ipid;
-      surplus[iid].refs = public_refs;
-      surplus[iid].private_refs = private_refs;
+      surplus.push_back(taken);
     }
   }
-  ReleaseAll(surplus);
+  ReleaseAll(std::move(surplus));
   return Status::Ok();
 }
 
@@ -178,7 +196,12 @@ Result<Objref> RemoteObject::MarshalFor(const Guid& iid, uint32_t public_refs) {
     if (attempt == 1) return Status(E_NOINTERFACE, "the object lost interface " + iid.ToString());
     COMSEC_RETURN_IF_ERROR(QueryRemote(iid));
   }
-  if (public_refs != 0) COMSEC_RETURN_IF_ERROR(RemAddRef(ipid, public_refs));
+  if (public_refs != 0) {
+    // The other process's, taken as IUnknown presents now (the exporter
+    // checks this call's access like a proxy's).
+    COMSEC_ASSIGN_OR_RETURN(PresentedIdentity as, UnknownIdentity());
+    COMSEC_RETURN_IF_ERROR(RemAddRef(ipid, as, public_refs));
+  }
   Objref objref;
   objref.type = OBJREF_STANDARD;
   objref.iid = iid;
@@ -191,8 +214,9 @@ Result<Objref> RemoteObject::MarshalFor(const Guid& iid, uint32_t public_refs) {
   return objref;
 }
 
-Status RemoteObject::RemAddRef(const Guid& ipid, uint32_t public_refs, uint32_t private_refs) {
-  std::unique_ptr<OrpcChannel> channel = RemUnknownChannel();
+Status RemoteObject::RemAddRef(const Guid& ipid, const PresentedIdentity& as,
+                               uint32_t public_refs, uint32_t private_refs) {
+  std::unique_ptr<OrpcChannel> channel = RemUnknownChannel(as);
   idl::IRemUnknownProxy rem(channel.get());
   idl::REMINTERFACEREF ref;
   ref.ipid = ipid;
@@ -211,54 +235,76 @@ Status RemoteObject::RemAddRef(const Guid& ipid, uint32_t public_refs, uint32_t 
   return Status::Ok();
 }
 
-void RemoteObject::ReleaseAll(std::map<Guid, Interface>& held) {
-  std::vector<idl::REMINTERFACEREF> refs;
-  for (auto& [iid, i] : held) {
+void RemoteObject::ReleaseAll(std::vector<Refs> held) {
+  // One RemRelease per identity, presenting it (R145: its private
+  // references count for it alone).
+  std::vector<std::pair<PresentedIdentity, std::vector<idl::REMINTERFACEREF>>> calls;
+  for (const Refs& i : held) {
     if (i.refs == 0 && i.private_refs == 0) continue;
+    auto call = std::find_if(calls.begin(), calls.end(),
+                             [&](const auto& c) { return c.first.SameAs(i.as); });
+    if (call == calls.end()) call = calls.insert(calls.end(), {i.as, {}});
     idl::REMINTERFACEREF r;
     r.ipid = i.ipid;
     r.cPublicRefs = i.refs;
     r.cPrivateRefs = i.private_refs;
-    refs.push_back(r);
-    i.refs = 0;
-    i.private_refs = 0;
+    call->second.push_back(r);
   }
-  if (refs.empty()) return;
-  std::unique_ptr<OrpcChannel> channel = RemUnknownChannel();
-  idl::IRemUnknownProxy rem(channel.get());
-  // Best effort: a server that cannot be reached runs the object down
-  // when the pings stop.
-  (void)rem.RemRelease(static_cast<uint16_t>(refs.size()), refs);
+  for (auto& [as, refs] : calls) {
+    std::unique_ptr<OrpcChannel> channel = RemUnknownChannel(as);
+    idl::IRemUnknownProxy rem(channel.get());
+    // Best effort: a server that cannot be reached runs the object down
+    // when the pings stop.
+    (void)rem.RemRelease(static_cast<uint16_t>(refs.size()), refs);
+  }
 }
 
-void RemoteObject::ReleaseUnused(const Guid& iid, const Guid& ipid, uint32_t public_refs) {
-  std::map<Guid, Interface> given;
-  given[iid].ipid = ipid;
-  given[iid].refs = public_refs;
-  ReleaseAll(given);
+std::vector<RemoteObject::Refs> RemoteObject::TakeRefs(std::map<Guid, Interface>& interfaces) {
+  std::vector<Refs> taken;
+  for (auto& [iid, i] : interfaces) {
+    for (Refs& r : i.held) taken.push_back(std::move(r));
+    i.held.clear();  // the proxies stay: their users may still point at them
+  }
+  return taken;
+}
+
+void RemoteObject::ReleaseUnused(const Guid&, const Guid& ipid, uint32_t public_refs) {
+  // Public references: anyone may give them back; as IUnknown presents
+  // now, else (refused) as the process.
+  Result<PresentedIdentity> as = UnknownIdentity();
+  ReleaseAll({Refs{ipid, as.ok() ? *as : PresentedIdentity{}, public_refs, 0}});
 }
 
 void RemoteObject::Disconnect() {
   host_.store(nullptr);
-  std::map<Guid, Interface> held;
+  std::vector<Refs> held;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [iid, i] : interfaces_) {
-      held[iid].ipid = i.ipid;
-      held[iid].refs = i.refs;
-      held[iid].private_refs = i.private_refs;
-      i.refs = 0;  // the proxies stay: their users still point at them
-      i.private_refs = 0;
-    }
+    held = TakeRefs(interfaces_);
   }
-  ReleaseAll(held);
+  ReleaseAll(std::move(held));
 }
 
-std::unique_ptr<OrpcChannel> RemoteObject::RemUnknownChannel() {
+Result<PresentedIdentity> RemoteObject::UnknownIdentity() {
+  const std::shared_ptr<OxidConnections>& connections = oxid_->connections;
+  if (!connections) return PresentedIdentity{};
+  // R86: IUnknown's blanket (the default one with secure references, R47),
+  // its cloaking bits deciding as for any proxy (R89, R105-R107).
+  const std::shared_ptr<const ProxyBlanket> blanket =
+      oxid_->security ? unknown_blanket_.Get() : nullptr;
+  const Cloaking mode =
+      blanket ? CloakingOf(blanket->capabilities) : connections->process_cloaking();
+  return connections->PresentedNow(mode, &unknown_cloak_);
+}
+
+std::unique_ptr<OrpcChannel> RemoteObject::RemUnknownChannel(const PresentedIdentity& as) {
   auto channel = std::make_unique<OrpcChannel>(oxid_->client, idl::IID_IRemUnknown,
                                                oxid_->rem_unknown_ipid, this, nullptr,
-                                               oxid_->security);
+                                               oxid_->security, oxid_->connections);
   if (oxid_->security) channel->blanket().Set(unknown_blanket_.Get());
+  // Without connections every call is the process's, and so is `as`
+  // (UnknownIdentity).
+  if (oxid_->connections) channel->PresentAs(as);
   return channel;
 }
 
@@ -279,6 +325,18 @@ BlanketSlot* RemoteObject::FindBlanket(IUnknown* proxy, bool* is_unknown) {
 }
 
 void RemoteObject::BlanketChanged(IUnknown* proxy) {
+  if (proxy == static_cast<IUnknown*>(this)) {
+    // IUnknown's own calls: R106's second and third points, as an
+    // interface proxy's channel does (OrpcChannel::BlanketChanged).
+    const std::shared_ptr<const ProxyBlanket> blanket = unknown_blanket_.Get();
+    if (!oxid_->connections || blanket == nullptr) return;
+    if (CloakingOf(blanket->capabilities) == Cloaking::kStatic) {
+      oxid_->connections->CaptureNow(&unknown_cloak_);
+    } else {
+      unknown_cloak_.Recapture();
+    }
+    return;
+  }
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [iid, i] : interfaces_) {
     if (i.proxy.get() == proxy) i.channel->BlanketChanged();
@@ -326,13 +384,31 @@ Result<IUnknown*> RemoteObject::CopyInterfaceProxy(IUnknown* proxy) {
 uint32_t RemoteObject::RefsHeld(const Guid& iid) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = interfaces_.find(iid);
-  return it == interfaces_.end() ? 0 : it->second.refs;
+  uint32_t n = 0;
+  if (it != interfaces_.end()) {
+    for (const Refs& r : it->second.held) n += r.refs;
+  }
+  return n;
 }
 
 uint32_t RemoteObject::PrivateRefsHeld(const Guid& iid) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = interfaces_.find(iid);
-  return it == interfaces_.end() ? 0 : it->second.private_refs;
+  uint32_t n = 0;
+  if (it != interfaces_.end()) {
+    for (const Refs& r : it->second.held) n += r.private_refs;
+  }
+  return n;
+}
+
+std::vector<std::string> RemoteObject::HoldersOf(const Guid& iid) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> holders;
+  auto it = interfaces_.find(iid);
+  if (it != interfaces_.end()) {
+    for (const Refs& r : it->second.held) holders.push_back(r.as.ToString());
+  }
+  return holders;
 }
 
 }  // namespace comsec::com

@@ -12,9 +12,25 @@
 // proxy manager with secure references converts them as it adopts them —
 // RemAddRef of private references of its own (counted for its identity
 // by the exporter), then RemRelease of the OBJREF's public ones — and
-// later releases only its private ones. Its IRemUnknown calls go on the
-// OXID's association with the process's default blanket (R86: with
-// reference tracking on, IUnknown uses the default security).
+// later releases only its private ones.
+//
+// Which identity its IRemUnknown calls present (com/cloaking.h): the
+// RemQueryInterface and RemAddRef calls present what its IUnknown presents
+// now: IUnknown's blanket (R86: the process's default one with reference
+// tracking on, cloaking bits included, R47) decided by R105-R107 like any
+// interface proxy's, with IUnknown's own static capture (R106). With
+// dynamic cloaking, a proxy manager that adopts an interface while its
+// thread impersonates A takes A's references, as A's association
+// (interface proxies' calls then present A too). Each reference is
+// recorded with the identity that took it and given back by that identity,
+// on its association, whatever the thread that releases impersonates
+// (its last Release, Disconnect, or another thread's): private references
+// are counted per identity by the exporter (R145, [MS-DCOM] 1.3.6), so a
+// RemRelease presenting another identity would release nothing (the
+// object leaks until the pings stop) or, worse, that identity's own. A
+// refused identity (R109: IDENTIFY only, com.cloaking_refused) fails the
+// adoption like a proxy's call; the OBJREF's public references, which
+// anyone may release, are then given back as the process.
 //
 // It is IClientSecurity's proxy manager (com/client_security.h, R79): each
 // interface proxy holds its own blanket (its channel's), IUnknown one more
@@ -102,7 +118,8 @@ class RemoteObject final : public IUnknown, private ProxyManagerSecurity {
   bool TryAddRef();
 
   // Takes interface `iid` at `ipid` with `public_refs` references the
-  // exporter gave this process (an OBJREF, a RemQueryInterface result).
+  // exporter gave this process (an OBJREF, a RemQueryInterface result),
+  // as the identity IUnknown presents now (the file comment).
   // With none, asks for some (RemAddRef). With secure references, asks for
   // private ones instead and gives the public ones back; the exporter's
   // refusal (E_ACCESSDENIED for an unauthenticated association) fails the
@@ -129,14 +146,23 @@ class RemoteObject final : public IUnknown, private ProxyManagerSecurity {
   const RemoteOxid& remote_oxid() const { return *oxid_; }
   // The public references held on `iid`'s IPID, for tests (0: none)...
   uint32_t RefsHeld(const Guid& iid) const;
-  // ...and the private ones (secure references).
+  // ...and the private ones (secure references)...
   uint32_t PrivateRefsHeld(const Guid& iid) const;
+  // ...and the identities holding references on it, as
+  // PresentedIdentity::ToString names them.
+  std::vector<std::string> HoldersOf(const Guid& iid) const;
 
  private:
-  struct Interface {
+  // References on one IPID taken by one identity, given back by it.
+  struct Refs {
     Guid ipid;
+    PresentedIdentity as;
     uint32_t refs = 0;          // public
     uint32_t private_refs = 0;  // secure references
+  };
+  struct Interface {
+    Guid ipid;
+    std::vector<Refs> held;  // one per identity (PresentedIdentity::SameAs)
     std::unique_ptr<OrpcChannel> channel;
     rpc::ProxyPtr proxy{nullptr, nullptr};
   };
@@ -146,13 +172,23 @@ class RemoteObject final : public IUnknown, private ProxyManagerSecurity {
   void BlanketChanged(IUnknown* proxy) override;
   OxidClientSecurity& oxid_security() override { return *oxid_->security; }
   Result<IUnknown*> CopyInterfaceProxy(IUnknown* proxy) override;
-  // A channel to the exporter's IRemUnknown in IUnknown's blanket.
-  std::unique_ptr<OrpcChannel> RemUnknownChannel();
+  // What IUnknown's calls present now (the file comment), or the
+  // refusal (logged by OxidConnections).
+  Result<PresentedIdentity> UnknownIdentity();
+  // A channel to the exporter's IRemUnknown in IUnknown's blanket,
+  // presenting `as`.
+  std::unique_ptr<OrpcChannel> RemUnknownChannel(const PresentedIdentity& as);
   // Asks the exporter for `iid` (RemQueryInterface on any held IPID).
   Status QueryRemote(const Guid& iid);
-  Status RemAddRef(const Guid& ipid, uint32_t public_refs, uint32_t private_refs = 0);
-  // RemRelease of everything in `held`.
-  void ReleaseAll(std::map<Guid, Interface>& held);
+  Status AdoptAs(const Guid& iid, const Guid& ipid, uint32_t public_refs,
+                 const PresentedIdentity& as);
+  Status RemAddRef(const Guid& ipid, const PresentedIdentity& as, uint32_t public_refs,
+                   uint32_t private_refs = 0);
+  // RemRelease of everything in `held`, one call per identity, each
+  // presenting the identity that took the references.
+  void ReleaseAll(std::vector<Refs> held);
+  // Moves every reference `interfaces` holds into the returned list.
+  static std::vector<Refs> TakeRefs(std::map<Guid, Interface>& interfaces);
 
   std::atomic<ProxyHost*> host_;
   const std::shared_ptr<const RemoteOxid> oxid_;
@@ -165,6 +201,7 @@ class RemoteObject final : public IUnknown, private ProxyManagerSecurity {
   // until the object goes.
   std::vector<std::pair<Guid, Interface>> copies_;
   BlanketSlot unknown_blanket_;
+  StaticCloak unknown_cloak_;  // R106 for IUnknown's own calls
   ClientSecurity client_security_{this, this};
 };
 

@@ -38,7 +38,10 @@
 #include "comsec/com/server_security.h"
 #include "comsec/config/com_schema.h"
 #include "comsec/config/store.h"
+#include "comsec/auth/peer_cred/local_package.h"
+#include "comsec/com/objref.h"
 #include "comsec/security/unix_identity.h"
+#include "comsec/security/well_known_sids.h"
 
 namespace comsec::com {
 namespace {
@@ -423,6 +426,159 @@ TEST(Cloaking, R106_SetBlanketCapturesTheStaticIdentityThen) {
     EXPECT_EQ(who(), "unix:nobody");
   }
   EXPECT_EQ(who(), "unix:root");
+}
+
+
+// ==== Secure references and cloaking =========================================
+// B (this process's client runtime, root, EOAC_DYNAMIC_CLOAKING and secure
+// references over ncalrpc with the local package) adopts C's object; C is
+// this process's server runtime, counting private references per caller
+// SID (S-1-22-1-uid, the local package's token). The identities are
+// produced in-process: a thread impersonating a Unix caller really runs
+// as it (root), so B's cloaked association is connected as that uid.
+
+rpc::CallSecurity UnixCaller(const char* user,
+                             security::ImpLevel level = security::ImpLevel::kImpersonate) {
+  rpc::CallSecurity caller;
+  caller.authn_level = security::AuthnLevel::kPktPrivacy;
+  caller.authn_svc = 20;
+  caller.imp_level = level;
+  caller.principal = std::string("unix:") + user;
+  caller.token = std::make_shared<const security::Token>(security::TokenForUnixIdentity(
+      *security::LookupUnixUserByName(user), security::UnixTokenOptions{}));
+  return caller;
+}
+
+class SecureRefsCloaking : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to switch the thread to other users";
+    std::vector<std::unique_ptr<LogSink>> sinks;
+    auto owned = std::make_unique<CapturingLogSink>();
+    c_log_ = owned.get();
+    sinks.push_back(std::move(owned));
+    c_logger_ = std::make_unique<Logger>(std::move(sinks), LogSeverity::kInfo);
+    ComRuntimeOptions c;
+    c.logger = c_logger_.get();
+    c_ = StartRuntime(c);
+    ComRuntimeOptions b;
+    b.capabilities = kDynamic;
+    b.secure_references = true;
+    b.client_auth = rpc::ClientAuth{&local_, security::AuthnLevel::kConnect};
+    b_ = StartRuntime(b);
+    ASSERT_TRUE(c_ && b_);
+    object_ = MakeComObject<Caller>();
+    auto objref = c_->MarshalInterface(idl::IID_ICloakProbe, object_->unknown());
+    ASSERT_TRUE(objref.ok()) << objref.status().ToString();
+    objref_ = *objref;
+    ipid_ = DecodeObjref(objref_)->std.ipid;
+  }
+  void TearDown() override {
+    b_.reset();
+    c_.reset();
+  }
+  uint32_t PrivateRefsOf(const char* user) const {
+    return c_->exporter().PrivateRefsOf(ipid_, security::UnixUserSid(UidOf(user)));
+  }
+  std::string Who(const ComPtr<idl::ICloakProbe>& proxy) {
+    std::optional<std::u16string> caller;
+    auto r = proxy->WhoCalls(caller);
+    if (!r.ok()) return std::string(r.status().code().Name());
+    return Utf16ToUtf8Lossy(caller.value_or(u""));
+  }
+  bool Logged(std::string_view name) const {
+    for (const LogEvent& e : c_log_->events()) {
+      if (e.name == name) return true;
+    }
+    return false;
+  }
+
+  auth::LocalPackage local_;
+  CapturingLogSink* c_log_ = nullptr;
+  std::unique_ptr<Logger> c_logger_;
+  std::unique_ptr<ComRuntime> c_, b_;
+  ComPtr<Caller> object_;
+  std::vector<uint8_t> objref_;
+  Guid ipid_;
+};
+
+// R145 with R86 and R107: B unmarshals C's object while impersonating A
+// (nobody): its IRemUnknown calls present A, as the proxy's calls do, so
+// the private references are A's at C. Released later from a thread that
+// impersonates someone else (daemon), they are given back by A, and C's
+// counts end at zero with no release refused.
+TEST_F(SecureRefsCloaking, R145_ReferencesTakenWhileImpersonatingAreTheCallersAndGivenBackByIt) {
+  ComPtr<idl::ICloakProbe> proxy;
+  {
+    ServerCallScope scope(UnixCaller("nobody"));
+    ASSERT_TRUE(CoImpersonateClient().Succeeded());
+    auto unmarshaled = b_->Unmarshal<idl::ICloakProbe>(objref_);
+    ASSERT_TRUE(unmarshaled.ok()) << unmarshaled.status().ToString();
+    proxy = *unmarshaled;
+    EXPECT_EQ(Who(proxy), "unix:nobody");
+  }
+  EXPECT_EQ(PrivateRefsOf("nobody"), RemoteObject::kPrivateRefsPerAdopt);
+  EXPECT_EQ(PrivateRefsOf("root"), 0u);
+  // The OBJREF's public references went back: only A's private ones hold it.
+  ASSERT_TRUE(c_->exporter().RefsOf(ipid_).has_value());
+  EXPECT_EQ(c_->exporter().RefsOf(ipid_)->first, 0u);
+  // Not impersonating, the proxy presents B (R108); the references stay A's.
+  EXPECT_EQ(Who(proxy), "unix:root");
+  EXPECT_EQ(PrivateRefsOf("nobody"), RemoteObject::kPrivateRefsPerAdopt);
+  {
+    ServerCallScope scope(UnixCaller("daemon"));
+    ASSERT_TRUE(CoImpersonateClient().Succeeded());
+    EXPECT_EQ(Who(proxy), "unix:daemon");
+    proxy = nullptr;  // the proxy manager's last reference
+  }
+  EXPECT_EQ(PrivateRefsOf("nobody"), 0u);
+  EXPECT_EQ(PrivateRefsOf("daemon"), 0u);
+  EXPECT_FALSE(c_->exporter().RefsOf(ipid_).has_value()) << "C still exports the object";
+  EXPECT_FALSE(Logged("com.private_refs_not_held"));
+}
+
+// The other way round: references B took as itself (not impersonating,
+// R108) are B's, and a last release from a thread impersonating A gives
+// them back as B, not as A (which holds none and would release nothing).
+TEST_F(SecureRefsCloaking, R145_ReferencesTakenAsTheProcessAreGivenBackByTheProcess) {
+  auto proxy = b_->Unmarshal<idl::ICloakProbe>(objref_);
+  ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
+  EXPECT_EQ(PrivateRefsOf("root"), RemoteObject::kPrivateRefsPerAdopt);
+  EXPECT_EQ(PrivateRefsOf("nobody"), 0u);
+  {
+    ServerCallScope scope(UnixCaller("nobody"));
+    ASSERT_TRUE(CoImpersonateClient().Succeeded());
+    EXPECT_EQ(Who(*proxy), "unix:nobody");
+    *proxy = nullptr;
+  }
+  EXPECT_EQ(PrivateRefsOf("root"), 0u);
+  EXPECT_FALSE(c_->exporter().RefsOf(ipid_).has_value()) << "C still exports the object";
+  EXPECT_FALSE(Logged("com.private_refs_not_held"));
+}
+
+// R109 for IUnknown's calls: impersonating a caller that granted IDENTIFY
+// only, B cannot present it, so the unmarshal is refused (no references
+// are taken as B instead) and the OBJREF's public references are given
+// back: C no longer exports the object.
+TEST_F(SecureRefsCloaking, R109_AnIdentifyCallerCannotTakeReferences) {
+  {
+    ServerCallScope scope(UnixCaller("nobody", security::ImpLevel::kIdentify));
+    ASSERT_TRUE(CoImpersonateClient().Succeeded());
+    auto proxy = b_->Unmarshal<idl::ICloakProbe>(objref_);
+    ASSERT_FALSE(proxy.ok());
+    EXPECT_EQ(proxy.status().code(), kHrBadImpersonationLevel) << proxy.status().ToString();
+  }
+  EXPECT_EQ(PrivateRefsOf("root"), 0u);
+  EXPECT_EQ(PrivateRefsOf("nobody"), 0u);
+  EXPECT_FALSE(c_->exporter().RefsOf(ipid_).has_value()) << "C still exports the object";
+  // B still adopts it as itself afterwards (a fresh OBJREF).
+  auto again = c_->MarshalInterface(idl::IID_ICloakProbe, object_->unknown());
+  ASSERT_TRUE(again.ok());
+  objref_ = *again;
+  ipid_ = DecodeObjref(objref_)->std.ipid;
+  auto proxy = b_->Unmarshal<idl::ICloakProbe>(objref_);
+  ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
+  EXPECT_EQ(PrivateRefsOf("root"), RemoteObject::kPrivateRefsPerAdopt);
 }
 
 }  // namespace
