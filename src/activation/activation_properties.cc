@@ -5,7 +5,9 @@
 #include <utility>
 
 #include "comsec/com/objref.h"
+#include "comsec/ndr/decoder.h"
 #include "comsec/ndr/idl_support.h"
+#include "comsec/ndr/type_serialization.h"
 #include "comsec/base/check.h"
 #include "comsec/base/win32_error.h"
 
@@ -26,7 +28,7 @@ std::string Hex(size_t v) {
 
 Status BadBlob(std::string message, size_t at) {
   return Status(RPC_X_BAD_STUB_DATA,
-                std::move(message) + " at offset " + Hex(at))
+                std::move(message) + " (OBJREF offset " + Hex(at) + ")")
       .WithPosition(at);
 }
 
@@ -65,20 +67,40 @@ struct RawBlob {
   std::vector<RawProperty> properties;
 };
 
-// Decodes one pickled property, naming it and its offset on failure (the
-// stream decoder's own code kept: RPC_X_BAD_STUB_DATA or
-// RPC_X_WRONG_ES_VERSION).
+Status Located(const Status& s, const std::string& what, size_t at) {
+  return Status(s.code(), what + ": " + std::string(s.message()) +
+                              " (OBJREF offset " + Hex(at) + ")")
+      .WithPosition(at);
+}
+
+// Decodes one type serialization v1 stream that starts at OBJREF offset
+// `at`, naming `what` and the OBJREF offset on failure (the stream
+// decoder's own code kept: RPC_X_BAD_STUB_DATA or RPC_X_WRONG_ES_VERSION).
+// ndr::DecodePickled's steps, kept apart so that an offset in the stream
+// headers and one in the NDR body both map to the OBJREF's bytes.
+template <typename T>
+Status DecodeStream(std::span<const uint8_t> stream, size_t at,
+                    const std::string& what, T& value) {
+  auto pickled = ndr::UnpickleType(stream);
+  if (!pickled.ok())
+    return Located(pickled.status(), what,
+                   at + pickled.status().position().value_or(0));
+  ndr::Decoder d(pickled->ndr, pickled->rep);
+  Status s = Decode(d, value);
+  if (s.ok()) s = d.ExpectEnd();
+  if (s.ok()) return s;
+  return Located(s, what,
+                 at + ndr::kTypeSerializationHeaderBytes +
+                     s.position().value_or(0));
+}
+
 template <typename T>
 Status DecodeProperty(const RawProperty& p, size_t index, T& value) {
-  Status s = ndr::DecodePickled(p.stream, value);
-  if (s.ok()) return s;
-  size_t at = p.offset + s.position().value_or(0);
-  return Status(s.code(), "property " + std::to_string(index) + " (" +
-                              PropertyName(p.clsid) + ", " +
-                              std::to_string(p.stream.size()) +
-                              " bytes): " + std::string(s.message()) +
-                              " at offset " + Hex(at))
-      .WithPosition(at);
+  return DecodeStream(p.stream, p.offset,
+                      "property " + std::to_string(index) + " (" +
+                          PropertyName(p.clsid) + ", " +
+                          std::to_string(p.stream.size()) + " bytes)",
+                      value);
 }
 
 // The OBJREF_CUSTOM and the BLOB's framing (2.2.18.6, 2.2.22, 2.2.22.1):
@@ -132,15 +154,8 @@ Result<RawBlob> ParseBlob(std::span<const uint8_t> bytes, const Guid& iid,
                    blob_base + 8);
   RawBlob raw;
   idl::CustomHeader& h = raw.header;
-  {
-    Status s = ndr::DecodePickled(blob.first(header_len), h);
-    if (!s.ok()) {
-      size_t at = blob_base + s.position().value_or(0);
-      return Status(s.code(), "CustomHeader: " + std::string(s.message()) +
-                                  " at offset " + Hex(at))
-          .WithPosition(at);
-    }
-  }
+  COMSEC_RETURN_IF_ERROR(
+      DecodeStream(blob.first(header_len), blob_base, "CustomHeader", h));
   if (h.totalSize != blob.size())
     return BadBlob("CustomHeader totalSize " + std::to_string(h.totalSize) +
                        " is not the BLOB's " + std::to_string(blob.size()) +
