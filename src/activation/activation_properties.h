@@ -112,7 +112,9 @@ struct ActivationPropertiesIn {
   // pIFDClientCtx (an OBJREF_CUSTOM of CLSID_ContextMarshaler, 2.2.20) is
   // kept as its bytes, not interpreted.
   std::optional<idl::ActivationContextInfoData> context;
-  // COSERVERINFO's pwszName, COAUTHINFO is not on the wire (2.2.22.2.7).
+  // The server name the client asked for (pServerInfo->pwszName). The
+  // COAUTHINFO a Windows client passes to CoCreateInstanceEx does not travel:
+  // its place is COSERVERINFO.pdwReserved, NULL on the wire (2.2.22.2.7.1).
   std::optional<idl::SecurityInfoData> security;
   std::optional<idl::LocationInfoData> location;
   // Persistent activation (a file name or storage): the SCM answers it
