@@ -180,16 +180,15 @@ config::Decision CallAccessGate::Decide(const ProcessSecuritySettings& settings,
   config::AccessRequest request;
   request.operation = config::Operation::kAccess;
   request.remote = !call.local;
-  request.token = s.token ? s.token.get() : call.local ? &kAnonymousLocal : &kAnonymousNetwork;
+  const security::Token& anonymous = call.local ? kAnonymousLocal : kAnonymousNetwork;
+  request.token = s.token ? s.token.get() : &anonymous;
   request.authn_level = s.authn_level;
   request.principal = ComcfgPrincipal(call);
   config::Decision d = config::Decide(settings.policy, request);
   if (d.allowed && settings.access_control) {
     // R143: the process's IAccessControl, asked with COM_RIGHTS_EXECUTE.
     const security::Token& subject =
-        s.authn_level == AuthnLevel::kNone
-            ? (call.local ? kAnonymousLocal : kAnonymousNetwork)
-            : *request.token;
+        s.authn_level == AuthnLevel::kNone ? anonymous : *request.token;
     auto allowed = settings.access_control->IsAccessAllowed(subject, security::COM_RIGHTS_EXECUTE);
     config::CheckStep step;
     step.name = "access permission";
@@ -278,12 +277,12 @@ HResult CallAccessGate::Check(const rpc::CallContext& call) {
   return E_ACCESSDENIED;
 }
 
-std::string CallAccessGate::ExplainCommand(const rpc::CallContext& call) const {
-  auto settings = this->settings();
-  if (!settings || settings->policy.access.source == config::PolicySource::kProcess) return "";
+std::string CallAccessGate::ExplainCommand(const ProcessSecuritySettings& settings,
+                                           const rpc::CallContext& call) const {
+  if (settings.policy.access.source == config::PolicySource::kProcess) return "";
   std::string cmd = "comcfg";
   if (!options_.store_path.empty()) cmd += " --store " + config::ShellWord(options_.store_path);
-  cmd += " explain access --appid " + settings->policy.appid.ToRegistryString();
+  cmd += " explain access --appid " + settings.policy.appid.ToRegistryString();
   cmd += " --user " + config::ShellWord(ComcfgPrincipal(call));
   cmd += call.local ? " --local" : " --remote";
   cmd += " --authn-level " + std::to_string(security::ToNumber(call.security.authn_level));
@@ -317,7 +316,7 @@ void CallAccessGate::LogDenial(const ProcessSecuritySettings& settings,
   }
   e.Extra("remedy", d.remedy);
   // comcfg cannot see which packages the process registered (R62).
-  if (std::string cmd = ExplainCommand(call);
+  if (std::string cmd = ExplainCommand(settings, call);
       !cmd.empty() && rule != "R62 authentication service") {
     e.Extra("explain", cmd);
   }

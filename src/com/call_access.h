@@ -79,10 +79,12 @@ class CallAccessGate {
   // The settings in force (null before Initialize).
   std::shared_ptr<const ProcessSecuritySettings> settings() const;
 
-  // The `comcfg explain access ...` command that reproduces a decision on
-  // `call` offline; empty when the process's own CoInitializeSecurity
+  // The `comcfg explain access ...` command that reproduces offline the
+  // decision `settings` made on `call` (the same settings, so an event and
+  // its command agree); empty when the process's own CoInitializeSecurity
   // descriptor decided (comcfg cannot see it).
-  std::string ExplainCommand(const rpc::CallContext& call) const;
+  std::string ExplainCommand(const ProcessSecuritySettings& settings,
+                             const rpc::CallContext& call) const;
 
  private:
   struct Source {
