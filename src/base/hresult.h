@@ -104,6 +104,9 @@ inline constexpr HResult CLASS_E_NOAGGREGATION{0x80040110u};
 inline constexpr HResult CLASS_E_CLASSNOTAVAILABLE{0x80040111u};
 inline constexpr HResult REGDB_E_CLASSNOTREG{0x80040154u};
 inline constexpr HResult CO_E_SERVER_EXEC_FAILURE{0x80080005u};
+// A RunAs identity the SCM cannot launch a server as (winerror.h; R128):
+// no such account, no one logged on for "Interactive User", SYSTEM.
+inline constexpr HResult CO_E_RUNAS_LOGON_FAILURE{0x8000401Au};
 
 // The Win32 and RPC codes (HRESULT_FROM_WIN32 of ERROR_*, RPC_S_*, ...)
 // are in base/win32_error.h.
