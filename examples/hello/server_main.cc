@@ -22,12 +22,22 @@
 // logon service validates NTLM logons (so the server need not read the
 // secrets file); without it the process answers OXID resolution itself on
 // its own endpoints and validates NTLM logons against the store's secrets
-// file. --embedding is how the SCM starts servers (issue 15
-// registers the class object with comsecd then); today it is accepted and
-// logged.
+// file.
+//
+// The class object (CLSID 7d2a5e11-…) is registered with
+// CoRegisterClassObject(CLSCTX_LOCAL_SERVER, REGCLS_MULTIPLEUSE, or
+// REGCLS_SINGLEUSE with --single-use): with --resolver, comsecd's SCM then
+// activates the class in this process. --embedding is how the SCM starts
+// servers: comsecd launches the class's LocalServer32 command line with a
+// clean environment holding COMSEC_RESOLVER and COMSEC_STORE, which are
+// the defaults of --resolver and --store; an embedded server listens on
+// every interface (ncacn_ip_tcp:0.0.0.0[0]) unless --listen says
+// otherwise, since remote clients reach the objects the SCM hands them.
 //
 // Exit 0 after a signal, 1 when serving fails, 2 on bad usage.
 #include <unistd.h>
+
+#include <cstdlib>
 
 #include <iostream>
 
@@ -48,7 +58,9 @@ int main(int argc, char** argv) {
   CLI::App app{"comsec-hello-server: serves the ComsecHello COM object"};
   std::string store, resolver, log_format = "text";
   std::vector<std::string> listen;
-  bool print_objref = false, embedding = false;
+  bool print_objref = false, embedding = false, single_use = false;
+  if (const char* env = std::getenv("COMSEC_STORE")) store = env;
+  if (const char* env = std::getenv("COMSEC_RESOLVER")) resolver = env;
   uint32_t ping_period_s = 120;
   app.add_option("--store", store,
                  "configuration store: the AppID's security, NTLM accounts, Kerberos, TLS");
@@ -65,6 +77,8 @@ int main(int argc, char** argv) {
                  "missed periods (default 120, [MS-DCOM]'s; without --resolver)")
       ->check(CLI::Range(1u, 3600u));
   app.add_flag("--embedding", embedding, "started by the SCM (COM's -Embedding)");
+  app.add_flag("--single-use", single_use,
+               "register the class object REGCLS_SINGLEUSE: it serves one activation");
   app.add_option("--log-format", log_format,
                  "events on standard error as text lines or JSON lines (default text)")
       ->check(CLI::IsMember({"text", "json"}));
@@ -79,7 +93,9 @@ int main(int argc, char** argv) {
     std::cerr << "comsec-hello-server: " << s.ToString() << "\n";
     return code;
   };
-  if (listen.empty()) listen.push_back("ncacn_ip_tcp:127.0.0.1[0]");
+  if (listen.empty()) {
+    listen.push_back(embedding ? "ncacn_ip_tcp:0.0.0.0[0]" : "ncacn_ip_tcp:127.0.0.1[0]");
+  }
 
   // The process's security as a program that never calls
   // CoInitializeSecurity gets it: from its AppID in the registry (R73).
@@ -143,11 +159,12 @@ int main(int argc, char** argv) {
   ComPtr<idl::IComsecHello> hello =
       examples::MakeComsecHello(Utf8ToUtf16Lossy(examples::ProcessAccountName()));
   // Its class object, registered for other processes as a server the SCM
-  // starts does it (handing it to activations is issue 15's).
+  // starts does it; with comsecd as the resolver, its SCM hands it out.
   ComPtr<examples::ComsecHelloFactory> factory = MakeComObject<examples::ComsecHelloFactory>(
       Utf8ToUtf16Lossy(examples::ProcessAccountName()));
-  auto cookie = (*com)->classes().Register(examples::kClsidComsecHello, factory->unknown(),
-                                           com::CLSCTX_LOCAL_SERVER, com::REGCLS_MULTIPLEUSE);
+  auto cookie = (*com)->RegisterClassObject(
+      examples::kClsidComsecHello, factory->unknown(), com::CLSCTX_LOCAL_SERVER,
+      single_use ? com::REGCLS_SINGLEUSE : com::REGCLS_MULTIPLEUSE);
   if (!cookie.ok()) return fail(cookie.status(), 1);
   auto objref = (*com)->MarshalInterface(idl::IID_IComsecHello, hello.get(),
                                          com::MarshalFlags::kTableStrong);
@@ -156,7 +173,7 @@ int main(int argc, char** argv) {
 
   WaitForTerminationSignal();
   (void)(*com)->ReleaseMarshalData(*objref);
-  (void)(*com)->classes().Revoke(*cookie);
+  (void)(*com)->RevokeClassObject(*cookie);
   hello = nullptr;
   com->reset();
   return 0;

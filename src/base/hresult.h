@@ -107,6 +107,10 @@ inline constexpr HResult CO_E_SERVER_EXEC_FAILURE{0x80080005u};
 // A RunAs identity the SCM cannot launch a server as (winerror.h; R128):
 // no such account, no one logged on for "Interactive User", SYSTEM.
 inline constexpr HResult CO_E_RUNAS_LOGON_FAILURE{0x8000401Au};
+// Activation (R134).
+inline constexpr HResult CO_S_NOTALLINTERFACES{0x00080012u};
+inline constexpr HResult CO_E_CANT_REMOTE{0x80004013u};
+inline constexpr HResult CO_E_APPNOTFOUND{0x800401F5u};
 
 // The Win32 and RPC codes (HRESULT_FROM_WIN32 of ERROR_*, RPC_S_*, ...)
 // are in base/win32_error.h.

@@ -22,6 +22,8 @@ void SubstituteSelf(config::DescriptorSetting& d, const security::Sid& self) {
   }
 }
 
+}  // namespace
+
 // How comcfg names the caller: uid:N for a Unix account, DOMAIN\name for an
 // account of a domain (the store's accounts), AN for an unauthenticated
 // caller, else the SID.
@@ -33,8 +35,6 @@ std::string ComcfgPrincipal(const rpc::CallContext& call) {
   if (p.find('\\') != std::string::npos && p.rfind("NT AUTHORITY\\", 0) != 0) return p;
   return s.token->user().ToString();
 }
-
-}  // namespace
 
 std::string RefusingRule(const config::Decision& d) {
   for (const config::CheckStep& s : d.steps) {

@@ -134,6 +134,10 @@ class CallAccessGate {
   std::vector<Allowed> allowed_;  // small: the process's distinct callers, capped
 };
 
+// How comcfg's --user names the caller of `call`: uid:N for a Unix
+// account, DOMAIN\name for a store account, AN for an unauthenticated
+// caller, else the SID.
+std::string ComcfgPrincipal(const rpc::CallContext& call);
 // The rule R187's step that refused, for logs: "R187.1 authentication
 // level", "R139 machine access restriction", "R137 access permission",
 // "R62 authentication service".

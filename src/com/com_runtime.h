@@ -259,8 +259,19 @@ class ComRuntime final : private ProxyHost {
   rpc::InterfaceMarshaler* marshaler() override { return &marshaler_; }
 
   // CoRegisterClassObject, CoRevokeClassObject, CoResumeClassObjects and
-  // the lookups (com/class_table.h).
+  // the lookups (com/class_table.h). Registering through classes() keeps
+  // the class object inside this process.
   ClassTable& classes() { return classes_; }
+  // CoRegisterClassObject as a server does it: the class table's, and for
+  // CLSCTX_LOCAL_SERVER (unless REGCLS_SUSPENDED) the class is offered to
+  // the machine's SCM (comsecd, when it is the resolver), which activates
+  // it through this process's IComsecServerActivator. A refusal by the SCM
+  // fails the registration, which is then not kept.
+  Result<uint32_t> RegisterClassObject(const Guid& clsid, IUnknown* class_object, uint32_t clsctx,
+                                       uint32_t regcls);
+  Status RevokeClassObject(uint32_t cookie);
+  // CoResumeClassObjects: the suspended registrations are offered now.
+  Status ResumeClassObjects();
 
   ObjectExporter& exporter() { return *exporter_; }
   uint64_t oxid() const { return exporter_->oxid(); }
@@ -336,6 +347,13 @@ class ComRuntime final : private ProxyHost {
   std::shared_ptr<const ProcessSecuritySettings> security_;  // set once
   rpc::InterfaceRegistry registry_;
   ClassTable classes_;
+  struct ScmOffer {
+    Guid clsid;
+    uint32_t regcls = 0;
+    uint32_t scm_cookie = 0;  // 0 while suspended
+  };
+  std::mutex offers_mu_;
+  std::map<uint32_t, ScmOffer> offers_;  // by the class table's cookie
   std::unique_ptr<OxidResolver> own_resolver_;
   std::unique_ptr<ResolverLink> link_;
   std::unique_ptr<ObjectExporter> exporter_;

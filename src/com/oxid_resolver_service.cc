@@ -87,7 +87,8 @@ class ObjectExporterService final : public idl::IObjectExporter {
 
 class RegistrationService final : public idl::IComsecOxidRegistration {
  public:
-  explicit RegistrationService(OxidResolver* resolver) : resolver_(resolver) {}
+  RegistrationService(OxidResolver* resolver, RunningClassTable* classes)
+      : resolver_(resolver), classes_(classes) {}
 
   Result<idl::HRESULT> RegisterOxid(const idl::DUALSTRINGARRAY& dsa, const idl::IPID& ipid,
                                     idl::DWORD authn_hint, idl::OXID& oxid,
@@ -120,7 +121,34 @@ class RegistrationService final : public idl::IComsecOxidRegistration {
   }
 
   Result<idl::HRESULT> UnregisterOxid(idl::OXID oxid) override {
-    return AsHresult(resolver_->UnregisterOxid(Caller(), oxid));
+    const Status s = resolver_->UnregisterOxid(Caller(), oxid);
+    if (s.ok() && classes_ != nullptr) classes_->ForgetOxid(oxid);
+    return AsHresult(s);
+  }
+
+  Result<idl::HRESULT> RegisterClassObject(idl::OXID oxid, const idl::GUID& clsid,
+                                           idl::DWORD regcls, idl::DWORD& cookie) override {
+    if (classes_ == nullptr) {
+      return AsHresult(Status(E_NOTIMPL, "this resolver has no SCM to register classes with"));
+    }
+    // Only the OXID's own process may offer class objects through it.
+    const OxidOwner caller = Caller();
+    const std::optional<OxidOwner> owner = resolver_->OwnerOf(oxid);
+    if (!owner) return AsHresult(Status(HResult::FromWin32(OR_INVALID_OXID), "unknown OXID"));
+    if (!(*owner == caller)) {
+      return AsHresult(Status(E_ACCESSDENIED, "the OXID belongs to another process"));
+    }
+    auto c = classes_->Register(caller, oxid, clsid, regcls);
+    if (!c.ok()) return AsHresult(c.status());
+    cookie = *c;
+    return 0;
+  }
+
+  Result<idl::HRESULT> RevokeClassObject(idl::DWORD cookie) override {
+    if (classes_ == nullptr) {
+      return AsHresult(Status(E_NOTIMPL, "this resolver has no SCM to register classes with"));
+    }
+    return AsHresult(classes_->Revoke(Caller(), cookie));
   }
 
   Result<idl::HRESULT> Heartbeat(idl::OXID oxid, const idl::OID_LIST& used,
@@ -146,6 +174,7 @@ class RegistrationService final : public idl::IComsecOxidRegistration {
   }
 
   OxidResolver* const resolver_;
+  RunningClassTable* const classes_;
 };
 
 }  // namespace
@@ -161,9 +190,10 @@ rpc::InterfaceRegistration ObjectExporterInterface(OxidResolver* resolver) {
 }
 
 rpc::InterfaceRegistration OxidRegistrationInterface(OxidResolver* resolver,
-                                                     const Logger* logger) {
-  rpc::InterfaceRegistration r =
-      idl::IComsecOxidRegistrationRegistration(std::make_shared<RegistrationService>(resolver));
+                                                     const Logger* logger,
+                                                     RunningClassTable* classes) {
+  rpc::InterfaceRegistration r = idl::IComsecOxidRegistrationRegistration(
+      std::make_shared<RegistrationService>(resolver, classes));
   r.min_authn_level = security::AuthnLevel::kNone;
   r.security_callback = [logger](const rpc::CallContext& call) -> Status {
     if (call.local && call.has_peer) return Status();

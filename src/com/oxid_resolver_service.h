@@ -15,11 +15,14 @@
 // security callback refuses any caller the kernel does not name (a TCP
 // caller, loopback included) with fault 5 (E_ACCESSDENIED) before a stub
 // runs, and logs oxid.registration_refused (warning) with the peer. Each
-// call acts for the caller's uid and pid (SO_PEERCRED).
+// call acts for the caller's uid and pid (SO_PEERCRED). Its class-object
+// opnums (5, 6) fill `classes` (com/running_classes.h), the SCM's table;
+// without one they answer E_NOTIMPL.
 #pragma once
 
 #include "comsec/base/log.h"
 #include "comsec/com/oxid_resolver.h"
+#include "comsec/com/running_classes.h"
 #include "comsec/rpc/interface.h"
 
 namespace comsec::com {
@@ -30,6 +33,7 @@ rpc::SyntaxId OxidRegistrationSyntax();
 // `resolver` (and `logger`, may be null) must outlive the registrations.
 rpc::InterfaceRegistration ObjectExporterInterface(OxidResolver* resolver);
 rpc::InterfaceRegistration OxidRegistrationInterface(OxidResolver* resolver,
-                                                     const Logger* logger);
+                                                     const Logger* logger,
+                                                     RunningClassTable* classes = nullptr);
 
 }  // namespace comsec::com

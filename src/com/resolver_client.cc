@@ -86,4 +86,18 @@ Status ResolverClient::UnregisterOxid(uint64_t oxid) {
   return Checked(proxy.UnregisterOxid(oxid), "UnregisterOxid");
 }
 
+Result<uint32_t> ResolverClient::RegisterClassObject(uint64_t oxid, const Guid& clsid,
+                                                    uint32_t regcls) {
+  idl::IComsecOxidRegistrationProxy proxy(client_.get());
+  uint32_t cookie = 0;
+  COMSEC_RETURN_IF_ERROR(
+      Checked(proxy.RegisterClassObject(oxid, clsid, regcls, cookie), "RegisterClassObject"));
+  return cookie;
+}
+
+Status ResolverClient::RevokeClassObject(uint32_t cookie) {
+  idl::IComsecOxidRegistrationProxy proxy(client_.get());
+  return Checked(proxy.RevokeClassObject(cookie), "RevokeClassObject");
+}
+
 }  // namespace comsec::com

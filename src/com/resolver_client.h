@@ -62,6 +62,10 @@ class ResolverClient final : public ResolverLink {
                                              bool noping = false) override;
   // Forgets OIDs of `oxid` (objects released); unknown ones are skipped.
   Status UnregisterOids(uint64_t oxid, std::span<const uint64_t> oids) override;
+  // The SCM's class table (RegisterClassObject / RevokeClassObject).
+  Result<uint32_t> RegisterClassObject(uint64_t oxid, const Guid& clsid,
+                                       uint32_t regcls) override;
+  Status RevokeClassObject(uint32_t cookie) override;
   // Says this process is alive and which OIDs were called since the last
   // heartbeat (each defers its object's reclaim); returns the OIDs whose
   // clients stopped pinging, which the caller releases. Call it every

@@ -45,6 +45,21 @@ class ResolverLink {
                   "set EOAC_MAKE_FULLSIC in ComRuntimeOptions::capabilities instead, so that the "
                   "OXID is registered with the fullsic name");
   }
+  // Offers a class object registered for CLSCTX_LOCAL_SERVER to the
+  // machine's SCM (comsecd), which then activates it through the process's
+  // IComsecServerActivator; returns the SCM's cookie. A process resolving
+  // for itself has no SCM: 0, and nothing is offered.
+  virtual Result<uint32_t> RegisterClassObject(uint64_t oxid, const Guid& clsid,
+                                               uint32_t regcls) {
+    (void)oxid;
+    (void)clsid;
+    (void)regcls;
+    return 0u;
+  }
+  virtual Status RevokeClassObject(uint32_t cookie) {
+    (void)cookie;
+    return Status();
+  }
   // How often clients must ping; the heartbeat runs at half of it.
   virtual std::chrono::milliseconds ping_period() const = 0;
 };

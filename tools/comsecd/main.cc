@@ -26,6 +26,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "comsec/activation/scm.h"
+#include "comsec/activation/scm_service.h"
 #include "comsec/auth/ntlm/logon_service.h"
 #include "comsec/base/log_sinks.h"
 #include "comsec/base/termination_signals.h"
@@ -34,6 +36,7 @@
 #include "comsec/com/advertised_bindings.h"
 #include "comsec/com/oxid_resolver.h"
 #include "comsec/com/oxid_resolver_service.h"
+#include "comsec/com/running_classes.h"
 #include "comsec/rpc/epmapper.h"
 #include "comsec/rpc/server.h"
 #include "comsec/runtime/runtime.h"
@@ -84,6 +87,8 @@ int main(int argc, char** argv) {
   size_t max_connections = rpc::ServerOptions{}.max_connections;
   std::string log_format = "text";
   uint32_t ping_period_s = 120;
+  activation::ScmOptions scm_options;
+  uint32_t launch_timeout_ms = 30000;
   app.add_option("--store", store_path, "configuration store (its secrets file beside it)");
   app.add_option("--listen", listen, "string bindings (repeatable)");
   app.add_option("--trust-uid", trusted_uids,
@@ -97,6 +102,16 @@ int main(int argc, char** argv) {
                  "the OXID resolver's ping period in seconds; objects run down after 3 "
                  "periods without a ping (default 120)")
       ->check(CLI::Range(uint32_t{1}, uint32_t{3600}));
+  app.add_option("--service-user", scm_options.service_user,
+                 "the Unix user servers whose RunAs is nt authority\\localservice run as "
+                 "(default daemon)");
+  app.add_option("--surrogate", scm_options.surrogate_path,
+                 "the surrogate host DllSurrogate classes are loaded into (default: "
+                 "comsec-surrogate beside comsecd)");
+  app.add_option("--launch-timeout", launch_timeout_ms,
+                 "milliseconds a launched server has to register its class object "
+                 "(default 30000)")
+      ->check(CLI::Range(uint32_t{100}, uint32_t{600000}));
   app.add_option("--log-format", log_format,
                  "events on standard error as text lines or JSON lines (default text)")
       ->check(CLI::IsMember({"text", "json"}));
@@ -114,10 +129,11 @@ int main(int argc, char** argv) {
   // the logon service admits its callers by their kernel-proven uid.
   program.process = config::ProcessSecurity{};
   program.process->authn_level = security::AuthnLevel::kNone;
-  // comsecd validates logons for other servers; none of its own interfaces
-  // needs NTLM, and offering it on port 135 would only let remote peers
-  // try passwords.
-  program.offer_ntlm = false;
+  // Activation (IRemoteSCMActivator, IActivation) is authenticated: NTLM
+  // when the daemon has the machine's accounts (a store), Kerberos and
+  // Negotiate as the store configures them. Without a store no password
+  // can be checked, so none is offered.
+  program.offer_ntlm = !store_path.empty();
   if (!store_path.empty()) {
     program.validation.kind = runtime::LogonValidation::Kind::kSecretsFile;
     program.validation.store_path = store_path;
@@ -143,10 +159,38 @@ int main(int argc, char** argv) {
   resolver_options.own_bindings = OwnBindings(parsed, (*rt)->options().kerberos.offer);
   resolver_options.logger = logger.get();
   com::OxidResolver resolver(std::move(resolver_options));
+  // The SCM: the class objects running servers registered, and the
+  // activation service in front of them.
+  com::RunningClassTable classes;
+  scm_options.store_path = store_path;
+  scm_options.resolver = &resolver;
+  scm_options.classes = &classes;
+  scm_options.launch_timeout = std::chrono::milliseconds(launch_timeout_ms);
+  scm_options.server_log_fd = STDERR_FILENO;
+  scm_options.logger = logger.get();
+  scm_options.audit = logger.get();
+  if (scm_options.surrogate_path.empty()) {
+    char self[4096];
+    const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n > 0) {
+      std::string dir(self, static_cast<size_t>(n));
+      scm_options.surrogate_path = dir.substr(0, dir.rfind('/') + 1) + "comsec-surrogate";
+    }
+  }
+  for (const rpc::StringBinding& b : parsed) {
+    if (b.IsLocal()) {
+      scm_options.resolver_binding = b.ToString();
+      break;
+    }
+  }
+  auto scm = activation::Scm::Create(scm_options);
+  if (!scm.ok()) return Fail(scm.status());
   rpc::InterfaceRegistry registry;
   registry.Register(mapper.Interface());
   registry.Register(com::ObjectExporterInterface(&resolver));
-  registry.Register(com::OxidRegistrationInterface(&resolver, logger.get()));
+  registry.Register(com::OxidRegistrationInterface(&resolver, logger.get(), &classes));
+  registry.Register(activation::RemoteScmActivatorInterface(scm->get()));
+  registry.Register(activation::ActivationInterface(scm->get()));
   // Neither is entered in the endpoint map: clients reach IObjectExporter
   // at the resolver's well-known endpoint (port 135, [MS-DCOM] 3.1.2.5.1),
   // and processes register at the ncalrpc endpoint they are configured with.
@@ -154,6 +198,11 @@ int main(int argc, char** argv) {
     auth::ntlm::LogonServiceOptions logon;
     logon.validator = validator;
     logon.trusted_uids = trusted_uids;
+    // The servers the SCM launched: it chose their identity.
+    activation::Scm* the_scm = scm->get();
+    logon.trusted_process = [the_scm](uint32_t pid, uint32_t uid) {
+      return the_scm->Launched(pid, uid);
+    };
     logon.logger = logger.get();
     registry.Register(auth::ntlm::LogonServiceInterface(std::move(logon)));
   }

@@ -56,6 +56,7 @@ Status CheckName(const std::u16string& s, const char* what, const ndr::Decoder& 
 bool Trusted(const LogonServiceOptions& o, const rpc::CallContext& call) {
   if (!call.has_peer) return false;  // TCP: no kernel-proven identity
   if (call.peer_uid == 0 || call.peer_uid == geteuid()) return true;
+  if (o.trusted_process && o.trusted_process(call.peer_pid, call.peer_uid)) return true;
   return std::find(o.trusted_uids.begin(), o.trusted_uids.end(), call.peer_uid) !=
          o.trusted_uids.end();
 }

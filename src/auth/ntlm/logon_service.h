@@ -33,6 +33,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <functional>
 #include <vector>
 
 #include "comsec/auth/ntlm/logon_validator.h"
@@ -48,6 +49,10 @@ struct LogonServiceOptions {
   LogonValidator* validator = nullptr;  // required; must outlive the service
   // Trusted besides root and the serving process's own effective uid.
   std::vector<uint32_t> trusted_uids;
+  // Also trusted: a process this returns true for (its pid and uid, as the
+  // kernel names them) — the servers comsecd's SCM launched itself, whose
+  // identity it chose. Null: none. Called from the serving threads.
+  std::function<bool(uint32_t pid, uint32_t uid)> trusted_process;
   // Gets an ntlm.logon_service_refused event (warning: peer, interface,
   // opnum, HRESULT, extras uid and pid on ncalrpc) for each caller refused.
   // Null: none. Must outlive the interface.
