@@ -9,29 +9,37 @@
 namespace comsec {
 namespace {
 
-// "2026-12-06T01:02:03.456Z": RFC 3339 in UTC with milliseconds.
-std::string FormatTime(LogClock::time_point time) {
-  const auto since_epoch = time.time_since_epoch();
-  const auto seconds = std::chrono::floor<std::chrono::seconds>(since_epoch);
-  const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds).count();
-  const std::time_t t = static_cast<std::time_t>(seconds.count());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[96];  // room for any int GCC can imagine in each field
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(millis));
-  return buf;
-}
-
 std::string InterfaceVersion(const LogInterface& i) {
   return std::to_string(i.major) + "." + std::to_string(i.minor);
 }
 
-// EscapeForLog, then quoted when the value would not survive splitting the
-// line at spaces and at the first '='.
-std::string TextValue(std::string_view value) {
+void AppendField(std::string& line, std::string_view key, std::string_view value) {
+  line += ' ';
+  line += EscapeForLog(key);
+  line += '=';
+  line += LogTextValue(value);
+}
+
+std::string HresultText(HResult hr) {
+  if (hr.Name().empty()) return hr.Hex();
+  return std::string(hr.Name()) + "(" + hr.Hex() + ")";
+}
+
+// The digits of text[pos, pos + n) as a number; nullopt unless all are
+// ASCII digits.
+std::optional<int> Digits(std::string_view text, size_t pos, size_t n) {
+  if (pos + n > text.size()) return std::nullopt;
+  int value = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    value = value * 10 + (text[i] - '0');
+  }
+  return value;
+}
+
+}  // namespace
+
+std::string LogTextValue(std::string_view value) {
   std::string escaped = EscapeForLog(value);
   if (!escaped.empty() && escaped.find_first_of(" \"=") == std::string::npos) return escaped;
   std::string quoted = "\"";
@@ -46,19 +54,57 @@ std::string TextValue(std::string_view value) {
   return quoted;
 }
 
-void AppendField(std::string& line, std::string_view key, std::string_view value) {
-  line += ' ';
-  line += EscapeForLog(key);
-  line += '=';
-  line += TextValue(value);
+std::string FormatLogTime(LogClock::time_point time) {
+  const auto since_epoch = time.time_since_epoch();
+  const auto seconds = std::chrono::floor<std::chrono::seconds>(since_epoch);
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds).count();
+  const std::time_t t = static_cast<std::time_t>(seconds.count());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[96];  // room for any int GCC can imagine in each field
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(millis));
+  return buf;
 }
 
-std::string HresultText(HResult hr) {
-  if (hr.Name().empty()) return hr.Hex();
-  return std::string(hr.Name()) + "(" + hr.Hex() + ")";
+std::optional<LogClock::time_point> ParseLogTime(std::string_view text) {
+  // YYYY-MM-DDTHH:MM:SS, then [.F{1,9}], then Z.
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||
+      text[13] != ':' || text[16] != ':' || text.back() != 'Z') {
+    return std::nullopt;
+  }
+  const auto year = Digits(text, 0, 4), month = Digits(text, 5, 2), day = Digits(text, 8, 2),
+             hour = Digits(text, 11, 2), minute = Digits(text, 14, 2),
+             second = Digits(text, 17, 2);
+  if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
+  long nanos = 0;
+  if (text.size() > 20) {
+    const size_t digits = text.size() - 21;  // between '.' and 'Z'
+    if (text[19] != '.' || digits < 1 || digits > 9) return std::nullopt;
+    const auto fraction = Digits(text, 20, digits);
+    if (!fraction) return std::nullopt;
+    nanos = *fraction;
+    for (size_t i = digits; i < 9; ++i) nanos *= 10;
+  }
+  std::tm tm{};
+  tm.tm_year = *year - 1900;
+  tm.tm_mon = *month - 1;
+  tm.tm_mday = *day;
+  tm.tm_hour = *hour;
+  tm.tm_min = *minute;
+  tm.tm_sec = *second;
+  const std::time_t t = timegm(&tm);
+  // timegm normalizes (February 30th becomes March 2nd): a date that does
+  // not exist comes back different.
+  if (tm.tm_year != *year - 1900 || tm.tm_mon != *month - 1 || tm.tm_mday != *day ||
+      tm.tm_hour != *hour || tm.tm_min != *minute || tm.tm_sec != *second) {
+    return std::nullopt;
+  }
+  return LogClock::time_point(std::chrono::duration_cast<LogClock::duration>(
+      std::chrono::seconds(t) + std::chrono::nanoseconds(nanos)));
 }
-
-}  // namespace
 
 const char* LogSeverityName(LogSeverity severity) {
   switch (severity) {
@@ -113,7 +159,7 @@ LogEvent& LogEvent::Extra(std::string_view key, std::string_view value) {
 }
 
 std::string FormatLogText(const LogEvent& e, LogClock::time_point time) {
-  std::string line = FormatTime(time);
+  std::string line = FormatLogTime(time);
   line += ' ';
   line += LogSeverityName(e.severity);
   line += ' ';
@@ -142,7 +188,7 @@ std::string FormatLogText(const LogEvent& e, LogClock::time_point time) {
 
 std::string FormatLogJson(const LogEvent& e, LogClock::time_point time) {
   nlohmann::ordered_json j;
-  j["time"] = FormatTime(time);
+  j["time"] = FormatLogTime(time);
   j["severity"] = LogSeverityName(e.severity);
   j["event"] = e.name;
   j["message"] = e.message;
@@ -177,8 +223,12 @@ Logger::Logger(std::vector<std::unique_ptr<LogSink>> sinks, LogSeverity min_seve
 
 void Logger::Log(const LogEvent& event) const {
   if (!Enabled(event.severity)) return;
-  const LogClock::time_point now = LogClock::now();
-  for (const auto& sink : sinks_) sink->Write(event, now);
+  LogAt(event, LogClock::now());
+}
+
+void Logger::LogAt(const LogEvent& event, LogClock::time_point time) const {
+  if (!Enabled(event.severity)) return;
+  for (const auto& sink : sinks_) sink->Write(event, time);
 }
 
 }  // namespace comsec

@@ -114,6 +114,23 @@ using LogClock = std::chrono::system_clock;
 // written "E_ACCESSDENIED(0x80070005)" (just the hex when unnamed).
 std::string FormatLogText(const LogEvent& event, LogClock::time_point time);
 
+// A value as the text form writes it: EscapeForLog, then in double quotes
+// (with '"' as \x22) when it is empty or holds a space, '"' or '='. For
+// programs that print events read back from a JSON trail (comcfg log) in
+// the text form's manner.
+std::string LogTextValue(std::string_view value);
+
+// The time as every form writes it: RFC 3339 in UTC with milliseconds,
+// "2026-12-06T01:02:03.456Z".
+std::string FormatLogTime(LogClock::time_point time);
+
+// The inverse, for times read back or typed by a person: UTC only,
+// "YYYY-MM-DDTHH:MM:SS" with an optional fraction of 1 to 9 digits and a
+// final 'Z' ("2026-12-06T10:00:00Z", "2026-12-06T01:02:03.456Z"). Anything
+// else, an offset other than Z or a date that does not exist
+// ("2026-02-30T00:00:00Z") included, is nullopt.
+std::optional<LogClock::time_point> ParseLogTime(std::string_view text);
+
 // The JSON form, one object on one line ending in '\n', with the keys
 // "time", "severity", "event", "message", then those of the fields that are
 // set: "peer", "principal", "authn_level" (number) and "authn_level_name",
@@ -152,6 +169,10 @@ class Logger {
   // Stamps the event with the current time and hands it to every sink, in
   // the order given, when its severity is enabled.
   void Log(const LogEvent& event) const;
+  // As Log, stamped `time` instead of now: for a sink that hands events on
+  // to another Logger (TeeLogger, base/log_sinks.h) and for tests that need
+  // events at chosen times.
+  void LogAt(const LogEvent& event, LogClock::time_point time) const;
 
  private:
   std::vector<std::unique_ptr<LogSink>> sinks_;

@@ -36,6 +36,25 @@ std::unique_ptr<Logger> MakeFdLogger(int fd, FdLogSink::Format format,
   return std::make_unique<Logger>(std::move(sinks), min_severity);
 }
 
+void ForwardingLogSink::Write(const LogEvent& event, LogClock::time_point time) {
+  target_->LogAt(event, time);
+}
+
+std::unique_ptr<Logger> TeeLogger(const Logger* a, const Logger* b) {
+  std::vector<std::unique_ptr<LogSink>> sinks;
+  for (const Logger* target : {a, b}) {
+    if (target != nullptr) sinks.push_back(std::make_unique<ForwardingLogSink>(target));
+  }
+  if (sinks.empty()) return std::make_unique<Logger>();
+  // The lowest severity either accepts (Enabled is monotonic in it).
+  LogSeverity min = LogSeverity::kError;
+  for (LogSeverity s : {LogSeverity::kWarning, LogSeverity::kNotice, LogSeverity::kInfo,
+                        LogSeverity::kDebug}) {
+    if ((a != nullptr && a->Enabled(s)) || (b != nullptr && b->Enabled(s))) min = s;
+  }
+  return std::make_unique<Logger>(std::move(sinks), min);
+}
+
 void CapturingLogSink::Write(const LogEvent& event, LogClock::time_point) {
   std::lock_guard<std::mutex> lock(mu_);
   events_.push_back(event);

@@ -41,6 +41,29 @@ std::optional<FdLogSink::Format> ParseLogFormat(std::string_view name);
 std::unique_ptr<Logger> MakeFdLogger(int fd, FdLogSink::Format format,
                                      LogSeverity min_severity = LogSeverity::kInfo);
 
+// Hands each event on to another Logger, with the time it was stamped
+// with, through LogAt; that Logger applies its own minimum severity. The
+// target is not owned and must outlive the sink.
+class ForwardingLogSink : public LogSink {
+ public:
+  explicit ForwardingLogSink(const Logger* target) : target_(target) {}
+
+  void Write(const LogEvent& event, LogClock::time_point time) override;
+
+ private:
+  const Logger* const target_;
+};
+
+// A Logger that gives every event to `a` and then to `b`, stamped once, so
+// that both record the same time (comsecd's activation decisions go to its
+// standard-error log and to the audit trail, config/audit_trail.h). Either
+// may be null. Each applies its own minimum severity; the tee's own
+// minimum is the lowest severity either accepts when the tee is made, so
+// Enabled() is true when at least one of them would record the event
+// (a later SetMinSeverity on `a` or `b` is not seen by it). Neither is
+// owned; both must outlive the tee.
+std::unique_ptr<Logger> TeeLogger(const Logger* a, const Logger* b);
+
 // Keeps every event it is given, in order, for tests to assert exact
 // events. Thread-safe.
 class CapturingLogSink : public LogSink {

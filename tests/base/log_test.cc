@@ -140,6 +140,80 @@ TEST(Logger, DeliversExactEventsAtOrAboveItsMinimum) {
   none.Log(FullEvent());
 }
 
+TEST(LogTime, FormatsAndParsesBackUtcWithMilliseconds) {
+  EXPECT_EQ(FormatLogTime(FixedTime()), "2026-12-06T01:02:03.456Z");
+  EXPECT_EQ(ParseLogTime("2026-12-06T01:02:03.456Z"), FixedTime());
+  EXPECT_EQ(ParseLogTime("2026-12-06T01:02:03Z"), FixedTime() - std::chrono::milliseconds(456));
+  EXPECT_EQ(ParseLogTime("2026-12-06T01:02:03.4560001Z"),
+            FixedTime() + std::chrono::nanoseconds(100));
+  EXPECT_EQ(ParseLogTime("1970-01-01T00:00:00Z"), LogClock::time_point());
+  for (const char* bad :
+       {"", "2026-12-06", "2026-12-06T01:02:03", "2026-12-06T01:02:03+00:00",
+        "2026-12-06 01:02:03Z", "2026-12-06T01:02:03.Z", "2026-12-06T01:02:03.1234567890Z",
+        "2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z", "2026-12-06T24:00:00Z",
+        "+026-12-06T01:02:03Z", "2026-12-06T01:02:03.45xZ", "2026-12-06t01:02:03z"}) {
+    EXPECT_EQ(ParseLogTime(bad), std::nullopt) << bad;
+  }
+}
+
+TEST(LogText, ValuesAreEscapedAndQuotedAsInTheLine) {
+  EXPECT_EQ(LogTextValue("alice"), "alice");
+  EXPECT_EQ(LogTextValue(""), "\"\"");
+  EXPECT_EQ(LogTextValue("comcfg perms grant x=\"y\""),
+            "\"comcfg perms grant x=\\x22y\\x22\"");
+  EXPECT_EQ(LogTextValue("a\nb"), "a\\x0ab");
+}
+
+// Both loggers get the event with one time; each keeps its own minimum.
+TEST(Logger, TeeGivesEachEventToBothWithOneTime) {
+  auto make = [](LogSeverity min, CapturingLogSink** out) {
+    auto capture = std::make_unique<CapturingLogSink>();
+    *out = capture.get();
+    std::vector<std::unique_ptr<LogSink>> sinks;
+    sinks.push_back(std::move(capture));
+    return std::make_unique<Logger>(std::move(sinks), min);
+  };
+  CapturingLogSink *warnings = nullptr, *infos = nullptr;
+  auto a = make(LogSeverity::kWarning, &warnings);
+  auto b = make(LogSeverity::kInfo, &infos);
+  auto tee = TeeLogger(a.get(), b.get());
+  EXPECT_FALSE(tee->Enabled(LogSeverity::kDebug));
+  EXPECT_TRUE(tee->Enabled(LogSeverity::kInfo));
+  tee->Log(LogEvent("activation.launched", LogSeverity::kInfo, "to b only"));
+  tee->Log(FullEvent());
+  ASSERT_EQ(warnings->events().size(), 1u);
+  EXPECT_EQ(warnings->events()[0], FullEvent());
+  ASSERT_EQ(infos->events().size(), 2u);
+  EXPECT_EQ(infos->events()[1], FullEvent());
+
+  // Through files, the one time shows: both lines carry the same stamp.
+  char tmpl[] = "/tmp/comsec-tee-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  const int fd = open((dir + "/log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  {
+    auto text = MakeFdLogger(fd, FdLogSink::Format::kText);
+    auto json = MakeFdLogger(fd, FdLogSink::Format::kJson);
+    TeeLogger(text.get(), json.get())->LogAt(FullEvent(), FixedTime());
+  }
+  close(fd);
+  std::ifstream in(dir + "/log");
+  std::string text_line, json_line;
+  std::getline(in, text_line);
+  std::getline(in, json_line);
+  EXPECT_TRUE(text_line.starts_with("2026-12-06T01:02:03.456Z warning rpc.call_denied"))
+      << text_line;
+  EXPECT_EQ(nlohmann::json::parse(json_line)["time"], "2026-12-06T01:02:03.456Z");
+  std::filesystem::remove_all(dir);
+
+  // Nulls are skipped; two nulls make a logger that is never enabled.
+  auto half = TeeLogger(nullptr, a.get());
+  EXPECT_FALSE(half->Enabled(LogSeverity::kNotice));
+  EXPECT_TRUE(half->Enabled(LogSeverity::kWarning));
+  EXPECT_FALSE(TeeLogger(nullptr, nullptr)->Enabled(LogSeverity::kError));
+}
+
 class LogFile : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -2,8 +2,9 @@
 # The installed package works without comsec's tree (issue 10 item 9):
 #  1. `cmake --install` of this build into a temporary DESTDIR (prefix
 #     /usr/local, as `make install`); every header of src/ is there under
-#     include/comsec/, the four programs under bin/, and no installed CMake
-#     or pkg-config file names the source or build tree;
+#     include/comsec/, the four programs under bin/, comsecd.service under
+#     lib/systemd/system, and no installed CMake, pkg-config or unit file
+#     names the source or build tree;
 #  2. a copy of examples/echo configures with find_package(comsec) through
 #     CMAKE_PREFIX_PATH alone, builds, and its server answers its client's
 #     Add and Echo on a free loopback port;
@@ -53,11 +54,28 @@ for tool in comcfg comsecd comsec-echo-server comsec-echo-client; do
 done
 ok "comcfg, comsecd, comsec-echo-server, comsec-echo-client under bin/"
 
+# The systemd unit, naming the installed programs (the prefix, not the
+# DESTDIR), with none of the sandboxing that would stop comsecd launching
+# servers as other users.
+unit=$root/lib/systemd/system/comsecd.service
+[ -f "$unit" ] || fail "lib/systemd/system/comsecd.service not installed"
+grep -qx "ExecStart=$prefix/bin/comsecd --store /var/lib/comsec/store.db --listen ncacn_ip_tcp:0.0.0.0\[135\] --listen ncalrpc:\[epmapper\]" "$unit" ||
+  fail "comsecd.service's ExecStart: $(grep ExecStart= "$unit")"
+for line in Restart=on-failure RuntimeDirectory=comsec StateDirectory=comsec \
+            LogsDirectory=comsec After=network.target; do
+  grep -qx "$line" "$unit" || fail "comsecd.service lacks $line"
+done
+if grep -nE '^(NoNewPrivileges|CapabilityBoundingSet|PrivateTmp|ProtectSystem|ProtectHome|User|DynamicUser)=' "$unit"; then
+  fail "comsecd.service confines what comsecd's launched servers may do"
+fi
+grep -nE '@[A-Z_]+@' "$unit" && fail "comsecd.service has an unsubstituted @VARIABLE@"
+ok "lib/systemd/system/comsecd.service runs $prefix/bin/comsecd"
+
 config=$(find "$root" -name comsecConfig.cmake)
 pc=$(find "$root" -name comsec.pc)
 [ -n "$config" ] || fail "no comsecConfig.cmake installed"
 [ -n "$pc" ] || fail "no comsec.pc installed"
-for f in "$(dirname "$config")"/*.cmake "$pc"; do
+for f in "$(dirname "$config")"/*.cmake "$pc" "$unit"; do
   for tree in "$(cd "$source" && pwd -P)" "$(cd "$build" && pwd -P)" "$destdir"; do
     if grep -n -F "$tree" "$f"; then
       fail "$f names $tree"

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "comcfg/command.h"
+#include "comcfg/store_access.h"
 
 namespace comsec::comcfg {
 
@@ -21,7 +22,9 @@ int RunComcfg(int argc, const char* const* argv, const Io& io) {
   GlobalOptions global;
   if (const char* env = std::getenv("COMSEC_STORE")) global.store = env;
   app.add_option("--store", global.store,
-                 "configuration store (default $COMSEC_STORE)")
+                 std::string("configuration store (default $COMSEC_STORE, else the "
+                             "system store ") +
+                     kSystemStorePath + ")")
       ->type_name("PATH");
   int exit_code = kExitOk;
   AddSddlCommands(app, global, io, &exit_code);
@@ -34,6 +37,7 @@ int RunComcfg(int argc, const char* const* argv, const Io& io) {
   AddAccountCommands(app, global, io, &exit_code);
   AddTlsCommands(app, global, io, &exit_code);
   AddKerberosCommands(app, global, io, &exit_code);
+  AddLogCommand(app, global, io, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

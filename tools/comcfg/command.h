@@ -57,6 +57,8 @@ void AddTlsCommands(CLI::App& app, const GlobalOptions& global, const Io& io,
                     int* exit_code);
 void AddKerberosCommands(CLI::App& app, const GlobalOptions& global, const Io& io,
                          int* exit_code);
+void AddLogCommand(CLI::App& app, const GlobalOptions& global, const Io& io,
+                   int* exit_code);
 
 // Runs comcfg with `argv`; returns the exit status.
 int RunComcfg(int argc, const char* const* argv, const Io& io);
