@@ -227,6 +227,47 @@ std::vector<uint8_t> WrapBlob(const Guid& iid, const Guid& clsid,
   return com::EncodeObjref(objref);
 }
 
+// The whole OBJREF_CUSTOM of a BLOB whose property streams are already
+// pickled: the CustomHeader describing them in their order (pSizes the
+// streams' full sizes, headerSize the header stream's, totalSize = dwSize
+// = headerSize + the property sizes, classInfoClsid GUID_NULL).
+Result<std::vector<uint8_t>> EncodeBlob(
+    const Guid& iid, const Guid& clsid, uint32_t dest_ctx,
+    std::vector<Guid> clsids, const std::vector<std::vector<uint8_t>>& streams) {
+  COMSEC_CHECK(clsids.size() == streams.size() && !clsids.empty() &&
+                   clsids.size() <= kMaxActPropLimit,
+               "a BLOB needs 1..10 properties, each with its CLSID");
+  idl::CustomHeader h;
+  h.destCtx = dest_ctx;
+  h.cIfs = static_cast<uint32_t>(clsids.size());
+  h.pclsid = std::move(clsids);
+  h.pSizes.emplace();
+  size_t properties = 0;
+  for (const auto& s : streams) {
+    h.pSizes->push_back(static_cast<uint32_t>(s.size()));
+    properties += s.size();
+  }
+  // The header's size does not depend on its values: encode once to learn
+  // it, then with the sizes filled in.
+  COMSEC_ASSIGN_OR_RETURN(auto sizing, ndr::EncodePickled(h));
+  h.headerSize = static_cast<uint32_t>(sizing.size());
+  h.totalSize = static_cast<uint32_t>(sizing.size() + properties);
+  COMSEC_ASSIGN_OR_RETURN(auto header, ndr::EncodePickled(h));
+  COMSEC_CHECK(header.size() == sizing.size(),
+               "CustomHeader's encoded size changed with its values");
+  return WrapBlob(iid, clsid, header, streams, h.totalSize);
+}
+
+// Appends one property's stream and CLSID.
+template <typename T>
+Status AddProperty(const Guid& clsid, const T& value, std::vector<Guid>& clsids,
+                   std::vector<std::vector<uint8_t>>& streams) {
+  COMSEC_ASSIGN_OR_RETURN(auto stream, ndr::EncodePickled(value));
+  clsids.push_back(clsid);
+  streams.push_back(std::move(stream));
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<ActivationPropertiesIn> DecodeActivationPropertiesIn(
@@ -278,6 +319,77 @@ Result<ActivationPropertiesIn> DecodeActivationPropertiesIn(
   return in;
 }
 
+Result<std::vector<uint8_t>> EncodeActivationPropertiesIn(
+    const ActivationPropertiesIn& in) {
+  const idl::InstantiationInfoData& inst = in.instantiation;
+  const size_t n = inst.pIID ? inst.pIID->size() : 0;
+  if (n < 1 || n > 0x8000)  // cIID: 1..MAX_REQUESTED_INTERFACES
+    return Status(E_INVALIDARG, "an activation asks for 1..32768 interfaces, "
+                                "not " + std::to_string(n));
+  if (inst.cIID != n)
+    return Status(E_INVALIDARG, "InstantiationInfo cIID " +
+                                    std::to_string(inst.cIID) +
+                                    " is not pIID's " + std::to_string(n) +
+                                    " entries");
+  const auto& remote = in.scm_request.remoteRequest;
+  if (!remote)
+    return Status(E_INVALIDARG,
+                  "ScmRequestInfo needs its remoteRequest (2.2.22.2.4)");
+  const size_t protseqs =
+      remote->pRequestedProtseqs ? remote->pRequestedProtseqs->size() : 0;
+  if (remote->cRequestedProtseqs != protseqs)
+    return Status(E_INVALIDARG,
+                  "ScmRequestInfo cRequestedProtseqs " +
+                      std::to_string(remote->cRequestedProtseqs) +
+                      " is not pRequestedProtseqs' " +
+                      std::to_string(protseqs) + " entries");
+  const size_t count = 2 + in.special.has_value() + in.context.has_value() +
+                       in.security.has_value() + in.location.has_value() +
+                       in.instance.has_value() + in.unknown.size();
+  if (count > kMaxActPropLimit)
+    return Status(E_INVALIDARG, "an activation properties BLOB holds at most " +
+                                    std::to_string(kMaxActPropLimit) +
+                                    " properties, not " + std::to_string(count));
+
+  std::vector<Guid> clsids;
+  std::vector<std::vector<uint8_t>> streams;
+  if (in.special)
+    COMSEC_RETURN_IF_ERROR(AddProperty(CLSID_SpecialSystemProperties,
+                                       *in.special, clsids, streams));
+  // thisSize is the stream's own size, which does not depend on its value:
+  // encoded once to learn it.
+  idl::InstantiationInfoData sized = inst;
+  COMSEC_ASSIGN_OR_RETURN(auto sizing, ndr::EncodePickled(sized));
+  sized.thisSize = static_cast<uint32_t>(sizing.size());
+  COMSEC_RETURN_IF_ERROR(
+      AddProperty(CLSID_InstantiationInfo, sized, clsids, streams));
+  if (in.context)
+    COMSEC_RETURN_IF_ERROR(AddProperty(CLSID_ActivationContextInfo,
+                                       *in.context, clsids, streams));
+  if (in.security)
+    COMSEC_RETURN_IF_ERROR(
+        AddProperty(CLSID_SecurityInfo, *in.security, clsids, streams));
+  if (in.location)
+    COMSEC_RETURN_IF_ERROR(AddProperty(CLSID_ServerLocationInfo, *in.location,
+                                       clsids, streams));
+  if (in.instance)
+    COMSEC_RETURN_IF_ERROR(
+        AddProperty(CLSID_InstanceInfo, *in.instance, clsids, streams));
+  COMSEC_RETURN_IF_ERROR(
+      AddProperty(CLSID_ScmRequestInfo, in.scm_request, clsids, streams));
+  for (const UnknownActivationProperty& u : in.unknown) {
+    for (const Guid& c : clsids) {
+      if (c == u.clsid)
+        return Status(E_INVALIDARG, "property " + u.clsid.ToString() +
+                                        " would be listed twice");
+    }
+    clsids.push_back(u.clsid);
+    streams.push_back(u.stream);
+  }
+  return EncodeBlob(IID_IActivationPropertiesIn, CLSID_ActivationPropertiesIn,
+                    in.dest_ctx, std::move(clsids), streams);
+}
+
 Result<std::vector<uint8_t>> EncodeActivationPropertiesOut(
     const ActivationPropertiesOut& out) {
   const size_t n = out.interfaces.size();
@@ -315,27 +427,12 @@ Result<std::vector<uint8_t>> EncodeActivationPropertiesOut(
   reply.authnHint = out.authn_hint;
   reply.serverVersion = {out.server_major, out.server_minor};
 
-  std::vector<std::vector<uint8_t>> streams(2);
-  COMSEC_ASSIGN_OR_RETURN(streams[0], ndr::EncodePickled(props));
-  COMSEC_ASSIGN_OR_RETURN(streams[1], ndr::EncodePickled(scm));
-
-  idl::CustomHeader h;
-  h.destCtx = MSHCTX_DIFFERENTMACHINE;
-  h.cIfs = 2;
-  h.pclsid = std::vector<Guid>{CLSID_PropsOutInfo, CLSID_ScmReplyInfo};
-  h.pSizes = std::vector<uint32_t>{static_cast<uint32_t>(streams[0].size()),
-                                   static_cast<uint32_t>(streams[1].size())};
-  // The header's size does not depend on its values: encode once to learn
-  // it, then with the sizes filled in.
-  COMSEC_ASSIGN_OR_RETURN(auto sizing, ndr::EncodePickled(h));
-  h.headerSize = static_cast<uint32_t>(sizing.size());
-  h.totalSize = static_cast<uint32_t>(sizing.size() + streams[0].size() +
-                                      streams[1].size());
-  COMSEC_ASSIGN_OR_RETURN(auto header, ndr::EncodePickled(h));
-  COMSEC_CHECK(header.size() == sizing.size(),
-               "CustomHeader's encoded size changed with its values");
-  return WrapBlob(IID_IActivationPropertiesOut, CLSID_ActivationPropertiesOut,
-                  header, streams, h.totalSize);
+  std::vector<Guid> clsids;
+  std::vector<std::vector<uint8_t>> streams;
+  COMSEC_RETURN_IF_ERROR(AddProperty(CLSID_PropsOutInfo, props, clsids, streams));
+  COMSEC_RETURN_IF_ERROR(AddProperty(CLSID_ScmReplyInfo, scm, clsids, streams));
+  return EncodeBlob(IID_IActivationPropertiesOut, CLSID_ActivationPropertiesOut,
+                    MSHCTX_DIFFERENTMACHINE, std::move(clsids), streams);
 }
 
 Result<ActivationPropertiesOut> DecodeActivationPropertiesOut(

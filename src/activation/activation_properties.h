@@ -42,6 +42,16 @@
 // Each message names the field, the property and the byte offset in the
 // OBJREF.
 //
+// Encoding (EncodeActivationPropertiesIn, the client's request) is exact
+// and Windows-shaped ([MS-DCOM] 2.2.22, 3.1.2.5.2.3.3, 3.2.4.1.1.2): the
+// properties present, in the order a Windows client sends them —
+// SpecialSystemProperties, InstantiationInfo, ActivationContextInfo,
+// SecurityInfo, ServerLocationInfo, ScmRequestInfo — with InstanceInfo
+// (which comsec's client never sends) before ScmRequestInfo and unknown
+// properties, kept as given, last; `order` is not read. InstantiationInfo's
+// thisSize is set to its stream's size; destCtx is `dest_ctx`; the framing
+// is the reply's (below).
+//
 // Encoding (EncodeActivationPropertiesOut) is exact ([MS-DCOM] 2.2.22,
 // 3.1.2.5.2.3.3): PropsOutInfo then ScmReplyInfo, zero fillers and pads,
 // ObjectBufferLength including the pad, pSizes the streams' full sizes,
@@ -128,6 +138,15 @@ struct ActivationPropertiesIn {
 // Errors: see the file comment.
 Result<ActivationPropertiesIn> DecodeActivationPropertiesIn(
     std::span<const uint8_t> objref);
+
+// The OBJREF_CUSTOM bytes of a request (pActProperties' abData), as the file
+// comment says. Errors: E_INVALIDARG when pIID is missing, empty or longer
+// than MAX_REQUESTED_INTERFACES or cIID is not its length, remoteRequest is
+// missing or cRequestedProtseqs is not its array's length, more than
+// MAX_ACTPROP_LIMIT properties, or an unknown property reuses a known
+// property's CLSID.
+Result<std::vector<uint8_t>> EncodeActivationPropertiesIn(
+    const ActivationPropertiesIn& in);
 
 // One requested interface's answer: its HRESULT, and where it succeeded
 // the interface's OBJREF bytes (empty where it failed; the pointer is then

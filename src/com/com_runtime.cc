@@ -645,6 +645,27 @@ void ComRuntime::Forget(RemoteObject* object) {
   if (!object->noping()) pinger_->Remove(object->remote_oxid().ping_binding, object->oid());
 }
 
+Result<ClientProcessSecurity> ComRuntime::ClientSecurity() {
+  COMSEC_RETURN_IF_ERROR(EnsureSecurity());
+  return ProcessClientSecurity();
+}
+
+ClientProcessSecurity ComRuntime::ProcessClientSecurity() const {
+  ClientProcessSecurity process;
+  process.auth = options_.client_auth;
+  process.packages = options_.client_packages;
+  ApplyCoInitializeSecurityToClient(process.auth);
+  // The capabilities CoInitializeSecurity set (EOAC_DEFAULT's meaning,
+  // R47), and secure references however they were asked for.
+  process.capabilities = options_.capabilities;
+  {
+    std::lock_guard<std::mutex> lock(security_mu_);
+    if (security_) process.capabilities |= security_->capabilities;
+  }
+  process.secure_references = secure_references();
+  return process;
+}
+
 Result<rpc::ClientOptions> ComRuntime::ClientOptionsFor(const rpc::StringBinding& at) const {
   rpc::ClientOptions how = options_.client;
   if (!at.IsLocal()) return how;
@@ -703,18 +724,7 @@ Result<std::shared_ptr<RemoteOxid>> ComRuntime::ResolveOxid(uint64_t oxid,
     // R75: the default blanket of this OXID's proxies, from its security
     // bindings and hint and this process's settings; the association is
     // bound in it.
-    ClientProcessSecurity process;
-    process.auth = options_.client_auth;
-    process.packages = options_.client_packages;
-    ApplyCoInitializeSecurityToClient(process.auth);
-    // The capabilities CoInitializeSecurity set (EOAC_DEFAULT's meaning,
-    // R47), and secure references however they were asked for.
-    process.capabilities = options_.capabilities;
-    {
-      std::lock_guard<std::mutex> lock(security_mu_);
-      if (security_) process.capabilities |= security_->capabilities;
-    }
-    process.secure_references = secure_references();
+    ClientProcessSecurity process = ProcessClientSecurity();
     const uint32_t capabilities = process.capabilities;
     remote->security =
         std::make_shared<OxidClientSecurity>(std::move(process), bindings.security, hint);

@@ -251,6 +251,17 @@ class ComRuntime final : private ProxyHost {
   // CoQueryAuthenticationServices (R40): the packages the process's
   // security registered, explicit or implicit; none before it is set.
   std::vector<SoleAuthenticationService> QueryAuthenticationServices();
+  // The client half of the process's security, as every outgoing call
+  // starts from it (R75): client_auth as CoInitializeSecurity adjusted it
+  // (R58), client_packages, the capabilities and secure references;
+  // initializing the process's security implicitly if nothing did (R59).
+  // Activation (activation/co_create_instance.h) authenticates its calls to
+  // an SCM from it.
+  Result<ClientProcessSecurity> ClientSecurity();
+  // The rpc::ClientOptions to reach `at` with: ComRuntimeOptions::client,
+  // and for ncalrpc the servers the socket's directory vouches for,
+  // connected as the process (com/local_transport.h).
+  Result<rpc::ClientOptions> ClientOptionsFor(const rpc::StringBinding& at) const;
   // The per-call access check (R187), for tests and explanations.
   CallAccessGate& access_gate() { return *gate_; }
 
@@ -326,9 +337,8 @@ class ComRuntime final : private ProxyHost {
   // MarshalInterface of a proxy (`remote`, the object's proxy manager).
   Result<std::vector<uint8_t>> MarshalProxy(const Guid& iid, RemoteObject& remote,
                                             MarshalFlags flags);
-  // The rpc::ClientOptions to reach `at` with: for ncalrpc, the servers the
-  // socket's directory vouches for, connected as the process.
-  Result<rpc::ClientOptions> ClientOptionsFor(const rpc::StringBinding& at) const;
+  // ClientSecurity() once the process's security is set.
+  ClientProcessSecurity ProcessClientSecurity() const;
   Result<std::shared_ptr<RemoteOxid>> ResolveOxid(uint64_t oxid, const OxidBindings& resolver);
   void HeartbeatLoop();
 

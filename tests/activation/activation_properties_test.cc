@@ -354,6 +354,211 @@ TEST(ActivationPropertiesIn, MissingInstantiationOrScmRequestIsBadStubData) {
                 RPC_X_BAD_STUB_DATA);
 }
 
+// ==== The request, encoded ================================================
+
+// WindowsProperties() as an ActivationPropertiesIn.
+ActivationPropertiesIn WindowsRequest() {
+  auto in = DecodeActivationPropertiesIn(BuildIn(WindowsProperties()));
+  EXPECT_TRUE(in.ok()) << in.status().ToString();
+  return in.ok() ? *in : ActivationPropertiesIn{};
+}
+
+// What the encoder must send for WindowsProperties(): the same streams, but
+// InstantiationInfo's thisSize its own stream's size.
+std::vector<Property> WindowsPropertiesAsSent() {
+  std::vector<Property> props = WindowsProperties();
+  idl::InstantiationInfoData inst = Instantiation();
+  inst.thisSize = static_cast<uint32_t>(props[1].stream.size());
+  props[1] = Pickled(CLSID_InstantiationInfo, inst);
+  return props;
+}
+
+TEST(ActivationPropertiesInEncoding, IsByteForByteTheSpecificationsLayout) {
+  auto bytes = EncodeActivationPropertiesIn(WindowsRequest());
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  EXPECT_EQ(*bytes, BuildIn(WindowsPropertiesAsSent()));
+
+  const std::vector<uint8_t>& b = *bytes;
+  EXPECT_EQ(Get32(b, 44), b.size() - 48 + 8);  // OBJREF_CUSTOM reserved
+  const uint32_t dw_size = Get32(b, kDwSize);
+  EXPECT_EQ(dw_size, b.size() - 56);
+  EXPECT_EQ(Get32(b, kDwSize + 4), 0u);        // dwReserved
+  EXPECT_EQ(Get32(b, 56), 0x00081001u);        // version 1, LE, 8
+  EXPECT_EQ(Get32(b, 60), 0xccccccccu);
+  const uint32_t header_obl = Get32(b, 64);
+  EXPECT_EQ(header_obl % 8, 0u);               // the pad counted
+  EXPECT_EQ(Get32(b, 68), 0u);
+  EXPECT_EQ(Get32(b, kTotalSize), dw_size);
+  EXPECT_EQ(Get32(b, kTotalSize + 4), 16 + header_obl);  // headerSize
+  EXPECT_EQ(Get32(b, kTotalSize + 8), 0u);                // dwReserved
+  EXPECT_EQ(Get32(b, kTotalSize + 12), MSHCTX_DIFFERENTMACHINE);
+  EXPECT_EQ(Get32(b, kCIfs), 6u);
+  for (size_t i = 0; i < 16; ++i) EXPECT_EQ(b[kCIfs + 4 + i], 0) << i;  // classInfoClsid
+  // Each property: a v1 stream whose ObjectBufferLength counts its pad,
+  // fillers as the specification says, pSizes its full size.
+  const size_t sizes = kPclsid + 6 * 16 + 4;
+  size_t at = 56 + 16 + header_obl;
+  for (int i = 0; i < 6; ++i) {
+    const uint32_t size = Get32(b, sizes + 4 * i);
+    EXPECT_EQ(size % 8, 0u) << i;
+    EXPECT_EQ(Get32(b, at), 0x00081001u) << i;
+    EXPECT_EQ(Get32(b, at + 4), 0xccccccccu) << i;
+    EXPECT_EQ(Get32(b, at + 8) + 16, size) << i;
+    EXPECT_EQ(Get32(b, at + 12), 0u) << i;
+    at += size;
+  }
+  EXPECT_EQ(at, b.size());
+}
+
+TEST(ActivationPropertiesInEncoding, PutsThePropertiesInWindowsOrderWhateverOrderWasRead) {
+  std::vector<Property> props = WindowsProperties();
+  std::reverse(props.begin(), props.end());
+  auto in = DecodeActivationPropertiesIn(BuildIn(props));
+  ASSERT_TRUE(in.ok());
+  auto bytes = EncodeActivationPropertiesIn(*in);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  EXPECT_EQ(*bytes, BuildIn(WindowsPropertiesAsSent()));
+}
+
+TEST(ActivationPropertiesInEncoding, RoundTripsThroughTheDecoder) {
+  ActivationPropertiesIn in = WindowsRequest();
+  idl::InstanceInfoData instance;
+  instance.fileName = u"/srv/doc.txt";
+  in.instance = instance;
+  in.unknown.push_back({kComGuid(0x1b8), std::vector<uint8_t>(24, 0x5a)});
+  auto bytes = EncodeActivationPropertiesIn(in);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  auto back = DecodeActivationPropertiesIn(*bytes);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->order,
+            (std::vector<Guid>{CLSID_SpecialSystemProperties, CLSID_InstantiationInfo,
+                               CLSID_ActivationContextInfo, CLSID_SecurityInfo,
+                               CLSID_ServerLocationInfo, CLSID_InstanceInfo,
+                               CLSID_ScmRequestInfo, kComGuid(0x1b8)}));
+  EXPECT_EQ(back->dest_ctx, in.dest_ctx);
+  idl::InstantiationInfoData inst = in.instantiation;
+  EXPECT_NE(back->instantiation.thisSize, 0u);
+  inst.thisSize = back->instantiation.thisSize;
+  EXPECT_EQ(back->instantiation, inst);
+  EXPECT_EQ(back->scm_request, in.scm_request);
+  EXPECT_EQ(back->special, in.special);
+  EXPECT_EQ(back->context, in.context);
+  EXPECT_EQ(back->security, in.security);
+  EXPECT_EQ(back->location, in.location);
+  EXPECT_EQ(back->instance, in.instance);
+  EXPECT_EQ(back->unknown, in.unknown);
+  // And again: the encoding is a fixed point.
+  auto again = EncodeActivationPropertiesIn(*back);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *bytes);
+}
+
+TEST(ActivationPropertiesInEncoding, ImpacketsRequestReencodesWithZeroFillers) {
+  const std::vector<uint8_t> impacket = ImpacketRequest();
+  auto in = DecodeActivationPropertiesIn(impacket);
+  ASSERT_TRUE(in.ok());
+  auto bytes = EncodeActivationPropertiesIn(*in);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  // Same properties and order; impacket's 0xAA/0xBF/0xFA pads became zeros
+  // and its ObjectBufferLengths now count them.
+  EXPECT_EQ(bytes->size(), impacket.size());
+  EXPECT_NE(*bytes, impacket);
+  auto back = DecodeActivationPropertiesIn(*bytes);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->order, in->order);
+  EXPECT_EQ(back->scm_request, in->scm_request);
+  EXPECT_EQ(*back->instantiation.pIID, *in->instantiation.pIID);
+}
+
+TEST(ActivationPropertiesInEncoding, RefusesWhatCannotBeSent) {
+  auto refused = [](const ActivationPropertiesIn& in, std::string_view part) {
+    auto r = EncodeActivationPropertiesIn(in);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), E_INVALIDARG);
+    EXPECT_NE(r.status().message().find(part), std::string_view::npos) << r.status().ToString();
+  };
+  ActivationPropertiesIn in = WindowsRequest();
+  in.instantiation.pIID.reset();
+  refused(in, "1..32768 interfaces, not 0");
+  in = WindowsRequest();
+  in.instantiation.cIID = 3;
+  refused(in, "cIID 3 is not pIID's 2 entries");
+  in = WindowsRequest();
+  in.scm_request.remoteRequest.reset();
+  refused(in, "needs its remoteRequest");
+  in = WindowsRequest();
+  in.scm_request.remoteRequest->cRequestedProtseqs = 5;
+  refused(in, "cRequestedProtseqs 5 is not pRequestedProtseqs' 2 entries");
+  in = WindowsRequest();
+  for (uint32_t i = 0; i < 5; ++i) in.unknown.push_back({kComGuid(0x300 + i), {}});
+  refused(in, "at most 10 properties, not 11");
+  in = WindowsRequest();
+  in.unknown.push_back({CLSID_SecurityInfo, {}});
+  refused(in, "would be listed twice");
+}
+
+std::string RunPython(const char* script, const std::vector<uint8_t>& objref) {
+  std::string cmd = "/usr/bin/python3 " + std::string(COMSEC_SOURCE_DIR) +
+                    "/tests/activation/" + script + " " + ToHex(objref);
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  EXPECT_EQ(pclose(p), 0) << out;
+  return out;
+}
+
+TEST(ActivationPropertiesInEncoding, ImpacketReadsTheRequestPropertyByProperty) {
+  auto bytes = EncodeActivationPropertiesIn(WindowsRequest());
+  ASSERT_TRUE(bytes.ok());
+  const std::string text = RunPython("impacket_props_in.py", *bytes);
+  ASSERT_FALSE(text.empty());
+  json j = json::parse(text);
+  EXPECT_EQ(j["iid"], IID_IActivationPropertiesIn.ToString());
+  EXPECT_EQ(j["clsid"], CLSID_ActivationPropertiesIn.ToString());
+  EXPECT_EQ(j["reserved"], bytes->size() - 48 + 8);
+  EXPECT_EQ(j["dwSize"], bytes->size() - 56);
+  EXPECT_EQ(j["totalSize"], j["dwSize"]);
+  EXPECT_EQ(j["destCtx"], 2);
+  EXPECT_EQ(j["cIfs"], 6);
+  EXPECT_EQ(j["classInfoClsid"], Guid{}.ToString());
+  EXPECT_EQ(j["pclsid"],
+            json::array({CLSID_SpecialSystemProperties.ToString(),
+                         CLSID_InstantiationInfo.ToString(), CLSID_ActivationContextInfo.ToString(),
+                         CLSID_SecurityInfo.ToString(), CLSID_ServerLocationInfo.ToString(),
+                         CLSID_ScmRequestInfo.ToString()}));
+  uint32_t sum = 0;
+  for (size_t i = 0; i < 6; ++i) {
+    const json& st = j["streams"][i];
+    EXPECT_EQ(st["version"], 1);
+    EXPECT_EQ(st["endianness"], 0x10);
+    EXPECT_EQ(st["commonHeaderLength"], 8);
+    EXPECT_EQ(st["filler"], 0xcccccccc);
+    EXPECT_EQ(st["privateFiller"], 0);
+    EXPECT_EQ(st["ObjectBufferLength"].get<uint32_t>() + 16, j["pSizes"][i].get<uint32_t>());
+    sum += j["pSizes"][i].get<uint32_t>();
+  }
+  EXPECT_EQ(j["propertyBytes"], sum);
+  EXPECT_EQ(j["totalSize"], j["headerSize"].get<uint32_t>() + sum);
+  const json& inst = j["instantiation"];
+  EXPECT_EQ(inst["classId"], kClass.ToString());
+  EXPECT_EQ(inst["classCtx"], 0x14);
+  EXPECT_EQ(inst["cIID"], 2);
+  EXPECT_EQ(inst["pIID"], json::array({kIid.ToString(), kComGuid(0).ToString()}));
+  EXPECT_EQ(inst["thisSize"], j["pSizes"][1]);
+  EXPECT_EQ(inst["clientCOMVersion"], json::array({5, 7}));
+  EXPECT_EQ(j["special"]["dwSessionId"], 0xffffffffu);
+  EXPECT_EQ(j["special"]["dwDefaultAuthnLvl"], 5);
+  EXPECT_EQ(j["special"]["dwOrigClsctx"], 0x10);
+  EXPECT_EQ(j["context"]["pIFDClientCtx"], true);
+  EXPECT_EQ(j["security"]["pwszName"], "WIN-SERVER");
+  EXPECT_EQ(j["location"]["processId"], 4242);
+  EXPECT_EQ(j["scmRequest"]["ClientImpLevel"], 2);
+  EXPECT_EQ(j["scmRequest"]["pRequestedProtseqs"], json::array({7, 0x1f}));
+}
+
 // ==== The reply ===========================================================
 
 // "127.0.0.1[1350]" over TCP (tower 7), security binding NTLM (10).
