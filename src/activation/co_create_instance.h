@@ -71,8 +71,6 @@
 
 namespace comsec::activation {
 
-inline constexpr HResult CO_S_NOTALLINTERFACES{0x00080012u};
-
 // COSERVERINFO (objidlbase.h, R121): the machine, empty for this one; the
 // activation's security, null for the process's.
 struct COSERVERINFO {

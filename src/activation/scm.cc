@@ -317,6 +317,7 @@ Result<uint32_t> Scm::LaunchServer(const ActivationRequest& request, const Class
     e.Extra("uid", std::to_string(spec.identity.uid));
     e.Extra("gid", std::to_string(spec.identity.gid));
     options_.logger->Log(e);
+    if (options_.audit && options_.audit != options_.logger) options_.audit->Log(e);
   }
   LaunchedProcess* p = process.get();
   {

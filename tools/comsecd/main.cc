@@ -37,6 +37,7 @@
 #include "comsec/com/oxid_resolver.h"
 #include "comsec/com/oxid_resolver_service.h"
 #include "comsec/com/running_classes.h"
+#include "comsec/config/audit_trail.h"
 #include "comsec/rpc/epmapper.h"
 #include "comsec/rpc/server.h"
 #include "comsec/runtime/runtime.h"
@@ -89,6 +90,7 @@ int main(int argc, char** argv) {
   uint32_t ping_period_s = 120;
   activation::ScmOptions scm_options;
   uint32_t launch_timeout_ms = 30000;
+  std::string audit_log;
   app.add_option("--store", store_path, "configuration store (its secrets file beside it)");
   app.add_option("--listen", listen, "string bindings (repeatable)");
   app.add_option("--trust-uid", trusted_uids,
@@ -112,6 +114,9 @@ int main(int argc, char** argv) {
                  "milliseconds a launched server has to register its class object "
                  "(default 30000)")
       ->check(CLI::Range(uint32_t{100}, uint32_t{600000}));
+  app.add_option("--audit-log", audit_log,
+                 "the audit trail activation decisions are appended to, as JSON lines "
+                 "(default: beside the store, NAME.audit.log; `comcfg log` reads it)");
   app.add_option("--log-format", log_format,
                  "events on standard error as text lines or JSON lines (default text)")
       ->check(CLI::IsMember({"text", "json"}));
@@ -168,7 +173,15 @@ int main(int argc, char** argv) {
   scm_options.launch_timeout = std::chrono::milliseconds(launch_timeout_ms);
   scm_options.server_log_fd = STDERR_FILENO;
   scm_options.logger = logger.get();
-  scm_options.audit = logger.get();
+  // The audit trail: every activation refusal and launch, for `comcfg log`.
+  std::unique_ptr<Logger> audit;
+  if (audit_log.empty() && !store_path.empty()) audit_log = config::AuditTrailPathFor(store_path);
+  if (!audit_log.empty()) {
+    auto opened = config::OpenAuditTrail(audit_log);
+    if (!opened.ok()) return Fail(opened.status());
+    audit = std::move(*opened);
+  }
+  scm_options.audit = audit.get();
   if (scm_options.surrogate_path.empty()) {
     char self[4096];
     const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
