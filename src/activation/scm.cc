@@ -209,6 +209,7 @@ Result<std::shared_ptr<rpc::Client>> Scm::ClientFor(const com::ClassRegistration
   if (options_.resolver->ResolveOxid(at.oxid, local_tower, &r) != 0) {
     return Status(RPC_S_SERVER_UNAVAILABLE, "the server's object exporter is gone");
   }
+  std::string why;
   for (const com::OxidBindings::String& s : r.bindings.strings) {
     std::optional<rpc::StringBinding> b = com::ReachableLocalBinding(s);
     if (!b) continue;
@@ -217,18 +218,26 @@ Result<std::shared_ptr<rpc::Client>> Scm::ClientFor(const com::ClassRegistration
     auto trusted = com::TrustedLocalServerUids(b->endpoint);
     if (!trusted.ok() ||
         std::find(trusted->begin(), trusted->end(), at.owner.uid) == trusted->end()) {
+      why += "; " + b->ToString() + ": " +
+             (trusted.ok() ? "not served by uid " + std::to_string(at.owner.uid)
+                           : trusted.status().ToString());
       continue;
     }
-    auto client = rpc::Client::Connect(*b);
-    if (!client.ok()) continue;
-    if (!(*client)->Bind(com::ServerActivatorSyntax()).ok()) continue;
+    rpc::ClientOptions options;
+    options.trusted_server_uids = {at.owner.uid};
+    auto client = rpc::Client::Connect(*b, options);
+    Status bound = client.ok() ? (*client)->Bind(com::ServerActivatorSyntax()) : client.status();
+    if (!bound.ok()) {
+      why += "; " + b->ToString() + ": " + bound.ToString();
+      continue;
+    }
     std::shared_ptr<rpc::Client> shared(std::move(*client));
     std::lock_guard<std::mutex> lock(mu_);
     clients_[at.oxid] = shared;
     return shared;
   }
   return Status(RPC_S_SERVER_UNAVAILABLE,
-                "the server registered no ncalrpc endpoint the SCM can reach as its own");
+                "the server registered no ncalrpc endpoint the SCM can reach as its own" + why);
 }
 
 ActivationReply Scm::ActivateIn(const ActivationRequest& request,
@@ -237,6 +246,10 @@ ActivationReply Scm::ActivateIn(const ActivationRequest& request,
   auto client = ClientFor(at);
   if (!client.ok()) {
     reply.hr = client.status().code();
+    LogFailure(request, "activation.server_unreachable", reply.hr,
+               "cannot reach the server (pid " + std::to_string(at.owner.pid) +
+                   ") that registered the class: " + client.status().ToString(),
+               true);
     return reply;
   }
   idl::IComsecServerActivatorProxy proxy(client->get());
@@ -247,6 +260,10 @@ ActivationReply Scm::ActivateIn(const ActivationRequest& request,
                                  static_cast<uint32_t>(request.iids.size()), request.iids,
                                  results, itfs);
   if (!hr.ok()) {
+    LogFailure(request, "activation.server_unreachable", hr.status().code(),
+               "the server (pid " + std::to_string(at.owner.pid) +
+                   ") did not answer the activation: " + hr.status().ToString(),
+               true);
     // The server is gone (killed, crashed): forget it, so the next
     // activation launches another (case 47).
     {

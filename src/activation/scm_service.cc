@@ -158,23 +158,41 @@ class ActivationService final : public idl::IActivation {
   Scm* const scm_;
 };
 
+// The generated stubs, run on `pool` instead of the connection's loop.
+rpc::InterfaceRegistration Offloaded(rpc::InterfaceRegistration r, com::WorkerPool* pool) {
+  auto ops = std::make_shared<const std::vector<rpc::OpHandler>>(std::move(r.operations));
+  r.operations.clear();
+  r.async_handler = [ops, pool](rpc::IncomingCall call) {
+    auto pending = std::make_shared<rpc::IncomingCall>(std::move(call));
+    pool->Post([ops, pending] {
+      const uint16_t opnum = pending->context.opnum;
+      if (opnum >= ops->size() || !(*ops)[opnum]) {
+        pending->responder.Fail(rpc::OpnumOutOfRange(opnum));
+        return;
+      }
+      pending->responder.Finish((*ops)[opnum](pending->stub, pending->context));
+    });
+  };
+  return r;
+}
+
 }  // namespace
 
 rpc::SyntaxId RemoteScmActivatorSyntax() { return idl::IRemoteSCMActivatorSyntax(); }
 rpc::SyntaxId ActivationSyntax() { return idl::IActivationSyntax(); }
 
-rpc::InterfaceRegistration RemoteScmActivatorInterface(Scm* scm) {
+rpc::InterfaceRegistration RemoteScmActivatorInterface(Scm* scm, com::WorkerPool* pool) {
   rpc::InterfaceRegistration r =
       idl::IRemoteSCMActivatorRegistration(std::make_shared<RemoteScmActivatorService>(scm));
   r.min_authn_level = security::AuthnLevel::kNone;
-  return r;
+  return Offloaded(std::move(r), pool);
 }
 
-rpc::InterfaceRegistration ActivationInterface(Scm* scm) {
+rpc::InterfaceRegistration ActivationInterface(Scm* scm, com::WorkerPool* pool) {
   rpc::InterfaceRegistration r =
       idl::IActivationRegistration(std::make_shared<ActivationService>(scm));
   r.min_authn_level = security::AuthnLevel::kNone;
-  return r;
+  return Offloaded(std::move(r), pool);
 }
 
 }  // namespace comsec::activation

@@ -20,11 +20,16 @@
 // E_ACCESSDENIED (fault 5 on IRemoteSCMActivator, as Windows sends it,
 // and rpc_s_access_denied to IActivation clients).
 //
-// Thread-safety: the handlers run on the RPC server's threads; `scm` must
-// outlive the registrations.
+// Activation waits (a launch waits for the server to register with this
+// very daemon), so neither interface runs on the RPC server's loop
+// threads: their calls are handed to `pool`, and answered from there.
+//
+// Thread-safety: the handlers run on `pool`'s threads; `scm` and `pool`
+// must outlive the registrations.
 #pragma once
 
 #include "comsec/activation/scm.h"
+#include "comsec/com/worker_pool.h"
 #include "comsec/rpc/interface.h"
 
 namespace comsec::activation {
@@ -32,7 +37,7 @@ namespace comsec::activation {
 rpc::SyntaxId RemoteScmActivatorSyntax();
 rpc::SyntaxId ActivationSyntax();
 
-rpc::InterfaceRegistration RemoteScmActivatorInterface(Scm* scm);
-rpc::InterfaceRegistration ActivationInterface(Scm* scm);
+rpc::InterfaceRegistration RemoteScmActivatorInterface(Scm* scm, com::WorkerPool* pool);
+rpc::InterfaceRegistration ActivationInterface(Scm* scm, com::WorkerPool* pool);
 
 }  // namespace comsec::activation

@@ -40,7 +40,11 @@ std::vector<OxidBindings::String> AdvertisedStringBindings(
       }
       ::freeifaddrs(ifs);
     }
-    if (out.size() == before) add("127.0.0.1", b.endpoint);
+    // Loopback last: clients on this machine that reached it at
+    // 127.0.0.1 (impacket picks the binding naming the address it was
+    // given) find it; remote clients try the others first.
+    (void)before;
+    add("127.0.0.1", b.endpoint);
   }
   std::vector<OxidBindings::String> strings;
   for (const std::string& a : out) strings.push_back({kTowerIdTcp, Utf8ToUtf16Lossy(a)});

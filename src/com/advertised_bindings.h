@@ -1,7 +1,8 @@
 // The string bindings a machine's resolver or a process's exporter
 // advertises in a DUALSTRINGARRAY ([MS-DCOM] 2.2.19.3): each TCP listen
 // address, and for a wildcard one the host name and the interfaces' IPv4
-// addresses (loopback when there is nothing else); with `endpoints`, each
+// addresses, then loopback (last: clients here that came by 127.0.0.1
+// find it, remote ones try the others first); with `endpoints`, each
 // with its port in brackets ("10.0.0.5[49702]"), as exporters' bindings
 // carry it, else bare (a resolver's, reached at port 135).
 //

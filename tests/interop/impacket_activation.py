@@ -38,7 +38,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
 from hello_support import Report, Store  # noqa: E402
 
-from impacket.dcerpc.v5 import transport  # noqa: E402
+from impacket.dcerpc.v5 import dcomrt, transport  # noqa: E402
 from impacket.dcerpc.v5.dcomrt import DCOMConnection, IRemUnknown2, ORPCTHAT, ORPCTHIS  # noqa: E402
 from impacket.dcerpc.v5.dtypes import LONG, LPWSTR, WSTR  # noqa: E402
 from impacket.dcerpc.v5.ndr import NDRCALL  # noqa: E402
@@ -47,7 +47,17 @@ from impacket.dcerpc.v5.rpcrt import (DCERPCException, RPC_C_AUTHN_LEVEL_CONNECT
                                       RPC_C_AUTHN_LEVEL_PKT_PRIVACY)
 from impacket.uuid import string_to_bin, uuidtup_to_bin  # noqa: E402
 
-comsecd_path, server_path, comcfg_path, workdir = sys.argv[1:5]
+comsecd_path, built_server, comcfg_path, workdir = sys.argv[1:5]
+# The server runs as nobody, who may not traverse the build tree (a clone
+# under /root): it and the store live in a world-readable directory of
+# their own under /tmp, removed at the end.
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+workdir = tempfile.mkdtemp(prefix="comsec-activation-")
+os.chmod(workdir, 0o755)
+server_path = os.path.join(workdir, "comsec-hello-server")
+shutil.copy2(built_server, server_path)
+os.chmod(server_path, 0o755)
 CLSID = "{7d2a5e11-3c4b-4f6a-9b8c-1d2e3f405162}"
 APPID = "{7d2a5e12-3c4b-4f6a-9b8c-1d2e3f405162}"
 CLSID_ComsecHello = string_to_bin(CLSID[1:-1])
@@ -92,11 +102,11 @@ class IComsecHello(IRemUnknown2):
         return self.request(WhoAmI(), self._iid, self.get_iPid())
 
 
-comcfg = Store(comcfg_path, workdir)
+comcfg = Store(comcfg_path, os.path.join(workdir, "store"))
 store = comcfg.path
 # The server runs as nobody: it must read the policy store (not the
 # secrets file, which only comsecd reads).
-os.chmod(workdir, 0o755)
+os.chmod(os.path.dirname(store), 0o755)
 os.chmod(store, 0o644)
 domain = None
 for name, password in PASSWORDS.items():
@@ -166,16 +176,26 @@ def activate(user, level):
         hello = IComsecHello(iface)
         greeting = hello.Greet("impacket")["greeting"].rstrip("\x00")
         who = hello.WhoAmI()
-        # IRemUnknown: an interface the object lacks, then the release.
-        try:
-            hello.RemQueryInterface(1, (IID_IDispatch,))
-            lacks = "answered"
-        except DCERPCException as e:
-            lacks = str(e)
+        # IRemUnknown: an interface the object lacks (its REMQIRESULT's
+        # hResult), then the release.
+        qi = dcomrt.RemQueryInterface()
+        qi["ORPCthis"] = hello.get_cinstance().get_ORPCthis()
+        qi["ORPCthis"]["flags"] = 0
+        qi["ripid"] = hello.get_iPid()
+        qi["cRefs"] = 1
+        qi["cIids"] = 1
+        one = dcomrt.IID()
+        one["Data"] = IID_IDispatch
+        qi["iids"].append(one)
+        resp = hello.request(qi, dcomrt.IID_IRemUnknown, hello.get_ipidRemUnknown())
+        lacks = "0x%08x" % (resp["ppQIResults"]["hResult"] & 0xFFFFFFFF)
         hello.RemRelease()
         return (who["caller"].rstrip("\x00"), who["authnLevel"], who["uid"], greeting, lacks)
     finally:
-        dcom.disconnect()
+        try:
+            dcom.disconnect()
+        except KeyError:  # impacket forgets connections it never made
+            pass
 
 
 try:
@@ -188,8 +208,10 @@ try:
     for level, name in ((RPC_C_AUTHN_LEVEL_PKT_INTEGRITY, "PKT_INTEGRITY"),
                         (RPC_C_AUTHN_LEVEL_PKT_PRIVACY, "PKT_PRIVACY")):
         r = activate("alice", level)
-        ok = isinstance(r, tuple) and r[0].lower() == alice.lower() and r[1] == level and \
-            r[2] == NOBODY and r[3].startswith("Hello, impacket") and "E_NOINTERFACE" in r[4]
+        # Object calls go at the authentication hint the SCM returned: the
+        # AppID's level (5), as impacket's classInstance takes it.
+        ok = isinstance(r, tuple) and r[0].lower() == alice.lower() and r[1] == 5 and \
+            r[2] == NOBODY and r[3].startswith("Hello, impacket") and r[4] == "0x80004002"
         check(ok, "alice at %s: CoCreateInstanceEx, Greet, WhoAmI (server uid nobody), "
                   "RemQueryInterface E_NOINTERFACE, RemRelease: %r" % (name, r))
     launched = named("activation.launched")
@@ -259,6 +281,7 @@ finally:
         comsecd.kill()
     # The servers comsecd launched run on until stopped.
     subprocess.run(["pkill", "-f", server_path + " --embedding"], check=False)
+    shutil.rmtree(workdir, ignore_errors=True)
 if report.failures:
     for e in events:
         print("event:", json.dumps(e))

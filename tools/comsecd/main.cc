@@ -202,8 +202,11 @@ int main(int argc, char** argv) {
   registry.Register(mapper.Interface());
   registry.Register(com::ObjectExporterInterface(&resolver));
   registry.Register(com::OxidRegistrationInterface(&resolver, logger.get(), &classes));
-  registry.Register(activation::RemoteScmActivatorInterface(scm->get()));
-  registry.Register(activation::ActivationInterface(scm->get()));
+  // Activations wait (for a launched server to register here): they run
+  // on threads of their own, never on the loops that serve registrations.
+  com::WorkerPool activation_pool(16);
+  registry.Register(activation::RemoteScmActivatorInterface(scm->get(), &activation_pool));
+  registry.Register(activation::ActivationInterface(scm->get(), &activation_pool));
   // Neither is entered in the endpoint map: clients reach IObjectExporter
   // at the resolver's well-known endpoint (port 135, [MS-DCOM] 3.1.2.5.1),
   // and processes register at the ncalrpc endpoint they are configured with.
