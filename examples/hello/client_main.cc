@@ -22,8 +22,13 @@
 //                    until killed
 // The client's own objects are served on --listen (default
 // ncacn_ip_tcp:127.0.0.1[0]; a reachable address when the server is on
-// another machine). --server HOST asks HOST's SCM for the class, which
-// needs activation (issue 15): until then it fails and says so.
+// another machine). --server HOST asks HOST's SCM (comsecd) for a new
+// ComsecHello with CoCreateInstanceEx: over TCP at HOST's port 135, or at
+// the port "HOST[PORT]" names; HOST naming this machine (localhost,
+// 127.0.0.1, its host name) asks the local comsecd over ncalrpc at
+// --local-scm (default ncalrpc:[epmapper]). The activation goes at
+// PKT_INTEGRITY at least, whatever --level says (Windows's
+// RaiseActivationAuthenticationLevel); the object's calls at --level.
 // Exit 0 on success, 1 when a call fails, 2 on bad usage.
 #include <chrono>
 #include <iostream>
@@ -32,6 +37,8 @@
 #include <CLI/CLI.hpp>
 
 #include "client_blanket.h"
+#include "comsec/activation/clsctx.h"
+#include "comsec/activation/co_create_instance.h"
 #include "comsec/base/hex.h"
 #include "comsec/base/utf16.h"
 #include "comsec/com/client_security.h"
@@ -55,7 +62,13 @@ int main(int argc, char** argv) {
   auto* objref_opt = app.add_option("--objref", objref_hex,
                                     "the object's OBJREF in hex (comsec-hello-server "
                                     "--print-objref)");
-  auto* server_opt = app.add_option("--server", server, "activate ComsecHello on HOST");
+  auto* server_opt = app.add_option("--server", server,
+                                    "activate ComsecHello on HOST (HOST[PORT] for an SCM not "
+                                    "on port 135)");
+  std::string local_scm = "ncalrpc:[epmapper]";
+  app.add_option("--local-scm", local_scm,
+                 "the local comsecd's ncalrpc endpoint, for --server naming this machine "
+                 "(default ncalrpc:[epmapper])");
   objref_opt->excludes(server_opt);
   app.add_option("--listen", listen,
                  "where this process serves its own objects (callback; default "
@@ -157,7 +170,29 @@ int main(int argc, char** argv) {
   int rc = 0;
   // (no return from here to CoUninitialize: the apartment must be left
   // while the runtime lives)
-  auto hello = (*com)->Unmarshal<idl::IComsecHello>(*objref);
+  Result<ComPtr<idl::IComsecHello>> hello = Status(E_FAIL, "");
+  if (server.empty()) {
+    hello = (*com)->Unmarshal<idl::IComsecHello>(*objref);
+  } else {
+    // CoCreateInstanceEx on HOST's SCM, this process's identity (the
+    // blanket's) authenticating the activation.
+    activation::COSERVERINFO where;
+    where.name = server;
+    activation::MULTI_QI qi[1];
+    qi[0].iid = idl::IID_IComsecHello;
+    activation::ActivationClientOptions how;
+    how.local_scm = local_scm;
+    auto created = activation::CreateInstanceEx(
+        **com, examples::kClsidComsecHello, nullptr,
+        activation::CLSCTX_LOCAL_SERVER | activation::CLSCTX_REMOTE_SERVER, &where, qi, how);
+    if (!created.ok()) {
+      hello = created.status();
+    } else if (qi[0].hr.Failed()) {
+      hello = Status(qi[0].hr, "the new ComsecHello has no IComsecHello");
+    } else {
+      hello = ComPtr<idl::IComsecHello>::Adopt(static_cast<idl::IComsecHello*>(qi[0].itf.Detach()));
+    }
+  }
   if (hello.ok() && blanket_flags.level != 0 && (*blanket)->auth() != nullptr) {
     // An explicit --level is this proxy's own (CoSetProxyBlanket, R89):
     // stored as given, not raised to the server's hint as the negotiated
