@@ -119,14 +119,8 @@ int main(int argc, char** argv) {
     std::cerr << "comsec-hello-client: give --objref HEX or --server HOST\n";
     return 2;
   }
-  if (!server.empty()) {
-    return fail(Status(REGDB_E_CLASSNOTREG,
-                       "--server " + server +
-                           ": activating ComsecHello needs the SCM's activation interfaces, "
-                           "which comsecd does not serve yet; start comsec-hello-server "
-                           "--print-objref there and pass --objref"));
-  }
-  auto objref = FromHex(objref_hex);
+  auto objref = server.empty() ? FromHex(objref_hex)
+                               : Result<std::vector<uint8_t>>(std::vector<uint8_t>{});
   if (!objref.ok()) {
     std::cerr << "comsec-hello-client: --objref: " << objref.status().message() << "\n";
     return 2;
@@ -184,7 +178,7 @@ int main(int argc, char** argv) {
     how.local_scm = local_scm;
     auto created = activation::CreateInstanceEx(
         **com, examples::kClsidComsecHello, nullptr,
-        activation::CLSCTX_LOCAL_SERVER | activation::CLSCTX_REMOTE_SERVER, &where, qi, how);
+        activation::CLSCTX_REMOTE_SERVER, &where, qi, how);
     if (!created.ok()) {
       hello = created.status();
     } else if (qi[0].hr.Failed()) {
