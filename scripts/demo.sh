@@ -114,7 +114,7 @@ chown "$server_user" "$echo_dir"
 # A copy the server's user can run wherever the build tree lives.
 cp "$build/examples/echo/comsec-echo-server" "$rpc_dir/" && chmod 755 "$rpc_dir/comsec-echo-server"
 hello_pid=
-trap 'kill $echo_pid $hello_pid $comsecd_pid 2>/dev/null; rm -rf "$store_dir" "$rpc_dir"' EXIT
+trap 'kill $echo_pid $hello_pid $comsecd_pid 2>/dev/null; pkill -f "$rpc_dir/comsec-hello-server" 2>/dev/null; rm -rf "$store_dir" "$rpc_dir"' EXIT
 # Clients look endpoints up over TCP; servers register and have logons
 # validated over ncalrpc, where the kernel tells comsecd who asks.
 "$build/tools/comsecd/comsecd" --store "$COMSEC_STORE" --trust-uid "$server_uid" \
@@ -224,8 +224,45 @@ eval "\"\$comcfg\" ${remedy#comcfg }"
 echo 'Guest#Passw0rd' | "$hello" --objref "$objref" --auth ntlm --user guest --password-stdin --level 6 whoami
 echo "(exit $?)"
 
+# ---- Activation: comsecd is the SCM (issue 15) -----------------------------
+step "Register the hello class: comsecd's SCM starts its LocalServer32 when a client asks"
+kill "$hello_pid"; wait "$hello_pid" 2>/dev/null; hello_pid=
+show class register --clsid '{7d2a5e11-3c4b-4f6a-9b8c-1d2e3f405162}' --appid '{7d2a5e12-3c4b-4f6a-9b8c-1d2e3f405162}' --local-server "$rpc_dir/comsec-hello-server --embedding"
+show perms grant launch --appid '{7d2a5e12-3c4b-4f6a-9b8c-1d2e3f405162}' --principal demo --rights execute_local,execute_remote,activate_local,activate_remote
+# Remote launch and activation for every authenticated account machine-wide;
+# each application's launch permission still decides.
+show perms grant machine-launch-limit --principal AU --rights execute_remote,activate_remote
+# As Activator: the server runs as the Unix account the store account maps to.
+show user set demo --unix-user "$server_user"
+show user set guest --unix-user "$server_user"
+scm_port=${epm##*[}; scm_port=${scm_port%]}
+step "Activate locally (ncalrpc; the kernel names the caller) and call it"
+printf '$ comsec-hello-client --server localhost --local-scm ncalrpc:%s --auth local --level 6 greet local\n' "$rpc_dir/comsecd"
+"$hello" --server localhost --local-scm "ncalrpc:$rpc_dir/comsecd" --auth local --level 6 greet local
+step "Activate remotely: TCP to comsecd at PKT_PRIVACY as demo, then call the new object"
+printf '$ comsec-hello-client --server "127.0.0.1[%s]" --auth ntlm --user demo --password-stdin --level 6 whoami\n' "$scm_port"
+echo 'Demo#Passw0rd' | "$hello" --server "127.0.0.1[$scm_port]" --auth ntlm --user demo --password-stdin --level 6 whoami
+grep '^.*activation.launched' "$rpc_dir/comsecd.out" | sed 's/^/comsecd: /' | cut -c1-220
+step "guest is outside the launch ACL: refused, one audit event, comcfg log shows it"
+printf '$ comsec-hello-client --server "127.0.0.1[%s]" --auth ntlm --user guest --password-stdin --level 6 whoami\n' "$scm_port"
+echo 'Guest#Passw0rd' | "$hello" --server "127.0.0.1[$scm_port]" --auth ntlm --user guest --password-stdin --level 6 whoami
+echo "(exit $?)"
+show log --since 10m
+scm_field() {  # the last activation.denied event's field $1, from the audit trail
+  "$comcfg" log --json | /usr/bin/python3 -c 'import json,sys
+e=[x for x in json.load(sys.stdin) if x.get("event")=="activation.denied"][-1]
+print(e.get(sys.argv[1], ""))' "$1"
+}
+step "The audit event's remedy, applied with comcfg; the same activation succeeds"
+remedy=$(scm_field remedy)
+echo "\$ $remedy"
+eval "\"\$comcfg\" ${remedy#comcfg }"
+echo 'Guest#Passw0rd' | "$hello" --server "127.0.0.1[$scm_port]" --auth ntlm --user guest --password-stdin --level 6 whoami
+echo "(exit $?)"
+
 step "Stopping comsecd and the servers"
-kill "$echo_pid" "$hello_pid" "$comsecd_pid"
-wait "$echo_pid" "$hello_pid" "$comsecd_pid" 2>/dev/null
+pkill -f "$rpc_dir/comsec-hello-server" 2>/dev/null
+kill "$echo_pid" "$comsecd_pid"
+wait "$echo_pid" "$comsecd_pid" 2>/dev/null
 echo "stopped"
 exit 0

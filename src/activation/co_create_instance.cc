@@ -57,7 +57,7 @@ Result<Plan> MakePlan(const Guid& clsid, IUnknown* outer, uint32_t clsctx,
   if (server != nullptr && !server->name.empty()) {
     COMSEC_ASSIGN_OR_RETURN(ScmServerName name,
                             ParseServerName(server->name, opts.scm_port));
-    if (NamesThisMachine(name.host)) {
+    if (NamesThisMachine(name.host) && !name.explicit_port) {
       // A remote server on this machine is a local server.
       if (plan.clsctx & CLSCTX_REMOTE_SERVER) {
         plan.clsctx =
@@ -267,6 +267,7 @@ Result<ScmServerName> ParseServerName(std::string_view name,
                         "\": the port in brackets must be 1-65535");
     }
     out.port = static_cast<uint16_t>(port);
+    out.explicit_port = true;
     host = host.substr(0, open);
   }
   if (host.empty()) {

@@ -133,6 +133,9 @@ Status CoGetInstanceFromFile(com::ComRuntime& rt, const COSERVERINFO* server,
 struct ScmServerName {
   std::string host;
   uint16_t port = 135;
+  // The name carried "[port]": that SCM over TCP is meant, even on this
+  // machine (a comsecd on a port of its own, as tests and demos run it).
+  bool explicit_port = false;
 };
 // "host", "\\host", "host[port]"; E_INVALIDARG for an empty host or a port
 // outside 1-65535.
