@@ -1,5 +1,10 @@
 #include "comsec/activation/scm_client.h"
 
+#include <unistd.h>
+
+#include <map>
+#include <mutex>
+
 #include <utility>
 
 #include "comsec/activation/clsctx.h"
@@ -51,6 +56,72 @@ ActivationPropertiesIn BuildActivationPropertiesIn(
   return in;
 }
 
+// Bound connections to SCMs, kept for the next activation (connect, bind
+// and authentication are most of a local activation's cost). Keyed by all
+// that decides who a connection speaks for: the binding, the package, the
+// level, the credentials, the target and the thread's effective uid (a
+// thread impersonating a caller connects ncalrpc as that caller, so it
+// never shares the process's connection). rpc::Client reconnects a
+// connection the SCM closed idle by itself.
+struct ScmConnectionKey {
+  std::string binding;
+  const void* package = nullptr;
+  int level = 0;
+  int imp = 0;
+  const void* credentials = nullptr;
+  std::string target;
+  uint32_t wanted = 0;
+  uint32_t euid = 0;
+  auto operator<=>(const ScmConnectionKey&) const = default;
+};
+
+Result<std::shared_ptr<rpc::Client>> ScmConnection(const rpc::StringBinding& scm,
+                                                   const rpc::ClientOptions& how,
+                                                   const ActivationAuth& auth,
+                                                   const std::string& where) {
+  static std::mutex mu;
+  struct Entry {
+    std::shared_ptr<rpc::Client> client;
+    // Held so that the address in the key stays these credentials'.
+    std::shared_ptr<const rpc::Credentials> credentials;
+  };
+  static std::map<ScmConnectionKey, Entry>* cache = new std::map<ScmConnectionKey, Entry>();
+  constexpr size_t kMaxCached = 16;
+  ScmConnectionKey key;
+  key.binding = scm.ToString();
+  key.euid = static_cast<uint32_t>(geteuid());
+  if (auth.auth) {
+    key.package = auth.auth->package;
+    key.level = static_cast<int>(auth.auth->level);
+    key.imp = static_cast<int>(auth.auth->imp_level);
+    key.credentials = auth.auth->credentials.get();
+    key.target = auth.auth->target_name;
+    key.wanted = auth.auth->wanted;
+  }
+  // Client options other than these (timeouts, dialer) are the process's
+  // and the same for every activation; credentials are held by the entry.
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = cache->find(key);
+    if (it != cache->end()) return it->second.client;
+  }
+  auto client = rpc::Client::Connect(scm, how);
+  if (!client.ok()) {
+    return Status(client.status()).Prefixed("cannot reach " + where);
+  }
+  if (Status s = (*client)->Bind(idl::IRemoteSCMActivatorSyntax(),
+                                 auth.auth ? &*auth.auth : nullptr);
+      !s.ok()) {
+    return std::move(s).Prefixed(where + " refused the activation's bind at " +
+                                 security::AuthnLevelName(auth.level));
+  }
+  std::shared_ptr<rpc::Client> shared(std::move(*client));
+  std::lock_guard<std::mutex> lock(mu);
+  if (cache->size() >= kMaxCached) cache->erase(cache->begin());
+  (*cache)[key] = Entry{shared, auth.auth ? auth.auth->credentials : nullptr};
+  return shared;
+}
+
 Result<ActivationPropertiesOut> CallScm(const rpc::StringBinding& scm,
                                         const rpc::ClientOptions& how,
                                         const ActivationAuth& auth,
@@ -62,17 +133,9 @@ Result<ActivationPropertiesOut> CallScm(const rpc::StringBinding& scm,
       std::vector<uint8_t> props,
       EncodeActivationPropertiesIn(BuildActivationPropertiesIn(request, auth)));
 
-  auto client = rpc::Client::Connect(scm, how);
-  if (!client.ok()) {
-    return Status(client.status()).Prefixed("cannot reach " + where);
-  }
-  if (Status s = (*client)->Bind(idl::IRemoteSCMActivatorSyntax(),
-                                 auth.auth ? &*auth.auth : nullptr);
-      !s.ok()) {
-    return std::move(s).Prefixed(where + " refused the activation's bind at " +
-                                 security::AuthnLevelName(auth.level));
-  }
-  idl::IRemoteSCMActivatorProxy proxy(client->get());
+  COMSEC_ASSIGN_OR_RETURN(std::shared_ptr<rpc::Client> client,
+                          ScmConnection(scm, how, auth, where));
+  idl::IRemoteSCMActivatorProxy proxy(client.get());
   idl::ORPCTHIS orpcthis;
   orpcthis.version = {com::kComMajorVersion, com::kComMinorVersion};
   orpcthis.cid = com::RandomGuid();
