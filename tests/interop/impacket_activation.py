@@ -40,7 +40,7 @@ from hello_support import Report, Store  # noqa: E402
 
 from impacket.dcerpc.v5 import dcomrt, transport  # noqa: E402
 from impacket.dcerpc.v5.dcomrt import DCOMConnection, IRemUnknown2, ORPCTHAT, ORPCTHIS  # noqa: E402
-from impacket.dcerpc.v5.dtypes import LONG, LPWSTR, WSTR  # noqa: E402
+from impacket.dcerpc.v5.dtypes import LONG, LPWSTR, NULL, WSTR  # noqa: E402
 from impacket.dcerpc.v5.ndr import NDRCALL  # noqa: E402
 from impacket.dcerpc.v5.rpcrt import (DCERPCException, RPC_C_AUTHN_LEVEL_CONNECT,  # noqa: E402
                                       RPC_C_AUTHN_LEVEL_PKT_INTEGRITY,
@@ -254,6 +254,55 @@ try:
     check(r == "activated", "with hardening weakened by comcfg, CONNECT activates: %r" % (r,))
     check(wait_named("activation.below_hardening", 1) is not None,
           "the weakened activation is logged")
+
+    # IActivation::RemoteActivation (the original interface): several IIDs
+    # with per-IID results, the class object (Mode 0xFFFFFFFF), and a
+    # persistent activation (a file name) answered E_NOTIMPL.
+    def remote_activation(iids, mode=0, object_name=None):
+        dcom = DCOMConnection("127.0.0.1", "alice", PASSWORDS["alice"], domain,
+                              authLevel=RPC_C_AUTHN_LEVEL_PKT_PRIVACY, oxidResolver=True)
+        try:
+            dce = dcom.get_dce_rpc()
+            dce.bind(dcomrt.IID_IActivation)
+            this = ORPCTHIS()
+            this["cid"] = os.urandom(16)
+            this["extensions"] = NULL
+            this["flags"] = 0
+            req = dcomrt.RemoteActivation()
+            req["ORPCthis"] = this
+            req["Clsid"] = CLSID_ComsecHello
+            req["pwszObjectName"] = object_name + "\x00" if object_name else NULL
+            req["pObjectStorage"] = NULL
+            req["ClientImpLevel"] = 2
+            req["Mode"] = mode
+            req["Interfaces"] = len(iids)
+            for i in iids:
+                one = dcomrt.IID()
+                one["Data"] = i
+                req["pIIDs"].append(one)
+            req["cRequestedProtseqs"] = 1
+            req["aRequestedProtseqs"].append(7)
+            resp = dce.request(req, checkError=False)
+            return (resp["phr"] & 0xFFFFFFFF, [r["Data"] & 0xFFFFFFFF for r in resp["pResults"]],
+                    resp["ErrorCode"])
+        except Exception as e:  # noqa: BLE001
+            return str(e)
+        finally:
+            try:
+                dcom.disconnect()
+            except KeyError:
+                pass
+
+    r = remote_activation([IID_IComsecHello, IID_IDispatch])
+    check(isinstance(r, tuple) and r[0] == 0 and r[1] == [0, 0x80004002] and r[2] == 0,
+          "RemoteActivation: phr 0, IComsecHello S_OK, IDispatch E_NOINTERFACE: %r" % (r,))
+    r = remote_activation([string_to_bin("00000001-0000-0000-c000-000000000046")],
+                          mode=0xFFFFFFFF)
+    check(isinstance(r, tuple) and r[0] == 0 and r[1] == [0],
+          "RemoteActivation Mode 0xFFFFFFFF: the class object as IClassFactory: %r" % (r,))
+    r = remote_activation([IID_IComsecHello], object_name="C:\\file.dat")
+    check(isinstance(r, tuple) and r[0] == 0x80004001,
+          "RemoteActivation of a file (persistent activation): E_NOTIMPL: %r" % (r,))
 
     # The reserved opnums, then the SCM still serves.
     t = transport.DCERPCTransportFactory("ncacn_ip_tcp:127.0.0.1[135]")
