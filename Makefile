@@ -54,7 +54,7 @@ test-asan: deps
 
 # The tests labelled "concurrency" (many threads, one server) under
 # ThreadSanitizer; only their executables are built.
-TSAN_TARGETS = unknown_test object_exporter_test apartment_test com_runtime_test call_access_test client_security_test kerberos_concurrency_test ntlm_concurrency_test loopback_test log_test audit_trail_test seam_test async_mpx_test multi_leg_auth_test
+TSAN_TARGETS = unknown_test object_exporter_test apartment_test com_runtime_test call_access_test client_security_test kerberos_concurrency_test ntlm_concurrency_test loopback_test log_test audit_trail_test seam_test async_mpx_test multi_leg_auth_test co_create_instance_test
 test-tsan: deps
 	cmake -S . -B $(TSAN_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOMSEC_TSAN=ON
 	cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(TSAN_TARGETS)
