@@ -13,7 +13,8 @@ With a store holding an NTLM account and the ComsecHello AppID:
     PKT_INTEGRITY client (E_ACCESSDENIED, exit 1) and an unauthenticated
     one, then a PKT_PRIVACY client is served by the same server;
   * bad usage: no --objref/--server, a malformed OBJREF (exit 2);
-    --server (activation) fails saying why (exit 1);
+    --server naming this machine with no comsecd at --local-scm fails
+    saying which endpoint is missing (exit 1);
   * two OBJREFs printed by two servers, called from one client process
     each, and the server stops cleanly on SIGTERM (exit 0).
 Exit 0 on success.
@@ -93,9 +94,10 @@ try:
     check(rc == 2, "malformed hex: %d %r" % (rc, err))
     rc, out, err = client("4d454f5701000000", "whoami")
     check(rc == 1 and "RPC_E_INVALID_OBJREF" in err, "truncated OBJREF: %d %r" % (rc, err))
-    rc, out, err = client(None, "whoami", extra=["--server", "127.0.0.1"])
-    check(rc == 1 and "REGDB_E_CLASSNOTREG" in err and "--objref" in err,
-          "--server: %d %r" % (rc, err))
+    rc, out, err = client(None, "whoami",
+                          extra=["--server", "127.0.0.1", "--local-scm", "ncalrpc:[/nonexistent/epm]"])
+    check(rc == 1 and "RPC_S_SERVER_UNAVAILABLE" in err and "/nonexistent" in err,
+          "--server without a comsecd: %d %r" % (rc, err))
 
     # The AppID's level is the floor of a server started after it is set.
     comcfg("app", "set", APPID, "AuthenticationLevel", "6")
