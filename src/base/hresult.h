@@ -111,6 +111,10 @@ inline constexpr HResult CO_E_RUNAS_LOGON_FAILURE{0x8000401Au};
 inline constexpr HResult CO_S_NOTALLINTERFACES{0x00080012u};
 inline constexpr HResult CO_E_CANT_REMOTE{0x80004013u};
 inline constexpr HResult CO_E_APPNOTFOUND{0x800401F5u};
+// In-process servers (com/inproc_server.h): the library cannot be loaded;
+// it does not export DllGetClassObject.
+inline constexpr HResult CO_E_DLLNOTFOUND{0x800401F8u};
+inline constexpr HResult CO_E_ERRORINDLL{0x800401F9u};
 
 // The Win32 and RPC codes (HRESULT_FROM_WIN32 of ERROR_*, RPC_S_*, ...)
 // are in base/win32_error.h.

@@ -2,7 +2,7 @@
 # The installed package works without comsec's tree (issue 10 item 9):
 #  1. `cmake --install` of this build into a temporary DESTDIR (prefix
 #     /usr/local, as `make install`); every header of src/ is there under
-#     include/comsec/, the four programs under bin/, comsecd.service under
+#     include/comsec/, the five programs under bin/, comsecd.service under
 #     lib/systemd/system, and no installed CMake, pkg-config or unit file
 #     names the source or build tree;
 #  2. a copy of examples/echo configures with find_package(comsec) through
@@ -49,10 +49,10 @@ missing=$(cd "$source/src" && find . -name '*.h' | sed 's|^\./||' | sort |
           while read -r h; do [ -f "$root/include/comsec/$h" ] || echo "$h"; done)
 [ -z "$missing" ] || fail "headers not installed: $missing"
 ok "every header of src/ under include/comsec/"
-for tool in comcfg comsecd comsec-echo-server comsec-echo-client; do
+for tool in comcfg comsecd comsec-surrogate comsec-echo-server comsec-echo-client; do
   [ -x "$root/bin/$tool" ] || fail "bin/$tool not installed"
 done
-ok "comcfg, comsecd, comsec-echo-server, comsec-echo-client under bin/"
+ok "comcfg, comsecd, comsec-surrogate, comsec-echo-server, comsec-echo-client under bin/"
 
 # The systemd unit, naming the installed programs (the prefix, not the
 # DESTDIR), with none of the sandboxing that would stop comsecd launching
