@@ -20,8 +20,14 @@
 // E_ACCESSDENIED (fault 5 on IRemoteSCMActivator, as Windows sends it,
 // and rpc_s_access_denied to IActivation clients).
 //
-// Thread-safety: the handlers run on the RPC server's threads; `scm` must
-// outlive the registrations.
+// Activations run on a pool of threads each registration owns, never on
+// the RPC server's event loops: one that launches a server waits for the
+// server to register its class with this same daemon, whose connection
+// the loop it would block may be serving.
+//
+// Thread-safety: the handlers run on the registration's pool threads;
+// `scm` must outlive the registrations, which finish the activations
+// under way when destroyed.
 #pragma once
 
 #include "comsec/activation/scm.h"
