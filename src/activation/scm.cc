@@ -219,7 +219,11 @@ Result<std::shared_ptr<rpc::Client>> Scm::ClientFor(const com::ClassRegistration
         std::find(trusted->begin(), trusted->end(), at.owner.uid) == trusted->end()) {
       continue;
     }
-    auto client = rpc::Client::Connect(*b);
+    // The kernel must name the registering process's user as the socket's
+    // server (by default a client trusts only its own uid).
+    rpc::ClientOptions how;
+    how.trusted_server_uids = {at.owner.uid};
+    auto client = rpc::Client::Connect(*b, how);
     if (!client.ok()) continue;
     if (!(*client)->Bind(com::ServerActivatorSyntax()).ok()) continue;
     std::shared_ptr<rpc::Client> shared(std::move(*client));
