@@ -396,6 +396,9 @@ TEST_F(SurrogateTest, LibraryThatCannotLoadFailsTheActivation) {
   EXPECT_NE(comsecd_->AllLines().find(missing + ": cannot open shared object file"),
             std::string::npos)
       << comsecd_->AllLines();
+  // comsecd logs before it answers, but this process reads its log on
+  // another thread: wait for the line rather than race it.
+  comsecd_->WaitForLine("activation.failed");
   auto failed = comsecd_->Events("activation.failed");
   ASSERT_EQ(failed.size(), 1u) << comsecd_->AllLines();
   EXPECT_NE(failed[0].value("message", "").find("exited before registering the class"),
