@@ -365,6 +365,11 @@ Result<uint32_t> Scm::LaunchServer(const ActivationRequest& request, const Class
                                                   ") exited before registering the class");
     }
     if (std::chrono::steady_clock::now() >= deadline) {
+      // A server that missed its chance would run on unused: stop it.
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        p->Kill();
+      }
       return Status(CO_E_SERVER_EXEC_FAILURE,
                     spec.argv[0] + " (pid " + std::to_string(pid) +
                         ") did not register the class within " +
