@@ -493,8 +493,7 @@ TEST_F(CoCreateInstanceTest, R125_AClassRegisteredInThisProcessIsCreatedHere) {
 
 TEST_F(CoCreateInstanceTest, LocalActivationGoesToTheLocalScmAtPktIntegrity) {
   StartClient(std::nullopt);
-  // (The server runtime marshals no IID_IUnknown: no proxy/stub is
-  // registered for it, so the SCM answers E_NOINTERFACE for it too.)
+  // (kMissing: an interface the object lacks, E_NOINTERFACE.)
   MULTI_QI qi[] = {Qi(idl::IID_IClassFactory), Qi(kMissing)};
   auto r = CreateInstanceEx(*client_, kClsid, nullptr, CLSCTX_LOCAL_SERVER,
                             nullptr, qi, opts_);

@@ -116,6 +116,27 @@ class MarshalingTest : public ::testing::Test {
 
 // ==== MSHCTX =================================================================
 
+// IUnknown travels as the object's identity (what Windows clients
+// activate asking for): no methods of its own on the wire, its QI is
+// IRemUnknown's.
+TEST_F(MarshalingTest, IUnknownIsMarshaledAndItsQueryInterfaceReachesTheObject) {
+  ComPtr<Node> node = MakeComObject<Node>(5);
+  auto objref = server_->MarshalInterface(IID_IUnknown, node->unknown());
+  ASSERT_TRUE(objref.ok()) << objref.status().ToString();
+  auto decoded = DecodeObjref(*objref);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->iid, IID_IUnknown);
+  auto unknown = client_->UnmarshalInterface(*objref, IID_IUnknown);
+  ASSERT_TRUE(unknown.ok()) << unknown.status().ToString();
+  void* raw = nullptr;
+  ASSERT_TRUE((*unknown)->QueryInterface(idl::IID_INode, &raw).Succeeded());
+  ComPtr<INode> as_node = ComPtr<INode>::Adopt(static_cast<INode*>(raw));
+  int32_t v = 0;
+  auto r = as_node->Value(v);
+  ASSERT_TRUE(r.ok() && *r == 0) << r.status().ToString();
+  EXPECT_EQ(v, 5);
+}
+
 TEST_F(MarshalingTest, DifferentMachineIsTheDefaultAndCarriesTheTcpBindings) {
   ComPtr<Node> node = MakeComObject<Node>(1);
   auto by_default = server_->MarshalInterface(idl::IID_INode, node->unknown());

@@ -255,6 +255,25 @@ try:
     check(wait_named("activation.below_hardening", 1) is not None,
           "the weakened activation is logged")
 
+    # IUnknown first, as Windows clients ask: the object's identity, then
+    # IRemUnknown's RemQueryInterface for IComsecHello.
+    dcom = DCOMConnection("127.0.0.1", "alice", PASSWORDS["alice"], domain,
+                          authLevel=RPC_C_AUTHN_LEVEL_PKT_PRIVACY, oxidResolver=True)
+    try:
+        unknown = dcom.CoCreateInstanceEx(CLSID_ComsecHello, dcomrt.IID_IUnknown)
+        hello = IComsecHello(unknown.RemQueryInterface(1, (IID_IComsecHello,)))
+        g = hello.Greet("unknown")["greeting"].rstrip("\x00")
+        hello.RemRelease()
+        unknown.RemRelease()
+    except Exception as e:  # noqa: BLE001
+        g = str(e)
+    finally:
+        try:
+            dcom.disconnect()
+        except KeyError:
+            pass
+    check(g.startswith("Hello, unknown"), "activation for IID_IUnknown, then QI: %r" % g)
+
     # IActivation::RemoteActivation (the original interface): several IIDs
     # with per-IID results, the class object (Mode 0xFFFFFFFF), and a
     # persistent activation (a file name) answered E_NOTIMPL.
