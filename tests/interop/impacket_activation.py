@@ -29,18 +29,18 @@ import json
 import os
 import pwd
 import shlex
-import socket
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hello_support import Report, Store  # noqa: E402
+from impacket_hello_types import EventLog, IComsecHello, IID_IComsecHello  # noqa: E402
 
 from impacket.dcerpc.v5 import dcomrt, transport  # noqa: E402
-from impacket.dcerpc.v5.dcomrt import DCOMConnection, IRemUnknown2, ORPCTHAT, ORPCTHIS  # noqa: E402
-from impacket.dcerpc.v5.dtypes import LONG, LPWSTR, NULL, WSTR  # noqa: E402
+from impacket.dcerpc.v5.dcomrt import DCOMConnection, ORPCTHIS  # noqa: E402
+from impacket.dcerpc.v5.dtypes import NULL  # noqa: E402
 from impacket.dcerpc.v5.ndr import NDRCALL  # noqa: E402
 from impacket.dcerpc.v5.rpcrt import (DCERPCException, RPC_C_AUTHN_LEVEL_CONNECT,  # noqa: E402
                                       RPC_C_AUTHN_LEVEL_PKT_INTEGRITY,
@@ -61,45 +61,11 @@ os.chmod(server_path, 0o755)
 CLSID = "{7d2a5e11-3c4b-4f6a-9b8c-1d2e3f405162}"
 APPID = "{7d2a5e12-3c4b-4f6a-9b8c-1d2e3f405162}"
 CLSID_ComsecHello = string_to_bin(CLSID[1:-1])
-IID_IComsecHello = string_to_bin("7d2a5e10-3c4b-4f6a-9b8c-1d2e3f405162")
 IID_IDispatch = string_to_bin("00020400-0000-0000-c000-000000000046")
 PASSWORDS = {"alice": "Activate#Alice1", "mallory": "Activate#Mallory1"}
 NOBODY = pwd.getpwnam("nobody").pw_uid
 report = Report()
 check = report.check
-
-
-class Greet(NDRCALL):
-    opnum = 3
-    structure = (("ORPCthis", ORPCTHIS), ("name", WSTR))
-
-
-class GreetResponse(NDRCALL):
-    structure = (("ORPCthat", ORPCTHAT), ("greeting", LPWSTR), ("ErrorCode", LONG))
-
-
-class WhoAmI(NDRCALL):
-    opnum = 4
-    structure = (("ORPCthis", ORPCTHIS),)
-
-
-class WhoAmIResponse(NDRCALL):
-    structure = (("ORPCthat", ORPCTHAT), ("caller", LPWSTR), ("authnLevel", LONG),
-                 ("impLevel", LONG), ("uid", LONG), ("ErrorCode", LONG))
-
-
-class IComsecHello(IRemUnknown2):
-    def __init__(self, interface):
-        IRemUnknown2.__init__(self, interface)
-        self._iid = IID_IComsecHello
-
-    def Greet(self, name):
-        req = Greet()
-        req["name"] = name + "\x00"
-        return self.request(req, self._iid, self.get_iPid())
-
-    def WhoAmI(self):
-        return self.request(WhoAmI(), self._iid, self.get_iPid())
 
 
 comcfg = Store(comcfg_path, os.path.join(workdir, "store"))
@@ -127,32 +93,15 @@ comcfg("perms", "grant", "access", "--appid", APPID, "--principal", "AU",
 comsecd = subprocess.Popen([comsecd_path, "--store", store, "--listen", "ncacn_ip_tcp:127.0.0.1[135]",
                             "--listen", "ncalrpc:[%s/epmapper]" % workdir, "--log-format", "json"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-events = []
-events_cv = threading.Condition()
-
-
-def read_events():
-    for line in comsecd.stderr:
-        try:
-            e = json.loads(line)
-        except ValueError:
-            continue
-        with events_cv:
-            events.append(e)
-            events_cv.notify_all()
+log = None
 
 
 def named(name):
-    with events_cv:
-        return [e for e in events if e.get("event") == name]
+    return log.named(name)
 
 
 def wait_named(name, count, timeout=5):
-    with events_cv:
-        events_cv.wait_for(lambda: len([e for e in events if e.get("event") == name]) >= count,
-                           timeout)
-    found = named(name)
-    return found[count - 1] if len(found) >= count else None
+    return log.wait_named(name, count, timeout)
 
 
 def comcfg_command(line):
@@ -202,7 +151,7 @@ try:
     for line in comsecd.stdout:
         if "listening on ncacn_ip_tcp" in line:
             break
-    threading.Thread(target=read_events, daemon=True).start()
+    log = EventLog(comsecd.stderr)
     alice = domain + "\\alice"
 
     for level, name in ((RPC_C_AUTHN_LEVEL_PKT_INTEGRITY, "PKT_INTEGRITY"),
@@ -350,7 +299,7 @@ finally:
     # The servers comsecd launched run on until stopped.
     subprocess.run(["pkill", "-f", server_path + " --embedding"], check=False)
     shutil.rmtree(workdir, ignore_errors=True)
-if report.failures:
-    for e in events:
+if report.failures and log is not None:
+    for e in log.events:
         print("event:", json.dumps(e))
 report.exit()

@@ -27,16 +27,18 @@ import sys
 import uuid
 
 from impacket.dcerpc.v5 import dcomrt, transport
-from impacket.dcerpc.v5.dcomrt import (CLASS_INSTANCE, INTERFACE, IRemUnknown2, IObjectExporter,
-                                       OBJREF_STANDARD, ORPCTHIS, ORPCTHAT, DCOMConnection)
-from impacket.dcerpc.v5.dtypes import LPWSTR, WSTR, LONG, NULL
-from impacket.dcerpc.v5.ndr import NDRCALL
+from impacket.dcerpc.v5.dcomrt import (CLASS_INSTANCE, INTERFACE, IObjectExporter,
+                                       OBJREF_STANDARD, ORPCTHIS, DCOMConnection)
+from impacket.dcerpc.v5.dtypes import NULL
 from impacket.dcerpc.v5.rpcrt import (DCERPCException, RPC_C_AUTHN_LEVEL_NONE,
                                       RPC_C_AUTHN_LEVEL_PKT_PRIVACY, RPC_C_AUTHN_WINNT)
 from impacket.uuid import string_to_bin
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from impacket_hello_types import Greet, IComsecHello  # noqa: E402
+
 server_path, comcfg_path, workdir = sys.argv[1:4]
-IID_IComsecHello = string_to_bin("7d2a5e10-3c4b-4f6a-9b8c-1d2e3f405162")
+from impacket_hello_types import IID_IComsecHello  # noqa: E402
 PASSWORD = "Hello#Interop1"
 failures = []
 
@@ -45,40 +47,6 @@ def check(cond, what):
     print(("ok   " if cond else "FAIL ") + what)
     if not cond:
         failures.append(what)
-
-
-# The example's methods, as an impacket user declares a custom interface.
-class Greet(NDRCALL):
-    opnum = 3
-    structure = (("ORPCthis", ORPCTHIS), ("name", WSTR))
-
-
-class GreetResponse(NDRCALL):
-    structure = (("ORPCthat", ORPCTHAT), ("greeting", LPWSTR), ("ErrorCode", LONG))
-
-
-class WhoAmI(NDRCALL):
-    opnum = 4
-    structure = (("ORPCthis", ORPCTHIS),)
-
-
-class WhoAmIResponse(NDRCALL):
-    structure = (("ORPCthat", ORPCTHAT), ("caller", LPWSTR), ("authnLevel", LONG),
-                 ("impLevel", LONG), ("uid", LONG), ("ErrorCode", LONG))
-
-
-class IComsecHello(IRemUnknown2):
-    def __init__(self, interface):
-        IRemUnknown2.__init__(self, interface)
-        self._iid = IID_IComsecHello
-
-    def Greet(self, name):
-        req = Greet()
-        req["name"] = name + "\x00"
-        return self.request(req, self._iid, self.get_iPid())
-
-    def WhoAmI(self):
-        return self.request(WhoAmI(), self._iid, self.get_iPid())
 
 
 shutil.rmtree(workdir, ignore_errors=True)
