@@ -178,4 +178,16 @@ imp = results.get("BM_ImpersonateRevert")
 if imp:
     print(f"impersonate + revert: {imp.get('items_per_second', 0)/1e3:.1f} k/s"
           f" ({'switching the thread uid' if imp.get('switches_uid') else 'token only, not root'})")
+# Issue 15: activation of a running multiple-use server against a null ORPC
+# call (goal <= 10x), a cold launch against fork+exec of the same binary.
+act = rates.get("BM_Activation_Running/real_time")
+null = rates.get("BM_Baseline_NullOrpcCall/real_time")
+if act and null:
+    print(f"activation of a running server: {1e6/act:.0f} us = {null/act:.1f} x a null ORPC"
+          f" call ({1e6/null:.0f} us) (goal <= 10: {'met' if null/act <= 10 else 'NOT met'})")
+cold = rates.get("BM_Activation_ColdLaunch/iterations:20/real_time")
+fork = rates.get("BM_Baseline_ForkExec/iterations:20/real_time")
+if cold and fork:
+    print(f"cold launch: {1e3/cold:.1f} ms; fork+exec of the same binary: {1e3/fork:.1f} ms"
+          f" ({fork/cold:.1f} x)")
 PY
