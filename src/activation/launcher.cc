@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <cstring>
 #include <thread>
 
@@ -170,7 +171,18 @@ bool CloseFrom(unsigned first, unsigned last, int max_fd) {
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
-    (void)::sigaction(sig, &dfl, nullptr);  // EINVAL for glibc's reserved ones
+    if (::sigaction(sig, &dfl, nullptr) == 0) continue;
+    // glibc refuses its reserved signals (32, 33: thread cancellation and
+    // setxid); one ignored by whoever started comsecd would stay ignored
+    // in the server across exec. The kernel's call takes them: its struct
+    // is handler, flags, restorer, mask (8 bytes of mask on Linux).
+    struct {
+      void (*handler)(int);
+      unsigned long flags;
+      void (*restorer)(void);
+      uint64_t mask;
+    } kernel_dfl = {SIG_DFL, 0, nullptr, 0};
+    (void)::syscall(SYS_rt_sigaction, sig, &kernel_dfl, nullptr, sizeof(uint64_t));
   }
   sigset_t none;
   sigemptyset(&none);
