@@ -38,6 +38,7 @@ rpc::SyntaxId RemoteScmActivatorSyntax();
 rpc::SyntaxId ActivationSyntax();
 
 rpc::InterfaceRegistration RemoteScmActivatorInterface(Scm* scm, com::WorkerPool* pool);
+
 rpc::InterfaceRegistration ActivationInterface(Scm* scm, com::WorkerPool* pool);
 
 }  // namespace comsec::activation
