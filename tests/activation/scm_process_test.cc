@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <fstream>
 #include <future>
 #include <mutex>
 #include <set>
@@ -601,6 +602,38 @@ TEST_F(ScmProcessTest, RunAsLocalServiceIsComsecdsServiceUser) {
       std::string::npos)
       << launched[0].dump();
   ExpectRunsAs(std::stoi(Str(launched[0], "pid")), UidOf("bin"), GidOf("bin"));
+}
+
+TEST_F(ScmProcessTest, RunAsInteractiveUserIsTheActiveSessionsOwner) {
+  // logind's word, as comsecd reads it: daemon holds the active seat0
+  // session.
+  const std::string sessions = dir_.path() + "/sessions";
+  ASSERT_EQ(mkdir(sessions.c_str(), 0755), 0);
+  {
+    std::ofstream f(sessions + "/3");
+    f << "UID=" << UidOf("daemon")
+      << "\nUSER=daemon\nACTIVE=1\nSTATE=active\nCLASS=user\nSEAT=seat0\n";
+  }
+  Comcfg({"app", "set", kAppId, "RunAs", "Interactive User"});
+  StartComsecd({"--sessions-dir", sessions});
+  auto hello = NewHello();
+  ASSERT_TRUE(hello.ok()) << hello.status().ToString();
+  EXPECT_EQ(Greet(hello->get()).rfind("Hello, scm, from daemon", 0), 0u)
+      << Greet(hello->get());
+  const std::vector<json> launched = Audit("activation.launched");
+  ASSERT_EQ(launched.size(), 1u);
+  ExpectRunsAs(std::stoi(Str(launched[0], "pid")), UidOf("daemon"), GidOf("daemon"));
+}
+
+TEST_F(ScmProcessTest, RunAsInteractiveUserWithNoOneLoggedOnFails) {
+  const std::string sessions = dir_.path() + "/no-sessions";
+  ASSERT_EQ(mkdir(sessions.c_str(), 0755), 0);
+  Comcfg({"app", "set", kAppId, "RunAs", "Interactive User"});
+  StartComsecd({"--sessions-dir", sessions});
+  MULTI_QI qi[] = {{idl::IID_IComsecHello, nullptr, S_OK}};
+  auto r = ActivateRemote(6, qi);
+  ExpectStatus(r.status(), CO_E_RUNAS_LOGON_FAILURE, "refused the activation of");
+  EXPECT_TRUE(Audit("activation.launched").empty());
 }
 
 TEST_F(ScmProcessTest, RunAsAnAccountThatCannotRunIsRunAsLogonFailure) {

@@ -107,6 +107,9 @@ int main(int argc, char** argv) {
   app.add_option("--service-user", scm_options.service_user,
                  "the Unix user servers whose RunAs is nt authority\\localservice run as "
                  "(default daemon)");
+  app.add_option("--sessions-dir", scm_options.sessions_dir,
+                 "logind's session files, where RunAs \"Interactive User\" finds who is "
+                 "logged on (default /run/systemd/sessions)");
   app.add_option("--surrogate", scm_options.surrogate_path,
                  "the surrogate host DllSurrogate classes are loaded into (default: "
                  "comsec-surrogate beside comsecd)");
