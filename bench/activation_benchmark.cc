@@ -25,6 +25,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -132,8 +134,22 @@ class Fixture {
     if (!rt_.ok()) return;
     (*rt_)->RegisterInterface(idl::IComsecHelloInfo());
     ok_ = true;
+    // The fixture lives until exit; comsecd and the servers it launched
+    // must not outlive the benchmark.
+    std::atexit([] { Get().Stop(); });
   }
   ~Fixture() = delete;
+
+  void Stop() {
+    KillAll(server_);
+    if (comsecd_ > 0) {
+      kill(comsecd_, SIGTERM);
+      waitpid(comsecd_, nullptr, 0);
+      comsecd_ = -1;
+    }
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
 
   std::string dir_, server_, scm_;
   pid_t comsecd_ = -1;
