@@ -22,14 +22,8 @@
 
 namespace comsec::activation {
 
-struct ClassInfoView {
-  const ClassRegistrationInfo* info;
-  const std::optional<LaunchIdentity>* identity;
-};
 
 namespace {
-
-constexpr uint32_t kModeClassObject = 0xFFFFFFFFu;
 
 std::string RuleOf(const config::Decision& d, bool* machine_limit, int* windows_event) {
   *machine_limit = false;
@@ -99,12 +93,6 @@ Result<std::unique_ptr<Scm>> Scm::Create(ScmOptions options) {
   return scm;
 }
 
-size_t Scm::running_servers() {
-  Reap();
-  std::lock_guard<std::mutex> lock(mu_);
-  return launched_.size();
-}
-
 bool Scm::Launched(uint32_t pid, uint32_t uid) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = launched_.find(pid);
@@ -122,9 +110,18 @@ void Scm::Reap() {
   }
 }
 
+void Scm::Emit(const LogEvent& e) const {
+  if (options_.logger) options_.logger->Log(e);
+  if (options_.audit && options_.audit != options_.logger) options_.audit->Log(e);
+}
+
+bool Scm::Live(const com::ClassRegistration& e) const {
+  const std::optional<com::OxidOwner> owner = options_.resolver->OwnerOf(e.oxid);
+  return owner && *owner == e.owner;
+}
+
 void Scm::LogFailure(const ActivationRequest& request, const std::string& event, HResult hr,
-                     const std::string& message, bool always) {
-  (void)always;
+                     const std::string& message) {
   const rpc::CallContext& call = *request.call;
   LogEvent e(event, LogSeverity::kWarning, message);
   e.Peer(call.peer)
@@ -134,8 +131,7 @@ void Scm::LogFailure(const ActivationRequest& request, const std::string& event,
       .Hresult(hr);
   e.Extra("clsid", request.clsid.ToRegistryString());
   e.Extra("distance", call.local ? "local" : "remote");
-  if (options_.logger) options_.logger->Log(e);
-  if (options_.audit && options_.audit != options_.logger) options_.audit->Log(e);
+  Emit(e);
 }
 
 HResult Scm::Refuse(const ActivationRequest& request, const config::EffectivePolicy& policy,
@@ -180,18 +176,14 @@ HResult Scm::Refuse(const ActivationRequest& request, const config::EffectivePol
          (call.local ? " --local" : " --remote") + " --authn-level " +
          std::to_string(security::ToNumber(call.security.authn_level));
   e.Extra("explain", cmd);
-  if (options_.logger) options_.logger->Log(e);
-  if (options_.audit && options_.audit != options_.logger) options_.audit->Log(e);
+  Emit(e);
   return d.hr;
 }
 
 Result<com::ClassRegistration> Scm::FindRunning(const Guid& clsid, std::optional<uint32_t> pid,
                                                 std::optional<uint32_t> owner_uid) {
   // An entry whose OXID is gone (unregistered, run down) is stale.
-  auto usable = [this](const com::ClassRegistration& e) {
-    const std::optional<com::OxidOwner> owner = options_.resolver->OwnerOf(e.oxid);
-    return owner && *owner == e.owner;
-  };
+  auto usable = [this](const com::ClassRegistration& e) { return Live(e); };
   std::optional<com::ClassRegistration> found =
       pid ? options_.classes->WaitFor(clsid, *pid, std::chrono::steady_clock::now(), usable)
           : options_.classes->Take(clsid, owner_uid, usable);
@@ -249,22 +241,20 @@ ActivationReply Scm::ActivateIn(const ActivationRequest& request,
     reply.hr = client.status().code();
     LogFailure(request, "activation.server_unreachable", reply.hr,
                "cannot reach the server (pid " + std::to_string(at.owner.pid) +
-                   ") that registered the class: " + client.status().ToString(),
-               true);
+                   ") that registered the class: " + client.status().ToString());
     return reply;
   }
   idl::IComsecServerActivatorProxy proxy(client->get());
   std::vector<idl::HRESULT> results;
   std::vector<ndr::Box<idl::MInterfacePointer>> itfs;
-  auto hr = proxy.CreateInstance(request.clsid, request.class_object ? kModeClassObject : 0,
+  auto hr = proxy.CreateInstance(request.clsid, request.class_object ? com::kActivateClassObject : 0,
                                  request.dest_context,
                                  static_cast<uint32_t>(request.iids.size()), request.iids,
                                  results, itfs);
   if (!hr.ok()) {
     LogFailure(request, "activation.server_unreachable", hr.status().code(),
                "the server (pid " + std::to_string(at.owner.pid) +
-                   ") did not answer the activation: " + hr.status().ToString(),
-               true);
+                   ") did not answer the activation: " + hr.status().ToString());
     // The server is gone (killed, crashed): forget it, so the next
     // activation launches another (case 47).
     {
@@ -299,8 +289,9 @@ ActivationReply Scm::ActivateIn(const ActivationRequest& request,
   return reply;
 }
 
-Result<uint32_t> Scm::LaunchServer(const ActivationRequest& request, const ClassInfoView& view) {
-  const ClassRegistrationInfo& info = *view.info;
+Result<com::ClassRegistration> Scm::LaunchServer(const ActivationRequest& request,
+                                                 const ClassRegistrationInfo& info,
+                                                 const LaunchIdentity& identity) {
   std::vector<std::string> argv;
   if (!info.local_server.empty()) {
     COMSEC_ASSIGN_OR_RETURN(argv, SplitCommandLine(info.local_server));
@@ -314,18 +305,15 @@ Result<uint32_t> Scm::LaunchServer(const ActivationRequest& request, const Class
     argv = {host, "--clsid", request.clsid.ToRegistryString(), "--library", info.inproc_server,
             "--embedding"};
   }
-  if (!view.identity->has_value()) {
-    return Status(CO_E_RUNAS_LOGON_FAILURE, "no identity to launch the server as");
-  }
   LaunchSpec spec;
   spec.argv = std::move(argv);
-  spec.identity = **view.identity;
+  spec.identity = identity;
   spec.extra_env.emplace_back("COMSEC_RESOLVER", options_.resolver_binding);
   if (!options_.store_path.empty()) spec.extra_env.emplace_back("COMSEC_STORE", options_.store_path);
   spec.log_fd = options_.server_log_fd;
   COMSEC_ASSIGN_OR_RETURN(std::unique_ptr<LaunchedProcess> process, Launch(spec));
   const uint32_t pid = static_cast<uint32_t>(process->pid());
-  if (options_.logger) {
+  {
     LogEvent e("activation.launched", LogSeverity::kInfo,
                "launched " + spec.argv[0] + " as " + spec.identity.description + " for " +
                    request.clsid.ToRegistryString());
@@ -334,8 +322,7 @@ Result<uint32_t> Scm::LaunchServer(const ActivationRequest& request, const Class
     e.Extra("pid", std::to_string(pid));
     e.Extra("uid", std::to_string(spec.identity.uid));
     e.Extra("gid", std::to_string(spec.identity.gid));
-    options_.logger->Log(e);
-    if (options_.audit && options_.audit != options_.logger) options_.audit->Log(e);
+    Emit(e);
   }
   LaunchedProcess* p = process.get();
   {
@@ -345,17 +332,11 @@ Result<uint32_t> Scm::LaunchServer(const ActivationRequest& request, const Class
   // Wait for the registration, in slices, so a server that dies first
   // fails the activation at once.
   const auto deadline = std::chrono::steady_clock::now() + options_.launch_timeout;
-  auto usable = [this](const com::ClassRegistration& e) {
-    const std::optional<com::OxidOwner> owner = options_.resolver->OwnerOf(e.oxid);
-    return owner && *owner == e.owner;
-  };
+  auto usable = [this](const com::ClassRegistration& e) { return Live(e); };
   for (;;) {
     const auto slice = std::min(deadline, std::chrono::steady_clock::now() +
                                               std::chrono::milliseconds(50));
-    if (auto e = options_.classes->WaitFor(request.clsid, pid, slice, usable)) {
-      options_.classes->Restore(*e);
-      return pid;
-    }
+    if (auto e = options_.classes->WaitFor(request.clsid, pid, slice, usable)) return *e;
     bool alive = true;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -386,7 +367,7 @@ ActivationReply Scm::Activate(const ActivationRequest& request) {
   if (request.persistent) {
     reply.hr = E_NOTIMPL;
     LogFailure(request, "activation.failed", E_NOTIMPL,
-               "persistent activation (a file or storage name) is not supported", true);
+               "persistent activation (a file or storage name) is not supported");
     return reply;
   }
   if (request.iids.empty()) {
@@ -417,7 +398,7 @@ ActivationReply Scm::Activate(const ActivationRequest& request) {
     if (!policy) {
       reply.hr = s.code() == CO_E_APPNOTFOUND ? CO_E_APPNOTFOUND : E_ACCESSDENIED;
       LogFailure(request, "activation.failed", reply.hr,
-                 "cannot read the class's registration: " + s.ToString(), true);
+                 "cannot read the class's registration: " + s.ToString());
       return reply;
     }
   }
@@ -471,7 +452,7 @@ ActivationReply Scm::Activate(const ActivationRequest& request) {
       reply.hr = Refuse(request, *policy, d, asked);
       return reply;
     }
-    if (asked.authn_level < security::AuthnLevel::kPktIntegrity && options_.logger) {
+    if (asked.authn_level < security::AuthnLevel::kPktIntegrity) {
       // Allowed only because DCOM hardening was weakened explicitly: say
       // so every time (§20).
       LogEvent e("activation.below_hardening", LogSeverity::kWarning,
@@ -481,8 +462,7 @@ ActivationReply Scm::Activate(const ActivationRequest& request) {
                      "RequireIntegrityActivationAuthenticationLevel 1");
       e.Peer(call.peer).Principal(Principal(call));
       e.Extra("clsid", request.clsid.ToRegistryString());
-      options_.logger->Log(e);
-      if (options_.audit && options_.audit != options_.logger) options_.audit->Log(e);
+      Emit(e);
     }
     if (running.ok()) {
       reply = ActivateIn(request, *running);
@@ -499,8 +479,7 @@ ActivationReply Scm::Activate(const ActivationRequest& request) {
                                        " has no LocalServer32, nor InprocServer32 with a "
                                        "DllSurrogate AppID: the SCM cannot start it"
                                  : "class " + request.clsid.ToRegistryString() +
-                                       " is not registered",
-                 true);
+                                       " is not registered");
       return reply;
     }
     if (!resolved) resolve();
@@ -508,12 +487,10 @@ ActivationReply Scm::Activate(const ActivationRequest& request) {
       reply.hr = identity.status().code();
       LogFailure(request, "activation.failed", reply.hr,
                  "cannot launch the server of " + request.clsid.ToRegistryString() + ": " +
-                     std::string(identity.status().message()),
-                 true);
+                     std::string(identity.status().message()));
       return reply;
     }
-    std::optional<LaunchIdentity> who = *identity;
-    Result<uint32_t> pid = Status(E_FAIL, "");
+    Result<com::ClassRegistration> fresh = Status(E_FAIL, "");
     {
       // One launch at a time; a launch that raced us may have registered.
       std::lock_guard<std::mutex> lock(launch_mu_);
@@ -522,18 +499,13 @@ ActivationReply Scm::Activate(const ActivationRequest& request) {
         options_.classes->Restore(*now_running);
         continue;
       }
-      pid = LaunchServer(request, ClassInfoView{&info, &who});
+      fresh = LaunchServer(request, info, *identity);
     }
-    if (!pid.ok()) {
-      // A command line the SCM cannot run is the server's failure to start.
-      reply.hr = pid.status().code() == E_INVALIDARG ? CO_E_SERVER_EXEC_FAILURE
-                                                     : pid.status().code();
-      LogFailure(request, "activation.failed", reply.hr, std::string(pid.status().message()), true);
-      return reply;
-    }
-    auto fresh = FindRunning(request.clsid, *pid, std::nullopt);
     if (!fresh.ok()) {
-      reply.hr = CO_E_SERVER_EXEC_FAILURE;
+      // A command line the SCM cannot run is the server's failure to start.
+      reply.hr = fresh.status().code() == E_INVALIDARG ? CO_E_SERVER_EXEC_FAILURE
+                                                       : fresh.status().code();
+      LogFailure(request, "activation.failed", reply.hr, std::string(fresh.status().message()));
       return reply;
     }
     return ActivateIn(request, *fresh);

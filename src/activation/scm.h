@@ -57,6 +57,7 @@
 #include <vector>
 
 #include "comsec/activation/activation_properties.h"
+#include "comsec/activation/clsctx.h"
 #include "comsec/base/guid.h"
 #include "comsec/base/log.h"
 #include "comsec/base/result.h"
@@ -73,13 +74,6 @@ namespace comsec::activation {
 class LaunchedProcess;
 struct ClassRegistrationInfo;
 struct LaunchIdentity;
-// What Activate needs of a class's registration to launch it (scm.cc).
-struct ClassInfoView;
-
-// CLSCTX bits the SCM reads (wtypesbase.h).
-inline constexpr uint32_t CLSCTX_NO_FAILURE_LOG = 0x4000;
-inline constexpr uint32_t CLSCTX_ENABLE_CLOAKING = 0x100000;
-inline constexpr uint32_t CLSCTX_ACTIVATE_AAA_AS_IU = 0x800000;
 
 struct ScmOptions {
   // The machine's registry; "" reads an empty in-memory one (built-in
@@ -135,8 +129,6 @@ class Scm {
 
   ActivationReply Activate(const ActivationRequest& request);
 
-  // Servers this SCM launched that are still running.
-  size_t running_servers();
   // Whether process `pid` running as `uid` is a server this SCM launched
   // (and still runs): comsecd's logon service trusts those.
   bool Launched(uint32_t pid, uint32_t uid);
@@ -145,9 +137,17 @@ class Scm {
   explicit Scm(ScmOptions options);
   HResult Refuse(const ActivationRequest& request, const config::EffectivePolicy& policy,
                  const config::Decision& decision, const config::AccessRequest& asked);
+  // To the log and, when it is another, the audit trail.
+  void Emit(const LogEvent& e) const;
+  // The registration's OXID is still its process's (not run down, not gone).
+  bool Live(const com::ClassRegistration& e) const;
   void LogFailure(const ActivationRequest& request, const std::string& event, HResult hr,
-                  const std::string& message, bool always);
-  Result<uint32_t> LaunchServer(const ActivationRequest& request, const ClassInfoView& info);
+                  const std::string& message);
+  // Starts the class's server as `identity` and waits for its class
+  // object's registration, which it returns (taken, if single-use).
+  Result<com::ClassRegistration> LaunchServer(const ActivationRequest& request,
+                                              const ClassRegistrationInfo& info,
+                                              const LaunchIdentity& identity);
   Result<com::ClassRegistration> FindRunning(const Guid& clsid, std::optional<uint32_t> pid,
                                              std::optional<uint32_t> owner_uid);
   ActivationReply ActivateIn(const ActivationRequest& request, const com::ClassRegistration& at);

@@ -11,8 +11,6 @@
 namespace comsec::com {
 namespace {
 
-constexpr uint32_t kModeClassObject = 0xFFFFFFFFu;
-
 int32_t AsHresult(HResult hr) { return static_cast<int32_t>(hr.value()); }
 
 class ServerActivatorService final : public idl::IComsecServerActivator {
@@ -30,7 +28,7 @@ class ServerActivatorService final : public idl::IComsecServerActivator {
     auto class_object = runtime_->classes().Get(clsid, CLSCTX_LOCAL_SERVER);
     if (!class_object.ok()) return AsHresult(class_object.status().code());
     ComPtr<IUnknown> object = *class_object;
-    if (mode != kModeClassObject) {
+    if (mode != kActivateClassObject) {
       auto created = ClassFactoryCreateInstance(class_object->get(), nullptr, IID_IUnknown);
       if (!created.ok()) return AsHresult(created.status().code());
       object = *created;

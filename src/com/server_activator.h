@@ -20,6 +20,10 @@ namespace comsec::com {
 
 class ComRuntime;
 
+// IComsecServerActivator::CreateInstance's dwMode asking for the class
+// object instead of an instance (IActivation's MODE_GET_CLASS_OBJECT).
+inline constexpr uint32_t kActivateClassObject = 0xFFFFFFFFu;
+
 rpc::SyntaxId ServerActivatorSyntax();
 rpc::InterfaceRegistration ServerActivatorInterface(ComRuntime* runtime, const Logger* logger);
 
