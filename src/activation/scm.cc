@@ -226,6 +226,8 @@ Result<std::shared_ptr<rpc::Client>> Scm::ClientFor(const com::ClassRegistration
     }
     std::shared_ptr<rpc::Client> shared(std::move(*client));
     std::lock_guard<std::mutex> lock(mu_);
+    // Connections to servers whose OXID went (exited, run down) go too.
+    std::erase_if(clients_, [this](const auto& c) { return !options_.resolver->OwnerOf(c.first); });
     clients_[at.oxid] = shared;
     return shared;
   }

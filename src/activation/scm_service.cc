@@ -71,6 +71,12 @@ class RemoteScmActivatorService final : public idl::IRemoteSCMActivator {
     r.clsid = props->instantiation.classId;
     r.class_object = class_object;
     r.clsctx = props->instantiation.classCtx;
+    // CLSCTX_NO_FAILURE_LOG travels as an activation flag and in the
+    // client's original CLSCTX, not in classCtx (2.2.22.2.1, 2.2.22.2.2).
+    if ((props->instantiation.actvflags & ACTVFLAGS_NO_FAILURE_LOG) != 0 ||
+        (props->special && (props->special->dwOrigClsctx & CLSCTX_NO_FAILURE_LOG) != 0)) {
+      r.clsctx |= CLSCTX_NO_FAILURE_LOG;
+    }
     if (props->instantiation.pIID) r.iids = *props->instantiation.pIID;
     r.persistent = props->instance.has_value();
     ActivationReply reply = scm_->Activate(r);

@@ -312,7 +312,8 @@ class ScmProcessTest : public ::testing::Test {
   // The activation request on the wire exactly at `level` (CallScm, as
   // CoCreateInstanceEx makes it but without RaiseActivationAuthentication
   // Level): NONE unauthenticated, else NTLM as alice.
-  Result<ActivationPropertiesOut> RawRemoteActivation(AuthnLevel level) {
+  Result<ActivationPropertiesOut> RawRemoteActivation(AuthnLevel level,
+                                                      uint32_t extra_clsctx = 0) {
     COMSEC_ASSIGN_OR_RETURN(
         rpc::StringBinding at,
         rpc::StringBinding::Parse("ncacn_ip_tcp:" + remote_name_));
@@ -331,7 +332,7 @@ class ScmProcessTest : public ::testing::Test {
     ScmActivationRequest request;
     request.clsid = examples::kClsidComsecHello;
     request.iids = {idl::IID_IComsecHello};
-    request.orig_clsctx = CLSCTX_REMOTE_SERVER;
+    request.orig_clsctx = CLSCTX_REMOTE_SERVER | extra_clsctx;
     request.clsctx = CLSCTX_LOCAL_SERVER;
     request.transport = ScmTransport::kRemote;
     request.server_name = u"127.0.0.2";
@@ -453,6 +454,21 @@ TEST_F(ScmProcessTest,
   // Nothing was launched, nothing runs.
   EXPECT_TRUE(Audit("activation.launched").empty());
   EXPECT_TRUE(Servers().empty());
+}
+
+// R136 at its default 0: a client that passed CLSCTX_NO_FAILURE_LOG (it
+// travels as ACTVFLAGS_NO_FAILURE_LOG) is refused without an event.
+TEST_F(ScmProcessTest, R136_NoFailureLogSilencesTheRefusal) {
+  StartComsecd();
+  auto r = RawRemoteActivation(AuthnLevel::kConnect, CLSCTX_NO_FAILURE_LOG);
+  ASSERT_FALSE(r.ok());
+  ExpectStatus(r.status(), E_ACCESSDENIED, "RemoteCreateInstance to the SCM at ncacn_ip_tcp:");
+  // The same refusal without the flag is logged, and comes after.
+  r = RawRemoteActivation(AuthnLevel::kConnect);
+  ASSERT_FALSE(r.ok());
+  const std::vector<json> events = Audit("activation.denied");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(Str(events[0], "reason"), "R186.3 activation authentication level");
 }
 
 TEST_F(ScmProcessTest, Case38_PktIntegrityAndPktPrivacyActivate) {
