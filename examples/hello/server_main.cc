@@ -47,8 +47,8 @@
 #include "comsec/base/log_sinks.h"
 #include "comsec/base/termination_signals.h"
 #include "comsec/base/utf16.h"
+#include "comsec/activation/local_server.h"
 #include "comsec/com/com_runtime.h"
-#include "comsec/runtime/runtime.h"
 #include "hello_object.h"
 
 int main(int argc, char** argv) {
@@ -99,57 +99,28 @@ int main(int argc, char** argv) {
 
   // The process's security as a program that never calls
   // CoInitializeSecurity gets it: from its AppID in the registry (R73).
-  runtime::ProgramSecurity program;
-  program.appid = examples::kAppIdComsecHello;
-  // NTLM logons: comsecd validates them when it is our resolver (a server
-  // that may not read the secrets file), else this process from the store.
-  if (!resolver.empty()) {
-    auto at = rpc::StringBinding::Parse(resolver);
-    if (!at.ok()) return fail(at.status(), 2);
-    program.validation.kind = runtime::LogonValidation::Kind::kLogonService;
-    program.validation.logon_service = *at;
-  } else if (!store.empty()) {
-    program.validation.kind = runtime::LogonValidation::Kind::kSecretsFile;
-    program.validation.store_path = store;
+  activation::LocalServerOptions setup;
+  setup.store = store;
+  setup.resolver = resolver;
+  setup.appid = examples::kAppIdComsecHello;
+  setup.listen = listen;
+  setup.ping_period = std::chrono::seconds(ping_period_s);
+  setup.logger = logger.get();
+  auto server = activation::StartLocalServer(setup);
+  if (!server.ok()) {
+    const HResult code = server.status().code();
+    return fail(server.status(),
+                code == E_INVALIDARG || code == RPC_S_INVALID_STRING_BINDING ? 2 : 1);
   }
-  auto options = runtime::RuntimeOptionsFromStorePath(store, program, logger.get());
-  if (!options.ok()) return fail(options.status(), options.status().code() == E_INVALIDARG ? 2 : 1);
-  options->tls.offer = !options->tls.certificate_file.empty();
-  auto rt = runtime::Runtime::Create(std::move(*options), logger.get());
-  if (!rt.ok()) return fail(rt.status(), 1);
-  const runtime::RuntimeOptions& o = (*rt)->options();
   if (embedding) {
     logger->Log(LogEvent("hello.embedding", LogSeverity::kInfo,
                          "started with --embedding, as the SCM starts servers"));
   }
-
-  com::ComRuntimeOptions com_options;
-  com_options.listen = listen;
-  com_options.resolver = resolver;
-  com_options.ping_period = std::chrono::seconds(ping_period_s);
-  com_options.server = (*rt)->ServerOptions();
-  // The implicit CoInitializeSecurity (R73): the AppID's values in the
-  // store decide the floor and who may call, re-read when they change.
-  com_options.store = store;
-  com_options.appid = examples::kAppIdComsecHello;
-  com_options.authn_hint = security::ToNumber(o.authn_level);
-  // The OXID's security bindings: the packages remote clients may use.
-  for (uint16_t svc : {com::kAuthnNtlm, com::kAuthnNegotiate, com::kAuthnKerberos,
-                       uint16_t{14} /* RPC_C_AUTHN_GSS_SCHANNEL */}) {
-    if ((*rt)->packages().Find(static_cast<uint8_t>(svc)) != nullptr) {
-      com_options.security_bindings.push_back({svc, com::kAuthzNone, u""});
-    }
-  }
-  com_options.logger = logger.get();
-  auto com = com::ComRuntime::Start(com_options);
-  if (!com.ok()) {
-    return fail(com.status(), com.status().code() == RPC_S_INVALID_STRING_BINDING ? 2 : 1);
-  }
-  (*com)->RegisterInterface(idl::IComsecHelloInfo());
-  for (const rpc::StringBinding& b : (*com)->endpoints()) {
+  server->com->RegisterInterface(idl::IComsecHelloInfo());
+  for (const rpc::StringBinding& b : server->com->endpoints()) {
     std::cout << "listening on " << b.ToString() << std::endl;
   }
-  auto security = (*com)->SecuritySettings();
+  auto security = server->com->SecuritySettings();
   if (!security.ok()) return fail(security.status(), 1);
   const config::EffectivePolicy& policy = (*security)->policy;
   std::cout << "calls below authentication level " << security::ToNumber(policy.authn_level.value)
@@ -162,19 +133,19 @@ int main(int argc, char** argv) {
   // starts does it; with comsecd as the resolver, its SCM hands it out.
   ComPtr<examples::ComsecHelloFactory> factory = MakeComObject<examples::ComsecHelloFactory>(
       Utf8ToUtf16Lossy(examples::ProcessAccountName()));
-  auto cookie = (*com)->RegisterClassObject(
+  auto cookie = server->com->RegisterClassObject(
       examples::kClsidComsecHello, factory->unknown(), com::CLSCTX_LOCAL_SERVER,
       single_use ? com::REGCLS_SINGLEUSE : com::REGCLS_MULTIPLEUSE);
   if (!cookie.ok()) return fail(cookie.status(), 1);
-  auto objref = (*com)->MarshalInterface(idl::IID_IComsecHello, hello.get(),
+  auto objref = server->com->MarshalInterface(idl::IID_IComsecHello, hello.get(),
                                          com::MarshalFlags::kTableStrong);
   if (!objref.ok()) return fail(objref.status(), 1);
   if (print_objref) std::cout << "objref " << ToHex(*objref) << std::endl;
 
   WaitForTerminationSignal();
-  (void)(*com)->ReleaseMarshalData(*objref);
-  (void)(*com)->RevokeClassObject(*cookie);
+  (void)server->com->ReleaseMarshalData(*objref);
+  (void)server->com->RevokeClassObject(*cookie);
   hello = nullptr;
-  com->reset();
+  server->com.reset();
   return 0;
 }

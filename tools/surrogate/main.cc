@@ -40,11 +40,11 @@
 #include <CLI/CLI.hpp>
 
 #include "comsec/activation/class_lookup.h"
+#include "comsec/activation/local_server.h"
 #include "comsec/base/log_sinks.h"
 #include "comsec/base/termination_signals.h"
 #include "comsec/com/com_runtime.h"
 #include "comsec/config/store.h"
-#include "comsec/runtime/runtime.h"
 #include "inproc_library.h"
 
 namespace {
@@ -139,50 +139,25 @@ int main(int argc, char** argv) {
   // here the hosted class's.
   auto appid = ClassAppId(store, *clsid, *logger);
   if (!appid.ok()) return fail("surrogate.store_unreadable", appid.status(), 1);
-  runtime::ProgramSecurity program;
-  program.appid = *appid;
-  if (!resolver.empty()) {
-    auto at = rpc::StringBinding::Parse(resolver);
-    if (!at.ok()) return fail("surrogate.usage", at.status(), 2);
-    program.validation.kind = runtime::LogonValidation::Kind::kLogonService;
-    program.validation.logon_service = *at;
-  } else if (!store.empty()) {
-    program.validation.kind = runtime::LogonValidation::Kind::kSecretsFile;
-    program.validation.store_path = store;
+  activation::LocalServerOptions setup;
+  setup.store = store;
+  setup.resolver = resolver;
+  setup.appid = *appid;
+  setup.listen = listen;
+  setup.logger = logger.get();
+  auto server = activation::StartLocalServer(setup);
+  if (!server.ok()) {
+    const bool usage = server.status().code() == RPC_S_INVALID_STRING_BINDING;
+    return fail(usage ? "surrogate.usage" : "surrogate.failed", server.status(), usage ? 2 : 1);
   }
-  auto options = runtime::RuntimeOptionsFromStorePath(store, program, logger.get());
-  if (!options.ok()) return fail("surrogate.failed", options.status(), 1);
-  options->tls.offer = !options->tls.certificate_file.empty();
-  auto rt = runtime::Runtime::Create(std::move(*options), logger.get());
-  if (!rt.ok()) return fail("surrogate.failed", rt.status(), 1);
-
-  com::ComRuntimeOptions com_options;
-  com_options.listen = listen;
-  com_options.resolver = resolver;
-  com_options.server = (*rt)->ServerOptions();
-  com_options.store = store;
-  com_options.appid = *appid;
-  com_options.authn_hint = security::ToNumber((*rt)->options().authn_level);
-  // The OXID's security bindings: the packages remote clients may use.
-  for (uint16_t svc : {com::kAuthnNtlm, com::kAuthnNegotiate, com::kAuthnKerberos,
-                       uint16_t{14} /* RPC_C_AUTHN_GSS_SCHANNEL */}) {
-    if ((*rt)->packages().Find(static_cast<uint8_t>(svc)) != nullptr) {
-      com_options.security_bindings.push_back({svc, com::kAuthzNone, u""});
-    }
-  }
-  com_options.logger = logger.get();
-  auto com = com::ComRuntime::Start(com_options);
-  if (!com.ok()) {
-    return fail("surrogate.failed", com.status(),
-                com.status().code() == RPC_S_INVALID_STRING_BINDING ? 2 : 1);
-  }
+  com::ComRuntime* com = server->com.get();
   for (const rpc::ObjectInterfaceInfo* info : (*lib)->interfaces()) {
-    (*com)->RegisterInterface(*info);
+    com->RegisterInterface(*info);
   }
-  for (const rpc::StringBinding& b : (*com)->endpoints()) {
+  for (const rpc::StringBinding& b : com->endpoints()) {
     std::cout << "listening on " << b.ToString() << std::endl;
   }
-  auto cookie = (*com)->RegisterClassObject(*clsid, class_object->get(), com::CLSCTX_LOCAL_SERVER,
+  auto cookie = com->RegisterClassObject(*clsid, class_object->get(), com::CLSCTX_LOCAL_SERVER,
                                             com::REGCLS_MULTIPLEUSE);
   if (!cookie.ok()) return fail("surrogate.register_failed", cookie.status(), 1);
   {
@@ -198,9 +173,9 @@ int main(int argc, char** argv) {
   std::cout << "serving " << clsid->ToRegistryString() << std::endl;
 
   WaitForTerminationSignal();
-  (void)(*com)->RevokeClassObject(*cookie);
+  (void)com->RevokeClassObject(*cookie);
   *class_object = nullptr;
-  com->reset();
+  server->com.reset();
   logger->Log(LogEvent("surrogate.stopped", LogSeverity::kInfo,
                        "stopped; DllCanUnloadNow: " + (*lib)->CanUnloadNow().ToString()));
   return 0;
